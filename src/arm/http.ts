@@ -1,0 +1,113 @@
+/**
+ * The ARM surface: authenticates the bearer token, checks api-version, subscription and resource group, parses
+ * the JSON body, dispatches to the route table and renders ARM's error envelope (control-plane.md §1.3).
+ */
+import type { Exchange, ExchangeResult } from "../server/exchange.js";
+import { parseJsonBody } from "../server/exchange.js";
+import { AzureError } from "../server/errors.js";
+import { TokenError, type IdentityService } from "../server/identity.js";
+import { armErrors } from "./errors.js";
+import type { ArmContext, ArmRouter, ArmRequest } from "./engine.js";
+
+export const ARM_AUDIENCES = [
+  "https://management.core.windows.net/",
+  "https://management.core.windows.net",
+  "https://management.azure.com/",
+  "https://management.azure.com",
+] as const;
+
+function armDate(epochSeconds: number): string {
+  // ARM prints token times like "11/29/2026 10:00:00 PM" (US format, UTC).
+  return new Date(epochSeconds * 1000).toLocaleString("en-US", { timeZone: "UTC" }).replace(",", "");
+}
+
+function tokenErrorToArm(e: TokenError, now: number): AzureError {
+  switch (e.reason) {
+    case "missing":
+      return armErrors.AuthenticationFailed();
+    case "expired":
+      return armErrors.ExpiredAuthenticationToken(armDate(e.detail.exp ?? 0), armDate(Math.floor(now / 1000)));
+    case "audience":
+      return armErrors.InvalidAuthenticationTokenAudience(e.detail.aud ?? "");
+    case "signature":
+      return armErrors.InvalidAuthenticationToken("The access token is invalid. The signature could not be validated.");
+    case "tenant":
+      return armErrors.InvalidAuthenticationToken("The access token is from the wrong issuer. It must match the tenant associated with this subscription.");
+    default:
+      return armErrors.InvalidAuthenticationToken();
+  }
+}
+
+/** Builds the ARM surface handler over a route table. */
+export function armSurface(router: ArmRouter, ctx: ArmContext, identity: IdentityService, baseUrlOf: (ex: Exchange) => string) {
+  return async function handleArm(ex: Exchange): Promise<ExchangeResult> {
+    try {
+      const auth = ex.headers["authorization"];
+      const bearer = auth && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, "").trim() : undefined;
+      let principal;
+      try {
+        ({ principal } = await identity.verify(bearer, ARM_AUDIENCES));
+      } catch (e) {
+        if (e instanceof TokenError) throw tokenErrorToArm(e, ctx.clock.now());
+        throw e;
+      }
+      const apiVersion = ex.query["api-version"];
+      if (!apiVersion) throw armErrors.MissingApiVersionParameter();
+
+      const parts = ex.path.split("/").filter(Boolean);
+      if (parts[0]?.toLowerCase() === "subscriptions" && parts[1] && parts[1].toLowerCase() !== ctx.config.subscriptionId.toLowerCase()) {
+        throw armErrors.SubscriptionNotFound(parts[1]);
+      }
+      // Anything below a resource group needs the group (ARM answers ResourceGroupNotFound before the provider sees it).
+      if (parts.length > 4 && parts[2]?.toLowerCase() === "resourcegroups") {
+        const rgId = `/subscriptions/${parts[1]}/resourceGroups/${parts[3]}`;
+        if (!ctx.store.resources.get(rgId)) throw armErrors.ResourceGroupNotFound(decodeURIComponent(parts[3]));
+      }
+
+      const method = ex.method.toUpperCase();
+      const found = router.match(method, ex.path);
+      if (found === "method") throw armErrors.MethodNotAllowed(method, ex.path);
+      if (!found) throw routeNotFound(ex.path, apiVersion);
+
+      const body = method === "GET" || method === "DELETE" || method === "HEAD" ? undefined : parseJsonBody(ex, (m) => armErrors.InvalidRequestContent(`The request content was invalid and could not be deserialized: '${m}'.`));
+      const req: ArmRequest = {
+        method,
+        path: ex.path,
+        query: ex.query,
+        apiVersion,
+        headers: ex.headers,
+        body,
+        params: found.params,
+        principal,
+        baseUrl: baseUrlOf(ex),
+      };
+      const result = await found.handler(req, ctx);
+      return { status: result.status, headers: result.headers, body: result.body };
+    } catch (e) {
+      if (e instanceof AzureError) {
+        const headers: Record<string, string> = { ...(e.options.headers ?? {}) };
+        if (e.status === 401) {
+          headers["WWW-Authenticate"] = `Bearer authorization_uri="https://login.microsoftonline.com/${ctx.config.tenantId}", error="invalid_token", error_description="${e.message.replace(/"/g, "'")}"`;
+        }
+        headers["x-ms-failure-cause"] = e.status >= 500 ? "service" : "gateway";
+        return { status: e.status, headers, body: e.toBody(ex.requestId) };
+      }
+      throw e;
+    }
+  };
+}
+
+/** ARM's answer for a path no resource provider serves. */
+function routeNotFound(path: string, apiVersion: string): AzureError {
+  const parts = path.split("/").filter(Boolean);
+  const p = parts.findIndex((s) => s.toLowerCase() === "providers");
+  if (p >= 0 && parts[p + 1]) {
+    const ns = parts[p + 1];
+    const type = [ns, ...parts.slice(p + 2).filter((_, i) => i % 2 === 0)].join("/");
+    if (!KNOWN_NAMESPACES.includes(ns.toLowerCase())) return armErrors.NoRegisteredProviderFound(ns, apiVersion);
+    return armErrors.InvalidResourceType(type, apiVersion);
+  }
+  return new AzureError(404, "NotFound", `The requested path '${path}' was not found.`, { surface: "arm" });
+}
+
+const KNOWN_NAMESPACES = ["microsoft.keyvault", "microsoft.network", "microsoft.resources", "microsoft.authorization"];

@@ -1,0 +1,15 @@
+/**
+ * Every resource type the emulated ARM serves. Each folder registers its routes and, where resource-group delete
+ * must run side effects, a cascade deleter.
+ */
+import type { ArmRouter, CascadeDeleter } from "../engine.js";
+import { registerSubscriptions } from "./subscriptions/index.js";
+import { registerResourceGroups } from "./resource-groups/index.js";
+import { registerOperationRoutes } from "./operations/index.js";
+
+export function registerResourceTypes(router: ArmRouter, deleters: CascadeDeleter[]): void {
+  registerSubscriptions(router);
+  registerResourceGroups(router);
+  registerOperationRoutes(router);
+  void deleters;
+}

@@ -1,0 +1,107 @@
+/**
+ * Subscriptions, tenants, locations and resource provider registration (control-plane.md §6.1, §6.3).
+ * The emulated cloud has one tenant and one subscription; every provider is usable, registered or not.
+ */
+import type { ArmRouter, ArmContext, ArmRequest } from "../../engine.js";
+import { KNOWN_LOCATIONS } from "../../errors.js";
+import { AzureError } from "../../../server/errors.js";
+
+const PROVIDERS: Record<string, { namespace: string; resourceTypes: { resourceType: string; locations: string[]; apiVersions: string[] }[] }> = {
+  "microsoft.keyvault": {
+    namespace: "Microsoft.KeyVault",
+    resourceTypes: [
+      { resourceType: "managedHSMs", locations: [], apiVersions: ["2026-02-01", "2025-05-01", "2024-11-01", "2023-07-01", "2023-02-01", "2022-07-01", "2021-10-01", "2021-04-01-preview"] },
+      { resourceType: "deletedManagedHSMs", locations: [], apiVersions: ["2026-02-01", "2023-07-01", "2022-07-01"] },
+      { resourceType: "locations/managedHsmOperationResults", locations: [], apiVersions: ["2026-02-01", "2023-07-01", "2022-07-01"] },
+      { resourceType: "checkMhsmNameAvailability", locations: [], apiVersions: ["2026-02-01", "2023-07-01", "2022-07-01"] },
+    ],
+  },
+  "microsoft.network": {
+    namespace: "Microsoft.Network",
+    resourceTypes: [
+      { resourceType: "virtualNetworks", locations: [], apiVersions: ["2025-05-01", "2024-05-01", "2023-09-01", "2022-07-01", "2022-01-01"] },
+      { resourceType: "privateEndpoints", locations: [], apiVersions: ["2025-05-01", "2024-05-01", "2023-09-01", "2022-07-01", "2022-01-01"] },
+      { resourceType: "networkInterfaces", locations: [], apiVersions: ["2025-05-01", "2024-05-01", "2023-09-01", "2022-07-01", "2022-01-01"] },
+      { resourceType: "privateDnsZones", locations: ["global"], apiVersions: ["2024-06-01", "2020-06-01", "2018-09-01"] },
+      { resourceType: "privateDnsZones/virtualNetworkLinks", locations: ["global"], apiVersions: ["2024-06-01", "2020-06-01", "2018-09-01"] },
+    ],
+  },
+  "microsoft.resources": { namespace: "Microsoft.Resources", resourceTypes: [{ resourceType: "resourceGroups", locations: [], apiVersions: ["2025-04-01", "2021-04-01"] }] },
+  "microsoft.authorization": { namespace: "Microsoft.Authorization", resourceTypes: [{ resourceType: "roleAssignments", locations: [], apiVersions: ["2022-04-01"] }] },
+};
+
+function subscriptionBody(ctx: ArmContext) {
+  const id = ctx.config.subscriptionId;
+  return {
+    id: `/subscriptions/${id}`,
+    authorizationSource: "RoleBased",
+    managedByTenants: [],
+    subscriptionId: id,
+    tenantId: ctx.config.tenantId,
+    displayName: "hsmlink emulated subscription",
+    state: "Enabled",
+    subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
+  };
+}
+
+function providerBody(ctx: ArmContext, nsKey: string) {
+  const known = PROVIDERS[nsKey];
+  const row = ctx.store.db.prepare("SELECT namespace, registration_state FROM providers WHERE namespace_key = ?").get(nsKey) as { namespace: string; registration_state: string } | undefined;
+  const namespace = known?.namespace ?? row?.namespace;
+  if (!namespace) return undefined;
+  return {
+    id: `/subscriptions/${ctx.config.subscriptionId}/providers/${namespace}`,
+    namespace,
+    registrationState: row?.registration_state ?? "NotRegistered",
+    registrationPolicy: "RegistrationRequired",
+    resourceTypes: (known?.resourceTypes ?? []).map((t) => ({ ...t, locations: t.locations.length ? t.locations : KNOWN_LOCATIONS.slice(0, 10) })),
+  };
+}
+
+function providerNotFound(ns: string) {
+  return new AzureError(404, "InvalidResourceNamespace", `The resource namespace '${ns}' is invalid.`, { surface: "arm" });
+}
+
+export function registerSubscriptions(router: ArmRouter): void {
+  router.add("GET", "/subscriptions", (_req, ctx) => ({ status: 200, body: { value: [subscriptionBody(ctx)], count: { type: "Total", value: 1 } } }));
+  router.add("GET", "/subscriptions/{subscriptionId}", (_req, ctx) => ({ status: 200, body: subscriptionBody(ctx) }));
+  router.add("GET", "/tenants", (_req, ctx) => ({
+    status: 200,
+    body: { value: [{ id: `/tenants/${ctx.config.tenantId}`, tenantId: ctx.config.tenantId, tenantCategory: "Home", displayName: "hsmlink", defaultDomain: "hsmlink.onmicrosoft.com", domains: ["hsmlink.onmicrosoft.com"], tenantType: "AAD" }] },
+  }));
+  router.add("GET", "/subscriptions/{subscriptionId}/locations", (_req, ctx) => ({
+    status: 200,
+    body: {
+      value: KNOWN_LOCATIONS.map((name) => ({
+        id: `/subscriptions/${ctx.config.subscriptionId}/locations/${name}`,
+        name,
+        displayName: name,
+        regionalDisplayName: name,
+        type: "Region",
+        metadata: { regionType: "Physical", regionCategory: "Recommended" },
+      })),
+    },
+  }));
+  router.add("GET", "/subscriptions/{subscriptionId}/providers", (_req, ctx) => ({
+    status: 200,
+    body: { value: Object.keys(PROVIDERS).map((k) => providerBody(ctx, k)) },
+  }));
+  router.add("GET", "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}", (req: ArmRequest, ctx) => {
+    const body = providerBody(ctx, req.params.resourceProviderNamespace.toLowerCase());
+    if (!body) throw providerNotFound(req.params.resourceProviderNamespace);
+    return { status: 200, body };
+  });
+  for (const [action, state] of [["register", "Registered"], ["unregister", "Unregistered"]] as const) {
+    router.add("POST", `/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}/${action}`, (req, ctx) => {
+      const nsKey = req.params.resourceProviderNamespace.toLowerCase();
+      const namespace = PROVIDERS[nsKey]?.namespace;
+      if (!namespace) throw providerNotFound(req.params.resourceProviderNamespace);
+      ctx.store.tx(() =>
+        ctx.store.db
+          .prepare("INSERT INTO providers (namespace_key, namespace, registration_state) VALUES (?, ?, ?) ON CONFLICT (namespace_key) DO UPDATE SET registration_state = excluded.registration_state")
+          .run(nsKey, namespace, state),
+      );
+      return { status: 200, body: providerBody(ctx, nsKey) };
+    });
+  }
+}

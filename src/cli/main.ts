@@ -1,0 +1,107 @@
+/**
+ * The `hsmlink` command line. Parsing is commander's; each command is a thin shell over a library function.
+ */
+import { Command, Option } from "commander";
+import { SETTINGS, loadConfig, dataDirFrom, ConfigError, type HsmlinkConfig } from "../config/settings.js";
+import { startHsmlink, readEndpoints, DataDirInUseError } from "../server/hsmlink.js";
+import { clientEnvironment, renderEnvironment, type ShellKind } from "./env.js";
+import { adminRequest } from "./admin-client.js";
+
+const program = new Command("hsmlink").description("Local, offline emulator of Azure Managed HSM behind Azure Private Link").showHelpAfterError();
+
+const start = program.command("start").description("start hsmlink in the foreground (Ctrl-C stops it)");
+for (const s of SETTINGS) {
+  const flag = s.type === "boolean" ? s.flag : `${s.flag} <${s.type === "port" ? "port" : "value"}>`;
+  start.addOption(new Option(flag, `${s.describe} [env ${s.env}]`));
+}
+start.action(async (opts: Record<string, unknown>) => {
+  let config: HsmlinkConfig;
+  try {
+    config = loadConfig(opts as Partial<Record<keyof HsmlinkConfig, unknown>>);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`hsmlink: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  try {
+    const h = await startHsmlink(config);
+    const e = h.endpoints;
+    process.stdout.write(
+      `hsmlink ready: gateway ${e.gatewayUrl} https ${e.httpsUrl} msi ${e.msiEndpoint} dns ${e.dns.host}:${e.dns.port} ca ${e.caCertPath} data ${config.dataDir}${config.inMemory ? " (in memory)" : ""}\n`,
+    );
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write(`hsmlink: ${sig} received, stopping\n`);
+      void h.close().then(() => process.exit(0));
+    };
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+  } catch (e) {
+    if (e instanceof DataDirInUseError) {
+      process.stderr.write(`hsmlink: ${e.message}\n`);
+      process.exit(2);
+    }
+    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      process.stderr.write(`hsmlink: ${(e as Error).message}: a port is taken; pass another (--gateway-port/--https-port/--msi-port/--dns-port, or 0 for any free port)\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+});
+
+program
+  .command("env")
+  .description("print the environment that points clients (az, SDKs, curl) at the running hsmlink; use: eval \"$(hsmlink env)\"")
+  .option("--data-dir <dir>", "data dir of the running hsmlink [env HSMLINK_HOME]")
+  .option("--vm <name>", "send traffic as this simulated VM (proxy user name)")
+  .addOption(new Option("--shell <shell>", "output syntax").choices(["sh", "fish", "pwsh"]).default("sh"))
+  .action((opts: { dataDir?: string; vm?: string; shell: ShellKind }) => {
+    const e = readEndpoints(dataDirFrom(opts.dataDir));
+    process.stdout.write(renderEnvironment(clientEnvironment(e, opts.vm), opts.shell));
+  });
+
+program
+  .command("ca")
+  .description("print the path of the local CA certificate")
+  .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+  .action((opts: { dataDir?: string }) => {
+    const dir = dataDirFrom(opts.dataDir);
+    let path: string;
+    try {
+      path = readEndpoints(dir).caCertPath;
+    } catch {
+      path = `${dir}/ca.pem`;
+    }
+    process.stdout.write(path + "\n");
+  });
+
+const identity = program.command("identity").description("service principals of the emulated tenant");
+identity
+  .command("create <name>")
+  .description("create a service principal; prints {appId, password, objectId, tenantId}")
+  .option("--trusted-service <namespace>", "make it the identity of a trusted Azure service (e.g. Microsoft.Storage) for firewall bypass AzureServices")
+  .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+  .addOption(new Option("-o, --output <format>", "output format").choices(["json", "tsv"]).default("json"))
+  .action(async (name: string, opts: { trustedService?: string; dataDir?: string; output: string }) => {
+    const e = readEndpoints(dataDirFrom(opts.dataDir));
+    const r = await adminRequest<{ appId: string; password: string; objectId: string; tenantId: string }>(e, "POST", "/_hsmlink/identities", { name, trustedService: opts.trustedService });
+    process.stdout.write(opts.output === "tsv" ? `${r.appId}\t${r.password}\t${r.objectId}\t${r.tenantId}\n` : JSON.stringify({ appId: r.appId, password: r.password, objectId: r.objectId, tenantId: r.tenantId }, null, 2) + "\n");
+  });
+identity
+  .command("list")
+  .description("list principals")
+  .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+  .action(async (opts: { dataDir?: string }) => {
+    const e = readEndpoints(dataDirFrom(opts.dataDir));
+    const r = await adminRequest<{ value: unknown[] }>(e, "GET", "/_hsmlink/identities");
+    process.stdout.write(JSON.stringify(r.value, null, 2) + "\n");
+  });
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`hsmlink: ${e.message}\n`);
+  process.exit(1);
+});

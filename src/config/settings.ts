@@ -1,0 +1,115 @@
+/**
+ * The one settings table: every setting's default, environment variable, flag and description.
+ * The CLI's `--help` and the README table come from here; nothing else reads `process.env` for settings.
+ */
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+export type SettingType = "string" | "port" | "boolean" | "integer";
+
+export interface SettingSpec {
+  key: keyof HsmlinkConfig;
+  type: SettingType;
+  flag: string;
+  env: string;
+  describe: string;
+  default: (env: NodeJS.ProcessEnv) => string | number | boolean;
+}
+
+/** Resolved configuration of one hsmlink process. Frozen once loaded. */
+export interface HsmlinkConfig {
+  dataDir: string;
+  inMemory: boolean;
+  host: string;
+  gatewayPort: number;
+  httpsPort: number;
+  msiPort: number;
+  dnsPort: number;
+  location: string;
+  logLevel: string;
+  tenantId: string;
+  subscriptionId: string;
+  loose: boolean;
+  maxPrivateEndpointsPerHsm: number;
+  maxHsmsWithPrivateEndpointsPerSubscription: number;
+  bodyLimitBytes: number;
+  internetClientAddress: string;
+}
+
+/** Well-known ids of the emulated cloud (fixed so scripts and docs can name them). */
+export const WELL_KNOWN = {
+  tenantId: "6f3a1c2e-8d4b-4e7a-9b1c-5d2e7f8a9b0c",
+  subscriptionId: "3b9d2f4a-1c6e-4a8b-9d7f-2e5c8a1b4d6f",
+  /** Object id of the default managed identity that `az login --identity` obtains. */
+  principalObjectId: "9e2b7c4d-5a1f-4c3e-8b6d-0f1a2c3d4e5f",
+  principalAppId: "0d4e6f8a-2b3c-4d5e-9f1a-7b8c9d0e1f2a",
+} as const;
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { key: "dataDir", type: "string", flag: "--data-dir", env: "HSMLINK_HOME", describe: "State, CA and endpoints.json live here", default: () => join(homedir(), ".hsmlink") },
+  { key: "inMemory", type: "boolean", flag: "--in-memory", env: "HSMLINK_IN_MEMORY", describe: "Keep resources in memory only (throwaway runs)", default: () => false },
+  { key: "host", type: "string", flag: "--host", env: "HSMLINK_HOST", describe: "Address every listener binds", default: () => "127.0.0.1" },
+  { key: "gatewayPort", type: "port", flag: "--gateway-port", env: "HSMLINK_GATEWAY_PORT", describe: "HTTP proxy (CONNECT + absolute-form) port; 0 = any free port", default: () => 17480 },
+  { key: "httpsPort", type: "port", flag: "--https-port", env: "HSMLINK_HTTPS_PORT", describe: "Direct HTTPS listener (ARM, token endpoints, CA); 0 = any free port", default: () => 17443 },
+  { key: "msiPort", type: "port", flag: "--msi-port", env: "HSMLINK_MSI_PORT", describe: "Plain-http managed identity endpoint (MSI_ENDPOINT); 0 = any free port", default: () => 17481 },
+  { key: "dnsPort", type: "port", flag: "--dns-port", env: "HSMLINK_DNS_PORT", describe: "DNS server (UDP and TCP); 0 = any free port", default: () => 17453 },
+  { key: "location", type: "string", flag: "--location", env: "HSMLINK_LOCATION", describe: "Default Azure region name", default: () => "westeurope" },
+  { key: "logLevel", type: "string", flag: "--log-level", env: "HSMLINK_LOG_LEVEL", describe: "fatal|error|warn|info|debug|trace|silent", default: () => "info" },
+  { key: "tenantId", type: "string", flag: "--tenant-id", env: "HSMLINK_TENANT_ID", describe: "Entra ID tenant of the emulated cloud", default: () => WELL_KNOWN.tenantId },
+  { key: "subscriptionId", type: "string", flag: "--subscription-id", env: "HSMLINK_SUBSCRIPTION_ID", describe: "The subscription every identity sees", default: () => WELL_KNOWN.subscriptionId },
+  { key: "loose", type: "boolean", flag: "--loose", env: "HSMLINK_LOOSE", describe: "Accept any data-plane api-version", default: () => false },
+  { key: "maxPrivateEndpointsPerHsm", type: "integer", flag: "--max-private-endpoints-per-hsm", env: "HSMLINK_MAX_PE_PER_HSM", describe: "Private endpoints per managed HSM (Azure default 64)", default: () => 64 },
+  { key: "maxHsmsWithPrivateEndpointsPerSubscription", type: "integer", flag: "--max-hsms-with-private-endpoints", env: "HSMLINK_MAX_HSMS_WITH_PE", describe: "Managed HSMs with private endpoints per subscription (Azure default 400)", default: () => 400 },
+  { key: "bodyLimitBytes", type: "integer", flag: "--body-limit", env: "HSMLINK_BODY_LIMIT", describe: "Largest request body accepted, in bytes", default: () => 1048576 },
+  { key: "internetClientAddress", type: "string", flag: "--internet-client-address", env: "HSMLINK_INTERNET_ADDRESS", describe: "Source address the HSM sees for a client on the internet", default: () => "198.51.100.7" },
+];
+
+export class ConfigError extends Error {}
+
+function coerce(spec: SettingSpec, raw: unknown): string | number | boolean {
+  if (spec.type === "boolean") {
+    if (typeof raw === "boolean") return raw;
+    const s = String(raw).toLowerCase();
+    if (["1", "true", "yes", "on"].includes(s)) return true;
+    if (["0", "false", "no", "off", ""].includes(s)) return false;
+    throw new ConfigError(`${spec.flag}: expected true or false, got '${raw}'`);
+  }
+  if (spec.type === "port" || spec.type === "integer") {
+    const n = typeof raw === "number" ? raw : Number(String(raw).trim());
+    const max = spec.type === "port" ? 65535 : Number.MAX_SAFE_INTEGER;
+    if (!Number.isInteger(n) || n < 0 || n > max) {
+      throw new ConfigError(`${spec.flag}: expected ${spec.type === "port" ? "a port 0-65535" : "a whole number"}, got '${raw}'`);
+    }
+    return n;
+  }
+  return String(raw);
+}
+
+/**
+ * Resolves settings with precedence flag > environment > default, and reports every bad value at once.
+ * @param flags values given on the command line, keyed by setting key (undefined = not given)
+ * @param env the environment to read (normally `process.env`)
+ * @throws ConfigError listing all invalid values
+ */
+export function loadConfig(flags: Partial<Record<keyof HsmlinkConfig, unknown>>, env: NodeJS.ProcessEnv = process.env): Readonly<HsmlinkConfig> {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const spec of SETTINGS) {
+    const raw = flags[spec.key] !== undefined ? flags[spec.key] : env[spec.env] !== undefined ? env[spec.env] : spec.default(env);
+    try {
+      out[spec.key] = coerce(spec, raw);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems.join("\n"));
+  out.dataDir = resolve(out.dataDir as string);
+  const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+  if (!logLevels.includes(out.logLevel as string)) throw new ConfigError(`--log-level: expected one of ${logLevels.join("|")}`);
+  return Object.freeze(out as unknown as HsmlinkConfig);
+}
+
+/** Data directory used by commands that talk to a running hsmlink (`env`, `ca`, `vm`, …). */
+export function dataDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag ?? env.HSMLINK_HOME ?? join(homedir(), ".hsmlink"));
+}

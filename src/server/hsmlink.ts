@@ -1,0 +1,264 @@
+/**
+ * One hsmlink process: store, CA, identities, the ARM engine and every listener (gateway proxy, direct HTTPS,
+ * managed identity), started together and stopped together. `startHsmlink` is what `hsmlink start` and the
+ * tests call.
+ */
+import { mkdirSync, writeFileSync, readFileSync, existsSync, unlinkSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
+import type { HsmlinkConfig } from "../config/settings.js";
+import { WELL_KNOWN } from "../config/settings.js";
+import { Store } from "../store/db.js";
+import { systemClock, type Clock } from "../util/clock.js";
+import { LocalCa } from "./ca.js";
+import { IdentityService } from "./identity.js";
+import { buildHttpApp } from "./http-app.js";
+import { createGateway, connOfTlsRequest, terminateTls, type ProxyPolicy } from "./gateway.js";
+import { AzureError } from "./errors.js";
+import type { ConnectionInfo, Exchange, ExchangeResult, SurfaceHandler } from "./exchange.js";
+import { parseJsonBody } from "./exchange.js";
+import { entraSurface, managedIdentitySurface } from "./entra.js";
+import { ArmRouter, type ArmContext, type CascadeDeleter } from "../arm/engine.js";
+import { Operations } from "../arm/lro.js";
+import { armSurface } from "../arm/http.js";
+import { registerResourceTypes } from "../arm/resource-types/index.js";
+
+export const ARM_HOST = "management.azure.com";
+export const LOGIN_HOST = "login.microsoftonline.com";
+export const IMDS_HOST = "169.254.169.254";
+export const HSM_SUFFIX = ".managedhsm.azure.net";
+
+/** What `endpoints.json` holds: how clients reach this process. */
+export interface Endpoints {
+  gatewayUrl: string;
+  httpsUrl: string;
+  msiEndpoint: string;
+  dns: { host: string; port: number };
+  caCertPath: string;
+  tenantId: string;
+  subscriptionId: string;
+  principalObjectId: string;
+  location: string;
+  dataDir: string;
+  pid: number;
+}
+
+export interface Hsmlink {
+  endpoints: Endpoints;
+  config: HsmlinkConfig;
+  store: Store;
+  identity: IdentityService;
+  ca: LocalCa;
+  arm: ArmContext;
+  /** Stops every listener and closes the store; resolves when done. Idempotent. */
+  close(): Promise<void>;
+}
+
+export class DataDirInUseError extends Error {}
+
+/** A managed HSM data-plane host name, `{name}.managedhsm.azure.net` with one DNS label. */
+export function hsmNameOfHost(host: string): string | undefined {
+  const h = host.toLowerCase();
+  if (!h.endsWith(HSM_SUFFIX)) return undefined;
+  const label = h.slice(0, -HSM_SUFFIX.length);
+  return /^[a-z0-9-]{1,63}$/.test(label) ? label : undefined;
+}
+
+function acquireLock(dataDir: string): () => void {
+  const lockPath = join(dataDir, "hsmlink.pid");
+  if (existsSync(lockPath)) {
+    const pid = Number(readFileSync(lockPath, "utf8").trim());
+    let alive = false;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === "EPERM";
+      }
+    }
+    if (alive) throw new DataDirInUseError(`data dir ${dataDir} is in use by another hsmlink (pid ${pid}); stop it or pass --data-dir`);
+  }
+  writeFileSync(lockPath, `${process.pid}\n`);
+  return () => {
+    try {
+      if (readFileSync(lockPath, "utf8").trim() === String(process.pid)) unlinkSync(lockPath);
+    } catch {
+      /* already gone */
+    }
+  };
+}
+
+function listen(server: Server | NetServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Extra surfaces later layers plug in (the managed HSM data plane, the admin API). */
+export interface SurfaceOverrides {
+  dataPlane?: (h: Omit<Hsmlink, "close" | "endpoints">) => SurfaceHandler;
+}
+
+/**
+ * Starts hsmlink with `config`.
+ * @throws DataDirInUseError when another live process holds the data dir; listen errors (EADDRINUSE) as thrown by Node
+ */
+export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock; quiet?: boolean } = {}): Promise<Hsmlink> {
+  const clock = opts.clock ?? systemClock;
+  mkdirSync(config.dataDir, { recursive: true });
+  const releaseLock = acquireLock(config.dataDir);
+  const cleanups: (() => void | Promise<void>)[] = [releaseLock];
+  try {
+    const store = Store.open(config.inMemory ? ":memory:" : join(config.dataDir, "hsmlink.db"));
+    cleanups.unshift(() => store.close());
+    const ca = await LocalCa.loadOrCreate(config.dataDir);
+    const identity = await IdentityService.open(store, clock, config.dataDir, config.tenantId);
+
+    const router = new ArmRouter();
+    const deleters: CascadeDeleter[] = [];
+    const arm: ArmContext = { store, clock, config, operations: new Operations(store, clock), deleters };
+    registerResourceTypes(router, deleters);
+
+    let httpsPort = config.httpsPort;
+    const directBase = () => `https://${config.host}:${httpsPort}`;
+    const baseUrlOf = (ex: Exchange) => (ex.conn.listener === "https" ? directBase() : `https://${ex.conn.hostName}`);
+    const armHandler = armSurface(router, arm, identity, baseUrlOf);
+    const entraHandler = entraSurface(identity, clock, baseUrlOf);
+    const miHandler = managedIdentitySurface(identity);
+    const dataPlane: SurfaceHandler = async (ex) => {
+      throw new AzureError(404, "NotFound", `The managed HSM data plane for '${ex.conn.hostName}' is not served yet.`, { surface: "keyvault" });
+    };
+
+    const adminHandler: SurfaceHandler = async (ex) => {
+      const p = ex.path.toLowerCase();
+      if (p === "/_hsmlink/identities" && ex.method === "POST") {
+        const body = parseJsonBody(ex, (m) => new AzureError(400, "BadRequest", `invalid JSON: ${m}`)) as { name?: unknown; trustedService?: unknown } | undefined;
+        if (!body || typeof body.name !== "string") throw new AzureError(400, "BadRequest", "body must be {\"name\": string, \"trustedService\"?: string}");
+        try {
+          const { principal, password } = identity.createServicePrincipal(body.name, typeof body.trustedService === "string" ? body.trustedService : undefined);
+          return { status: 201, body: { appId: principal.appId, password, objectId: principal.objectId, tenantId: principal.tenantId, displayName: principal.displayName, ...(principal.trustedService ? { trustedService: principal.trustedService } : {}) } };
+        } catch (e) {
+          throw new AzureError(409, "Conflict", (e as Error).message);
+        }
+      }
+      if (p === "/_hsmlink/identities" && ex.method === "GET") return { status: 200, body: { value: identity.list() } };
+      throw new AzureError(404, "NotFound", `no admin endpoint ${ex.method} ${ex.path}`);
+    };
+
+    const isLoginPath = (path: string) => /^\/[^/]+\/(oauth2\/|v2\.0\/\.well-known|\.well-known|discovery\/)/i.test(path) || /^\/common\/discovery\//i.test(path);
+
+    const dispatch = async (ex: Exchange): Promise<ExchangeResult> => {
+      const c = ex.conn;
+      if (c.listener === "msi") return miHandler(ex);
+      if (c.listener === "https") {
+        const p = ex.path.toLowerCase();
+        if (p === "/ca.pem" || p === "/ca") return { status: 200, body: ca.certPem, contentType: "application/x-pem-file" };
+        if (p === "/healthz") return { status: 200, body: { status: "ok" } };
+        if (p.startsWith("/_hsmlink/")) return adminHandler(ex);
+        if (p.startsWith("/metadata/identity/") || p.startsWith("/msi/")) return miHandler(ex);
+        if (isLoginPath(ex.path)) return entraHandler(ex);
+        return armHandler(ex);
+      }
+      if (c.hostName === ARM_HOST) return armHandler(ex);
+      if (c.hostName === LOGIN_HOST) return entraHandler(ex);
+      if (c.hostName === IMDS_HOST) return miHandler(ex);
+      if (hsmNameOfHost(c.hostName)) return dataPlane(ex);
+      throw new AzureError(421, "MisdirectedRequest", `hsmlink does not emulate ${c.hostName}`);
+    };
+
+    const renderError = (conn: ConnectionInfo, err: AzureError, requestId: string): ExchangeResult => {
+      const surfaceErr = conn.listener === "gateway" && hsmNameOfHost(conn.hostName) ? new AzureError(err.status, err.code, err.message, { ...err.options, surface: "keyvault" }) : err;
+      return { status: err.status, headers: err.options.headers, body: surfaceErr.toBody(requestId) };
+    };
+
+    const httpApp = buildHttpApp({ logLevel: config.logLevel, bodyLimit: config.bodyLimitBytes, dispatch, renderError, connOfSocket: connOfTlsRequest });
+    await httpApp.app.ready();
+    cleanups.unshift(() => httpApp.app.close());
+
+    const policy: ProxyPolicy = async (target, vantage) => {
+      const known = target.hostName === ARM_HOST || target.hostName === LOGIN_HOST || hsmNameOfHost(target.hostName) !== undefined;
+      if (target.kind === "absolute") {
+        if (target.hostName === IMDS_HOST) return { ok: true, conn: { listener: "gateway", hostName: IMDS_HOST, port: target.port, vantage } };
+        return { ok: false, status: 403, reason: `refusing plain-http request to ${target.hostName}: only the IMDS endpoint ${IMDS_HOST} is served over http; nothing is forwarded off this machine` };
+      }
+      if (!known) {
+        return { ok: false, status: 403, reason: `refusing CONNECT to ${target.hostName}:${target.port}: not an emulated Azure host (management.azure.com, login.microsoftonline.com, {name}.managedhsm.azure.net); nothing is forwarded off this machine` };
+      }
+      if (target.port !== 443) return { ok: false, status: 403, reason: `refusing CONNECT to ${target.hostName}:${target.port}: Azure serves this host on port 443 only` };
+      return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage } };
+    };
+
+    const gateway = createGateway({ ca, app: httpApp, policy });
+    const gatewayPort = await listen(gateway, config.gatewayPort, config.host);
+    cleanups.unshift(() => new Promise<void>((r) => gateway.close(() => r())));
+
+    const direct = createNetServer((socket) => {
+      socket.on("error", () => socket.destroy());
+      terminateTls(ca, httpApp, socket, { listener: "https", hostName: "localhost", port: httpsPort }, config.host === "0.0.0.0" ? "localhost" : config.host);
+    });
+    httpsPort = await listen(direct, config.httpsPort, config.host);
+    cleanups.unshift(() => new Promise<void>((r) => direct.close(() => r())));
+
+    const msi = createHttpServer((req, res) => httpApp.handle(req, res, { listener: "msi", hostName: config.host, port: msiPort }));
+    let msiPort = config.msiPort;
+    msiPort = await listen(msi, config.msiPort, config.host);
+    cleanups.unshift(() => new Promise<void>((r) => { msi.closeAllConnections(); msi.close(() => r()); }));
+    cleanups.unshift(() => { gateway.closeAllConnections(); });
+
+    const endpoints: Endpoints = {
+      gatewayUrl: `http://${config.host}:${gatewayPort}`,
+      httpsUrl: `https://${config.host}:${httpsPort}`,
+      msiEndpoint: `http://${config.host}:${msiPort}/msi/token`,
+      dns: { host: config.host, port: config.dnsPort },
+      caCertPath: ca.certPath,
+      tenantId: config.tenantId,
+      subscriptionId: config.subscriptionId,
+      principalObjectId: WELL_KNOWN.principalObjectId,
+      location: config.location,
+      dataDir: config.dataDir,
+      pid: process.pid,
+    };
+    const endpointsPath = join(config.dataDir, "endpoints.json");
+    writeFileSync(endpointsPath + ".tmp", JSON.stringify(endpoints, null, 2) + "\n");
+    renameSync(endpointsPath + ".tmp", endpointsPath);
+    cleanups.unshift(() => {
+      try {
+        unlinkSync(endpointsPath);
+      } catch {
+        /* already gone */
+      }
+    });
+
+    let closing: Promise<void> | undefined;
+    return {
+      endpoints,
+      config,
+      store,
+      identity,
+      ca,
+      arm,
+      close() {
+        closing ??= (async () => {
+          for (const c of cleanups) await c();
+        })();
+        return closing;
+      },
+    };
+  } catch (e) {
+    for (const c of cleanups) await c();
+    throw e;
+  }
+}
+
+/** Reads `endpoints.json` of a running hsmlink. @throws Error with a hint when hsmlink is not running there */
+export function readEndpoints(dataDir: string): Endpoints {
+  const p = join(dataDir, "endpoints.json");
+  if (!existsSync(p)) throw new Error(`hsmlink is not running with data dir ${dataDir} (no ${p}); start it with 'hsmlink start'`);
+  return JSON.parse(readFileSync(p, "utf8")) as Endpoints;
+}

@@ -1,0 +1,217 @@
+/**
+ * Entra ID in miniature: principals (the default managed identity and service principals made with
+ * `hsmlink identity create`) and the JWT access tokens issued to them, signed RS256 by a key under the data
+ * dir and published as JWKS. Claims follow the Microsoft identity platform access token reference
+ * (tid, oid, appid, aud, iss, iat/nbf/exp, idtyp).
+ */
+import { SignJWT, jwtVerify, exportJWK, importPKCS8, createLocalJWKSet, type JWK, errors as joseErrors } from "jose";
+import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes, scryptSync, timingSafeEqual, createHash, generateKeyPairSync } from "node:crypto";
+import type { Store } from "../store/db.js";
+import type { Clock } from "../util/clock.js";
+import { WELL_KNOWN } from "../config/settings.js";
+import { newGuid } from "../util/ids.js";
+
+export interface Principal {
+  objectId: string;
+  appId: string;
+  tenantId: string;
+  displayName: string;
+  kind: "ManagedIdentity" | "ServicePrincipal";
+  /** Resource provider namespace of a trusted Azure service (firewall bypass AzureServices), if any. */
+  trustedService?: string;
+}
+
+/** Claims of a validated token. */
+export interface TokenClaims {
+  tid: string;
+  oid: string;
+  appid: string;
+  aud: string;
+  iss: string;
+  exp: number;
+  nbf: number;
+  iat: number;
+  [k: string]: unknown;
+}
+
+export class TokenError extends Error {
+  constructor(readonly reason: "missing" | "malformed" | "signature" | "expired" | "audience" | "tenant" | "notYetValid", message: string, readonly detail: { aud?: string; exp?: number } = {}) {
+    super(message);
+  }
+}
+
+const SIGNING_KEY_FILE = "token-signing-key.pem";
+const TOKEN_LIFETIME_S = 3600;
+
+/** Turns an OAuth2 scope (`https://x/.default`, `https://management.core.windows.net//.default`) into the v1 resource. */
+export function resourceFromScope(scope: string): string {
+  const first = scope.split(/\s+/).find((s) => s.endsWith("/.default")) ?? scope.split(/\s+/)[0] ?? "";
+  return first.endsWith("/.default") ? first.slice(0, -"/.default".length) : first;
+}
+
+export class IdentityService {
+  private constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    readonly tenantId: string,
+    private readonly privateKey: CryptoKey,
+    readonly jwk: JWK,
+    private readonly kid: string,
+  ) {}
+
+  /**
+   * Loads (or creates, mode 0600) the token signing key in `dataDir` and makes sure the default managed identity exists.
+   */
+  static async open(store: Store, clock: Clock, dataDir: string, tenantId: string): Promise<IdentityService> {
+    const keyPath = join(dataDir, SIGNING_KEY_FILE);
+    let pem: string;
+    if (existsSync(keyPath)) {
+      pem = readFileSync(keyPath, "utf8");
+    } else {
+      pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+      writeFileSync(keyPath, pem, { mode: 0o600 });
+      chmodSync(keyPath, 0o600);
+    }
+    const privateKey = await importPKCS8(pem, "RS256", { extractable: true });
+    const full = await exportJWK(privateKey);
+    const kid = createHash("sha256").update(String(full.n)).digest("base64url").slice(0, 27);
+    const jwk: JWK = { kty: "RSA", use: "sig", alg: "RS256", kid, n: full.n, e: full.e };
+    const svc = new IdentityService(store, clock, tenantId, privateKey, jwk, kid);
+    svc.ensureDefaultIdentity();
+    return svc;
+  }
+
+  private ensureDefaultIdentity(): void {
+    this.store.db
+      .prepare("INSERT OR IGNORE INTO principals (object_id, app_id, display_name, kind, secret_hash, trusted_service, created_at) VALUES (?, ?, ?, 'ManagedIdentity', NULL, NULL, ?)")
+      .run(WELL_KNOWN.principalObjectId, WELL_KNOWN.principalAppId, "hsmlink-default-identity", this.clock.now());
+  }
+
+  /** The identity `az login --identity` and `ManagedIdentityCredential` obtain. */
+  defaultIdentity(): Principal {
+    return this.byObjectId(WELL_KNOWN.principalObjectId)!;
+  }
+
+  byObjectId(oid: string): Principal | undefined {
+    const row = this.store.db.prepare("SELECT * FROM principals WHERE object_id = ?").get(oid.toLowerCase()) as PrincipalRow | undefined;
+    return row ? this.toPrincipal(row) : undefined;
+  }
+
+  byAppId(appId: string): Principal | undefined {
+    const row = this.store.db.prepare("SELECT * FROM principals WHERE app_id = ?").get(appId.toLowerCase()) as PrincipalRow | undefined;
+    return row ? this.toPrincipal(row) : undefined;
+  }
+
+  list(): Principal[] {
+    return (this.store.db.prepare("SELECT * FROM principals ORDER BY created_at").all() as PrincipalRow[]).map((r) => this.toPrincipal(r));
+  }
+
+  /**
+   * Creates a service principal with a fresh client secret (shown once; only its scrypt hash is stored).
+   * @param trustedService resource provider namespace whose trusted-service identity this is (e.g. Microsoft.Storage)
+   * @throws Error when a principal with that display name exists
+   */
+  createServicePrincipal(displayName: string, trustedService?: string): { principal: Principal; password: string } {
+    if (!/^[\w.-]{1,120}$/.test(displayName)) throw new Error(`invalid identity name '${displayName}': use letters, digits, '.', '-' or '_' (at most 120)`);
+    const exists = this.store.db.prepare("SELECT 1 FROM principals WHERE display_name = ?").get(displayName);
+    if (exists) throw new Error(`an identity named '${displayName}' already exists`);
+    const objectId = newGuid();
+    const appId = newGuid();
+    const password = randomBytes(24).toString("base64url");
+    const salt = randomBytes(16);
+    const hash = `${salt.toString("hex")}:${scryptSync(password, salt, 32).toString("hex")}`;
+    this.store.tx(() =>
+      this.store.db
+        .prepare("INSERT INTO principals (object_id, app_id, display_name, kind, secret_hash, trusted_service, created_at) VALUES (?, ?, ?, 'ServicePrincipal', ?, ?, ?)")
+        .run(objectId, appId, displayName, hash, trustedService ?? null, this.clock.now()),
+    );
+    return { principal: this.byObjectId(objectId)!, password };
+  }
+
+  /** Checks a client secret; returns the principal or undefined (never says which part was wrong). */
+  authenticateClient(clientId: string, secret: string): Principal | undefined {
+    const row = this.store.db.prepare("SELECT * FROM principals WHERE app_id = ? AND kind = 'ServicePrincipal'").get(String(clientId).toLowerCase()) as PrincipalRow | undefined;
+    if (!row?.secret_hash) return undefined;
+    const [saltHex, hashHex] = row.secret_hash.split(":");
+    const actual = scryptSync(String(secret), Buffer.from(saltHex, "hex"), 32);
+    return timingSafeEqual(actual, Buffer.from(hashHex, "hex")) ? this.toPrincipal(row) : undefined;
+  }
+
+  /**
+   * Issues an access token for `principal` and `resource` (audience). Lifetime one hour.
+   * @returns the compact JWT and its expiry in epoch seconds
+   */
+  async issue(principal: Principal, resource: string): Promise<{ token: string; expiresOn: number; expiresIn: number }> {
+    const now = Math.floor(this.clock.now() / 1000);
+    const exp = now + TOKEN_LIFETIME_S;
+    const token = await new SignJWT({
+      tid: principal.tenantId,
+      oid: principal.objectId,
+      sub: principal.objectId,
+      appid: principal.appId,
+      appidacr: principal.kind === "ServicePrincipal" ? "1" : "2",
+      idtyp: "app",
+      ver: "1.0",
+    })
+      .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: this.kid })
+      .setIssuer(`https://sts.windows.net/${principal.tenantId}/`)
+      .setAudience(resource)
+      .setIssuedAt(now)
+      .setNotBefore(now - 300)
+      .setExpirationTime(exp)
+      .sign(this.privateKey);
+    return { token, expiresOn: exp, expiresIn: TOKEN_LIFETIME_S };
+  }
+
+  /**
+   * Validates a bearer token: signature (this emulator's key), expiry, audience among `audiences`, and tenant.
+   * @throws TokenError with the reason, for the surface to render as its 401
+   */
+  async verify(token: string | undefined, audiences: readonly string[]): Promise<{ claims: TokenClaims; principal: Principal }> {
+    if (!token) throw new TokenError("missing", "The request is missing a bearer token.");
+    let payload: TokenClaims;
+    try {
+      const jwks = createLocalJWKSet({ keys: [this.jwk] });
+      ({ payload } = (await jwtVerify(token, jwks, { currentDate: new Date(this.clock.now()), clockTolerance: 0 })) as unknown as { payload: TokenClaims });
+    } catch (e) {
+      if (e instanceof joseErrors.JWTExpired) {
+        const exp = Number((e.payload as { exp?: number }).exp);
+        throw new TokenError("expired", "The access token has expired.", { exp });
+      }
+      if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === "nbf") throw new TokenError("notYetValid", "The access token is not yet valid.");
+      if (e instanceof joseErrors.JWSSignatureVerificationFailed || e instanceof joseErrors.JWKSNoMatchingKey || e instanceof joseErrors.JOSEAlgNotAllowed) {
+        throw new TokenError("signature", "The access token signature is invalid.");
+      }
+      throw new TokenError("malformed", "The access token is malformed.");
+    }
+    const aud = String(payload.aud);
+    const norm = (s: string) => s.replace(/\/+$/, "").toLowerCase();
+    if (!audiences.some((a) => norm(a) === norm(aud))) throw new TokenError("audience", `wrong audience ${aud}`, { aud });
+    if (String(payload.tid).toLowerCase() !== this.tenantId.toLowerCase()) throw new TokenError("tenant", `token issued for tenant ${payload.tid}`);
+    const principal = this.byObjectId(String(payload.oid));
+    if (!principal) throw new TokenError("signature", "The principal of the token does not exist.");
+    return { claims: payload, principal };
+  }
+
+  private toPrincipal(row: PrincipalRow): Principal {
+    return {
+      objectId: row.object_id,
+      appId: row.app_id,
+      tenantId: this.tenantId,
+      displayName: row.display_name,
+      kind: row.kind as Principal["kind"],
+      trustedService: row.trusted_service ?? undefined,
+    };
+  }
+}
+
+interface PrincipalRow {
+  object_id: string;
+  app_id: string;
+  display_name: string;
+  kind: string;
+  secret_hash: string | null;
+  trusted_service: string | null;
+}

@@ -1,0 +1,101 @@
+# Test-support shim for Debian bookworm's azure-cli 2.45.0 + python3-azure 20230112 packaging gaps.
+# Loaded only for az in the tests, through PYTHONPATH; it changes nothing on disk and is not part of hsmlink.
+# (Shared reference: clients.md appendix A and control-plane.md appendix B; upstream Azure/azure-cli #26830, #26835.)
+#  1. az's 'latest' profile wants azure.mgmt.network.v2022_01_01 but Debian ships v2022_07_01 only, so every
+#     `az network ...` command dies with "'NoneType' object has no attribute 'standard_medium'".
+#  2. `az keyvault key ...` reads help text, models and KeyVaultIdentifier from the track-1 SDK azure.keyvault.v7_0,
+#     which Debian does not package. Commands that execute through track-1 (key list/delete/..., secret *) stay
+#     broken; the tests use `az rest` for those.
+import importlib, importlib.abc, importlib.machinery, importlib.util, os, sys, types
+
+_NET_MAP = {"azure.mgmt.network.v2022_01_01.operations": "azure.mgmt.network.operations",
+            "azure.mgmt.network.v2022_01_01": "azure.mgmt.network.v2022_07_01"}
+_DOC_STUB = "azure.keyvault.v7_0"
+_KV_ID = "azure.keyvault.key_vault_id"
+
+
+class _AliasLoader(importlib.abc.Loader):
+    def __init__(self, real):
+        self.real = real
+
+    def create_module(self, spec):
+        return importlib.import_module(self.real)
+
+    def exec_module(self, module):
+        pass
+
+
+class _AnyMethod(type):
+    def __getattr__(cls, name):
+        def method(*a, **k):
+            """Stand-in docstring (track-1 azure-keyvault SDK is not installed)."""
+            raise NotImplementedError(name)
+        return method
+
+
+class _StubLoader(importlib.abc.Loader):
+    def create_module(self, spec):
+        m = types.ModuleType(spec.name)
+        m.__path__ = []
+        m.KeyVaultClient = _AnyMethod("KeyVaultClient", (), {})
+        # keyvault_exception_handler does isinstance(ex, KeyVaultErrorException); None there turns every HTTP
+        # error into "TypeError: isinstance() arg 2 must be a type".
+        m.KeyVaultErrorException = type("KeyVaultErrorException", (Exception,), {})
+        return m
+
+    def exec_module(self, module):
+        pass
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == _KV_ID:  # KeyVaultIdentifier: az's vendored copy of this one file, loaded standalone
+            kv = importlib.util.find_spec("azure.cli.command_modules.keyvault")
+            f = os.path.join(kv.submodule_search_locations[0], "vendored_sdks", "azure_keyvault_t1", "key_vault_id.py")
+            return importlib.util.spec_from_file_location(fullname, f)
+        if fullname == _DOC_STUB or fullname.startswith(_DOC_STUB + "."):
+            return importlib.machinery.ModuleSpec(fullname, _StubLoader(), is_package=True)
+        for alias, real in _NET_MAP.items():
+            if fullname == alias or fullname.startswith(alias + "."):
+                return importlib.machinery.ModuleSpec(fullname, _AliasLoader(real + fullname[len(alias):]), is_package=True)
+        return None
+
+
+class _PatchNetworkClient(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name != "azure.mgmt.network._client":
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        orig = spec.loader.exec_module
+
+        def exec_module(module):
+            orig(module)
+            C = module.NetworkManagementClient
+            _models = C.models.__func__
+
+            def models(cls, api_version=C.DEFAULT_API_VERSION):
+                return _models(cls, "2022-07-01" if api_version == "2022-01-01" else api_version)
+            C.models = classmethod(models)
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+_v = types.ModuleType("azure.mgmt.network._validation")
+
+
+class api_version_validation:  # pass-through: Debian's 23.0.0b1 table lacks 2022-01-01
+    def __init__(self, **kw):
+        pass
+
+    def __call__(self, func):
+        return func
+
+
+_v.api_version_validation = api_version_validation
+sys.modules["azure.mgmt.network._validation"] = _v
+sys.meta_path.insert(0, _Finder())
+sys.meta_path.insert(0, _PatchNetworkClient())
