@@ -65,11 +65,16 @@ export function terminateTls(ca: LocalCa, app: HttpApp, socket: Duplex, conn: Co
   );
 }
 
+/** A reason made safe for an HTTP header line (ASCII, no line breaks). */
+function headerSafe(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, " ");
+}
+
 function refuse(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
   const text = `hsmlink: ${reason}\n`;
   const statusText = { 400: "Bad Request", 403: "Forbidden", 407: "Proxy Authentication Required", 502: "Bad Gateway", 503: "Service Unavailable" }[status] ?? "Error";
   const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
-  socket.end(`HTTP/1.1 ${status} ${statusText}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nX-Hsmlink-Reason: ${encodeURIComponent(reason)}\r\n${extra}Connection: close\r\n\r\n${text}`);
+  socket.end(`HTTP/1.1 ${status} ${statusText}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nX-Hsmlink-Reason: ${headerSafe(reason)}\r\n${extra}Connection: close\r\n\r\n${text}`);
 }
 
 /** Creates the gateway server (not yet listening). */
@@ -91,7 +96,7 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
     const hostName = target.hostname.toLowerCase().replace(/^\[|\]$/g, "");
     void opts.policy({ hostName, port: Number(target.port || 80), kind: "absolute" }, vantage).then((d) => {
       if (!d.ok) {
-        res.writeHead(d.status, { "Content-Type": "text/plain; charset=utf-8", "X-Hsmlink-Reason": encodeURIComponent(d.reason), ...(d.headers ?? {}) }).end(`hsmlink: ${d.reason}\n`);
+        res.writeHead(d.status, { "Content-Type": "text/plain; charset=utf-8", "X-Hsmlink-Reason": headerSafe(d.reason), ...(d.headers ?? {}) }).end(`hsmlink: ${d.reason}\n`);
         return;
       }
       req.url = target.pathname + target.search;
