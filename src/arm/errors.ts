@@ -45,6 +45,38 @@ export const armErrors = {
   ExpiredAuthenticationToken: (exp: string, now: string) =>
     arm(401, "ExpiredAuthenticationToken", `The access token expiry UTC time '${exp}' is earlier than current UTC time '${now}'.`),
   AuthenticationFailed: (message = "Authentication failed. The 'Authorization' header is missing.") => arm(401, "AuthenticationFailed", message),
+  /** (memory) A tracked resource in a region the type is not offered in (e.g. `global` for a virtual network). */
+  LocationNotAvailableForResourceType: (loc: string, type: string) =>
+    arm(400, "LocationNotAvailableForResourceType", `The provided location '${loc}' is not available for resource type '${type}'. List of available regions for the resource type is '${KNOWN_LOCATIONS.join(",")}'.`),
+  /** (memory) PUT of an existing resource with another location. */
+  InvalidResourceLocation: (name: string, existing: string, rg: string, requested: string) =>
+    arm(400, "InvalidResourceLocation", `The resource '${name}' already exists in location '${existing}' in resource group '${rg}'. A resource with the same name cannot be created in location '${requested}'. Please select a new resource name.`),
+  /** (memory) A reference property (`properties.subnet.id`, …) that is not a fully qualified resource id. */
+  LinkedInvalidPropertyId: (value: string, path: string) =>
+    arm(400, "LinkedInvalidPropertyId", `Property id '${value}' at path '${path}' is invalid. Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' or '/providers/{resourceProviderNamespace}/'.`),
+  /** Key Vault RP's 409 (e.g. "A KV MHSM with the same name already exists in deleted state. …", azure-rest-api-specs #18732). */
+  ConflictError: (message: string) => arm(409, "ConflictError", message),
+  /** Over a documented limit (private endpoints per managed HSM, HSMs with private endpoints per subscription); code chosen, FC-37. */
+  QuotaExceeded: (message: string) => arm(400, "QuotaExceeded", message),
+  /** A private endpoint whose target is not a live managed HSM (wording of InvalidResourceReference without the region clause: the HSM may be in another region). */
+  PrivateLinkTargetNotFound: (targetId: string, byId: string) =>
+    arm(400, "InvalidResourceReference", `Resource ${targetId} referenced by resource ${byId} was not found. Please make sure that the referenced resource exists.`, {
+      details: [{ code: "NotFound", message: `Resource ${targetId} not found.` }],
+    }),
+  /** Real network RP wording (Azure/azure-cli #15136). */
+  MissingParameterOnPrivateLinkServiceConnection: (connectionId: string) =>
+    arm(400, "MissingParameterOnPrivateLinkServiceConnection", `Private link service connection ${connectionId} is missing required parameter 'group Id'.`),
+  /** ARM's answer for a nested resource whose parent is missing (learn.microsoft.com "Resolve errors for parent resources"). */
+  ParentResourceNotFound: (parentName: string) =>
+    arm(404, "ParentResourceNotFound", `Can not perform requested operation on nested resource. Parent resource '${parentName}' not found.`),
+  /** Private DNS zone or link in a region other than `global` (same code as above; the only region offered is `global`). */
+  GlobalLocationOnly: (loc: string, type: string) =>
+    arm(400, "LocationNotAvailableForResourceType", `The provided location '${loc}' is not available for resource type '${type}'. List of available regions for the resource type is 'global'.`),
+  /** Deleting a private DNS zone that still has virtual network links (real wording, learntocloud/networking-lab #8). `nested`: `Microsoft.Network/privateDnsZones/{z}/virtualNetworkLinks/{l}`. */
+  CannotDeleteResource: (nested: string[]) =>
+    arm(409, "CannotDeleteResource", `Cannot delete resource while nested resources exist. Some existing nested resource IDs include: ${nested.map((n) => `'${n}'`).join(", ")}. Please delete all nested resources before deleting this resource.`),
+  /** A private DNS zone group naming a zone that does not exist (field-cases.md FC-14). */
+  InvalidPrivateDnsZoneIds: (zoneGroupId: string) => arm(400, "InvalidPrivateDnsZoneIds", `Private Dns Zone group ${zoneGroupId} has invalid private dns zone ids.`),
 };
 
 /** Regions the emulated cloud offers (Azure public cloud region names). */

@@ -6,6 +6,9 @@ import { SETTINGS, loadConfig, dataDirFrom, ConfigError, type HsmlinkConfig } fr
 import { startHsmlink, readEndpoints, DataDirInUseError } from "../server/hsmlink.js";
 import { clientEnvironment, renderEnvironment, type ShellKind } from "./env.js";
 import { adminRequest } from "./admin-client.js";
+import { registerVmCommands } from "./vm.js";
+import { registerExplainCommands } from "./explain.js";
+import { registerTroubleshoot } from "./troubleshoot.js";
 
 const program = new Command("hsmlink").description("Local, offline emulator of Azure Managed HSM behind Azure Private Link").showHelpAfterError();
 
@@ -100,6 +103,10 @@ identity
     const r = await adminRequest<{ value: unknown[] }>(e, "GET", "/_hsmlink/identities");
     process.stdout.write(JSON.stringify(r.value, null, 2) + "\n");
   });
+
+registerVmCommands(program);
+registerExplainCommands(program);
+registerTroubleshoot(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`hsmlink: ${e.message}\n`);

@@ -3,6 +3,7 @@
  * API) receives, and the result it returns. Fastify parses HTTP; surfaces never touch sockets.
  */
 import type { AzureError } from "./errors.js";
+import type { ConnectEvaluation } from "../network/decision.js";
 
 /** Where a request came from and which host it was addressed to. */
 export interface ConnectionInfo {
@@ -14,6 +15,12 @@ export interface ConnectionInfo {
   port: number;
   /** Vantage point: the simulated VM named by the proxy user name; undefined = the public internet. */
   vantage?: string;
+  /**
+   * The network decision taken when the gateway accepted a CONNECT to a managed HSM host: vantage, DNS answer,
+   * route (private via a PE, or public; `sourceAddress` is what the HSM sees) and the trace steps so far.
+   * Absent for other hosts and for the direct HTTPS listener (the data plane then treats the caller as the internet).
+   */
+  network?: ConnectEvaluation;
 }
 
 export interface Exchange {

@@ -23,6 +23,15 @@ import { ArmRouter, type ArmContext, type CascadeDeleter } from "../arm/engine.j
 import { Operations } from "../arm/lro.js";
 import { armSurface } from "../arm/http.js";
 import { registerResourceTypes } from "../arm/resource-types/index.js";
+import { createDataPlane } from "../hsm/surface.js";
+import { VmService, networkAdminHandler } from "./vms.js";
+import { TraceLog, enforceNetworkRules } from "./trace-log.js";
+import { startDnsServer } from "../dns/server.js";
+import { snapshotFromStore } from "../network/snapshot.js";
+import { evaluateConnect } from "../network/decision.js";
+import { resolve as resolveDns } from "../network/dns-view.js";
+import type { Vantage } from "../network/topology.js";
+import { isAzureError } from "./errors.js";
 
 export const ARM_HOST = "management.azure.com";
 export const LOGIN_HOST = "login.microsoftonline.com";
@@ -51,6 +60,10 @@ export interface Hsmlink {
   identity: IdentityService;
   ca: LocalCa;
   arm: ArmContext;
+  /** Simulated VMs (vantage points) and their DNS listeners. */
+  vms: VmService;
+  /** Decision traces of recent data-plane requests. */
+  traces: TraceLog;
   /** Stops every listener and closes the store; resolves when done. Idempotent. */
   close(): Promise<void>;
 }
@@ -131,12 +144,36 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const armHandler = armSurface(router, arm, identity, baseUrlOf);
     const entraHandler = entraSurface(identity, clock, baseUrlOf);
     const miHandler = managedIdentitySurface(identity);
-    const dataPlane: SurfaceHandler = async (ex) => {
-      throw new AzureError(404, "NotFound", `The managed HSM data plane for '${ex.conn.hostName}' is not served yet.`, { surface: "keyvault" });
-    };
+    // The managed HSM data plane (src/hsm/surface.ts). Its network step is enforceNetworkRules, after authentication.
+    const dataPlane = createDataPlane({
+      store,
+      identity,
+      clock,
+      config,
+      networkCheck: (ex, _hsm, principal) => {
+        const caller = { appId: principal.appId, objectId: principal.objectId, issuer: `https://sts.windows.net/${principal.tenantId}/`, trustedService: principal.trustedService };
+        try {
+          enforceNetworkRules(store, ex, caller, config.internetClientAddress);
+          return "allow";
+        } catch (e) {
+          if (isAzureError(e)) return e;
+          throw e;
+        }
+      },
+      clientAddress: (ex) => (ex.conn.network?.route && ex.conn.network.route.path !== "none" ? ex.conn.network.route.sourceAddress : config.internetClientAddress),
+    });
+    cleanups.unshift(() => dataPlane.close());
+
+    let gatewayUrl = "";
+    const vms = new VmService(store, clock, { subscriptionId: config.subscriptionId, location: config.location, dnsHost: config.host, gatewayUrl: () => gatewayUrl });
+    cleanups.unshift(() => vms.close());
+    const traces = new TraceLog();
+    const networkAdmin = networkAdminHandler({ vms, traces, store, internetClientAddress: config.internetClientAddress });
 
     const adminHandler: SurfaceHandler = async (ex) => {
       const p = ex.path.toLowerCase();
+      const networkResult = await networkAdmin(ex);
+      if (networkResult) return networkResult;
       if (p === "/_hsmlink/identities" && ex.method === "POST") {
         const body = parseJsonBody(ex, (m) => new AzureError(400, "BadRequest", `invalid JSON: ${m}`)) as { name?: unknown; trustedService?: unknown } | undefined;
         if (!body || typeof body.name !== "string") throw new AzureError(400, "BadRequest", "body must be {\"name\": string, \"trustedService\"?: string}");
@@ -168,7 +205,17 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       if (c.hostName === ARM_HOST) return armHandler(ex);
       if (c.hostName === LOGIN_HOST) return entraHandler(ex);
       if (c.hostName === IMDS_HOST) return miHandler(ex);
-      if (hsmNameOfHost(c.hostName)) return dataPlane(ex);
+      if (hsmNameOfHost(c.hostName)) {
+        traces.begin(ex);
+        try {
+          const result = await dataPlane(ex);
+          traces.finish(ex, result.status);
+          return result;
+        } catch (e) {
+          traces.finish(ex, isAzureError(e) ? e.status : 500, isAzureError(e) ? e : undefined);
+          throw e;
+        }
+      }
       throw new AzureError(421, "MisdirectedRequest", `hsmlink does not emulate ${c.hostName}`);
     };
 
@@ -182,6 +229,14 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     cleanups.unshift(() => httpApp.app.close());
 
     const policy: ProxyPolicy = async (target, vantage) => {
+      let vantagePoint: Vantage = { kind: "internet" };
+      if (vantage !== undefined) {
+        const v = vms.vantageOf(vantage);
+        if (!v) {
+          return { ok: false, status: 407, reason: `proxy user '${vantage}' names no VM (see 'hsmlink vm list'; create one with 'hsmlink vm create', or send no proxy user to act from the internet)`, headers: { "Proxy-Authenticate": 'Basic realm="hsmlink"' } };
+        }
+        vantagePoint = v;
+      }
       const known = target.hostName === ARM_HOST || target.hostName === LOGIN_HOST || hsmNameOfHost(target.hostName) !== undefined;
       if (target.kind === "absolute") {
         if (target.hostName === IMDS_HOST) return { ok: true, conn: { listener: "gateway", hostName: IMDS_HOST, port: target.port, vantage } };
@@ -191,6 +246,11 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
         return { ok: false, status: 403, reason: `refusing CONNECT to ${target.hostName}:${target.port}: not an emulated Azure host (management.azure.com, login.microsoftonline.com, {name}.managedhsm.azure.net); nothing is forwarded off this machine` };
       }
       if (target.port !== 443) return { ok: false, status: 403, reason: `refusing CONNECT to ${target.hostName}:${target.port}: Azure serves this host on port 443 only` };
+      if (hsmNameOfHost(target.hostName)) {
+        const network = evaluateConnect(snapshotFromStore(store), vantagePoint, target.hostName, { internetClientAddress: config.internetClientAddress });
+        if (network.refusal) return { ok: false, status: network.refusal.status, reason: network.refusal.reason };
+        return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage, network } };
+      }
       return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage } };
     };
 
@@ -210,12 +270,17 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     msiPort = await listen(msi, config.msiPort, config.host);
     cleanups.unshift(() => new Promise<void>((r) => { msi.closeAllConnections(); msi.close(() => r()); }));
     cleanups.unshift(() => { gateway.closeAllConnections(); });
+    gatewayUrl = `http://${config.host}:${gatewayPort}`;
+
+    const internetDns = await startDnsServer({ host: config.host, port: config.dnsPort, answer: (qname, qtype) => resolveDns(snapshotFromStore(store), { kind: "internet" }, qname, qtype) });
+    cleanups.unshift(() => internetDns.close());
+    await vms.start();
 
     const endpoints: Endpoints = {
       gatewayUrl: `http://${config.host}:${gatewayPort}`,
       httpsUrl: `https://${config.host}:${httpsPort}`,
       msiEndpoint: `http://${config.host}:${msiPort}/msi/token`,
-      dns: { host: config.host, port: config.dnsPort },
+      dns: { host: config.host, port: internetDns.port },
       caCertPath: ca.certPath,
       tenantId: config.tenantId,
       subscriptionId: config.subscriptionId,
@@ -243,6 +308,8 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       identity,
       ca,
       arm,
+      vms,
+      traces,
       close() {
         closing ??= (async () => {
           for (const c of cleanups) await c();

@@ -50,4 +50,61 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    // Managed HSM data plane (src/hsm/store.ts): keys, versions, local RBAC. `hsm` is the lower-cased HSM name.
+    id: "0100-hsm-data-plane",
+    sql: `
+      CREATE TABLE hsm_instances (
+        hsm TEXT PRIMARY KEY,
+        sealed_kek BLOB NOT NULL,         -- per-HSM AES-256 key, sealed under the emulator master key (hsm-master.key)
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE hsm_keys (
+        hsm TEXT NOT NULL,
+        name_key TEXT NOT NULL,           -- lower-cased key name (names are case-insensitive)
+        name TEXT NOT NULL,               -- casing as first created
+        deleted_date INTEGER,             -- epoch seconds; NULL while live
+        scheduled_purge_date INTEGER,     -- epoch seconds; NULL while live
+        rotation_policy TEXT,             -- KeyRotationPolicy JSON, NULL = none set
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (hsm, name_key)
+      );
+      CREATE TABLE hsm_key_versions (
+        hsm TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        version TEXT NOT NULL,            -- 32 lower-case hex
+        seq INTEGER NOT NULL,             -- creation order within the key; highest = current version
+        kty TEXT NOT NULL,
+        key_ops TEXT NOT NULL,            -- JSON array
+        attributes TEXT NOT NULL,         -- JSON {enabled, nbf?, exp?, created, updated, exportable}
+        tags TEXT,                        -- JSON object or NULL
+        release_policy TEXT,              -- JSON {contentType, immutable, data} or NULL
+        public_jwk TEXT NOT NULL,         -- JSON public fields (n,e | crv,x,y | {})
+        material BLOB NOT NULL,           -- private material, AES-256-GCM sealed under the HSM key
+        PRIMARY KEY (hsm, name_key, version),
+        FOREIGN KEY (hsm, name_key) REFERENCES hsm_keys (hsm, name_key) ON DELETE CASCADE
+      );
+      CREATE INDEX hsm_key_versions_by_seq ON hsm_key_versions (hsm, name_key, seq);
+      CREATE TABLE hsm_role_definitions (
+        hsm TEXT NOT NULL,
+        name TEXT NOT NULL,               -- lower-cased GUID
+        body TEXT NOT NULL,               -- wire JSON
+        PRIMARY KEY (hsm, name)
+      );
+      CREATE TABLE hsm_role_assignments (
+        hsm TEXT NOT NULL,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL,              -- normalised: /, /keys or /keys/{name}
+        role_definition_id TEXT NOT NULL,
+        principal_id TEXT NOT NULL,       -- lower-cased object id
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (hsm, name)
+      );
+      CREATE INDEX hsm_role_assignments_by_principal ON hsm_role_assignments (hsm, principal_id);
+      CREATE TABLE hsm_meta (
+        k TEXT PRIMARY KEY,
+        v BLOB NOT NULL
+      );
+    `,
+  },
 ];

@@ -6,10 +6,16 @@ import type { ArmRouter, CascadeDeleter } from "../engine.js";
 import { registerSubscriptions } from "./subscriptions/index.js";
 import { registerResourceGroups } from "./resource-groups/index.js";
 import { registerOperationRoutes } from "./operations/index.js";
+import { registerManagedHsms } from "./managed-hsms/index.js";
+import { registerPrivateDnsZones } from "./private-dns-zones/index.js";
+import { registerNetworkResources } from "./virtual-networks/index.js";
 
 export function registerResourceTypes(router: ArmRouter, deleters: CascadeDeleter[]): void {
   registerSubscriptions(router);
   registerResourceGroups(router);
   registerOperationRoutes(router);
+  registerManagedHsms(router, deleters);
+  registerPrivateDnsZones(router, deleters);
+  registerNetworkResources(router, deleters);
   void deleters;
 }

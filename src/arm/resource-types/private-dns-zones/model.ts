@@ -1,0 +1,285 @@
+/**
+ * Microsoft.Network/privateDnsZones (api 2020-06-01): wire shapes, limits and helpers shared by zones, virtual
+ * network links, record sets and private endpoints' private DNS zone groups (control-plane.md §5, §8).
+ * Stored bodies are the wire JSON; nothing here reaches HTTP.
+ */
+import type { ArmContext, ArmRequest, ArmResult } from "../../engine.js";
+import { armErrors } from "../../errors.js";
+import { resourceId } from "../../ids.js";
+import { privateDnsAccepted } from "../../lro.js";
+import type { StoredResource } from "../../../store/resources.js";
+import { AzureError } from "../../../server/errors.js";
+import { newGuid } from "../../../util/ids.js";
+
+export const NETWORK = "Microsoft.Network";
+export const ZONE_TYPE = "Microsoft.Network/privateDnsZones";
+export const LINK_TYPE = "Microsoft.Network/privateDnsZones/virtualNetworkLinks";
+export const VNET_TYPE = "Microsoft.Network/virtualNetworks";
+export const PE_TYPE = "Microsoft.Network/privateEndpoints";
+export const ZONE_GROUP_TYPE = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups";
+
+/** Record types Azure Private DNS stores, canonical (upper-case) spelling as in ids and `type`. */
+export const RECORD_TYPES = ["A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT"] as const;
+export type RecordType = (typeof RECORD_TYPES)[number];
+
+/** Per-zone limits a real zone GET reports (control-plane.md §5, §8). */
+export const ZONE_LIMITS = { recordSets: 25000, links: 1000, registrationLinks: 100 } as const;
+/** Records per record set (learn.microsoft.com "Azure DNS limits", private DNS zones). */
+export const MAX_RECORDS_PER_SET = 20;
+/** TTL Azure gives records a new record set has when the request names none, seconds (az's default too). */
+export const DEFAULT_TTL = 3600;
+
+export interface ZoneBody {
+  id: string;
+  name: string;
+  type: string;
+  etag: string;
+  location: "global";
+  tags?: Record<string, string>;
+  properties: {
+    maxNumberOfRecordSets: number;
+    maxNumberOfVirtualNetworkLinks: number;
+    maxNumberOfVirtualNetworkLinksWithRegistration: number;
+    numberOfRecordSets: number;
+    numberOfVirtualNetworkLinks: number;
+    numberOfVirtualNetworkLinksWithRegistration: number;
+    provisioningState: "Succeeded";
+  };
+}
+
+export interface LinkBody {
+  id: string;
+  name: string;
+  type: string;
+  etag: string;
+  location: "global";
+  tags?: Record<string, string>;
+  properties: {
+    virtualNetwork: { id: string };
+    registrationEnabled: boolean;
+    /** `Default` | `NxDomainRedirect` (api-versions newer than 2020-06-01); stored only when a client set it. */
+    resolutionPolicy?: string;
+    virtualNetworkLinkState: "Completed";
+    provisioningState: "Succeeded";
+  };
+}
+
+export interface SoaRecord {
+  host: string;
+  email: string;
+  serialNumber: number;
+  refreshTime: number;
+  retryTime: number;
+  expireTime: number;
+  minimumTtl: number;
+}
+
+export interface RecordSetProperties {
+  metadata?: Record<string, string>;
+  ttl: number;
+  fqdn: string;
+  isAutoRegistered: boolean;
+  aRecords?: { ipv4Address: string }[];
+  aaaaRecords?: { ipv6Address: string }[];
+  cnameRecord?: { cname: string };
+  mxRecords?: { preference: number; exchange: string }[];
+  ptrRecords?: { ptrdname: string }[];
+  srvRecords?: { priority: number; weight: number; port: number; target: string }[];
+  txtRecords?: { value: string[] }[];
+  soaRecord?: SoaRecord;
+}
+
+export interface RecordSetBody {
+  id: string;
+  name: string;
+  type: string;
+  etag: string;
+  properties: RecordSetProperties;
+}
+
+/** The SOA every new zone gets (real values, control-plane.md §5). */
+export const DEFAULT_SOA: SoaRecord = {
+  email: "azureprivatedns-host.microsoft.com",
+  expireTime: 2419200,
+  host: "internal.cloudapp.net",
+  minimumTtl: 300,
+  refreshTime: 3600,
+  retryTime: 300,
+  serialNumber: 1,
+};
+
+/** Private DNS etags are bare GUIDs (control-plane.md §1.3). */
+export function newDnsEtag(): string {
+  return newGuid();
+}
+
+/** Network RP etags look like `W/"<guid>"`. */
+export function newNetworkEtag(): string {
+  return `W/"${newGuid()}"`;
+}
+
+/** The record type for a URL segment (`a`, `Aaaa`, …), or undefined. */
+export function recordTypeOf(segment: string): RecordType | undefined {
+  const up = segment.toUpperCase();
+  return (RECORD_TYPES as readonly string[]).includes(up) ? (up as RecordType) : undefined;
+}
+
+export function recordSetResourceType(t: RecordType): string {
+  return `${ZONE_TYPE}/${t}`;
+}
+
+export function zoneId(subscriptionId: string, rg: string, zone: string): string {
+  return resourceId(subscriptionId, rg, NETWORK, "privateDnsZones", zone);
+}
+
+/** The stored resource-group name (canonical casing) of a request path; http.ts has already answered a missing group. */
+export function rgName(ctx: ArmContext, req: ArmRequest): string {
+  const rg = ctx.store.resources.get<{ name: string }>(`/subscriptions/${ctx.config.subscriptionId}/resourceGroups/${req.params.resourceGroupName}`);
+  return rg?.body.name ?? req.params.resourceGroupName;
+}
+
+/** The zone, or throws ARM's ResourceNotFound (the zone itself was asked for). */
+export function requireZone(ctx: ArmContext, rg: string, zone: string): StoredResource<ZoneBody> {
+  const z = ctx.store.resources.get<ZoneBody>(zoneId(ctx.config.subscriptionId, rg, zone));
+  if (!z) throw armErrors.ResourceNotFound(`${ZONE_TYPE}/${zone}`, rg);
+  return z;
+}
+
+/** The parent zone of a link or record set, or throws ParentResourceNotFound. */
+export function requireParentZone(ctx: ArmContext, rg: string, zone: string): StoredResource<ZoneBody> {
+  const z = ctx.store.resources.get<ZoneBody>(zoneId(ctx.config.subscriptionId, rg, zone));
+  if (!z) throw armErrors.ParentResourceNotFound(zone);
+  return z;
+}
+
+export function isRecordSet(r: StoredResource): boolean {
+  const t = r.type.toLowerCase();
+  return t.startsWith(`${ZONE_TYPE.toLowerCase()}/`) && t !== LINK_TYPE.toLowerCase();
+}
+
+/** Record sets of a zone (SOA first, then in creation order). */
+export function recordSetsOf(ctx: ArmContext, zoneId: string): StoredResource<RecordSetBody>[] {
+  const sets = ctx.store.resources.children(zoneId).filter(isRecordSet) as unknown as StoredResource<RecordSetBody>[];
+  return [...sets.filter((s) => s.type.endsWith("/SOA")), ...sets.filter((s) => !s.type.endsWith("/SOA"))];
+}
+
+export function linksOf(ctx: ArmContext, zoneId: string): StoredResource<LinkBody>[] {
+  return ctx.store.resources.children(zoneId).filter((r) => r.type.toLowerCase() === LINK_TYPE.toLowerCase()) as unknown as StoredResource<LinkBody>[];
+}
+
+/**
+ * Rewrites the zone's `numberOf*` counters from its children (etag unchanged: Azure's zone etag tracks the zone
+ * resource, not its record sets). Call inside the write's transaction.
+ */
+export function refreshZoneCounters(ctx: ArmContext, zoneIdValue: string): void {
+  const z = ctx.store.resources.get<ZoneBody>(zoneIdValue);
+  if (!z) return;
+  const links = linksOf(ctx, z.id);
+  const body: ZoneBody = {
+    ...z.body,
+    properties: {
+      ...z.body.properties,
+      numberOfRecordSets: recordSetsOf(ctx, z.id).length,
+      numberOfVirtualNetworkLinks: links.length,
+      numberOfVirtualNetworkLinksWithRegistration: links.filter((l) => l.body.properties.registrationEnabled).length,
+    },
+  };
+  ctx.store.resources.put({ id: z.id, type: ZONE_TYPE, name: z.name, subscriptionId: z.subscriptionId, resourceGroup: z.resourceGroup, body }, ctx.clock.now());
+}
+
+/** Whether an `If-Match` header value matches `etag` (`*` matches anything; quotes and `W/` are ignored). */
+export function etagMatches(header: string, etag: string): boolean {
+  return header
+    .split(",")
+    .map((s) => s.trim().replace(/^W\//, "").replace(/^"|"$/g, ""))
+    .some((v) => v === "*" || v.toLowerCase() === etag.toLowerCase());
+}
+
+export function header(req: ArmRequest, name: string): string | undefined {
+  const v = req.headers[name.toLowerCase()];
+  return v === undefined || v === "" ? undefined : v;
+}
+
+/** The private DNS LRO answer (202 `{}` + status/result URLs); `error` makes the operation end Failed with it. */
+export function dnsAccepted(ctx: ArmContext, req: ArmRequest, rg: string, o: { resourceId?: string; error?: AzureError } = {}): ArmResult {
+  return privateDnsAccepted(ctx.operations, {
+    baseUrl: req.baseUrl,
+    subscriptionId: ctx.config.subscriptionId,
+    resourceGroup: rg,
+    apiVersion: req.apiVersion,
+    resourceId: o.error ? undefined : o.resourceId,
+    error: o.error ? { code: o.error.code, message: o.error.message } : undefined,
+  });
+}
+
+/** Tags as ARM accepts them: an object of strings (numbers/booleans are stringified), ≤ 50 entries. */
+export function parseTags(tags: unknown): Record<string, string> | undefined {
+  if (tags === undefined || tags === null) return undefined;
+  if (typeof tags !== "object" || Array.isArray(tags)) throw armErrors.InvalidRequestContent("The request content was invalid and could not be deserialized: 'tags must be an object of strings.'.");
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags as Record<string, unknown>)) {
+    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
+      throw armErrors.InvalidRequestContent(`The request content was invalid and could not be deserialized: 'tag '${k}' must be a string.'.`);
+    }
+    if (k.length > 512 || String(v).length > 256) throw armErrors.BadRequest(`The tag name '${k.slice(0, 40)}' or its value exceeds the maximum length (512 and 256 characters).`);
+    out[k] = String(v);
+  }
+  if (Object.keys(out).length > 50) throw armErrors.BadRequest("The number of tags exceeds the maximum of 50.");
+  return out;
+}
+
+/** `location` of a private DNS resource: required, and `global` is the only region offered. */
+export function requireGlobalLocation(body: Record<string, unknown>, type: string): void {
+  if (body.location === undefined || body.location === null || body.location === "") throw armErrors.LocationRequired();
+  if (typeof body.location !== "string" || body.location.replace(/\s+/g, "").toLowerCase() !== "global") throw armErrors.GlobalLocationOnly(String(body.location), type);
+}
+
+/** `properties` of a body: an object, or `{}` when absent. */
+export function propertiesOf(body: Record<string, unknown>): Record<string, unknown> {
+  const p = body.properties;
+  if (p === undefined || p === null) return {};
+  if (typeof p !== "object" || Array.isArray(p)) throw armErrors.InvalidRequestContent("The request content was invalid and could not be deserialized: 'properties must be an object.'.");
+  return p as Record<string, unknown>;
+}
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+
+/** A valid DNS zone name: ≥ 2 labels of letters, digits and inner hyphens, ≤ 63 per label, ≤ 253 in all, no trailing dot. */
+export function validZoneName(name: string): boolean {
+  if (name.length > 253 || name.endsWith(".")) return false;
+  const labels = name.split(".");
+  return labels.length >= 2 && labels.every((l) => LABEL.test(l));
+}
+
+/** A valid relative record set name: `@`, or dot-separated labels (`_` allowed, `*` as the leftmost label). */
+export function validRelativeName(name: string, zone: string): boolean {
+  if (name === "@") return true;
+  if (name.endsWith(".") || `${name}.${zone}`.length > 253) return false;
+  const labels = name.split(".");
+  return labels.every((l, i) => (i === 0 && l === "*") || /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i.test(l));
+}
+
+/** `{name}.{zone}.`, or `{zone}.` for the apex. */
+export function fqdnOf(relativeName: string, zone: string): string {
+  return relativeName === "@" ? `${zone}.` : `${relativeName}.${zone}.`;
+}
+
+/** Pages a list by `$top` with a `$skiptoken` nextLink, as ARM list operations do. */
+export function pagedList<T>(req: ArmRequest, items: T[]): { value: T[]; nextLink?: string } {
+  const topRaw = req.query["$top"];
+  const skipRaw = req.query["$skiptoken"];
+  const skip = skipRaw !== undefined && /^\d+$/.test(skipRaw) ? Number(skipRaw) : 0;
+  if (topRaw === undefined) return { value: items.slice(skip) };
+  if (!/^\d+$/.test(topRaw) || Number(topRaw) < 1) throw armErrors.BadRequest(`The value '${topRaw}' of query parameter '$top' is invalid; it must be a positive integer.`);
+  const top = Number(topRaw);
+  const page = items.slice(skip, skip + top);
+  if (skip + top >= items.length) return { value: page };
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(req.query)) if (k !== "$skiptoken") params.set(k, v);
+  params.set("$skiptoken", String(skip + top));
+  return { value: page, nextLink: `${req.baseUrl}${req.path}?${params.toString()}` };
+}
+
+export function isAzureError(e: unknown): e is AzureError {
+  return e instanceof AzureError;
+}

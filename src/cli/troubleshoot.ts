@@ -1,0 +1,68 @@
+/**
+ * `hsmlink troubleshoot --hsm NAME -g RG (--vm NAME | --vnet NAME_OR_ID) [--output table|json]`
+ * [--from FILE | --subscription ID --arm-endpoint URL | (default) the running hsmlink].
+ * Exit 0 when no finding fails, 1 otherwise, 2 on usage errors.
+ */
+import { Option, type Command } from 'commander';
+import { dataDirFrom } from '../config/settings.js';
+import { readEndpoints } from '../server/hsmlink.js';
+import { snapshotFromResources } from '../network/from-resources.js';
+import { exitCodeOf, renderJson, renderTable, troubleshoot, TroubleshootUsageError } from '../troubleshoot/run.js';
+import { readFromFile, readFromHsmlink, readFromSubscription, type SourceResult } from '../troubleshoot/sources.js';
+
+interface Opts {
+  hsm?: string;
+  resourceGroup?: string;
+  vm?: string;
+  vnet?: string;
+  output: 'table' | 'json';
+  from?: string;
+  subscription?: string;
+  armEndpoint?: string;
+  armAudience?: string;
+  dataDir?: string;
+}
+
+function usage(msg: string): never {
+  process.stderr.write(`hsmlink troubleshoot: ${msg}\n`);
+  process.exit(2);
+}
+
+/** Registers the command on `program`. */
+export function registerTroubleshoot(program: Command): void {
+  program
+    .command('troubleshoot')
+    .description("check a managed HSM's private link setup from a client VM or VNet (the how-to's troubleshooting guide plus field cases)")
+    .option('--hsm <name>', 'managed HSM name')
+    .option('-g, --resource-group <rg>', 'resource group of the managed HSM')
+    .option('--vm <name>', 'client: a simulated VM (its VNet and address)')
+    .option('--vnet <nameOrId>', 'client: a virtual network (name or ARM id)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--from <file>', 'read resources from a JSON file (az resource/network … list output, ARM bodies)')
+    .option('--subscription <id>', 'read a subscription through --arm-endpoint with DefaultAzureCredential')
+    .option('--arm-endpoint <url>', 'ARM endpoint for --subscription (e.g. https://management.azure.com)')
+    .option('--arm-audience <uri>', 'token audience for --subscription', 'https://management.azure.com')
+    .option('--data-dir <dir>', 'data dir of the running hsmlink [env HSMLINK_HOME]')
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+    .action(async (opts: Opts) => {
+      if (!opts.hsm) usage('--hsm is required');
+      if (!opts.resourceGroup) usage('-g/--resource-group is required');
+      if ((opts.vm === undefined) === (opts.vnet === undefined)) usage('give exactly one of --vm NAME or --vnet NAME_OR_ID');
+      if (opts.from && opts.subscription) usage('--from and --subscription exclude each other');
+      if ((opts.subscription === undefined) !== (opts.armEndpoint === undefined)) usage('--subscription and --arm-endpoint go together');
+      let source: SourceResult;
+      if (opts.from) source = readFromFile(opts.from);
+      else if (opts.subscription) source = await readFromSubscription(opts.subscription, opts.armEndpoint!, opts.armAudience);
+      else source = await readFromHsmlink(readEndpoints(dataDirFrom(opts.dataDir)));
+      const { snapshot, missing } = snapshotFromResources(source.resources);
+      let report;
+      try {
+        report = troubleshoot(snapshot, [...source.missing, ...missing], { hsm: opts.hsm, resourceGroup: opts.resourceGroup, ...(opts.vm !== undefined ? { vm: opts.vm } : { vnet: opts.vnet! }) });
+      } catch (e) {
+        if (e instanceof TroubleshootUsageError) usage(e.message);
+        throw e;
+      }
+      process.stdout.write(opts.output === 'json' ? renderJson(report) : renderTable(report));
+      process.exitCode = exitCodeOf(report);
+    });
+}

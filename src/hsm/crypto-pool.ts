@@ -1,0 +1,119 @@
+/**
+ * A small `node:worker_threads` pool for heavy private-key work (RSA key generation, RSA decrypt / unwrapKey /
+ * sign), so that both cores serve requests and a slow RSA-4096 operation never stalls the event loop.
+ * Size = `os.availableParallelism()`, at least 2. Workers start lazily and are replaced if one dies.
+ * Under tsx (tests, `.ts` sources) the worker registers tsx itself; compiled builds load `crypto-worker.js`.
+ */
+import { Worker } from "node:worker_threads";
+import { availableParallelism } from "node:os";
+import { KeyCryptoError, type GenerateKeyOptions, type KeyOperationRequest, type KeyOperationResult } from "./crypto/index.js";
+import type { PoolOp, PoolTask } from "./crypto-worker.js";
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+export class CryptoPool {
+  private readonly slots: Slot[] = [];
+  private readonly pending = new Map<number, Pending & { slot: Slot }>();
+  private nextId = 1;
+  private closed = false;
+  readonly size: number;
+
+  constructor(size = Math.max(2, availableParallelism())) {
+    this.size = size;
+  }
+
+  private spawn(): Slot {
+    const here = import.meta.url;
+    let worker: Worker;
+    if (here.endsWith(".ts")) {
+      const target = new URL("./crypto-worker.ts", here).href;
+      const tsx = import.meta.resolve("tsx/esm/api");
+      worker = new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`, { eval: true });
+    } else {
+      worker = new Worker(new URL("./crypto-worker.js", here));
+    }
+    const slot: Slot = { worker, busy: 0 };
+    worker.unref();
+    worker.on("message", (msg: { id: number; ok: boolean; result?: unknown; error?: { name: string; code: string; message: string } }) => {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      slot.busy--;
+      if (msg.ok) p.resolve(msg.result);
+      else if (msg.error?.name === "KeyCryptoError") p.reject(new KeyCryptoError(msg.error.code === "BadParameter" ? "BadParameter" : "InternalError", msg.error.message));
+      else p.reject(new Error(`crypto worker: ${msg.error?.message}`));
+    });
+    const fail = (e: unknown) => {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      for (const [id, p] of this.pending) {
+        if (p.slot === slot) {
+          this.pending.delete(id);
+          p.reject(this.closed ? new Error("crypto pool closed") : e instanceof Error ? e : new Error(`crypto worker exited (${String(e)})`));
+        }
+      }
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(code));
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private pick(): Slot {
+    if (this.slots.length < this.size) {
+      const idle = this.slots.find((s) => s.busy === 0);
+      if (idle) return idle;
+      return this.spawn();
+    }
+    return this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+  }
+
+  private submit(task: PoolTask): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error("crypto pool closed"));
+    const slot = this.pick();
+    const id = this.nextId++;
+    slot.busy++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot });
+      slot.worker.ref();
+      slot.worker.postMessage({ id, task });
+    }).finally(() => {
+      if (slot.busy === 0) slot.worker.unref();
+    });
+  }
+
+  /** Generates key material in a worker; resolves with its serialized form (see `serializeMaterial`). */
+  async generate(options: GenerateKeyOptions): Promise<Buffer> {
+    return Buffer.from((await this.submit({ kind: "generate", options: { ...options } })) as Uint8Array);
+  }
+
+  /**
+   * Runs one key operation on serialized material in a worker.
+   * @throws KeyCryptoError as the operation would
+   */
+  async operate(op: PoolOp, material: Buffer, request: KeyOperationRequest): Promise<KeyOperationResult | boolean> {
+    const r = (await this.submit({ kind: "op", op, material, request })) as { value: Uint8Array; iv?: Uint8Array; tag?: Uint8Array; aad?: Uint8Array } | boolean;
+    if (typeof r === "boolean") return r;
+    return {
+      value: Buffer.from(r.value),
+      ...(r.iv ? { iv: Buffer.from(r.iv) } : {}),
+      ...(r.tag ? { tag: Buffer.from(r.tag) } : {}),
+      ...(r.aad ? { aad: Buffer.from(r.aad) } : {}),
+    };
+  }
+
+  /** Terminates every worker; pending work is rejected. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = this.slots.splice(0);
+    await Promise.all(all.map((s) => s.worker.terminate()));
+  }
+}

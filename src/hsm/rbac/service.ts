@@ -1,0 +1,250 @@
+/**
+ * Managed HSM local RBAC (data-plane.md §6; MicrosoftDocs `managed-hsm/access-control.md`,
+ * `role-management.md`): role definitions (built-in + custom), role assignments at `/`, `/keys`, `/keys/{name}`,
+ * and the permission check every data-plane operation makes. The HSM's `initialAdminObjectIds` hold Managed HSM
+ * Administrator at `/` implicitly: computed from the ARM resource on every request, never stored.
+ */
+import { guidFrom } from "../../util/ids.js";
+import { badParameter, kvError } from "../errors.js";
+import type { HsmInfo } from "../hsm.js";
+import type { HsmStore, RoleAssignmentRecord } from "../store.js";
+import {
+  BUILT_IN_ROLES,
+  DATA_ACTION_PREFIX,
+  ROLE_DEFINITION_ID_PREFIX,
+  ROLE_IDS,
+  builtInRole,
+  normaliseScope,
+  permits,
+  roleGuidOf,
+  scopeChain,
+  type Permission,
+  type RoleDefinition,
+} from "./roles.js";
+
+const GUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const ASSIGNMENT_NAME_RE = /^[0-9a-zA-Z-]{1,64}$/;
+
+/** A role assignment plus whether it is the computed initial-admin one. */
+export interface RoleAssignmentView extends RoleAssignmentRecord {
+  implicit: boolean;
+}
+
+/** The wire RoleAssignment (`id` is `{scope}/providers/…`, `/providers/…` at `/`). */
+export function renderAssignment(a: RoleAssignmentRecord): Record<string, unknown> {
+  const prefix = a.scope === "/" ? "" : a.scope;
+  return {
+    id: `${prefix}/providers/Microsoft.Authorization/roleAssignments/${a.name}`,
+    name: a.name,
+    type: "Microsoft.Authorization/roleAssignments",
+    properties: { scope: a.scope, roleDefinitionId: a.roleDefinitionId, principalId: a.principalId },
+  };
+}
+
+const sameScope = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+export class Rbac {
+  constructor(private readonly store: HsmStore) {}
+
+  /** Built-in role definitions followed by the HSM's custom ones. */
+  definitions(hsm: HsmInfo): RoleDefinition[] {
+    return [...BUILT_IN_ROLES, ...(this.store.customRoleDefinitions(hsm.name) as unknown as RoleDefinition[])];
+  }
+
+  definition(hsm: HsmInfo, idOrGuid: string): RoleDefinition | undefined {
+    const guid = roleGuidOf(idOrGuid);
+    return guid ? this.definitions(hsm).find((d) => d.name === guid) : undefined;
+  }
+
+  /** Stored assignments plus the implicit Administrator assignments of `initialAdminObjectIds` at `/`. */
+  assignments(hsm: HsmInfo): RoleAssignmentView[] {
+    const implicit: RoleAssignmentView[] = hsm.initialAdminObjectIds.map((oid) => ({
+      name: guidFrom(`hsmlink/initial-admin/${hsm.name}/${oid}`),
+      scope: "/",
+      roleDefinitionId: ROLE_DEFINITION_ID_PREFIX + ROLE_IDS.administrator,
+      principalId: oid,
+      createdAt: 0,
+      implicit: true,
+    }));
+    return [...implicit, ...this.store.roleAssignments(hsm.name).map((a) => ({ ...a, implicit: false }))];
+  }
+
+  /**
+   * Whether `principalId` may perform `dataAction` at `scope` (`/`, `/keys`, `/keys/{name}`): the union of the
+   * permissions of its assignments at the scope or an ancestor, each role minus its notDataActions.
+   */
+  isAllowed(hsm: HsmInfo, principalId: string, dataAction: string, scope: string): boolean {
+    const chain = scopeChain(scope);
+    const pid = principalId.toLowerCase();
+    const defs = this.definitions(hsm);
+    return this.assignments(hsm).some((a) => {
+      if (a.principalId.toLowerCase() !== pid || !chain.some((s) => sameScope(s, a.scope))) return false;
+      const guid = roleGuidOf(a.roleDefinitionId);
+      const def = defs.find((d) => d.name === guid);
+      return def ? permits(def.properties.permissions, dataAction) : false;
+    });
+  }
+
+  // ---- role assignments ----
+
+  /**
+   * Lists assignments at `scope` and its ancestors (the Managed HSM listing: at `/` only top-level ones),
+   * narrowed by `$filter` `atScope()` (same set) and/or `principalId eq '{id}'`.
+   * @throws 400 BadParameter for another filter
+   */
+  listAssignments(hsm: HsmInfo, scope: string, filter: string | undefined): Record<string, unknown>[] {
+    let principal: string | undefined;
+    if (filter !== undefined && filter.trim() !== "") {
+      for (const clause of filter.split(/\s+and\s+/i)) {
+        const c = clause.trim();
+        if (/^atScope\(\)$/i.test(c)) continue;
+        const m = /^principalId\s+eq\s+'([^']*)'$/i.exec(c);
+        if (m) {
+          principal = m[1].toLowerCase();
+          continue;
+        }
+        throw badParameter(`The $filter '${filter.slice(0, 100)}' is not supported; use atScope() and/or principalId eq '{objectId}'.`);
+      }
+    }
+    const chain = scopeChain(scope);
+    return this.assignments(hsm)
+      .filter((a) => chain.some((s) => sameScope(s, a.scope)) && (principal === undefined || a.principalId.toLowerCase() === principal))
+      .map(renderAssignment);
+  }
+
+  getAssignment(hsm: HsmInfo, name: string): Record<string, unknown> {
+    const a = this.assignments(hsm).find((x) => x.name.toLowerCase() === name.toLowerCase());
+    if (!a) throw kvError(404, "RoleAssignmentNotFound", `Requested role assignment not found (name: ${name}).`);
+    return renderAssignment(a);
+  }
+
+  /**
+   * PUT …/roleAssignments/{name} `{"properties":{"roleDefinitionId","principalId"}}` → 201 RoleAssignment.
+   * @throws 400 for a bad name, role or principal; 409 RoleAssignmentExists when the same principal already has the role at the scope
+   */
+  createAssignment(hsm: HsmInfo, scope: string, name: string, body: unknown, now: number): Record<string, unknown> {
+    if (!ASSIGNMENT_NAME_RE.test(name)) throw badParameter(`The role assignment name '${name.slice(0, 80)}' is invalid; use a GUID.`);
+    const props = (body as { properties?: Record<string, unknown> } | undefined)?.properties;
+    if (!props || typeof props !== "object") throw badParameter("The request body must be {\"properties\":{\"roleDefinitionId\":…,\"principalId\":…}}.");
+    const { roleDefinitionId, principalId } = props as { roleDefinitionId?: unknown; principalId?: unknown };
+    if (typeof roleDefinitionId !== "string" || roleDefinitionId === "") throw badParameter("The parameter 'properties.roleDefinitionId' is required.");
+    if (typeof principalId !== "string" || !GUID_RE.test(principalId)) throw badParameter("The parameter 'properties.principalId' must be the object id (GUID) of a principal.");
+    const def = this.definition(hsm, roleDefinitionId);
+    if (!def) throw badParameter(`The role definition '${roleDefinitionId.slice(0, 160)}' does not exist in this managed HSM.`);
+    if (!def.properties.assignableScopes.some((s) => scopeChain(scope).some((c) => sameScope(c, s)))) {
+      throw badParameter(`The role '${def.properties.roleName}' cannot be assigned at scope ${scope}; its assignable scopes are ${def.properties.assignableScopes.join(", ")}.`);
+    }
+    const record: RoleAssignmentRecord = { name, scope, roleDefinitionId: def.id, principalId: principalId.toLowerCase(), createdAt: now };
+    const all = this.assignments(hsm);
+    const same = all.find((a) => a.name.toLowerCase() === name.toLowerCase());
+    if (same) {
+      const identical = sameScope(same.scope, scope) && same.roleDefinitionId.toLowerCase() === record.roleDefinitionId.toLowerCase() && same.principalId === record.principalId;
+      if (!identical || same.implicit) throw kvError(409, "RoleAssignmentExists", `A role assignment named ${name} already exists with other properties; role assignments cannot be updated.`);
+      return renderAssignment(same);
+    }
+    const dup = all.find((a) => sameScope(a.scope, scope) && a.principalId === record.principalId && a.roleDefinitionId.toLowerCase() === record.roleDefinitionId.toLowerCase());
+    if (dup) throw kvError(409, "RoleAssignmentExists", `The role assignment already exists (name: ${dup.name}).`);
+    this.store.putRoleAssignment(hsm.name, record);
+    return renderAssignment(record);
+  }
+
+  /** DELETE …/roleAssignments/{name} → 200 with the deleted RoleAssignment. */
+  deleteAssignment(hsm: HsmInfo, name: string): Record<string, unknown> {
+    const a = this.assignments(hsm).find((x) => x.name.toLowerCase() === name.toLowerCase());
+    if (!a) throw kvError(404, "RoleAssignmentNotFound", `Requested role assignment not found (name: ${name}).`);
+    if (a.implicit) {
+      throw badParameter(`Role assignment ${a.name} is the initial administrator assignment of principal ${a.principalId}; it follows the HSM's initialAdminObjectIds (change those through Azure Resource Manager).`);
+    }
+    this.store.deleteRoleAssignment(hsm.name, a.name);
+    return renderAssignment(a);
+  }
+
+  // ---- role definitions ----
+
+  /** Lists role definitions, optionally `$filter=roleName eq '{name}'`. @throws 400 for another filter */
+  listDefinitions(hsm: HsmInfo, filter: string | undefined): RoleDefinition[] {
+    const all = this.definitions(hsm);
+    if (filter === undefined || filter.trim() === "") return all;
+    const m = /^\s*roleName\s+eq\s+'([^']*)'\s*$/i.exec(filter);
+    if (!m) throw badParameter(`The $filter '${filter.slice(0, 100)}' is not supported; use roleName eq '{name}'.`);
+    return all.filter((d) => d.properties.roleName.toLowerCase() === m[1].toLowerCase());
+  }
+
+  getDefinition(hsm: HsmInfo, name: string): RoleDefinition {
+    const def = this.definition(hsm, name);
+    if (!def) throw kvError(404, "RoleDefinitionNotFound", `Requested role definition not found (name: ${name}).`);
+    return def;
+  }
+
+  /**
+   * PUT …/roleDefinitions/{guid} → 201 custom RoleDefinition (create or update).
+   * @throws 400 BadParameter for a built-in name/GUID (exact service message), a non-GUID name, or bad permissions
+   */
+  putDefinition(hsm: HsmInfo, name: string, body: unknown): RoleDefinition {
+    if (!GUID_RE.test(name)) throw badParameter(`The role definition name '${name.slice(0, 80)}' must be a GUID.`);
+    const guid = name.toLowerCase();
+    const props = (body as { properties?: Record<string, unknown> } | undefined)?.properties;
+    if (!props || typeof props !== "object") throw badParameter("The request body must be {\"properties\":{\"roleName\":…,\"permissions\":[…]}}.");
+    const roleName = props.roleName;
+    if (typeof roleName !== "string" || roleName.trim() === "") throw badParameter("The parameter 'properties.roleName' is required.");
+    if (builtInRole(guid) || BUILT_IN_ROLES.some((r) => r.properties.roleName.toLowerCase() === roleName.trim().toLowerCase())) {
+      throw badParameter("Cannot re-use the name/GUID matching that of a built-in role. Please use a unique role ID.");
+    }
+    if (props.type !== undefined && props.type !== null && props.type !== "CustomRole") throw badParameter("The role type of a custom role definition must be CustomRole.");
+    const clash = this.store.customRoleDefinitions(hsm.name).find((d) => (d as unknown as RoleDefinition).name !== guid && (d as unknown as RoleDefinition).properties.roleName.toLowerCase() === roleName.trim().toLowerCase());
+    if (clash) throw badParameter(`A custom role named '${roleName}' already exists (${(clash as unknown as RoleDefinition).name}); role names must be unique.`);
+    const permissions = this.parsePermissions(props.permissions);
+    let assignableScopes = ["/"];
+    if (props.assignableScopes !== undefined && props.assignableScopes !== null) {
+      if (!Array.isArray(props.assignableScopes) || props.assignableScopes.length === 0) throw badParameter("The parameter 'properties.assignableScopes' must be a non-empty array of scopes.");
+      assignableScopes = props.assignableScopes.map((s) => {
+        const n = typeof s === "string" ? normaliseScope(s) : undefined;
+        if (!n) throw badParameter(`The assignable scope '${String(s).slice(0, 80)}' is invalid; use /, /keys or /keys/{name}.`);
+        return n;
+      });
+    }
+    const description = typeof props.description === "string" ? props.description : "";
+    const def: RoleDefinition = {
+      id: ROLE_DEFINITION_ID_PREFIX + guid,
+      name: guid,
+      type: "Microsoft.Authorization/roleDefinitions",
+      properties: { roleName: roleName.trim(), type: "CustomRole", description, assignableScopes, permissions },
+    };
+    this.store.putCustomRoleDefinition(hsm.name, guid, def as unknown as Record<string, unknown>);
+    return def;
+  }
+
+  private parsePermissions(raw: unknown): Permission[] {
+    if (raw === undefined || raw === null) return [];
+    if (!Array.isArray(raw)) throw badParameter("The parameter 'properties.permissions' must be an array.");
+    const list = (v: unknown, field: string, data: boolean): string[] => {
+      if (v === undefined || v === null) return [];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw badParameter(`The permission field '${field}' must be an array of strings.`);
+      if (data) {
+        for (const a of v as string[]) {
+          if (!a.toLowerCase().startsWith(DATA_ACTION_PREFIX.toLowerCase() + "/")) throw badParameter(`The data action '${a.slice(0, 120)}' is invalid; Managed HSM data actions start with ${DATA_ACTION_PREFIX}/.`);
+        }
+      } else if ((v as string[]).length > 0) {
+        throw badParameter(`The permission field '${field}' must be empty: Managed HSM local roles grant data actions only.`);
+      }
+      return v as string[];
+    };
+    return raw.map((p) => {
+      if (!p || typeof p !== "object") throw badParameter("Each permission must be an object.");
+      const q = p as Record<string, unknown>;
+      return { actions: list(q.actions, "actions", false), notActions: list(q.notActions, "notActions", false), dataActions: list(q.dataActions, "dataActions", true), notDataActions: list(q.notDataActions, "notDataActions", true) };
+    });
+  }
+
+  /** DELETE …/roleDefinitions/{guid} → 200 with the deleted definition. @throws 400 for a built-in role, 404 unknown, 409 while assigned */
+  deleteDefinition(hsm: HsmInfo, name: string): RoleDefinition {
+    const guid = roleGuidOf(name);
+    if (guid && builtInRole(guid)) throw badParameter("Built-in role definitions cannot be deleted.");
+    const def = this.getDefinition(hsm, name);
+    if (this.assignments(hsm).some((a) => roleGuidOf(a.roleDefinitionId) === def.name)) {
+      throw kvError(409, "RoleDefinitionHasAssignments", `Role definition ${def.name} is still assigned; delete its role assignments first.`);
+    }
+    this.store.deleteCustomRoleDefinition(hsm.name, def.name);
+    return def;
+  }
+}

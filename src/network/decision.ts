@@ -1,0 +1,293 @@
+/**
+ * The network-rules step of the one decision pipeline (architecture.md): given the managed HSM a request is
+ * addressed to, the route the request took (route.ts) and the authenticated caller, allow it or produce the exact
+ * Key Vault-envelope 403 Azure returns. Pure; the data plane, `hsmlink explain` and the troubleshooter call it.
+ *
+ * Order (field-cases.md FC-21, data-plane.md §0.11, §5):
+ * 1. Private path: the request arrived through a private endpoint. Its connection must target THIS HSM and be
+ *    `Approved` on both sides (the PE's `privateLinkServiceConnections[].privateLinkServiceConnectionState` and
+ *    the HSM's `properties.privateEndpointConnections[]`); then it is allowed and publicNetworkAccess / network
+ *    ACLs are NOT evaluated. A PE the HSM does not list (HSM deleted and recovered or recreated: FC-29, FC-30)
+ *    counts as `Disconnected`. Real Azure drops packets of a non-approved connection (the client times out);
+ *    the emulator answers 403 `Forbidden` / inner `ForbiddenByConnection` naming the state instead, so the
+ *    client learns why.
+ * 2. Public path: publicNetworkAccess `Disabled` → 403 `ForbiddenByConnection` unless bypass `AzureServices`
+ *    and the caller is a trusted-service identity. Then `defaultAction: Deny` → allowed when the source address
+ *    is in `ipRules`, or when bypass `AzureServices` and the caller is a trusted service; else 403
+ *    `ForbiddenByFirewall`. The message texts are the four variants of FC-18.
+ * Defaults when a field is absent: publicNetworkAccess `Enabled`, defaultAction `Allow`, bypass `AzureServices`
+ * (the service's defaults for a new managed HSM; control-plane.md §3.2).
+ */
+import { AzureError } from "../server/errors.js";
+import { ipInCidr, tryParseCidr, tryParseIpv4 } from "./cidr.js";
+import { route as routeTo, type RouteDecision, type RouteOptions } from "./route.js";
+import { resolve, type DnsAnswer } from "./dns-view.js";
+import { findManagedHsmByName, resourceName, sameResourceId, type ManagedHsm, type NetworkSnapshot, type Vantage } from "./topology.js";
+import type { TraceRefs } from "./trace.js";
+import { parseManagedHsmHost } from "./dns-view.js";
+
+/** Who is calling, as authentication established it. Undefined fields print empty. */
+export interface CallerInfo {
+  readonly appId?: string;
+  readonly objectId?: string;
+  /** Token issuer (`iss`), e.g. `https://sts.windows.net/{tenant}/`. */
+  readonly issuer?: string;
+  /** Resource provider namespace when the principal is a trusted Azure service (`hsmlink identity create --trusted-service`). */
+  readonly trustedService?: string;
+}
+
+/** Rules the network-rules step reports (stable; switch on them). */
+export type NetworkRule =
+  | "private-endpoint-approved"
+  | "private-endpoint-other-hsm"
+  | "private-endpoint-not-approved"
+  | "private-endpoint-unknown-to-hsm"
+  | "acls-not-evaluated"
+  | "public-access-disabled"
+  | "trusted-service-bypass"
+  | "default-action-allow"
+  | "ip-rule-allow"
+  | "firewall-deny";
+
+/** One step of the decision trace written by this module. */
+export interface NetworkRuleStep {
+  readonly step: "network";
+  readonly rule: NetworkRule;
+  readonly detail: string;
+  readonly refs?: TraceRefs;
+}
+
+/** The inputs of {@link evaluateNetworkRules}. */
+export interface NetworkRulesInput {
+  /** The managed HSM the request is addressed to (by host name). */
+  readonly hsm: ManagedHsm;
+  /** The route the connection took; `none` never reaches the data plane (the gateway refuses the CONNECT). */
+  readonly route: Extract<RouteDecision, { path: "private" | "public" }>;
+  /** The authenticated caller; undefined when authentication was not evaluated (`hsmlink explain`). */
+  readonly caller?: CallerInfo;
+}
+
+/** Result of {@link evaluateNetworkRules}. `sourceAddress` is what the service saw (x-ms-keyvault-network-info). */
+export type NetworkRulesOutcome =
+  | { readonly allowed: true; readonly sourceAddress: string; readonly steps: readonly NetworkRuleStep[] }
+  | {
+      readonly allowed: false;
+      readonly sourceAddress: string;
+      readonly innerCode: "ForbiddenByFirewall" | "ForbiddenByConnection";
+      /** 403 `Forbidden`, Key Vault envelope, carrying the network-info header. */
+      readonly error: AzureError;
+      readonly steps: readonly NetworkRuleStep[];
+    };
+
+/** The FC-18 message openings, in one place. */
+export const FIREWALL_MESSAGES = {
+  denyBypassAzureServices: "Client address is not authorized and caller is not a trusted service.",
+  denyBypassNone: "Client address is not authorized and caller was ignored because bypass is set to None",
+  pnaDisabledBypassAzureServices: "Public network access is disabled and request is not from a trusted service nor via an approved private link.",
+  pnaDisabledBypassNone:
+    "Connection is not an approved private link and caller was ignored because bypass is not set to 'AzureServices' and PublicNetworkAccess is set to 'Disabled'.",
+} as const;
+
+/**
+ * `x-ms-keyvault-network-info` value for a source address (field-cases.md FC-18; data-plane.md §5):
+ * `conn_type=Ipv4;addr={ip};act_addr_fam=InterNetwork;`.
+ */
+export function networkInfoHeader(sourceAddress: string): string {
+  return `conn_type=Ipv4;addr=${sourceAddress};act_addr_fam=InterNetwork;`;
+}
+
+/** `Caller: appid=…;oid=…[;iss=…]` text of a caller; `(not evaluated)` when unknown. */
+export function callerText(caller: CallerInfo | undefined): string {
+  if (!caller) return "appid=(not evaluated);oid=(not evaluated)";
+  return `appid=${caller.appId ?? ""};oid=${caller.objectId ?? ""}${caller.issuer ? `;iss=${caller.issuer}` : ""}`;
+}
+
+function eq(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.toLowerCase() === b.toLowerCase();
+}
+
+function inIpRules(hsm: ManagedHsm, address: string): string | undefined {
+  if (tryParseIpv4(address) === undefined) return undefined;
+  for (const rule of hsm.properties.networkAcls?.ipRules ?? []) {
+    const value = rule.value.includes("/") ? rule.value : `${rule.value}/32`;
+    const cidr = tryParseCidr(value);
+    if (cidr.ok && ipInCidr(address, cidr.value)) return rule.value;
+  }
+  return undefined;
+}
+
+/**
+ * Decides the network rules for one request. Never throws; a refusal is returned as `error` (the caller throws
+ * it). The error's message is `{variant}\r\nClient address: {ip}\r\nCaller: {caller}\r\nVault: {name};location={loc}`
+ * (the renderer appends ` (Activity ID: …)`), its headers carry `x-ms-keyvault-network-info`.
+ */
+export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutcome {
+  const { hsm, route, caller } = input;
+  const steps: NetworkRuleStep[] = [];
+  const sourceAddress = route.sourceAddress;
+  const add = (rule: NetworkRule, detail: string, refs?: TraceRefs) => steps.push(refs ? { step: "network", rule, detail, refs } : { step: "network", rule, detail });
+  const deny = (innerCode: "ForbiddenByFirewall" | "ForbiddenByConnection", opening: string): NetworkRulesOutcome => {
+    const message = `${opening}\r\nClient address: ${sourceAddress}\r\nCaller: ${callerText(caller)}\r\nVault: ${hsm.name};location=${hsm.location ?? ""}`;
+    const error = new AzureError(403, "Forbidden", message, { surface: "keyvault", innerCode, headers: { "x-ms-keyvault-network-info": networkInfoHeader(sourceAddress) } });
+    return { allowed: false, sourceAddress, innerCode, error, steps };
+  };
+  const allow = (): NetworkRulesOutcome => ({ allowed: true, sourceAddress, steps });
+
+  if (route.path === "private") {
+    const peName = resourceName(route.privateEndpointId);
+    const refs = { privateEndpointId: route.privateEndpointId, hsmId: hsm.id };
+    if (!sameResourceId(route.hsmId, hsm.id)) {
+      add(
+        "private-endpoint-other-hsm",
+        `the request for managed HSM ${hsm.name} arrived through private endpoint ${peName}, whose connection targets ${resourceName(route.hsmId)}: not a private link to ${hsm.name} (ForbiddenByConnection)`,
+        { ...refs, targetId: route.hsmId },
+      );
+      return deny("ForbiddenByConnection", `Connection is not an approved private link: it arrived through private endpoint ${peName}, which is connected to ${resourceName(route.hsmId)}, not to ${hsm.name}.`);
+    }
+    const hsmSide = (hsm.properties.privateEndpointConnections ?? []).find((c) => sameResourceId(c.properties.privateEndpoint?.id, route.privateEndpointId));
+    if (!hsmSide) {
+      add(
+        "private-endpoint-unknown-to-hsm",
+        `managed HSM ${hsm.name} has no private endpoint connection for ${peName} (the HSM was deleted and recovered or recreated, or the connection was deleted): the connection is Disconnected (ForbiddenByConnection)`,
+        refs,
+      );
+      return deny("ForbiddenByConnection", `Connection is not an approved private link: private endpoint ${peName} is Disconnected from ${hsm.name}.`);
+    }
+    const peStatus = route.connectionState.status;
+    const hsmStatus = hsmSide.properties.privateLinkServiceConnectionState?.status ?? "Pending";
+    const notApproved = !eq(hsmStatus, "Approved") ? hsmStatus : !eq(peStatus, "Approved") ? peStatus : undefined;
+    if (notApproved !== undefined) {
+      add(
+        "private-endpoint-not-approved",
+        `private endpoint ${peName} connection ${route.connectionName}${route.manualRequest ? " (manual request)" : ""} is ${notApproved} (HSM side ${hsmStatus}, PE side ${peStatus}); only Approved connections carry traffic (ForbiddenByConnection)`,
+        { ...refs, status: notApproved },
+      );
+      return deny("ForbiddenByConnection", `Connection is not an approved private link: private endpoint ${peName} connection ${route.connectionName} is ${notApproved}.`);
+    }
+    add("private-endpoint-approved", `private endpoint ${peName} connection ${route.connectionName} to ${hsm.name} is Approved; the HSM sees client address ${sourceAddress}`, refs);
+    add("acls-not-evaluated", "publicNetworkAccess and network ACLs govern only the public endpoint; not evaluated for private endpoint traffic");
+    return allow();
+  }
+
+  const pna = hsm.properties.publicNetworkAccess ?? "Enabled";
+  const acls = hsm.properties.networkAcls ?? {};
+  const bypass = acls.bypass ?? "AzureServices";
+  const defaultAction = acls.defaultAction ?? "Allow";
+  const bypassAzure = eq(bypass, "AzureServices");
+  const trusted = caller?.trustedService;
+  const trustedText = caller ? (trusted ? `caller is trusted service ${trusted}` : "caller is not a trusted service") : "caller not evaluated";
+
+  if (eq(pna, "Disabled")) {
+    if (bypassAzure && trusted) {
+      add("trusted-service-bypass", `publicNetworkAccess is Disabled, bypass is AzureServices and the caller is trusted service ${trusted}: allowed (RBAC still applies)`);
+      return allow();
+    }
+    add(
+      "public-access-disabled",
+      `publicNetworkAccess of ${hsm.name} is Disabled and the request came over the public endpoint from ${sourceAddress}; bypass ${bypass}, ${trustedText} (ForbiddenByConnection)`,
+      { hsmId: hsm.id, sourceAddress },
+    );
+    return deny("ForbiddenByConnection", bypassAzure ? FIREWALL_MESSAGES.pnaDisabledBypassAzureServices : FIREWALL_MESSAGES.pnaDisabledBypassNone);
+  }
+  if (!eq(defaultAction, "Deny")) {
+    add("default-action-allow", `publicNetworkAccess is ${pna} and networkAcls.defaultAction is ${defaultAction}: client address ${sourceAddress} allowed`);
+    return allow();
+  }
+  const rule = inIpRules(hsm, sourceAddress);
+  if (rule !== undefined) {
+    add("ip-rule-allow", `client address ${sourceAddress} matches ipRule ${rule}: allowed`, { sourceAddress, ipRule: rule });
+    return allow();
+  }
+  if (bypassAzure && trusted) {
+    add("trusted-service-bypass", `defaultAction is Deny, bypass is AzureServices and the caller is trusted service ${trusted}: allowed (RBAC still applies)`);
+    return allow();
+  }
+  add(
+    "firewall-deny",
+    `defaultAction of ${hsm.name} is Deny, client address ${sourceAddress} matches no ipRule, bypass ${bypass}, ${trustedText} (ForbiddenByFirewall)`,
+    { hsmId: hsm.id, sourceAddress },
+  );
+  return deny("ForbiddenByFirewall", bypassAzure ? FIREWALL_MESSAGES.denyBypassAzureServices : FIREWALL_MESSAGES.denyBypassNone);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The connect half of the pipeline (vantage → DNS → route), shared by the gateway and `explain`
+// ---------------------------------------------------------------------------------------------
+
+/** One step of a request's decision trace (network-model steps, network rules, and the pipeline's own). */
+export interface PipelineStep {
+  readonly step: "vantage" | "dns" | "route" | "tls" | "network" | "auth" | "activation" | "rbac" | "operation" | "outcome";
+  readonly rule: string;
+  readonly detail: string;
+  readonly refs?: TraceRefs;
+}
+
+/** What {@link evaluateConnect} found. `refusal` set = the CONNECT fails (no path, like Azure). */
+export interface ConnectEvaluation {
+  readonly vantage: Vantage;
+  readonly hostName: string;
+  readonly dns: DnsAnswer;
+  /** The address the client connects to (first A record of the answer), if any. */
+  readonly address?: string;
+  readonly route?: RouteDecision;
+  readonly refusal?: { readonly status: 502; readonly reason: string };
+  readonly steps: readonly PipelineStep[];
+}
+
+/** Human text of a vantage. */
+export function vantageText(vantage: Vantage): string {
+  return vantage.kind === "internet" ? "the public internet" : `VM ${vantage.vm.name} (${vantage.vm.privateIpAddress} in ${resourceName(vantage.vm.subnetId)} of ${resourceName(vantage.vm.vnetId)})`;
+}
+
+/**
+ * Resolves `hostName` (A) in the vantage's DNS view and routes the first address: the decision a client's
+ * `CONNECT host:443` takes. NXDOMAIN/SERVFAIL/NODATA → refusal "could not resolve"; route `none` → refusal with
+ * the route's reason. Pure.
+ */
+export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hostName: string, options: RouteOptions = {}): ConnectEvaluation {
+  const steps: PipelineStep[] = [];
+  steps.push({
+    step: "vantage",
+    rule: vantage.kind === "internet" ? "internet" : "vm",
+    detail: `request from ${vantageText(vantage)}`,
+    ...(vantage.kind === "vm" ? { refs: { vmName: vantage.vm.name, vnetId: vantage.vm.vnetId, subnetId: vantage.vm.subnetId } } : {}),
+  });
+  const dns = resolve(snapshot, vantage, hostName, "A");
+  steps.push(...dns.trace);
+  const chain = dns.answers.map((r) => `${r.name} ${r.type} ${r.data} (ttl ${r.ttl})`).join("; ");
+  const address = dns.answers.find((r) => r.type === "A")?.data;
+  if (dns.rcode !== "NOERROR" || address === undefined) {
+    const why = dns.rcode !== "NOERROR" ? dns.rcode : "no address (NODATA)";
+    steps.push({ step: "dns", rule: "answer", detail: `${hostName}: ${why}${chain ? ` after ${chain}` : ""}` });
+    return { vantage, hostName, dns, steps, refusal: { status: 502, reason: `could not resolve ${hostName} from ${vantageText(vantage)}: ${why}` } };
+  }
+  steps.push({ step: "dns", rule: "answer", detail: `${hostName} → ${chain}`, refs: { address } });
+  const route = routeTo(snapshot, vantage, address, hostName, options);
+  steps.push(...route.trace);
+  if (route.path === "none") {
+    const last = route.trace[route.trace.length - 1];
+    return { vantage, hostName, dns, address, route, steps, refusal: { status: 502, reason: `connection to ${address}:443 (${hostName}) failed: ${last?.detail ?? route.reason}` } };
+  }
+  return { vantage, hostName, dns, address, route, steps };
+}
+
+/**
+ * The whole network half of the pipeline for a request to `hostName`: {@link evaluateConnect}, then the managed
+ * HSM the host names and {@link evaluateNetworkRules}. `caller` undefined = authentication not evaluated.
+ * `hsm` undefined in the result = the host names no existing managed HSM (the data plane answers that).
+ */
+export function evaluateRequestNetwork(
+  snapshot: NetworkSnapshot,
+  vantage: Vantage,
+  hostName: string,
+  caller: CallerInfo | undefined,
+  options: RouteOptions = {},
+): { readonly connect: ConnectEvaluation; readonly hsm?: ManagedHsm; readonly rules?: NetworkRulesOutcome; readonly steps: readonly PipelineStep[] } {
+  const connect = evaluateConnect(snapshot, vantage, hostName, options);
+  if (connect.refusal || !connect.route || connect.route.path === "none") return { connect, steps: connect.steps };
+  const parsed = parseManagedHsmHost(hostName);
+  const hsm = parsed ? findManagedHsmByName(snapshot, parsed.hsmName) : undefined;
+  if (!hsm) return { connect, steps: [...connect.steps, { step: "network", rule: "no-such-hsm", detail: `${hostName} names no existing managed HSM` }] };
+  const rules = evaluateNetworkRules({ hsm, route: connect.route, caller });
+  return { connect, hsm, rules, steps: [...connect.steps, ...rules.steps] };
+}

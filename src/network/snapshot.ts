@@ -1,0 +1,120 @@
+/**
+ * Builds the pure {@link NetworkSnapshot} from the ARM resources in the store (their wire JSON, as the
+ * resource-type modules under src/arm/resource-types/ write them) plus the simulated VMs.
+ *
+ * Cheap enough to run per request: one indexed query per resource type. Subnets may be stored both inline
+ * in the VNet body and as child rows (`…/virtualNetworks/{v}/subnets/{s}`); child rows win, so a subnet
+ * updated on its own (`az network vnet subnet update`) is seen as updated.
+ */
+import type { Store } from "../store/db.js";
+import type {
+  ManagedHsm,
+  NetworkInterface,
+  NetworkSnapshot,
+  PrivateDnsZone,
+  PrivateEndpoint,
+  RecordSet,
+  Subnet,
+  VirtualNetwork,
+  VirtualNetworkLink,
+  Vm,
+} from "./topology.js";
+import { resourceIdKey } from "./topology.js";
+
+/** Store types (ARM `type`, compared case-insensitively by the repository). */
+export const NETWORK_TYPES = {
+  virtualNetwork: "Microsoft.Network/virtualNetworks",
+  subnet: "Microsoft.Network/virtualNetworks/subnets",
+  privateEndpoint: "Microsoft.Network/privateEndpoints",
+  networkInterface: "Microsoft.Network/networkInterfaces",
+  privateDnsZone: "Microsoft.Network/privateDnsZones",
+  virtualNetworkLink: "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+  managedHsm: "Microsoft.KeyVault/managedHSMs",
+  virtualMachine: "Microsoft.Compute/virtualMachines",
+} as const;
+
+/** Record set types of a private DNS zone, as stored (`Microsoft.Network/privateDnsZones/A`, …). */
+export const RECORD_SET_STORE_TYPES = ["A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT"].map((t) => `Microsoft.Network/privateDnsZones/${t}`);
+
+/**
+ * The emulator's part of a stored VM (`properties.hsmlink` of the `Microsoft.Compute/virtualMachines` body):
+ * the vantage-point facts the network model reads, plus the port of the VM's DNS listener.
+ */
+export interface StoredVmFacts {
+  vnetId: string;
+  subnetId: string;
+  privateIpAddress: string;
+  publicIpAddress?: string;
+  dnsForwarder?: boolean;
+  nicId: string;
+  dnsPort?: number;
+}
+
+/** The `Microsoft.Compute/virtualMachines` body the VM service stores. */
+export interface StoredVmBody {
+  id: string;
+  name: string;
+  type: string;
+  location: string;
+  properties: {
+    provisioningState: string;
+    networkProfile: { networkInterfaces: { id: string }[] };
+    hsmlink: StoredVmFacts;
+  };
+}
+
+/** The {@link Vm} (vantage point) of a stored VM body, or undefined when the body lacks the facts. */
+export function vmOfBody(body: StoredVmBody): Vm | undefined {
+  const f = body.properties?.hsmlink;
+  if (!f || typeof f.subnetId !== "string" || typeof f.privateIpAddress !== "string") return undefined;
+  return {
+    name: body.name,
+    vnetId: f.vnetId,
+    subnetId: f.subnetId,
+    privateIpAddress: f.privateIpAddress,
+    ...(f.publicIpAddress ? { publicIpAddress: f.publicIpAddress } : {}),
+    ...(f.dnsForwarder ? { dnsForwarder: true } : {}),
+  };
+}
+
+/**
+ * Reads every network-relevant resource from `store` into a snapshot. Never throws for odd stored bodies:
+ * rows missing `properties` are skipped.
+ */
+export function snapshotFromStore(store: Store): NetworkSnapshot {
+  const bodies = <T>(type: string): T[] =>
+    store.resources
+      .list<T>(type)
+      .map((r) => r.body)
+      .filter((b) => b && typeof b === "object" && (b as { properties?: unknown }).properties !== undefined);
+
+  const subnetRows = bodies<Subnet>(NETWORK_TYPES.subnet);
+  const virtualNetworks = bodies<VirtualNetwork>(NETWORK_TYPES.virtualNetwork).map((vnet) => mergeSubnets(vnet, subnetRows));
+  const recordSets: RecordSet[] = [];
+  for (const t of RECORD_SET_STORE_TYPES) recordSets.push(...bodies<RecordSet>(t));
+  const vms: Vm[] = [];
+  for (const body of bodies<StoredVmBody>(NETWORK_TYPES.virtualMachine)) {
+    const vm = vmOfBody(body);
+    if (vm) vms.push(vm);
+  }
+  return {
+    virtualNetworks,
+    privateEndpoints: bodies<PrivateEndpoint>(NETWORK_TYPES.privateEndpoint),
+    networkInterfaces: bodies<NetworkInterface>(NETWORK_TYPES.networkInterface),
+    privateDnsZones: store.resources.list<PrivateDnsZone>(NETWORK_TYPES.privateDnsZone).map((r) => r.body),
+    virtualNetworkLinks: bodies<VirtualNetworkLink>(NETWORK_TYPES.virtualNetworkLink),
+    recordSets,
+    managedHsms: bodies<ManagedHsm>(NETWORK_TYPES.managedHsm),
+    vms,
+  };
+}
+
+function mergeSubnets(vnet: VirtualNetwork, subnetRows: readonly Subnet[]): VirtualNetwork {
+  const prefix = resourceIdKey(vnet.id) + "/subnets/";
+  const rows = subnetRows.filter((s) => resourceIdKey(s.id).startsWith(prefix));
+  if (rows.length === 0) return vnet;
+  const merged = new Map<string, Subnet>();
+  for (const s of vnet.properties.subnets ?? []) if (s.id) merged.set(resourceIdKey(s.id), s);
+  for (const s of rows) merged.set(resourceIdKey(s.id), s);
+  return { ...vnet, properties: { ...vnet.properties, subnets: [...merged.values()] } };
+}

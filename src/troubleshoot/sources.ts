@@ -1,0 +1,154 @@
+/**
+ * Where the troubleshooter's resources come from. All three produce one flat array of ARM resources that
+ * `snapshotFromResources` turns into a snapshot:
+ * (a) the running hsmlink: its ARM API over HTTPS, token from its managed-identity endpoint (endpoints.json);
+ * (b) a real subscription: `--subscription ID --arm-endpoint URL`, token from `@azure/identity`'s
+ *     DefaultAzureCredential (loaded on demand; it is a devDependency of hsmlink);
+ * (c) `--from FILE`: a JSON array (az output, ARM bodies, or `{"value": [...]}` pages).
+ * Reads are GETs only. A list that fails (e.g. a type the endpoint does not serve) is reported in `missing`.
+ */
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import type { Endpoints } from '../server/hsmlink.js';
+
+/** API versions of the read-only lists (control-plane.md §3–§5). */
+const LISTS: readonly { readonly provider: string; readonly apiVersion: string }[] = [
+  { provider: 'Microsoft.KeyVault/managedHSMs', apiVersion: '2022-07-01' },
+  { provider: 'Microsoft.Network/virtualNetworks', apiVersion: '2022-01-01' },
+  { provider: 'Microsoft.Network/privateEndpoints', apiVersion: '2022-01-01' },
+  { provider: 'Microsoft.Network/networkInterfaces', apiVersion: '2022-01-01' },
+  { provider: 'Microsoft.Network/privateDnsZones', apiVersion: '2020-06-01' },
+  { provider: 'Microsoft.Compute/virtualMachines', apiVersion: '2022-08-01' },
+];
+
+export interface ArmReader {
+  /** GET an ARM path (with query); resolves `{status, json}`. */
+  get(pathAndQuery: string): Promise<{ status: number; json: any }>;
+}
+
+/** Resources read from an ARM endpoint, plus the lists that could not be read. */
+export interface SourceResult {
+  readonly resources: unknown[];
+  readonly missing: string[];
+}
+
+/** An {@link ArmReader} over node:https: bearer token from `token()`, optional CA PEM. */
+export function httpsArmReader(baseUrl: string, token: () => Promise<string>, ca?: string | Buffer): ArmReader {
+  return {
+    async get(pathAndQuery) {
+      const url = new URL(pathAndQuery, baseUrl);
+      const bearer = await token();
+      return new Promise((resolve, reject) => {
+        const req = httpsRequest(url, { method: 'GET', ...(ca ? { ca } : {}), headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: unknown;
+            try {
+              json = text ? JSON.parse(text) : undefined;
+            } catch {
+              json = undefined;
+            }
+            resolve({ status: res.statusCode ?? 0, json });
+          });
+        });
+        req.on('error', (e) => reject(new Error(`cannot reach ${url.origin}: ${e.message}`)));
+        req.end();
+      });
+    },
+  };
+}
+
+async function listAll(reader: ArmReader, path: string, missing: string[]): Promise<any[]> {
+  const out: any[] = [];
+  let next: string | undefined = path;
+  for (let pages = 0; next && pages < 100; pages++) {
+    const r = await reader.get(next);
+    if (r.status !== 200 || !Array.isArray(r.json?.value)) {
+      missing.push(`GET ${path.split('?')[0]} answered ${r.status}${r.json?.error?.code ? ` ${r.json.error.code}` : ''}`);
+      break;
+    }
+    out.push(...r.json.value);
+    const link: string | undefined = r.json.nextLink;
+    next = link ? (link.startsWith('http') ? new URL(link).pathname + new URL(link).search : link) : undefined;
+  }
+  return out;
+}
+
+/**
+ * Reads every resource group of `subscriptionId`, then per group the resource types the checks need, and per
+ * HSM its private endpoint connections, per zone its virtual network links and record sets (`ALL`).
+ */
+export async function readFromArm(reader: ArmReader, subscriptionId: string): Promise<SourceResult> {
+  const missing: string[] = [];
+  const resources: unknown[] = [];
+  const sub = `/subscriptions/${subscriptionId}`;
+  const groups = await listAll(reader, `${sub}/resourcegroups?api-version=2021-04-01`, missing);
+  for (const g of groups) {
+    const rg = `${sub}/resourceGroups/${encodeURIComponent(g.name)}`;
+    for (const l of LISTS) {
+      const items = await listAll(reader, `${rg}/providers/${l.provider}?api-version=${l.apiVersion}`, missing);
+      resources.push(...items);
+      if (l.provider === 'Microsoft.KeyVault/managedHSMs') {
+        for (const hsm of items) {
+          if (Array.isArray(hsm?.properties?.privateEndpointConnections)) continue;
+          resources.push(...(await listAll(reader, `${hsm.id}/privateEndpointConnections?api-version=${l.apiVersion}`, missing)).map((c) => ({ type: 'Microsoft.KeyVault/managedHSMs/privateEndpointConnections', ...c })));
+        }
+      }
+      if (l.provider === 'Microsoft.Network/privateDnsZones') {
+        for (const zone of items) {
+          resources.push(...(await listAll(reader, `${zone.id}/virtualNetworkLinks?api-version=${l.apiVersion}`, missing)));
+          resources.push(...(await listAll(reader, `${zone.id}/ALL?api-version=${l.apiVersion}`, missing)));
+        }
+      }
+    }
+  }
+  // Types the endpoint does not serve (404 on every group) are noise once per type, not per group.
+  return { resources, missing: [...new Set(missing)] };
+}
+
+/** Token for hsmlink's ARM from its managed-identity endpoint (`MSI_ENDPOINT` style, form POST). */
+export async function hsmlinkToken(e: Endpoints): Promise<string> {
+  const r = await fetch(e.msiEndpoint, {
+    method: 'POST',
+    headers: { Metadata: 'true', 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'resource=https://management.azure.com/',
+  });
+  if (!r.ok) throw new Error(`managed identity endpoint ${e.msiEndpoint} answered ${r.status}`);
+  return ((await r.json()) as { access_token: string }).access_token;
+}
+
+/** (a) The running hsmlink. */
+export async function readFromHsmlink(e: Endpoints): Promise<SourceResult> {
+  const ca = readFileSync(e.caCertPath);
+  let cached: string | undefined;
+  const reader = httpsArmReader(e.httpsUrl, async () => (cached ??= await hsmlinkToken(e)), ca);
+  return readFromArm(reader, e.subscriptionId);
+}
+
+/**
+ * (b) A subscription behind any ARM endpoint, with `DefaultAzureCredential` (scope `{audience}/.default`,
+ * audience default `https://management.azure.com`). TLS trust is Node's (NODE_EXTRA_CA_CERTS for a local CA).
+ */
+export async function readFromSubscription(subscriptionId: string, armEndpoint: string, audience = 'https://management.azure.com'): Promise<SourceResult> {
+  const identity = (await import('@azure/identity').catch(() => {
+    throw new Error("--subscription needs the '@azure/identity' package (npm install @azure/identity)");
+  })) as typeof import('@azure/identity');
+  const credential = new identity.DefaultAzureCredential();
+  const scope = `${audience.replace(/\/+$/, '')}/.default`;
+  const reader = httpsArmReader(armEndpoint, async () => {
+    const t = await credential.getToken(scope);
+    if (!t) throw new Error(`no token for ${scope}`);
+    return t.token;
+  });
+  return readFromArm(reader, subscriptionId);
+}
+
+/** (c) A JSON file: an array, or one `{"value": [...]}` page. */
+export function readFromFile(path: string): SourceResult {
+  const json = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  if (Array.isArray(json)) return { resources: json, missing: [] };
+  if (json && typeof json === 'object' && Array.isArray((json as { value?: unknown }).value)) return { resources: (json as { value: unknown[] }).value, missing: [] };
+  throw new Error(`${path}: expected a JSON array of ARM resources`);
+}
