@@ -20,6 +20,7 @@ import type { Store } from "../store/db.js";
 import type { Clock } from "../util/clock.js";
 import type { Exchange, ExchangeResult, SurfaceHandler } from "../server/exchange.js";
 import { AzureError } from "../server/errors.js";
+import { networkInfoHeader } from "../network/decision.js";
 import { TokenError, type IdentityService, type Principal } from "../server/identity.js";
 import { isKeyCryptoError } from "./crypto/index.js";
 import { checkApiVersion } from "./api-versions.js";
@@ -131,7 +132,8 @@ const OPT_VERSION = "(?:/([^/]+))?";
 const re = (s: string) => new RegExp(`^${s}$`, "i");
 const keyScope = (name: string) => `/keys/${name}`;
 const OP_ACTIONS: Record<string, string> = { encrypt: "keys/encrypt/action", decrypt: "keys/decrypt/action", wrapkey: "keys/wrap/action", unwrapkey: "keys/unwrap/action", sign: "keys/sign/action", verify: "keys/verify/action" };
-const RBAC_PATH = /^(.*?)\/providers\/Microsoft\.Authorization\/(roleAssignments|roleDefinitions)(?:\/([^/]+))?$/i;
+/** `{scope}/providers/Microsoft.Authorization/{kind}[/{name}]`: m[1] scope, m[2] kind, m[3] name. */
+const rbacPath = (kind: string, named: boolean) => new RegExp(`^(.*?)/providers/Microsoft\\.Authorization/(${kind})${named ? "/([^/]+)" : ""}$`, "i");
 
 /** The built-in routes: keys (§2), rng, local RBAC (§6.3). */
 function builtInRoutes(keys: KeyService, rbac: Rbac, clock: Clock): DataPlaneRoute[] {
@@ -149,12 +151,9 @@ function builtInRoutes(keys: KeyService, rbac: Rbac, clock: Clock): DataPlaneRou
   };
   const rbacRoute = (method: string, kind: "roleAssignments" | "roleDefinitions", named: boolean, verb: "read" | "write" | "delete", handle: DataPlaneRoute["handle"]): DataPlaneRoute => ({
     method,
-    path: RBAC_PATH,
+    path: rbacPath(kind, named),
     authorize: (m) => ({ dataAction: action(`${kind}/${verb}/action`), scope: rbacScope(m) }),
-    handle: (r, m) => {
-      if (m[2].toLowerCase() !== kind.toLowerCase() || Boolean(m[3]) !== named) return notFoundRoute(r.ex);
-      return handle(r, m);
-    },
+    handle,
   });
   return [
     k("POST", `/keys/${KEY}/create`, "keys/create", async (r, m) => ok(await keys.create(r.key, m[1], r.body()))),
@@ -288,7 +287,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     // 6. Local RBAC.
     const { dataAction, scope } = route.authorize(match);
     if (!rbac.isAllowed(hsm, principal.objectId, dataAction, scope)) {
-      throw kvError(403, "AccessDenied", `Not authorized to access ${dataAction} on ${scope}. Caller: appid=${principal.appId};oid=${principal.objectId}`);
+      throw kvError(403, "AccessDenied", `Not authorized to access ${dataAction} on ${scope}`);
     }
     // 7. api-version.
     const apiVersion = ex.query["api-version"];
@@ -330,7 +329,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
       ...SECURITY_HEADERS,
       "x-ms-request-id": ex.requestId,
       "x-ms-keyvault-region": seen.hsm?.location || opts.config.location,
-      "x-ms-keyvault-network-info": `conn_type=Ipv4;addr=${clientAddress(ex)};act_addr_fam=Ipv4;`,
+      "x-ms-keyvault-network-info": networkInfoHeader(clientAddress(ex)),
       "x-ms-server-latency": String(latency),
       "x-ms-keyvault-service-version": SERVICE_VERSION,
       "x-ms-build-version": SERVICE_VERSION,

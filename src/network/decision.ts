@@ -89,11 +89,12 @@ export const FIREWALL_MESSAGES = {
 } as const;
 
 /**
- * `x-ms-keyvault-network-info` value for a source address (field-cases.md FC-18; data-plane.md §5):
- * `conn_type=Ipv4;addr={ip};act_addr_fam=InterNetwork;`.
+ * `x-ms-keyvault-network-info` value for a source address: `conn_type=Ipv4;addr={ip};act_addr_fam=Ipv4;` as
+ * recorded from Managed HSM (data-plane.md §1). Vault logs show `act_addr_fam=InterNetwork` (field-cases.md FC-18);
+ * the managed HSM recording wins.
  */
 export function networkInfoHeader(sourceAddress: string): string {
-  return `conn_type=Ipv4;addr=${sourceAddress};act_addr_fam=InterNetwork;`;
+  return `conn_type=Ipv4;addr=${sourceAddress};act_addr_fam=Ipv4;`;
 }
 
 /** `Caller: appid=…;oid=…[;iss=…]` text of a caller; `(not evaluated)` when unknown. */

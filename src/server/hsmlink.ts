@@ -209,7 +209,9 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
         traces.begin(ex);
         try {
           const result = await dataPlane(ex);
-          traces.finish(ex, result.status);
+          // The data plane renders its refusals itself; the trace records the code of the envelope it sent.
+          const error = (result.body as { error?: { code?: string; message?: string; innererror?: { code?: string } } } | undefined)?.error;
+          traces.finish(ex, result.status, error?.code ? { code: error.code, innerCode: error.innererror?.code, message: error.message ?? "" } : undefined);
           return result;
         } catch (e) {
           traces.finish(ex, isAzureError(e) ? e.status : 500, isAzureError(e) ? e : undefined);

@@ -6,7 +6,7 @@
  */
 import type { Store } from "../store/db.js";
 import type { Exchange } from "./exchange.js";
-import type { AzureError } from "./errors.js";
+import { AzureError } from "./errors.js";
 import { snapshotFromStore } from "../network/snapshot.js";
 import {
   evaluateConnect,
@@ -68,11 +68,12 @@ export class TraceLog {
   }
 
   /** Records the outcome (status and, for errors, codes) of a traced request. */
-  finish(ex: Exchange, status: number, err?: AzureError): void {
+  finish(ex: Exchange, status: number, err?: AzureError | { code: string; innerCode?: string; message: string }): void {
     const t = current.get(ex);
     if (!t) return;
-    t.outcome = { status, ...(err ? { code: err.code, ...(err.options.innerCode ? { innerCode: err.options.innerCode } : {}), message: err.message } : {}) };
-    t.steps.push({ step: "outcome", rule: status < 400 ? "served" : "refused", detail: err ? `${status} ${err.code}${err.options.innerCode ? `/${err.options.innerCode}` : ""}: ${err.message.split("\r\n")[0]}` : `${status}` });
+    const e = err && !(err instanceof AzureError) ? new AzureError(status, err.code, err.message, { innerCode: err.innerCode }) : err;
+    t.outcome = { status, ...(e ? { code: e.code, ...(e.options.innerCode ? { innerCode: e.options.innerCode } : {}), message: e.message } : {}) };
+    t.steps.push({ step: "outcome", rule: status < 400 ? "served" : "refused", detail: e ? `${status} ${e.code}${e.options.innerCode ? `/${e.options.innerCode}` : ""}: ${e.message.split("\r\n")[0]}` : `${status}` });
   }
 
   /** Adds a finished trace (explain). */

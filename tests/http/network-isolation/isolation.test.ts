@@ -104,7 +104,7 @@ test("firewall: internet and unlinked vm2 get 403 ForbiddenByFirewall with their
   assert.equal(internet.status, 403);
   assert.match(internet.body ?? "", /"innererror":\{"code":"ForbiddenByFirewall"\}/);
   assert.match(internet.body ?? "", /Client address: 198\.51\.100\.7/);
-  assert.match(internet.headers ?? "", /x-ms-keyvault-network-info: conn_type=Ipv4;addr=198\.51\.100\.7;act_addr_fam=InterNetwork;/i);
+  assert.match(internet.headers ?? "", /x-ms-keyvault-network-info: conn_type=Ipv4;addr=198\.51\.100\.7;act_addr_fam=Ipv4;/i);
   const fromVm2 = await viaGateway(h, HOST, { vm: "vm2" });
   assert.equal(fromVm2.status, 403);
   assert.ok((fromVm2.body ?? "").includes(`Client address: ${vm2.publicIpAddress}`));

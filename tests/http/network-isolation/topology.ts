@@ -35,6 +35,10 @@ export function putHsm(h: TestHsmlink, name: string, p: { pna?: string; defaultA
     location: "westeurope",
     sku: { family: "B", name: "Standard_B1" },
     properties: {
+      tenantId: h.config.tenantId,
+      initialAdminObjectIds: [h.endpoints.principalObjectId],
+      softDeleteRetentionInDays: 7,
+      securityDomainProperties: { activationStatus: "Active" },
       hsmUri: `https://${name}.managedhsm.azure.net/`,
       publicNetworkAccess: p.pna ?? "Enabled",
       networkAcls: { bypass: p.bypass ?? "AzureServices", defaultAction: p.defaultAction ?? "Deny", ipRules: [], virtualNetworkRules: [] },
@@ -131,8 +135,11 @@ export function createVm(h: TestHsmlink, name: string, vnet: string, subnet = "s
 export async function viaGateway(
   h: TestHsmlink,
   host: string,
-  o: { vm?: string; method?: string; path?: string } = {},
+  o: { vm?: string; method?: string; path?: string; token?: string | false } = {},
 ): Promise<{ connectStatus: number; connectHead: string; status?: number; headers?: string; body?: string }> {
+  // The service authenticates before it applies network rules (data-plane.md §0.11), so send a valid token.
+  const token = o.token === undefined ? (await h.identity.issue(h.identity.defaultIdentity(), "https://managedhsm.azure.net")).token : o.token;
+  const bearer = token ? `Authorization: Bearer ${token}\r\n` : "";
   const gw = new URL(h.endpoints.gatewayUrl);
   const auth = o.vm ? `Proxy-Authorization: Basic ${Buffer.from(`${o.vm}:x`).toString("base64")}\r\n` : "";
   const socket = connect(Number(gw.port), gw.hostname);
@@ -160,7 +167,7 @@ export async function viaGateway(
     tls.once("secureConnect", () => resolve());
     tls.once("error", reject);
   });
-  tls.write(`${o.method ?? "GET"} ${o.path ?? "/keys?api-version=7.4"} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  tls.write(`${o.method ?? "GET"} ${o.path ?? "/providers/Microsoft.Authorization/roleAssignments?api-version=7.4"} HTTP/1.1\r\nHost: ${host}\r\n${bearer}Connection: close\r\nContent-Length: 0\r\n\r\n`);
   const raw = await new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
     tls.on("data", (c: Buffer) => chunks.push(c));

@@ -173,6 +173,24 @@ test("static ip configurations: honoured when valid, refused when reserved, take
   assert.deepEqual((await c.get(c.pePath(rg, "pe-s3"))).properties.customDnsConfigs[0].ipAddresses, ["10.0.4.4"]);
 });
 
+test("az-style GET + full PUT of a subnet holding private endpoints keeps the stored back-references", async () => {
+  const s = await c.get(subnetId);
+  assert.equal(s.properties.privateEndpoints.length, 2);
+  const forged = {
+    id: s.id,
+    name: s.name,
+    type: s.type,
+    properties: { addressPrefix: s.properties.addressPrefix, privateEndpointNetworkPolicies: "Disabled", privateEndpoints: [], ipConfigurations: [{ id: `${s.id}/fake` }] },
+  };
+  const r = await c.put(subnetId, forged);
+  assert.equal(r.status, 200);
+  const after1 = await c.get(subnetId);
+  assert.deepEqual(after1.properties.privateEndpoints, s.properties.privateEndpoints);
+  assert.deepEqual(after1.properties.ipConfigurations, s.properties.ipConfigurations);
+  const shrink = await c.putError(subnetId, { properties: { addressPrefix: "10.0.1.128/25" } });
+  assert.equal(shrink.code, "InUseSubnetCannotBeUpdated");
+});
+
 test("PUT again keeps the NIC and the address; the subnet cannot change", async () => {
   const before = await c.get(c.pePath(rg, "pe1"));
   const body = c.peBody({ subnetId, hsmId, conn: "conn1" });

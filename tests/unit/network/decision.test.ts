@@ -77,7 +77,7 @@ test('FC-18 variant 1: Deny + bypass AzureServices, PNA Enabled → ForbiddenByF
     o.error.message,
     `${FIREWALL_MESSAGES.denyBypassAzureServices}\r\nClient address: 198.51.100.70\r\nCaller: appid=app-1;oid=oid-1;iss=https://sts.windows.net/t/\r\nVault: hsm1;location=eastus`,
   );
-  assert.equal(o.error.options.headers?.['x-ms-keyvault-network-info'], 'conn_type=Ipv4;addr=198.51.100.70;act_addr_fam=InterNetwork;');
+  assert.equal(o.error.options.headers?.['x-ms-keyvault-network-info'], 'conn_type=Ipv4;addr=198.51.100.70;act_addr_fam=Ipv4;');
   assert.equal(o.steps.at(-1)?.rule, 'firewall-deny');
 });
 
@@ -177,7 +177,7 @@ test('caller not evaluated prints a placeholder caller', () => {
 });
 
 test('networkInfoHeader shape', () => {
-  assert.equal(networkInfoHeader('10.0.0.4'), 'conn_type=Ipv4;addr=10.0.0.4;act_addr_fam=InterNetwork;');
+  assert.equal(networkInfoHeader('10.0.0.4'), 'conn_type=Ipv4;addr=10.0.0.4;act_addr_fam=Ipv4;');
 });
 
 // ---- connect evaluation (DNS → route) over a how-to topology ----

@@ -65,6 +65,7 @@ export function nicIdOf(subscriptionId: string, rg: string, name: string): strin
   return resourceId(subscriptionId, rg, NETWORK_NS, "networkInterfaces", name);
 }
 
+/** The stored NIC (any id casing), or undefined. */
 export function getNic(ctx: ArmContext, id: string): StoredResource<NicBody> | undefined {
   const r = ctx.store.resources.get<NicBody>(id);
   return r && r.type.toLowerCase() === NIC_TYPE.toLowerCase() ? r : undefined;

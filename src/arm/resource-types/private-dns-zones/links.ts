@@ -135,6 +135,7 @@ function notFound(rg: string, zone: string, link: string) {
 
 const LINK_NAME = /^[a-z0-9](?:[a-z0-9_.-]{0,78}[a-z0-9_])?$/i;
 
+/** Registers the virtual network link routes: PUT/PATCH/GET/DELETE of one link and the list of a zone's links. */
 export function registerLinks(router: ArmRouter): void {
   const linksPath = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks";
   const linkPath = `${linksPath}/{virtualNetworkLinkName}`;

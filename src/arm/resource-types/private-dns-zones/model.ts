@@ -8,7 +8,7 @@ import { armErrors } from "../../errors.js";
 import { resourceId } from "../../ids.js";
 import { privateDnsAccepted } from "../../lro.js";
 import type { StoredResource } from "../../../store/resources.js";
-import { AzureError } from "../../../server/errors.js";
+import type { AzureError } from "../../../server/errors.js";
 import { newGuid } from "../../../util/ids.js";
 
 export const NETWORK = "Microsoft.Network";
@@ -124,10 +124,12 @@ export function recordTypeOf(segment: string): RecordType | undefined {
   return (RECORD_TYPES as readonly string[]).includes(up) ? (up as RecordType) : undefined;
 }
 
+/** `Microsoft.Network/privateDnsZones/{T}`, the resource type of a record set. */
 export function recordSetResourceType(t: RecordType): string {
   return `${ZONE_TYPE}/${t}`;
 }
 
+/** The id of a zone with canonical segment casing. */
 export function zoneId(subscriptionId: string, rg: string, zone: string): string {
   return resourceId(subscriptionId, rg, NETWORK, "privateDnsZones", zone);
 }
@@ -152,6 +154,7 @@ export function requireParentZone(ctx: ArmContext, rg: string, zone: string): St
   return z;
 }
 
+/** Whether a stored child of a zone is a record set (not a virtual network link). */
 export function isRecordSet(r: StoredResource): boolean {
   const t = r.type.toLowerCase();
   return t.startsWith(`${ZONE_TYPE.toLowerCase()}/`) && t !== LINK_TYPE.toLowerCase();
@@ -163,6 +166,7 @@ export function recordSetsOf(ctx: ArmContext, zoneId: string): StoredResource<Re
   return [...sets.filter((s) => s.type.endsWith("/SOA")), ...sets.filter((s) => !s.type.endsWith("/SOA"))];
 }
 
+/** Virtual network links of a zone, in creation order. */
 export function linksOf(ctx: ArmContext, zoneId: string): StoredResource<LinkBody>[] {
   return ctx.store.resources.children(zoneId).filter((r) => r.type.toLowerCase() === LINK_TYPE.toLowerCase()) as unknown as StoredResource<LinkBody>[];
 }
@@ -195,6 +199,7 @@ export function etagMatches(header: string, etag: string): boolean {
     .some((v) => v === "*" || v.toLowerCase() === etag.toLowerCase());
 }
 
+/** A request header by name (case-insensitive); undefined when absent or empty. */
 export function header(req: ArmRequest, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
   return v === undefined || v === "" ? undefined : v;
@@ -278,8 +283,4 @@ export function pagedList<T>(req: ArmRequest, items: T[]): { value: T[]; nextLin
   for (const [k, v] of Object.entries(req.query)) if (k !== "$skiptoken") params.set(k, v);
   params.set("$skiptoken", String(skip + top));
   return { value: page, nextLink: `${req.baseUrl}${req.path}?${params.toString()}` };
-}
-
-export function isAzureError(e: unknown): e is AzureError {
-  return e instanceof AzureError;
 }

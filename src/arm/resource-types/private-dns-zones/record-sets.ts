@@ -49,7 +49,7 @@ export const RECORD_FIELD: Record<RecordType, keyof RecordSetProperties> = {
 
 const bad = (message: string) => armErrors.BadRequest(message);
 
-function requireType(ctx: ArmContext, req: ArmRequest): RecordType {
+function requireType(req: ArmRequest): RecordType {
   const t = recordTypeOf(req.params.recordType);
   if (!t) throw armErrors.InvalidResourceType(`Microsoft.Network/privateDnsZones/${req.params.recordType}`, req.apiVersion);
   return t;
@@ -248,6 +248,7 @@ function checkCnameExclusivity(ctx: ArmContext, zone: StoredResource<ZoneBody>, 
   if (others.some((s) => s.type.endsWith("/CNAME"))) throw bad(`The ${type} record set '${name}' cannot be created because a CNAME record set with the same name exists; a CNAME record set cannot coexist with other record sets of the same name.`);
 }
 
+/** Registers the record set routes: PUT/PATCH/GET/DELETE of one set, lists per type and across types (`ALL`, `recordsets`). */
 export function registerRecordSets(router: ArmRouter): void {
   const zonePath = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateDnsZones/{privateZoneName}";
   const setPath = `${zonePath}/{recordType}/{relativeRecordSetName}`;
@@ -255,7 +256,7 @@ export function registerRecordSets(router: ArmRouter): void {
   router.add("PUT", setPath, (req, ctx) => {
     const rg = rgName(ctx, req);
     const zone = requireParentZone(ctx, rg, req.params.privateZoneName);
-    const type = requireType(ctx, req);
+    const type = requireType(req);
     const requested = req.params.relativeRecordSetName;
     if (!validRelativeName(requested, zone.name)) throw bad(`The record set name '${requested}' is invalid.`);
     const id = recordSetId(zone, type, requested);
@@ -290,7 +291,7 @@ export function registerRecordSets(router: ArmRouter): void {
   router.add("PATCH", setPath, (req, ctx) => {
     const rg = rgName(ctx, req);
     const zone = requireParentZone(ctx, rg, req.params.privateZoneName);
-    const type = requireType(ctx, req);
+    const type = requireType(req);
     const existing = ctx.store.resources.get<RecordSetBody>(recordSetId(zone, type, req.params.relativeRecordSetName));
     if (!existing) throw notFound(ctx, rg, req.params.relativeRecordSetName);
     checkPreconditions(req, existing, existing.body.name);
@@ -316,7 +317,7 @@ export function registerRecordSets(router: ArmRouter): void {
   router.add("GET", setPath, (req, ctx) => {
     const rg = rgName(ctx, req);
     const zone = requireParentZone(ctx, rg, req.params.privateZoneName);
-    const type = requireType(ctx, req);
+    const type = requireType(req);
     const existing = ctx.store.resources.get<RecordSetBody>(recordSetId(zone, type, req.params.relativeRecordSetName));
     if (!existing) throw notFound(ctx, rg, req.params.relativeRecordSetName);
     return { status: 200, body: existing.body };
@@ -325,7 +326,7 @@ export function registerRecordSets(router: ArmRouter): void {
   router.add("DELETE", setPath, (req, ctx) => {
     const rg = rgName(ctx, req);
     const zone = requireParentZone(ctx, rg, req.params.privateZoneName);
-    const type = requireType(ctx, req);
+    const type = requireType(req);
     if (type === "SOA") throw bad("The SOA record set of a zone cannot be deleted.");
     const existing = ctx.store.resources.get<RecordSetBody>(recordSetId(zone, type, req.params.relativeRecordSetName));
     const ifMatch = header(req, "if-match");
@@ -349,7 +350,7 @@ export function registerRecordSets(router: ArmRouter): void {
   router.add("GET", `${zonePath}/{recordType}`, (req, ctx) => {
     const rg = rgName(ctx, req);
     const zone = requireParentZone(ctx, rg, req.params.privateZoneName);
-    const type = requireType(ctx, req);
+    const type = requireType(req);
     const sets = recordSetsOf(ctx, zone.id).filter((s) => s.type.endsWith(`/${type}`));
     return { status: 200, body: pagedList(req, bySuffix(req, sets).map((s) => s.body)) };
   });

@@ -272,6 +272,7 @@ function requirePe(ctx: ArmContext, req: ArmRequest, rg: string): StoredResource
   return pe;
 }
 
+/** Registers the private DNS zone group routes of private endpoints: PUT/GET/DELETE of one group and the list. */
 export function registerZoneGroups(router: ArmRouter): void {
   const groupsPath = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups";
   const groupPath = `${groupsPath}/{privateDnsZoneGroupName}`;

@@ -73,6 +73,7 @@ export function deleteZone(ctx: ArmContext, id: string): void {
   }
 }
 
+/** Registers the zone routes: PUT/PATCH/GET/DELETE of one zone, lists by resource group and subscription. */
 export function registerZones(router: ArmRouter): void {
   const rgZones = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateDnsZones";
   const zonePath = `${rgZones}/{privateZoneName}`;

@@ -102,6 +102,7 @@ interface ConnectionInput {
   requestMessage?: string;
 }
 
+/** The stored private endpoint (any id casing), or undefined. */
 export function getPrivateEndpoint(ctx: ArmContext, id: string): StoredResource<PrivateEndpointBody> | undefined {
   const r = ctx.store.resources.get<PrivateEndpointBody>(id);
   return r && r.type.toLowerCase() === PE_TYPE.toLowerCase() ? r : undefined;

@@ -94,20 +94,24 @@ export function requireVnet(ctx: ArmContext, rg: string, name: string): StoredRe
   return r;
 }
 
+/** The stored subnet (any id casing), or undefined. */
 export function getSubnet(ctx: ArmContext, id: string): StoredResource<SubnetBody> | undefined {
   const r = ctx.store.resources.get<SubnetBody>(id);
   return r && r.type.toLowerCase() === SUBNET_TYPE.toLowerCase() ? r : undefined;
 }
 
+/** The stored virtual network peering (any id casing), or undefined. */
 export function getPeering(ctx: ArmContext, id: string): StoredResource<PeeringBody> | undefined {
   const r = ctx.store.resources.get<PeeringBody>(id);
   return r && r.type.toLowerCase() === PEERING_TYPE.toLowerCase() ? r : undefined;
 }
 
+/** The subnet rows of a VNet, in creation order. */
 export function subnetsOf(ctx: ArmContext, vnet: string): StoredResource<SubnetBody>[] {
   return ctx.store.resources.list<SubnetBody>(SUBNET_TYPE, { parentId: vnet });
 }
 
+/** The peering rows of a VNet, in creation order. */
 export function peeringsOf(ctx: ArmContext, vnet: string): StoredResource<PeeringBody>[] {
   return ctx.store.resources.list<PeeringBody>(PEERING_TYPE, { parentId: vnet });
 }
@@ -163,8 +167,8 @@ export function syncVirtualNetwork(ctx: ArmContext, id: string): VnetBody | unde
 
 /**
  * Adds or removes back-references on a subnet (the ip configurations and private endpoints living in it) and
- * re-syncs its VNet. Used by private endpoints; runs inside the caller's transaction.
- * @throws Error when the subnet row is missing (callers validate first; a miss here is a bug)
+ * re-syncs its VNet. Used by private endpoints and NICs; runs inside the caller's transaction. A subnet that no
+ * longer exists is left alone.
  */
 export function updateSubnetBackReferences(ctx: ArmContext, subnetId: string, change: { add?: { ipConfigurations?: string[]; privateEndpoints?: string[] }; remove?: { ipConfigurations?: string[]; privateEndpoints?: string[] } }): void {
   const s = getSubnet(ctx, subnetId);
