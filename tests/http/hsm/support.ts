@@ -108,7 +108,7 @@ export async function hsmCall(
       {
         host,
         method,
-        path,
+        path: path.replace(/ /g, "%20").replace(/'/g, "%27"),
         createConnection: () => tls,
         headers: {
           host,
@@ -134,7 +134,10 @@ export async function hsmCall(
         });
       },
     );
-    req.on("error", reject);
+    req.on("error", (e) => {
+      tls.destroy();
+      reject(e);
+    });
     if (payload) req.write(payload);
     req.end();
   });
