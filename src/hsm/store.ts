@@ -138,23 +138,24 @@ export class HsmStore {
     return this.store.db;
   }
 
-  /** The HSM's 32-byte key-encryption key, created (and stored sealed) on first use. */
+  /**
+   * The HSM's 32-byte key-encryption key, created (and stored sealed) on first use. Read from its row every time
+   * (cached by sealed value), so an HSM forgotten and re-created under the same name gets a fresh key.
+   */
   private kek(hsm: string): Buffer {
-    const cached = this.keks.get(hsm);
-    if (cached) return cached;
-    const row = this.db.prepare("SELECT sealed_kek FROM hsm_instances WHERE hsm = ?").get(hsm) as { sealed_kek: Buffer } | undefined;
-    let kek: Buffer;
-    if (row) {
-      kek = openWithKey(this.kekWrappingKey, row.sealed_kek, `hsmlink/kek/${hsm}`);
-    } else {
-      kek = randomBytes(32);
-      const sealed = sealWithKey(this.kekWrappingKey, kek, `hsmlink/kek/${hsm}`);
-      this.store.tx(() => this.db.prepare("INSERT OR IGNORE INTO hsm_instances (hsm, sealed_kek, created_at) VALUES (?, ?, ?)").run(hsm, sealed, Date.now()));
-      // Another writer may have won the race: read back what is stored.
-      const back = this.db.prepare("SELECT sealed_kek FROM hsm_instances WHERE hsm = ?").get(hsm) as { sealed_kek: Buffer };
-      kek = openWithKey(this.kekWrappingKey, back.sealed_kek, `hsmlink/kek/${hsm}`);
+    const read = () => (this.db.prepare("SELECT sealed_kek FROM hsm_instances WHERE hsm = ?").get(hsm) as { sealed_kek: Buffer } | undefined)?.sealed_kek;
+    let sealed = read();
+    if (!sealed) {
+      const fresh = sealWithKey(this.kekWrappingKey, randomBytes(32), `hsmlink/kek/${hsm}`);
+      this.store.tx(() => this.db.prepare("INSERT OR IGNORE INTO hsm_instances (hsm, sealed_kek, created_at) VALUES (?, ?, ?)").run(hsm, fresh, Date.now()));
+      sealed = read()!; // another writer may have won the race
     }
-    this.keks.set(hsm, kek);
+    const cacheKey = sealed.toString("base64");
+    let kek = this.keks.get(cacheKey);
+    if (!kek) {
+      kek = openWithKey(this.kekWrappingKey, sealed, `hsmlink/kek/${hsm}`);
+      this.keks.set(cacheKey, kek);
+    }
     return kek;
   }
 
@@ -321,11 +322,16 @@ export class HsmStore {
     return this.meta(k)!;
   }
 
-  /** Forgets everything of one HSM (for the control plane when an HSM is purged). */
-  forgetHsm(hsm: string): void {
-    this.store.tx(() => {
-      for (const t of ["hsm_key_versions", "hsm_keys", "hsm_role_definitions", "hsm_role_assignments", "hsm_instances"]) this.db.prepare(`DELETE FROM ${t} WHERE hsm = ?`).run(hsm);
-    });
-    this.keks.delete(hsm);
-  }
+}
+
+/**
+ * Forgets everything the data plane holds for the managed HSM `name` (keys, versions, RBAC, its key-encryption
+ * key). For the control plane to call when an HSM is purged, so a new HSM with the same name starts empty.
+ * A soft-deleted HSM keeps its data (recover brings it back).
+ */
+export function forgetHsmData(store: Store, name: string): void {
+  const hsm = name.toLowerCase();
+  store.tx(() => {
+    for (const t of ["hsm_key_versions", "hsm_keys", "hsm_role_definitions", "hsm_role_assignments", "hsm_instances"]) store.db.prepare(`DELETE FROM ${t} WHERE hsm = ?`).run(hsm);
+  });
 }

@@ -6,6 +6,7 @@ import { createPrivateKey, createPublicKey, createDecipheriv, generateKeyPairSyn
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { ManualClock } from "../../../src/util/clock.js";
 import { API, grant, hsmCall, ROLE, seedHsm } from "./support.js";
+import { forgetHsmData } from "../../../src/hsm/store.js";
 
 let h: TestHsmlink;
 const clock = new ManualClock(Date.parse("2026-03-01T10:00:00Z"));
@@ -458,4 +459,21 @@ test("attestation (7.6+): only on /attestation, with private (and public) key at
   assert.ok(att.json.attributes.attestation.privateKeyAttestation);
   assert.ok(att.json.attributes.attestation.publicKeyAttestation);
   assert.ok(att.json.attributes.attestation.certificatePemFile);
+});
+
+test("forgetHsmData (for the control plane's purge): the name starts empty, with a fresh key-encryption key", async () => {
+  seedHsm(h, "forget");
+  await grant(h, "forget", h.endpoints.principalObjectId, ROLE.cryptoUser);
+  assert.equal((await hsmCall(h, "forget", "POST", `/keys/f1/create?${API}`, { body: { kty: "oct-HSM" } })).status, 200);
+  const before = h.store.db.prepare("SELECT sealed_kek FROM hsm_instances WHERE hsm = 'forget'").get() as { sealed_kek: Buffer };
+  forgetHsmData(h.store, "FORGET");
+  assert.equal((await hsmCall(h, "forget", "GET", `/keys/f1?${API}`)).status, 403, "role assignments are gone too");
+  await grant(h, "forget", h.endpoints.principalObjectId, ROLE.cryptoUser);
+  assert.equal((await hsmCall(h, "forget", "GET", `/keys/f1?${API}`)).status, 404);
+  const again = await hsmCall(h, "forget", "POST", `/keys/f1/create?${API}`, { body: { kty: "oct-HSM" } });
+  assert.equal(again.status, 200);
+  const wrap = await hsmCall(h, "forget", "POST", `/keys/f1/wrapkey?${API}`, { body: { alg: "A256KW", value: Buffer.alloc(16).toString("base64url") } });
+  assert.equal(wrap.status, 200);
+  const after = h.store.db.prepare("SELECT sealed_kek FROM hsm_instances WHERE hsm = 'forget'").get() as { sealed_kek: Buffer };
+  assert.ok(!after.sealed_kek.equals(before.sealed_kek));
 });

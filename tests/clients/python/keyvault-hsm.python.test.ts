@@ -1,0 +1,78 @@
+// Debian's Python SDKs (/usr/bin/python3: azure-keyvault-keys 4.8.0b3, azure-keyvault-administration 4.3.0b2
+// KeyVaultAccessControlClient, azure-identity) against the managed HSM data plane with the `hsmlink env`
+// environment: create keys, AES-GCM, list, random bytes, role definitions, role assignments create/list/delete.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
+import { grant, ROLE, seedHsm } from "../../http/hsm/support.js";
+
+const SCRIPT = fileURLToPath(new URL("./keyvault_hsm.py", import.meta.url));
+let h: TestHsmlink;
+
+before(async () => {
+  h = await startTestHsmlink();
+  for (const name of ["pyhsm", "pysp"]) {
+    seedHsm(h, name);
+    await grant(h, name, h.endpoints.principalObjectId, ROLE.cryptoUser);
+  }
+});
+after(async () => h?.dispose());
+
+function python(args: string[]): Promise<{ code: number; json: any; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("/usr/bin/python3", [SCRIPT, ...args], { env: h.clientEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout.trim().split("\n").pop() ?? "");
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? -1, json, stderr });
+    });
+  });
+}
+
+function check(j: any, hsm: string) {
+  assert.equal(j.ok, true, JSON.stringify(j));
+  assert.equal(j.key.kty, "RSA-HSM");
+  assert.match(j.key.kid, new RegExp(`^https://${hsm}\\.managedhsm\\.azure\\.net/keys/py-rsa/[0-9a-f]{32}$`));
+  assert.equal(j.got, true);
+  assert.equal(j.gcm, "python plaintext");
+  assert.deepEqual(j.names, ["py-oct", "py-rsa"]);
+  assert.equal(j.random, 16);
+  assert.ok(j.definitions.includes("Managed HSM Administrator"));
+  assert.ok(j.definitions.includes("Managed HSM Crypto User"));
+  assert.equal(j.created.scope, "/");
+  assert.equal(j.created.role, "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b");
+  assert.equal(j.keyScoped.scope, "/keys/py-rsa");
+  assert.match(j.keyScoped.id, /^\/keys\/py-rsa\/providers\/Microsoft\.Authorization\/roleAssignments\//);
+  assert.equal(j.listedGlobal, true);
+  assert.equal(j.listedKey, true);
+  assert.equal(j.afterDelete, false);
+  assert.equal(j.getDeleted.status, 404);
+}
+
+test("azure.keyvault.keys + KeyVaultAccessControlClient with ManagedIdentityCredential (the initial administrator)", async () => {
+  const r = await python(["pyhsm"]);
+  assert.ok(r.json, `exit ${r.code}: ${r.stderr.slice(-3000)}`);
+  check(r.json, "pyhsm");
+});
+
+test("the same with ClientSecretCredential of a service principal holding Crypto User + Policy Administrator", async () => {
+  const { principal, password } = h.identity.createServicePrincipal("py-sp");
+  await grant(h, "pysp", principal.objectId, ROLE.cryptoUser);
+  await grant(h, "pysp", principal.objectId, "4bd23610-cdcf-4971-bdee-bdc562cc28e4");
+  const r = await python(["pysp", h.endpoints.tenantId, principal.appId, password]);
+  assert.ok(r.json, `exit ${r.code}: ${r.stderr.slice(-3000)}`);
+  check(r.json, "pysp");
+});
