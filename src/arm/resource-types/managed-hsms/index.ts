@@ -38,6 +38,7 @@ import {
   orderProperties,
   privateLinkResources,
   purgeExpired,
+  purgeDeletedHsm,
   putHsm,
   requireManagedHsm,
   type DeletedManagedHsmBody,
@@ -233,7 +234,7 @@ export function registerManagedHsms(router: ArmRouter, deleters: CascadeDeleter[
         `Managed HSM '${d.name}' has purge protection enabled and cannot be purged before its scheduled purge date ${d.body.properties.scheduledPurgeDate}.`,
       );
     }
-    ctx.store.tx(() => ctx.store.resources.delete(d.id));
+    ctx.store.tx(() => purgeDeletedHsm(ctx, d));
     return accepted(req, ctx, d.body.properties.location);
   });
 

@@ -4,6 +4,7 @@
  * `managedHsm.json` 2022-07-01), and the store look-ups other modules (data plane, troubleshooter, private
  * endpoints) use to find them. Every stored body is the wire JSON, kept current on every write.
  */
+import { forgetHsmData } from "../../../hsm/store.js";
 import type { Store } from "../../../store/db.js";
 import type { StoredResource } from "../../../store/resources.js";
 import type { ArmContext } from "../../engine.js";
@@ -213,10 +214,20 @@ export function purgeExpired(ctx: ArmContext, inTx = false): void {
   const expired = ctx.store.resources.list<DeletedManagedHsmBody>(DELETED_MHSM_TYPE).filter((d) => isExpired(d, now));
   if (expired.length === 0) return;
   const run = () => {
-    for (const d of expired) ctx.store.resources.delete(d.id);
+    for (const d of expired) purgeDeletedHsm(ctx, d);
   };
   if (inTx) run();
   else ctx.store.tx(run);
+}
+
+/**
+ * Purges a soft-deleted HSM for good: its deleted record and everything its data plane held (keys, versions, role
+ * assignments and definitions, its key-encryption key), so a new HSM of the same name starts empty.
+ * Runs inside the caller's transaction.
+ */
+export function purgeDeletedHsm(ctx: ArmContext, d: StoredResource<DeletedManagedHsmBody>): void {
+  ctx.store.resources.delete(d.id);
+  forgetHsmData(ctx.store, d.name);
 }
 
 /** The deleted-HSM wire JSON (drops the internal copy of the original HSM). */
