@@ -15,6 +15,7 @@ import type { StoredResource } from "../../../store/resources.js";
 import { armErrors } from "../../errors.js";
 import { parseResourceId, sameId } from "../../ids.js";
 import { newGuid, randomHex } from "../../../util/ids.js";
+import { refreshZoneGroupRecords } from "../private-dns-zones/zone-groups.js";
 import {
   MHSM_GROUP_ID,
   MHSM_PEC_TYPE,
@@ -291,4 +292,6 @@ function mirrorToPrivateEndpoint(ctx: ArmContext, privateEndpointId: string, hsm
   if (typeof body.etag === "string") body.etag = `W/"${newGuid()}"`;
   const p = parseResourceId(pe.id);
   ctx.store.resources.put({ id: pe.id, type: PRIVATE_ENDPOINT_TYPE, name: pe.name, parentId: pe.parentId, subscriptionId: p?.subscriptionId ?? pe.subscriptionId, resourceGroup: p?.resourceGroup ?? pe.resourceGroup, body }, ctx.clock.now());
+  // Zone groups write records only for usable connections, so a state change moves the A records with it.
+  refreshZoneGroupRecords(ctx, pe.id);
 }
