@@ -14,6 +14,29 @@ import type { Socket } from "node:net";
 import type { DnsAnswer, DnsRecord } from "../network/dns-view.js";
 
 const { Packet } = dns2;
+
+/**
+ * Whether a DNS message's header counts can fit its length (RFC 1035 §4.1: a header is 12 bytes, the smallest
+ * question 5 — root name, type, class — and the smallest resource record 11). dns2 reads every record a header
+ * claims, so a 12-byte datagram claiming 65,535 of each keeps the event loop busy for seconds; such messages are
+ * malformed and are dropped before dns2 parses them.
+ */
+export function plausibleDnsMessage(buf: Buffer): boolean {
+  if (buf.length < 12) return false;
+  const questions = buf.readUInt16BE(4);
+  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  return 12 + questions * 5 + records * 11 <= buf.length;
+}
+
+// dns2's UDP and TCP servers both call Packet.parse on what arrives; guarding it is the one place that covers both.
+const GUARDED = Symbol.for("hsmlink.dns.guardedParse");
+if (!(Packet.parse as unknown as Record<symbol, boolean>)[GUARDED]) {
+  const parse = Packet.parse.bind(Packet);
+  Packet.parse = Object.assign((buf: Buffer) => {
+    if (!plausibleDnsMessage(buf)) throw new Error("malformed DNS message: the header claims more records than the message holds");
+    return parse(buf);
+  }, { [GUARDED]: true }) as unknown as typeof Packet.parse;
+}
 /** RFC 1035 §4.1.1 response codes (dns2's typings omit `Packet.RCODE`). */
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4 } as const;
 
