@@ -12,7 +12,7 @@ export interface RawResponse {
   json: any;
 }
 
-/** One HTTPS request to `h.endpoints.httpsUrl + path`. `token: false` sends no Authorization header. */
+/** One HTTPS request to `path` (relative to `h.endpoints.httpsUrl`, or an absolute https URL such as an LRO poll). `token: false` sends no Authorization header. */
 export async function armCall(h: TestHsmlink, method: string, path: string, opts: { body?: unknown; rawBody?: string; token?: string | false; headers?: Record<string, string> } = {}): Promise<RawResponse> {
   let token = opts.token;
   if (token === undefined) token = (await h.identity.issue(h.identity.defaultIdentity(), "https://management.azure.com/")).token;
@@ -25,6 +25,7 @@ export async function armCall(h: TestHsmlink, method: string, path: string, opts
         method,
         ca: h.ca.certPem,
         headers: {
+          accept: "application/json",
           ...(token ? { authorization: `Bearer ${token}` } : {}),
           ...(payload ? { "content-type": "application/json", "content-length": String(payload.length) } : {}),
           ...(opts.headers ?? {}),

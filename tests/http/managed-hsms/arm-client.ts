@@ -2,7 +2,7 @@
  * Test support for the managed HSM http tests: a tiny ARM client over the direct HTTPS listener (trusting hsmlink's
  * CA), with a fresh token of the default managed identity per call (so a test clock moved by days never expires it).
  */
-import { request as httpsRequest } from "node:https";
+import { armCall } from "../../support/arm-client.js";
 import type { TestHsmlink } from "../../support/hsmlink.js";
 
 export interface ArmResponse {
@@ -29,42 +29,10 @@ export class ArmClient {
 
   /** Sends one request. `path` may carry its own query; `api-version` is added unless `apiVersion` is null. */
   async call(method: string, pathOrUrl: string, opts: { body?: unknown; rawBody?: string; apiVersion?: string | null; headers?: Record<string, string> } = {}): Promise<ArmResponse> {
-    const { token } = await this.h.identity.issue(this.h.identity.defaultIdentity(), "https://management.azure.com/");
-    const url = new URL(pathOrUrl.startsWith("https://") ? pathOrUrl : this.h.endpoints.httpsUrl + pathOrUrl);
+    const url = new URL(pathOrUrl, this.h.endpoints.httpsUrl);
     if (opts.apiVersion !== null && !url.searchParams.has("api-version")) url.searchParams.set("api-version", opts.apiVersion ?? API);
-    const payload = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        url,
-        {
-          method,
-          ca: this.h.ca.certPem,
-          headers: {
-            Authorization: `Bearer ${token}`,
-            Accept: "application/json",
-            ...(payload !== undefined ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {}),
-            ...(opts.headers ?? {}),
-          },
-        },
-        (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (d) => (text += d));
-          res.on("end", () => {
-            let body: unknown;
-            try {
-              body = text ? JSON.parse(text) : undefined;
-            } catch {
-              body = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
-          });
-        },
-      );
-      req.on("error", reject);
-      if (payload !== undefined) req.write(payload);
-      req.end();
-    });
+    const r = await armCall(this.h, method, url.toString(), { body: opts.body, rawBody: opts.rawBody, headers: opts.headers });
+    return { status: r.status, headers: r.headers, body: r.json, text: r.text };
   }
 
   /** Follows a `Location` LRO until the poll stops answering 202; returns the final poll response. */

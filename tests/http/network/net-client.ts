@@ -3,7 +3,7 @@
  * (trusting its CA) with a fresh token of the default managed identity per call, plus builders for the bodies
  * az 2.45 sends (control-plane.md §2.1).
  */
-import { request as httpsRequest } from "node:https";
+import { armCall } from "../../support/arm-client.js";
 import assert from "node:assert/strict";
 import type { TestHsmlink } from "../../support/hsmlink.js";
 
@@ -46,41 +46,10 @@ export class NetClient {
 
   /** Sends one request; `api-version` defaults to {@link NET_API} unless the path or `apiVersion` says otherwise. */
   async call(method: string, pathOrUrl: string, opts: { body?: unknown; rawBody?: string; apiVersion?: string | null } = {}): Promise<ArmResponse> {
-    const { token } = await this.h.identity.issue(this.h.identity.defaultIdentity(), "https://management.azure.com/");
-    const url = new URL(pathOrUrl.startsWith("https://") ? pathOrUrl : this.h.endpoints.httpsUrl + pathOrUrl);
+    const url = new URL(pathOrUrl, this.h.endpoints.httpsUrl);
     if (opts.apiVersion !== null && !url.searchParams.has("api-version")) url.searchParams.set("api-version", opts.apiVersion ?? NET_API);
-    const payload = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        url,
-        {
-          method,
-          ca: this.h.ca.certPem,
-          headers: {
-            Authorization: `Bearer ${token}`,
-            Accept: "application/json",
-            ...(payload !== undefined ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {}),
-          },
-        },
-        (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (d) => (text += d));
-          res.on("end", () => {
-            let body: unknown;
-            try {
-              body = text ? JSON.parse(text) : undefined;
-            } catch {
-              body = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
-          });
-        },
-      );
-      req.on("error", reject);
-      if (payload !== undefined) req.write(payload);
-      req.end();
-    });
+    const r = await armCall(this.h, method, url.toString(), { body: opts.body, rawBody: opts.rawBody });
+    return { status: r.status, headers: r.headers, body: r.json, text: r.text };
   }
 
   async get(path: string, apiVersion?: string): Promise<any> {
