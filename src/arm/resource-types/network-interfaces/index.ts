@@ -4,12 +4,12 @@
  * and the user-facing routes: GET, list per resource group and subscription, ip configurations. Users cannot
  * create, modify or delete a private endpoint's NIC (`CannotModifyNicAttachedToPrivateEndpoint`).
  */
+import { addListRoutes } from "../../lists.js";
 import type { ArmContext, ArmRouter, CascadeDeleter } from "../../engine.js";
 import { armErrors } from "../../errors.js";
 import { parentIdOf, parseResourceId, resourceId, sameId } from "../../ids.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { isAzureReservedAddress, ipInCidr, nextFreeAddress, tryParseIpv4 } from "../../../network/cidr.js";
-import { requireResourceGroup } from "../resource-groups/index.js";
 import { NETWORK_NS, NIC_TYPE, PE_TYPE, newEtag, okWithEtag, networkDeleteResult, type SubResource } from "../virtual-networks/common.js";
 import { networkErrors } from "../virtual-networks/errors.js";
 import { getSubnet, subnetPrefixes, updateSubnetBackReferences, type SubnetBody } from "../virtual-networks/model.js";
@@ -217,14 +217,7 @@ export function registerNetworkInterfaces(router: ArmRouter, deleters: CascadeDe
   const nicPath = `${rgBase}/{networkInterfaceName}`;
 
   router.add("GET", nicPath, (req, ctx) => okWithEtag(requireNic(ctx, req.params.resourceGroupName, req.params.networkInterfaceName).body));
-  router.add("GET", rgBase, (req, ctx) => {
-    const rg = requireResourceGroup(ctx, ctx.config.subscriptionId, req.params.resourceGroupName);
-    return { status: 200, body: { value: ctx.store.resources.list<NicBody>(NIC_TYPE, { subscriptionId: ctx.config.subscriptionId, resourceGroup: rg.name }).map((n) => n.body) } };
-  });
-  router.add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Network/networkInterfaces", (_req, ctx) => ({
-    status: 200,
-    body: { value: ctx.store.resources.list<NicBody>(NIC_TYPE, { subscriptionId: ctx.config.subscriptionId }).map((n) => n.body) },
-  }));
+  addListRoutes(router, NIC_TYPE);
   router.add("GET", `${nicPath}/ipConfigurations`, (req, ctx) => ({
     status: 200,
     body: { value: requireNic(ctx, req.params.resourceGroupName, req.params.networkInterfaceName).body.properties.ipConfigurations },

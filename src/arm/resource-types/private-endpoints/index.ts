@@ -12,6 +12,7 @@
  * The stored body keeps the §4.3 wire shape, because connections.ts rewrites the connection state inside it when
  * the HSM side approves, rejects or deletes the connection.
  */
+import { addListRoutes } from "../../lists.js";
 import type { ArmContext, ArmRouter, CascadeDeleter, ArmRequest } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import { armErrors } from "../../errors.js";
@@ -358,15 +359,7 @@ export function registerPrivateEndpoints(router: ArmRouter, deleters: CascadeDel
     return okWithEtag(pe.body);
   });
 
-  router.add("GET", rgBase, (req, ctx) => {
-    const rg = requireResourceGroup(ctx, ctx.config.subscriptionId, req.params.resourceGroupName);
-    return { status: 200, body: { value: ctx.store.resources.list<PrivateEndpointBody>(PE_TYPE, { subscriptionId: ctx.config.subscriptionId, resourceGroup: rg.name }).map((p) => p.body) } };
-  });
-
-  router.add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Network/privateEndpoints", (_req, ctx) => ({
-    status: 200,
-    body: { value: ctx.store.resources.list<PrivateEndpointBody>(PE_TYPE, { subscriptionId: ctx.config.subscriptionId }).map((p) => p.body) },
-  }));
+  addListRoutes(router, PE_TYPE);
 
   router.add("DELETE", one, (req, ctx) => {
     const pe = getPrivateEndpoint(ctx, idOf(ctx, req.params.resourceGroupName, req.params.privateEndpointName));

@@ -10,6 +10,7 @@
  * peerings, private endpoints and network interfaces, with their cascade deleters (private endpoints 10, orphaned
  * NICs 20, virtual networks 90).
  */
+import { addListRoutes } from "../../lists.js";
 import type { ArmContext, ArmRouter, CascadeDeleter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import { overlaps, isIpv4 } from "../../../network/cidr.js";
@@ -152,15 +153,7 @@ function registerVirtualNetworks(router: ArmRouter, deleters: CascadeDeleter[]):
 
   router.add("GET", one, (req, ctx) => okWithEtag(requireVnet(ctx, req.params.resourceGroupName, req.params.virtualNetworkName).body));
 
-  router.add("GET", rgBase, (req, ctx) => {
-    const rg = requireResourceGroup(ctx, ctx.config.subscriptionId, req.params.resourceGroupName);
-    return { status: 200, body: { value: ctx.store.resources.list<VnetBody>(VNET_TYPE, { subscriptionId: ctx.config.subscriptionId, resourceGroup: rg.name }).map((v) => v.body) } };
-  });
-
-  router.add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Network/virtualNetworks", (_req, ctx) => ({
-    status: 200,
-    body: { value: ctx.store.resources.list<VnetBody>(VNET_TYPE, { subscriptionId: ctx.config.subscriptionId }).map((v) => v.body) },
-  }));
+  addListRoutes(router, VNET_TYPE);
 
   router.add("DELETE", one, (req, ctx) => {
     const v = getVnet(ctx, vnetId(ctx.config.subscriptionId, req.params.resourceGroupName, req.params.virtualNetworkName));
