@@ -24,6 +24,7 @@ import { Operations } from "../arm/lro.js";
 import { armSurface } from "../arm/http.js";
 import { registerResourceTypes } from "../arm/resource-types/index.js";
 import { createDataPlane } from "../hsm/surface.js";
+import { NETWORK_TYPES } from "../network/snapshot.js";
 import { VmService, networkAdminHandler } from "./vms.js";
 import { TraceLog, enforceNetworkRules } from "./trace-log.js";
 import { startDnsServer } from "../dns/server.js";
@@ -167,6 +168,8 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     let gatewayUrl = "";
     const vms = new VmService(store, clock, { subscriptionId: config.subscriptionId, location: config.location, dnsHost: config.host, gatewayUrl: () => gatewayUrl });
     cleanups.unshift(() => vms.close());
+    // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
+    deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
     const traces = new TraceLog();
     const networkAdmin = networkAdminHandler({ vms, traces, store, internetClientAddress: config.internetClientAddress });
 

@@ -212,6 +212,21 @@ export class VmService {
     await l?.close();
   }
 
+  /**
+   * Removes a VM by resource id inside the caller's transaction (resource-group delete): its NIC and its row now,
+   * its DNS listener right after. A missing VM is ignored.
+   */
+  removeById(id: string): void {
+    const r = this.store.resources.get<StoredVmBody>(id);
+    if (!r) return;
+    this.store.resources.delete(r.body.properties.hsmlink.nicId);
+    this.store.resources.delete(r.id);
+    const key = r.name.toLowerCase();
+    const l = this.listeners.get(key);
+    this.listeners.delete(key);
+    void l?.close();
+  }
+
   /** Starts the DNS listeners of every stored VM (call once at start). */
   async start(): Promise<void> {
     for (const r of this.rows()) await this.startListener(r.body);
