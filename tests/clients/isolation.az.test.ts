@@ -1,0 +1,224 @@
+// Network isolation with the real Azure CLI (issue #5 "Done when", items 3–6): every resource is made through the
+// real ARM routes with az (no store seeding), VMs are the vantage points (hsmlink's admin API), `dig` asks a VM's
+// DNS view and the VM's data-plane requests are `az rest` calls through the gateway as that VM (`hsmlink env --vm`).
+// One hsmlink and one resource group for the file; the tests run in order and build on each other.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
+import { Az, type AzResult } from "../support/az.js";
+import { adminRequest } from "../../src/cli/admin-client.js";
+import { publicAddressOfHsm } from "../../src/network/index.js";
+
+const execFileP = promisify(execFile);
+const RG = "rg-iso-az";
+const ZONE = "privatelink.managedhsm.azure.net";
+const LOC = "westeurope";
+
+interface Vm {
+  name: string;
+  privateIpAddress: string;
+  publicIpAddress: string;
+  dns: { host: string; port: number };
+}
+
+let h: TestHsmlink;
+let az: Az;
+let vm1: Vm;
+
+const hsmId = (name: string) => `/subscriptions/${h.config.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/managedHSMs/${name}`;
+
+function createVm(name: string, vnet: string, subnet: string, dnsForwarder = false): Promise<Vm> {
+  return adminRequest<Vm>(h.endpoints, "POST", "/_hsmlink/vms", { name, resourceGroup: RG, vnet, subnet, dnsForwarder });
+}
+
+/** `dig +short` of `{hsm}.managedhsm.azure.net` (or `name`) against the VM's DNS listener: the last line (the address). */
+async function digFrom(vm: Vm, hsm: string, name = `${hsm}.managedhsm.azure.net`): Promise<string> {
+  const { stdout } = await execFileP("dig", ["@" + vm.dns.host, "-p", String(vm.dns.port), name, "+short"]);
+  return stdout.trim().split("\n").pop() ?? "";
+}
+
+/** The `status:` of a full `dig` answer (NOERROR, NXDOMAIN, …) from the VM's DNS view. */
+async function digStatus(vm: Vm, name: string): Promise<string> {
+  const { stdout } = await execFileP("dig", ["@" + vm.dns.host, "-p", String(vm.dns.port), name]);
+  return /status: (\w+)/.exec(stdout)?.[1] ?? stdout;
+}
+
+/** A data-plane request from inside `vm` with the real az: list the role assignments (the HSM administrator may). */
+function requestFrom(vm: Vm, hsm: string): Promise<AzResult> {
+  const env = h.clientEnv(vm.name);
+  const url = `https://${hsm}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments?api-version=7.4`;
+  return az.run(["rest", "--method", "get", "--url", url, "--resource", "https://managedhsm.azure.net", "-o", "json"], { env: { HTTPS_PROXY: env.HTTPS_PROXY, HTTP_PROXY: env.HTTP_PROXY } });
+}
+
+function assertAllowed(r: AzResult): void {
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(Array.isArray(r.json?.value), r.stdout);
+}
+
+/** az rest's error line: `Forbidden({...Key Vault envelope...})`; returns the envelope's error. */
+function refusal(r: AzResult): { code: string; message: string; innererror?: { code: string } } {
+  assert.notEqual(r.code, 0, `expected a refusal, got ${r.stdout}`);
+  const m = /^ERROR: Forbidden\((\{.*\})\)\s*$/m.exec(r.stderr);
+  assert.ok(m, `no 403 envelope in: ${r.stderr}`);
+  return JSON.parse(m[1]).error;
+}
+
+function assertFirewall(r: AzResult, clientAddress: string): void {
+  const e = refusal(r);
+  assert.equal(e.code, "Forbidden");
+  assert.equal(e.innererror?.code, "ForbiddenByFirewall");
+  assert.match(e.message, /^Client address is not authorized and caller is not a trusted service\./);
+  assert.ok(e.message.includes(`Client address: ${clientAddress}`), e.message);
+}
+
+function assertConnectionRefused(r: AzResult, state: RegExp): void {
+  const e = refusal(r);
+  assert.equal(e.code, "Forbidden");
+  assert.equal(e.innererror?.code, "ForbiddenByConnection");
+  assert.match(e.message, state);
+}
+
+async function createHsm(name: string, deny: boolean): Promise<void> {
+  await az.ok(["keyvault", "create", "--hsm-name", name, "-g", RG, "-l", LOC, "--administrators", h.endpoints.principalObjectId, "--retention-days", "7"]);
+  if (deny) await az.ok(["keyvault", "update-hsm", "--hsm-name", name, "-g", RG, "--default-action", "deny", "--bypass", "AzureServices"]);
+}
+
+/** A private endpoint to `hsm` in vnet/subnet; returns the PE as az prints it and its NIC's private address. */
+async function createPe(name: string, hsm: string, vnet: string, subnet: string, manual = false): Promise<{ pe: any; ip: string }> {
+  const pe = await az.ok([
+    "network", "private-endpoint", "create", "-g", RG, "-n", name, "-l", LOC, "--vnet-name", vnet, "--subnet", subnet,
+    "--private-connection-resource-id", hsmId(hsm), "--group-id", "managedhsm", "--connection-name", `${name}-conn`, ...(manual ? ["--manual-request"] : []),
+  ]);
+  const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
+  return { pe, ip: nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress };
+}
+
+async function peStatus(name: string): Promise<string> {
+  const pe = await az.ok(["network", "private-endpoint", "show", "-g", RG, "-n", name]);
+  const conn = pe.privateLinkServiceConnections?.[0] ?? pe.manualPrivateLinkServiceConnections?.[0];
+  return conn.privateLinkServiceConnectionState.status;
+}
+
+const addRecord = (hsm: string, ip: string) => az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", hsm, "-a", ip]);
+
+before(async () => {
+  h = await startTestHsmlink();
+  az = new Az(h.clientEnv());
+  await az.ok(["login", "--identity"]);
+  await az.ok(["group", "create", "-n", RG, "-l", LOC]);
+  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet1", "--address-prefixes", "10.0.0.0/16", "--subnet-name", "snet1", "--subnet-prefixes", "10.0.1.0/24"]);
+  await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", ZONE]);
+  await az.ok(["network", "private-dns", "link", "vnet", "create", "-g", RG, "-z", ZONE, "-n", "link1", "-v", "vnet1", "-e", "false"]);
+  vm1 = await createVm("vm1", "vnet1", "snet1");
+});
+after(async () => h?.dispose());
+
+test("a manual private endpoint blocks the VM until approved; a rejected one stays blocked and cannot be approved", async () => {
+  await createHsm("azmanual", false);
+  const { pe, ip } = await createPe("pe-manual", "azmanual", "vnet1", "snet1", true);
+  assert.equal(pe.manualPrivateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Pending");
+  await addRecord("azmanual", ip);
+  assert.equal(await digFrom(vm1, "azmanual"), ip);
+  assertConnectionRefused(await requestFrom(vm1, "azmanual"), /^Connection is not an approved private link: private endpoint pe-manual connection pe-manual-conn is Pending\./);
+
+  const approved = await az.ok(["keyvault", "private-endpoint-connection", "approve", "--description", "ok", "-g", RG, "--hsm-name", "azmanual", "--name", "pe-manual-conn"]);
+  assert.equal(approved.privateLinkServiceConnectionState.status, "Approved");
+  assert.equal(await peStatus("pe-manual"), "Approved");
+  assertAllowed(await requestFrom(vm1, "azmanual"));
+
+  await createHsm("azreject", false);
+  const rej = await createPe("pe-reject", "azreject", "vnet1", "snet1", true);
+  await addRecord("azreject", rej.ip);
+  const rejected = await az.ok(["keyvault", "private-endpoint-connection", "reject", "--description", "no", "-g", RG, "--hsm-name", "azreject", "--name", "pe-reject-conn"]);
+  assert.equal(rejected.privateLinkServiceConnectionState.status, "Rejected");
+  assert.equal(await peStatus("pe-reject"), "Rejected");
+  assertConnectionRefused(await requestFrom(vm1, "azreject"), /^Connection is not an approved private link: private endpoint pe-reject connection pe-reject-conn is Rejected\./);
+  const again = await az.run(["keyvault", "private-endpoint-connection", "approve", "-g", RG, "--hsm-name", "azreject", "--name", "pe-reject-conn"]);
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, /Approving rejected private endpoint connections is not supported\./);
+  assertConnectionRefused(await requestFrom(vm1, "azreject"), /is Rejected\./);
+});
+
+let delIp = "";
+
+test("deleting the HSM disconnects its private endpoint; recover does not mend it; a new private endpoint does", async () => {
+  await createHsm("azdel", true);
+  const first = await createPe("pe-del", "azdel", "vnet1", "snet1");
+  await addRecord("azdel", first.ip);
+  assertAllowed(await requestFrom(vm1, "azdel"));
+
+  await az.ok(["keyvault", "delete", "--hsm-name", "azdel", "-g", RG]);
+  assert.equal(await peStatus("pe-del"), "Disconnected");
+  // The A record in the private zone still answers the private endpoint's address, but the public CNAME
+  // azdel.managedhsm.azure.net → azdel.privatelink.managedhsm.azure.net went with the HSM: NXDOMAIN, so the
+  // gateway refuses the CONNECT (502, like a client that cannot resolve the host).
+  assert.equal(await digFrom(vm1, "azdel", `azdel.${ZONE}`), first.ip);
+  assert.equal(await digStatus(vm1, "azdel.managedhsm.azure.net"), "NXDOMAIN");
+  const gone = await requestFrom(vm1, "azdel");
+  assert.notEqual(gone.code, 0);
+  assert.match(gone.stderr, /Tunnel connection failed: 502 Bad Gateway/);
+  const why = await adminRequest<{ outcome: { status: number; message?: string } }>(h.endpoints, "POST", "/_hsmlink/explain", { vm: "vm1", method: "GET", url: "https://azdel.managedhsm.azure.net/keys" });
+  assert.deepEqual(why.outcome, { status: 502, message: `could not resolve azdel.managedhsm.azure.net from VM vm1 (${vm1.privateIpAddress} in snet1 of vnet1): NXDOMAIN` });
+
+  const recovered = await az.ok(["keyvault", "recover", "--hsm-name", "azdel", "-g", RG, "-l", LOC]);
+  assert.equal(recovered.properties.networkAcls.defaultAction, "Deny");
+  assert.equal((recovered.properties.privateEndpointConnections ?? []).length, 0);
+  assert.equal(await peStatus("pe-del"), "Disconnected");
+  assertConnectionRefused(await requestFrom(vm1, "azdel"), /^Connection is not an approved private link: private endpoint pe-del is Disconnected from azdel\./);
+
+  const second = await createPe("pe-del2", "azdel", "vnet1", "snet1");
+  assert.equal(second.pe.privateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Approved");
+  assert.notEqual(second.ip, first.ip);
+  await az.ok(["network", "private-dns", "record-set", "a", "remove-record", "-g", RG, "-z", ZONE, "-n", "azdel", "-a", first.ip, "--keep-empty-record-set"]);
+  await addRecord("azdel", second.ip);
+  assert.equal(await digFrom(vm1, "azdel"), second.ip);
+  assertAllowed(await requestFrom(vm1, "azdel"));
+  assert.equal(await peStatus("pe-del"), "Disconnected");
+  delIp = second.ip;
+});
+
+test("hub and spoke: a spoke VM without custom DNS hits the firewall; the hub's DNS forwarder as custom DNS, or a zone link to the spoke, gives the private path", async () => {
+  await createHsm("azhub", true);
+  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet-hub", "--address-prefixes", "10.10.0.0/16", "--subnet-name", "snet-hub", "--subnet-prefixes", "10.10.1.0/24"]);
+  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet-spoke", "--address-prefixes", "10.20.0.0/16", "--subnet-name", "snet-spoke", "--subnet-prefixes", "10.20.1.0/24"]);
+  await az.ok(["network", "vnet", "peering", "create", "-g", RG, "-n", "hub-to-spoke", "--vnet-name", "vnet-hub", "--remote-vnet", "vnet-spoke", "--allow-vnet-access"]);
+  const back = await az.ok(["network", "vnet", "peering", "create", "-g", RG, "-n", "spoke-to-hub", "--vnet-name", "vnet-spoke", "--remote-vnet", "vnet-hub", "--allow-vnet-access"]);
+  assert.equal(back.peeringState, "Connected");
+  const { ip } = await createPe("pe-hub", "azhub", "vnet-hub", "snet-hub");
+  await addRecord("azhub", ip);
+  await az.ok(["network", "private-dns", "link", "vnet", "create", "-g", RG, "-z", ZONE, "-n", "link-hub", "-v", "vnet-hub", "-e", "false"]);
+  const fwd = await createVm("fwd1", "vnet-hub", "snet-hub", true);
+  const spokeVm = await createVm("spoke1", "vnet-spoke", "snet-spoke");
+  const publicIp = publicAddressOfHsm("azhub");
+
+  // No custom DNS on the spoke, zone linked to the hub only: Azure DNS of the spoke answers the public address.
+  assert.equal(await digFrom(spokeVm, "azhub"), publicIp);
+  assert.equal(await digFrom(fwd, "azhub"), ip);
+  assertFirewall(await requestFrom(spokeVm, "azhub"), spokeVm.publicIpAddress);
+
+  // The hub's forwarder as the spoke's DNS server: it asks Azure DNS of the hub, which has the zone.
+  const updated = await az.ok(["network", "vnet", "update", "-g", RG, "-n", "vnet-spoke", "--dns-servers", fwd.privateIpAddress]);
+  assert.deepEqual(updated.dhcpOptions.dnsServers, [fwd.privateIpAddress]);
+  assert.equal(updated.virtualNetworkPeerings.length, 1, "the update keeps the peering");
+  assert.equal(await digFrom(spokeVm, "azhub"), ip);
+  assertAllowed(await requestFrom(spokeVm, "azhub"));
+
+  // Back to Azure-provided DNS: public again, then a zone link to the spoke mends it.
+  const cleared = await az.ok(["network", "vnet", "update", "-g", RG, "-n", "vnet-spoke", "--remove", "dhcpOptions.dnsServers"]);
+  assert.deepEqual(cleared.dhcpOptions?.dnsServers ?? [], []);
+  assert.equal(await digFrom(spokeVm, "azhub"), publicIp);
+  assertFirewall(await requestFrom(spokeVm, "azhub"), spokeVm.publicIpAddress);
+  await az.ok(["network", "private-dns", "link", "vnet", "create", "-g", RG, "-z", ZONE, "-n", "link-spoke", "-v", "vnet-spoke", "-e", "false"]);
+  assert.equal(await digFrom(spokeVm, "azhub"), ip);
+  assertAllowed(await requestFrom(spokeVm, "azhub"));
+});
+
+test("unlinking the zone from the VM's VNet sends the VM to the public address and the firewall", async () => {
+  assert.ok(delIp, "needs the mended azdel of the previous test");
+  assert.equal(await digFrom(vm1, "azdel"), delIp);
+  await az.ok(["network", "private-dns", "link", "vnet", "delete", "-g", RG, "-z", ZONE, "-n", "link1", "-y"]);
+  assert.equal(await digFrom(vm1, "azdel"), publicAddressOfHsm("azdel"));
+  assertFirewall(await requestFrom(vm1, "azdel"), vm1.publicIpAddress);
+});

@@ -1,0 +1,129 @@
+// Network isolation with the unmodified @azure/keyvault-keys KeyClient (issue #5 "Done when", items 1 and 2): the
+// how-to topology is built with the real az through the real ARM routes (no store seeding), a VM in the linked VNet
+// is the vantage, and the same client script runs from the VM and from the internet — only `hsmlink env [--vm]`
+// differs. Trusted-service bypass is exercised with ClientSecretCredential service principals.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
+import { runNodeClient } from "../support/node-client.js";
+import { Az } from "../support/az.js";
+import { adminRequest } from "../../src/cli/admin-client.js";
+
+const SCRIPT = fileURLToPath(new URL("./sdk/isolation-keys.ts", import.meta.url));
+const RG = "rg-iso-sdk";
+const HSM = "sdkiso";
+const ZONE = "privatelink.managedhsm.azure.net";
+const CRYPTO_USER = "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
+
+let h: TestHsmlink;
+let az: Az;
+let peIp: string;
+let vm: { name: string; privateIpAddress: string; publicIpAddress: string };
+
+/** The proxy variables of `hsmlink env --vm NAME`: az then acts from inside that VM (same login). */
+function vmProxy(name: string): NodeJS.ProcessEnv {
+  const e = h.clientEnv(name);
+  return { HTTPS_PROXY: e.HTTPS_PROXY, HTTP_PROXY: e.HTTP_PROXY };
+}
+
+/** Role assignment through the data plane (`az rest` PUT), sent from the VM through the private endpoint. */
+async function grantCryptoUser(principalId: string): Promise<void> {
+  const body = JSON.stringify({ properties: { roleDefinitionId: CRYPTO_USER, principalId } });
+  const url = `https://${HSM}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=7.4`;
+  const r = await az.ok(["rest", "--method", "put", "--url", url, "--resource", "https://managedhsm.azure.net", "--body", body], { env: vmProxy(vm.name) });
+  assert.equal(r.properties.principalId, principalId);
+}
+
+async function client(env: NodeJS.ProcessEnv, key: string, sp?: { appId: string; password: string }) {
+  const args = [HSM, key, ...(sp ? [h.endpoints.tenantId, sp.appId, sp.password] : [])];
+  const r = await runNodeClient(SCRIPT, env, args);
+  assert.ok(r.json, `no JSON from the client (exit ${r.code}): ${r.stderr.slice(-2000)}`);
+  return r.json;
+}
+
+function assertFirewall(j: any, clientAddress: string, bypassNone = false): void {
+  assert.equal(j.ok, false, JSON.stringify(j));
+  assert.equal(j.error.name, "RestError");
+  assert.equal(j.error.statusCode, 403);
+  assert.equal(j.error.code, "Forbidden");
+  assert.equal(j.error.innerCode, "ForbiddenByFirewall", JSON.stringify(j));
+  assert.match(j.error.message, bypassNone ? /^Client address is not authorized and caller was ignored because bypass is set to None/ : /^Client address is not authorized and caller is not a trusted service\./);
+  assert.ok(j.error.message.includes(`Client address: ${clientAddress}`), j.error.message);
+  assert.equal(j.error.networkInfo, `conn_type=Ipv4;addr=${clientAddress};act_addr_fam=Ipv4;`);
+}
+
+before(async () => {
+  h = await startTestHsmlink();
+  az = new Az(h.clientEnv());
+  await az.ok(["login", "--identity"]);
+  await az.ok(["group", "create", "-n", RG, "-l", "westeurope"]);
+  const hsm = await az.ok(["keyvault", "create", "--hsm-name", HSM, "-g", RG, "-l", "westeurope", "--administrators", h.endpoints.principalObjectId, "--retention-days", "7"]);
+  await az.ok(["keyvault", "update-hsm", "--hsm-name", HSM, "-g", RG, "--default-action", "deny", "--bypass", "AzureServices"]);
+  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet1", "--address-prefixes", "10.0.0.0/16", "--subnet-name", "snet1", "--subnet-prefixes", "10.0.1.0/24"]);
+  const pe = await az.ok(["network", "private-endpoint", "create", "-g", RG, "-n", "pe1", "-l", "westeurope", "--vnet-name", "vnet1", "--subnet", "snet1", "--private-connection-resource-id", hsm.id, "--group-id", "managedhsm", "--connection-name", "conn1"]);
+  const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
+  peIp = nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress;
+  await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", ZONE]);
+  await az.ok(["network", "private-dns", "link", "vnet", "create", "-g", RG, "-z", ZONE, "-n", "link1", "-v", "vnet1", "-e", "false"]);
+  await az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", HSM, "-a", peIp]);
+  vm = await adminRequest(h.endpoints, "POST", "/_hsmlink/vms", { name: "vm1", resourceGroup: RG, vnet: "vnet1", subnet: "snet1" });
+});
+after(async () => h?.dispose());
+
+test("KeyClient with ManagedIdentityCredential: from the VM in the linked VNet it creates an RSA key and signs/decrypts through the private endpoint; from the internet 403 ForbiddenByFirewall", async () => {
+  assert.equal(peIp, "10.0.1.4");
+  assert.equal(vm.privateIpAddress, "10.0.1.5");
+  await grantCryptoUser(h.endpoints.principalObjectId);
+  const fromVm = await client(h.clientEnv("vm1"), "vm-key");
+  assert.equal(fromVm.ok, true, JSON.stringify(fromVm));
+  assert.match(fromVm.kid, /^https:\/\/sdkiso\.managedhsm\.azure\.net\/keys\/vm-key\/[0-9a-f]{32}$/);
+  assert.equal(fromVm.keyType, "RSA-HSM");
+  assert.equal(fromVm.signatureValid, true);
+  assert.equal(fromVm.decrypted, "secret");
+  // The decision trace of the sign request: vm1, through pe1, and the HSM saw the VM's private address.
+  const { value } = await adminRequest<{ value: { vantage: string; method: string; url: string; steps: { rule: string; detail: string }[]; outcome?: { status: number } }[] }>(h.endpoints, "GET", "/_hsmlink/traces?limit=50");
+  const sign = value.find((t) => t.method === "POST" && /\/keys\/vm-key\/[0-9a-f]{32}\/sign$/.test(t.url));
+  assert.ok(sign, `no trace of the sign request among ${value.map((t) => `${t.method} ${t.url}`).join(", ")}`);
+  assert.equal(sign.vantage, "vm1");
+  assert.equal(sign.outcome?.status, 200);
+  const approved = sign.steps.find((s) => s.rule === "private-endpoint-approved");
+  assert.ok(approved?.detail.includes("pe1") && approved.detail.includes(`client address ${vm.privateIpAddress}`), JSON.stringify(sign.steps));
+
+  const fromInternet = await client(h.clientEnv(), "internet-key");
+  assertFirewall(fromInternet, h.config.internetClientAddress);
+  assert.ok(fromInternet.error.message.includes(`Vault: ${HSM};location=westeurope`), fromInternet.error.message);
+});
+
+test("bypass AzureServices: a trusted-service SP passes the firewall but needs a role (AccessDenied → success); bypass None → ForbiddenByFirewall; a non-trusted SP with a role → ForbiddenByFirewall", async () => {
+  const storage = h.identity.createServicePrincipal("storage-svc", "Microsoft.Storage");
+  const sp = { appId: storage.principal.appId, password: storage.password };
+  const noRole = await client(h.clientEnv(), "trusted-key", sp);
+  assert.equal(noRole.ok, false, JSON.stringify(noRole));
+  assert.equal(noRole.error.statusCode, 403);
+  assert.equal(noRole.error.code, "AccessDenied");
+  assert.match(noRole.error.message, /^Not authorized to access Microsoft\.KeyVault\/managedHsm\/keys\/create on \/keys\/trusted-key/);
+
+  await grantCryptoUser(storage.principal.objectId);
+  const withRole = await client(h.clientEnv(), "trusted-key", sp);
+  assert.equal(withRole.ok, true, JSON.stringify(withRole));
+  assert.equal(withRole.signatureValid, true);
+  assert.equal(withRole.decrypted, "secret");
+
+  const other = h.identity.createServicePrincipal("app-untrusted");
+  await grantCryptoUser(other.principal.objectId);
+  const untrusted = await client(h.clientEnv(), "untrusted-key", { appId: other.principal.appId, password: other.password });
+  assertFirewall(untrusted, h.config.internetClientAddress);
+  assert.ok(untrusted.error.message.includes(`Caller: appid=${other.principal.appId};oid=${other.principal.objectId}`), untrusted.error.message);
+
+  const acls = (await az.ok(["keyvault", "update-hsm", "--hsm-name", HSM, "-g", RG, "--bypass", "None"])).properties.networkAcls;
+  assert.equal(acls.bypass, "None");
+  assert.equal(acls.defaultAction, "Deny");
+  const ignored = await client(h.clientEnv(), "trusted-key-2", sp);
+  assertFirewall(ignored, h.config.internetClientAddress, true);
+  assert.ok(ignored.error.message.includes(`Caller: appid=${sp.appId};oid=${storage.principal.objectId}`), ignored.error.message);
+  // The private path does not depend on bypass: the trusted SP still works from the VM.
+  const viaPe = await client(h.clientEnv("vm1"), "trusted-key-3", sp);
+  assert.equal(viaPe.ok, true, JSON.stringify(viaPe));
+});
