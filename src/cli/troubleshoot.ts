@@ -1,5 +1,5 @@
 /**
- * `hsmlink troubleshoot --hsm NAME -g RG (--vm NAME | --vnet NAME_OR_ID) [--output table|json]`
+ * `hsmlink troubleshoot --hsm NAME -g RG (--vm NAME | --vnet NAME_OR_ID) [--host NAME] [--output table|json]`
  * [--from FILE | --subscription ID --arm-endpoint URL | (default) the running hsmlink].
  * Exit 0 when no finding fails, 1 otherwise, 2 on usage errors.
  */
@@ -15,6 +15,7 @@ interface Opts {
   resourceGroup?: string;
   vm?: string;
   vnet?: string;
+  host?: string;
   output: 'table' | 'json';
   from?: string;
   subscription?: string;
@@ -37,6 +38,7 @@ export function registerTroubleshoot(program: Command): void {
     .option('-g, --resource-group <rg>', 'resource group of the managed HSM')
     .option('--vm <name>', 'client: a simulated VM (its VNet and address)')
     .option('--vnet <nameOrId>', 'client: a virtual network (name or ARM id)')
+    .option('--host <name>', 'host name or URL the client is configured with (checked against https://{hsm}.managedhsm.azure.net)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--from <file>', 'read resources from a JSON file (az resource/network … list output, ARM bodies)')
     .option('--subscription <id>', 'read a subscription through --arm-endpoint with DefaultAzureCredential')
@@ -57,7 +59,7 @@ export function registerTroubleshoot(program: Command): void {
       const { snapshot, missing } = snapshotFromResources(source.resources);
       let report;
       try {
-        report = troubleshoot(snapshot, [...source.missing, ...missing], { hsm: opts.hsm, resourceGroup: opts.resourceGroup, ...(opts.vm !== undefined ? { vm: opts.vm } : { vnet: opts.vnet! }) });
+        report = troubleshoot(snapshot, [...source.missing, ...missing], { hsm: opts.hsm, resourceGroup: opts.resourceGroup, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.vm !== undefined ? { vm: opts.vm } : { vnet: opts.vnet! }) });
       } catch (e) {
         if (e instanceof TroubleshootUsageError) usage(e.message);
         throw e;

@@ -5,7 +5,8 @@
  *
  * Pure: no I/O. Resources are grouped by `type` (case-insensitive), child types included
  * (`Microsoft.Network/virtualNetworks/subnets`, `Microsoft.Network/privateDnsZones/virtualNetworkLinks`,
- * `Microsoft.Network/privateDnsZones/{A,AAAA,…}`, `Microsoft.KeyVault/managedHSMs/privateEndpointConnections`).
+ * `Microsoft.Network/privateDnsZones/{A,AAAA,…}`, `Microsoft.KeyVault/managedHSMs/privateEndpointConnections`,
+ * `Microsoft.Network/privateEndpoints/privateDnsZoneGroups`).
  * Only the fields the network model reads are normalised; everything else is kept as given. Unknown types are
  * ignored. What the export lacks for a complete picture is reported in `missing` (one sentence per gap), e.g. a
  * private endpoint whose NIC is not in the export, or a zone exported without its record sets.
@@ -20,6 +21,7 @@ import {
   type NetworkInterface,
   type NetworkSnapshot,
   type PrivateDnsZone,
+  type PrivateDnsZoneGroup,
   type PrivateEndpoint,
   type RecordSet,
   type Subnet,
@@ -46,6 +48,7 @@ export const RESOURCE_TYPES = {
   privateDnsZone: 'microsoft.network/privatednszones',
   virtualNetworkLink: 'microsoft.network/privatednszones/virtualnetworklinks',
   virtualMachine: 'microsoft.compute/virtualmachines',
+  privateDnsZoneGroup: 'microsoft.network/privateendpoints/privatednszonegroups',
 } as const;
 
 const RECORD_TYPES = ['a', 'aaaa', 'cname', 'mx', 'ptr', 'soa', 'srv', 'txt'];
@@ -170,6 +173,17 @@ function normalizeRecordSet(r: Json): RecordSet {
   return { ...(r as object), properties: { ...p } } as RecordSet;
 }
 
+function normalizeZoneGroup(r: Json): PrivateDnsZoneGroup {
+  const p = props(r);
+  // az prints each config flattened too (`privateDnsZoneId` next to `name`).
+  const privateDnsZoneConfigs = arrayOf(p.privateDnsZoneConfigs).map((c) => {
+    const u = unflatten(c) ?? { properties: {} };
+    const cp = props(u);
+    return { ...u, properties: { ...cp, privateDnsZoneId: str(cp.privateDnsZoneId) ?? '', recordSets: arrayOf(cp.recordSets) } };
+  });
+  return { ...(r as object), properties: { ...p, privateDnsZoneConfigs } } as unknown as PrivateDnsZoneGroup;
+}
+
 function normalizeHsmConnection(raw: Json): ManagedHsmPrivateEndpointConnection {
   const u = unflatten(raw) ?? { properties: {} };
   return { ...(u as object), properties: { ...props(u) } } as ManagedHsmPrivateEndpointConnection;
@@ -249,6 +263,7 @@ export function snapshotFromResources(resources: unknown[], vms: readonly Vm[] =
   const virtualNetworks = [...vnetById.values()];
 
   const privateEndpoints = of(RESOURCE_TYPES.privateEndpoint).map(normalizePrivateEndpoint);
+  const privateDnsZoneGroups = of(RESOURCE_TYPES.privateDnsZoneGroup).map(normalizeZoneGroup);
   const networkInterfaces = of(RESOURCE_TYPES.networkInterface).map(normalizeNic);
   const privateDnsZones = of(RESOURCE_TYPES.privateDnsZone) as unknown as PrivateDnsZone[];
   const virtualNetworkLinks = of(RESOURCE_TYPES.virtualNetworkLink).map(normalizeLink);
@@ -282,6 +297,7 @@ export function snapshotFromResources(resources: unknown[], vms: readonly Vm[] =
     recordSets,
     managedHsms,
     vms: allVms,
+    ...(byType.has(RESOURCE_TYPES.privateDnsZoneGroup) ? { privateDnsZoneGroups } : {}),
   };
   missing.push(...gaps(snapshot));
   return { snapshot, missing };

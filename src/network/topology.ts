@@ -260,6 +260,27 @@ export interface Vm {
   readonly dnsForwarder?: boolean;
 }
 
+/**
+ * `Microsoft.Network/privateEndpoints/privateDnsZoneGroups` (network api 2022-01-01); its private endpoint is the
+ * parent of its `id`. Each config names a zone; `recordSets` lists the A records the group wrote there.
+ */
+export interface PrivateDnsZoneGroup {
+  readonly id: string;
+  readonly name: string;
+  readonly type?: string;
+  readonly etag?: string;
+  readonly properties: {
+    readonly provisioningState?: string;
+    readonly privateDnsZoneConfigs: readonly {
+      readonly name?: string;
+      readonly properties: {
+        readonly privateDnsZoneId: string;
+        readonly recordSets?: readonly { readonly recordType?: string; readonly recordSetName?: string; readonly fqdn?: string; readonly ttl?: number; readonly ipAddresses?: readonly string[]; readonly provisioningState?: string }[];
+      };
+    }[];
+  };
+}
+
 /** Everything the network model reads, as plain data. Build it from the store; never mutate it. */
 export interface NetworkSnapshot {
   readonly virtualNetworks: readonly VirtualNetwork[];
@@ -270,6 +291,8 @@ export interface NetworkSnapshot {
   readonly recordSets: readonly RecordSet[];
   readonly managedHsms: readonly ManagedHsm[];
   readonly vms: readonly Vm[];
+  /** Private DNS zone groups of private endpoints, when the source read them (absent = not known). */
+  readonly privateDnsZoneGroups?: readonly PrivateDnsZoneGroup[];
 }
 
 /** Where a request or a DNS query comes from: the public internet, or a simulated VM. */

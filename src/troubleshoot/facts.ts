@@ -13,6 +13,7 @@ import {
   sameResourceId,
   connectionsOfPrivateEndpoint,
   type PrivateDnsZone,
+  type PrivateDnsZoneGroup,
   type PrivateEndpoint,
   type PrivateEndpointConnectionRef,
   type RecordSet,
@@ -107,4 +108,19 @@ export function zoneResourceGroup(ctx: CheckContext, zone: PrivateDnsZone): stri
 /** Normalised Azure region name (`West Europe` ≡ `westeurope`). */
 export function normalizeLocation(l: string | undefined): string | undefined {
   return l === undefined ? undefined : l.replace(/\s+/g, '').toLowerCase();
+}
+
+/**
+ * The private DNS zone groups of a private endpoint (children of its id), or undefined when the source did not
+ * read zone groups at all (an export without them).
+ */
+export function zoneGroupsOf(ctx: CheckContext, pe: PrivateEndpoint): PrivateDnsZoneGroup[] | undefined {
+  const all = ctx.snapshot.privateDnsZoneGroups;
+  if (all === undefined) return undefined;
+  return all.filter((g) => sameResourceId(parentResourceId(g.id), pe.id));
+}
+
+/** Distinct private endpoints of {@link privateEndpointFacts} (one fact per PE, first connection). */
+export function distinctPrivateEndpoints(facts: readonly PeFact[]): PeFact[] {
+  return [...new Map(facts.map((f) => [resourceIdKey(f.pe.id), f])).values()];
 }

@@ -18,6 +18,17 @@ export interface TroubleshootOptions {
   readonly vm?: string;
   /** VNet name (looked up in `resourceGroup` first, then anywhere if unique) or ARM id. */
   readonly vnet?: string;
+  /** Host name (or URL) the client uses to reach the HSM (`--host`); checked by `client-host-name`. */
+  readonly host?: string;
+}
+
+/** `https://Name.Example:443/path` → `name.example`; undefined for an empty value. */
+export function normalizeClientHost(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let v = value.trim().toLowerCase();
+  v = v.replace(/^[a-z][a-z0-9+.-]*:\/\//, '');
+  v = v.replace(/[/?#].*$/, '').replace(/:\d+$/, '').replace(/\.$/, '');
+  return v === '' ? undefined : v;
 }
 
 export interface TroubleshootReport {
@@ -74,7 +85,18 @@ export function buildContext(snapshot: NetworkSnapshot, missing: readonly string
     vm = syntheticVm(vnet);
     synthetic = true;
   }
-  return { snapshot, missing, hsmName: opts.hsm, resourceGroup: opts.resourceGroup, hsm: findManagedHsmByName(snapshot, opts.hsm), vnet, vm, syntheticVm: synthetic };
+  const clientHost = normalizeClientHost(opts.host);
+  return {
+    snapshot,
+    missing,
+    hsmName: opts.hsm,
+    resourceGroup: opts.resourceGroup,
+    hsm: findManagedHsmByName(snapshot, opts.hsm),
+    vnet,
+    vm,
+    syntheticVm: synthetic,
+    ...(clientHost !== undefined ? { clientHost } : {}),
+  };
 }
 
 /** Runs every check. A check that throws becomes a `fail` finding naming the exception (never a crash). */

@@ -78,7 +78,8 @@ async function listAll(reader: ArmReader, path: string, missing: string[]): Prom
 
 /**
  * Reads every resource group of `subscriptionId`, then per group the resource types the checks need, and per
- * HSM its private endpoint connections, per zone its virtual network links and record sets (`ALL`).
+ * HSM its private endpoint connections, per private endpoint its private DNS zone groups, per zone its virtual
+ * network links and record sets (`ALL`).
  */
 export async function readFromArm(reader: ArmReader, subscriptionId: string): Promise<SourceResult> {
   const missing: string[] = [];
@@ -94,6 +95,11 @@ export async function readFromArm(reader: ArmReader, subscriptionId: string): Pr
         for (const hsm of items) {
           if (Array.isArray(hsm?.properties?.privateEndpointConnections)) continue;
           resources.push(...(await listAll(reader, `${hsm.id}/privateEndpointConnections?api-version=${l.apiVersion}`, missing)).map((c) => ({ type: 'Microsoft.KeyVault/managedHSMs/privateEndpointConnections', ...c })));
+        }
+      }
+      if (l.provider === 'Microsoft.Network/privateEndpoints') {
+        for (const pe of items) {
+          resources.push(...(await listAll(reader, `${pe.id}/privateDnsZoneGroups?api-version=${l.apiVersion}`, missing)).map((g) => ({ type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups', ...g })));
         }
       }
       if (l.provider === 'Microsoft.Network/privateDnsZones') {

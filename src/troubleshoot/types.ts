@@ -38,6 +38,8 @@ export interface CheckContext {
   readonly vm: Vm;
   /** True when `vm` is synthetic (`--vnet`). */
   readonly syntheticVm: boolean;
+  /** Host name the client is configured with (`--host`, normalised: no scheme, port, path or trailing dot), if given. */
+  readonly clientHost?: string;
 }
 
 /** One check: one file under checks/. */

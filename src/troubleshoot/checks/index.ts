@@ -18,6 +18,10 @@ import { check as regionMismatch } from './region-mismatch.js';
 import { check as dnsResolvesPrivate } from './dns-resolves-private.js';
 import { check as publicPathFirewall } from './public-path-firewall.js';
 import { check as publicNetworkAccess } from './public-network-access.js';
+import { check as clientHostName } from './client-host-name.js';
+import { check as privateDnsZoneGroup } from './private-dns-zone-group.js';
+import { check as privateEndpointDnsRecord } from './private-endpoint-dns-record.js';
+import { check as dnsFallback } from './dns-fallback.js';
 
 export const CHECKS: readonly Check[] = [
   connectionApproved,
@@ -27,11 +31,15 @@ export const CHECKS: readonly Check[] = [
   zoneNameNearMiss,
   dnsZoneLinked,
   zoneLinkedToPeerOnly,
+  privateDnsZoneGroup,
   aRecordExists,
   aRecordIpMatches,
+  privateEndpointDnsRecord,
   multiplePrivateEndpoints,
   customDnsBypass,
   regionMismatch,
+  clientHostName,
+  dnsFallback,
   dnsResolvesPrivate,
   publicPathFirewall,
   publicNetworkAccess,
