@@ -1,16 +1,23 @@
 /**
  * hsmlink benchmark: `npm run bench [-- --quick]`. Prints a table and writes bench/results.json.
  *
- * hsmlink runs as a child process (`hsmlink start`, through tsx when dist/ is not built); this process is the load
- * generator. Each row keeps the raw figures (opsPerSec, baselineOpsPerSec, p50Ms, p99Ms) next to `ratio`
- * (opsPerSec / baselineOpsPerSec).
- *  - rsa2048Sign: RS256 sign through the full path (gateway CONNECT + TLS, auth, firewall, RBAC), keep-alive,
- *    `concurrency` requests in flight; baseline: the same signatures with node:crypto on worker threads (one per core).
- *  - aes256Wrap: A256KW wrapKey through the full path; baseline: a bare Node https server (child process) answering a
- *    fixed JSON of the same size, same client and concurrency (direct, no tunnel).
+ * hsmlink runs as a child process (`node bin/hsmlink.js start` when dist/ is built — run `npm run build` first —
+ * else through tsx); this process is the load generator. Each throughput row keeps the raw figures (opsPerSec,
+ * baselineOpsPerSec, p50Ms, p99Ms) next to `ratio` (opsPerSec / baselineOpsPerSec), plus the CPU time per
+ * operation of the hsmlink process (all threads) and of this load generator.
+ *  - rsa2048Sign / rsa2048Decrypt / ecP256Sign: RS256 sign, RSA-OAEP-256 decrypt and ES256 sign through the full
+ *    path (gateway CONNECT + TLS, auth, firewall, RBAC), keep-alive, `concurrency` requests in flight; baseline:
+ *    the same operation with node:crypto on worker threads (one per core).
+ *  - aes256Wrap / getKey: A256KW wrapKey and GET /keys/{name} through the full path; baseline: a bare Node https
+ *    server (child process) answering a fixed JSON of the same size, same client and concurrency (no tunnel).
  *  - dns: dnsperf vs dnsmasq, when both are installed.
- *  - startupMs: `hsmlink start` to its ready line on an existing data dir, median of 3; idleRssMb: RSS of that process
- *    once ready and idle (median).
+ *  - startupMs: `hsmlink start` to its ready line on an existing data dir, median of 3; idleRssMb: RSS of that
+ *    process once ready and idle (median).
+ *  - scale (after the rows above): `keys` keys in one HSM (create rate, RSS after, time to list them all page by
+ *    page), `privateEndpoints` private endpoints on that HSM (ARM list times, DNS resolve from a VM), `vnets` VNets
+ *    linked to the private DNS zone (DNS resolve, explain, `hsmlink troubleshoot` CLI time). --quick runs the
+ *    same scale unless BENCH_SCALE_KEYS / BENCH_SCALE_VNETS say otherwise; results.json records the sizes.
+ * Profiling: BENCH_HSMLINK_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes flags to the hsmlink process.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,7 +29,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { randomBytes, randomUUID, webcrypto } from "node:crypto";
+import { constants as cryptoConstants, createPublicKey, publicEncrypt, randomBytes, randomUUID, webcrypto } from "node:crypto";
+import { Resolver } from "node:dns/promises";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 
@@ -50,8 +58,10 @@ interface Endpoints {
 
 function hsmlinkCommand(dataDir: string): [string, string[]] {
   const args = ["start", "--data-dir", dataDir, "--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--log-level", "warn"];
-  if (existsSync(join(ROOT, "dist/cli/main.js"))) return [process.execPath, [join(ROOT, "bin/hsmlink.js"), ...args]];
-  return [process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args]];
+  // BENCH_HSMLINK_NODE_ARGS: extra node flags for the hsmlink process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env["BENCH_HSMLINK_NODE_ARGS"] ?? "").split(/\s+/).filter(Boolean);
+  if (existsSync(join(ROOT, "dist/cli/main.js"))) return [process.execPath, [...nodeArgs, join(ROOT, "bin/hsmlink.js"), ...args]];
+  return [process.execPath, [...nodeArgs, "--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args]];
 }
 
 /** Starts `hsmlink start` and resolves once it printed its ready line. */
@@ -164,6 +174,9 @@ interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** CPU milliseconds per successful operation (warm-up included): hsmlink (all threads) and this process. */
+  serverCpuMsPerOp?: number;
+  clientCpuMsPerOp?: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -171,26 +184,44 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Closed loop: `concurrency` workers each issue `op` back to back for warm-up + duration; measures the latter. */
-async function load(op: () => Promise<number>, concurrency = CONCURRENCY): Promise<LoadResult> {
+const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
+/** CPU time (user + system, all threads) of process `pid`, in ms. */
+function procCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * Closed loop: `concurrency` workers each issue `op` back to back for warm-up + duration; measures the latter.
+ * With `serverPid`, also the CPU time per operation of that process and of this one.
+ */
+async function load(op: () => Promise<number>, serverPid?: number, concurrency = CONCURRENCY): Promise<LoadResult> {
   const lat: number[] = [];
   let errors = 0;
-  let measuring = false;
+  let okAll = 0;
   const tWarm = performance.now() + WARMUP_MS;
   const tEnd = tWarm + DURATION_MS;
   let firstErr = "";
+  const cpu0 = serverPid ? procCpuMs(serverPid) : 0;
+  const self0 = selfCpuMs();
   const worker = async () => {
     for (;;) {
       const t0 = performance.now();
       if (t0 >= tEnd) return;
-      if (!measuring && t0 >= tWarm) measuring = true;
       let status = 0;
       try {
         status = await op();
       } catch (e) {
         firstErr ||= String(e);
       }
+      if (status === 200) okAll++;
       if (t0 >= tWarm) {
         if (status === 200) lat.push(performance.now() - t0);
         else errors++;
@@ -198,37 +229,66 @@ async function load(op: () => Promise<number>, concurrency = CONCURRENCY): Promi
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  const cpu = serverPid ? { serverCpuMsPerOp: round((procCpuMs(serverPid) - cpu0) / okAll, 3), clientCpuMsPerOp: round((selfCpuMs() - self0) / okAll, 3) } : {};
   if (errors) console.error(`  ${errors} failed requests${firstErr ? ` (first: ${firstErr})` : ""}`);
   lat.sort((a, b) => a - b);
-  return { opsPerSec: round(lat.length / (DURATION_MS / 1000), 1), p50Ms: round(percentile(lat, 50)), p99Ms: round(percentile(lat, 99)), errors };
+  return { opsPerSec: round(lat.length / (DURATION_MS / 1000), 1), p50Ms: round(percentile(lat, 50)), p99Ms: round(percentile(lat, 99)), errors, ...cpu };
+}
+
+/** Runs `fn(0..n-1)` with `concurrency` in flight. */
+async function parallel(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, async () => {
+    while (next < n) await fn(next++);
+  }));
+}
+
+/** Median and p99 wall time of `runs` sequential calls of `fn`, in ms. */
+async function timed(runs: number, fn: () => Promise<unknown>): Promise<{ medianMs: number; p99Ms: number }> {
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    xs.push(performance.now() - t0);
+  }
+  xs.sort((a, b) => a - b);
+  return { medianMs: round(median(xs), 3), p99Ms: round(percentile(xs, 99), 3) };
 }
 
 // ---------------------------------------------------------------- baselines
 
-const SIGN_WORKER = `
+type CryptoOp = "rsaSign" | "rsaDecrypt" | "ecSign";
+
+const CRYPTO_WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
-const { createPrivateKey, sign, randomBytes } = require("node:crypto");
-const key = createPrivateKey(workerData.pem);
-const data = randomBytes(32);
+const c = require("node:crypto");
+const key = c.createPrivateKey(workerData.pem);
+const digest = c.randomBytes(32);
+const oaep = { key, padding: c.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" };
+const ct = workerData.op === "rsaDecrypt" ? c.publicEncrypt(oaep, c.randomBytes(32)) : undefined;
+const op = workerData.op === "rsaSign" ? () => c.sign("sha256", digest, key)
+  : workerData.op === "ecSign" ? () => c.sign("sha256", digest, { key, dsaEncoding: "ieee-p1363" })
+  : () => c.privateDecrypt(oaep, ct);
 const lat = [];
 const tWarm = Date.now() + workerData.warmupMs, tEnd = tWarm + workerData.durationMs;
 for (;;) {
   const t0 = performance.now();
   const now = Date.now();
   if (now >= tEnd) break;
-  sign("sha256", data, key);
+  op();
   if (now >= tWarm) lat.push(performance.now() - t0);
 }
 parentPort.postMessage(lat);
 `;
 
-async function signBaseline(): Promise<LoadResult> {
+/** `op` with node:crypto on one worker thread per core, as fast as they go. */
+async function cryptoBaseline(op: CryptoOp): Promise<LoadResult> {
   const { generateKeyPairSync } = await import("node:crypto");
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const { privateKey } = op === "ecSign" ? generateKeyPairSync("ec", { namedCurve: "P-256" }) : generateKeyPairSync("rsa", { modulusLength: 2048 });
   const pem = privateKey.export({ type: "pkcs8", format: "pem" });
   const all = await Promise.all(
     Array.from({ length: CORES }, () => new Promise<number[]>((resolve, reject) => {
-      const w = new Worker(SIGN_WORKER, { eval: true, workerData: { pem, warmupMs: WARMUP_MS, durationMs: DURATION_MS } });
+      const w = new Worker(CRYPTO_WORKER, { eval: true, workerData: { op, pem, warmupMs: WARMUP_MS, durationMs: DURATION_MS } });
       w.once("message", resolve);
       w.once("error", reject);
     })),
@@ -277,10 +337,32 @@ function startBareServer(body: string, tls: { keyPem: string; certPem: string })
   });
 }
 
+/** The same request against a bare https server that answers `body` (a sample full-path response). */
+async function bareBaseline(tls: { keyPem: string; certPem: string }, body: string, method: string, token: string, payload?: unknown): Promise<LoadResult> {
+  const bare = await startBareServer(body, tls);
+  try {
+    const bareAgent = new HttpsAgent({ keepAlive: true, maxSockets: CONCURRENCY, ca: tls.certPem });
+    const url = `https://localhost:${bare.port}/keys/bench`;
+    const raw = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload));
+    const r = await load(async () => (await call(url, method, { agent: bareAgent, token, ...(raw ? { rawBody: raw } : {}) })).status);
+    bareAgent.destroy();
+    return r;
+  } finally {
+    await stopChild(bare.child);
+  }
+}
+
 // ---------------------------------------------------------------- DNS
 
 function which(cmd: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+}
+
+/** One A query to the DNS server at host:port; resolves with the addresses. */
+function resolverAt(host: string, port: number): (name: string) => Promise<string[]> {
+  const r = new Resolver({ timeout: 2000, tries: 1 });
+  r.setServers([`${host}:${port}`]);
+  return (name) => r.resolve4(name);
 }
 
 // ---------------------------------------------------------------- main
@@ -297,12 +379,19 @@ interface Row {
   [k: string]: unknown;
 }
 
+const THROUGHPUT_ROWS = ["rsa2048Sign", "rsa2048Decrypt", "ecP256Sign", "aes256Wrap", "getKey", "dns"];
+const SCALE_KEYS = Number(process.env["BENCH_SCALE_KEYS"] ?? 10_000);
+const SCALE_PES = Number(process.env["BENCH_SCALE_PES"] ?? 64);
+const SCALE_VNETS = Number(process.env["BENCH_SCALE_VNETS"] ?? 1_000);
+
 async function main(): Promise<void> {
   const results: Record<string, unknown> = { quick: QUICK, cores: CORES, concurrency: CONCURRENCY, durationMs: DURATION_MS, node: process.version, date: new Date().toISOString() };
   const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-bench-"));
   let server: ChildProcess | undefined;
+  const tStart = performance.now();
   try {
     console.error(`bench: ${QUICK ? "quick" : "full"} run, ${CORES} cores, data dir ${dataDir}`);
+    results["hsmlinkVia"] = existsSync(join(ROOT, "dist/cli/main.js")) ? "bin/hsmlink.js (dist)" : "node --import tsx src/cli/main.ts (dist not built; run npm run build)";
     server = (await startChild(dataDir)).child;
     const e = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as Endpoints;
     const ca = readFileSync(e.caCertPath, "utf8");
@@ -310,17 +399,19 @@ async function main(): Promise<void> {
     // --- setup through ARM and the data plane
     const armToken = await msiToken(e, "https://management.azure.com/");
     const rg = `/subscriptions/${e.subscriptionId}/resourceGroups/rg-bench`;
-    expect(await call(`${e.httpsUrl}${rg}?api-version=2021-04-01`, "PUT", { ca, token: armToken, body: { location: "westeurope" } }), [200, 201], "create resource group");
+    const arm = (method: string, path: string, body?: unknown) => call(`${e.httpsUrl}${path}`, method, { ca, token: armToken, body });
+    expect(await arm("PUT", `${rg}?api-version=2021-04-01`, { location: "westeurope" }), [200, 201], "create resource group");
     const hsmBody = {
       location: "westeurope",
       sku: { family: "B", name: "Standard_B1" },
       properties: { tenantId: e.tenantId, initialAdminObjectIds: [e.principalObjectId], enableSoftDelete: true, softDeleteRetentionInDays: 7, networkAcls: { bypass: "AzureServices", defaultAction: "Allow" } },
     };
-    const hsmUrl = `${e.httpsUrl}${rg}/providers/Microsoft.KeyVault/managedHSMs/${HSM}?api-version=2022-07-01`;
-    expect(await call(hsmUrl, "PUT", { ca, token: armToken, body: hsmBody }), [200, 201, 202], "create managed HSM");
+    const hsmId = `${rg}/providers/Microsoft.KeyVault/managedHSMs/${HSM}`;
+    const hsmUrl = `${hsmId}?api-version=2022-07-01`;
+    expect(await arm("PUT", hsmUrl, hsmBody), [200, 201, 202], "create managed HSM");
     // The PUT may answer 202 (a long-running operation): poll the resource until it is provisioned.
     for (let i = 0; ; i++) {
-      const got = expect(await call(hsmUrl, "GET", { ca, token: armToken }), [200, 404], "get managed HSM");
+      const got = expect(await arm("GET", hsmUrl), [200, 404], "get managed HSM");
       if (got?.properties?.provisioningState === "Succeeded") break;
       if (i > 100) throw new Error(`managed HSM not provisioned: ${JSON.stringify(got)}`);
       await new Promise((r) => setTimeout(r, 200));
@@ -329,55 +420,53 @@ async function main(): Promise<void> {
     const agent = new TunnelAgent(new URL(e.gatewayUrl), ca, { keepAlive: true, maxSockets: CONCURRENCY });
     const hsmToken = await msiToken(e, "https://managedhsm.azure.net");
     const base = `https://${HSM}.managedhsm.azure.net`;
-    const dp = (method: string, path: string, body?: unknown) => call(`${base}${path}${path.includes("?") ? "&" : "?"}api-version=7.4`, method, { agent, token: hsmToken, body });
+    const dpUrl = (path: string) => `${base}${path}${path.includes("?") ? "&" : "?"}api-version=7.4`;
+    const dp = (method: string, path: string, body?: unknown) => call(dpUrl(path), method, { agent, token: hsmToken, body });
     expect(await dp("PUT", `/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`, { properties: { roleDefinitionId: `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${CRYPTO_USER}`, principalId: e.principalObjectId } }), [201], "role assignment");
     const rsa = expect(await dp("POST", "/keys/bench-rsa/create", { kty: "RSA-HSM", key_size: 2048 }), [200], "create RSA key");
+    const ec = expect(await dp("POST", "/keys/bench-ec/create", { kty: "EC-HSM", crv: "P-256" }), [200], "create EC key");
     const aes = expect(await dp("POST", "/keys/bench-aes/create", { kty: "oct-HSM", key_size: 256 }), [200], "create AES key");
-
-    // --- rsa2048Sign
-    const digest = randomBytes(32).toString("base64url");
-    const signPath = `${new URL(rsa.key.kid).pathname}/sign`;
-    const check = expect(await dp("POST", signPath, { alg: "RS256", value: digest }), [200], "sign");
-    if (Buffer.from(check.value, "base64url").length !== 256) throw new Error("sign: unexpected signature length");
-    console.error("rsa2048Sign: full path …");
-    const sign = await load(async () => (await dp("POST", signPath, { alg: "RS256", value: digest })).status);
-    console.error("rsa2048Sign: node:crypto baseline …");
-    const signBase = await signBaseline();
-    results["rsa2048Sign"] = row(sign, signBase);
-
-    // --- aes256Wrap
-    const cek = randomBytes(32).toString("base64url");
-    const wrapPath = `${new URL(aes.key.kid).pathname}/wrapkey`;
-    const sample = await dp("POST", wrapPath, { alg: "A256KW", value: cek });
-    expect(sample, [200], "wrapKey");
-    console.error("aes256Wrap: full path …");
-    const wrap = await load(async () => (await dp("POST", wrapPath, { alg: "A256KW", value: cek })).status);
-    console.error("aes256Wrap: bare https baseline …");
+    const pid = server.pid!;
     const bareTls = await selfSigned();
-    const bare = await startBareServer(sample.text, bareTls);
-    try {
-      const bareAgent = new HttpsAgent({ keepAlive: true, maxSockets: CONCURRENCY, ca: bareTls.certPem });
-      const bareUrl = `https://localhost:${bare.port}/keys/bench-aes/wrapkey`;
-      const payload = Buffer.from(JSON.stringify({ alg: "A256KW", value: cek }));
-      const wrapBase = await load(async () => (await call(bareUrl, "POST", { agent: bareAgent, token: hsmToken, rawBody: payload })).status);
-      bareAgent.destroy();
-      results["aes256Wrap"] = { ...row(wrap, wrapBase), responseBytes: Buffer.byteLength(sample.text) };
-    } finally {
-      await stopChild(bare.child);
-    }
+
+    /** A full-path row: checks one sample, loads, then measures the baseline. */
+    const fullPath = async (name: string, method: string, path: string, body: unknown, checkSample: (j: any) => void, baseline: (sample: Res) => Promise<LoadResult>) => {
+      const sample = await dp(method, path, body);
+      checkSample(expect(sample, [200], name));
+      console.error(`${name}: full path …`);
+      const r = await load(async () => (await dp(method, path, body)).status, pid);
+      console.error(`${name}: baseline …`);
+      const b = await baseline(sample);
+      results[name] = { ...row(r, b), responseBytes: Buffer.byteLength(sample.text) };
+    };
+
+    const digest = randomBytes(32).toString("base64url");
+    await fullPath("rsa2048Sign", "POST", `${new URL(rsa.key.kid).pathname}/sign`, { alg: "RS256", value: digest }, (j) => {
+      if (Buffer.from(j.value, "base64url").length !== 256) throw new Error("sign: unexpected signature length");
+    }, () => cryptoBaseline("rsaSign"));
+    const rsaPublic = createPublicKey({ key: { kty: "RSA", n: rsa.key.n, e: rsa.key.e }, format: "jwk" });
+    const secret = randomBytes(32);
+    const ciphertext = publicEncrypt({ key: rsaPublic, padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, secret).toString("base64url");
+    await fullPath("rsa2048Decrypt", "POST", `${new URL(rsa.key.kid).pathname}/decrypt`, { alg: "RSA-OAEP-256", value: ciphertext }, (j) => {
+      if (!Buffer.from(j.value, "base64url").equals(secret)) throw new Error("decrypt: wrong plaintext");
+    }, () => cryptoBaseline("rsaDecrypt"));
+    await fullPath("ecP256Sign", "POST", `${new URL(ec.key.kid).pathname}/sign`, { alg: "ES256", value: digest }, (j) => {
+      if (Buffer.from(j.value, "base64url").length !== 64) throw new Error("ES256: unexpected signature length");
+    }, () => cryptoBaseline("ecSign"));
+    const cek = randomBytes(32).toString("base64url");
+    const wrapBody = { alg: "A256KW", value: cek };
+    await fullPath("aes256Wrap", "POST", `${new URL(aes.key.kid).pathname}/wrapkey`, wrapBody, () => {}, (sample) => bareBaseline(bareTls, sample.text, "POST", hsmToken, wrapBody));
+    await fullPath("getKey", "GET", "/keys/bench-rsa", undefined, (j) => {
+      if (j.key?.kid !== rsa.key.kid) throw new Error("getKey: wrong key");
+    }, (sample) => bareBaseline(bareTls, sample.text, "GET", hsmToken));
     agent.destroy();
 
     // --- dns
-    if (which("dnsperf") && which("dnsmasq")) {
-      results["dns"] = { skipped: "dnsperf/dnsmasq comparison not implemented in this version" };
-    } else {
-      results["dns"] = { skipped: "dnsperf/dnsmasq not installed" };
-    }
+    results["dns"] = { skipped: which("dnsperf") && which("dnsmasq") ? "dnsperf/dnsmasq comparison not implemented in this version" : "dnsperf/dnsmasq not installed" };
 
+    // --- startupMs / idleRssMb on the data dir as it is now (one HSM, three keys)
     await stopChild(server);
     server = undefined;
-
-    // --- startupMs / idleRssMb on the existing data dir
     console.error("startup: 3 runs …");
     const startups: number[] = [];
     const rss: number[] = [];
@@ -388,35 +477,171 @@ async function main(): Promise<void> {
       rss.push(rssMb(child.pid!));
       await stopChild(child);
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     results["startupMs"] = median(startups);
     results["startupRunsMs"] = startups;
-    results["startupVia"] = existsSync(join(ROOT, "dist/cli/main.js")) ? "bin/hsmlink.js (dist)" : "node --import tsx src/cli/main.ts (dist not built; includes tsx compile time)";
+    results["startupVia"] = results["hsmlinkVia"];
     results["idleRssMb"] = median(rss);
+
+    // --- scale
+    server = (await startChild(dataDir)).child;
+    const e2 = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as Endpoints; // new ports
+    results["scale"] = await scale(e2, server.pid!, ca, dataDir);
+    await stopChild(server);
+    server = undefined;
+    const { ms } = await startChild(dataDir).then(async (r) => {
+      await stopChild(r.child);
+      return r;
+    });
+    (results["scale"] as Record<string, unknown>)["startupMsAfterScale"] = round(ms, 1);
   } finally {
     if (server) await stopChild(server);
     rmSync(dataDir, { recursive: true, force: true });
   }
+  results["benchSeconds"] = round((performance.now() - tStart) / 1000, 1);
 
   writeFileSync(join(ROOT, "bench/results.json"), JSON.stringify(results, null, 2) + "\n");
   printTable(results);
 }
 
+/** The scale rows on a running hsmlink (fresh tokens and agent; the HSM of main() exists). */
+async function scale(e: Endpoints, pid: number, ca: string, dataDir: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = { keys: SCALE_KEYS, privateEndpoints: SCALE_PES, vnets: SCALE_VNETS };
+  const armToken = await msiToken(e, "https://management.azure.com/");
+  const hsmToken = await msiToken(e, "https://managedhsm.azure.net");
+  const agent = new TunnelAgent(new URL(e.gatewayUrl), ca, { keepAlive: true, maxSockets: CONCURRENCY });
+  const rg = `/subscriptions/${e.subscriptionId}/resourceGroups/rg-bench`;
+  const arm = (method: string, path: string, body?: unknown) => call(`${e.httpsUrl}${path}`, method, { ca, token: armToken, body });
+  const admin = (method: string, path: string, body?: unknown) => call(`${e.httpsUrl}${path}`, method, { ca, body });
+  const base = `https://${HSM}.managedhsm.azure.net`;
+  const dp = (method: string, url: string, body?: unknown) => call(url.startsWith("https://") ? url : `${base}${url}${url.includes("?") ? "&" : "?"}api-version=7.4`, method, { agent, token: hsmToken, body });
+  try {
+    // keys: create, RSS, list every page
+    console.error(`scale: ${SCALE_KEYS} keys …`);
+    let t0 = performance.now();
+    await parallel(SCALE_KEYS, CONCURRENCY, async (i) => {
+      expect(await dp("POST", `/keys/k${i}/create`, { kty: "oct-HSM", key_size: 256 }), [200], `create key k${i}`);
+    });
+    const createMs = performance.now() - t0;
+    out["keysCreatePerSec"] = round(SCALE_KEYS / (createMs / 1000), 1);
+    out["rssMbAfterKeys"] = rssMb(pid);
+    const listAll = async () => {
+      let url: string | null = "/keys?maxresults=25";
+      let pages = 0;
+      let n = 0;
+      while (url) {
+        const page: { value: unknown[]; nextLink: string | null } = expect(await dp("GET", url), [200], "list keys");
+        pages++;
+        n += page.value.length;
+        url = page.nextLink;
+      }
+      return { pages, n };
+    };
+    t0 = performance.now();
+    const listed = await listAll();
+    out["keysListAllMs"] = round(performance.now() - t0, 1);
+    out["keysListPages"] = listed.pages;
+    if (listed.n < SCALE_KEYS) throw new Error(`listed ${listed.n} keys, expected at least ${SCALE_KEYS}`);
+    out["keysListFirstPage"] = await timed(20, () => dp("GET", "/keys?maxresults=25"));
+    out["keysGetOne"] = await timed(50, () => dp("GET", `/keys/k${SCALE_KEYS >> 1}`));
+
+    // private endpoints on the HSM, with a zone group each, and a VM in their subnet
+    console.error(`scale: ${SCALE_PES} private endpoints …`);
+    const zone = "privatelink.managedhsm.azure.net";
+    const zoneId = `${rg}/providers/Microsoft.Network/privateDnsZones/${zone}`;
+    const hsmId = `${rg}/providers/Microsoft.KeyVault/managedHSMs/${HSM}`;
+    const vnetId = `${rg}/providers/Microsoft.Network/virtualNetworks/vnet-pe`;
+    expect(await arm("PUT", `${vnetId}?api-version=2022-01-01`, { location: "westeurope", properties: { addressSpace: { addressPrefixes: ["10.0.0.0/16"] }, subnets: [{ name: "pe", properties: { addressPrefix: "10.0.1.0/24", privateEndpointNetworkPolicies: "Disabled" } }, { name: "vms", properties: { addressPrefix: "10.0.2.0/24" } }] } }), [200, 201], "create vnet-pe");
+    expect(await arm("PUT", `${zoneId}?api-version=2020-06-01`, { location: "global" }), [200, 201, 202], "create zone");
+    expect(await arm("PUT", `${zoneId}/virtualNetworkLinks/link-pe?api-version=2020-06-01`, { location: "global", properties: { virtualNetwork: { id: vnetId }, registrationEnabled: false } }), [200, 201, 202], "link vnet-pe");
+    t0 = performance.now();
+    for (let i = 0; i < SCALE_PES; i++) {
+      const pe = `${rg}/providers/Microsoft.Network/privateEndpoints/pe${i}`;
+      expect(await arm("PUT", `${pe}?api-version=2022-01-01`, {
+        location: "westeurope",
+        properties: { subnet: { id: `${vnetId}/subnets/pe` }, privateLinkServiceConnections: [{ name: `c${i}`, properties: { groupIds: ["managedhsm"], privateLinkServiceId: hsmId } }] },
+      }), [200, 201], `create pe${i}`);
+      expect(await arm("PUT", `${pe}/privateDnsZoneGroups/default?api-version=2022-01-01`, { properties: { privateDnsZoneConfigs: [{ name: "mhsm", properties: { privateDnsZoneId: zoneId } }] } }), [200, 201], `zone group pe${i}`);
+    }
+    out["pesCreateMs"] = round(performance.now() - t0, 1);
+    out["pesList"] = await timed(10, async () => expect(await arm("GET", `${rg}/providers/Microsoft.Network/privateEndpoints?api-version=2022-01-01`), [200], "list PEs"));
+    out["pesHsmGet"] = await timed(10, async () => expect(await arm("GET", `${hsmId}?api-version=2022-07-01`), [200], "GET HSM"));
+    const vm = expect(await admin("POST", "/_hsmlink/vms", { name: "benchvm", resourceGroup: "rg-bench", vnet: "vnet-pe", subnet: "vms" }), [201], "create VM") as { dns: { host: string; port: number | null } };
+    if (!vm.dns.port) throw new Error("VM has no DNS listener");
+    const vmResolve = resolverAt(vm.dns.host, vm.dns.port);
+    const internetResolve = resolverAt(e.dns.host, e.dns.port);
+    const host = `${HSM}.managedhsm.azure.net`;
+    const privateAnswer = await vmResolve(host);
+    if (!privateAnswer.every((a) => a.startsWith("10.0.1."))) throw new Error(`resolve from the VM: ${privateAnswer.join(", ")}`);
+    out["pesResolveFromVm"] = await timed(200, () => vmResolve(host));
+    out["pesResolveFromInternet"] = await timed(200, () => internetResolve(host));
+
+    // VNets linked to the zone
+    console.error(`scale: ${SCALE_VNETS} VNets with zone links …`);
+    t0 = performance.now();
+    await parallel(SCALE_VNETS, 8, async (i) => {
+      const id = `${rg}/providers/Microsoft.Network/virtualNetworks/vnet${i}`;
+      expect(await arm("PUT", `${id}?api-version=2022-01-01`, { location: "westeurope", properties: { addressSpace: { addressPrefixes: [`10.${1 + (i >> 8)}.${i & 255}.0/24`] }, subnets: [{ name: "default", properties: { addressPrefix: `10.${1 + (i >> 8)}.${i & 255}.0/26` } }] } }), [200, 201], `create vnet${i}`);
+      expect(await arm("PUT", `${zoneId}/virtualNetworkLinks/link${i}?api-version=2020-06-01`, { location: "global", properties: { virtualNetwork: { id }, registrationEnabled: false } }), [200, 201, 202], `link vnet${i}`);
+    });
+    out["vnetsCreateMs"] = round(performance.now() - t0, 1);
+    out["vnetsList"] = await timed(5, async () => expect(await arm("GET", `${rg}/providers/Microsoft.Network/virtualNetworks?api-version=2022-01-01`), [200], "list VNets"));
+    out["vnetsLinksList"] = await timed(5, async () => expect(await arm("GET", `${zoneId}/virtualNetworkLinks?api-version=2020-06-01`), [200], "list links"));
+    // The first query after the writes rebuilds the network snapshot; the rest reuse it.
+    t0 = performance.now();
+    await vmResolve(host);
+    out["vnetsResolveFirstMs"] = round(performance.now() - t0, 3);
+    out["vnetsResolveFromVm"] = await timed(200, () => vmResolve(host));
+    out["vnetsExplain"] = await timed(20, async () => expect(await admin("POST", "/_hsmlink/explain", { method: "GET", url: `${base}/keys`, vm: "benchvm" }), [200], "explain"));
+    const [cmd, args] = hsmlinkCliCommand(["troubleshoot", "--hsm", HSM, "-g", "rg-bench", "--vnet", "vnet-pe", "--data-dir", dataDir, "-o", "json"]);
+    out["vnetsTroubleshootCli"] = await timed(3, () => new Promise<void>((resolve, reject) => {
+      const c = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+      let err = "";
+      c.stderr!.on("data", (d) => (err += d));
+      c.on("exit", (code) => (code === 0 || code === 1 ? resolve() : reject(new Error(`troubleshoot exited ${code}: ${err}`))));
+    }));
+    out["rssMbAfterScale"] = rssMb(pid);
+  } finally {
+    agent.destroy();
+  }
+  return out;
+}
+
+function hsmlinkCliCommand(args: string[]): [string, string[]] {
+  if (existsSync(join(ROOT, "dist/cli/main.js"))) return [process.execPath, [join(ROOT, "bin/hsmlink.js"), ...args]];
+  return [process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args]];
+}
+
 function row(r: LoadResult, b: LoadResult): Row {
-  return { opsPerSec: r.opsPerSec, baselineOpsPerSec: b.opsPerSec, ratio: round(r.opsPerSec / b.opsPerSec, 3), p50Ms: r.p50Ms, p99Ms: r.p99Ms, baselineP50Ms: b.p50Ms, baselineP99Ms: b.p99Ms, errors: r.errors };
+  return {
+    opsPerSec: r.opsPerSec,
+    baselineOpsPerSec: b.opsPerSec,
+    ratio: round(r.opsPerSec / b.opsPerSec, 3),
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    baselineP50Ms: b.p50Ms,
+    baselineP99Ms: b.p99Ms,
+    errors: r.errors,
+    serverCpuMsPerOp: r.serverCpuMsPerOp,
+    clientCpuMsPerOp: r.clientCpuMsPerOp,
+  };
 }
 
 function printTable(results: Record<string, unknown>): void {
-  const lines = ["| metric | ops/s | baseline ops/s | ratio | p50 ms | p99 ms | baseline p50/p99 ms |", "|---|---|---|---|---|---|---|"];
-  for (const k of ["rsa2048Sign", "aes256Wrap", "dns"]) {
+  const lines = ["| metric | ops/s | baseline ops/s | ratio | p50 ms | p99 ms | baseline p50/p99 ms | hsmlink / client CPU ms per op |", "|---|---|---|---|---|---|---|---|"];
+  for (const k of THROUGHPUT_ROWS) {
     const r = results[k] as Row | undefined;
     if (!r) continue;
-    if (r.skipped) lines.push(`| ${k} | skipped: ${r.skipped} | | | | | |`);
-    else lines.push(`| ${k} | ${r.opsPerSec} | ${r.baselineOpsPerSec} | ${r.ratio} | ${r.p50Ms} | ${r.p99Ms} | ${r.baselineP50Ms} / ${r.baselineP99Ms} |`);
+    if (r.skipped) lines.push(`| ${k} | skipped: ${r.skipped} | | | | | | |`);
+    else lines.push(`| ${k} | ${r.opsPerSec} | ${r.baselineOpsPerSec} | ${r.ratio} | ${r.p50Ms} | ${r.p99Ms} | ${r.baselineP50Ms} / ${r.baselineP99Ms} | ${r["serverCpuMsPerOp"]} / ${r["clientCpuMsPerOp"]} |`);
   }
-  lines.push(`| startupMs (median of 3) | ${results["startupMs"]} | | | | | |`, `| idleRssMb | ${results["idleRssMb"]} | | | | | |`);
+  lines.push(`| startupMs (median of 3) | ${results["startupMs"]} | | | | | | |`, `| idleRssMb | ${results["idleRssMb"]} | | | | | | |`);
   console.log(lines.join("\n"));
-  console.log(`(written to bench/results.json; ${results["quick"] ? "quick" : "full"} run, ${results["cores"]} cores, concurrency ${results["concurrency"]})`);
+  const sc = results["scale"] as Record<string, unknown> | undefined;
+  if (sc) {
+    const fmt = (v: unknown) => (v && typeof v === "object" ? `${(v as { medianMs: number }).medianMs} ms median (p99 ${(v as { p99Ms: number }).p99Ms})` : String(v));
+    console.log(["", "| scale | value |", "|---|---|", ...Object.entries(sc).map(([k, v]) => `| ${k} | ${fmt(v)} |`)].join("\n"));
+  }
+  console.log(`(written to bench/results.json; ${results["quick"] ? "quick" : "full"} run, ${results["cores"]} cores, concurrency ${results["concurrency"]}, ${results["benchSeconds"]} s)`);
 }
 
 main().catch((e) => {

@@ -5,14 +5,28 @@
  * out: `{id, ok: true, result}` or `{id, ok: false, error: {name, code, message}}`. No key bytes in errors.
  */
 import { parentPort } from "node:worker_threads";
-import { decrypt, deserializeMaterial, encrypt, generateKeyMaterial, serializeMaterial, sign, unwrapKey, verify, wrapKey, type GenerateKeyOptions, type KeyOperationRequest } from "./crypto/index.js";
+import { decrypt, deserializeMaterial, encrypt, generateKeyMaterial, serializeMaterial, sign, unwrapKey, verify, wrapKey, type GenerateKeyOptions, type KeyMaterial, type KeyOperationRequest } from "./crypto/index.js";
 
 export type PoolOp = "encrypt" | "decrypt" | "wrapKey" | "unwrapKey" | "sign" | "verify";
 export type PoolTask = { kind: "generate"; options: GenerateKeyOptions } | { kind: "op"; op: PoolOp; material: Uint8Array; request: KeyOperationRequest };
 
+/** Parsed material by its serialized bytes: the same keys come back again and again, and parsing PKCS#8 is costly. */
+const parsed = new Map<string, KeyMaterial>();
+
+function materialOf(bytes: Buffer): KeyMaterial {
+  const key = bytes.toString("latin1");
+  let m = parsed.get(key);
+  if (!m) {
+    m = deserializeMaterial(bytes);
+    if (parsed.size >= 1000) parsed.clear();
+    parsed.set(key, m);
+  }
+  return m;
+}
+
 async function run(task: PoolTask): Promise<unknown> {
   if (task.kind === "generate") return serializeMaterial(await generateKeyMaterial(task.options));
-  const material = deserializeMaterial(Buffer.from(task.material));
+  const material = materialOf(Buffer.from(task.material));
   const req: KeyOperationRequest = {
     alg: task.request.alg,
     value: Buffer.from(task.request.value),

@@ -4,6 +4,7 @@
  * are found here.
  */
 import type { Store } from "../store/db.js";
+import type { StoredResource } from "../store/resources.js";
 
 export const MHSM_RESOURCE_TYPE = "Microsoft.KeyVault/managedHSMs";
 
@@ -36,10 +37,34 @@ interface MhsmBody {
   };
 }
 
-/** The live managed HSM named `name` (case-insensitive), or undefined. */
+const byStore = new WeakMap<Store, { version: number; byName: Map<string, StoredResource<MhsmBody>> }>();
+
+/** The live HSM resources by lower-case name (the first one of a name wins), re-read only after a store write. */
+function hsmResources(store: Store): Map<string, StoredResource<MhsmBody>> {
+  const version = store.version();
+  const hit = byStore.get(store);
+  if (version !== undefined && hit && hit.version === version) return hit.byName;
+  const byName = new Map<string, StoredResource<MhsmBody>>();
+  for (const r of store.resources.list<MhsmBody>(MHSM_RESOURCE_TYPE)) {
+    const key = r.name.toLowerCase();
+    if (!byName.has(key)) byName.set(key, deepFreeze(r));
+  }
+  if (version !== undefined) byStore.set(store, { version, byName });
+  return byName;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** The live managed HSM named `name` (case-insensitive), or undefined. `resource` is shared and frozen. */
 export function findHsm(store: Store, name: string): HsmInfo | undefined {
   const key = name.toLowerCase();
-  const r = store.resources.list<MhsmBody>(MHSM_RESOURCE_TYPE).find((x) => x.name.toLowerCase() === key);
+  const r = hsmResources(store).get(key);
   if (!r) return undefined;
   const p = r.body.properties ?? {};
   const days = Number(p.softDeleteRetentionInDays ?? 90);

@@ -194,6 +194,11 @@ export class HsmStore {
 
   // ---- versions ----
 
+  /** Name keys (of the HSM) that have at least one version. */
+  namesWithVersions(hsm: string): Set<string> {
+    return new Set((this.db.prepare("SELECT DISTINCT name_key FROM hsm_key_versions WHERE hsm = ?").all(hsm) as { name_key: string }[]).map((r) => r.name_key));
+  }
+
   versions(hsm: string, nameKey: string): KeyVersionRecord[] {
     return (this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? ORDER BY seq").all(hsm, nameKey) as VersionRow[]).map(toVersion);
   }

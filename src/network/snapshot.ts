@@ -2,7 +2,9 @@
  * Builds the pure {@link NetworkSnapshot} from the ARM resources in the store (their wire JSON, as the
  * resource-type modules under src/arm/resource-types/ write them) plus the simulated VMs.
  *
- * Cheap enough to run per request: one indexed query per resource type. Subnets may be stored both inline
+ * Read per request (every data-plane request, CONNECT and DNS query), so the snapshot is cached per store and
+ * rebuilt only when the store's {@link Store.version} changed (any write, by any code path or process): a write
+ * is seen by the next request. The cached snapshot is deep-frozen; treat it as read-only. Subnets may be stored both inline
  * in the VNet body and as child rows (`…/virtualNetworks/{v}/subnets/{s}`); child rows win, so a subnet
  * updated on its own (`az network vnet subnet update`) is seen as updated.
  */
@@ -77,11 +79,31 @@ export function vmOfBody(body: StoredVmBody): Vm | undefined {
   };
 }
 
+const cached = new WeakMap<Store, { version: number; snapshot: NetworkSnapshot }>();
+
 /**
- * Reads every network-relevant resource from `store` into a snapshot. Never throws for odd stored bodies:
- * rows missing `properties` are skipped.
+ * Every network-relevant resource of `store` as a snapshot (deep-frozen, shared until the next write; see the
+ * module comment). Never throws for odd stored bodies: rows missing `properties` are skipped.
  */
 export function snapshotFromStore(store: Store): NetworkSnapshot {
+  const version = store.version();
+  if (version === undefined) return readSnapshot(store);
+  const hit = cached.get(store);
+  if (hit && hit.version === version) return hit.snapshot;
+  const snapshot = deepFreeze(readSnapshot(store));
+  cached.set(store, { version, snapshot });
+  return snapshot;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function readSnapshot(store: Store): NetworkSnapshot {
   const bodies = <T>(type: string): T[] =>
     store.resources
       .list<T>(type)
@@ -89,7 +111,18 @@ export function snapshotFromStore(store: Store): NetworkSnapshot {
       .filter((b) => b && typeof b === "object" && (b as { properties?: unknown }).properties !== undefined);
 
   const subnetRows = bodies<Subnet>(NETWORK_TYPES.subnet);
-  const virtualNetworks = bodies<VirtualNetwork>(NETWORK_TYPES.virtualNetwork).map((vnet) => mergeSubnets(vnet, subnetRows));
+  // Subnet rows by the key of their VNet (`…/virtualnetworks/{v}`), so merging is linear in VNets + subnets.
+  const subnetsByVnet = new Map<string, Subnet[]>();
+  for (const s of subnetRows) {
+    const key = resourceIdKey(s.id);
+    const at = key.lastIndexOf("/subnets/");
+    if (at < 0) continue;
+    const vnetKey = key.slice(0, at);
+    const list = subnetsByVnet.get(vnetKey);
+    if (list) list.push(s);
+    else subnetsByVnet.set(vnetKey, [s]);
+  }
+  const virtualNetworks = bodies<VirtualNetwork>(NETWORK_TYPES.virtualNetwork).map((vnet) => mergeSubnets(vnet, subnetsByVnet.get(resourceIdKey(vnet.id)) ?? []));
   const recordSets: RecordSet[] = [];
   for (const t of RECORD_SET_STORE_TYPES) recordSets.push(...bodies<RecordSet>(t));
   const vms: Vm[] = [];
@@ -109,9 +142,8 @@ export function snapshotFromStore(store: Store): NetworkSnapshot {
   };
 }
 
-function mergeSubnets(vnet: VirtualNetwork, subnetRows: readonly Subnet[]): VirtualNetwork {
-  const prefix = resourceIdKey(vnet.id) + "/subnets/";
-  const rows = subnetRows.filter((s) => resourceIdKey(s.id).startsWith(prefix));
+/** `rows`: the subnet rows under this VNet (their id starts with the VNet's id + `/subnets/`). */
+function mergeSubnets(vnet: VirtualNetwork, rows: readonly Subnet[]): VirtualNetwork {
   if (rows.length === 0) return vnet;
   const merged = new Map<string, Subnet>();
   for (const s of vnet.properties.subnets ?? []) if (s.id) merged.set(resourceIdKey(s.id), s);

@@ -52,6 +52,10 @@ export function resourceFromScope(scope: string): string {
 }
 
 export class IdentityService {
+  private jwks: ReturnType<typeof createLocalJWKSet> | undefined;
+  /** Payloads of tokens whose signature verified, by compact token (bounded). */
+  private readonly verified = new Map<string, TokenClaims>();
+
   private constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -171,10 +175,20 @@ export class IdentityService {
    */
   async verify(token: string | undefined, audiences: readonly string[]): Promise<{ claims: TokenClaims; principal: Principal }> {
     if (!token) throw new TokenError("missing", "The request is missing a bearer token.");
-    let payload: TokenClaims;
-    try {
-      const jwks = createLocalJWKSet({ keys: [this.jwk] });
-      ({ payload } = (await jwtVerify(token, jwks, { currentDate: new Date(this.clock.now()), clockTolerance: 0 })) as unknown as { payload: TokenClaims });
+    let payload: TokenClaims | undefined;
+    // A token whose signature verified once is remembered (the signing key never changes); its time claims are
+    // re-checked on every use, and one that no longer passes them goes through jose again for the exact error.
+    const known = this.verified.get(token);
+    if (known) {
+      const now = Math.floor(this.clock.now() / 1000);
+      if ((known.nbf === undefined || known.nbf <= now) && (known.exp === undefined || known.exp > now)) payload = known;
+      else this.verified.delete(token);
+    }
+    if (!payload) try {
+      this.jwks ??= createLocalJWKSet({ keys: [this.jwk] });
+      ({ payload } = (await jwtVerify(token, this.jwks, { currentDate: new Date(this.clock.now()), clockTolerance: 0 })) as unknown as { payload: TokenClaims });
+      if (this.verified.size >= 1000) this.verified.clear();
+      this.verified.set(token, Object.freeze(payload));
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired) {
         const exp = Number((e.payload as { exp?: number }).exp);

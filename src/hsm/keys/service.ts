@@ -120,6 +120,11 @@ function page<T>(ctx: KeyContext, path: string, query: Record<string, string>, a
 
 export class KeyService {
   private signer: Promise<KeyObject> | undefined;
+  /**
+   * Unsealed, parsed material of recently used versions, by version and sealed blob (a version's material never
+   * changes; a re-created HSM or key has other blobs), so a key operation neither unseals nor parses PKCS#8 again.
+   */
+  private readonly opened = new Map<string, { bytes: Buffer; material: KeyMaterial }>();
 
   constructor(private readonly deps: KeyServiceDeps) {}
 
@@ -331,11 +336,11 @@ export class KeyService {
   /** GET /keys → `{value: KeyItem[], nextLink}` (versionless kids, current version's attributes). */
   list(ctx: KeyContext, query: Record<string, string>): Record<string, unknown> {
     this.store.purgeExpired(ctx.hsm.name, ctx.nowS);
-    const items = this.store.liveNames(ctx.hsm.name).flatMap((rec) => {
-      const v = this.store.latest(ctx.hsm.name, rec.nameKey);
-      return v ? [renderItem(ctx, rec, v, false)] : [];
-    });
-    return page(ctx, "/keys", query, items);
+    // Page over the names first; only the page's keys are read and rendered (a list of 10,000 keys is 400 pages).
+    const versioned = this.store.namesWithVersions(ctx.hsm.name);
+    const names = this.store.liveNames(ctx.hsm.name).filter((rec) => versioned.has(rec.nameKey));
+    const { value, nextLink } = page(ctx, "/keys", query, names);
+    return { value: value.map((rec) => renderItem(ctx, rec, this.store.latest(ctx.hsm.name, rec.nameKey)!, false)), nextLink };
   }
 
   /** GET /keys/{name}/versions → `{value: KeyItem[] (versioned kids), nextLink}`. */
@@ -541,10 +546,20 @@ export class KeyService {
     const digest = op === "verify" ? b64urlField("digest", body.digest, { required: true }) : undefined;
     const { rec, v } = this.live(ctx, name, version);
     this.usable(ctx, rec.name, v, op);
-    const bytes = this.store.materialBytes(v);
-    let material: KeyMaterial;
+    const openedKey = `${v.hsm}\n${v.nameKey}\n${v.version}\n${v.sealed.toString("base64")}`;
+    let opened = this.opened.get(openedKey);
+    if (!opened) {
+      const bytes = this.store.materialBytes(v);
+      try {
+        opened = { bytes, material: deserializeMaterial(bytes) };
+      } catch (e) {
+        return fromCryptoError(e);
+      }
+      if (this.opened.size >= 1000) this.opened.clear();
+      this.opened.set(openedKey, opened);
+    }
+    const { bytes, material } = opened;
     try {
-      material = deserializeMaterial(bytes);
       checkAlgorithm(material, body.alg, op);
     } catch (e) {
       return fromCryptoError(e);
@@ -552,7 +567,8 @@ export class KeyService {
     const req: KeyOperationRequest = { alg: body.alg, value, ...(iv ? { iv } : {}), ...(aad ? { aad } : {}), ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
     let result: KeyOperationResult | boolean;
     try {
-      if (material.kty === "RSA-HSM" && (op === "decrypt" || op === "unwrapKey" || op === "sign")) {
+      // Private-key RSA work and every ECDSA operation (JS big-number arithmetic, ~1 ms) run on the worker pool.
+      if ((material.kty === "RSA-HSM" && (op === "decrypt" || op === "unwrapKey" || op === "sign")) || (material.kty === "EC-HSM" && (op === "sign" || op === "verify"))) {
         result = await this.deps.pool.operate(op, bytes, req);
       } else {
         const fn = { encrypt: cEncrypt, decrypt: cDecrypt, wrapKey: cWrapKey, unwrapKey: cUnwrapKey, sign: cSign, verify: cVerify }[op];

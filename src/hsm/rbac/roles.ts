@@ -118,9 +118,17 @@ export function scopeChain(scope: string): string[] {
   return [scope, "/keys", "/"];
 }
 
+/** Compiled action patterns (built-in and custom role definitions repeat the same few). */
+const patterns = new Map<string, RegExp>();
+
 /** Case-insensitive match of a data action against a pattern that may contain `*` wildcards. */
 export function actionMatches(pattern: string, dataAction: string): boolean {
-  const re = new RegExp("^" + pattern.split("*").map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$", "i");
+  let re = patterns.get(pattern);
+  if (!re) {
+    re = new RegExp("^" + pattern.split("*").map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$", "i");
+    if (patterns.size >= 1000) patterns.clear();
+    patterns.set(pattern, re);
+  }
   return re.test(dataAction);
 }
 

@@ -74,6 +74,23 @@ export class Rbac {
    * permissions of its assignments at the scope or an ancestor, each role minus its notDataActions.
    */
   isAllowed(hsm: HsmInfo, principalId: string, dataAction: string, scope: string): boolean {
+    // Memoised per store version: the answer depends only on stored data and the HSM's ARM resource.
+    const version = this.store.store.version();
+    if (version === undefined) return this.evaluate(hsm, principalId, dataAction, scope);
+    if (version !== this.decisions.version) this.decisions = { version, map: new Map() };
+    const key = `${hsm.name}\n${hsm.initialAdminObjectIds.join(",")}\n${principalId.toLowerCase()}\n${dataAction}\n${scope}`;
+    let allowed = this.decisions.map.get(key);
+    if (allowed === undefined) {
+      allowed = this.evaluate(hsm, principalId, dataAction, scope);
+      if (this.decisions.map.size >= 10_000) this.decisions.map.clear();
+      this.decisions.map.set(key, allowed);
+    }
+    return allowed;
+  }
+
+  private decisions: { version: number; map: Map<string, boolean> } = { version: -1, map: new Map() };
+
+  private evaluate(hsm: HsmInfo, principalId: string, dataAction: string, scope: string): boolean {
     const chain = scopeChain(scope);
     const pid = principalId.toLowerCase();
     const defs = this.definitions(hsm);
