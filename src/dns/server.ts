@@ -101,7 +101,25 @@ const RCODES: Record<string, number> = { NOERROR: RCODE.NOERROR, NXDOMAIN: RCODE
  * Starts a DNS server on `host:port` (`port` 0 = any free port; UDP and TCP share the port).
  * @throws listen errors (EADDRINUSE) as Node reports them
  */
-export async function startDnsServer(opts: { host: string; port: number; answer: DnsAnswerFn; onQuery?: (qname: string, qtype: string, a: DnsAnswer) => void }): Promise<DnsListener> {
+export async function startDnsServer(opts: DnsServerOptions): Promise<DnsListener> {
+  // With port 0 the kernel picks a free UDP port, but the same TCP port may be taken by another process; pick again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDnsServerOnce(opts);
+    } catch (e) {
+      if (opts.port !== 0 || (e as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= 10) throw e;
+    }
+  }
+}
+
+interface DnsServerOptions {
+  host: string;
+  port: number;
+  answer: DnsAnswerFn;
+  onQuery?: (qname: string, qtype: string, a: DnsAnswer) => void;
+}
+
+async function startDnsServerOnce(opts: DnsServerOptions): Promise<DnsListener> {
   const sockets = new Set<Socket>();
   const server = dns2.createServer({
     udp: true,
