@@ -100,7 +100,7 @@ export class ArmRouter {
             break;
           }
         } else {
-          params[seg.param!] = decodeURIComponent(parts[i]);
+          params[seg.param!] = decodePathSegment(parts[i]);
         }
       }
       if (!ok) continue;
@@ -108,6 +108,18 @@ export class ArmRouter {
       pathExists = true;
     }
     return pathExists ? "method" : undefined;
+  }
+}
+
+/**
+ * Percent-decodes one path segment (ARM names may hold Unicode letters, sent UTF-8 percent-encoded).
+ * @throws AzureError 400 InvalidRequestFormat for a malformed escape such as `%E0%A4%A`
+ */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw armErrors.InvalidRequestFormat(`The request path segment '${segment}' is not valid percent-encoded UTF-8.`);
   }
 }
 

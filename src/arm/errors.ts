@@ -31,6 +31,8 @@ export const armErrors = {
   LocationRequired: () => arm(400, "LocationRequired", "The location property is required for this definition."),
   InvalidLocation: (loc: string) =>
     arm(400, "LocationNotAvailableForResourceGroup", `The provided location '${loc}' is not available for resource group. List of available regions is '${KNOWN_LOCATIONS.join(",")}'.`),
+  ResourceGroupNameTooLong: (rg: string) =>
+    arm(400, "InvalidResourceGroup", `The provided resource group name '${rg}' is ${rg.length} characters long; a resource group name can be at most 90 characters.`),
   InvalidResourceGroupName: (rg: string) =>
     arm(400, "InvalidResourceGroup", `The provided resource group name '${rg}' has these invalid characters: '${rg.replace(/[-\w._()]/g, "")}'. The name can only be a letter, digit, '-', '.', '_', '(', ')' and must not end with '.'.`),
   PreconditionFailed: (message: string) => arm(412, "PreconditionFailed", message),

@@ -7,7 +7,7 @@ import { parseJsonBody } from "../server/exchange.js";
 import { AzureError } from "../server/errors.js";
 import { TokenError, type IdentityService } from "../server/identity.js";
 import { armErrors } from "./errors.js";
-import type { ArmContext, ArmRouter, ArmRequest } from "./engine.js";
+import { decodePathSegment, type ArmContext, type ArmRouter, type ArmRequest } from "./engine.js";
 
 export const ARM_AUDIENCES = [
   "https://management.core.windows.net/",
@@ -60,8 +60,8 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
       }
       // Anything below a resource group needs the group (ARM answers ResourceGroupNotFound before the provider sees it).
       if (parts.length > 4 && parts[2]?.toLowerCase() === "resourcegroups") {
-        const rgId = `/subscriptions/${parts[1]}/resourceGroups/${parts[3]}`;
-        if (!ctx.store.resources.get(rgId)) throw armErrors.ResourceGroupNotFound(decodeURIComponent(parts[3]));
+        const rg = decodePathSegment(parts[3]);
+        if (!ctx.store.resources.get(`/subscriptions/${parts[1]}/resourceGroups/${rg}`)) throw armErrors.ResourceGroupNotFound(rg);
       }
 
       const method = ex.method.toUpperCase();

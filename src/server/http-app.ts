@@ -64,6 +64,8 @@ export function buildHttpApp(opts: { logLevel: string; bodyLimit: number; dispat
     genReqId: () => randomUUID(),
     exposeHeadRoutes: false,
     return503OnClosing: true,
+    // Malformed URLs and similar errors Fastify meets before routing get the surface's envelope too.
+    frameworkErrors: (err, request, reply) => handleError(err as FastifyError, request, reply),
     forceCloseConnections: true,
     serverFactory: (h) => {
       handler = h;
@@ -115,14 +117,19 @@ export function buildHttpApp(opts: { logLevel: string; bodyLimit: number; dispat
     },
   });
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  const handleError = (err: FastifyError, request: import("fastify").FastifyRequest, reply: import("fastify").FastifyReply): void => {
     const conn = (request.raw as RawWithConn)[CONN] ?? { listener: "https", hostName: "localhost", port: 0 };
+    if (err.code === "FST_ERR_BAD_URL") {
+      send(reply, request.id, opts.renderError(conn, new AzureError(400, "InvalidRequestFormat", "The request path is not valid percent-encoded UTF-8."), request.id));
+      return;
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     const code = status === 413 ? "RequestEntityTooLarge" : status === 415 ? "UnsupportedMediaType" : status === 500 ? "InternalServerError" : "BadRequest";
     const message = status === 413 ? `The request content size exceeds the maximum allowed size of ${opts.bodyLimit} bytes.` : status === 500 ? "hsmlink hit an internal error; see its log." : err.message;
     if (status === 500) request.log.error({ err }, "unhandled error");
     send(reply, request.id, opts.renderError(conn, new AzureError(status, code, message), request.id));
-  });
+  };
+  app.setErrorHandler(handleError);
 
   const inner = (app.server as Server);
   return {

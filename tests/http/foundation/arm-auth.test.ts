@@ -136,3 +136,23 @@ test("resource group delete is a Location LRO that ends 200 and removes what is 
   assert.equal(poll.status, 200);
   assert.equal((await armCall(h, "HEAD", `/subscriptions/${sub}/resourcegroups/rg-del?api-version=2021-04-01`)).status, 404);
 });
+
+test("Unicode resource group names: the group and resources inside it work (names are percent-encoded UTF-8 on the wire)", async () => {
+  const rg = encodeURIComponent("rg-é");
+  assert.equal((await armCall(h, "PUT", `/subscriptions/${sub}/resourcegroups/${rg}?api-version=2021-04-01`, { body: { location: "westeurope" } })).status, 201);
+  const vnet = await armCall(h, "PUT", `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/virtualNetworks/v1?api-version=2022-01-01`, {
+    body: { location: "westeurope", properties: { addressSpace: { addressPrefixes: ["10.0.0.0/16"] } } },
+  });
+  assert.equal(vnet.status, 201, vnet.text);
+  assert.equal(vnet.json.id, `/subscriptions/${sub}/resourceGroups/rg-é/providers/Microsoft.Network/virtualNetworks/v1`);
+});
+
+test("malformed percent-encoding and over-long names get 400s, not 500s", async () => {
+  const bad = await armCall(h, "GET", `/subscriptions/${sub}/resourceGroups/rg%E0%A4%A/providers/Microsoft.Network/virtualNetworks?api-version=2022-01-01`);
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.code, "InvalidRequestFormat");
+  const long = "r".repeat(91);
+  const tooLong = await armCall(h, "PUT", `/subscriptions/${sub}/resourcegroups/${long}?api-version=2021-04-01`, { body: { location: "westeurope" } });
+  assert.equal(tooLong.status, 400);
+  assert.match(tooLong.json.error.message, /at most 90 characters/);
+});

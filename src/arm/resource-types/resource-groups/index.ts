@@ -77,6 +77,7 @@ export function registerResourceGroups(router: ArmRouter): void {
 
   router.add("PUT", rgPath, (req: ArmRequest, ctx) => {
     const name = req.params.resourceGroupName;
+    if (name.length > 90) throw armErrors.ResourceGroupNameTooLong(name);
     if (!validResourceGroupName(name)) throw armErrors.InvalidResourceGroupName(name);
     const body = requireObjectBody(req);
     if (body.location === undefined || body.location === null || body.location === "") throw armErrors.LocationRequired();
