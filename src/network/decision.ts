@@ -18,6 +18,7 @@
  * Defaults when a field is absent: publicNetworkAccess `Enabled`, defaultAction `Allow`, bypass `AzureServices`
  * (the service's defaults for a new managed HSM; control-plane.md §3.2).
  */
+import { trustedServiceNamespace } from "./trusted-services.js";
 import { AzureError } from "../server/errors.js";
 import { ipInCidr, tryParseCidr, tryParseIpv4 } from "./cidr.js";
 import { route as routeTo, type RouteDecision, type RouteOptions } from "./route.js";
@@ -175,7 +176,8 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
   const bypass = acls.bypass ?? "AzureServices";
   const defaultAction = acls.defaultAction ?? "Allow";
   const bypassAzure = eq(bypass, "AzureServices");
-  const trusted = caller?.trustedService;
+  // Only the Managed HSM allow-list counts, whatever an identity claims to be (FC-20).
+  const trusted = trustedServiceNamespace(caller?.trustedService);
   const trustedText = caller ? (trusted ? `caller is trusted service ${trusted}` : "caller is not a trusted service") : "caller not evaluated";
 
   if (eq(pna, "Disabled")) {

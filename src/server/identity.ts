@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { randomBytes, scryptSync, timingSafeEqual, createHash, generateKeyPairSync } from "node:crypto";
 import type { Store } from "../store/db.js";
 import type { Clock } from "../util/clock.js";
+import { MANAGED_HSM_TRUSTED_SERVICES, trustedServiceNamespace } from "../network/trusted-services.js";
 import { WELL_KNOWN } from "../config/settings.js";
 import { newGuid } from "../util/ids.js";
 
@@ -118,6 +119,11 @@ export class IdentityService {
    * @throws Error when a principal with that display name exists
    */
   createServicePrincipal(displayName: string, trustedService?: string): { principal: Principal; password: string } {
+    let service: string | undefined;
+    if (trustedService !== undefined) {
+      service = trustedServiceNamespace(trustedService);
+      if (!service) throw new Error(`'${trustedService}' is not a trusted Microsoft service for Managed HSM; use one of: ${MANAGED_HSM_TRUSTED_SERVICES.join(", ")}`);
+    }
     if (!/^[\w.-]{1,120}$/.test(displayName)) throw new Error(`invalid identity name '${displayName}': use letters, digits, '.', '-' or '_' (at most 120)`);
     const exists = this.store.db.prepare("SELECT 1 FROM principals WHERE display_name = ?").get(displayName);
     if (exists) throw new Error(`an identity named '${displayName}' already exists`);
@@ -129,7 +135,7 @@ export class IdentityService {
     this.store.tx(() =>
       this.store.db
         .prepare("INSERT INTO principals (object_id, app_id, display_name, kind, secret_hash, trusted_service, created_at) VALUES (?, ?, ?, 'ServicePrincipal', ?, ?, ?)")
-        .run(objectId, appId, displayName, hash, trustedService ?? null, this.clock.now()),
+        .run(objectId, appId, displayName, hash, service ?? null, this.clock.now()),
     );
     return { principal: this.byObjectId(objectId)!, password };
   }

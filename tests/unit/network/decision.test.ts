@@ -237,3 +237,10 @@ test('connect from a VM whose DNS points at an unreachable private endpoint → 
   assert.equal(c.refusal?.status, 502);
   assert.match(c.refusal?.reason ?? '', /connection to 10\.0\.1\.4:443/);
 });
+
+test('an identity claiming a service that is not on the Managed HSM trusted list gets no bypass (FC-20)', () => {
+  const h = withSettings(hsm('hsm1'), { defaultAction: 'Deny' });
+  const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: { ...caller, trustedService: 'Microsoft.Web' } }));
+  assert.equal(o.innerCode, 'ForbiddenByFirewall');
+  assert.equal(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: { ...caller, trustedService: 'microsoft.storage' } }).allowed, true);
+});
