@@ -62,6 +62,8 @@ test("az keyvault private-link-resource list and private-endpoint-connection lis
   h.store.tx(() =>
     connectPrivateEndpoint(h.arm, { hsmId, privateEndpointId: peId, privateEndpointLocation: "westeurope", connectionName: "conn1", manual: true, requestMessage: "hello", groupIds: ["managedhsm"] }),
   );
+  const names = await az.ok(["keyvault", "private-endpoint-connection", "list", "--hsm-name", HSM, "-g", RG, "--query", "[].name"]);
+  assert.deepEqual(names, ["conn1"]);
   const approved = await az.ok(["keyvault", "private-endpoint-connection", "approve", "-g", RG, "--hsm-name", HSM, "-n", "conn1", "--description", "Approved by admin"]);
   assert.deepEqual(approved.privateLinkServiceConnectionState, { status: "Approved", description: "Approved by admin", actionsRequired: "None" });
   assert.equal(approved.provisioningState, "Succeeded");

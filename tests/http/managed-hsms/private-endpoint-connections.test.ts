@@ -100,11 +100,12 @@ test("an automatic private endpoint is Approved 'Auto-Approved'; the HSM, the li
   const got = (await arm.call("GET", arm.hsmPath("rg-pl", "hsm-auto"))).body;
   assert.deepEqual(got.properties.privateEndpointConnections, [item]);
   assert.deepEqual(Object.keys(got.properties).slice(8, 11), ["networkAcls", "privateEndpointConnections", "publicNetworkAccess"]);
-  const list = await arm.call("GET", `${arm.hsmPath("rg-pl", "hsm-auto")}/privateEndpointConnections`);
-  assert.deepEqual(list.body, { value: [item] });
   const one = await arm.call("GET", pecPath("hsm-auto", "CONN-AUTO"));
   assert.equal(one.status, 200);
   assert.deepEqual(one.body, { id: r.connectionId, name: "conn-auto", type: "Microsoft.KeyVault/vaults/privateEndpointConnections", location: "westeurope", properties: item.properties });
+  // The list carries whole connections (az prints their names: `--query "[].name"` must work).
+  const list = await arm.call("GET", `${arm.hsmPath("rg-pl", "hsm-auto")}/privateEndpointConnections`);
+  assert.deepEqual(list.body, { value: [one.body] });
   // Connecting the same PE again changes nothing.
   const again = h.store.tx(() => connectPrivateEndpoint(h.arm, { hsmId: hsm.id, privateEndpointId: r.peId, privateEndpointLocation: "westeurope", connectionName: "other", manual: true, groupIds: ["MANAGEDHSM"] }));
   assert.equal(again.connectionId, r.connectionId);

@@ -9,7 +9,7 @@ import { requireObjectBody } from "../../engine.js";
 import { armErrors } from "../../errors.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { deleteConnection, setConnectionState } from "../private-link/connections.js";
-import { connectionItem, listConnectionRows, MHSM_PEC_WIRE_TYPE, MHSM_TYPE, requireManagedHsm, type PrivateEndpointConnectionBody } from "./model.js";
+import { listConnectionRows, MHSM_PEC_WIRE_TYPE, MHSM_TYPE, requireManagedHsm, type PrivateEndpointConnectionBody } from "./model.js";
 
 const DELETE_OPERATION = Buffer.from(JSON.stringify({ code: "DeletePrivateEndpointConnection" })).toString("base64");
 
@@ -28,7 +28,9 @@ export function registerPrivateEndpointConnectionRoutes(router: ArmRouter, hsmPa
 
   router.add("GET", `${hsmPath}/privateEndpointConnections`, (req, ctx) => {
     const hsm = requireManagedHsm(ctx, req.params.resourceGroupName, req.params.name);
-    return { status: 200, body: { value: listConnectionRows(ctx.store, hsm.id).map((r) => connectionItem(r.body)) } };
+    // The list returns whole connections (MHSMPrivateEndpointConnection: name, type, location); only the HSM's embedded
+    // properties.privateEndpointConnections uses the slimmer item shape.
+    return { status: 200, body: { value: listConnectionRows(ctx.store, hsm.id).map((r) => r.body) } };
   });
 
   router.add("GET", pecPath, (req, ctx) => {
