@@ -49,7 +49,15 @@ export function b64urlField(name: string, value: unknown, opts: { required?: boo
 
 /** Validates a key name from the path. @throws 400 BadParameter */
 export function checkKeyName(name: string): void {
-  if (!KEY_NAME_RE.test(name)) throw badParameter(`The key name '${name.length > 140 ? name.slice(0, 140) + "…" : name}' is invalid: use 1-127 letters, digits and '-'.`);
+  if (KEY_NAME_RE.test(name)) return;
+  // Show the name as the caller wrote it, not as it travelled percent-encoded in the path.
+  let shown = name;
+  try {
+    shown = decodeURIComponent(name);
+  } catch {
+    /* keep the raw form */
+  }
+  throw badParameter(`The key name '${shown.length > 140 ? shown.slice(0, 140) + "…" : shown}' is invalid: use 1-127 letters, digits and '-'.`);
 }
 
 /** Requires a JSON object body. @throws 400 BadParameter */

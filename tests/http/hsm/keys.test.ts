@@ -477,3 +477,9 @@ test("forgetHsmData (for the control plane's purge): the name starts empty, with
   const after = h.store.db.prepare("SELECT sealed_kek FROM hsm_instances WHERE hsm = 'forget'").get() as { sealed_kek: Buffer };
   assert.ok(!after.sealed_kek.equals(before.sealed_kek));
 });
+
+test("an invalid key name is quoted as the caller wrote it, not percent-encoded", async () => {
+  const r = await call("POST", `/keys/${encodeURIComponent("clé")}/create`, { kty: "oct-HSM" });
+  assert.equal(r.status, 400);
+  assert.match(r.json.error.message, /^The key name 'clé' is invalid/);
+});
