@@ -4,15 +4,25 @@
  * names with a chain they trust through REQUESTS_CA_BUNDLE / NODE_EXTRA_CA_CERTS (clients.md A3, B1).
  * X.509 work is done by @peculiar/x509; keys come from Node's WebCrypto.
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 import { webcrypto, randomBytes, createPrivateKey, type KeyObject } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { isIP } from "node:net";
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+let x509Module: Promise<typeof X509> | undefined;
+
+/** @peculiar/x509 takes ~80 ms to load and only issuing certificates needs it, so it loads on first use. */
+function loadX509(): Promise<typeof X509> {
+  x509Module ??= (async () => {
+    await import("reflect-metadata"); // its dependency tsyringe needs the Reflect polyfill first
+    const m = await import("@peculiar/x509");
+    m.cryptoProvider.set(webcrypto as unknown as Crypto);
+    return m;
+  })();
+  return x509Module;
+}
 
 const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const DAY = 86_400_000;
@@ -31,7 +41,6 @@ export class LocalCa {
   private constructor(
     readonly certPem: string,
     readonly certPath: string,
-    private readonly cert: x509.X509Certificate,
     private readonly key: CryptoKey,
   ) {}
 
@@ -48,8 +57,9 @@ export class LocalCa {
       const keyObj: KeyObject = createPrivateKey(readFileSync(keyPath));
       const der = keyObj.export({ type: "pkcs8", format: "der" });
       const key = await webcrypto.subtle.importKey("pkcs8", der, ALG, false, ["sign"]);
-      return new LocalCa(certPem, certPath, new x509.X509Certificate(certPem), key as CryptoKey);
+      return new LocalCa(certPem, certPath, key as CryptoKey);
     }
+    const x509 = await loadX509();
     const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
     const now = Date.now();
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -70,7 +80,7 @@ export class LocalCa {
     chmodSync(keyPath, 0o600);
     const certPem = cert.toString("pem") + "\n";
     writeFileSync(certPath, certPem);
-    return new LocalCa(certPem, certPath, cert, keys.privateKey);
+    return new LocalCa(certPem, certPath, keys.privateKey);
   }
 
   /**
@@ -88,14 +98,16 @@ export class LocalCa {
   }
 
   private async issueLeaf(host: string): Promise<SecureContext> {
+    const x509 = await loadX509();
+    const caCert = new x509.X509Certificate(this.certPem);
     const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
     const now = Date.now();
-    const names: x509.JsonGeneralName[] = isIP(host) ? [{ type: "ip", value: host }] : [{ type: "dns", value: host }];
+    const names: X509.JsonGeneralName[] = isIP(host) ? [{ type: "ip", value: host }] : [{ type: "dns", value: host }];
     if (host === "localhost") names.push({ type: "ip", value: "127.0.0.1" }, { type: "ip", value: "::1" });
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: randomBytes(8).toString("hex"),
       subject: `CN=${host}`,
-      issuer: this.cert.subject,
+      issuer: caCert.subject,
       notBefore: new Date(now - DAY),
       notAfter: new Date(now + 397 * DAY),
       signingKey: this.key,
@@ -106,7 +118,7 @@ export class LocalCa {
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         new x509.SubjectAlternativeNameExtension(names),
-        await x509.AuthorityKeyIdentifierExtension.create(this.cert),
+        await x509.AuthorityKeyIdentifierExtension.create(caCert),
       ],
     });
     const keyPem = pemPkcs8(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
