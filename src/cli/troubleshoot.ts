@@ -6,8 +6,7 @@
 import { Option, type Command } from 'commander';
 import { dataDirFrom } from '../config/settings.js';
 import { readEndpoints } from '../server/hsmlink.js';
-import { snapshotFromResources } from '../network/from-resources.js';
-import { exitCodeOf, renderJson, renderTable, troubleshoot, TroubleshootUsageError } from '../troubleshoot/run.js';
+import { exitCodeOf, renderJson, renderTable, troubleshootSource, TroubleshootUsageError, type SourceKind } from '../troubleshoot/run.js';
 import { readFromFile, readFromHsmlink, readFromSubscription, type SourceResult } from '../troubleshoot/sources.js';
 
 interface Opts {
@@ -36,11 +35,11 @@ export function registerTroubleshoot(program: Command): void {
     .description("check a managed HSM's private link setup from a client VM or VNet (the how-to's troubleshooting guide plus field cases)")
     .option('--hsm <name>', 'managed HSM name')
     .option('-g, --resource-group <rg>', 'resource group of the managed HSM')
-    .option('--vm <name>', 'client: a simulated VM (its VNet and address)')
+    .option('--vm <name>', "client: a simulated VM of the running hsmlink ('hsmlink vm list'; its VNet and addresses)")
     .option('--vnet <nameOrId>', 'client: a virtual network (name or ARM id)')
     .option('--host <name>', 'host name or URL the client is configured with (checked against https://{hsm}.managedhsm.azure.net)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .option('--from <file>', 'read resources from a JSON file (az resource/network … list output, ARM bodies)')
+    .option('--from <file>', "read resources from a JSON file (az network … / keyvault list output, ARM bodies; not plain 'az resource list', which has no properties)")
     .option('--subscription <id>', 'read a subscription through --arm-endpoint with DefaultAzureCredential')
     .option('--arm-endpoint <url>', 'ARM endpoint for --subscription (e.g. https://management.azure.com)')
     .option('--arm-audience <uri>', 'token audience for --subscription', 'https://management.azure.com')
@@ -52,14 +51,15 @@ export function registerTroubleshoot(program: Command): void {
       if ((opts.vm === undefined) === (opts.vnet === undefined)) usage('give exactly one of --vm NAME or --vnet NAME_OR_ID');
       if (opts.from && opts.subscription) usage('--from and --subscription exclude each other');
       if ((opts.subscription === undefined) !== (opts.armEndpoint === undefined)) usage('--subscription and --arm-endpoint go together');
+      if (opts.vm !== undefined && opts.subscription) usage('--vm names a simulated VM of the running hsmlink; a subscription has none: pass --vnet NAME_OR_ID (the client\'s virtual network) instead');
+      const kind: SourceKind = opts.from ? 'file' : opts.subscription ? 'subscription' : 'hsmlink';
       let source: SourceResult;
       if (opts.from) source = readFromFile(opts.from);
       else if (opts.subscription) source = await readFromSubscription(opts.subscription, opts.armEndpoint!, opts.armAudience);
       else source = await readFromHsmlink(readEndpoints(dataDirFrom(opts.dataDir)));
-      const { snapshot, missing } = snapshotFromResources(source.resources);
       let report;
       try {
-        report = troubleshoot(snapshot, [...source.missing, ...missing], { hsm: opts.hsm, resourceGroup: opts.resourceGroup, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.vm !== undefined ? { vm: opts.vm } : { vnet: opts.vnet! }) });
+        report = troubleshootSource(source, kind, { hsm: opts.hsm, resourceGroup: opts.resourceGroup, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.vm !== undefined ? { vm: opts.vm } : { vnet: opts.vnet! }) });
       } catch (e) {
         if (e instanceof TroubleshootUsageError) usage(e.message);
         throw e;

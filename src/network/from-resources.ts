@@ -35,7 +35,18 @@ export interface SnapshotFromResources {
   readonly snapshot: NetworkSnapshot;
   /** Human sentences naming what the export lacks (resources referenced but absent, bodies without properties). */
   readonly missing: string[];
+  /**
+   * Ids of resources of a type this module reads that came without properties (`properties: null`, as plain
+   * `az resource list` prints them): the snapshot cannot use them. See {@link EXPORT_COMMANDS}.
+   */
+  readonly withoutProperties: string[];
 }
+
+/** The az commands whose output carries the properties the snapshot needs (for messages). */
+export const EXPORT_COMMANDS =
+  "'az keyvault list --resource-type hsm', 'az network vnet list', 'az network private-endpoint list', 'az network nic list', " +
+  "'az network private-dns zone list', 'az network private-dns link vnet list -z ZONE' and 'az network private-dns record-set list -z ZONE' " +
+  "(each with -g RG), concatenated into one JSON array; or 'az resource show --ids ID …'";
 
 /** Lower-cased ARM types this module reads. */
 export const RESOURCE_TYPES = {
@@ -222,6 +233,7 @@ function vmOf(r: Json): Vm | undefined {
  */
 export function snapshotFromResources(resources: unknown[], vms: readonly Vm[] = []): SnapshotFromResources {
   const missing: string[] = [];
+  const withoutProperties: string[] = [];
   const byType = new Map<string, Map<string, Json>>();
   const flat: unknown[] = [];
   const push = (x: unknown) => {
@@ -238,7 +250,10 @@ export function snapshotFromResources(resources: unknown[], vms: readonly Vm[] =
     if (!id || !type) continue;
     const r = unflatten(raw);
     if (!r) {
-      missing.push(`${raw.type} ${id} was exported without properties (use 'az resource list --expand properties' or the type's own 'list' command)`);
+      if (isReadType(type)) {
+        withoutProperties.push(id);
+        missing.push(`${raw.type} ${id} was exported without properties ('az resource list' prints properties: null; export with ${EXPORT_COMMANDS})`);
+      }
       continue;
     }
     if (!byType.has(type)) byType.set(type, new Map());
@@ -300,7 +315,12 @@ export function snapshotFromResources(resources: unknown[], vms: readonly Vm[] =
     ...(byType.has(RESOURCE_TYPES.privateDnsZoneGroup) ? { privateDnsZoneGroups } : {}),
   };
   missing.push(...gaps(snapshot));
-  return { snapshot, missing };
+  return { snapshot, missing, withoutProperties };
+}
+
+/** True for a (lower-cased) type {@link snapshotFromResources} reads. */
+function isReadType(type: string): boolean {
+  return (Object.values(RESOURCE_TYPES) as string[]).includes(type) || RECORD_TYPES.some((t) => type === `microsoft.network/privatednszones/${t}`);
 }
 
 /** Resources the snapshot references but does not hold. */

@@ -124,3 +124,31 @@ export function zoneGroupsOf(ctx: CheckContext, pe: PrivateEndpoint): PrivateDns
 export function distinctPrivateEndpoints(facts: readonly PeFact[]): PeFact[] {
   return [...new Map(facts.map((f) => [resourceIdKey(f.pe.id), f])).values()];
 }
+
+/** `--vnet-name V --subnet S` when the subnet's VNet is in `rg`, else `--subnet <subnet id>` (az takes either). */
+function subnetArgs(subnetId: string, rg: string): string {
+  const m = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/i.exec(subnetId);
+  if (m && m[1].toLowerCase() === rg.toLowerCase()) return `--vnet-name ${m[2]} --subnet ${m[3]}`;
+  return `--subnet ${subnetId}`;
+}
+
+/** The client VNet's first subnet id (where a new private endpoint for the client goes). */
+export function clientSubnetId(ctx: CheckContext): string {
+  return ctx.vnet.properties.subnets?.[0]?.id ?? ctx.vm.subnetId;
+}
+
+/**
+ * `az network private-endpoint create` for the HSM with every name filled in: resource group, endpoint name, VNet
+ * and subnet (from `subnetId`), connection name.
+ */
+export function privateEndpointCreateCommand(ctx: CheckContext, o: { rg: string; name: string; subnetId: string; connectionName: string; hsmId?: string }): string {
+  const hsmId = o.hsmId ?? hsmIdOf(ctx) ?? '<hsm-id>';
+  return `az network private-endpoint create -g ${o.rg} -n ${o.name} ${subnetArgs(o.subnetId, o.rg)} --private-connection-resource-id ${hsmId} --group-id managedhsm --connection-name ${o.connectionName}`;
+}
+
+/** Delete + create of an existing private endpoint, same names and subnet. */
+export function recreatePrivateEndpointCommand(ctx: CheckContext, f: PeFact): string {
+  const rg = resourceGroupOf(f.pe.id) ?? ctx.resourceGroup;
+  const create = privateEndpointCreateCommand(ctx, { rg, name: f.pe.name, subnetId: f.pe.properties.subnet.id, connectionName: f.connection.name, hsmId: ctx.hsm?.id ?? f.connection.privateLinkServiceId });
+  return `az network private-endpoint delete -g ${rg} -n ${f.pe.name} && ${create}`;
+}

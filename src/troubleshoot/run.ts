@@ -3,6 +3,7 @@
  * checks/index.ts against one {@link NetworkSnapshot}, and renders the findings.
  */
 import { assignableRange, formatIpv4 } from '../network/cidr.js';
+import { EXPORT_COMMANDS, snapshotFromResources } from '../network/from-resources.js';
 import { DEFAULT_INTERNET_CLIENT_ADDRESS } from '../network/route.js';
 import { findManagedHsmByName, findVirtualNetwork, findVm, type NetworkSnapshot, type VirtualNetwork, type Vm } from '../network/topology.js';
 import { CHECKS } from './checks/index.js';
@@ -123,6 +124,34 @@ export function runChecks(ctx: CheckContext): Finding[] {
 /** Context + checks. */
 export function troubleshoot(snapshot: NetworkSnapshot, missing: readonly string[], opts: TroubleshootOptions): TroubleshootReport {
   return { findings: runChecks(buildContext(snapshot, missing, opts)) };
+}
+
+/** Where the resources came from (see sources.ts): the running hsmlink, a `--from` file, or `--subscription`. */
+export type SourceKind = 'hsmlink' | 'file' | 'subscription';
+
+/**
+ * {@link troubleshoot} over what a source read (`resources`, its `missing` lists, hsmlink's `vms`).
+ * @throws TroubleshootUsageError for an export without properties, `--vm` where there are no hsmlink VMs, and
+ *   everything {@link buildContext} refuses
+ */
+export function troubleshootSource(
+  source: { readonly resources: unknown[]; readonly missing: readonly string[]; readonly vms?: readonly Vm[] },
+  kind: SourceKind,
+  opts: TroubleshootOptions,
+): TroubleshootReport {
+  if (opts.vm !== undefined && kind === 'subscription') {
+    throw new TroubleshootUsageError(`--vm names a simulated VM of the running hsmlink ('hsmlink vm list'); a subscription has none: pass --vnet NAME_OR_ID (the client's virtual network) instead`);
+  }
+  const { snapshot, missing, withoutProperties } = snapshotFromResources(source.resources, source.vms ?? []);
+  if (kind === 'file' && withoutProperties.length > 0) {
+    throw new TroubleshootUsageError(
+      `${withoutProperties.length} resource(s) in the --from file have no properties ('properties: null', as plain 'az resource list' prints them), so their addresses, links and records are unknown; export with ${EXPORT_COMMANDS}`,
+    );
+  }
+  if (opts.vm !== undefined && kind === 'file' && !findVm(snapshot, opts.vm)) {
+    throw new TroubleshootUsageError(`--vm names a simulated VM of the running hsmlink; the --from file holds no VM ${opts.vm}: pass --vnet NAME_OR_ID (the client's virtual network) instead`);
+  }
+  return troubleshoot(snapshot, [...source.missing, ...missing], opts);
 }
 
 /** 0 when no finding fails, else 1. */

@@ -6,10 +6,15 @@
  *     DefaultAzureCredential (loaded on demand; it is a devDependency of hsmlink);
  * (c) `--from FILE`: a JSON array (az output, ARM bodies, or `{"value": [...]}` pages).
  * Reads are GETs only. A list that fails (e.g. a type the endpoint does not serve) is reported in `missing`.
+ * Simulated VMs (`--vm`) are an hsmlink concept that ARM does not serve: source (a) reads them from the admin API
+ * (`GET /_hsmlink/vms`); the other sources have none.
  */
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import type { Endpoints } from '../server/hsmlink.js';
+import type { VmView } from '../server/vms.js';
+import { adminRequest } from '../cli/admin-client.js';
+import { parentResourceId, sameResourceId, type Vm } from '../network/topology.js';
 
 /** API versions of the read-only lists (control-plane.md §3–§5). */
 const LISTS: readonly { readonly provider: string; readonly apiVersion: string }[] = [
@@ -18,7 +23,6 @@ const LISTS: readonly { readonly provider: string; readonly apiVersion: string }
   { provider: 'Microsoft.Network/privateEndpoints', apiVersion: '2022-01-01' },
   { provider: 'Microsoft.Network/networkInterfaces', apiVersion: '2022-01-01' },
   { provider: 'Microsoft.Network/privateDnsZones', apiVersion: '2020-06-01' },
-  { provider: 'Microsoft.Compute/virtualMachines', apiVersion: '2022-08-01' },
 ];
 
 export interface ArmReader {
@@ -30,6 +34,8 @@ export interface ArmReader {
 export interface SourceResult {
   readonly resources: unknown[];
   readonly missing: string[];
+  /** Simulated VMs of the running hsmlink (source (a) only). */
+  readonly vms?: Vm[];
 }
 
 /** An {@link ArmReader} over node:https: bearer token from `token()`, optional CA PEM. */
@@ -130,7 +136,28 @@ export async function readFromHsmlink(e: Endpoints): Promise<SourceResult> {
   const ca = readFileSync(e.caCertPath);
   let cached: string | undefined;
   const reader = httpsArmReader(e.httpsUrl, async () => (cached ??= await hsmlinkToken(e)), ca);
-  return readFromArm(reader, e.subscriptionId);
+  const arm = await readFromArm(reader, e.subscriptionId);
+  const views = await adminRequest<{ value: VmView[] }>(e, 'GET', '/_hsmlink/vms');
+  return { ...arm, vms: (views?.value ?? []).map((v) => vmFromView(v, arm.resources)) };
+}
+
+/**
+ * The {@link Vm} of an admin-API VM view. Its subnet is the one of its NIC (read through ARM with the rest);
+ * without the NIC it is rebuilt from the view's names (`vnet`/`subnet` in the VM's resource group).
+ */
+export function vmFromView(v: VmView, resources: readonly unknown[]): Vm {
+  const nic = resources.find((r): r is { id: string; properties?: { ipConfigurations?: { properties?: { subnet?: { id?: string } } }[] } } => typeof (r as { id?: unknown })?.id === 'string' && sameResourceId((r as { id: string }).id, v.nicId));
+  const nicSubnet = nic?.properties?.ipConfigurations?.map((c) => c.properties?.subnet?.id).find((id): id is string => typeof id === 'string' && id.length > 0);
+  const rgId = v.id.replace(/\/providers\/.*$/i, '');
+  const subnetId = nicSubnet ?? `${rgId}/providers/Microsoft.Network/virtualNetworks/${v.vnet}/subnets/${v.subnet}`;
+  return {
+    name: v.name,
+    vnetId: parentResourceId(subnetId),
+    subnetId,
+    privateIpAddress: v.privateIpAddress,
+    ...(v.publicIpAddress ? { publicIpAddress: v.publicIpAddress } : {}),
+    ...(v.dnsForwarder ? { dnsForwarder: true } : {}),
+  };
 }
 
 /**

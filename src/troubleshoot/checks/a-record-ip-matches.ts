@@ -20,18 +20,23 @@ export const check: Check = {
     }
     const match = nicIps.find((n) => n.approved && ips.some((ip) => sameIpv4(ip, n.ip)));
     if (match) return finding(this.id, 'pass', `A record ${rs.name} → ${match.ip}, the NIC address of ${match.pe}`, { resources: [rs.id, match.peId], values });
-    const want = nicIps.find((n) => n.approved && n.reachable) ?? nicIps.find((n) => n.approved) ?? nicIps[0];
+    const want = nicIps.find((n) => n.approved && n.reachable) ?? nicIps.find((n) => n.approved);
     const stale = nicIps.find((n) => ips.some((ip) => sameIpv4(ip, n.ip)));
+    if (stale && !want) {
+      // The record already names the endpoint's address; what is wrong is the connection (connection-approved says so).
+      return finding(this.id, 'skip', `A record ${rs.name} → ${stale.ip}, the NIC address of ${stale.pe}; its connection is not Approved (see connection-approved)`, { resources: [rs.id, stale.peId], values });
+    }
     const rg = zoneResourceGroup(ctx, zone);
+    const target = want ?? nicIps[0];
     return finding(
       this.id,
       'fail',
-      `A record ${rs.name} → ${ips.join(', ') || '(empty)'} ${stale ? `is the address of ${stale.pe}, whose connection is not Approved` : 'is no private endpoint NIC address of this HSM'}${want ? `; expected ${want.ip} (${want.pe})` : ''}`,
+      `A record ${rs.name} → ${ips.join(', ') || '(empty)'} ${stale ? `is the address of ${stale.pe}, whose connection is not Approved` : 'is no private endpoint NIC address of this HSM'}${target ? `; expected ${target.ip} (${target.pe})` : ''}`,
       {
         code: 'A_RECORD_IP_MISMATCH',
-        resources: [rs.id, ...(want ? [want.peId] : [])],
+        resources: [rs.id, ...(target ? [target.peId] : [])],
         values,
-        fix: `az network private-dns record-set a update -g ${rg} -z ${zone.name} -n ${rs.name} --set "aRecords=[{ipv4Address:'${want?.ip ?? '<pe-nic-ip>'}'}]"  (or remove-record then add-record -a ${want?.ip ?? '<pe-nic-ip>'})`,
+        ...(target ? { fix: `az network private-dns record-set a update -g ${rg} -z ${zone.name} -n ${rs.name} --set 'aRecords=[{"ipv4Address":"${target.ip}"}]'` } : {}),
       },
     );
   },

@@ -2,7 +2,8 @@
  * CHK-1 (how-to "Troubleshooting Guide" step 1): a private endpoint connection to the HSM is Approved and its
  * provisioning state is Succeeded. Field cases FC-24 (Rejected), FC-26 (Pending), FC-29/FC-30 (Disconnected).
  */
-import { isApproved, privateEndpointFacts, resourceGroupOf } from '../facts.js';
+import { clientSubnetId, isApproved, privateEndpointCreateCommand, privateEndpointFacts, recreatePrivateEndpointCommand, resourceGroupOf } from '../facts.js';
+import { sameResourceId } from '../../network/topology.js';
 import { finding, type Check } from '../types.js';
 
 export const check: Check = {
@@ -14,7 +15,7 @@ export const check: Check = {
       return finding(id, 'fail', `no private endpoint connects to managed HSM ${ctx.hsmName}`, {
         code: 'NO_PRIVATE_ENDPOINT',
         resources: [ctx.hsm?.id],
-        fix: `az network private-endpoint create -g ${ctx.resourceGroup} -n <pe> --vnet-name ${ctx.vnet.name} --subnet <subnet> --private-connection-resource-id ${ctx.hsm?.id ?? '<hsm-id>'} --group-id managedhsm --connection-name <conn>`,
+        fix: privateEndpointCreateCommand(ctx, { rg: ctx.resourceGroup, name: `${ctx.hsmName}-pe`, subnetId: clientSubnetId(ctx), connectionName: `${ctx.hsmName}-conn` }),
       });
     }
     // Prefer the connections the client can reach; report on those.
@@ -27,15 +28,20 @@ export const check: Check = {
     if (good) return finding(id, 'pass', `private endpoint ${good.pe.name} connection ${good.connection.name} is Approved and Succeeded`, { resources, values });
     const f = relevant[0];
     const status = f.connection.state.status;
-    const peRg = resourceGroupOf(f.pe.id) ?? ctx.resourceGroup;
-    const recreate = `az network private-endpoint delete -g ${peRg} -n ${f.pe.name} && az network private-endpoint create -g ${peRg} -n ${f.pe.name} --vnet-name <vnet> --subnet <subnet> --private-connection-resource-id ${ctx.hsm?.id ?? f.connection.privateLinkServiceId} --group-id managedhsm --connection-name ${f.connection.name}`;
+    const recreate = recreatePrivateEndpointCommand(ctx, f);
+    // The HSM side names the connection differently from the endpoint side; approve takes the HSM side's name.
+    const pec = ctx.hsm?.properties.privateEndpointConnections?.find((c) => sameResourceId(c.properties.privateEndpoint?.id, f.pe.id));
+    const pecName = (pec as { name?: string } | undefined)?.name ?? pec?.id?.split('/').pop();
+    const hsmRg = ctx.hsm ? (resourceGroupOf(ctx.hsm.id) ?? ctx.resourceGroup) : ctx.resourceGroup;
     switch (status.toLowerCase()) {
       case 'pending':
         return finding(id, 'fail', `connection ${f.connection.name} of ${f.pe.name} is Pending: awaiting approval by the HSM owner${f.connection.manualRequest ? ' (manual request)' : ''}`, {
           code: 'CONNECTION_PENDING',
           resources,
           values,
-          fix: `az keyvault private-endpoint-connection approve -g ${ctx.resourceGroup} --hsm-name ${ctx.hsmName} -n <pec-name> (list the names with: az keyvault private-endpoint-connection list -g ${ctx.resourceGroup} --hsm-name ${ctx.hsmName})`,
+          fix: pecName
+            ? `az keyvault private-endpoint-connection approve -g ${hsmRg} --hsm-name ${ctx.hsmName} -n ${pecName}`
+            : `az keyvault private-endpoint-connection list -g ${hsmRg} --hsm-name ${ctx.hsmName} --query [].name, then: az keyvault private-endpoint-connection approve -g ${hsmRg} --hsm-name ${ctx.hsmName} -n NAME`,
         });
       case 'rejected':
         return finding(id, 'fail', `connection ${f.connection.name} of ${f.pe.name} is Rejected; a rejected connection cannot be re-approved`, { code: 'CONNECTION_REJECTED', resources, values, fix: recreate });

@@ -4,7 +4,7 @@
  * deleted and recreated, or the connection deleted on the resource side), or the target HSM does not exist.
  */
 import { sameResourceId } from '../../network/topology.js';
-import { privateEndpointFacts, resourceGroupOf } from '../facts.js';
+import { privateEndpointFacts, recreatePrivateEndpointCommand } from '../facts.js';
 import { finding, type Check } from '../types.js';
 
 export const check: Check = {
@@ -27,12 +27,12 @@ export const check: Check = {
     const values = { orphans };
     if (orphans.length === 0) return finding(this.id, 'pass', 'every private endpoint to the HSM is known on both sides', { resources: facts.map((f) => f.pe.id), values });
     const o = orphans[0];
-    const rg = resourceGroupOf(o.peId) ?? ctx.resourceGroup;
+    const of = facts.find((f) => sameResourceId(f.pe.id, o.peId))!;
     return finding(this.id, 'fail', `private endpoint ${o.pe} is orphaned: ${o.reason}; DNS may still point at it but the path is dead`, {
       code: 'CONNECTION_DISCONNECTED',
       resources: orphans.map((x) => x.peId),
       values,
-      fix: `az network private-endpoint delete -g ${rg} -n ${o.pe}, then create it again: az network private-endpoint create -g ${rg} -n ${o.pe} --vnet-name <vnet> --subnet <subnet> --private-connection-resource-id ${ctx.hsm?.id ?? '<hsm-id>'} --group-id managedhsm --connection-name <conn>`,
+      fix: recreatePrivateEndpointCommand(ctx, of),
     });
   },
 };

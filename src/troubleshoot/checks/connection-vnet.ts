@@ -2,7 +2,7 @@
  * How-to step 1, second half: "Make sure the virtual network matches the one you are using" — an approved private
  * endpoint to the HSM sits in the client's VNet or in a Connected peer of it (network model: reachableVnetIds).
  */
-import { isApproved, privateEndpointFacts } from '../facts.js';
+import { clientSubnetId, isApproved, privateEndpointCreateCommand, privateEndpointFacts } from '../facts.js';
 import { finding, type Check } from '../types.js';
 
 export const check: Check = {
@@ -22,7 +22,7 @@ export const check: Check = {
       code: 'PRIVATE_ENDPOINT_OTHER_VNET',
       resources,
       values,
-      fix: `az network private-endpoint create -g ${ctx.resourceGroup} -n <pe> --vnet-name ${ctx.vnet.name} --subnet <subnet> --private-connection-resource-id ${ctx.hsm?.id ?? '<hsm-id>'} --group-id managedhsm --connection-name <conn>  (or peer ${ctx.vnet.name} with the endpoint's VNet)`,
+      fix: `${privateEndpointCreateCommand(ctx, { rg: ctx.resourceGroup, name: `${ctx.hsmName}-pe-${ctx.vnet.name}`, subnetId: clientSubnetId(ctx), connectionName: `${ctx.hsmName}-conn-${ctx.vnet.name}` })}  (or peer ${ctx.vnet.name} with the endpoint's VNet)`,
     });
   },
 };

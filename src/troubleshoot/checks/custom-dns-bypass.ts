@@ -9,7 +9,7 @@
  */
 import { AZURE_DNS_ADDRESS, resolve, resolveInVnet } from '../../network/dns-view.js';
 import { sameIpv4 } from '../../network/topology.js';
-import { isApproved, linkedCorrectZone, privateEndpointFacts } from '../facts.js';
+import { correctZones, isApproved, linkedCorrectZone, privateEndpointFacts, resourceGroupOf, zoneResourceGroup } from '../facts.js';
 import { clientVantage, hsmHost } from '../path.js';
 import { finding, type Check } from '../types.js';
 
@@ -31,7 +31,7 @@ export const check: Check = {
       trace: viaCustom.trace.map((s) => s.rule),
     };
     const resources = [ctx.vnet.id];
-    const fix = `make the DNS servers of ${ctx.vnet.name} forward managedhsm.azure.net (the public zone, not only privatelink.*) to ${AZURE_DNS_ADDRESS} from a VNet linked to privatelink.managedhsm.azure.net, or: az network vnet update -g <rg> -n ${ctx.vnet.name} --dns-servers ${AZURE_DNS_ADDRESS}`;
+    const fix = `make the DNS servers of ${ctx.vnet.name} forward managedhsm.azure.net (the public zone, not only privatelink.*) to ${AZURE_DNS_ADDRESS} from a VNet linked to privatelink.managedhsm.azure.net, or: az network vnet update -g ${resourceGroupOf(ctx.vnet.id) ?? ctx.resourceGroup} -n ${ctx.vnet.name} --dns-servers ${AZURE_DNS_ADDRESS}`;
     if (viaCustom.trace.some((s) => s.rule === 'custom-dns-exhausted') || viaCustom.rcode === 'SERVFAIL') {
       return finding(this.id, 'fail', `custom DNS ${servers.join(', ')} of ${ctx.vnet.name} does not reach Azure DNS: ${host} gets ${viaCustom.rcode}`, { code: 'X_DNS_PATH', resources, values, fix });
     }
@@ -39,11 +39,13 @@ export const check: Check = {
       return finding(this.id, 'fail', `custom DNS ${servers.join(', ')} answers ${values.customAnswer} for ${host}, while Azure DNS in ${ctx.vnet.name} would answer the private endpoint ${addr(viaAzure)}; resolution leaves Azure DNS of this VNet`, { code: 'X_DNS_PATH', resources, values, fix });
     }
     if (isPe(addr(viaCustom)) && !linkedCorrectZone(ctx)) {
+      const z = correctZones(ctx)[0];
+      const zoneRg = z ? zoneResourceGroup(ctx, z) : ctx.resourceGroup;
       return finding(this.id, 'warn', `custom DNS resolves ${host} privately, but the zone is not linked to ${ctx.vnet.name}; platform callers (e.g. Application Gateway) ignore custom DNS for *.azure.net and will get the public address`, {
         code: 'PLATFORM_IGNORES_CUSTOM_DNS',
         resources,
         values,
-        fix: `az network private-dns link vnet create -g <zone-rg> -z privatelink.managedhsm.azure.net -n ${ctx.vnet.name}-link -v ${ctx.vnet.id} -e false`,
+        fix: `az network private-dns link vnet create -g ${zoneRg} -z privatelink.managedhsm.azure.net -n ${ctx.vnet.name}-link -v ${ctx.vnet.id} -e false`,
       });
     }
     return finding(this.id, 'pass', `custom DNS ${servers.join(', ')} answers ${values.customAnswer} for ${host}, as Azure DNS would`, { resources, values });

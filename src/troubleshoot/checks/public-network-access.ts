@@ -3,6 +3,7 @@
  * (publicNetworkAccess Disabled, or defaultAction Deny). Allowed from the internet = warn: the private endpoint
  * does not make the HSM private. Asked of src/network/decision.ts.
  */
+import { resourceGroupOf } from '../facts.js';
 import { internetPath } from '../path.js';
 import { finding, type Check } from '../types.js';
 
@@ -25,7 +26,7 @@ export const check: Check = {
       code: 'PUBLIC_ACCESS_OPEN',
       resources: [ctx.hsm.id],
       values,
-      fix: `az keyvault update-hsm --hsm-name ${ctx.hsmName} -g ${ctx.resourceGroup} --default-action Deny --bypass AzureServices  (or --public-network-access Disabled)`,
+      fix: `az keyvault update-hsm --hsm-name ${ctx.hsm.name} -g ${resourceGroupOf(ctx.hsm.id) ?? ctx.resourceGroup} --default-action Deny --bypass AzureServices  (or turn the public endpoint off: az resource update --ids ${ctx.hsm.id} --set properties.publicNetworkAccess=Disabled)`,
     });
   },
 };

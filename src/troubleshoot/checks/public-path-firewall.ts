@@ -3,6 +3,7 @@
  * firewall (publicNetworkAccess, networkAcls) answer? Asked of src/network/decision.ts (evaluateNetworkRules via
  * evaluateRequestNetwork). Over an approved private endpoint the ACLs are not evaluated (FC-21): pass.
  */
+import { resourceGroupOf } from '../facts.js';
 import { clientPath } from '../path.js';
 import { finding, type Check } from '../types.js';
 
@@ -33,15 +34,25 @@ export const check: Check = {
       });
     }
     const inner = r.rules.innerCode;
+    const from = ctx.syntheticVm ? `${src} (a stand-in address for a client in ${ctx.vnet.name}; pass --vm for a real one)` : src;
     const message =
       inner === 'ForbiddenByFirewall'
-        ? `client traffic takes the public endpoint and gets 403 ForbiddenByFirewall: client IP ${src} is not in ipRules and not via a private endpoint`
+        ? `client traffic takes the public endpoint and gets 403 ForbiddenByFirewall: client IP ${from} is not allowed (defaultAction Deny) and not via a private endpoint`
         : `client traffic takes the public endpoint and gets 403 ForbiddenByConnection: publicNetworkAccess is Disabled; only approved private endpoint traffic${values.bypass.toLowerCase() === 'azureservices' ? ' (or trusted services)' : ''} is allowed`;
+    // az 2.45 has neither --public-network-access on update-hsm nor IP rules for a managed HSM: publicNetworkAccess
+    // goes through the generic `az resource update`, the firewall through --default-action.
+    const updateHsm = `az keyvault update-hsm --hsm-name ${ctx.hsm.name} -g ${resourceGroupOf(ctx.hsm.id) ?? ctx.resourceGroup}`;
+    const open: string[] = [];
+    if (values.publicNetworkAccess.toLowerCase() === 'disabled') open.push(`az resource update --ids ${ctx.hsm.id} --set properties.publicNetworkAccess=Enabled`);
+    if (values.defaultAction.toLowerCase() === 'deny') open.push(`${updateHsm} --default-action Allow`);
     return finding(this.id, 'fail', message, {
       code: inner,
       resources: [ctx.hsm.id],
       values: { ...values, sourceAddress: src, innerCode: inner },
-      fix: 'fix private DNS so the client uses the private endpoint (preferred), or allow the address: az keyvault update-hsm --hsm-name ' + `${ctx.hsmName} -g ${ctx.resourceGroup} --public-network-access Enabled && az keyvault network-rule add --hsm-name ${ctx.hsmName} -g ${ctx.resourceGroup} --ip-address ${src}`,
+      fix:
+        `use the private endpoint (preferred: mend the failing connection-*/dns-* checks so ${ctx.hsmName} resolves to the private endpoint address)` +
+        (values.bypass.toLowerCase() === 'azureservices' ? '' : `; for trusted Azure services only: ${updateHsm} --bypass AzureServices`) +
+        (open.length > 0 ? `; or open the public endpoint to every address: ${open.join(' && ')}` : ''),
     });
   },
 };

@@ -5,8 +5,8 @@
  * `{hsm}.managedhsm.azure.net`) and so answer instead of public DNS. Linked to the client VNet = fail, elsewhere = warn.
  */
 import { MANAGED_HSM_PRIVATELINK_ZONE, MANAGED_HSM_PUBLIC_ZONE } from '../../network/dns-view.js';
-import { linkedZones, sameResourceId, type PrivateDnsZone } from '../../network/topology.js';
-import { zoneResourceGroup } from '../facts.js';
+import { linkedZones, parentResourceId, recordSetsOfZone, resourceName, sameResourceId, type PrivateDnsZone } from '../../network/topology.js';
+import { correctZones, hsmARecord, isApproved, linkedCorrectZone, privateEndpointFacts, zoneResourceGroup } from '../facts.js';
 import { finding, type Check, type CheckContext } from '../types.js';
 
 /** Levenshtein distance (small strings only). */
@@ -34,9 +34,57 @@ export function isNearMissZoneName(name: string, hsmName: string): boolean {
   return /^privatelink\.(managedhsm|mhsm|hsm|managed-hsm|vault|vaultcore)\.azure\.[a-z]+$/.test(n) || /^privatelink\.managedhsm\./.test(n);
 }
 
-/** Zones in the snapshot with a near-miss or shadowing name. */
+/**
+ * Private DNS zones other services really use (Key Vault vaults): never a mistake in themselves, so they count only
+ * when someone put this HSM's record in them, and the fix removes that record rather than the zone.
+ */
+const OTHER_SERVICE_ZONES = ["privatelink.vaultcore.azure.net"];
+
+function isOtherServiceZone(z: PrivateDnsZone): boolean {
+  return OTHER_SERVICE_ZONES.includes(z.name.toLowerCase().replace(/\.$/, ""));
+}
+
+function holdsHsmRecord(ctx: CheckContext, z: PrivateDnsZone): boolean {
+  return recordSetsOfZone(ctx.snapshot, z.id).some((r) => resourceName(r.id).toLowerCase() === ctx.hsmName.toLowerCase());
+}
+
+/** Zones in the snapshot with a near-miss or shadowing name (another service's zone only when it holds this HSM's record). */
 export function nearMissZones(ctx: CheckContext): PrivateDnsZone[] {
-  return ctx.snapshot.privateDnsZones.filter((z) => isNearMissZoneName(z.name, ctx.hsmName));
+  return ctx.snapshot.privateDnsZones.filter((z) => isNearMissZoneName(z.name, ctx.hsmName) && (!isOtherServiceZone(z) || holdsHsmRecord(ctx, z)));
+}
+
+/**
+ * The az sequence that replaces `wrong` zones, in an order that works: a zone with virtual network links cannot be
+ * deleted (CannotDeleteResource), so its links go first; the right zone is created only when absent (else
+ * PreconditionFailed), linked to the client VNet when it is not, and given the HSM's A record when it lacks one.
+ */
+export function repairCommands(ctx: CheckContext, wrong: readonly PrivateDnsZone[]): string[] {
+  const cmds: string[] = [];
+  for (const z of wrong) {
+    const rg = zoneResourceGroup(ctx, z);
+    if (isOtherServiceZone(z)) {
+      cmds.push(`az network private-dns record-set a delete -g ${rg} -z ${z.name} -n ${ctx.hsmName} --yes`);
+      continue;
+    }
+    for (const l of ctx.snapshot.virtualNetworkLinks.filter((x) => sameResourceId(parentResourceId(x.id), z.id))) {
+      cmds.push(`az network private-dns link vnet delete -g ${rg} -z ${z.name} -n ${l.name} --yes`);
+    }
+    cmds.push(`az network private-dns zone delete -g ${rg} -n ${z.name} --yes`);
+  }
+  const existing = linkedCorrectZone(ctx)?.zone ?? correctZones(ctx)[0];
+  const zoneRg = existing ? zoneResourceGroup(ctx, existing) : wrong[0] ? zoneResourceGroup(ctx, wrong[0]) : ctx.resourceGroup;
+  const zone = MANAGED_HSM_PRIVATELINK_ZONE;
+  if (!existing) cmds.push(`az network private-dns zone create -g ${zoneRg} -n ${zone}`);
+  if (!linkedCorrectZone(ctx)) {
+    const taken = existing ? ctx.snapshot.virtualNetworkLinks.filter((x) => sameResourceId(parentResourceId(x.id), existing.id)).map((x) => x.name.toLowerCase()) : [];
+    let name = `${ctx.vnet.name}-link`;
+    for (let i = 2; taken.includes(name.toLowerCase()); i++) name = `${ctx.vnet.name}-link${i}`;
+    cmds.push(`az network private-dns link vnet create -g ${zoneRg} -z ${zone} -n ${name} -v ${ctx.vnet.id} -e false`);
+  }
+  const facts = privateEndpointFacts(ctx);
+  const ip = (facts.find((f) => isApproved(f) && f.reachable) ?? facts.find(isApproved))?.ips[0];
+  if (ip && (!existing || !hsmARecord(ctx, existing))) cmds.push(`az network private-dns record-set a add-record -g ${zoneRg} -z ${zone} -n ${ctx.hsmName} -a ${ip}`);
+  return cmds;
 }
 
 export const check: Check = {
@@ -57,7 +105,7 @@ export const check: Check = {
       code: 'DNS_ZONE_NAME_MISMATCH',
       resources: shown.map((x) => x.id),
       values,
-      fix: `az network private-dns zone delete -g ${zoneResourceGroup(ctx, z)} -n ${z.name} --yes && az network private-dns zone create -g ${zoneResourceGroup(ctx, z)} -n ${MANAGED_HSM_PRIVATELINK_ZONE}`,
+      fix: repairCommands(ctx, shown).join(' && '),
     });
   },
 };

@@ -291,3 +291,14 @@ test('renderers: JSON is {"findings":[…]}; table has one line per finding', ()
   void byType;
   void ZONE_ID;
 });
+
+test("a Key Vault zone (privatelink.vaultcore.azure.net) is another service's zone: ignored unless it holds the HSM's record, and the fix never deletes it", () => {
+  const vault = `${S}/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net`;
+  const zone = { id: vault, name: 'privatelink.vaultcore.azure.net', type: 'Microsoft.Network/privateDnsZones', properties: {} };
+  assert.equal(get(run([...base(), zone]), 'zone-name-near-miss').status, 'pass');
+  const hsmRecord = { id: `${vault}/A/hsm1`, name: "hsm1", type: 'Microsoft.Network/privateDnsZones/A', properties: { ttl: 3600, aRecords: [{ ipv4Address: '10.0.1.4' }] } };
+  const f = get(run([...base(), zone, hsmRecord]), 'zone-name-near-miss');
+  assert.notEqual(f.status, 'pass');
+  assert.match(f.fix!, /az network private-dns record-set a delete -g rg -z privatelink\.vaultcore\.azure\.net -n hsm1 --yes/);
+  assert.doesNotMatch(f.fix!, /zone delete|link vnet delete/);
+});
