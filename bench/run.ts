@@ -36,6 +36,9 @@ import * as x509 from "@peculiar/x509";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const QUICK = process.argv.includes("--quick");
+/** `--only=dns,walkthrough`: run just those rows (after the setup), no startup/scale rows; for working on one row. */
+const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const want = (row: string) => !ONLY || ONLY.includes(row);
 const DURATION_MS = QUICK ? 3_000 : 10_000;
 const WARMUP_MS = QUICK ? 500 : 2_000;
 const CORES = Math.max(1, availableParallelism());
@@ -365,7 +368,373 @@ function resolverAt(host: string, port: number): (name: string) => Promise<strin
   return (name) => r.resolve4(name);
 }
 
+const DNSPERF_SECONDS = QUICK ? 10 : 20;
+
+/** Figures from dnsperf's summary. */
+interface DnsperfResult {
+  qps: number;
+  sent: number;
+  completed: number;
+  lost: number;
+  avgLatencyMs: number;
+  latencyStdDevMs: number;
+}
+
+/** Runs dnsperf against host:port (loopback only) with one query for `name` A, for DNSPERF_SECONDS. */
+async function dnsperf(host: string, port: number, name: string): Promise<DnsperfResult> {
+  if (!host.startsWith("127.")) throw new Error(`refusing to query ${host}: not a loopback address`);
+  const dir = mkdtempSync(join(tmpdir(), "hsmlink-dnsperf-"));
+  try {
+    const file = join(dir, "queries.txt");
+    writeFileSync(file, `${name} A\n`);
+    const out = await new Promise<string>((resolve, reject) => {
+      const c = spawn("dnsperf", ["-s", host, "-p", String(port), "-d", file, "-l", String(DNSPERF_SECONDS), "-t", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+      let text = "";
+      c.stdout!.on("data", (d) => (text += d));
+      c.stderr!.on("data", (d) => (text += d));
+      c.on("error", reject);
+      c.on("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`dnsperf exited ${code}: ${text}`))));
+    });
+    const num = (re: RegExp) => {
+      const m = re.exec(out);
+      if (!m) throw new Error(`dnsperf output without ${re}: ${out}`);
+      return Number(m[1]);
+    };
+    return {
+      qps: round(num(/Queries per second:\s+([\d.]+)/), 1),
+      sent: num(/Queries sent:\s+(\d+)/),
+      completed: num(/Queries completed:\s+(\d+)/),
+      lost: num(/Queries lost:\s+(\d+)/),
+      avgLatencyMs: round(num(/Average Latency \(s\):\s+([\d.]+)/) * 1000, 3),
+      latencyStdDevMs: round(num(/Latency StdDev \(s\):\s+([\d.]+)/) * 1000, 3),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The answer for `name` at a DNS server: the CNAME chain and the final A addresses. */
+async function dnsAnswer(host: string, port: number, name: string): Promise<{ cnames: string[]; a: string[]; ttl: number }> {
+  const r = new Resolver({ timeout: 2000, tries: 2 });
+  r.setServers([`${host}:${port}`]);
+  const cnames: string[] = [];
+  let cur = name;
+  for (let i = 0; i < 8; i++) {
+    const next = await r.resolveCname(cur).then((x) => x[0], () => undefined);
+    if (!next) break;
+    cnames.push(next);
+    cur = next;
+  }
+  const a = await r.resolve4(name, { ttl: true });
+  return { cnames, a: a.map((x) => x.address).sort(), ttl: Math.min(...a.map((x) => x.ttl)) };
+}
+
+/** A loopback port free for both UDP and TCP right now. */
+async function freeDnsPort(): Promise<number> {
+  const { createSocket } = await import("node:dgram");
+  const { createServer } = await import("node:net");
+  for (let i = 0; i < 20; i++) {
+    const u = createSocket("udp4");
+    const port = await new Promise<number>((resolve, reject) => {
+      u.once("error", reject);
+      u.bind(0, "127.0.0.1", () => resolve(u.address().port));
+    });
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+    });
+    u.close();
+    if (tcpFree) return port;
+  }
+  throw new Error("no free loopback port for dnsmasq");
+}
+
+/**
+ * The `dns` row: dnsperf queries for the HSM name from a VM's view (a VM created through the admin API, its DNS
+ * listener), then dnsperf against dnsmasq on loopback serving the same answer (the same CNAME chain and A record,
+ * same TTL). The HSM has no private endpoint here (the scale part adds them later), so the VM's answer is the public A
+ * record; with a private endpoint it would be the privatelink CNAME chain, which dnsmasq mirrors with --cname.
+ */
+async function dnsRow(e: Endpoints, ca: string, pid: number): Promise<Row> {
+  const armToken = await msiToken(e, "https://management.azure.com/");
+  const rg = `/subscriptions/${e.subscriptionId}/resourceGroups/rg-bench`;
+  const vnetId = `${rg}/providers/Microsoft.Network/virtualNetworks/vnet-dns`;
+  expect(await call(`${e.httpsUrl}${vnetId}?api-version=2022-01-01`, "PUT", { ca, token: armToken, body: { location: "westeurope", properties: { addressSpace: { addressPrefixes: ["10.250.0.0/16"] }, subnets: [{ name: "vms", properties: { addressPrefix: "10.250.1.0/24" } }] } } }), [200, 201], "create vnet-dns");
+  const vm = expect(await call(`${e.httpsUrl}/_hsmlink/vms`, "POST", { ca, body: { name: "dnsvm", resourceGroup: "rg-bench", vnet: "vnet-dns", subnet: "vms" } }), [201], "create VM") as { dns: { host: string; port: number | null } };
+  if (!vm.dns.port) throw new Error("VM has no DNS listener");
+  const name = `${HSM}.managedhsm.azure.net`;
+  const answer = await dnsAnswer(vm.dns.host, vm.dns.port, name);
+  if (answer.a.length === 0) throw new Error(`no A record for ${name} from the VM`);
+  const cpu0 = procCpuMs(pid);
+  const h = await dnsperf(vm.dns.host, vm.dns.port, name);
+  const serverCpuMsPerQuery = round((procCpuMs(pid) - cpu0) / Math.max(1, h.completed), 4);
+
+  // dnsmasq: the same chain, from --cname (each link) and --host-record (the last name → the A addresses)
+  const port = await freeDnsPort();
+  const chain = [name, ...answer.cnames];
+  const args = ["--no-daemon", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=", "--listen-address=127.0.0.1", "--bind-interfaces", `--port=${port}`, "--user=", "--group=", `--local-ttl=${answer.ttl}`];
+  for (let i = 0; i + 1 < chain.length; i++) args.push(`--cname=${chain[i]},${chain[i + 1]}`);
+  args.push(`--host-record=${chain[chain.length - 1]},${answer.a.join(",")}`);
+  const dm = spawn("dnsmasq", args, { stdio: ["ignore", "ignore", "pipe"] });
+  let dmErr = "";
+  dm.stderr!.on("data", (d) => (dmErr += d));
+  try {
+    let dmAnswer: { cnames: string[]; a: string[]; ttl: number } | undefined;
+    for (let i = 0; i < 50 && !dmAnswer; i++) {
+      if (dm.exitCode !== null) throw new Error(`dnsmasq exited ${dm.exitCode}: ${dmErr}`);
+      dmAnswer = await dnsAnswer("127.0.0.1", port, name).catch(() => undefined);
+      if (!dmAnswer) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!dmAnswer) throw new Error(`dnsmasq did not answer: ${dmErr}`);
+    const sameAnswer = JSON.stringify(dmAnswer) === JSON.stringify(answer);
+    const d = await dnsperf("127.0.0.1", port, name);
+    return {
+      opsPerSec: h.qps,
+      baselineOpsPerSec: d.qps,
+      ratio: round(h.qps / d.qps, 3),
+      p50Ms: h.avgLatencyMs,
+      baselineP50Ms: d.avgLatencyMs,
+      latencyNote: "dnsperf reports mean and std dev, not percentiles: p50Ms/baselineP50Ms hold the mean latency",
+      seconds: DNSPERF_SECONDS,
+      query: `${name} A`,
+      answer,
+      dnsmasqAnswer: dmAnswer,
+      sameAnswer,
+      hsmlink: h,
+      dnsmasq: d,
+      serverCpuMsPerOp: serverCpuMsPerQuery,
+      clientCpuMsPerOp: "n/a (dnsperf)",
+    };
+  } finally {
+    dm.kill("SIGTERM");
+    await new Promise((r) => (dm.exitCode !== null || dm.signalCode !== null ? r(undefined) : dm.once("exit", r)));
+  }
+}
+
 // ---------------------------------------------------------------- main
+
+// ---------------------------------------------------------------- walkthrough overhead (az against hsmlink vs a null stub)
+
+const AZ_SHIM = join(ROOT, "tests/support/azshim");
+const WALKTHROUGH_ROUNDS = QUICK ? 1 : 3;
+
+/**
+ * A null stub for az: a plain HTTP server that is an HTTPS proxy (CONNECT terminated with a leaf certificate for
+ * the Azure host names, issued by hsmlink's CA from the bench's data dir) and an MSI endpoint. Every ARM/data-plane
+ * request gets 200 (201 for a PUT) and a minimal valid body: the request body echoed with id, name, type and
+ * provisioningState Succeeded. MSI answers are taken from hsmlink once per distinct query (the warm-up command
+ * fills that cache) and replayed after.
+ */
+async function startNullStub(dataDir: string, msiEndpoint: string): Promise<{ port: number; requests: () => number; close: () => Promise<void> }> {
+  const { createServer: createHttpServer } = await import("node:http");
+  const { createServer: createHttpsServer } = await import("node:https");
+  const caPem = readFileSync(join(dataDir, "ca.pem"), "utf8");
+  const caKeyPem = readFileSync(join(dataDir, "ca-key.pem"), "utf8");
+  const { createPrivateKey } = await import("node:crypto");
+  const caCert = new x509.X509Certificate(caPem);
+  const caKeyDer = createPrivateKey(caKeyPem).export({ type: "pkcs8", format: "der" });
+  const caAlg = caCert.publicKey.algorithm as { name: string; namedCurve?: string };
+  const signAlg = caAlg.name === "ECDSA" ? { name: "ECDSA", namedCurve: caAlg.namedCurve, hash: "SHA-256" } : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const caKey = await webcrypto.subtle.importKey("pkcs8", caKeyDer, signAlg, false, ["sign"]);
+  const leafAlg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  const leafKeys = (await webcrypto.subtle.generateKey(leafAlg, true, ["sign", "verify"])) as CryptoKeyPair;
+  const names = ["management.azure.com", "*.managedhsm.azure.net", "login.microsoftonline.com", "graph.microsoft.com", "*.vault.azure.net"];
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: randomBytes(8).toString("hex"),
+    subject: "CN=management.azure.com",
+    issuer: caCert.subject,
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    publicKey: leafKeys.publicKey,
+    signingKey: caKey,
+    signingAlgorithm: signAlg,
+    extensions: [
+      new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: "dns" as const, value }))),
+      new x509.BasicConstraintsExtension(false),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+      await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey),
+    ],
+  });
+  const leafKeyDer = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", leafKeys.privateKey));
+  const leafKeyPem = `-----BEGIN PRIVATE KEY-----\n${leafKeyDer.toString("base64").replace(/(.{64})/g, "$1\n").trimEnd()}\n-----END PRIVATE KEY-----\n`;
+  let count = 0;
+  const armBody = (path: string, reqBody: any) => {
+    const segs = path.split("/").filter(Boolean);
+    const iProv = segs.map((x) => x.toLowerCase()).lastIndexOf("providers");
+    const type = iProv >= 0 ? [segs[iProv + 1], ...segs.slice(iProv + 2).filter((_, i) => i % 2 === 0)].join("/") : "Microsoft.Resources/resourceGroups";
+    const body = reqBody && typeof reqBody === "object" ? reqBody : {};
+    return { location: "westeurope", ...body, id: path, name: segs[segs.length - 1] ?? "", type, properties: { ...(body.properties ?? {}), provisioningState: "Succeeded" } };
+  };
+  const tlsServer = createHttpsServer({ key: leafKeyPem, cert: leaf.toString("pem") + "\n" + caPem, keepAliveTimeout: 30_000 }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      count++;
+      const path = (req.url ?? "/").split("?")[0]!;
+      let reqBody: unknown;
+      try {
+        reqBody = chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : undefined;
+      } catch {
+        reqBody = undefined;
+      }
+      const listing = req.method === "GET" && /\/(resourceGroups|virtualNetworks|privateDnsZones|managedHSMs|privateEndpoints|A|subscriptions)$/i.test(path);
+      const body = listing ? { value: [] } : req.method === "GET" || req.method === "PUT" || req.method === "PATCH" ? armBody(path, reqBody) : {};
+      const text = JSON.stringify(body);
+      res.writeHead(req.method === "PUT" ? 201 : 200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "x-ms-request-id": randomUUID() });
+      res.end(text);
+    });
+  });
+  const msiCache = new Map<string, { status: number; text: string }>();
+  const front = createHttpServer(async (req, res) => {
+    // the MSI endpoint (az POSTs the resource as a form, possibly in proxy form through HTTP_PROXY): replay
+    // hsmlink's answer for the same method, query and body (fetched once)
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const q = new URL(req.url ?? "/", "http://stub").search;
+    const key = `${req.method} ${q} ${body.toString("utf8")}`;
+    let hit = msiCache.get(key);
+    if (!hit) {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && !["host", "connection", "content-length", "proxy-connection", "keep-alive"].includes(k)) headers[k] = v;
+      const r = await fetch(`${msiEndpoint}${q}`, { method: req.method, headers, ...(body.length ? { body } : {}) });
+      hit = { status: r.status, text: await r.text() };
+      if (r.ok) msiCache.set(key, hit);
+      else console.error(`null stub: MSI ${req.method} ${req.url} → hsmlink ${r.status} ${hit.text.slice(0, 300)}`);
+    }
+    res.writeHead(hit.status, { "content-type": "application/json" });
+    res.end(hit.text);
+  });
+  front.on("connect", (_req, socket, head) => {
+    socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    if (head.length) socket.unshift(head);
+    tlsServer.emit("connection", socket);
+  });
+  await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
+  const port = (front.address() as { port: number }).port;
+  return {
+    port,
+    requests: () => count,
+    close: () => new Promise<void>((resolve) => {
+      front.closeAllConnections();
+      tlsServer.closeAllConnections();
+      front.close(() => resolve());
+    }),
+  };
+}
+
+/** Runs az with `env`; resolves with its wall time (ms), exit code and stderr. */
+function azTimed(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number; stderr: string }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const c = spawn("az", [...args, "-o", "json"], { env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    c.stderr!.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => c.kill("SIGKILL"), 120_000);
+    c.on("error", reject);
+    c.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ ms: performance.now() - t0, code: code ?? -1, stderr });
+    });
+  });
+}
+
+/**
+ * The `walkthrough` row: a representative subset of the how-to's az commands (group create, vnet create, private-dns
+ * zone create, record-set a add-record, keyvault show for the HSM), timed against hsmlink and against the null stub
+ * (same az, same login, same CA trust); the difference is hsmlink's own overhead.
+ */
+async function walkthroughRow(e: Endpoints, dataDir: string): Promise<Row> {
+  const { cpSync } = await import("node:fs");
+  const cfgH = mkdtempSync(join(tmpdir(), "hsmlink-bench-az-"));
+  const cfgS = mkdtempSync(join(tmpdir(), "hsmlink-bench-az-stub-"));
+  const base: NodeJS.ProcessEnv = {
+    PATH: process.env["PATH"],
+    HOME: process.env["HOME"],
+    LANG: process.env["LANG"] ?? "C.UTF-8",
+    PYTHONPATH: AZ_SHIM,
+    REQUESTS_CA_BUNDLE: e.caCertPath,
+    SSL_CERT_FILE: e.caCertPath,
+    CURL_CA_BUNDLE: e.caCertPath,
+    AZURE_CORE_COLLECT_TELEMETRY: "false",
+    AZURE_CORE_ERROR_RECOMMENDATION: "off",
+    AZURE_CORE_NO_COLOR: "true",
+    AZURE_CORE_SURVEY_MESSAGE: "false",
+  };
+  const gw = new URL(e.gatewayUrl);
+  const envH: NodeJS.ProcessEnv = { ...base, HTTPS_PROXY: `http://${gw.host}`, HTTP_PROXY: `http://${gw.host}`, NO_PROXY: `${gw.hostname},localhost`, MSI_ENDPOINT: e.msiEndpoint, AZURE_CONFIG_DIR: cfgH };
+  const stub = await startNullStub(dataDir, e.msiEndpoint);
+  const sp = `http://127.0.0.1:${stub.port}`;
+  const envS: NodeJS.ProcessEnv = { ...base, HTTPS_PROXY: sp, HTTP_PROXY: sp, NO_PROXY: "localhost", MSI_ENDPOINT: `${sp}/msi/token`, AZURE_CONFIG_DIR: cfgS };
+  try {
+    const login = await azTimed(["login", "--identity"], envH);
+    if (login.code !== 0) throw new Error(`az login --identity: ${login.stderr}`);
+    cpSync(cfgH, cfgS, { recursive: true }); // the same login (the identity's tokens come from MSI_ENDPOINT per command)
+    const zone = "privatelink.managedhsm.azure.net";
+    const commands = (round: number): string[][] => {
+      const rg = `rg-wt${round}`;
+      return [
+        ["group", "create", "-n", rg, "-l", "westeurope"],
+        ["network", "vnet", "create", "-g", rg, "-n", "vnet-app", "--location", "westeurope"],
+        ["network", "private-dns", "zone", "create", "--resource-group", rg, "--name", zone],
+        ["network", "private-dns", "record-set", "a", "add-record", "-g", rg, "-z", zone, "-n", HSM, "-a", "10.0.1.4"],
+        ["keyvault", "show", "--hsm-name", HSM, "-g", "rg-bench"],
+      ];
+    };
+    // warm-up, untimed: one command each way (fills the stub's MSI cache, warms az's files in the page cache)
+    for (const env of [envH, envS]) {
+      const w = await azTimed(["group", "show", "-n", "rg-bench"], env);
+      if (w.code !== 0) throw new Error(`az warm-up: ${w.stderr}`);
+    }
+    const per: Record<string, { hsmlinkMs: number[]; stubMs: number[] }> = {};
+    let hsmlinkMs = 0;
+    let stubMs = 0;
+    let n = 0;
+    for (let round = 0; round < WALKTHROUGH_ROUNDS; round++) {
+      for (const cmd of commands(round)) {
+        const key = cmd.slice(0, cmd.findIndex((x) => x.startsWith("-"))).join(" ");
+        const entry = (per[key] ??= { hsmlinkMs: [], stubMs: [] });
+        // alternate which side goes first, so neither always runs on a warmer machine
+        const order = (round + n) % 2 === 0 ? (["h", "s"] as const) : (["s", "h"] as const);
+        for (const side of order) {
+          const r = await azTimed(cmd, side === "h" ? envH : envS);
+          if (r.code !== 0) throw new Error(`az ${cmd.join(" ")} against ${side === "h" ? "hsmlink" : "the null stub"} exited ${r.code}: ${r.stderr}`);
+          if (side === "h") {
+            entry.hsmlinkMs.push(round3(r.ms));
+            hsmlinkMs += r.ms;
+          } else {
+            entry.stubMs.push(round3(r.ms));
+            stubMs += r.ms;
+          }
+        }
+        n++;
+      }
+    }
+    return {
+      subset: "representative subset of the how-to's az commands, not all of them: group create, network vnet create, network private-dns zone create, network private-dns record-set a add-record, keyvault show --hsm-name (after an untimed az login --identity, shared by both sides)",
+      rounds: WALKTHROUGH_ROUNDS,
+      commands: n,
+      hsmlinkSeconds: round(hsmlinkMs / 1000, 2),
+      stubSeconds: round(stubMs / 1000, 2),
+      overheadSeconds: round((hsmlinkMs - stubMs) / 1000, 2),
+      overheadMsPerCommand: round((hsmlinkMs - stubMs) / n, 1),
+      hsmlinkMsPerCommand: round(hsmlinkMs / n, 1),
+      stubMsPerCommand: round(stubMs / n, 1),
+      stubRequests: stub.requests(),
+      perCommand: per,
+    };
+  } finally {
+    await stub.close();
+    rmSync(cfgH, { recursive: true, force: true });
+    rmSync(cfgS, { recursive: true, force: true });
+  }
+}
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/** Thrown to end the run early after the rows `--only` asked for. */
+class OnlyDone extends Error {}
 
 interface Row {
   opsPerSec?: number;
@@ -431,6 +800,7 @@ async function main(): Promise<void> {
 
     /** A full-path row: checks one sample, loads, then measures the baseline. */
     const fullPath = async (name: string, method: string, path: string, body: unknown, checkSample: (j: any) => void, baseline: (sample: Res) => Promise<LoadResult>) => {
+      if (!want(name)) return;
       const sample = await dp(method, path, body);
       checkSample(expect(sample, [200], name));
       console.error(`${name}: full path …`);
@@ -462,7 +832,26 @@ async function main(): Promise<void> {
     agent.destroy();
 
     // --- dns
-    results["dns"] = { skipped: which("dnsperf") && which("dnsmasq") ? "dnsperf/dnsmasq comparison not implemented in this version" : "dnsperf/dnsmasq not installed" };
+    if (!want("dns")) {
+      // --only without dns
+    } else if (which("dnsperf") && which("dnsmasq")) {
+      console.error("dns: dnsperf against a VM's DNS listener, then against dnsmasq …");
+      results["dns"] = await dnsRow(e, ca, pid);
+    } else results["dns"] = { skipped: "dnsperf/dnsmasq not installed (apt-get install -y dnsperf dnsmasq)" };
+
+    // --- walkthrough overhead (az against hsmlink vs a null stub)
+    if (want("walkthrough")) {
+      if (!which("az")) results["walkthrough"] = { skipped: "az not installed (Debian: apt-get install azure-cli)" };
+      else {
+        console.error(`walkthrough: az commands against hsmlink and a null stub, ${QUICK ? 1 : 3} round(s) …`);
+        results["walkthrough"] = await walkthroughRow(e, dataDir);
+      }
+    }
+
+    if (ONLY) {
+      results["only"] = ONLY;
+      throw new OnlyDone();
+    }
 
     // --- startupMs / idleRssMb on the data dir as it is now (one HSM, three keys)
     await stopChild(server);
@@ -493,13 +882,16 @@ async function main(): Promise<void> {
       return r;
     });
     (results["scale"] as Record<string, unknown>)["startupMsAfterScale"] = round(ms, 1);
+  } catch (err) {
+    if (!(err instanceof OnlyDone)) throw err;
   } finally {
     if (server) await stopChild(server);
     rmSync(dataDir, { recursive: true, force: true });
   }
   results["benchSeconds"] = round((performance.now() - tStart) / 1000, 1);
 
-  writeFileSync(join(ROOT, "bench/results.json"), JSON.stringify(results, null, 2) + "\n");
+  // --only runs go to their own file so they never replace a complete results.json
+  writeFileSync(join(ROOT, ONLY ? "bench/results-only.json" : "bench/results.json"), JSON.stringify(results, null, 2) + "\n");
   printTable(results);
 }
 
@@ -632,16 +1024,20 @@ function printTable(results: Record<string, unknown>): void {
     const r = results[k] as Row | undefined;
     if (!r) continue;
     if (r.skipped) lines.push(`| ${k} | skipped: ${r.skipped} | | | | | | |`);
-    else lines.push(`| ${k} | ${r.opsPerSec} | ${r.baselineOpsPerSec} | ${r.ratio} | ${r.p50Ms} | ${r.p99Ms} | ${r.baselineP50Ms} / ${r.baselineP99Ms} | ${r["serverCpuMsPerOp"]} / ${r["clientCpuMsPerOp"]} |`);
+    else lines.push(`| ${k} | ${r.opsPerSec} | ${r.baselineOpsPerSec} | ${r.ratio} | ${r.p50Ms} | ${r.p99Ms ?? "—"} | ${r.baselineP50Ms} / ${r.baselineP99Ms ?? "—"} | ${r["serverCpuMsPerOp"]} / ${r["clientCpuMsPerOp"]} |`);
   }
-  lines.push(`| startupMs (median of 3) | ${results["startupMs"]} | | | | | | |`, `| idleRssMb | ${results["idleRssMb"]} | | | | | | |`);
+  if (results["startupMs"] !== undefined) lines.push(`| startupMs (median of 3) | ${results["startupMs"]} | | | | | | |`, `| idleRssMb | ${results["idleRssMb"]} | | | | | | |`);
   console.log(lines.join("\n"));
+  const wt = results["walkthrough"] as Record<string, unknown> | undefined;
+  if (wt?.["skipped"]) console.log(`\nwalkthrough: skipped: ${wt["skipped"]}`);
+  else if (wt)
+    console.log(`\nwalkthrough (${wt["commands"]} az commands, subset): hsmlink ${wt["hsmlinkSeconds"]} s, null stub ${wt["stubSeconds"]} s, overhead ${wt["overheadSeconds"]} s (${wt["overheadMsPerCommand"]} ms per command; ${wt["hsmlinkMsPerCommand"]} vs ${wt["stubMsPerCommand"]} ms mean)`);
   const sc = results["scale"] as Record<string, unknown> | undefined;
   if (sc) {
     const fmt = (v: unknown) => (v && typeof v === "object" ? `${(v as { medianMs: number }).medianMs} ms median (p99 ${(v as { p99Ms: number }).p99Ms})` : String(v));
     console.log(["", "| scale | value |", "|---|---|", ...Object.entries(sc).map(([k, v]) => `| ${k} | ${fmt(v)} |`)].join("\n"));
   }
-  console.log(`(written to bench/results.json; ${results["quick"] ? "quick" : "full"} run, ${results["cores"]} cores, concurrency ${results["concurrency"]}, ${results["benchSeconds"]} s)`);
+  console.log(`(written to bench/${ONLY ? "results-only" : "results"}.json; ${results["quick"] ? "quick" : "full"} run, ${results["cores"]} cores, concurrency ${results["concurrency"]}, ${results["benchSeconds"]} s)`);
 }
 
 main().catch((e) => {

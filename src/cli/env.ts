@@ -5,6 +5,8 @@
  */
 import { join } from "node:path";
 import type { Endpoints } from "../server/hsmlink.js";
+import type { VmView } from "../server/vms.js";
+import { adminRequest, AdminError } from "./admin-client.js";
 
 export type ShellKind = "sh" | "fish" | "pwsh";
 
@@ -38,5 +40,27 @@ export function renderEnvironment(vars: [string, string][], shell: ShellKind): s
     vars
       .map(([k, v]) => (shell === "fish" ? `set -gx ${k} ${quote(shell, v)};` : shell === "pwsh" ? `$env:${k} = ${quote(shell, v)}` : `export ${k}=${quote(shell, v)}`))
       .join("\n") + "\n"
+  );
+}
+
+/**
+ * Checks with the running hsmlink (admin API `GET /_hsmlink/vms/{name}`) that VM `vm` exists, so `hsmlink env --vm`
+ * fails now instead of every client failing later with a 407.
+ * @throws Error naming the VMs that do exist when it does not; AdminError when hsmlink cannot be reached
+ */
+export async function checkVmExists(e: Endpoints, vm: string): Promise<void> {
+  if (vm === "") throw new Error("--vm needs a VM name (see 'hsmlink vm list')");
+  try {
+    await adminRequest<VmView>(e, "GET", `/_hsmlink/vms/${encodeURIComponent(vm)}`);
+    return;
+  } catch (err) {
+    if (!(err instanceof AdminError) || err.status !== 404) throw err;
+  }
+  const { value } = await adminRequest<{ value: VmView[] }>(e, "GET", "/_hsmlink/vms");
+  const names = value.map((v) => v.name);
+  throw new Error(
+    `VM '${vm}' does not exist in the running hsmlink; ` +
+      (names.length ? `VMs: ${names.join(", ")}` : "there are no VMs yet (create one with 'hsmlink vm create NAME -g RG --vnet VNET --subnet SUBNET')") +
+      "; see 'hsmlink vm list'",
   );
 }

@@ -1,16 +1,32 @@
 /**
  * The `hsmlink` command line. Parsing is commander's; each command is a thin shell over a library function.
  */
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { SETTINGS, loadConfig, dataDirFrom, ConfigError, type HsmlinkConfig } from "../config/settings.js";
 import { startHsmlink, readEndpoints, DataDirInUseError } from "../server/hsmlink.js";
-import { clientEnvironment, renderEnvironment, type ShellKind } from "./env.js";
+import { clientEnvironment, renderEnvironment, checkVmExists, type ShellKind } from "./env.js";
 import { adminRequest } from "./admin-client.js";
 import { registerVmCommands } from "./vm.js";
 import { registerExplainCommands } from "./explain.js";
 import { registerTroubleshoot } from "./troubleshoot.js";
 
-const program = new Command("hsmlink").description("Local, offline emulator of Azure Managed HSM behind Azure Private Link").showHelpAfterError();
+/** This package's version (package.json sits two levels above both src/cli and dist/cli). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string }).version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** The `--…-port` setting(s) that asked for `port`, for an EADDRINUSE message. */
+function portOwners(config: HsmlinkConfig, port: number | undefined): string[] {
+  if (!port) return [];
+  return SETTINGS.filter((s) => s.type === "port" && config[s.key] === port).map((s) => `${s.flag} (env ${s.env})`);
+}
+
+const program = new Command("hsmlink").description("Local, offline emulator of Azure Managed HSM behind Azure Private Link").version(packageVersion(), "-V, --version", "print the hsmlink version").showHelpAfterError();
 
 const start = program.command("start").description("start hsmlink in the foreground (Ctrl-C stops it)");
 for (const s of SETTINGS) {
@@ -49,7 +65,14 @@ start.action(async (opts: Record<string, unknown>) => {
       process.exit(2);
     }
     if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      process.stderr.write(`hsmlink: ${(e as Error).message}: a port is taken; pass another (--gateway-port/--https-port/--msi-port/--dns-port, or 0 for any free port)\n`);
+      const err = e as NodeJS.ErrnoException & { port?: number; address?: string };
+      const owners = portOwners(config, err.port);
+      const where = err.port ? `port ${err.port}${err.address ? ` on ${err.address}` : ""}` : "a port";
+      process.stderr.write(
+        owners.length
+          ? `hsmlink: ${where} is already in use; it was asked for by ${owners.join(" and ")}: pass another port there, or 0 for any free port\n`
+          : `hsmlink: ${err.message}: ${where} is taken; pass another (--gateway-port/--https-port/--msi-port/--dns-port, or 0 for any free port)\n`,
+      );
       process.exit(2);
     }
     throw e;
@@ -62,8 +85,10 @@ program
   .option("--data-dir <dir>", "data dir of the running hsmlink [env HSMLINK_HOME]")
   .option("--vm <name>", "send traffic as this simulated VM (proxy user name)")
   .addOption(new Option("--shell <shell>", "output syntax").choices(["sh", "fish", "pwsh"]).default("sh"))
-  .action((opts: { dataDir?: string; vm?: string; shell: ShellKind }) => {
+  .action(async (opts: { dataDir?: string; vm?: string; shell: ShellKind }) => {
     const e = readEndpoints(dataDirFrom(opts.dataDir));
+    // A mistyped VM would make every client fail later with a bare 407: check it with the running hsmlink now.
+    if (opts.vm !== undefined) await checkVmExists(e, opts.vm);
     process.stdout.write(renderEnvironment(clientEnvironment(e, opts.vm), opts.shell));
   });
 

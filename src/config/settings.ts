@@ -4,6 +4,7 @@
  */
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { KNOWN_LOCATIONS, normalizeLocation } from "../arm/errors.js";
 
 export type SettingType = "string" | "port" | "boolean" | "integer";
 
@@ -66,6 +67,9 @@ export const SETTINGS: readonly SettingSpec[] = [
 
 export class ConfigError extends Error {}
 
+/** Log levels of `--log-level`. Per-request log lines appear at `debug` and `trace` only. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
 function coerce(spec: SettingSpec, raw: unknown): string | number | boolean {
   if (spec.type === "boolean") {
     if (typeof raw === "boolean") return raw;
@@ -102,10 +106,14 @@ export function loadConfig(flags: Partial<Record<keyof HsmlinkConfig, unknown>>,
       problems.push((e as Error).message);
     }
   }
+  if (typeof out.logLevel === "string" && !LOG_LEVELS.includes(out.logLevel)) problems.push(`--log-level: expected one of ${LOG_LEVELS.join("|")}, got '${out.logLevel}'`);
+  if (typeof out.location === "string") {
+    const loc = normalizeLocation(out.location);
+    if (loc === undefined || loc === "global") problems.push(`--location: '${out.location}' is not an Azure region hsmlink knows; use one of ${KNOWN_LOCATIONS.join(", ")}`);
+    else out.location = loc;
+  }
   if (problems.length) throw new ConfigError(problems.join("\n"));
   out.dataDir = resolve(out.dataDir as string);
-  const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
-  if (!logLevels.includes(out.logLevel as string)) throw new ConfigError(`--log-level: expected one of ${logLevels.join("|")}`);
   return Object.freeze(out as unknown as HsmlinkConfig);
 }
 

@@ -14,7 +14,7 @@ import { systemClock, type Clock } from "../util/clock.js";
 import { LocalCa } from "./ca.js";
 import { IdentityService } from "./identity.js";
 import { buildHttpApp } from "./http-app.js";
-import { createGateway, connOfTlsRequest, terminateTls, type ProxyPolicy } from "./gateway.js";
+import { createGateway, connOfTlsRequest, terminateTls, decideProxy, ARM_HOST, LOGIN_HOST, IMDS_HOST, hsmNameOfHost, type ProxyPolicy } from "./gateway.js";
 import { AzureError } from "./errors.js";
 import type { ConnectionInfo, Exchange, ExchangeResult, SurfaceHandler } from "./exchange.js";
 import { parseJsonBody } from "./exchange.js";
@@ -29,15 +29,11 @@ import { VmService, networkAdminHandler } from "./vms.js";
 import { TraceLog, enforceNetworkRules } from "./trace-log.js";
 import { startDnsServer } from "../dns/server.js";
 import { snapshotFromStore } from "../network/snapshot.js";
-import { evaluateConnect } from "../network/decision.js";
 import { resolve as resolveDns } from "../network/dns-view.js";
-import type { Vantage } from "../network/topology.js";
 import { isAzureError } from "./errors.js";
 
-export const ARM_HOST = "management.azure.com";
-export const LOGIN_HOST = "login.microsoftonline.com";
-export const IMDS_HOST = "169.254.169.254";
-export const HSM_SUFFIX = ".managedhsm.azure.net";
+// The emulated host names and the HSM host parser live with the gateway policy; re-exported for existing importers.
+export { ARM_HOST, LOGIN_HOST, IMDS_HOST, HSM_SUFFIX, hsmNameOfHost } from "./gateway.js";
 
 /** What `endpoints.json` holds: how clients reach this process. */
 export interface Endpoints {
@@ -70,14 +66,6 @@ export interface Hsmlink {
 }
 
 export class DataDirInUseError extends Error {}
-
-/** A managed HSM data-plane host name, `{name}.managedhsm.azure.net` with one DNS label. */
-export function hsmNameOfHost(host: string): string | undefined {
-  const h = host.toLowerCase();
-  if (!h.endsWith(HSM_SUFFIX)) return undefined;
-  const label = h.slice(0, -HSM_SUFFIX.length);
-  return /^[a-z0-9-]{1,63}$/.test(label) ? label : undefined;
-}
 
 function acquireLock(dataDir: string): () => void {
   const lockPath = join(dataDir, "hsmlink.pid");
@@ -233,33 +221,11 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     await httpApp.app.ready();
     cleanups.unshift(() => httpApp.app.close());
 
-    const policy: ProxyPolicy = async (target, vantage) => {
-      let vantagePoint: Vantage = { kind: "internet" };
-      if (vantage !== undefined) {
-        const v = vms.vantageOf(vantage);
-        if (!v) {
-          return { ok: false, status: 407, reason: `proxy user '${vantage}' names no VM (see 'hsmlink vm list'; create one with 'hsmlink vm create', or send no proxy user to act from the internet)`, headers: { "Proxy-Authenticate": 'Basic realm="hsmlink"' } };
-        }
-        vantagePoint = v;
-      }
-      const known = target.hostName === ARM_HOST || target.hostName === LOGIN_HOST || hsmNameOfHost(target.hostName) !== undefined;
-      if (target.kind === "absolute") {
-        if (target.hostName === IMDS_HOST) return { ok: true, conn: { listener: "gateway", hostName: IMDS_HOST, port: target.port, vantage } };
-        return { ok: false, status: 403, reason: `refusing plain-http request to ${target.hostName}: only the IMDS endpoint ${IMDS_HOST} is served over http; nothing is forwarded off this machine` };
-      }
-      if (!known) {
-        return { ok: false, status: 403, reason: `refusing CONNECT to ${target.hostName}:${target.port}: not an emulated Azure host (management.azure.com, login.microsoftonline.com, {name}.managedhsm.azure.net); nothing is forwarded off this machine` };
-      }
-      if (target.port !== 443) return { ok: false, status: 403, reason: `refusing CONNECT to ${target.hostName}:${target.port}: Azure serves this host on port 443 only` };
-      if (hsmNameOfHost(target.hostName)) {
-        const network = evaluateConnect(snapshotFromStore(store), vantagePoint, target.hostName, { internetClientAddress: config.internetClientAddress });
-        if (network.refusal) return { ok: false, status: network.refusal.status, reason: network.refusal.reason };
-        return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage, network } };
-      }
-      return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage } };
-    };
+    // The one gateway policy (src/server/gateway.ts decideProxy); `hsmlink explain` calls the same function.
+    const policy: ProxyPolicy = async (target, vantage) =>
+      decideProxy({ vantageOf: (name) => vms.vantageOf(name), snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress }, target, vantage);
 
-    const gateway = createGateway({ ca, app: httpApp, policy });
+    const gateway = createGateway({ ca, app: httpApp, policy, onRefusal: (r) => traces.refusal(r) });
     const gatewayPort = await listen(gateway, config.gatewayPort, config.host);
     cleanups.unshift(() => new Promise<void>((r) => gateway.close(() => r())));
 
@@ -328,9 +294,33 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
   }
 }
 
-/** Reads `endpoints.json` of a running hsmlink. @throws Error with a hint when hsmlink is not running there */
+/** True when process `pid` exists (signal 0; EPERM = exists but is not ours). */
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Reads `endpoints.json` of a running hsmlink.
+ * @throws Error with a hint when hsmlink is not running there: no file, or a stale file whose `pid` is dead
+ *   (the process was killed with SIGKILL and could not remove it)
+ */
 export function readEndpoints(dataDir: string): Endpoints {
   const p = join(dataDir, "endpoints.json");
   if (!existsSync(p)) throw new Error(`hsmlink is not running with data dir ${dataDir} (no ${p}); start it with 'hsmlink start'`);
-  return JSON.parse(readFileSync(p, "utf8")) as Endpoints;
+  let e: Endpoints;
+  try {
+    e = JSON.parse(readFileSync(p, "utf8")) as Endpoints;
+  } catch (err) {
+    throw new Error(`hsmlink is not running with data dir ${dataDir}: ${p} is unreadable (${(err as Error).message}); start it with 'hsmlink start'`);
+  }
+  if (!processAlive(e.pid)) {
+    throw new Error(`hsmlink is not running with data dir ${dataDir} (stale endpoints.json from pid ${e.pid}, which is gone); start it with 'hsmlink start'`);
+  }
+  return e;
 }

@@ -4,7 +4,7 @@
  * TLS sockets terminated by the gateway or the direct HTTPS listener, absolute-form proxy requests, and the
  * plain-http managed identity endpoint. Each raw request carries its `ConnectionInfo`.
  */
-import Fastify, { type FastifyInstance, type FastifyError } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyError, type FastifyRequest, type FastifyReply } from "fastify";
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import type { ConnectionInfo, Exchange, ExchangeResult } from "./exchange.js";
@@ -56,10 +56,37 @@ export interface HttpApp {
   tlsInner: Server;
 }
 
+/** Whether Fastify's per-request lines ("incoming request" / "request completed") are logged at `logLevel`. */
+export function requestLogging(logLevel: string): boolean {
+  return logLevel === "debug" || logLevel === "trace";
+}
+
+/**
+ * Fastify's per-request lines ("incoming request", "request completed") only when `perRequest` (`--log-level
+ * debug|trace`): at the default level a short session would print a JSON line per request. Requests that end in
+ * an error and 5xx answers are logged at any level.
+ */
+class QuietRequestLog extends LogController {
+  constructor(private readonly perRequest: boolean) {
+    super({ disableRequestLogging: !perRequest });
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (this.perRequest) return super.requestCompleted(error, request, reply, metadata);
+    if (error) reply.log.error({ res: reply, err: error, responseTime: reply.elapsedTime }, "request errored");
+  }
+
+  override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (this.perRequest) return super.defaultErrorLog(error, request, reply, metadata);
+    if (reply.statusCode >= 500) reply.log.error({ req: request, res: reply, err: error }, error?.message);
+  }
+}
+
 export function buildHttpApp(opts: { logLevel: string; bodyLimit: number; dispatch: Dispatcher; renderError: ErrorRenderer; connOfSocket: (req: IncomingMessage) => ConnectionInfo | undefined }): HttpApp {
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const app = Fastify({
     logger: opts.logLevel === "silent" ? false : { level: opts.logLevel },
+    logController: new QuietRequestLog(requestLogging(opts.logLevel)),
     bodyLimit: opts.bodyLimit,
     genReqId: () => randomUUID(),
     exposeHeadRoutes: false,

@@ -1,17 +1,20 @@
 /**
  * The decision trace of data-plane requests: one {@link RequestTrace} per request, its steps appended by the one
- * decision pipeline (vantage → DNS → route at CONNECT time; network rules, authentication, RBAC and the outcome
- * at request time), kept in an in-memory ring buffer that `hsmlink log` reads through the admin API.
- * `hsmlink explain` builds a trace with the same functions ({@link explainRequest}) without performing the request.
+ * decision pipeline (gateway policy, vantage → DNS → route at CONNECT time; network rules, authentication, RBAC
+ * and the outcome at request time), kept in an in-memory ring buffer that `hsmlink log` reads through the admin
+ * API. Requests the gateway refuses (407 unknown proxy user, 403 not emulated / wrong port / plain http, 502 no
+ * resolution or route, 400 malformed target) are traced too ({@link TraceLog.refusal}).
+ * `hsmlink explain` builds a trace with the same functions ({@link explainRequest}: the gateway's
+ * {@link decideProxy}, then the network rules) without performing the request.
  */
 import type { Store } from "../store/db.js";
 import type { Exchange } from "./exchange.js";
 import { AzureError } from "./errors.js";
 import { snapshotFromStore } from "../network/snapshot.js";
+import { randomUUID } from "node:crypto";
 import {
   evaluateConnect,
   evaluateNetworkRules,
-  evaluateRequestNetwork,
   networkInfoHeader,
   vantageText,
   type CallerInfo,
@@ -21,6 +24,13 @@ import {
 } from "../network/decision.js";
 import { findManagedHsmByName, type Vantage } from "../network/topology.js";
 import { parseManagedHsmHost } from "../network/dns-view.js";
+import { decideProxy, type GatewayRefusal, type TraceStep } from "./gateway.js";
+
+/** Methods `hsmlink explain` accepts. */
+export const EXPLAIN_METHODS = ["GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"] as const;
+
+/** What explain says when the network lets a request through (it never sends it, so nothing else is known). */
+export const NETWORK_ALLOWS = "network allows; authentication and RBAC not evaluated";
 
 /** One request's decision trace. */
 export interface RequestTrace {
@@ -36,7 +46,14 @@ export interface RequestTrace {
   vantage: string;
   /** True for `hsmlink explain` traces (nothing was performed). */
   explained: boolean;
-  steps: PipelineStep[];
+  /** True for requests the gateway refused before any TLS (CONNECT or absolute-form). */
+  gatewayRefused?: boolean;
+  /**
+   * Explain only: `refused` (then `outcome` holds the status the client would get) or `network-allows` (no
+   * `outcome`: authentication and RBAC were not evaluated, so no status is claimed).
+   */
+  verdict?: "refused" | "network-allows";
+  steps: TraceStep[];
   outcome?: { status: number; code?: string; innerCode?: string; message?: string };
 }
 
@@ -74,6 +91,25 @@ export class TraceLog {
     const e = err && !(err instanceof AzureError) ? new AzureError(status, err.code, err.message, { innerCode: err.innerCode }) : err;
     t.outcome = { status, ...(e ? { code: e.code, ...(e.options.innerCode ? { innerCode: e.options.innerCode } : {}), message: e.message } : {}) };
     t.steps.push({ step: "outcome", rule: status < 400 ? "served" : "refused", detail: e ? `${status} ${e.code}${e.options.innerCode ? `/${e.options.innerCode}` : ""}: ${e.message.split("\r\n")[0]}` : `${status}` });
+  }
+
+  /** Records a request the gateway refused (never reached TLS or the data plane). */
+  refusal(r: GatewayRefusal): RequestTrace {
+    const t: RequestTrace = {
+      seq: ++this.seq,
+      requestId: randomUUID(),
+      time: new Date().toISOString(),
+      method: r.method,
+      url: r.url,
+      host: r.hostName,
+      vantage: r.vantage ?? "internet",
+      explained: false,
+      gatewayRefused: true,
+      steps: [...r.steps, { step: "outcome", rule: "gateway-refused", detail: `${r.status}: ${r.reason}` }],
+      outcome: { status: r.status, message: r.reason },
+    };
+    this.push(t);
+    return t;
   }
 
   /** Adds a finished trace (explain). */
@@ -127,47 +163,95 @@ export function enforceNetworkRules(store: Store, ex: Exchange, caller: CallerIn
 }
 
 /**
- * `hsmlink explain`: the trace a request would produce, WITHOUT performing it. Same functions as the pipeline
- * (resolve → route → network rules); authentication, activation and RBAC are marked "not evaluated".
+ * `hsmlink explain`: the trace a request would produce, WITHOUT performing it. Same functions as real requests:
+ * the gateway's policy ({@link decideProxy}: proxy user, emulated host, scheme and port, then for a managed HSM
+ * host vantage → DNS → route), then, for a managed HSM host, the network rules. Authentication, activation and
+ * RBAC are marked "not evaluated", so an allowed request claims no status.
+ * @throws AzureError 400 for a method outside {@link EXPLAIN_METHODS} or a URL that is not http(s)
  */
 export function explainRequest(store: Store, log: TraceLog, vantage: Vantage, method: string, url: string, internetClientAddress: string): RequestTrace {
-  const u = new URL(url);
-  const host = u.hostname.toLowerCase().replace(/\.$/, "");
-  const snapshot = snapshotFromStore(store);
+  const m = method.toUpperCase();
+  if (!(EXPLAIN_METHODS as readonly string[]).includes(m)) throw new AzureError(400, "BadRequest", `'${method}' is not a method explain knows; use one of ${EXPLAIN_METHODS.join(", ")}`);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new AzureError(400, "BadRequest", `'${url}' is not an absolute URL`);
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw new AzureError(400, "BadRequest", `'${url}': only http and https URLs go through the gateway`);
+  const host = u.hostname.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  const vmName = vantage.kind === "vm" ? vantage.vm.name : undefined;
   const t: RequestTrace = {
     seq: log.nextSeq(),
     requestId: "explain",
     time: new Date().toISOString(),
-    method: method.toUpperCase(),
+    method: m,
     url: u.toString(),
     host,
-    vantage: vantage.kind === "vm" ? vantage.vm.name : "internet",
+    vantage: vmName ?? "internet",
     explained: true,
     steps: [],
   };
-  const r = evaluateRequestNetwork(snapshot, vantage, host, undefined, { internetClientAddress });
-  t.steps.push(...r.steps);
-  if (r.connect.refusal) {
-    t.steps.push({ step: "outcome", rule: "connect-refused", detail: `the gateway would refuse the CONNECT (${r.connect.refusal.status}): ${r.connect.refusal.reason}` });
-    t.outcome = { status: r.connect.refusal.status, message: r.connect.refusal.reason };
-  } else if (r.rules && !r.rules.allowed) {
-    t.steps.push({ step: "auth", rule: "not-evaluated", detail: "authentication not evaluated (explain does not send the request); it runs before the network rules" });
-    t.steps.push({ step: "outcome", rule: "refused", detail: `403 Forbidden/${r.rules.innerCode}: ${r.rules.error.message.split("\r\n")[0]}` });
-    t.outcome = { status: 403, code: "Forbidden", innerCode: r.rules.innerCode, message: r.rules.error.message };
-  } else {
+  let snapshot: ReturnType<typeof snapshotFromStore> | undefined;
+  const snap = () => (snapshot ??= snapshotFromStore(store));
+  const https = u.protocol === "https:";
+  const decision = decideProxy(
+    { vantageOf: (name) => (vmName !== undefined && name.toLowerCase() === vmName.toLowerCase() ? vantage : undefined), snapshot: snap, internetClientAddress },
+    { hostName: host, port: Number(u.port || (https ? 443 : 80)), kind: https ? "connect" : "absolute", method: https ? "CONNECT" : m, url: u.toString() },
+    vmName,
+  );
+  t.steps.push(...(decision.steps ?? []));
+  const refuse = (outcome: NonNullable<RequestTrace["outcome"]>) => {
+    t.verdict = "refused";
+    t.outcome = outcome;
+  };
+  if (!decision.ok) {
+    t.steps.push({ step: "outcome", rule: "connect-refused", detail: `the gateway would refuse the ${https ? "CONNECT" : "request"} (${decision.status}): ${decision.reason}` });
+    refuse({ status: decision.status, message: decision.reason });
+    log.push(t);
+    return t;
+  }
+  const connect = decision.conn.network;
+  if (connect?.route && connect.route.path !== "none") {
+    const parsed = parseManagedHsmHost(host);
+    const hsm = parsed ? findManagedHsmByName(snap(), parsed.hsmName) : undefined;
+    if (!hsm) {
+      t.steps.push({ step: "network", rule: "no-such-hsm", detail: `${host} names no existing managed HSM` });
+      t.steps.push({ step: "outcome", rule: "no-such-hsm", detail: `${host} names no existing managed HSM` });
+      refuse({ status: 404, message: `${host} names no existing managed HSM` });
+      log.push(t);
+      return t;
+    }
+    const rules = evaluateNetworkRules({ hsm, route: connect.route, caller: undefined });
+    t.steps.push(...rules.steps);
+    if (!rules.allowed) {
+      t.steps.push({ step: "auth", rule: "not-evaluated", detail: "authentication not evaluated (explain does not send the request); it runs before the network rules" });
+      t.steps.push({ step: "outcome", rule: "refused", detail: `403 Forbidden/${rules.innerCode}: ${rules.error.message.split("\r\n")[0]}` });
+      refuse({ status: 403, code: "Forbidden", innerCode: rules.innerCode, message: rules.error.message });
+      log.push(t);
+      return t;
+    }
     t.steps.push({ step: "auth", rule: "not-evaluated", detail: "authentication not evaluated (explain does not send the request)" });
     t.steps.push({ step: "activation", rule: "not-evaluated", detail: "security domain activation not evaluated" });
     t.steps.push({ step: "rbac", rule: "not-evaluated", detail: "local RBAC not evaluated" });
-    t.steps.push({ step: "outcome", rule: r.hsm ? "network-allowed" : "no-such-hsm", detail: r.hsm ? `the network allows ${vantageText(vantage)} to reach ${r.hsm.name}` : `${host} names no existing managed HSM` });
-    t.outcome = { status: r.hsm ? 200 : 404 };
+    t.steps.push({ step: "outcome", rule: "network-allowed", detail: `the network allows ${vantageText(vantage)} to reach ${hsm.name}; authentication and RBAC not evaluated` });
+  } else {
+    t.steps.push({ step: "auth", rule: "not-evaluated", detail: "authentication and authorization not evaluated (explain does not send the request)" });
+    t.steps.push({ step: "outcome", rule: "network-allowed", detail: `the gateway lets ${vantageText(vantage)} reach ${host}; ${NETWORK_ALLOWS}` });
   }
+  t.verdict = "network-allows";
   log.push(t);
   return t;
 }
 
 /** Renders a trace as text lines (log and explain, table output). */
 export function renderTrace(t: RequestTrace): string {
-  const head = `#${t.seq} ${t.time} ${t.explained ? "EXPLAIN " : ""}${t.method} ${t.url} from ${t.vantage}` + (t.outcome ? ` → ${t.outcome.status}${t.outcome.code ? ` ${t.outcome.code}` : ""}${t.outcome.innerCode ? `/${t.outcome.innerCode}` : ""}` : "");
+  const verdict = t.outcome
+    ? ` → ${t.outcome.status}${t.outcome.code ? ` ${t.outcome.code}` : ""}${t.outcome.innerCode ? `/${t.outcome.innerCode}` : ""}${t.gatewayRefused ? " (refused by the gateway)" : ""}`
+    : t.explained
+      ? ` → ${NETWORK_ALLOWS}`
+      : "";
+  const head = `#${t.seq} ${t.time} ${t.explained ? "EXPLAIN " : ""}${t.method} ${t.url} from ${t.vantage}${verdict}`;
   return [head, ...t.steps.map((s) => `  ${s.step.padEnd(10)} ${s.rule.padEnd(30)} ${s.detail}`)].join("\n") + "\n";
 }
 

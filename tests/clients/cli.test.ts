@@ -85,7 +85,7 @@ test("bad flags are reported together with exit 2", () => {
   assert.match(r.stderr, /--gateway-port/);
 });
 
-test("env prints the client environment for sh, fish and pwsh; --vm puts the VM in the proxy user", async () => {
+test("env prints the client environment for sh, fish and pwsh; --vm must name an existing VM", async () => {
   const p = startProcess([]);
   await p.ready;
   try {
@@ -101,7 +101,11 @@ test("env prints the client environment for sh, fish and pwsh; --vm puts the VM 
     assert.equal(vars.AZURE_CORE_COLLECT_TELEMETRY, "false");
     assert.equal(vars.AZURE_CONFIG_DIR, join(dataDir, "az"));
     assert.ok(vars.NO_PROXY.includes(gw.hostname));
-    assert.match(cli(["env", "--vm", "vm1"]).stdout, /HTTPS_PROXY='http:\/\/vm1:hsmlink@/);
+    // --vm is checked with the running hsmlink (no VMs here); the proxy user for an existing VM: cli-usability.test.ts.
+    const noVm = cli(["env", "--vm", "vm1"]);
+    assert.equal(noVm.status, 1);
+    assert.equal(noVm.stdout, "");
+    assert.match(noVm.stderr, /VM 'vm1' does not exist in the running hsmlink; there are no VMs yet/);
     assert.match(cli(["env", "--shell", "fish"]).stdout, /^set -gx HTTPS_PROXY 'http:/m);
     assert.match(cli(["env", "--shell", "pwsh"]).stdout, /^\$env:HTTPS_PROXY = 'http:/m);
     assert.equal(cli(["ca"]).stdout.trim(), endpoints.caCertPath);

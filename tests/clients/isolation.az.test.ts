@@ -158,7 +158,7 @@ test("deleting the HSM disconnects its private endpoint; recover does not mend i
   assert.equal(await digStatus(vm1, "azdel.managedhsm.azure.net"), "NXDOMAIN");
   const gone = await requestFrom(vm1, "azdel");
   assert.notEqual(gone.code, 0);
-  assert.match(gone.stderr, /Tunnel connection failed: 502 Bad Gateway/);
+  assert.match(gone.stderr, /Tunnel connection failed: 502 hsmlink: could not resolve azdel\.managedhsm\.azure\.net/);
   const why = await adminRequest<{ outcome: { status: number; message?: string } }>(h.endpoints, "POST", "/_hsmlink/explain", { vm: "vm1", method: "GET", url: "https://azdel.managedhsm.azure.net/keys" });
   assert.deepEqual(why.outcome, { status: 502, message: `could not resolve azdel.managedhsm.azure.net from VM vm1 (${vm1.privateIpAddress} in snet1 of vnet1): NXDOMAIN` });
 

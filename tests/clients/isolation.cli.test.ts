@@ -53,7 +53,7 @@ test("vm create with an unknown subnet exits 1 with a clear message", async () =
 test("explain from an unlinked VM prints the firewall refusal without sending anything; log lists it", async () => {
   assert.equal((await cli("vm", "create", "vm2", "-g", "rg1", "--vnet", "vnet2", "--subnet", "sn1")).status, 0);
   const r = await cli("explain", "--vm", "vm2", "GET", "https://hsm1.managedhsm.azure.net/keys");
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.status, 1, "a refusal exits 1");
   assert.match(r.stdout, /EXPLAIN GET https:\/\/hsm1\.managedhsm\.azure\.net\/keys from vm2 → 403 Forbidden\/ForbiddenByFirewall/);
   assert.match(r.stdout, /route\s+public-endpoint/);
   assert.match(r.stdout, /network\s+firewall-deny/);

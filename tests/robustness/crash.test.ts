@@ -27,9 +27,14 @@ function start(dataDir: string): Promise<{ child: ChildProcess; e: Endpoints }> 
     let out = "";
     let err = "";
     child.stderr!.on("data", (d) => (err += d));
+    let ready = false;
     child.stdout!.on("data", (d) => {
       out += d;
-      if (out.includes("hsmlink ready")) resolve({ child, e: JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as Endpoints });
+      // Read endpoints.json once: later output (the stop message) comes after the file is removed.
+      if (!ready && out.includes("hsmlink ready")) {
+        ready = true;
+        resolve({ child, e: JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as Endpoints });
+      }
     });
     child.on("exit", (code, sig) => reject(new Error(`hsmlink exited (${code ?? sig}) before ready: ${err}${out}`)));
   });
