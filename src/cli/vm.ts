@@ -1,7 +1,7 @@
 /**
  * `hsmlink vm …`: simulated VMs (vantage points) on a running hsmlink, through its admin API.
  * `vm exec NAME -- CMD…` runs CMD as if on that VM: the environment of `hsmlink env --vm NAME` (proxy user = the VM)
- * plus `HSMLINK_VM`, `HSMLINK_DNS_SERVER`, `HSMLINK_DNS_PORT` (the VM's DNS view: `dig @$HSMLINK_DNS_SERVER -p $HSMLINK_DNS_PORT …`).
+ * plus `HSMLINK_VM`, `HSMLINK_VM_DNS_SERVER`, `HSMLINK_VM_DNS_PORT` (the VM's DNS view: `dig @$HSMLINK_VM_DNS_SERVER -p $HSMLINK_VM_DNS_PORT …`).
  */
 import { spawn } from "node:child_process";
 import { Option, type Command } from "commander";
@@ -65,7 +65,7 @@ export function registerVmCommands(program: Command): void {
       await adminRequest(e, "DELETE", `/_hsmlink/vms/${encodeURIComponent(name)}`);
     });
   vm.command("exec <name> <command...>")
-    .description("run a command as if on the VM: hsmlink env --vm NAME, plus HSMLINK_DNS_SERVER/HSMLINK_DNS_PORT (use: hsmlink vm exec vm1 -- dig @127.0.0.1 -p PORT name)")
+    .description("run a command as if on the VM: hsmlink env --vm NAME, plus HSMLINK_VM_DNS_SERVER/HSMLINK_VM_DNS_PORT (use: hsmlink vm exec vm1 -- sh -c 'dig @$HSMLINK_VM_DNS_SERVER -p $HSMLINK_VM_DNS_PORT name')")
     .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
     .action(async (name: string, command: string[], o: { dataDir?: string }) => {
       const e = readEndpoints(dataDirFrom(o.dataDir));
@@ -73,8 +73,8 @@ export function registerVmCommands(program: Command): void {
       const env: NodeJS.ProcessEnv = { ...process.env };
       for (const [k, val] of clientEnvironment(e, v.name)) env[k] = val;
       env.HSMLINK_VM = v.name;
-      env.HSMLINK_DNS_SERVER = v.dns.host;
-      if (v.dns.port) env.HSMLINK_DNS_PORT = String(v.dns.port);
+      env.HSMLINK_VM_DNS_SERVER = v.dns.host;
+      if (v.dns.port) env.HSMLINK_VM_DNS_PORT = String(v.dns.port);
       const child = spawn(command[0], command.slice(1), { stdio: "inherit", env });
       const code = await new Promise<number>((resolve) => {
         child.on("error", (err) => {

@@ -37,7 +37,7 @@ test("vm create/show/list -o json, then vm exec runs dig in the VM's DNS view an
   assert.deepEqual(shown.dns, v.dns);
   const listed = await cli("vm", "list");
   assert.match(listed.stdout, /vm1\s+rg1\s+vnet1\/sn1\s+10\.0\.1\.5/);
-  const dig = await cli("vm", "exec", "vm1", "--", "sh", "-c", 'dig @"$HSMLINK_DNS_SERVER" -p "$HSMLINK_DNS_PORT" +short hsm1.managedhsm.azure.net');
+  const dig = await cli("vm", "exec", "vm1", "--", "sh", "-c", 'dig @"$HSMLINK_VM_DNS_SERVER" -p "$HSMLINK_VM_DNS_PORT" +short hsm1.managedhsm.azure.net');
   assert.equal(dig.status, 0, dig.stderr);
   assert.equal(dig.stdout.trim().split("\n").pop(), "10.0.1.4");
   const env = await cli("vm", "exec", "vm1", "--", "sh", "-c", 'echo "$HTTPS_PROXY"');
