@@ -28,6 +28,7 @@ import { NETWORK_TYPES } from "../network/snapshot.js";
 import { VmService, networkAdminHandler } from "./vms.js";
 import { TraceLog, enforceNetworkRules } from "./trace-log.js";
 import { startDnsServer } from "../dns/server.js";
+import { cacheAnswersByStoreVersion } from "../dns/answer-cache.js";
 import { snapshotFromStore } from "../network/snapshot.js";
 import { resolve as resolveDns } from "../network/dns-view.js";
 import { isAzureError } from "./errors.js";
@@ -243,7 +244,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     cleanups.unshift(() => { gateway.closeAllConnections(); });
     gatewayUrl = `http://${config.host}:${gatewayPort}`;
 
-    const internetDns = await startDnsServer({ host: config.host, port: config.dnsPort, answer: (qname, qtype) => resolveDns(snapshotFromStore(store), { kind: "internet" }, qname, qtype) });
+    const internetDns = await startDnsServer({ host: config.host, port: config.dnsPort, answer: cacheAnswersByStoreVersion(store, (qname, qtype) => resolveDns(snapshotFromStore(store), { kind: "internet" }, qname, qtype)) });
     cleanups.unshift(() => internetDns.close());
     await vms.start();
 

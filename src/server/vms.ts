@@ -18,6 +18,7 @@ import { findSubnet, findVm, sameResourceId, type NetworkInterface, type Vantage
 import { resolve } from "../network/dns-view.js";
 import { NETWORK_TYPES, snapshotFromStore, vmOfBody, type StoredVmBody } from "../network/snapshot.js";
 import { startDnsServer, type DnsListener } from "../dns/server.js";
+import { cacheAnswersByStoreVersion } from "../dns/answer-cache.js";
 import type { TraceLog } from "./trace-log.js";
 import { explainRequest } from "./trace-log.js";
 import type { Exchange, ExchangeResult } from "./exchange.js";
@@ -242,12 +243,12 @@ export class VmService {
   private async startListener(body: StoredVmBody): Promise<void> {
     const key = body.name.toLowerCase();
     if (this.listeners.has(key)) return;
-    const answer = (qname: string, qtype: string) => {
+    const answer = cacheAnswersByStoreVersion(this.store, (qname: string, qtype: string) => {
       const snapshot = snapshotFromStore(this.store);
       const vm = findVm(snapshot, body.name);
       if (!vm) return { rcode: "SERVFAIL" as const, answers: [], authority: [], trace: [] };
       return resolve(snapshot, { kind: "vm", vm }, qname, qtype);
-    };
+    });
     const wanted = body.properties.hsmlink.dnsPort ?? 0;
     let listener: DnsListener;
     try {
