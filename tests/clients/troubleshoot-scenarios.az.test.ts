@@ -5,17 +5,15 @@
 // asserts the expected finding and that the three sources agree, and restores BASE before the next test.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestHsmlink, type TestHsmlink } from '../support/hsmlink.js';
 import { Az } from '../support/az.js';
+import { runHsmlinkCli } from '../support/hsmlink-cli.js';
 import { armCall } from '../support/arm-client.js';
 import { readFromHsmlink } from '../../src/troubleshoot/sources.js';
 
-const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const ZONE = 'privatelink.managedhsm.azure.net';
 const RG = 'rg-sc';
 const HSM = 'schsm';
@@ -42,17 +40,7 @@ let hsmId: string;
 let peIp: string;
 let exportCount = 0;
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runHsmlinkCli(args, env);
 
 function parse(r: { code: number; stdout: string; stderr: string }): Finding[] {
   assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);

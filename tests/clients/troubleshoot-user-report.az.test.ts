@@ -2,19 +2,17 @@
 // (VMs come from the admin API) and uses the VM's real addresses; a healthy run has no data-complete warning; --vm
 // with --subscription/--from and `az resource list` output exit 2 with a clear message; and the fix commands the
 // findings print are run as printed with az 2.45 and mend what they report.
+import { runHsmlinkCli } from '../support/hsmlink-cli.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestHsmlink, type TestHsmlink } from '../support/hsmlink.js';
 import { Az } from '../support/az.js';
 import { adminRequest } from '../../src/cli/admin-client.js';
 import type { VmView } from '../../src/server/vms.js';
 
-const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const ZONE = 'privatelink.managedhsm.azure.net';
 const WRONG = 'privatelink.managedhsm.azure.com';
 const RG = 'rg-ur';
@@ -37,17 +35,7 @@ let env: NodeJS.ProcessEnv;
 let hsmId: string;
 let vm: VmView;
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runHsmlinkCli(args, env);
 
 const args = (client: string[] = ['--vnet', VNET], extra: string[] = []) => ['troubleshoot', '--hsm', HSM, '-g', RG, ...client, '-o', 'json', ...extra];
 

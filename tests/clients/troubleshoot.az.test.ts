@@ -1,34 +1,22 @@
 // `hsmlink troubleshoot` end to end: BASE of field-cases.md built with the real az against a running hsmlink, then
 // the troubleshooter through its three sources (running hsmlink, --from an export, --subscription/--arm-endpoint
 // with a managed-identity credential) — same findings each way; then a broken record gives a failing finding.
+import { runHsmlinkCli } from '../support/hsmlink-cli.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestHsmlink, type TestHsmlink } from '../support/hsmlink.js';
 import { Az } from '../support/az.js';
 
-const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const ZONE = 'privatelink.managedhsm.azure.net';
 let h: TestHsmlink;
 let az: Az;
 let tmp: string;
 let peIp: string;
 
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = runHsmlinkCli;
 
 const common = ['troubleshoot', '--hsm', 'tshsm', '-g', 'rg-ts', '--vnet', 'vnet-ts', '-o', 'json'];
 const summary = (stdout: string) => (JSON.parse(stdout).findings as { id: string; status: string }[]).filter((f) => f.id !== 'data-complete').map((f) => `${f.id}:${f.status}`);
