@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startTestHsmlink, type TestHsmlink } from '../support/hsmlink.js';
 import { Az } from '../support/az.js';
 import { runHsmlinkCli } from '../support/hsmlink-cli.js';
+import type { Finding } from '../../src/troubleshoot/types.js';
 import { armCall } from '../support/arm-client.js';
 import { readFromHsmlink } from '../../src/troubleshoot/sources.js';
 
@@ -21,15 +22,6 @@ const VNET = 'vnet-sc';
 const DNS_API = 'api-version=2020-06-01';
 const NET_API = 'api-version=2022-01-01';
 const KV_API = 'api-version=2022-07-01';
-
-interface Finding {
-  id: string;
-  status: string;
-  code?: string;
-  message: string;
-  fix?: string;
-  evidence: { resources: string[]; values: Record<string, any> };
-}
 
 let h: TestHsmlink;
 let az: Az;
@@ -130,7 +122,7 @@ test('BASE (healthy set-up): every check passes through all three sources; bypas
   assert.equal(get(findings, 'dns-resolves-private').evidence.values.address, peIp);
   assert.equal(get(findings, 'public-network-access').evidence.values.bypass, 'AzureServices');
   assert.equal(get(findings, 'dns-fallback').evidence.values.nxdomain, false);
-  assert.equal(get(findings, 'private-endpoint-dns-record').evidence.values.recordIps[0], peIp);
+  assert.equal((get(findings, 'private-endpoint-dns-record').evidence.values.recordIps as string[])[0], peIp);
 });
 
 test('FC-09 / FC-15: --host names the privatelink FQDN or the vault domain → client-host-name fails with the fix', async () => {
@@ -139,7 +131,7 @@ test('FC-09 / FC-15: --host names the privatelink FQDN or the vault domain → c
   assert.match(get(pl, 'client-host-name').fix!, new RegExp(`https://${HSM}\\.managedhsm\\.azure\\.net`));
   const vault = await troubleshoot({ extra: ['--host', `https://${HSM}.vault.azure.net/`] });
   assert.equal(sc(vault, 'client-host-name'), 'fail:HOST_VAULT_DOMAIN');
-  assert.match(get(vault, 'client-host-name').evidence.values.answer, /^NXDOMAIN/);
+  assert.match(String(get(vault, 'client-host-name').evidence.values.answer), /^NXDOMAIN/);
   const right = await troubleshoot({ extra: ['--host', `https://${HSM}.managedhsm.azure.net:443`] });
   assert.equal(sc(right, 'client-host-name'), 'pass:');
 });

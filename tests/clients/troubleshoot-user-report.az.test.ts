@@ -3,6 +3,7 @@
 // with --subscription/--from and `az resource list` output exit 2 with a clear message; and the fix commands the
 // findings print are run as printed with az 2.45 and mend what they report.
 import { runHsmlinkCli } from '../support/hsmlink-cli.js';
+import type { Finding } from '../../src/troubleshoot/types.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -18,15 +19,6 @@ const WRONG = 'privatelink.managedhsm.azure.com';
 const RG = 'rg-ur';
 const HSM = 'urhsm';
 const VNET = 'vnet-ur';
-
-interface Finding {
-  id: string;
-  status: string;
-  code?: string;
-  message: string;
-  fix?: string;
-  evidence: { resources: string[]; values: Record<string, any> };
-}
 
 let h: TestHsmlink;
 let az: Az;

@@ -3,8 +3,8 @@
 // environment: create keys, AES-GCM, list, random bytes, role definitions, role assignments create/list/delete.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { runClientProcess } from "../../support/node-client.js";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { grant, ROLE, seedHsm } from "../../http/hsm/support.js";
 
@@ -20,27 +20,8 @@ before(async () => {
 });
 after(async () => h?.dispose());
 
-function python(args: string[]): Promise<{ code: number; json: any; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("/usr/bin/python3", [SCRIPT, ...args], { env: h.clientEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout.trim().split("\n").pop() ?? "");
-      } catch {
-        json = undefined;
-      }
-      resolve({ code: code ?? -1, json, stderr });
-    });
-  });
-}
+/** Debian's Python, not the pyenv python3 on PATH: the Azure SDKs under test are Debian's packages. */
+const python = (args: string[]) => runClientProcess("/usr/bin/python3", [SCRIPT, ...args], h.clientEnv(), 120_000);
 
 function check(j: any, hsm: string) {
   assert.equal(j.ok, true, JSON.stringify(j));
