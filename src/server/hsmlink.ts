@@ -32,6 +32,7 @@ import { cacheAnswersByStoreVersion } from "../dns/answer-cache.js";
 import { snapshotFromStore } from "../network/snapshot.js";
 import { resolve as resolveDns } from "../network/dns-view.js";
 import { isAzureError } from "./errors.js";
+import { startPortal } from "../portal/server.js";
 
 // The emulated host names and the HSM host parser live with the gateway policy; re-exported for existing importers.
 export { ARM_HOST, LOGIN_HOST, IMDS_HOST, HSM_SUFFIX, hsmNameOfHost } from "./gateway.js";
@@ -49,6 +50,8 @@ export interface Endpoints {
   location: string;
   dataDir: string;
   pid: number;
+  /** The web portal (`hsmlink portal` adds the per-start secret from `portal-secret`). */
+  portalUrl?: string;
 }
 
 export interface Hsmlink {
@@ -248,6 +251,12 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     cleanups.unshift(() => internetDns.close());
     await vms.start();
 
+    let endpointsForPortal: Endpoints | undefined;
+    const portal = await startPortal({ host: config.host, port: config.portalPort, store, vms, traces, subscriptionId: config.subscriptionId, internetClientAddress: config.internetClientAddress, endpoints: () => endpointsForPortal! });
+    cleanups.unshift(() => portal.close());
+    writePortalSecret(config.dataDir, portal.secret);
+    cleanups.unshift(() => removePortalSecret(config.dataDir));
+
     const endpoints: Endpoints = {
       gatewayUrl: `http://${config.host}:${gatewayPort}`,
       httpsUrl: `https://${config.host}:${httpsPort}`,
@@ -260,7 +269,9 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       location: config.location,
       dataDir: config.dataDir,
       pid: process.pid,
+      portalUrl: portal.url,
     };
+    endpointsForPortal = endpoints;
     const endpointsPath = join(config.dataDir, "endpoints.json");
     writeFileSync(endpointsPath + ".tmp", JSON.stringify(endpoints, null, 2) + "\n");
     renameSync(endpointsPath + ".tmp", endpointsPath);
@@ -292,6 +303,25 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
   } catch (e) {
     for (const c of cleanups) await c();
     throw e;
+  }
+}
+
+/** `<data dir>/portal-secret`: this start's portal secret, readable by the owner only. */
+export function portalSecretPath(dataDir: string): string {
+  return join(dataDir, "portal-secret");
+}
+
+function writePortalSecret(dataDir: string, secret: string): void {
+  const p = portalSecretPath(dataDir);
+  writeFileSync(p + ".tmp", secret + "\n", { mode: 0o600 });
+  renameSync(p + ".tmp", p);
+}
+
+function removePortalSecret(dataDir: string): void {
+  try {
+    unlinkSync(portalSecretPath(dataDir));
+  } catch {
+    /* already gone */
   }
 }
 
