@@ -48,6 +48,7 @@ function failed(what: string, e: unknown): void {
 
 // ---------------------------------------------------------------- topology
 let topologyStale = true;
+let firstDraw = true;
 let drawing: Promise<void> | undefined;
 let zoom = 1;
 
@@ -92,6 +93,13 @@ async function loadTopology(): Promise<void> {
       fillSelect($<HTMLSelectElement>("resource-group"), view.resourceGroups, rg, "all");
       const r = await drawTopology($("canvas"), view, { expandAll: $<HTMLInputElement>("expand-all").checked, onSelect: (n) => void select(n) });
       applyZoom();
+      // A picture larger than its frame opens on the first managed HSM rather than on empty space.
+      const canvas = $("canvas");
+      const svg = canvas.querySelector("svg");
+      if (svg && firstDraw && (svg.clientHeight > canvas.clientHeight || svg.clientWidth > canvas.clientWidth)) {
+        canvas.querySelector<SVGGElement>('g.node[data-kind="managed-hsm"]')?.scrollIntoView({ block: "center", inline: "center" });
+      }
+      firstDraw = false;
       const total = performance.now() - started;
       const note = $("topology-note");
       note.hidden = !r.collapsed;
@@ -110,6 +118,23 @@ async function loadTopology(): Promise<void> {
   }
   if (topologyStale && current === "topology") await loadTopology();
 }
+
+/** "Find": scrolls to, focuses and selects the first drawn resource whose name contains the text. */
+$("find").addEventListener("keydown", (e) => {
+  if (e.key !== "Enter") return;
+  e.preventDefault();
+  const text = $<HTMLInputElement>("find").value.trim().toLowerCase();
+  if (!text) return;
+  const nodes = [...$("canvas").querySelectorAll<SVGGElement>("g.node")];
+  const hit = nodes.find((n) => (n.dataset.name ?? "").toLowerCase() === text) ?? nodes.find((n) => (n.dataset.name ?? "").toLowerCase().includes(text));
+  if (!hit) {
+    status(`no drawn resource is named like “${text}”`);
+    return;
+  }
+  hit.scrollIntoView({ block: "center", inline: "center" });
+  hit.focus();
+  hit.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" }));
+});
 
 $("subscription").addEventListener("change", () => {
   $<HTMLSelectElement>("resource-group").value = "";
