@@ -5,7 +5,8 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { dataDirFrom } from "../config/settings.js";
-import { readEndpoints, portalSecretPath } from "../server/hsmlink.js";
+import { readEndpoints } from "../client/endpoints.js";
+import { portalSecretPath } from "../portal/secret.js";
 
 /** The URL that opens the portal of the hsmlink running on `dataDir`. @throws Error when it is not running */
 export function portalUrl(dataDir: string): string {

@@ -7,7 +7,7 @@
  */
 import { request as httpsRequest } from "node:https";
 import { readFileSync } from "node:fs";
-import type { Endpoints } from "../server/hsmlink.js";
+import type { Endpoints } from "../client/endpoints.js";
 import { hsmlinkToken } from "../troubleshoot/sources.js";
 
 /** Answer of one ARM call. `json` undefined for an empty or non-JSON body. */

@@ -5,12 +5,12 @@
 import type { Store } from "../store/db.js";
 import { snapshotFromStore } from "../network/snapshot.js";
 import { evaluateConnect, vantageText } from "../network/decision.js";
-import { MANAGED_HSM_PUBLIC_ZONE } from "../network/dns-view.js";
+import { MANAGED_HSM_PUBLIC_ZONE } from "../kernel/azure-names.js";
 import { connectionsOfPrivateEndpoint, resourceName, sameResourceId, type Vantage } from "../network/topology.js";
-import { TraceLog, explainRequest } from "../server/trace-log.js";
-import type { VmService } from "../server/vms.js";
+import { explainRequest } from "../pipeline/explain.js";
+import type { VmService } from "../vms/vms.js";
 import { troubleshoot, TroubleshootUsageError } from "../troubleshoot/run.js";
-import { AzureError } from "../server/errors.js";
+import { AzureError } from "../kernel/errors.js";
 import { scopeOf, topologyGraph } from "./graph.js";
 import type { ConnectionView, FromHereHsm, FromHereView, TopologyView, VantageOption } from "./model.js";
 
@@ -49,13 +49,13 @@ function vantageNamed(d: PortalDomain, name: string): Vantage {
 export function fromHere(d: PortalDomain, vantageName: string): FromHereView {
   const vantage = vantageNamed(d, vantageName);
   const snapshot = snapshotFromStore(d.store);
-  // Explain traces land in a scratch log: the live request log shows requests that happened.
-  const scratch = new TraceLog(1);
   const hsms: FromHereHsm[] = [];
   for (const hsm of snapshot.managedHsms) {
     if (scopeOf(hsm.id).subscription.toLowerCase() !== d.subscriptionId.toLowerCase()) continue;
     const host = `${hsm.name.toLowerCase()}.${MANAGED_HSM_PUBLIC_ZONE}`;
-    const trace = explainRequest(d.store, scratch, vantage, "GET", `https://${host}/keys`, d.internetClientAddress);
+    // Not pushed to the trace log: the live request log shows requests that happened.
+    const explained = explainRequest({ snapshot: () => snapshot, internetClientAddress: d.internetClientAddress }, vantage, "GET", `https://${host}/keys`);
+    const trace = { seq: 0, requestId: "explain", time: new Date().toISOString(), explained: true, ...explained };
     const connect = evaluateConnect(snapshot, vantage, host, { internetClientAddress: d.internetClientAddress });
     const zoneStep = connect.dns.trace.find((s) => s.refs?.zoneId && /^private-zone-(answer|cname|nodata|nxdomain|auto-registration)$/.test(s.rule));
     const route = connect.route;

@@ -16,7 +16,7 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
 import { runNodeClient } from "../support/node-client.js";
-import { adminRequest } from "../../src/cli/admin-client.js";
+import { adminRequest } from "../../src/client/admin-client.js";
 import { portalUrl } from "../../src/cli/portal.js";
 
 const CHROMIUM = process.env.HSMLINK_CHROMIUM ?? "/usr/bin/chromium";

@@ -7,7 +7,7 @@ import { request } from "node:http";
 import { statSync } from "node:fs";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { portalUrl } from "../../../src/cli/portal.js";
-import { portalSecretPath } from "../../../src/server/hsmlink.js";
+import { portalSecretPath } from "../../../src/portal/secret.js";
 
 let h: TestHsmlink;
 let base: URL;
