@@ -4,10 +4,9 @@
 // Approved for az; an SDK request sent from a VM appears in the live log with its trace; "From here" shows the
 // private address and "allowed" from the VM, the firewall refusal from the internet. Screenshots land in
 // test-artifacts/portal/ (gitignored). The topology load time is reported as a diagnostic, never asserted.
-import { test, before, after, type TestContext } from "node:test";
+import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -16,29 +15,19 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
 import { runNodeClient } from "../support/node-client.js";
+import { clientSuite } from "../support/clients.js";
 import { adminRequest } from "../../src/client/admin-client.js";
 import { portalUrl } from "../../src/cli/portal.js";
 
-const CHROMIUM = process.env.HSMLINK_CHROMIUM ?? "/usr/bin/chromium";
+const { test, before, after } = clientSuite("az", "chromium");
+/** Debian's chromium binary (playwright-core launches it by path). */
+const CHROMIUM = process.env.HSMLINK_CHROMIUM ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ?? "chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/portal/", import.meta.url));
 const SDK_SCRIPT = fileURLToPath(new URL("./sdk/isolation-keys.ts", import.meta.url));
 const RG = "rg-portal";
 const HSM = "portalhsm";
 const ZONE = "privatelink.managedhsm.azure.net";
 const CRYPTO_USER = "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
-
-/** Why the suite cannot run here, or undefined. */
-function missingClient(): string | undefined {
-  if (!existsSync(CHROMIUM)) return `chromium not found at ${CHROMIUM} (apt-get install chromium)`;
-  if (spawnSync("az", ["version"], { stdio: "ignore" }).status !== 0) return "az not found (apt-get install azure-cli)";
-  return undefined;
-}
-const missing = missingClient();
-if (missing) {
-  if (process.env.HSMLINK_REQUIRE_CLIENTS === "1") throw new Error(`portal browser tests: ${missing} and HSMLINK_REQUIRE_CLIENTS=1`);
-  process.stderr.write(`\n*** SKIPPING the portal browser tests: ${missing} ***\n\n`);
-}
-const it = (name: string, fn: (t: TestContext) => Promise<void>) => test(name, { skip: missing ? `SKIPPED: ${missing}` : false }, fn);
 
 let h: TestHsmlink;
 let az: Az;
@@ -48,7 +37,6 @@ let userDataDir: string;
 let peIp: string;
 
 before(async () => {
-  if (missing) return;
   mkdirSync(ARTIFACTS, { recursive: true });
   h = await startTestHsmlink();
   az = new Az(h.clientEnv());
@@ -96,7 +84,7 @@ async function openTab(name: string): Promise<void> {
   await page.getByRole("tab", { name }).click();
 }
 
-it("the topology picture draws the how-to's HSM, both private endpoints with their connection states, the zone, its link and the A record", async (t) => {
+test("the topology picture draws the how-to's HSM, both private endpoints with their connection states, the zone, its link and the A record", async (t) => {
   const started = Date.now();
   await page.goto(portalUrl(h.config.dataDir));
   await page.waitForFunction(() => document.body.dataset.topologyMs !== undefined);
@@ -138,7 +126,7 @@ it("the topology picture draws the how-to's HSM, both private endpoints with the
   await page.screenshot({ path: join(ARTIFACTS, "topology.png"), fullPage: true });
 });
 
-it("approving the pending connection in the private link center makes az report Approved and redraws the edge", async () => {
+test("approving the pending connection in the private link center makes az report Approved and redraws the edge", async () => {
   await openTab("Private link center");
   const row = page.locator('tr[data-connection="conn-manual"]');
   await row.waitFor();
@@ -159,7 +147,7 @@ it("approving the pending connection in the private link center makes az report 
   await page.locator('svg g.edge[data-kind="connection"][data-source$="/pe-manual"][data-state="Approved"]').waitFor();
 });
 
-it("an SDK request sent from the VM appears in the live log with its decision trace", async () => {
+test("an SDK request sent from the VM appears in the live log with its decision trace", async () => {
   await openTab("Live request log");
   const vmProxy = () => {
     const e = h.clientEnv("vm1");
@@ -185,7 +173,7 @@ it("an SDK request sent from the VM appears in the live log with its decision tr
   await page.screenshot({ path: join(ARTIFACTS, "live-log.png"), fullPage: true });
 });
 
-it("From here: the VM gets the private address and 'allowed'; the internet gets the firewall refusal", async () => {
+test("From here: the VM gets the private address and 'allowed'; the internet gets the firewall refusal", async () => {
   await openTab("From here");
   await page.selectOption("#vantage", "vm1");
   const card = page.locator(`article[data-hsm="${HSM}"]`);
