@@ -316,6 +316,8 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
     });
   });
   const port = (server.address() as AddressInfo).port;
+  // Bundle the client now, off the request path, so the first page load does not wait for esbuild.
+  clientBundle().catch(() => undefined);
   const shownHost = o.host === "0.0.0.0" ? "127.0.0.1" : o.host.includes(":") ? `[${o.host}]` : o.host;
   return {
     url: `http://${shownHost}:${port}`,

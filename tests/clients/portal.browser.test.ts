@@ -90,8 +90,15 @@ test("the topology picture draws the how-to's HSM, both private endpoints with t
   await page.waitForFunction(() => document.body.dataset.topologyMs !== undefined);
   const wallMs = Date.now() - started;
   const drawMs = await page.evaluate(() => Number(document.body.dataset.topologyMs));
-  t.diagnostic(`how-to topology: page open to picture drawn ${wallMs} ms (fetch + layout + draw inside the page ${drawMs.toFixed(1)} ms)`);
-  process.stderr.write(`portal load time (diagnostic): ${wallMs} ms to the drawn picture, ${drawMs.toFixed(1)} ms for fetch + layout + draw\n`);
+  // A second visit (browser caches warm, the layout worker started again): what a user sees on reload.
+  const reloadStarted = Date.now();
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.topologyMs !== undefined);
+  const reloadMs = Date.now() - reloadStarted;
+  const reloadDrawMs = await page.evaluate(() => Number(document.body.dataset.topologyMs));
+  const message = `how-to topology: first open to picture drawn ${wallMs} ms (fetch + layout + draw in the page ${drawMs.toFixed(1)} ms); reload ${reloadMs} ms (${reloadDrawMs.toFixed(1)} ms)`;
+  t.diagnostic(message);
+  process.stderr.write(`portal load time (diagnostic): ${message}\n`);
 
   const hsmText = await nodeText("managed-hsm", HSM);
   assert.match(hsmText, /managed HSM public 203\.0\.113\.\d+/);

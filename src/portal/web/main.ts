@@ -5,7 +5,7 @@
  */
 import type { ConnectionView, FindingView, FromHereView, GraphNode, TopologyView, TraceView, VantageOption } from "../model.js";
 import { ApiError, get, h, post, status, token } from "./api.js";
-import { drawTopology } from "./topology.js";
+import { drawTopology, warmUpLayout } from "./topology.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -340,6 +340,7 @@ async function boot(): Promise<void> {
     status("This page needs the URL 'hsmlink portal' prints (it carries this start's secret).");
     return;
   }
+  warmUpLayout();
   try {
     for (const t of (await get<{ value: TraceView[] }>("traces")).value) addTrace(t);
     renderLog();

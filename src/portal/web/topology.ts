@@ -19,6 +19,11 @@ const ElkConstructor = ((elkApi as unknown as { default?: unknown }).default ?? 
 let elk: ELK | undefined;
 const layoutEngine = () => (elk ??= new ElkConstructor({ workerUrl: "/assets/elk-worker.min.js" }));
 
+/** Starts elkjs's worker (download, parse, start-up) so it is ready when the first picture needs it. */
+export function warmUpLayout(): void {
+  void layoutEngine().layout({ id: "warm-up", children: [{ id: "a", width: 10, height: 10 }], edges: [] });
+}
+
 let measureCtx: CanvasRenderingContext2D | null | undefined;
 function textWidth(text: string, bold = false): number {
   measureCtx ??= document.createElement("canvas").getContext("2d");
