@@ -122,6 +122,7 @@ test("the topology picture draws the how-to's HSM, both private endpoints with t
   assert.equal(await link.locator("text").textContent(), "link link1 · registration off");
   assert.match((await link.getAttribute("data-target")) ?? "", /\/virtualNetworks\/vnet1$/i);
 
+  await page.screenshot({ path: join(ARTIFACTS, "topology-overview.png") });
   // Selecting the HSM (keyboard) shows its JSON as ARM returns it.
   await page.locator(`svg g.node[data-kind="managed-hsm"]`).focus();
   await page.keyboard.press("Enter");

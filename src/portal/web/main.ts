@@ -92,13 +92,16 @@ async function loadTopology(): Promise<void> {
       fillSelect($<HTMLSelectElement>("subscription"), view.subscriptions, view.subscriptionId.toLowerCase());
       fillSelect($<HTMLSelectElement>("resource-group"), view.resourceGroups, rg, "all");
       const r = await drawTopology($("canvas"), view, { expandAll: $<HTMLInputElement>("expand-all").checked, onSelect: (n) => void select(n) });
-      applyZoom();
-      // A picture larger than its frame opens on the first managed HSM rather than on empty space.
+      // First picture: one a little larger than its frame is shrunk to fit (text stays readable down to 60 %); a
+      // much larger one opens on the first managed HSM rather than on empty space.
       const canvas = $("canvas");
       const svg = canvas.querySelector("svg");
-      if (svg && firstDraw && (svg.clientHeight > canvas.clientHeight || svg.clientWidth > canvas.clientWidth)) {
-        canvas.querySelector<SVGGElement>('g.node[data-kind="managed-hsm"]')?.scrollIntoView({ block: "center", inline: "center" });
-      }
+      if (svg && firstDraw) {
+        const fit = Math.min(1, (canvas.clientWidth - 4) / Number(svg.dataset.naturalWidth), (canvas.clientHeight - 4) / Number(svg.dataset.naturalHeight));
+        if (fit >= 0.6) zoom = fit;
+        applyZoom();
+        if (fit < 0.6) canvas.querySelector<SVGGElement>('g.node[data-kind="managed-hsm"]')?.scrollIntoView({ block: "center", inline: "center" });
+      } else applyZoom();
       firstDraw = false;
       const total = performance.now() - started;
       const note = $("topology-note");
