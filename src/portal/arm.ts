@@ -74,7 +74,8 @@ export class PortalArmClient {
               json = undefined;
             }
             const headers: Record<string, string | undefined> = {};
-            for (const [k, v] of Object.entries(res.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+            for (const [k, v] of Object.entries(res.headers))
+              headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
             resolve({ status: res.statusCode ?? 0, json, headers });
           });
         },

@@ -22,14 +22,28 @@ export interface PortalDomain {
 }
 
 /** The topology picture of one subscription (and optionally one resource group). */
-export function topology(d: PortalDomain, subscription: string | undefined, resourceGroup: string | undefined): TopologyView {
+export function topology(
+  d: PortalDomain,
+  subscription: string | undefined,
+  resourceGroup: string | undefined,
+): TopologyView {
   const vmIds = new Map(d.vms.list().map((v) => [v.name.toLowerCase(), v.id] as const));
-  return topologyGraph(snapshotFromStore(d.store), { subscriptionId: subscription || d.subscriptionId, ...(resourceGroup ? { resourceGroup } : {}) }, d.store.version() ?? 0, vmIds);
+  return topologyGraph(
+    snapshotFromStore(d.store),
+    { subscriptionId: subscription || d.subscriptionId, ...(resourceGroup ? { resourceGroup } : {}) },
+    d.store.version() ?? 0,
+    vmIds,
+  );
 }
 
 /** The internet, then every simulated VM. */
 export function vantages(d: PortalDomain): VantageOption[] {
-  return [{ name: "internet", label: "the public internet" }, ...d.vms.list().map((v) => ({ name: v.name, label: `VM ${v.name} (${v.privateIpAddress} in ${v.subnet} of ${v.vnet})` }))];
+  return [
+    { name: "internet", label: "the public internet" },
+    ...d.vms
+      .list()
+      .map((v) => ({ name: v.name, label: `VM ${v.name} (${v.privateIpAddress} in ${v.subnet} of ${v.vnet})` })),
+  ];
 }
 
 function vantageNamed(d: PortalDomain, name: string): Vantage {
@@ -54,10 +68,17 @@ export function fromHere(d: PortalDomain, vantageName: string): FromHereView {
     if (scopeOf(hsm.id).subscription.toLowerCase() !== d.subscriptionId.toLowerCase()) continue;
     const host = `${hsm.name.toLowerCase()}.${MANAGED_HSM_PUBLIC_ZONE}`;
     // Not pushed to the trace log: the live request log shows requests that happened.
-    const explained = explainRequest({ snapshot: () => snapshot, internetClientAddress: d.internetClientAddress }, vantage, "GET", `https://${host}/keys`);
+    const explained = explainRequest(
+      { snapshot: () => snapshot, internetClientAddress: d.internetClientAddress },
+      vantage,
+      "GET",
+      `https://${host}/keys`,
+    );
     const trace = { seq: 0, requestId: "explain", time: new Date().toISOString(), explained: true, ...explained };
     const connect = evaluateConnect(snapshot, vantage, host, { internetClientAddress: d.internetClientAddress });
-    const zoneStep = connect.dns.trace.find((s) => s.refs?.zoneId && /^private-zone-(answer|cname|nodata|nxdomain|auto-registration)$/.test(s.rule));
+    const zoneStep = connect.dns.trace.find(
+      (s) => s.refs?.zoneId && /^private-zone-(answer|cname|nodata|nxdomain|auto-registration)$/.test(s.rule),
+    );
     const route = connect.route;
     const last = trace.steps[trace.steps.length - 1];
     const rg = scopeOf(hsm.id).resourceGroup;
@@ -65,7 +86,15 @@ export function fromHere(d: PortalDomain, vantageName: string): FromHereView {
     let findingsNote: string | undefined;
     if (vantage.kind === "vm") {
       try {
-        findings = troubleshoot(snapshot, [], { hsm: hsm.name, resourceGroup: rg, vm: vantage.vm.name }).findings.map((f) => ({ id: f.id, status: f.status, ...(f.code ? { code: f.code } : {}), message: f.message, ...(f.fix ? { fix: f.fix } : {}) }));
+        findings = troubleshoot(snapshot, [], { hsm: hsm.name, resourceGroup: rg, vm: vantage.vm.name }).findings.map(
+          (f) => ({
+            id: f.id,
+            status: f.status,
+            ...(f.code ? { code: f.code } : {}),
+            message: f.message,
+            ...(f.fix ? { fix: f.fix } : {}),
+          }),
+        );
       } catch (e) {
         if (!(e instanceof TroubleshootUsageError)) throw e;
         findingsNote = e.message;
@@ -78,13 +107,27 @@ export function fromHere(d: PortalDomain, vantageName: string): FromHereView {
       name: hsm.name,
       resourceGroup: rg,
       host,
-      dns: { rcode: connect.dns.rcode, answers: connect.dns.answers.map((a) => ({ name: a.name, type: a.type, ttl: a.ttl, data: a.data })) },
-      ...(zoneStep?.refs?.zoneId ? { answeredBy: { zone: resourceName(zoneStep.refs.zoneId), ...(zoneStep.refs.linkId ? { link: resourceName(zoneStep.refs.linkId) } : {}) } } : {}),
+      dns: {
+        rcode: connect.dns.rcode,
+        answers: connect.dns.answers.map((a) => ({ name: a.name, type: a.type, ttl: a.ttl, data: a.data })),
+      },
+      ...(zoneStep?.refs?.zoneId
+        ? {
+            answeredBy: {
+              zone: resourceName(zoneStep.refs.zoneId),
+              ...(zoneStep.refs.linkId ? { link: resourceName(zoneStep.refs.linkId) } : {}),
+            },
+          }
+        : {}),
       ...(connect.address ? { address: connect.address } : {}),
       route: route?.path ?? "none",
-      routeDetail: route ? (route.trace[route.trace.length - 1]?.detail ?? route.path) : (connect.refusal?.reason ?? "no route"),
+      routeDetail: route
+        ? (route.trace[route.trace.length - 1]?.detail ?? route.path)
+        : (connect.refusal?.reason ?? "no route"),
       verdict: trace.verdict === "network-allows" ? "allowed" : "refused",
-      verdictDetail: trace.outcome ? `${trace.outcome.status}${trace.outcome.code ? ` ${trace.outcome.code}` : ""}${trace.outcome.innerCode ? `/${trace.outcome.innerCode}` : ""}: ${(trace.outcome.message ?? "").split("\r\n")[0]}` : (last?.detail ?? ""),
+      verdictDetail: trace.outcome
+        ? `${trace.outcome.status}${trace.outcome.code ? ` ${trace.outcome.code}` : ""}${trace.outcome.innerCode ? `/${trace.outcome.innerCode}` : ""}: ${(trace.outcome.message ?? "").split("\r\n")[0]}`
+        : (last?.detail ?? ""),
       trace,
       ...(findings ? { findings } : {}),
       ...(findingsNote ? { findingsNote } : {}),
@@ -105,7 +148,15 @@ export function privateEndpointOnlyConnections(d: PortalDomain, listed: readonly
     for (const c of connectionsOfPrivateEndpoint(pe)) {
       const hsm = snapshot.managedHsms.find((h) => sameResourceId(h.id, c.privateLinkServiceId));
       if (!hsm) continue;
-      if (listed.some((l) => l.privateEndpointId !== undefined && sameResourceId(l.privateEndpointId, pe.id) && sameResourceId(l.hsmId, hsm.id))) continue;
+      if (
+        listed.some(
+          (l) =>
+            l.privateEndpointId !== undefined &&
+            sameResourceId(l.privateEndpointId, pe.id) &&
+            sameResourceId(l.hsmId, hsm.id),
+        )
+      )
+        continue;
       out.push({
         id: `${pe.id}#${c.name}`,
         name: c.name,

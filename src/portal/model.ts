@@ -4,7 +4,8 @@
  */
 
 /** What a drawn node stands for. */
-export type NodeKind = "vnet" | "subnet" | "vm" | "private-endpoint" | "managed-hsm" | "private-dns-zone" | "record-set";
+export type NodeKind =
+  "vnet" | "subnet" | "vm" | "private-endpoint" | "managed-hsm" | "private-dns-zone" | "record-set";
 
 /** Kinds of drawn edges. */
 export type EdgeKind = "connection" | "peering" | "zone-link" | "record-target";
@@ -64,7 +65,12 @@ export interface TraceView {
   readonly gatewayRefused?: boolean;
   readonly verdict?: "refused" | "network-allows";
   readonly steps: readonly TraceStepView[];
-  readonly outcome?: { readonly status: number; readonly code?: string; readonly innerCode?: string; readonly message?: string };
+  readonly outcome?: {
+    readonly status: number;
+    readonly code?: string;
+    readonly innerCode?: string;
+    readonly message?: string;
+  };
 }
 
 /** A troubleshooter finding (src/troubleshoot/types.ts `Finding`). */
@@ -83,7 +89,15 @@ export interface FromHereHsm {
   readonly resourceGroup: string;
   readonly host: string;
   /** The DNS answer chain, as resolved from the vantage. */
-  readonly dns: { readonly rcode: string; readonly answers: readonly { readonly name: string; readonly type: string; readonly ttl: number; readonly data: string }[] };
+  readonly dns: {
+    readonly rcode: string;
+    readonly answers: readonly {
+      readonly name: string;
+      readonly type: string;
+      readonly ttl: number;
+      readonly data: string;
+    }[];
+  };
   /** Which private zone answered and through which VNet link, when one did. */
   readonly answeredBy?: { readonly zone: string; readonly link?: string };
   /** The address the client connects to. */

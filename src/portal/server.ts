@@ -28,7 +28,14 @@ import type { VmService } from "../vms/vms.js";
 import type { RequestTrace, TraceLog } from "../pipeline/trace-log.js";
 import type { Endpoints } from "../client/endpoints.js";
 import { AzureError, isAzureError } from "../kernel/errors.js";
-import { fromHere, managedHsmIds, privateEndpointOnlyConnections, topology, vantages, type PortalDomain } from "./domain.js";
+import {
+  fromHere,
+  managedHsmIds,
+  privateEndpointOnlyConnections,
+  topology,
+  vantages,
+  type PortalDomain,
+} from "./domain.js";
 import { PortalArmClient, apiVersionOf } from "./arm.js";
 import { scopeOf } from "./graph.js";
 import type { ConnectionAction, ConnectionView } from "./model.js";
@@ -72,7 +79,16 @@ let bundle: Promise<string> | undefined;
 function clientBundle(): Promise<string> {
   bundle ??= (async () => {
     const esbuild = await import("esbuild");
-    const r = await esbuild.build({ entryPoints: [webDir() + "main.ts"], bundle: true, write: false, format: "esm", target: "es2022", minify: true, legalComments: "none", logLevel: "silent" });
+    const r = await esbuild.build({
+      entryPoints: [webDir() + "main.ts"],
+      bundle: true,
+      write: false,
+      format: "esm",
+      target: "es2022",
+      minify: true,
+      legalComments: "none",
+      logLevel: "silent",
+    });
     return r.outputFiles[0].text;
   })();
   bundle.catch(() => (bundle = undefined));
@@ -81,9 +97,16 @@ function clientBundle(): Promise<string> {
 
 const requireHere = createRequire(import.meta.url);
 
-const CSP = "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-function send(res: ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  type: string,
+  extra: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     "content-type": type,
     "content-length": String(Buffer.byteLength(body)),
@@ -129,7 +152,10 @@ function sameSecret(given: string | undefined, secret: string): boolean {
 
 /** The name of a connection id `/…/managedHSMs/{hsm}/privateEndpointConnections/{name}`, else undefined. */
 function parseConnectionId(id: string): { hsmId: string; name: string } | undefined {
-  const m = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/managedHSMs\/[^/]+)\/privateEndpointConnections\/([^/?#]+)$/i.exec(id);
+  const m =
+    /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/managedHSMs\/[^/]+)\/privateEndpointConnections\/([^/?#]+)$/i.exec(
+      id,
+    );
   return m ? { hsmId: m[1], name: m[2] } : undefined;
 }
 
@@ -139,7 +165,12 @@ function parseConnectionId(id: string): { hsmId: string; name: string } | undefi
  */
 export async function startPortal(o: PortalOptions): Promise<Portal> {
   const secret = randomBytes(24).toString("base64url");
-  const domain: PortalDomain = { store: o.store, vms: o.vms, subscriptionId: o.subscriptionId, internetClientAddress: o.internetClientAddress };
+  const domain: PortalDomain = {
+    store: o.store,
+    vms: o.vms,
+    subscriptionId: o.subscriptionId,
+    internetClientAddress: o.internetClientAddress,
+  };
   let arm: PortalArmClient | undefined;
   const armClient = () => (arm ??= new PortalArmClient(o.endpoints));
   const loopbackBind = LOOPBACK_HOSTS.has(o.host) || o.host.startsWith("127.");
@@ -185,7 +216,15 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
     for (const hsmId of managedHsmIds(domain)) {
       const r = await armClient().call("GET", `${hsmId}/privateEndpointConnections?api-version=${apiVersionOf(hsmId)}`);
       if (r.status !== 200 || !Array.isArray(r.json?.value)) continue;
-      for (const c of r.json.value as { id: string; name: string; properties?: { privateEndpoint?: { id?: string }; privateLinkServiceConnectionState?: { status?: string; description?: string }; provisioningState?: string } }[]) {
+      for (const c of r.json.value as {
+        id: string;
+        name: string;
+        properties?: {
+          privateEndpoint?: { id?: string };
+          privateLinkServiceConnectionState?: { status?: string; description?: string };
+          provisioningState?: string;
+        };
+      }[]) {
         const pe = c.properties?.privateEndpoint?.id;
         out.push({
           id: c.id,
@@ -195,7 +234,9 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
           resourceGroup: scopeOf(hsmId).resourceGroup,
           ...(pe ? { privateEndpointId: pe, privateEndpointName: pe.split("/").pop() ?? pe } : {}),
           status: c.properties?.privateLinkServiceConnectionState?.status ?? "Pending",
-          ...(c.properties?.privateLinkServiceConnectionState?.description ? { description: c.properties.privateLinkServiceConnectionState.description } : {}),
+          ...(c.properties?.privateLinkServiceConnectionState?.description
+            ? { description: c.properties.privateLinkServiceConnectionState.description }
+            : {}),
           ...(c.properties?.provisioningState ? { provisioningState: c.properties.provisioningState } : {}),
           actionable: true,
         });
@@ -207,7 +248,8 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
   /** Approve / reject: GET the connection, set status and description, PUT it back, GET until settled (az's steps). */
   const act = async (a: ConnectionAction): Promise<{ status: number; json: unknown }> => {
     const parsed = parseConnectionId(a.id);
-    if (!parsed) throw new AzureError(400, "BadRequest", `'${a.id}' is not a managed HSM private endpoint connection id`);
+    if (!parsed)
+      throw new AzureError(400, "BadRequest", `'${a.id}' is not a managed HSM private endpoint connection id`);
     const url = `${a.id}?api-version=${apiVersionOf(a.id)}`;
     if (a.action === "delete") {
       const first = await armClient().call("DELETE", url);
@@ -226,7 +268,11 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
     const put = await armClient().call("PUT", url, connection);
     if (put.status >= 400) return put;
     let last = put;
-    for (let i = 0; i < 10 && !/^(succeeded|failed)$/i.test(String(last.json?.properties?.provisioningState ?? "Succeeded")); i++) {
+    for (
+      let i = 0;
+      i < 10 && !/^(succeeded|failed)$/i.test(String(last.json?.properties?.provisioningState ?? "Succeeded"));
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 1000));
       last = await armClient().call("GET", url);
     }
@@ -235,25 +281,74 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
 
   const api = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const p = url.pathname;
-    const given = p === "/api/events" ? (url.searchParams.get("token") ?? undefined) : (req.headers[TOKEN_HEADER] as string | undefined);
-    if (!sameSecret(given, secret)) return sendError(res, 401, "PortalTokenRequired", "open the portal with the URL 'hsmlink portal' prints (it carries this start's secret)");
+    const given =
+      p === "/api/events"
+        ? (url.searchParams.get("token") ?? undefined)
+        : (req.headers[TOKEN_HEADER] as string | undefined);
+    if (!sameSecret(given, secret))
+      return sendError(
+        res,
+        401,
+        "PortalTokenRequired",
+        "open the portal with the URL 'hsmlink portal' prints (it carries this start's secret)",
+      );
     if (req.method === "POST") {
       const origin = req.headers.origin;
-      if (!origin || origin !== `http://${req.headers.host}`) return sendError(res, 403, "CrossOriginRefused", "state-changing calls are accepted from the portal's own page only");
-      if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) return sendError(res, 415, "UnsupportedMediaType", "send application/json");
+      if (!origin || origin !== `http://${req.headers.host}`)
+        return sendError(
+          res,
+          403,
+          "CrossOriginRefused",
+          "state-changing calls are accepted from the portal's own page only",
+        );
+      if (!/^application\/json\b/i.test(req.headers["content-type"] ?? ""))
+        return sendError(res, 415, "UnsupportedMediaType", "send application/json");
     }
-    if (req.method === "GET" && p === "/api/topology") return sendJson(res, 200, topology(domain, url.searchParams.get("subscription") ?? undefined, url.searchParams.get("resourceGroup") ?? undefined));
+    if (req.method === "GET" && p === "/api/topology")
+      return sendJson(
+        res,
+        200,
+        topology(
+          domain,
+          url.searchParams.get("subscription") ?? undefined,
+          url.searchParams.get("resourceGroup") ?? undefined,
+        ),
+      );
     if (req.method === "GET" && p === "/api/vantages") return sendJson(res, 200, { value: vantages(domain) });
-    if (req.method === "GET" && p === "/api/from-here") return sendJson(res, 200, fromHere(domain, url.searchParams.get("vantage") ?? "internet"));
-    if (req.method === "GET" && p === "/api/traces") return sendJson(res, 200, { value: o.traces.recent(0, 200).filter((t) => !t.explained) });
+    if (req.method === "GET" && p === "/api/from-here")
+      return sendJson(res, 200, fromHere(domain, url.searchParams.get("vantage") ?? "internet"));
+    if (req.method === "GET" && p === "/api/traces")
+      return sendJson(res, 200, { value: o.traces.recent(0, 200).filter((t) => !t.explained) });
     if (req.method === "GET" && p === "/api/resource") {
       const id = url.searchParams.get("id") ?? "";
-      const vm = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)$/i.exec(id);
-      if (vm) return sendJson(res, 200, { source: "hsmlink vm show (simulated VMs are not served by ARM)", resource: o.vms.show(decodeURIComponent(vm[1])) });
+      const vm =
+        /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)$/i.exec(
+          id,
+        );
+      if (vm)
+        return sendJson(res, 200, {
+          source: "hsmlink vm show (simulated VMs are not served by ARM)",
+          resource: o.vms.show(decodeURIComponent(vm[1])),
+        });
       // Only resource paths: never the admin API, token endpoints or anything else the direct listener serves.
-      if (!/^\/subscriptions\/[A-Za-z0-9-]+\/resourceGroups\/[^?#]+$/i.test(id) || id.includes("..") || id.includes("//")) return sendError(res, 400, "BadRequest", `'${id}' is not an ARM resource id`);
-      const r = await armClient().call("GET", `${id.split("/").map((s) => encodeURIComponent(decodeURIComponent(s))).join("/")}?api-version=${apiVersionOf(id)}`);
-      return sendJson(res, 200, { source: `GET ${id}?api-version=${apiVersionOf(id)} → ${r.status}`, status: r.status, resource: r.json ?? null });
+      if (
+        !/^\/subscriptions\/[A-Za-z0-9-]+\/resourceGroups\/[^?#]+$/i.test(id) ||
+        id.includes("..") ||
+        id.includes("//")
+      )
+        return sendError(res, 400, "BadRequest", `'${id}' is not an ARM resource id`);
+      const r = await armClient().call(
+        "GET",
+        `${id
+          .split("/")
+          .map((s) => encodeURIComponent(decodeURIComponent(s)))
+          .join("/")}?api-version=${apiVersionOf(id)}`,
+      );
+      return sendJson(res, 200, {
+        source: `GET ${id}?api-version=${apiVersionOf(id)} → ${r.status}`,
+        status: r.status,
+        resource: r.json ?? null,
+      });
     }
     if (req.method === "GET" && p === "/api/connections") return sendJson(res, 200, { value: await listConnections() });
     if (req.method === "POST" && p === "/api/connections/action") {
@@ -263,14 +358,30 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
       } catch {
         return sendError(res, 400, "BadRequest", "the body must be JSON {id, action, description?}");
       }
-      if (typeof body !== "object" || body === null || typeof body.id !== "string" || !["approve", "reject", "delete"].includes(String(body.action)) || (body.description !== undefined && typeof body.description !== "string")) {
-        return sendError(res, 400, "BadRequest", "the body must be {id: string, action: approve|reject|delete, description?: string}");
+      if (
+        typeof body !== "object" ||
+        body === null ||
+        typeof body.id !== "string" ||
+        !["approve", "reject", "delete"].includes(String(body.action)) ||
+        (body.description !== undefined && typeof body.description !== "string")
+      ) {
+        return sendError(
+          res,
+          400,
+          "BadRequest",
+          "the body must be {id: string, action: approve|reject|delete, description?: string}",
+        );
       }
       const r = await act(body as ConnectionAction);
       return sendJson(res, r.status >= 400 ? r.status : 200, r.json ?? {});
     }
     if (req.method === "GET" && p === "/api/events") {
-      res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", connection: "keep-alive" });
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-store",
+        "x-content-type-options": "nosniff",
+        connection: "keep-alive",
+      });
       res.write(`retry: 1000\nevent: version\ndata: ${o.store.version() ?? 0}\n\n`);
       streams.add(res);
       ticker ??= setInterval(tick, 200);
@@ -291,14 +402,22 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
       try {
         const hostHeader = req.headers.host ?? "";
         const hostName = hostHeader.replace(/:\d+$/, "").toLowerCase();
-        if (loopbackBind && !LOOPBACK_HOSTS.has(hostName) && !hostName.startsWith("127.")) return sendError(res, 421, "MisdirectedRequest", "the portal answers loopback host names only");
+        if (loopbackBind && !LOOPBACK_HOSTS.has(hostName) && !hostName.startsWith("127."))
+          return sendError(res, 421, "MisdirectedRequest", "the portal answers loopback host names only");
         const url = new URL(req.url ?? "/", "http://portal.invalid");
         if (url.pathname.startsWith("/api/")) return await api(req, res, url);
-        if (req.method !== "GET" && req.method !== "HEAD") return sendError(res, 405, "MethodNotAllowed", `${req.method} is not allowed here`);
-        if (url.pathname === "/" || url.pathname === "/index.html") return send(res, 200, readFileSync(web + "index.html"), "text/html; charset=utf-8");
-        if (url.pathname === "/assets/style.css") return send(res, 200, readFileSync(web + "style.css"), "text/css; charset=utf-8");
-        if (url.pathname === "/assets/app.js") return send(res, 200, await clientBundle(), "text/javascript; charset=utf-8");
-        if (url.pathname === "/assets/elk-worker.min.js") return send(res, 200, readFileSync(elkWorker), "text/javascript; charset=utf-8", { "cache-control": "max-age=3600" });
+        if (req.method !== "GET" && req.method !== "HEAD")
+          return sendError(res, 405, "MethodNotAllowed", `${req.method} is not allowed here`);
+        if (url.pathname === "/" || url.pathname === "/index.html")
+          return send(res, 200, readFileSync(web + "index.html"), "text/html; charset=utf-8");
+        if (url.pathname === "/assets/style.css")
+          return send(res, 200, readFileSync(web + "style.css"), "text/css; charset=utf-8");
+        if (url.pathname === "/assets/app.js")
+          return send(res, 200, await clientBundle(), "text/javascript; charset=utf-8");
+        if (url.pathname === "/assets/elk-worker.min.js")
+          return send(res, 200, readFileSync(elkWorker), "text/javascript; charset=utf-8", {
+            "cache-control": "max-age=3600",
+          });
         if (url.pathname === "/favicon.ico") return send(res, 204, "", "image/x-icon");
         return sendError(res, 404, "NotFound", `no portal page ${url.pathname}`);
       } catch (e) {

@@ -14,7 +14,31 @@ const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-portal-cli-"));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test("hsmlink portal prints a URL that opens the portal of the running hsmlink; the secret file goes with it", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", main, "start", "--data-dir", dataDir, "--in-memory", "--log-level", "warn", "--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--portal-port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      main,
+      "start",
+      "--data-dir",
+      dataDir,
+      "--in-memory",
+      "--log-level",
+      "warn",
+      "--gateway-port",
+      "0",
+      "--https-port",
+      "0",
+      "--msi-port",
+      "0",
+      "--dns-port",
+      "0",
+      "--portal-port",
+      "0",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   const exited = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? -1)));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -37,7 +61,10 @@ test("hsmlink portal prints a URL that opens the portal of the running hsmlink; 
     assert.match(await page.text(), /<title>hsmlink portal<\/title>/);
     const api = await fetch(new URL("/api/vantages", url), { headers: { "x-hsmlink-portal-token": token } });
     assert.equal(api.status, 200);
-    assert.deepEqual(((await api.json()) as { value: { name: string }[] }).value.map((v) => v.name), ["internet"]);
+    assert.deepEqual(
+      ((await api.json()) as { value: { name: string }[] }).value.map((v) => v.name),
+      ["internet"],
+    );
     assert.equal((await fetch(new URL("/api/vantages", url))).status, 401);
     assert.ok(existsSync(join(dataDir, "portal-secret")));
   } finally {

@@ -21,13 +21,17 @@ import { portalUrl } from "../../src/cli/portal.js";
 
 const { test, before, after } = clientSuite("az", "chromium");
 /** Debian's chromium binary (playwright-core launches it by path). */
-const CHROMIUM = process.env.HSMLINK_CHROMIUM ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ?? "chromium";
+const CHROMIUM =
+  process.env.HSMLINK_CHROMIUM ??
+  ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ??
+  "chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/portal/", import.meta.url));
 const SDK_SCRIPT = fileURLToPath(new URL("./sdk/isolation-keys.ts", import.meta.url));
 const RG = "rg-portal";
 const HSM = "portalhsm";
 const ZONE = "privatelink.managedhsm.azure.net";
-const CRYPTO_USER = "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
+const CRYPTO_USER =
+  "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
 
 let h: TestHsmlink;
 let az: Az;
@@ -43,24 +47,146 @@ before(async () => {
   // The how-to's commands, as examples/walkthrough.ts runs them.
   await az.ok(["login", "--identity"]);
   await az.ok(["group", "create", "-n", RG, "-l", "westeurope"]);
-  const hsm = await az.ok(["keyvault", "create", "--hsm-name", HSM, "-g", RG, "-l", "westeurope", "--administrators", h.endpoints.principalObjectId, "--retention-days", "7"]);
-  await az.ok(["keyvault", "update-hsm", "--hsm-name", HSM, "-g", RG, "--default-action", "deny", "--bypass", "AzureServices"]);
-  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet1", "--address-prefixes", "10.0.0.0/16", "--subnet-name", "snet1", "--subnet-prefixes", "10.0.1.0/24"]);
-  await az.ok(["network", "vnet", "subnet", "update", "-g", RG, "--vnet-name", "vnet1", "-n", "snet1", "--disable-private-endpoint-network-policies", "true"]);
+  const hsm = await az.ok([
+    "keyvault",
+    "create",
+    "--hsm-name",
+    HSM,
+    "-g",
+    RG,
+    "-l",
+    "westeurope",
+    "--administrators",
+    h.endpoints.principalObjectId,
+    "--retention-days",
+    "7",
+  ]);
+  await az.ok([
+    "keyvault",
+    "update-hsm",
+    "--hsm-name",
+    HSM,
+    "-g",
+    RG,
+    "--default-action",
+    "deny",
+    "--bypass",
+    "AzureServices",
+  ]);
+  await az.ok([
+    "network",
+    "vnet",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "vnet1",
+    "--address-prefixes",
+    "10.0.0.0/16",
+    "--subnet-name",
+    "snet1",
+    "--subnet-prefixes",
+    "10.0.1.0/24",
+  ]);
+  await az.ok([
+    "network",
+    "vnet",
+    "subnet",
+    "update",
+    "-g",
+    RG,
+    "--vnet-name",
+    "vnet1",
+    "-n",
+    "snet1",
+    "--disable-private-endpoint-network-policies",
+    "true",
+  ]);
   await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", ZONE]);
-  await az.ok(["network", "private-dns", "link", "vnet", "create", "-g", RG, "-z", ZONE, "-n", "link1", "-v", "vnet1", "-e", "false"]);
-  const pe = await az.ok(["network", "private-endpoint", "create", "-g", RG, "-n", "pe1", "-l", "westeurope", "--vnet-name", "vnet1", "--subnet", "snet1", "--private-connection-resource-id", hsm.id, "--group-id", "managedhsm", "--connection-name", "conn1"]);
-  await az.ok(["network", "private-endpoint", "create", "-g", RG, "-n", "pe-manual", "-l", "westeurope", "--vnet-name", "vnet1", "--subnet", "snet1", "--private-connection-resource-id", hsm.id, "--group-id", "managedhsm", "--connection-name", "conn-manual", "--manual-request"]);
+  await az.ok([
+    "network",
+    "private-dns",
+    "link",
+    "vnet",
+    "create",
+    "-g",
+    RG,
+    "-z",
+    ZONE,
+    "-n",
+    "link1",
+    "-v",
+    "vnet1",
+    "-e",
+    "false",
+  ]);
+  const pe = await az.ok([
+    "network",
+    "private-endpoint",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "pe1",
+    "-l",
+    "westeurope",
+    "--vnet-name",
+    "vnet1",
+    "--subnet",
+    "snet1",
+    "--private-connection-resource-id",
+    hsm.id,
+    "--group-id",
+    "managedhsm",
+    "--connection-name",
+    "conn1",
+  ]);
+  await az.ok([
+    "network",
+    "private-endpoint",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "pe-manual",
+    "-l",
+    "westeurope",
+    "--vnet-name",
+    "vnet1",
+    "--subnet",
+    "snet1",
+    "--private-connection-resource-id",
+    hsm.id,
+    "--group-id",
+    "managedhsm",
+    "--connection-name",
+    "conn-manual",
+    "--manual-request",
+  ]);
   const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
   peIp = nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress;
   await az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", HSM, "-a", peIp]);
-  await adminRequest(h.endpoints, "POST", "/_hsmlink/vms", { name: "vm1", resourceGroup: RG, vnet: "vnet1", subnet: "snet1" });
+  await adminRequest(h.endpoints, "POST", "/_hsmlink/vms", {
+    name: "vm1",
+    resourceGroup: RG,
+    vnet: "vnet1",
+    subnet: "snet1",
+  });
 
   userDataDir = mkdtempSync(join(tmpdir(), "hsmlink-chromium-"));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
     viewport: { width: 1600, height: 1000 },
   });
   page = await context.newPage();
@@ -113,7 +239,8 @@ test("the topology picture draws the how-to's HSM, both private endpoints with t
   assert.match(await nodeText("private-dns-zone", ZONE), /private DNS zone/);
   assert.match(await nodeText("record-set", `${HSM} A`), new RegExp(peIp.replace(/\./g, "\\.")));
 
-  const edge = (kind: string, source: string) => page.locator(`svg g.edge[data-kind="${kind}"][data-source$="/${source}"]`);
+  const edge = (kind: string, source: string) =>
+    page.locator(`svg g.edge[data-kind="${kind}"][data-source$="/${source}"]`);
   assert.equal(await edge("connection", "pe1").getAttribute("data-state"), "Approved");
   assert.equal(await edge("connection", "pe-manual").getAttribute("data-state"), "Pending");
   assert.equal(await edge("connection", "pe1").locator("text").textContent(), "conn1: Approved");
@@ -145,7 +272,17 @@ test("approving the pending connection in the private link center makes az repor
   await page.locator('section[data-state="Approved"] tr[data-connection="conn-manual"]').waitFor();
   await page.screenshot({ path: join(ARTIFACTS, "private-link-center.png"), fullPage: true });
 
-  const shown = await az.ok(["keyvault", "private-endpoint-connection", "show", "-g", RG, "--hsm-name", HSM, "-n", "conn-manual"]);
+  const shown = await az.ok([
+    "keyvault",
+    "private-endpoint-connection",
+    "show",
+    "-g",
+    RG,
+    "--hsm-name",
+    HSM,
+    "-n",
+    "conn-manual",
+  ]);
   assert.equal(shown.privateLinkServiceConnectionState.status, "Approved");
   assert.equal(shown.privateLinkServiceConnectionState.description, "Approved in the portal");
   const pe = await az.ok(["network", "private-endpoint", "show", "-g", RG, "-n", "pe-manual"]);
@@ -161,19 +298,43 @@ test("an SDK request sent from the VM appears in the live log with its decision 
     const e = h.clientEnv("vm1");
     return { HTTPS_PROXY: e.HTTPS_PROXY, HTTP_PROXY: e.HTTP_PROXY };
   };
-  const body = JSON.stringify({ properties: { roleDefinitionId: CRYPTO_USER, principalId: h.endpoints.principalObjectId } });
-  await az.ok(["rest", "--method", "put", "--url", `https://${HSM}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=7.4`, "--resource", "https://managedhsm.azure.net", "--body", body], { env: vmProxy() });
+  const body = JSON.stringify({
+    properties: { roleDefinitionId: CRYPTO_USER, principalId: h.endpoints.principalObjectId },
+  });
+  await az.ok(
+    [
+      "rest",
+      "--method",
+      "put",
+      "--url",
+      `https://${HSM}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=7.4`,
+      "--resource",
+      "https://managedhsm.azure.net",
+      "--body",
+      body,
+    ],
+    { env: vmProxy() },
+  );
   const r = await runNodeClient(SDK_SCRIPT, h.clientEnv("vm1"), [HSM, "portal-key"]);
   assert.equal(r.json?.ok, true, `SDK client from vm1: ${r.stdout.slice(-500)} ${r.stderr.slice(-1500)}`);
 
-  const entry = page.locator(`#log li[data-vantage="vm1"][data-host="${HSM}.managedhsm.azure.net"][data-outcome="allowed"]`).filter({ hasText: "POST" }).filter({ hasText: "/keys/portal-key/create" }).first();
+  const entry = page
+    .locator(`#log li[data-vantage="vm1"][data-host="${HSM}.managedhsm.azure.net"][data-outcome="allowed"]`)
+    .filter({ hasText: "POST" })
+    .filter({ hasText: "/keys/portal-key/create" })
+    .first();
   await entry.waitFor();
   await entry.locator("summary").click();
   const rows = entry.locator("table.trace tr[data-step]");
-  const steps = await rows.evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute("data-step")}:${tr.getAttribute("data-rule")}`));
+  const steps = await rows.evaluateAll((trs) =>
+    trs.map((tr) => `${tr.getAttribute("data-step")}:${tr.getAttribute("data-rule")}`),
+  );
   assert.ok(steps.includes("vantage:vm"), steps.join(", "));
   assert.ok(steps.includes("route:private-endpoint-nic"), steps.join(", "));
-  assert.ok(steps.some((s) => s.startsWith("outcome:served")), steps.join(", "));
+  assert.ok(
+    steps.some((s) => s.startsWith("outcome:served")),
+    steps.join(", "),
+  );
   assert.match((await entry.locator("summary").textContent()) ?? "", /→ 200/);
   await page.selectOption("#log-outcome", "refused");
   assert.equal(await page.locator('#log li[data-outcome="allowed"]').count(), 0);
@@ -188,8 +349,14 @@ test("From here: the VM gets the private address and 'allowed'; the internet get
   await page.locator(`article[data-hsm="${HSM}"][data-route="private"]`).waitFor();
   assert.equal(await card.locator(".address").textContent(), peIp);
   assert.equal(await card.locator(".verdict").textContent(), "allowed");
-  assert.match((await card.textContent()) ?? "", /answered by private zone privatelink\.managedhsm\.azure\.net through link link1/);
-  assert.ok((await card.locator('li[data-finding][data-status="pass"]').count()) > 0, "troubleshooter findings are listed");
+  assert.match(
+    (await card.textContent()) ?? "",
+    /answered by private zone privatelink\.managedhsm\.azure\.net through link link1/,
+  );
+  assert.ok(
+    (await card.locator('li[data-finding][data-status="pass"]').count()) > 0,
+    "troubleshooter findings are listed",
+  );
   await page.screenshot({ path: join(ARTIFACTS, "from-here-vm.png"), fullPage: true });
 
   await page.selectOption("#vantage", "internet");

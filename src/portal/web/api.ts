@@ -16,7 +16,12 @@ export class ApiError extends Error {
 async function parse<T>(r: Response): Promise<T> {
   const text = await r.text();
   const json = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!r.ok) throw new ApiError(r.status, (json as { error?: { message?: string; code?: string } } | undefined)?.error?.message ?? `${r.status} ${r.statusText}`);
+  if (!r.ok)
+    throw new ApiError(
+      r.status,
+      (json as { error?: { message?: string; code?: string } } | undefined)?.error?.message ??
+        `${r.status} ${r.statusText}`,
+    );
   return json as T;
 }
 
@@ -27,11 +32,21 @@ export async function get<T>(path: string): Promise<T> {
 
 /** POST JSON to `/api/{path}` (the browser adds Origin; the server checks it). @throws ApiError */
 export async function post<T>(path: string, body: unknown): Promise<T> {
-  return parse<T>(await fetch(`/api/${path}`, { method: "POST", headers: { "x-hsmlink-portal-token": token, "content-type": "application/json" }, body: JSON.stringify(body) }));
+  return parse<T>(
+    await fetch(`/api/${path}`, {
+      method: "POST",
+      headers: { "x-hsmlink-portal-token": token, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+  );
 }
 
 /** Creates an element with attributes and children (text or nodes). */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   for (const c of children) e.append(c);

@@ -3,7 +3,15 @@
  * portal server's JSON API and its event stream. Keyboard: the tabs follow the WAI-ARIA tabs pattern (arrow keys),
  * every node of the picture and every action is focusable.
  */
-import type { ConnectionView, FindingView, FromHereView, GraphNode, TopologyView, TraceView, VantageOption } from "../model.js";
+import type {
+  ConnectionView,
+  FindingView,
+  FromHereView,
+  GraphNode,
+  TopologyView,
+  TraceView,
+  VantageOption,
+} from "../model.js";
 import { ApiError, get, h, post, status, token } from "./api.js";
 import { drawTopology, warmUpLayout } from "./topology.js";
 
@@ -60,7 +68,10 @@ function applyZoom(): void {
 }
 
 function fillSelect(select: HTMLSelectElement, values: readonly string[], keep: string, allLabel?: string): void {
-  const options = [...(allLabel !== undefined ? [h("option", { value: "" }, allLabel)] : []), ...values.map((v) => h("option", { value: v }, v))];
+  const options = [
+    ...(allLabel !== undefined ? [h("option", { value: "" }, allLabel)] : []),
+    ...values.map((v) => h("option", { value: v }, v)),
+  ];
   select.replaceChildren(...options);
   if (values.includes(keep) || (allLabel !== undefined && keep === "")) select.value = keep;
 }
@@ -88,28 +99,44 @@ async function loadTopology(): Promise<void> {
     try {
       const sub = $<HTMLSelectElement>("subscription").value;
       const rg = $<HTMLSelectElement>("resource-group").value;
-      const view = await get<TopologyView>(`topology?subscription=${encodeURIComponent(sub)}&resourceGroup=${encodeURIComponent(rg)}`);
+      const view = await get<TopologyView>(
+        `topology?subscription=${encodeURIComponent(sub)}&resourceGroup=${encodeURIComponent(rg)}`,
+      );
       fillSelect($<HTMLSelectElement>("subscription"), view.subscriptions, view.subscriptionId.toLowerCase());
       fillSelect($<HTMLSelectElement>("resource-group"), view.resourceGroups, rg, "all");
-      const r = await drawTopology($("canvas"), view, { expandAll: $<HTMLInputElement>("expand-all").checked, onSelect: (n) => void select(n) });
+      const r = await drawTopology($("canvas"), view, {
+        expandAll: $<HTMLInputElement>("expand-all").checked,
+        onSelect: (n) => void select(n),
+      });
       // First picture: one a little larger than its frame is shrunk to fit (text stays readable down to 60 %); a
       // much larger one opens on the first managed HSM rather than on empty space.
       const canvas = $("canvas");
       const svg = canvas.querySelector("svg");
       if (svg && firstDraw) {
-        const fit = Math.min(1, (canvas.clientWidth - 4) / Number(svg.dataset.naturalWidth), (canvas.clientHeight - 4) / Number(svg.dataset.naturalHeight));
+        const fit = Math.min(
+          1,
+          (canvas.clientWidth - 4) / Number(svg.dataset.naturalWidth),
+          (canvas.clientHeight - 4) / Number(svg.dataset.naturalHeight),
+        );
         if (fit >= 0.6) zoom = fit;
         applyZoom();
-        if (fit < 0.6) canvas.querySelector<SVGGElement>('g.node[data-kind="managed-hsm"]')?.scrollIntoView({ block: "center", inline: "center" });
+        if (fit < 0.6)
+          canvas
+            .querySelector<SVGGElement>('g.node[data-kind="managed-hsm"]')
+            ?.scrollIntoView({ block: "center", inline: "center" });
       } else applyZoom();
       firstDraw = false;
       const total = performance.now() - started;
       const note = $("topology-note");
       note.hidden = !r.collapsed;
-      note.textContent = r.collapsed ? "Large topology: subnets and VMs are folded into their VNet's text. Pick a resource group, or tick “draw subnets and VMs”." : "";
+      note.textContent = r.collapsed
+        ? "Large topology: subnets and VMs are folded into their VNet's text. Pick a resource group, or tick “draw subnets and VMs”."
+        : "";
       document.body.dataset.topologyVersion = String(view.version);
       document.body.dataset.topologyMs = total.toFixed(1);
-      status(`${r.nodes} resources, ${r.edges} relations · drawn in ${Math.round(total)} ms (layout ${Math.round(r.layoutMs)} ms)`);
+      status(
+        `${r.nodes} resources, ${r.edges} relations · drawn in ${Math.round(total)} ms (layout ${Math.round(r.layoutMs)} ms)`,
+      );
     } catch (e) {
       failed("loading the topology", e);
     }
@@ -129,7 +156,9 @@ $("find").addEventListener("keydown", (e) => {
   const text = $<HTMLInputElement>("find").value.trim().toLowerCase();
   if (!text) return;
   const nodes = [...$("canvas").querySelectorAll<SVGGElement>("g.node")];
-  const hit = nodes.find((n) => (n.dataset.name ?? "").toLowerCase() === text) ?? nodes.find((n) => (n.dataset.name ?? "").toLowerCase().includes(text));
+  const hit =
+    nodes.find((n) => (n.dataset.name ?? "").toLowerCase() === text) ??
+    nodes.find((n) => (n.dataset.name ?? "").toLowerCase().includes(text));
   if (!hit) {
     status(`no drawn resource is named like “${text}”`);
     return;
@@ -157,7 +186,11 @@ $("zoom-fit").addEventListener("click", () => {
   const svg = $("canvas").querySelector("svg");
   if (!svg) return;
   const c = $("canvas");
-  zoom = Math.min(4, c.clientWidth / Number(svg.dataset.naturalWidth), c.clientHeight / Number(svg.dataset.naturalHeight));
+  zoom = Math.min(
+    4,
+    c.clientWidth / Number(svg.dataset.naturalWidth),
+    c.clientHeight / Number(svg.dataset.naturalHeight),
+  );
   applyZoom();
 });
 
@@ -167,7 +200,19 @@ function traceTable(t: TraceView): HTMLTableElement {
     "table",
     { class: "trace" },
     h("thead", {}, h("tr", {}, h("th", {}, "step"), h("th", {}, "rule"), h("th", {}, "detail"))),
-    h("tbody", {}, ...t.steps.map((s) => h("tr", { "data-step": s.step, "data-rule": s.rule }, h("td", {}, s.step), h("td", {}, s.rule), h("td", {}, s.detail)))),
+    h(
+      "tbody",
+      {},
+      ...t.steps.map((s) =>
+        h(
+          "tr",
+          { "data-step": s.step, "data-rule": s.rule },
+          h("td", {}, s.step),
+          h("td", {}, s.rule),
+          h("td", {}, s.detail),
+        ),
+      ),
+    ),
   );
 }
 
@@ -204,21 +249,51 @@ async function loadFromHere(): Promise<void> {
     select.value = list.value.some((v) => v.name === keep) ? keep : "internet";
     vantagesLoaded = true;
     const view = await get<FromHereView>(`from-here?vantage=${encodeURIComponent(select.value)}`);
-    $("vantage-text").textContent = `Requests from ${view.vantageText} to each managed HSM (GET https://{hsm}.managedhsm.azure.net/keys), decided by the same pipeline as hsmlink explain.`;
+    $("vantage-text").textContent =
+      `Requests from ${view.vantageText} to each managed HSM (GET https://{hsm}.managedhsm.azure.net/keys), decided by the same pipeline as hsmlink explain.`;
     const cards = view.hsms.map((x) =>
       h(
         "article",
         { class: "card", "data-hsm": x.name, "data-verdict": x.verdict, "data-route": x.route },
         h("h2", {}, `${x.name} `, h("small", {}, `(${x.resourceGroup})`)),
-        h("p", {}, h("strong", {}, "Resolution: "), x.dns.answers.length ? x.dns.answers.map((a) => `${a.name} ${a.type} ${a.data}`).join(" → ") : x.dns.rcode, ...(x.answeredBy ? [h("br"), `answered by private zone ${x.answeredBy.zone}${x.answeredBy.link ? ` through link ${x.answeredBy.link}` : ""}`] : [])),
-        h("p", {}, h("strong", {}, "Address: "), h("span", { class: "address" }, x.address ?? "none"), h("strong", {}, " Route: "), h("span", { class: "route" }, x.route), ` — ${x.routeDetail}`),
-        h("p", {}, h("strong", {}, "Verdict: "), h("span", { class: `verdict verdict-${x.verdict}` }, x.verdict), ` — ${x.verdictDetail}`),
+        h(
+          "p",
+          {},
+          h("strong", {}, "Resolution: "),
+          x.dns.answers.length ? x.dns.answers.map((a) => `${a.name} ${a.type} ${a.data}`).join(" → ") : x.dns.rcode,
+          ...(x.answeredBy
+            ? [
+                h("br"),
+                `answered by private zone ${x.answeredBy.zone}${x.answeredBy.link ? ` through link ${x.answeredBy.link}` : ""}`,
+              ]
+            : []),
+        ),
+        h(
+          "p",
+          {},
+          h("strong", {}, "Address: "),
+          h("span", { class: "address" }, x.address ?? "none"),
+          h("strong", {}, " Route: "),
+          h("span", { class: "route" }, x.route),
+          ` — ${x.routeDetail}`,
+        ),
+        h(
+          "p",
+          {},
+          h("strong", {}, "Verdict: "),
+          h("span", { class: `verdict verdict-${x.verdict}` }, x.verdict),
+          ` — ${x.verdictDetail}`,
+        ),
         h("details", {}, h("summary", {}, "Decision trace"), traceTable(x.trace)),
         h("h3", {}, "Troubleshooter findings"),
-        x.findings ? h("ul", { class: "findings" }, ...x.findings.filter((f) => f.status !== "skip").map(findingItem)) : h("p", { class: "note" }, x.findingsNote ?? ""),
+        x.findings
+          ? h("ul", { class: "findings" }, ...x.findings.filter((f) => f.status !== "skip").map(findingItem))
+          : h("p", { class: "note" }, x.findingsNote ?? ""),
       ),
     );
-    $("from-here").replaceChildren(...(cards.length ? cards : [h("p", { class: "note" }, "No managed HSM in this subscription yet.")]));
+    $("from-here").replaceChildren(
+      ...(cards.length ? cards : [h("p", { class: "note" }, "No managed HSM in this subscription yet.")]),
+    );
   } catch (e) {
     failed("From here", e);
   }
@@ -255,30 +330,61 @@ async function loadConnections(): Promise<void> {
           h(
             "table",
             {},
-            h("thead", {}, h("tr", {}, h("th", {}, "connection"), h("th", {}, "managed HSM"), h("th", {}, "private endpoint"), h("th", {}, "description"), h("th", {}, "actions"))),
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                h("th", {}, "connection"),
+                h("th", {}, "managed HSM"),
+                h("th", {}, "private endpoint"),
+                h("th", {}, "description"),
+                h("th", {}, "actions"),
+              ),
+            ),
             h(
               "tbody",
               {},
               ...rows.map((c) => {
-                const input = h("input", { type: "text", "aria-label": `Description for ${c.name}`, placeholder: "description" });
+                const input = h("input", {
+                  type: "text",
+                  "aria-label": `Description for ${c.name}`,
+                  placeholder: "description",
+                });
                 input.value = c.description ?? "";
                 const actions: (Node | string)[] = [];
                 if (c.actionable) {
                   for (const a of ["approve", "reject", "delete"] as const) {
-                    if ((a === "approve" && c.status === "Approved") || (a === "reject" && c.status === "Rejected")) continue;
-                    const b = h("button", { type: "button", "data-action": a, "aria-label": `${a} ${c.name}` }, a[0].toUpperCase() + a.slice(1));
+                    if ((a === "approve" && c.status === "Approved") || (a === "reject" && c.status === "Rejected"))
+                      continue;
+                    const b = h(
+                      "button",
+                      { type: "button", "data-action": a, "aria-label": `${a} ${c.name}` },
+                      a[0].toUpperCase() + a.slice(1),
+                    );
                     b.addEventListener("click", () => void act(c, a, input.value));
                     actions.push(b, " ");
                   }
                 } else actions.push("the HSM no longer lists it");
-                return h("tr", { "data-connection": c.name, "data-state": c.status }, h("td", {}, c.name), h("td", {}, c.hsmName), h("td", {}, c.privateEndpointName ?? ""), h("td", {}, c.actionable ? input : (c.description ?? "")), h("td", {}, ...actions));
+                return h(
+                  "tr",
+                  { "data-connection": c.name, "data-state": c.status },
+                  h("td", {}, c.name),
+                  h("td", {}, c.hsmName),
+                  h("td", {}, c.privateEndpointName ?? ""),
+                  h("td", {}, c.actionable ? input : (c.description ?? "")),
+                  h("td", {}, ...actions),
+                );
               }),
             ),
           ),
         );
       })
       .filter((s): s is HTMLElement => s !== undefined);
-    $("connections").replaceChildren(...(sections.length ? sections : [h("p", { class: "note" }, "No private endpoint connections.")]));
+    $("connections").replaceChildren(
+      ...(sections.length ? sections : [h("p", { class: "note" }, "No private endpoint connections.")]),
+    );
   } catch (e) {
     failed("loading the connections", e);
   }
@@ -290,15 +396,33 @@ const outcomeOf = (t: TraceView) => (t.outcome && t.outcome.status >= 400 ? "ref
 
 function renderLogEntry(t: TraceView): HTMLLIElement {
   const o = outcomeOf(t);
-  const verdict = t.outcome ? `${t.outcome.status}${t.outcome.code ? ` ${t.outcome.code}` : ""}${t.outcome.innerCode ? `/${t.outcome.innerCode}` : ""}${t.gatewayRefused ? " (refused by the gateway)" : ""}` : "…";
-  return h("li", { "data-seq": String(t.seq), "data-host": t.host, "data-vantage": t.vantage, "data-outcome": o }, h("details", {}, h("summary", {}, `#${t.seq} ${t.time.slice(11, 23)} ${t.method} ${t.url} from ${t.vantage} → `, h("span", { class: `outcome-${o}` }, verdict)), traceTable(t)));
+  const verdict = t.outcome
+    ? `${t.outcome.status}${t.outcome.code ? ` ${t.outcome.code}` : ""}${t.outcome.innerCode ? `/${t.outcome.innerCode}` : ""}${t.gatewayRefused ? " (refused by the gateway)" : ""}`
+    : "…";
+  return h(
+    "li",
+    { "data-seq": String(t.seq), "data-host": t.host, "data-vantage": t.vantage, "data-outcome": o },
+    h(
+      "details",
+      {},
+      h(
+        "summary",
+        {},
+        `#${t.seq} ${t.time.slice(11, 23)} ${t.method} ${t.url} from ${t.vantage} → `,
+        h("span", { class: `outcome-${o}` }, verdict),
+      ),
+      traceTable(t),
+    ),
+  );
 }
 
 function renderLog(): void {
   const hsm = $<HTMLSelectElement>("log-hsm").value;
   const vantage = $<HTMLSelectElement>("log-vantage").value;
   const outcome = $<HTMLSelectElement>("log-outcome").value;
-  const shown = traces.filter((t) => (!hsm || t.host === hsm) && (!vantage || t.vantage === vantage) && (!outcome || outcomeOf(t) === outcome));
+  const shown = traces.filter(
+    (t) => (!hsm || t.host === hsm) && (!vantage || t.vantage === vantage) && (!outcome || outcomeOf(t) === outcome),
+  );
   $("log").replaceChildren(...shown.slice(-300).reverse().map(renderLogEntry));
   fillSelect($<HTMLSelectElement>("log-hsm"), [...new Set(traces.map((t) => t.host))].sort(), hsm, "all");
   fillSelect($<HTMLSelectElement>("log-vantage"), [...new Set(traces.map((t) => t.vantage))].sort(), vantage, "all");

@@ -15,7 +15,9 @@ const TITLE_PAD = 24;
 export const COLLAPSE_ABOVE_VNETS = 40;
 
 // elk-api.js is a UMD module whose export is the constructor (also under `default`).
-const ElkConstructor = ((elkApi as unknown as { default?: unknown }).default ?? elkApi) as new (args?: ELKConstructorArguments) => ELK;
+const ElkConstructor = ((elkApi as unknown as { default?: unknown }).default ?? elkApi) as new (
+  args?: ELKConstructorArguments,
+) => ELK;
 let elk: ELK | undefined;
 const layoutEngine = () => (elk ??= new ElkConstructor({ workerUrl: "/assets/elk-worker.min.js" }));
 
@@ -62,7 +64,20 @@ function collapse(view: TopologyView): { nodes: GraphNode[]; edges: GraphEdge[] 
     if (n.kind === "subnet" || n.kind === "vm") continue;
     if (n.kind === "vnet") {
       const s = summary.get(n.id);
-      nodes.push({ ...n, lines: [...n.lines, ...(s ? [`subnets: ${s.subnets.slice(0, 3).join("; ")}${s.subnets.length > 3 ? ` (+${s.subnets.length - 3})` : ""}`] : []), ...(s?.vms.length ? [`VMs: ${s.vms.slice(0, 3).join("; ")}${s.vms.length > 3 ? ` (+${s.vms.length - 3})` : ""}`] : [])] });
+      nodes.push({
+        ...n,
+        lines: [
+          ...n.lines,
+          ...(s
+            ? [
+                `subnets: ${s.subnets.slice(0, 3).join("; ")}${s.subnets.length > 3 ? ` (+${s.subnets.length - 3})` : ""}`,
+              ]
+            : []),
+          ...(s?.vms.length
+            ? [`VMs: ${s.vms.slice(0, 3).join("; ")}${s.vms.length > 3 ? ` (+${s.vms.length - 3})` : ""}`]
+            : []),
+        ],
+      });
     } else if (n.kind === "private-endpoint") {
       const v = vnetOf(n.parent);
       const { parent: _parent, ...rest } = n;
@@ -83,7 +98,11 @@ function collapse(view: TopologyView): { nodes: GraphNode[]; edges: GraphEdge[] 
  * Lays out and draws `view` into `container`, replacing what was there. `onSelect` gets the id of a node the user
  * selects. Resolves when the SVG is in the page.
  */
-export async function drawTopology(container: HTMLElement, view: TopologyView, opts: { expandAll: boolean; onSelect: (node: GraphNode) => void }): Promise<DrawResult> {
+export async function drawTopology(
+  container: HTMLElement,
+  view: TopologyView,
+  opts: { expandAll: boolean; onSelect: (node: GraphNode) => void },
+): Promise<DrawResult> {
   const vnets = view.nodes.filter((n) => n.kind === "vnet").length;
   const collapsed = vnets > COLLAPSE_ABOVE_VNETS && !opts.expandAll;
   const { nodes, edges } = collapsed ? collapse(view) : { nodes: [...view.nodes], edges: [...view.edges] };
@@ -93,7 +112,17 @@ export async function drawTopology(container: HTMLElement, view: TopologyView, o
     graphNodes.set(n.id, n);
     const width = Math.ceil(Math.max(textWidth(n.label, true), ...n.lines.map((l) => textWidth(l)))) + 2 * PAD;
     const height = (1 + n.lines.length) * LINE + 2 * PAD;
-    elkNodes.set(n.id, { id: n.id, width, height, children: [], layoutOptions: { "elk.padding": `[top=${(1 + n.lines.length) * LINE + PAD + 4},left=${PAD},bottom=${PAD},right=${PAD}]`, "elk.nodeSize.minimum": `(${width},${height})`, "elk.nodeSize.constraints": "MINIMUM_SIZE" } });
+    elkNodes.set(n.id, {
+      id: n.id,
+      width,
+      height,
+      children: [],
+      layoutOptions: {
+        "elk.padding": `[top=${(1 + n.lines.length) * LINE + PAD + 4},left=${PAD},bottom=${PAD},right=${PAD}]`,
+        "elk.nodeSize.minimum": `(${width},${height})`,
+        "elk.nodeSize.constraints": "MINIMUM_SIZE",
+      },
+    });
   }
   const roots: ElkNode[] = [];
   for (const n of nodes) {
@@ -104,7 +133,12 @@ export async function drawTopology(container: HTMLElement, view: TopologyView, o
   // Large pictures: no edge labels (ELK's label placement dominates its time; the colour and the tooltip say the
   // state); folded ones also skip crossing minimisation — the server's order (VNets, endpoints, HSMs) stands.
   const large = nodes.length > 150;
-  const elkEdges: ElkExtendedEdge[] = edges.map((e) => ({ id: e.id, sources: [e.source], targets: [e.target], ...(e.label && !large ? { labels: [{ text: e.label, width: textWidth(e.label) + 6, height: LINE }] } : {}) }));
+  const elkEdges: ElkExtendedEdge[] = edges.map((e) => ({
+    id: e.id,
+    sources: [e.source],
+    targets: [e.target],
+    ...(e.label && !large ? { labels: [{ text: e.label, width: textWidth(e.label) + 6, height: LINE }] } : {}),
+  }));
   const started = performance.now();
   const graph: ElkNode = {
     id: "root",
@@ -122,7 +156,9 @@ export async function drawTopology(container: HTMLElement, view: TopologyView, o
         ? {
             "elk.layered.thoroughness": "1",
             // Flat (folded) pictures keep the server's order; nested ones need the sweep (NONE never finishes there).
-            ...(collapsed ? { "elk.layered.crossingMinimization.strategy": "NONE", "elk.layered.nodePlacement.strategy": "SIMPLE" } : { "elk.layered.nodePlacement.strategy": "LINEAR_SEGMENTS" }),
+            ...(collapsed
+              ? { "elk.layered.crossingMinimization.strategy": "NONE", "elk.layered.nodePlacement.strategy": "SIMPLE" }
+              : { "elk.layered.nodePlacement.strategy": "LINEAR_SEGMENTS" }),
             "elk.layered.crossingMinimization.greedySwitch.type": "OFF",
             "elk.edgeRouting": "POLYLINE",
             "elk.layered.compaction.postCompaction.strategy": "NONE",
@@ -142,7 +178,10 @@ export async function drawTopology(container: HTMLElement, view: TopologyView, o
   svg.setAttribute("height", String(height));
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("role", "group");
-  svg.setAttribute("aria-label", `Topology of subscription ${view.subscriptionId}: ${nodes.length} resources, ${edges.length} relations`);
+  svg.setAttribute(
+    "aria-label",
+    `Topology of subscription ${view.subscriptionId}: ${nodes.length} resources, ${edges.length} relations`,
+  );
   svg.dataset.naturalWidth = String(width);
   svg.dataset.naturalHeight = String(height);
   const nodeLayer = document.createElementNS(SVG, "g");
@@ -240,7 +279,8 @@ export async function drawTopology(container: HTMLElement, view: TopologyView, o
     edgeLayer.append(g);
   }
   const defs = document.createElementNS(SVG, "defs");
-  defs.innerHTML = '<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#57606a"/></marker>';
+  defs.innerHTML =
+    '<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#57606a"/></marker>';
   svg.append(defs, nodeLayer, edgeLayer);
   container.replaceChildren(svg);
   return { nodes: nodes.length, edges: edges.length, collapsed, layoutMs };

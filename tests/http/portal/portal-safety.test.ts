@@ -21,14 +21,23 @@ before(async () => {
 });
 after(async () => h?.dispose());
 
-function call(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+function call(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, base), { method, headers: { ...(body ? { "content-length": String(Buffer.byteLength(body)) } : {}), ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-    });
+    const req = request(
+      new URL(path, base),
+      { method, headers: { ...(body ? { "content-length": String(Buffer.byteLength(body)) } : {}), ...headers } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
     req.on("error", reject);
     if (body) req.write(body);
     req.end();
@@ -61,7 +70,14 @@ test("API calls without this start's secret get 401; with it, 200", async () => 
   const none = await call("GET", "/api/topology");
   assert.equal(none.status, 401);
   assert.equal(JSON.parse(none.text).error.code, "PortalTokenRequired");
-  assert.equal((await call("GET", "/api/topology", { "x-hsmlink-portal-token": token.slice(0, -1) + (token.endsWith("A") ? "B" : "A") })).status, 401);
+  assert.equal(
+    (
+      await call("GET", "/api/topology", {
+        "x-hsmlink-portal-token": token.slice(0, -1) + (token.endsWith("A") ? "B" : "A"),
+      })
+    ).status,
+    401,
+  );
   assert.equal((await call("GET", `/api/events?token=wrong`)).status, 401);
   const ok = await call("GET", "/api/topology", { "x-hsmlink-portal-token": token });
   assert.equal(ok.status, 200);
@@ -71,17 +87,48 @@ test("API calls without this start's secret get 401; with it, 200", async () => 
 });
 
 test("state-changing calls need the portal's own Origin and a JSON body, even with the secret", async () => {
-  const body = JSON.stringify({ id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/managedHSMs/h/privateEndpointConnections/c", action: "approve" });
+  const body = JSON.stringify({
+    id: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/managedHSMs/h/privateEndpointConnections/c",
+    action: "approve",
+  });
   const withToken = { "x-hsmlink-portal-token": token, "content-type": "application/json" };
   const noOrigin = await call("POST", "/api/connections/action", withToken, body);
   assert.equal(noOrigin.status, 403);
   assert.equal(JSON.parse(noOrigin.text).error.code, "CrossOriginRefused");
-  assert.equal((await call("POST", "/api/connections/action", { ...withToken, origin: "http://evil.example" }, body)).status, 403);
-  assert.equal((await call("POST", "/api/connections/action", { ...withToken, origin: `http://localhost:${base.port}` }, body)).status, 403, "another loopback origin is another site");
-  assert.equal((await call("POST", "/api/connections/action", { ...withToken, "content-type": "text/plain", origin: base.origin }, body)).status, 415);
-  const bad = await call("POST", "/api/connections/action", { ...withToken, origin: base.origin }, JSON.stringify({ id: "/not/a/connection", action: "approve" }));
+  assert.equal(
+    (await call("POST", "/api/connections/action", { ...withToken, origin: "http://evil.example" }, body)).status,
+    403,
+  );
+  assert.equal(
+    (await call("POST", "/api/connections/action", { ...withToken, origin: `http://localhost:${base.port}` }, body))
+      .status,
+    403,
+    "another loopback origin is another site",
+  );
+  assert.equal(
+    (
+      await call(
+        "POST",
+        "/api/connections/action",
+        { ...withToken, "content-type": "text/plain", origin: base.origin },
+        body,
+      )
+    ).status,
+    415,
+  );
+  const bad = await call(
+    "POST",
+    "/api/connections/action",
+    { ...withToken, origin: base.origin },
+    JSON.stringify({ id: "/not/a/connection", action: "approve" }),
+  );
   assert.equal(bad.status, 400);
-  const badAction = await call("POST", "/api/connections/action", { ...withToken, origin: base.origin }, JSON.stringify({ id: "x", action: "purge" }));
+  const badAction = await call(
+    "POST",
+    "/api/connections/action",
+    { ...withToken, origin: base.origin },
+    JSON.stringify({ id: "x", action: "purge" }),
+  );
   assert.equal(badAction.status, 400);
 });
 
@@ -91,11 +138,20 @@ test("a foreign Host name (DNS rebinding) is refused on a loopback bind", async 
 });
 
 test("the resource view reads ARM resource ids only, never the admin API or token endpoints", async () => {
-  for (const id of ["/_hsmlink/identities", "/subscriptions/x/../_hsmlink/identities", "https://evil.example/x", "/metadata/identity/oauth2/token"]) {
+  for (const id of [
+    "/_hsmlink/identities",
+    "/subscriptions/x/../_hsmlink/identities",
+    "https://evil.example/x",
+    "/metadata/identity/oauth2/token",
+  ]) {
     const r = await call("GET", `/api/resource?id=${encodeURIComponent(id)}`, { "x-hsmlink-portal-token": token });
     assert.equal(r.status, 400, id);
   }
-  const rg = await call("GET", `/api/resource?id=${encodeURIComponent(`/subscriptions/${h.endpoints.subscriptionId}/resourceGroups/none`)}`, { "x-hsmlink-portal-token": token });
+  const rg = await call(
+    "GET",
+    `/api/resource?id=${encodeURIComponent(`/subscriptions/${h.endpoints.subscriptionId}/resourceGroups/none`)}`,
+    { "x-hsmlink-portal-token": token },
+  );
   assert.equal(rg.status, 200);
   assert.equal(JSON.parse(rg.text).status, 404, "ARM's own answer for a missing group is passed through");
 });
