@@ -366,3 +366,42 @@ test("From here: the VM gets the private address and 'allowed'; the internet get
   assert.match((await card.locator(".address").textContent()) ?? "", /^203\.0\.113\.\d+$/);
   await page.screenshot({ path: join(ARTIFACTS, "from-here-internet.png"), fullPage: true });
 });
+
+test("rejecting with a description and deleting from the private link center: az sees Rejected, then the endpoint Disconnected", async () => {
+  await openTab("Private link center");
+  const row = page.locator('section[data-state="Approved"] tr[data-connection="conn-manual"]');
+  await row.waitFor();
+  await row.getByRole("textbox").fill("Rejected in the portal");
+  await row.getByRole("button", { name: "reject conn-manual" }).click();
+  const rejected = page.locator('section[data-state="Rejected"] tr[data-connection="conn-manual"]');
+  await rejected.waitFor();
+  const shown = await az.ok([
+    "keyvault",
+    "private-endpoint-connection",
+    "show",
+    "-g",
+    RG,
+    "--hsm-name",
+    HSM,
+    "-n",
+    "conn-manual",
+  ]);
+  assert.equal(shown.privateLinkServiceConnectionState.status, "Rejected");
+  assert.equal(shown.privateLinkServiceConnectionState.description, "Rejected in the portal");
+
+  await rejected.getByRole("button", { name: "delete conn-manual" }).click();
+  const disconnected = page.locator('section[data-state="Disconnected"] tr[data-connection="conn-manual"]');
+  await disconnected.waitFor();
+  assert.match((await disconnected.textContent()) ?? "", /the HSM no longer lists it/);
+  const listed = await az.ok(["keyvault", "private-endpoint-connection", "list", "-g", RG, "--hsm-name", HSM]);
+  assert.deepEqual(
+    listed.map((c: { name: string }) => c.name),
+    ["conn1"],
+  );
+  const pe = await az.ok(["network", "private-endpoint", "show", "-g", RG, "-n", "pe-manual"]);
+  assert.equal(pe.manualPrivateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Disconnected");
+  await openTab("Topology");
+  await page
+    .locator('svg g.edge[data-kind="connection"][data-source$="/pe-manual"][data-state="Disconnected"]')
+    .waitFor();
+});
