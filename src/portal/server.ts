@@ -1,7 +1,7 @@
 /**
  * The portal's HTTP listener (plain HTTP on the hsmlink host, `--portal-port`): the browser client (HTML, CSS, the
- * TypeScript client bundled by esbuild on first request, elkjs's worker build from node_modules — no CDN), and its
- * JSON API:
+ * TypeScript client — bundled by esbuild at build time into dist/portal/web/app.js, or on the first request when run
+ * from sources — and elkjs's worker build from node_modules; no CDN), and its JSON API:
  *
  * | route | what |
  * |---|---|
@@ -75,9 +75,11 @@ function webDir(): string {
 
 let bundle: Promise<string> | undefined;
 
-/** The client bundle (esbuild, once per process). */
+/** The client bundle: the one `npm run build` wrote next to this module, else esbuild's (once per process). */
 function clientBundle(): Promise<string> {
   bundle ??= (async () => {
+    const prebuilt = fileURLToPath(new URL("./web/app.js", import.meta.url));
+    if (existsSync(prebuilt)) return readFileSync(prebuilt, "utf8");
     const esbuild = await import("esbuild");
     const r = await esbuild.build({
       entryPoints: [webDir() + "main.ts"],
@@ -435,8 +437,6 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
     });
   });
   const port = (server.address() as AddressInfo).port;
-  // Bundle the client now, off the request path, so the first page load does not wait for esbuild.
-  clientBundle().catch(() => undefined);
   const shownHost = o.host === "0.0.0.0" ? "127.0.0.1" : o.host.includes(":") ? `[${o.host}]` : o.host;
   return {
     url: `http://${shownHost}:${port}`,
