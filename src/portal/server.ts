@@ -183,6 +183,7 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
   let lastSeq = o.traces.recent(0, 1)[0]?.seq ?? 0;
   let lastVersion = o.store.version() ?? 0;
   const unfinished = new Map<number, RequestTrace>();
+  let lastVersionSent = 0;
   let ticker: NodeJS.Timeout | undefined;
   const tick = () => {
     const fresh = o.traces.recent(lastSeq, 500);
@@ -202,8 +203,10 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
     }
     // Requests that never finish (a dropped connection) are not watched forever.
     for (const seq of unfinished.keys()) if (seq < lastSeq - 1000) unfinished.delete(seq);
-    if (version !== lastVersion) {
+    // At most two `version` events a second: under load every data-plane write changes the version.
+    if (version !== lastVersion && Date.now() - lastVersionSent >= 500) {
       lastVersion = version;
+      lastVersionSent = Date.now();
       frames.push(`event: version\ndata: ${version}\n\n`);
     }
     if (frames.length) for (const s of streams) s.write(frames.join(""));

@@ -57,6 +57,7 @@ function failed(what: string, e: unknown): void {
 // ---------------------------------------------------------------- topology
 let topologyStale = true;
 let firstDraw = true;
+let drawnKey = "";
 let drawing: Promise<void> | undefined;
 let zoom = 1;
 
@@ -104,6 +105,13 @@ async function loadTopology(): Promise<void> {
       );
       fillSelect($<HTMLSelectElement>("subscription"), view.subscriptions, view.subscriptionId.toLowerCase());
       fillSelect($<HTMLSelectElement>("resource-group"), view.resourceGroups, rg, "all");
+      // Writes that change nothing drawn (keys created, tokens issued) leave the picture, its scroll and selection alone.
+      const key = JSON.stringify([view.nodes, view.edges, $<HTMLInputElement>("expand-all").checked]);
+      if (key === drawnKey && $("canvas").querySelector("svg")) {
+        document.body.dataset.topologyVersion = String(view.version);
+        return;
+      }
+      drawnKey = key;
       const r = await drawTopology($("canvas"), view, {
         expandAll: $<HTMLInputElement>("expand-all").checked,
         onSelect: (n) => void select(n),
