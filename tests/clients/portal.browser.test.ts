@@ -340,9 +340,24 @@ test("an SDK request sent from the VM appears in the live log with its decision 
     steps.join(", "),
   );
   assert.match((await entry.locator("summary").textContent()) ?? "", /→ 200/);
+
+  // A gateway refusal (az asking for a host hsmlink does not emulate) appears too, and the filters separate them.
+  const refused = await az.run(["rest", "--method", "get", "--url", "https://example.com/portal-check"]);
+  assert.notEqual(refused.code, 0);
+  const refusal = page.locator('#log li[data-host="example.com"][data-outcome="refused"]').first();
+  await refusal.waitFor();
+  assert.match((await refusal.locator("summary").textContent()) ?? "", /→ 403 \(refused by the gateway\)/);
   await page.selectOption("#log-outcome", "refused");
   assert.equal(await page.locator('#log li[data-outcome="allowed"]').count(), 0);
+  assert.ok((await page.locator('#log li[data-host="example.com"]').count()) > 0);
   await page.selectOption("#log-outcome", "");
+  await page.selectOption("#log-vantage", "vm1");
+  assert.equal(await page.locator('#log li:not([data-vantage="vm1"])').count(), 0);
+  await page.selectOption("#log-hsm", `${HSM}.managedhsm.azure.net`);
+  assert.ok((await page.locator("#log li").count()) > 0);
+  assert.equal(await page.locator(`#log li:not([data-host="${HSM}.managedhsm.azure.net"])`).count(), 0);
+  await page.selectOption("#log-vantage", "");
+  await page.selectOption("#log-hsm", "");
   await page.screenshot({ path: join(ARTIFACTS, "live-log.png"), fullPage: true });
 });
 
