@@ -246,7 +246,6 @@ function findingItem(f: FindingView): HTMLLIElement {
 }
 
 // ---------------------------------------------------------------- From here
-let vantagesLoaded = false;
 
 async function loadFromHere(): Promise<void> {
   try {
@@ -255,7 +254,6 @@ async function loadFromHere(): Promise<void> {
     const keep = select.value || "internet";
     select.replaceChildren(...list.value.map((v) => h("option", { value: v.name }, v.label)));
     select.value = list.value.some((v) => v.name === keep) ? keep : "internet";
-    vantagesLoaded = true;
     const view = await get<FromHereView>(`from-here?vantage=${encodeURIComponent(select.value)}`);
     $("vantage-text").textContent =
       `Requests from ${view.vantageText} to each managed HSM (GET https://{hsm}.managedhsm.azure.net/keys), decided by the same pipeline as hsmlink explain.`;
@@ -475,7 +473,9 @@ async function boot(): Promise<void> {
     status("This page needs the URL 'hsmlink portal' prints (it carries this start's secret).");
     return;
   }
+  // The layout worker starts, the picture loads and the log fills at the same time.
   warmUpLayout();
+  const picture = loadTopology();
   try {
     for (const t of (await get<{ value: TraceView[] }>("traces")).value) addTrace(t);
     renderLog();
@@ -484,8 +484,7 @@ async function boot(): Promise<void> {
     return;
   }
   connectEvents();
-  await loadTopology();
-  if (!vantagesLoaded) document.body.dataset.ready = "true";
+  await picture;
 }
 
 void boot();
