@@ -33,6 +33,8 @@ import { KeyService, KEY_OPERATION_PATHS } from "./keys/service.js";
 import type { KeyContext } from "./keys/wire.js";
 import { Rbac } from "./rbac/service.js";
 import { action, normaliseScope } from "./rbac/roles.js";
+import { SecurityDomainService } from "./security-domain/service.js";
+import { securityDomainRoutes } from "./security-domain/routes.js";
 
 export const HSM_HOST_SUFFIX = ".managedhsm.azure.net";
 export const MHSM_RESOURCE = "https://managedhsm.azure.net";
@@ -91,6 +93,7 @@ export type DataPlane = SurfaceHandler & {
   keys: KeyService;
   rbac: Rbac;
   hsmStore: HsmStore;
+  securityDomain: SecurityDomainService;
   close(): Promise<void>;
 };
 
@@ -154,6 +157,9 @@ function builtInRoutes(keys: KeyService, rbac: Rbac, clock: Clock): DataPlaneRou
     path: rbacPath(kind, named),
     authorize: (m) => ({ dataAction: action(`${kind}/${verb}/action`), scope: rbacScope(m) }),
     handle,
+    // Role management works before activation (Microsoft Learn "Managed HSM local RBAC": assign roles, then
+    // download the security domain).
+    beforeActivation: true,
   });
   return [
     k("POST", `/keys/${KEY}/create`, "keys/create", async (r, m) => ok(await keys.create(r.key, m[1], r.body()))),
@@ -223,7 +229,8 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
   const pool = new CryptoPool(opts.poolSize);
   const keys = new KeyService({ store: hsmStore, pool, master });
   const rbac = new Rbac(hsmStore);
-  const routes = [...(opts.extraRoutes ?? []), ...builtInRoutes(keys, rbac, opts.clock)];
+  const securityDomain = new SecurityDomainService(opts.store, master, () => opts.clock.now());
+  const routes = [...(opts.extraRoutes ?? []), ...securityDomainRoutes(securityDomain), ...builtInRoutes(keys, rbac, opts.clock)];
   const networkCheck = opts.networkCheck ?? allowAllNetworks;
   const clientAddress = opts.clientAddress ?? (() => opts.config.internetClientAddress || "127.0.0.1");
   const { identity, clock } = opts;
@@ -342,6 +349,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     keys,
     rbac,
     hsmStore,
+    securityDomain,
     close: () => pool.close(),
   });
 }

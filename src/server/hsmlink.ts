@@ -24,6 +24,7 @@ import { Operations } from "../arm/lro.js";
 import { armSurface } from "../arm/http.js";
 import { registerResourceTypes } from "../arm/resource-types/index.js";
 import { createDataPlane } from "../hsm/surface.js";
+import { findHsm } from "../hsm/hsm.js";
 import { NETWORK_TYPES } from "../network/snapshot.js";
 import { VmService, networkAdminHandler } from "./vms.js";
 import { TraceLog, enforceNetworkRules } from "./trace-log.js";
@@ -153,6 +154,17 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       clientAddress: (ex) => (ex.conn.network?.route && ex.conn.network.route.path !== "none" ? ex.conn.network.route.sourceAddress : config.internetClientAddress),
     });
     cleanups.unshift(() => dataPlane.close());
+    // Activation with generated wrapping keys: `hsmlink hsm activate NAME`, and every new HSM under --activate-new-hsms.
+    const activateGenerated = async (name: string) => {
+      const hsm = findHsm(store, name);
+      if (!hsm) throw new AzureError(404, "NotFound", `There is no managed HSM named '${name}'.`);
+      return dataPlane.securityDomain.activateWithGeneratedKeys(hsm, join(config.dataDir, "security-domains", hsm.name));
+    };
+    if (config.activateNewHsms) {
+      arm.onManagedHsmCreated = async (name) => {
+        await activateGenerated(name);
+      };
+    }
 
     let gatewayUrl = "";
     const vms = new VmService(store, clock, { subscriptionId: config.subscriptionId, location: config.location, dnsHost: config.host, gatewayUrl: () => gatewayUrl });
@@ -177,6 +189,15 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
         }
       }
       if (p === "/_hsmlink/identities" && ex.method === "GET") return { status: 200, body: { value: identity.list() } };
+      const activate = /^\/_hsmlink\/hsms\/([a-z0-9-]{1,63})\/activate$/.exec(p);
+      if (activate && ex.method === "POST") {
+        try {
+          return { status: 200, body: await activateGenerated(activate[1]) };
+        } catch (e) {
+          if (isAzureError(e)) throw new AzureError(e.status, e.code, e.message);
+          throw e;
+        }
+      }
       throw new AzureError(404, "NotFound", `no admin endpoint ${ex.method} ${ex.path}`);
     };
 

@@ -107,4 +107,24 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    // Managed HSM security domain (src/hsm/security-domain/): the domain an activated HSM holds, its exchange
+    // (transfer) key for an upload, and the status of the last download/upload. `hsm` is the lower-cased HSM name.
+    id: "0200-hsm-security-domain",
+    sql: `
+      CREATE TABLE hsm_security_domains (
+        hsm TEXT PRIMARY KEY,
+        domain_id TEXT,                   -- identity of the security domain (same on every HSM recovered from it)
+        sealed_domain_key BLOB,           -- 32-byte domain key (encrypts full backups), sealed under the emulator master key
+        required INTEGER,                 -- quorum of the download that created the domain
+        certificates TEXT,                -- JSON array of the wrapping certificates' x5t#S256
+        exchange_key BLOB,                -- sealed PKCS#8 of the exchange (transfer) key, NULL until GET /securitydomain/upload
+        exchange_cert TEXT,               -- base64 DER of its self-signed certificate
+        operation TEXT,                   -- last operation: download | upload
+        operation_status TEXT,            -- Success | Failed | InProgress
+        operation_details TEXT,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

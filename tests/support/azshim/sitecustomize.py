@@ -6,6 +6,10 @@
 #  2. `az keyvault key ...` reads help text, models and KeyVaultIdentifier from the track-1 SDK azure.keyvault.v7_0,
 #     which Debian does not package. Commands that execute through track-1 (key list/delete/..., secret *) stay
 #     broken; the tests use `az rest` for those.
+#  3. `az keyvault security-domain ...` runs on az's own vendored track-1 client (vendored_sdks/azure_keyvault_t1), which
+#     imports its helper modules as `azure.keyvault.<module>` (the track-1 package Debian does not ship) and calls
+#     `inspect.getargspec` (removed in Python 3.11). The shim serves those modules from the vendored copy and maps
+#     getargspec to getfullargspec. The security-domain crypto is az's, unchanged.
 import importlib, importlib.abc, importlib.machinery, importlib.util, os, sys, types
 
 _NET_MAP = {"azure.mgmt.network.v2022_01_01.operations": "azure.mgmt.network.operations",
@@ -99,3 +103,30 @@ _v.api_version_validation = api_version_validation
 sys.modules["azure.mgmt.network._validation"] = _v
 sys.meta_path.insert(0, _Finder())
 sys.meta_path.insert(0, _PatchNetworkClient())
+
+
+_T1 = ("http_bearer_challenge_cache", "http_challenge", "http_message_security", "_internal", "models", "http_bearer_challenge")
+_T1_HOME = "azure.cli.command_modules.keyvault.vendored_sdks.azure_keyvault_t1."
+
+
+class _T1Loader(_AliasLoader):
+    def create_module(self, spec):
+        m = importlib.import_module(self.real)
+        if self.real.endswith(".models") and not hasattr(m, "JsonWebKey"):
+            # read only by message-level protection, which Managed HSM never negotiates; the vendored models lack it
+            m.JsonWebKey = type("JsonWebKey", (), {})
+        return m
+
+
+class _T1Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        parts = fullname.split(".")
+        if len(parts) >= 3 and parts[:2] == ["azure", "keyvault"] and parts[2] in _T1:
+            return importlib.machinery.ModuleSpec(fullname, _T1Loader(_T1_HOME + ".".join(parts[2:])), is_package=True)
+        return None
+
+
+sys.meta_path.insert(0, _T1Finder())
+import inspect as _inspect  # noqa: E402
+if not hasattr(_inspect, "getargspec"):
+    _inspect.getargspec = _inspect.getfullargspec
