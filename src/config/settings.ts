@@ -36,6 +36,7 @@ export interface HsmlinkConfig {
   bodyLimitBytes: number;
   internetClientAddress: string;
   activateNewHsms: boolean;
+  blobEndpoint: string;
 }
 
 /** Well-known ids of the emulated cloud (fixed so scripts and docs can name them). */
@@ -64,6 +65,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "maxHsmsWithPrivateEndpointsPerSubscription", type: "integer", flag: "--max-hsms-with-private-endpoints", env: "HSMLINK_MAX_HSMS_WITH_PE", describe: "Managed HSMs with private endpoints per subscription (Azure default 400)", default: () => 400 },
   { key: "bodyLimitBytes", type: "integer", flag: "--body-limit", env: "HSMLINK_BODY_LIMIT", describe: "Largest request body accepted, in bytes", default: () => 1048576 },
   { key: "activateNewHsms", type: "boolean", flag: "--activate-new-hsms", env: "HSMLINK_ACTIVATE_NEW_HSMS", describe: "Activate every new managed HSM at creation (security domain downloaded with generated wrapping keys kept under <data dir>/security-domains)", default: () => false },
+  { key: "blobEndpoint", type: "string", flag: "--blob-endpoint", env: "HSMLINK_BLOB_ENDPOINT", describe: "An Azurite blob endpoint (http://host:port) to serve {account}.blob.core.windows.net; default: hsmlink starts Azurite under <data dir>/azurite on first use", default: () => "" },
   { key: "internetClientAddress", type: "string", flag: "--internet-client-address", env: "HSMLINK_INTERNET_ADDRESS", describe: "Source address the HSM sees for a client on the internet", default: () => "198.51.100.7" },
 ];
 

@@ -35,6 +35,9 @@ import { Rbac } from "./rbac/service.js";
 import { action, normaliseScope } from "./rbac/roles.js";
 import { SecurityDomainService } from "./security-domain/service.js";
 import { securityDomainRoutes } from "./security-domain/routes.js";
+import { BackupService } from "./backup/service.js";
+import { backupRoutes } from "./backup/routes.js";
+import { BlobStorage } from "./backup/blob-storage.js";
 
 export const HSM_HOST_SUFFIX = ".managedhsm.azure.net";
 export const MHSM_RESOURCE = "https://managedhsm.azure.net";
@@ -77,7 +80,7 @@ export interface DataPlaneOptions {
   store: Store;
   identity: IdentityService;
   clock: Clock;
-  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location"> & Partial<Pick<HsmlinkConfig, "internetClientAddress">>;
+  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location"> & Partial<Pick<HsmlinkConfig, "internetClientAddress" | "inMemory" | "host" | "blobEndpoint">>;
   /** Network-isolation seam (default: allow everything). */
   networkCheck?: NetworkCheck;
   /** The client address the HSM sees (x-ms-keyvault-network-info); default: `config.internetClientAddress`, else 127.0.0.1. */
@@ -94,6 +97,9 @@ export type DataPlane = SurfaceHandler & {
   rbac: Rbac;
   hsmStore: HsmStore;
   securityDomain: SecurityDomainService;
+  backup: BackupService;
+  /** Azure Blob Storage (Azurite) for full backups and the gateway's `{account}.blob.core.windows.net`. */
+  blobStorage: BlobStorage;
   close(): Promise<void>;
 };
 
@@ -230,7 +236,9 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
   const keys = new KeyService({ store: hsmStore, pool, master });
   const rbac = new Rbac(hsmStore);
   const securityDomain = new SecurityDomainService(opts.store, master, () => opts.clock.now());
-  const routes = [...(opts.extraRoutes ?? []), ...securityDomainRoutes(securityDomain), ...builtInRoutes(keys, rbac, opts.clock)];
+  const blobStorage = new BlobStorage({ endpoint: opts.config.blobEndpoint || undefined, dataDir: opts.config.dataDir, inMemory: opts.config.inMemory ?? false, host: opts.config.host ?? "127.0.0.1" });
+  const backup = new BackupService(opts.store, hsmStore, securityDomain, blobStorage, () => opts.clock.now());
+  const routes = [...(opts.extraRoutes ?? []), ...securityDomainRoutes(securityDomain), ...backupRoutes(backup), ...builtInRoutes(keys, rbac, opts.clock)];
   const networkCheck = opts.networkCheck ?? allowAllNetworks;
   const clientAddress = opts.clientAddress ?? (() => opts.config.internetClientAddress || "127.0.0.1");
   const { identity, clock } = opts;
@@ -350,6 +358,11 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     rbac,
     hsmStore,
     securityDomain,
-    close: () => pool.close(),
+    backup,
+    blobStorage,
+    close: async () => {
+      await blobStorage.close();
+      await pool.close();
+    },
   });
 }

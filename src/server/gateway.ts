@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import { TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
-import type { Socket } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
 import type { LocalCa } from "./ca.js";
 import type { ConnectionInfo } from "./exchange.js";
 import type { HttpApp } from "./http-app.js";
@@ -16,6 +16,8 @@ import { evaluateConnect, vantageText, type PipelineStep } from "../network/deci
 import type { NetworkSnapshot, Vantage } from "../network/topology.js";
 
 export const ARM_HOST = "management.azure.com";
+/** `{account}.blob.core.windows.net`: Azure Blob Storage, passed through to Azurite (src/hsm/backup/blob-storage.ts). */
+export const BLOB_HOST_PATTERN = /^[a-z0-9]{3,24}\.blob\.core\.windows\.net$/;
 export const LOGIN_HOST = "login.microsoftonline.com";
 export const IMDS_HOST = "169.254.169.254";
 export const HSM_SUFFIX = ".managedhsm.azure.net";
@@ -99,7 +101,8 @@ export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vant
   }
   const hostPort = `${target.hostName}:${target.port}`;
   const isHsm = hsmNameOfHost(target.hostName) !== undefined;
-  const known = target.hostName === ARM_HOST || target.hostName === LOGIN_HOST || isHsm;
+  const isBlob = BLOB_HOST_PATTERN.test(target.hostName);
+  const known = target.hostName === ARM_HOST || target.hostName === LOGIN_HOST || isHsm || isBlob;
   if (target.kind === "absolute") {
     if (target.hostName === IMDS_HOST) {
       steps.push({ step: "gateway", rule: "imds", detail: `plain-http request to the IMDS endpoint ${IMDS_HOST}: served by hsmlink's managed identity endpoint` });
@@ -126,7 +129,8 @@ export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vant
     if (network.refusal) return { ok: false, status: network.refusal.status, reason: network.refusal.reason, steps };
     return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage, network }, steps };
   }
-  steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: served by hsmlink's emulated ${target.hostName === ARM_HOST ? "Azure Resource Manager" : "Entra ID login endpoint"} (no network isolation applies)` });
+  const served = target.hostName === ARM_HOST ? "Azure Resource Manager" : isBlob ? "Azure Blob Storage (Azurite)" : "Entra ID login endpoint";
+  steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: served by hsmlink's emulated ${served} (no network isolation applies)` });
   return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage }, steps };
 }
 
@@ -184,6 +188,30 @@ export function terminateTls(ca: LocalCa, app: HttpApp, socket: Duplex, conn: Co
   );
 }
 
+/**
+ * Wraps a raw socket in server-side TLS (certificate for the requested name) and pipes the plaintext to a backend
+ * HTTP server that serves the host itself (Azurite for `{account}.blob.core.windows.net`: it reads the account from
+ * the Host header, as for production-style URLs).
+ */
+export function terminateTlsTo(ca: LocalCa, socket: Duplex, hostName: string, backend: () => Promise<{ host: string; port: number }>): void {
+  void Promise.all([ca.contextFor(hostName), backend()]).then(
+    ([secureContext, target]) => {
+      const tls = new TLSSocket(socket as Socket, { isServer: true, secureContext });
+      const upstream = netConnect(target.port, target.host);
+      const close = () => {
+        tls.destroy();
+        upstream.destroy();
+      };
+      tls.on("error", close);
+      upstream.on("error", close);
+      tls.on("close", close);
+      upstream.on("close", close);
+      tls.pipe(upstream).pipe(tls);
+    },
+    () => socket.destroy(),
+  );
+}
+
 /** A reason made safe for an HTTP header line (ASCII, no line breaks). */
 function headerSafe(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, " ");
@@ -214,7 +242,14 @@ function refuse(socket: Duplex, status: number, reason: string, headers: Record<
  * Creates the gateway server (not yet listening). `onRefusal` hears of every refusal it sends (malformed
  * targets and policy refusals) so the decision trace log can show them.
  */
-export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPolicy; onRefusal?: (r: GatewayRefusal) => void }): Server {
+export function createGateway(opts: {
+  ca: LocalCa;
+  app: HttpApp;
+  policy: ProxyPolicy;
+  onRefusal?: (r: GatewayRefusal) => void;
+  /** Hosts served by a backend HTTP server rather than the HTTP app (Azure Blob Storage → Azurite). */
+  passThrough?: (hostName: string) => (() => Promise<{ host: string; port: number }>) | undefined;
+}): Server {
   const report = (r: GatewayRefusal) => {
     try {
       opts.onRefusal?.(r);
@@ -278,7 +313,9 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
       }
       socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       if (head && head.length) socket.unshift(head);
-      terminateTls(opts.ca, opts.app, socket, d.conn, authority.hostName);
+      const backend = opts.passThrough?.(authority.hostName);
+      if (backend) terminateTlsTo(opts.ca, socket, authority.hostName, backend);
+      else terminateTls(opts.ca, opts.app, socket, d.conn, authority.hostName);
     });
   });
 

@@ -25,6 +25,7 @@ import { armSurface } from "../arm/http.js";
 import { registerResourceTypes } from "../arm/resource-types/index.js";
 import { createDataPlane } from "../hsm/surface.js";
 import { findHsm } from "../hsm/hsm.js";
+import { BLOB_HOST } from "../hsm/backup/blob-storage.js";
 import { NETWORK_TYPES } from "../network/snapshot.js";
 import { VmService, networkAdminHandler } from "./vms.js";
 import { TraceLog, enforceNetworkRules } from "./trace-log.js";
@@ -247,7 +248,13 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const policy: ProxyPolicy = async (target, vantage) =>
       decideProxy({ vantageOf: (name) => vms.vantageOf(name), snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress }, target, vantage);
 
-    const gateway = createGateway({ ca, app: httpApp, policy, onRefusal: (r) => traces.refusal(r) });
+    const gateway = createGateway({
+      ca,
+      app: httpApp,
+      policy,
+      onRefusal: (r) => traces.refusal(r),
+      passThrough: (hostName) => (BLOB_HOST.test(hostName) ? () => dataPlane.blobStorage.endpoint() : undefined),
+    });
     const gatewayPort = await listen(gateway, config.gatewayPort, config.host);
     cleanups.unshift(() => new Promise<void>((r) => gateway.close(() => r())));
 

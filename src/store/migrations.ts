@@ -127,4 +127,21 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    // Full backup, full restore and selective key restore jobs (src/hsm/backup/), one row per job.
+    id: "0200-hsm-backup-jobs",
+    sql: `
+      CREATE TABLE hsm_backup_jobs (
+        job_id TEXT PRIMARY KEY,          -- 32 lower-case hex
+        hsm TEXT NOT NULL,
+        kind TEXT NOT NULL,               -- backup | restore | selectiveKeyRestore
+        status TEXT NOT NULL,             -- InProgress | Succeeded | Failed
+        status_details TEXT,
+        start_time INTEGER NOT NULL,      -- epoch seconds
+        end_time INTEGER,
+        container_uri TEXT                -- the backup folder's URI (backup jobs that succeeded)
+      );
+      CREATE INDEX hsm_backup_jobs_by_hsm ON hsm_backup_jobs (hsm, status);
+    `,
+  },
 ];
