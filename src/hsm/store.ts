@@ -359,6 +359,6 @@ export class HsmStore {
 export function forgetHsmData(store: Store, name: string): void {
   const hsm = name.toLowerCase();
   store.tx(() => {
-    for (const t of ["hsm_key_versions", "hsm_keys", "hsm_role_definitions", "hsm_role_assignments", "hsm_instances", "hsm_security_domains", "hsm_backup_jobs"]) store.db.prepare(`DELETE FROM ${t} WHERE hsm = ?`).run(hsm);
+    for (const t of ["hsm_key_versions", "hsm_keys", "hsm_role_definitions", "hsm_role_assignments", "hsm_instances", "hsm_security_domains", "hsm_backup_jobs", "hsm_settings"]) store.db.prepare(`DELETE FROM ${t} WHERE hsm = ?`).run(hsm);
   });
 }

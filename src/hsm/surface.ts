@@ -38,6 +38,8 @@ import { securityDomainRoutes } from "./security-domain/routes.js";
 import { BackupService } from "./backup/service.js";
 import { backupRoutes } from "./backup/routes.js";
 import { BlobStorage } from "./backup/blob-storage.js";
+import { SettingsService } from "./settings/service.js";
+import { settingsRoutes } from "./settings/routes.js";
 
 export const HSM_HOST_SUFFIX = ".managedhsm.azure.net";
 export const MHSM_RESOURCE = "https://managedhsm.azure.net";
@@ -238,7 +240,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
   const securityDomain = new SecurityDomainService(opts.store, master, () => opts.clock.now());
   const blobStorage = new BlobStorage({ endpoint: opts.config.blobEndpoint || undefined, dataDir: opts.config.dataDir, inMemory: opts.config.inMemory ?? false, host: opts.config.host ?? "127.0.0.1" });
   const backup = new BackupService(opts.store, hsmStore, securityDomain, blobStorage, () => opts.clock.now());
-  const routes = [...(opts.extraRoutes ?? []), ...securityDomainRoutes(securityDomain), ...backupRoutes(backup), ...builtInRoutes(keys, rbac, opts.clock)];
+  const routes = [...(opts.extraRoutes ?? []), ...securityDomainRoutes(securityDomain), ...backupRoutes(backup), ...settingsRoutes(new SettingsService(opts.store)), ...builtInRoutes(keys, rbac, opts.clock)];
   const networkCheck = opts.networkCheck ?? allowAllNetworks;
   const clientAddress = opts.clientAddress ?? (() => opts.config.internetClientAddress || "127.0.0.1");
   const { identity, clock } = opts;

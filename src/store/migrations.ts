@@ -144,4 +144,16 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX hsm_backup_jobs_by_hsm ON hsm_backup_jobs (hsm, status);
     `,
   },
+  {
+    // Managed HSM account settings (src/hsm/settings/): only the values changed from their defaults.
+    id: "0200-hsm-settings",
+    sql: `
+      CREATE TABLE hsm_settings (
+        hsm TEXT NOT NULL,
+        name TEXT NOT NULL,               -- setting name as the service spells it
+        value TEXT NOT NULL,
+        PRIMARY KEY (hsm, name)
+      );
+    `,
+  },
 ];

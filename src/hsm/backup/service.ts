@@ -175,7 +175,7 @@ export class BackupService {
   }
 
   private domainKey(hsm: HsmInfo): { fingerprint: Buffer; key: Buffer } {
-    const domain = this.securityDomain.domain(hsm.name);
+    const domain = this.securityDomain.activeDomain(hsm);
     if (!domain) throw kvError(403, "Forbidden", `The managed HSM '${hsm.name}' is not activated.`, "HsmNotActivated");
     return {
       fingerprint: createHash("sha256").update(`hsmlink security domain ${domain.domainId}`).digest().subarray(0, 16),

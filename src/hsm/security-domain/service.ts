@@ -117,6 +117,22 @@ export class SecurityDomainService {
   }
 
   /**
+   * The domain of an HSM the ARM resource shows Active. An HSM activated without a security-domain record (stored
+   * by an hsmlink from before security domains) gets a fresh domain here, once: it can back up, and its backups
+   * restore into HSMs recovered from it. Undefined while the HSM is not activated.
+   */
+  activeDomain(hsm: HsmInfo): SecurityDomain | undefined {
+    const existing = this.domain(hsm.name);
+    if (existing || hsm.activationStatus !== "Active") return existing;
+    const domainId = randomUUID();
+    this.store.tx(() => {
+      if (this.row(hsm.name)?.domain_id) return;
+      this.upsert(hsm.name, { domain_id: domainId, sealed_domain_key: sealWithKey(this.sealKey, randomBytes(32), `hsmlink/security-domain/${domainId}`) });
+    });
+    return this.domain(hsm.name);
+  }
+
+  /**
    * Status of the last download or upload (`GET /securitydomain/{download|upload}/pending`; az polls the upload
    * one after a download too, data-plane.md §0.9).
    * @throws 404 NotFound when no operation has run (hsmlink's choice)
