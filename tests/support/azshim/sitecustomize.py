@@ -10,6 +10,9 @@
 #     imports its helper modules as `azure.keyvault.<module>` (the track-1 package Debian does not ship) and calls
 #     `inspect.getargspec` (removed in Python 3.11). The shim serves those modules from the vendored copy and maps
 #     getargspec to getfullargspec. The security-domain crypto is az's, unchanged.
+#  4. az's profile asks the administration SDK (`keyvault backup/restore`, `keyvault role`) for API version
+#     7.2-preview, which Debian's azure-keyvault-administration 4.3.0b2 no longer has (it has 7.2, 7.3,
+#     7.4-preview.1): the shim asks for 7.2, the same wire contract GA'd.
 import importlib, importlib.abc, importlib.machinery, importlib.util, os, sys, types
 
 _NET_MAP = {"azure.mgmt.network.v2022_01_01.operations": "azure.mgmt.network.operations",
@@ -130,3 +133,33 @@ sys.meta_path.insert(0, _T1Finder())
 import inspect as _inspect  # noqa: E402
 if not hasattr(_inspect, "getargspec"):
     _inspect.getargspec = _inspect.getfullargspec
+
+
+class _PatchAdminClientBase(importlib.abc.MetaPathFinder):
+    _NAME = "azure.keyvault.administration._internal.client_base"
+
+    def find_spec(self, name, path=None, target=None):
+        if name != self._NAME:
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        orig = spec.loader.exec_module
+
+        def exec_module(module):
+            orig(module)
+            base = module.KeyVaultClientBase
+            init = base.__init__
+
+            def __init__(self, vault_url, credential, **kwargs):
+                if kwargs.get("api_version") == "7.2-preview":
+                    kwargs["api_version"] = "7.2"
+                init(self, vault_url, credential, **kwargs)
+            base.__init__ = __init__
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _PatchAdminClientBase())
