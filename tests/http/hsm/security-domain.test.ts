@@ -4,52 +4,25 @@
 // second HSM with a restore blob (built here from the file and 2 private keys, as az does) gives it the same domain.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, X509Certificate } from "node:crypto";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { seedHsm, hsmCall, grant, ROLE, API } from "./support.js";
-import { generateRsaCertificate, DOMAIN_TAG } from "../../../src/hsm/security-domain/service.js";
+import { DOMAIN_TAG } from "../../../src/hsm/security-domain/service.js";
 import { certificateThumbprint, type SecurityDomainFile } from "../../../src/hsm/security-domain/format.js";
-import { combineShares } from "../../../src/hsm/security-domain/shamir.js";
-import { decryptDirect, decryptWithRsa, encryptDirect, encryptToRsa, sp800108 } from "../../../src/hsm/security-domain/jwe.js";
-import { randomBytes } from "node:crypto";
+import { jwkOf, openFile as openWith, restoreBlob as blobWith, wrappingKeys, type WrappingKey } from "./security-domain-support.js";
 
 let h: TestHsmlink;
-let wrapping: { pkcs8: Buffer; certDer: Buffer }[];
-const jwkOf = (der: Buffer) => {
-  const pub = new X509Certificate(der).publicKey.export({ format: "jwk" });
-  return { kty: "RSA", key_ops: ["verify", "encrypt", "wrapKey"], n: pub.n, e: pub.e, x5c: [der.toString("base64")], "x5t#S256": certificateThumbprint(der), alg: "RSA-OAEP-256" };
-};
+let wrapping: WrappingKey[];
 
 before(async () => {
   h = await startTestHsmlink({ activateNewHsms: false });
-  wrapping = await Promise.all([0, 1, 2, 3].map((i) => generateRsaCertificate(`sd-test-${i}`)));
+  wrapping = await wrappingKeys(4);
 });
 after(async () => h?.dispose());
 
 const armHsm = (name: string) => h.store.resources.list<any>("Microsoft.KeyVault/managedHSMs").find((r) => r.name === name)!.body.properties.securityDomainProperties;
-
-/** Recovers the master key from `file` with the private keys of `which` wrapping certificates, then the datum. */
-async function openFile(file: SecurityDomainFile, which: number[]): Promise<Buffer> {
-  const shares: Buffer[] = [];
-  for (const i of which) {
-    const item = file.SharedKeys.enc_shares.find((s) => s.x5t_256 === certificateThumbprint(wrapping[i].certDer))!;
-    shares.push(await decryptWithRsa(item.enc_key, createPrivateKey({ key: wrapping[i].pkcs8, format: "der", type: "pkcs8" })));
-  }
-  const masterKey = combineShares(shares, file.SharedKeys.required);
-  const datum = file.EncData.data[0];
-  return decryptDirect(datum.compact_jwe, sp800108(masterKey, datum.tag));
-}
-
-/** What `az keyvault security-domain restore-blob` makes: the data re-encrypted under a new master key wrapped to the exchange key. */
-async function restoreBlob(file: SecurityDomainFile, which: number[], exchangeCertDer: Buffer): Promise<string> {
-  const plaintext = await openFile(file, which);
-  const mk = randomBytes(32);
-  const tag = file.EncData.data[0].tag;
-  return JSON.stringify({
-    EncData: { data: [{ compact_jwe: await encryptDirect(plaintext, sp800108(mk, tag), tag), tag }], kdf: "sp108_kdf" },
-    WrappedKey: { enc_key: await encryptToRsa(mk, new X509Certificate(exchangeCertDer).publicKey, "not used"), x5t_256: certificateThumbprint(exchangeCertDer) },
-  });
-}
+const openFile = (file: SecurityDomainFile, which: number[]) => openWith(file, wrapping, which);
+const restoreBlob = (file: SecurityDomainFile, which: number[], exchangeCertDer: Buffer) => blobWith(file, wrapping, which, exchangeCertDer);
 
 test("a new HSM refuses key operations until activated; role management works before", async () => {
   seedHsm(h, "sd1", { activationStatus: "NotActivated" });
