@@ -55,7 +55,9 @@ export class BlobStorage {
     const location = join(this.opts.dataDir, "azurite");
     mkdirSync(location, { recursive: true, mode: 0o700 });
     // Azurite refuses --location together with --inMemoryPersistence; its debug/log files still go to the cwd below.
-    const args = [main, "--blobHost", this.opts.host, "--blobPort", "0", "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry", ...(this.opts.inMemory ? ["--inMemoryPersistence"] : ["--location", location])];
+    // Azurite must not outlive hsmlink, even when hsmlink is killed: the child exits once it is re-parented.
+    const watchdog = `data:text/javascript,${encodeURIComponent("const p=process.ppid;setInterval(()=>{if(process.ppid!==p)process.exit(0)},500).unref();")}`;
+    const args = ["--import", watchdog, main, "--blobHost", this.opts.host, "--blobPort", "0", "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry", ...(this.opts.inMemory ? ["--inMemoryPersistence"] : ["--location", location])];
     const child = spawn(process.execPath, args, { cwd: location, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
     this.child = child;
     return new Promise((resolve, reject) => {
