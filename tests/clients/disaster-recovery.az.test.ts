@@ -5,7 +5,6 @@
 // storage blob list` shows mhsm-{name}-{timestamp} → a second HSM → `init-recovery` + `upload` with 2 of the 3
 // private keys → `az keyvault restore start` → the same keys (public keys, versions) verify signatures made before the
 // backup. Selective key restore is not in az 2.45; `az rest` does it (PUT /keys/{name}/restore).
-import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
@@ -14,11 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
+import { clientSuite } from "../support/clients.js";
 
-const missing = ["az", "openssl"].filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
-const skip = missing.length ? `SKIPPED: ${missing.join(", ")} not installed` : false;
-if (skip && process.env.HSMLINK_REQUIRE_CLIENTS === "1") throw new Error(`${skip} (HSMLINK_REQUIRE_CLIENTS=1)`);
-if (skip) process.stderr.write(`disaster-recovery.az.test.ts ${skip}\n`);
+const { test, before, after } = clientSuite("az", "openssl");
 
 const RG = "rg-dr";
 const ACCOUNT = "devstoreaccount1";
@@ -31,7 +28,6 @@ let az: Az;
 let dir: string;
 
 before(async () => {
-  if (skip) return;
   h = await startTestHsmlink({ activateNewHsms: false });
   az = new Az(h.clientEnv());
   dir = mkdtempSync(join(tmpdir(), "hsmlink-dr-"));
@@ -49,7 +45,7 @@ const rest = (method: string, hsm: string, path: string, body?: unknown) =>
 const activation = async (hsm: string) =>
   (await az.ok(["rest", "--method", "get", "--url", `https://management.azure.com/subscriptions/${h.endpoints.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/managedHSMs/${hsm}?api-version=2023-07-01`])).properties.securityDomainProperties.activationStatus;
 
-test("create → NotActivated → refused → security domain → keys → backup into Azurite → recovery with 2 of 3 keys → restore → old signatures verify", { skip, timeout: 600_000 }, async () => {
+test("create → NotActivated → refused → security domain → keys → backup into Azurite → recovery with 2 of 3 keys → restore → old signatures verify", { timeout: 600_000 }, async () => {
   await az.ok(["keyvault", "create", "--hsm-name", "drhsm1", "-g", RG, "-l", "westeurope", "--administrators", h.endpoints.principalObjectId, "--retention-days", "7"]);
   assert.equal(await activation("drhsm1"), "NotActivated");
   await rest("put", "drhsm1", `/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`, { properties: { roleDefinitionId: CRYPTO_USER, principalId: h.endpoints.principalObjectId } });

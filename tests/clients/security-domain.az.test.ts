@@ -3,7 +3,6 @@
 // `az keyvault security-domain download` activates the HSM (az's own security-domain code writes the file),
 // `init-recovery` + `upload --sd-wrapping-keys` (2 of the 3 private keys) and `restore-blob` + `upload --restore-blob`
 // give new HSMs the same domain. Debian's az 2.45 runs these through the test shim (tests/support/azshim, item 3).
-import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -11,11 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
+import { clientSuite } from "../support/clients.js";
 
-const missing = ["az", "openssl"].filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
-const skip = missing.length ? `SKIPPED: ${missing.join(", ")} not installed` : false;
-if (skip && process.env.HSMLINK_REQUIRE_CLIENTS === "1") throw new Error(`${skip} (HSMLINK_REQUIRE_CLIENTS=1)`);
-if (skip) process.stderr.write(`security-domain.az.test.ts ${skip}\n`);
+const { test, before, after } = clientSuite("az", "openssl");
 
 let h: TestHsmlink;
 let az: Az;
@@ -24,7 +21,6 @@ const RG = "rg-sd";
 const CRYPTO_USER = "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
 
 before(async () => {
-  if (skip) return;
   h = await startTestHsmlink({ activateNewHsms: false });
   az = new Az(h.clientEnv());
   dir = mkdtempSync(join(tmpdir(), "hsmlink-sd-"));
@@ -45,7 +41,7 @@ const grantCryptoUser = (hsm: string) =>
   az.ok(["rest", "--method", "put", "--resource", "https://managedhsm.azure.net", "--url", `https://${hsm}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=7.4`,
     "--body", JSON.stringify({ properties: { roleDefinitionId: CRYPTO_USER, principalId: h.endpoints.principalObjectId } })]);
 
-test("quickstart: NotActivated, key create refused, security-domain download with 3 certificates / quorum 2, Active, keys work", { skip }, async () => {
+test("quickstart: NotActivated, key create refused, security-domain download with 3 certificates / quorum 2, Active, keys work", async () => {
   await createHsm("sdaz1");
   const before = await armActivation("sdaz1");
   assert.equal(before.activationStatus, "NotActivated");
@@ -71,7 +67,7 @@ test("quickstart: NotActivated, key create refused, security-domain download wit
   assert.match(key.key.kid, /^https:\/\/sdaz1\.managedhsm\.azure\.net\/keys\/k1\/[0-9a-f]{32}$/);
 });
 
-test("recovery: init-recovery, upload with 2 of the 3 wrapping keys; restore-blob + upload --restore-blob; a blob for another HSM is refused", { skip }, async () => {
+test("recovery: init-recovery, upload with 2 of the 3 wrapping keys; restore-blob + upload --restore-blob; a blob for another HSM is refused", async () => {
   await createHsm("sdaz2");
   const init = await az.run(["keyvault", "security-domain", "init-recovery", "--hsm-name", "sdaz2", "--sd-exchange-key", file("sdaz2-exchange.cer")]);
   assert.equal(init.code, 0, init.stderr);

@@ -11,8 +11,7 @@ import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
-/** `{account}.blob.core.windows.net`: m[1] is the storage account name (3–24 lower-case letters and digits). */
-export const BLOB_HOST = /^([a-z0-9]{3,24})\.blob\.core\.windows\.net$/;
+export { BLOB_HOST_PATTERN as BLOB_HOST } from "../../kernel/azure-names.js";
 
 /** Where Azurite's blob service answers (plain http, path-style `/{account}/{container}`). */
 export interface BlobEndpoint {

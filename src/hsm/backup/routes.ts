@@ -3,8 +3,7 @@
  * to the job's pending status (`Retry-After: 10` as recorded). Local RBAC at `/`: backup/start, backup/status,
  * restore/start, restore/status (Managed HSM Administrator, Managed HSM Backup).
  */
-import type { DataPlaneRoute } from "../surface.js";
-import { externalBaseUrl } from "../surface.js";
+import type { FeatureRoute as DataPlaneRoute } from "../route.js";
 import { action } from "../rbac/roles.js";
 import type { BackupService } from "./service.js";
 
@@ -21,7 +20,7 @@ export function backupRoutes(backup: BackupService): DataPlaneRoute[] {
     const v = r.ex.query["api-version"];
     return {
       status: 202,
-      headers: { "azure-asyncoperation": `${externalBaseUrl(r.ex)}/${kind}/${String(body.jobId)}/pending${v ? `?api-version=${encodeURIComponent(v)}` : ""}`, "retry-after": "10" },
+      headers: { "azure-asyncoperation": `${r.key.baseUrl}/${kind}/${String(body.jobId)}/pending${v ? `?api-version=${encodeURIComponent(v)}` : ""}`, "retry-after": "10" },
       body,
     };
   };

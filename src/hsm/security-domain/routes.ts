@@ -3,17 +3,16 @@
  * `vendored_sdks/azure_keyvault_t1/v7_2/key_vault_client.py`). All are served before activation; each needs its
  * local-RBAC data action at scope `/` (Managed HSM Administrator has them).
  */
-import type { DataPlaneRoute } from "../surface.js";
+import type { FeatureRoute as DataPlaneRoute } from "../route.js";
 import { action } from "../rbac/roles.js";
 import type { SecurityDomainService } from "./service.js";
-import { externalBaseUrl } from "../surface.js";
 
 const re = (s: string) => new RegExp(`^${s}$`, "i");
 
 /** The LRO headers of a started security-domain operation: 202 + Azure-AsyncOperation to its pending status. */
-function pendingHeaders(ex: Parameters<DataPlaneRoute["handle"]>[0]["ex"], kind: "download" | "upload"): Record<string, string> {
-  const v = ex.query["api-version"];
-  return { "azure-asyncoperation": `${externalBaseUrl(ex)}/securitydomain/${kind}/pending${v ? `?api-version=${encodeURIComponent(v)}` : ""}`, "retry-after": "1" };
+function pendingHeaders(r: Parameters<DataPlaneRoute["handle"]>[0], kind: "download" | "upload"): Record<string, string> {
+  const v = r.ex.query["api-version"];
+  return { "azure-asyncoperation": `${r.key.baseUrl}/securitydomain/${kind}/pending${v ? `?api-version=${encodeURIComponent(v)}` : ""}`, "retry-after": "1" };
 }
 
 export function securityDomainRoutes(sd: SecurityDomainService): DataPlaneRoute[] {
@@ -25,10 +24,10 @@ export function securityDomainRoutes(sd: SecurityDomainService): DataPlaneRoute[
     beforeActivation: true,
   });
   return [
-    route("POST", "/securitydomain/download", "securitydomain/download/action", async (r) => ({ status: 202, headers: pendingHeaders(r.ex, "download"), body: await sd.download(r.hsm, r.body()) })),
+    route("POST", "/securitydomain/download", "securitydomain/download/action", async (r) => ({ status: 202, headers: pendingHeaders(r, "download"), body: await sd.download(r.hsm, r.body()) })),
     route("GET", "/securitydomain/download/pending", "securitydomain/download/read", (r) => ({ status: 200, body: sd.status(r.hsm) })),
     route("GET", "/securitydomain/upload", "securitydomain/transferkey/read", async (r) => ({ status: 200, body: await sd.transferKey(r.hsm, r.key.apiVersion) })),
-    route("POST", "/securitydomain/upload", "securitydomain/upload/action", async (r) => ({ status: 202, headers: pendingHeaders(r.ex, "upload"), body: await sd.upload(r.hsm, r.body()) })),
+    route("POST", "/securitydomain/upload", "securitydomain/upload/action", async (r) => ({ status: 202, headers: pendingHeaders(r, "upload"), body: await sd.upload(r.hsm, r.body()) })),
     route("GET", "/securitydomain/upload/pending", "securitydomain/upload/read", (r) => ({ status: 200, body: sd.status(r.hsm) })),
   ];
 }

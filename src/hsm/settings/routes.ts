@@ -3,7 +3,7 @@
  * reading needs `roleDefinitions/read/action` (every built-in role), changing needs `roleAssignments/write/action`
  * (Managed HSM Administrator, Crypto Officer), at scope `/`.
  */
-import type { DataPlaneRoute } from "../surface.js";
+import type { FeatureRoute as DataPlaneRoute } from "../route.js";
 import { action } from "../rbac/roles.js";
 import type { SettingsService } from "./service.js";
 

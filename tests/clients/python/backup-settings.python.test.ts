@@ -1,11 +1,10 @@
 // Debian's Python azure-keyvault-administration 4.3.0b2 against hsmlink: KeyVaultSettingsClient (list, get, update,
 // a bad value refused) and KeyVaultBackupClient (begin_backup into Azurite through {account}.blob.core.windows.net,
 // begin_restore of the whole folder into a second HSM recovered with the same security domain, and of one key).
-import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { runClientProcess, runNodeClient } from "../../support/node-client.js";
+import { clientSuite } from "../../support/clients.js";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { grant, hsmCall, ROLE, seedHsm, API } from "../../http/hsm/support.js";
 import { activate, recover, wrappingKeys } from "../../http/hsm/security-domain-support.js";
@@ -13,21 +12,17 @@ import { activate, recover, wrappingKeys } from "../../http/hsm/security-domain-
 const SCRIPT = fileURLToPath(new URL("./backup_settings.py", import.meta.url));
 const STORAGE = fileURLToPath(new URL("../sdk/storage-blob.ts", import.meta.url));
 const CONTAINER = "https://devstoreaccount1.blob.core.windows.net/pybackups";
-const missing = spawnSync("/usr/bin/python3", ["-c", "import azure.keyvault.administration"]).status !== 0;
-const skip = missing ? "SKIPPED: Debian's python3-azure (azure-keyvault-administration) is not installed" : false;
-if (skip && process.env.HSMLINK_REQUIRE_CLIENTS === "1") throw new Error(`${skip} (HSMLINK_REQUIRE_CLIENTS=1)`);
-if (skip) process.stderr.write(`backup-settings.python.test.ts ${skip}\n`);
+const { test, before, after } = clientSuite("python3-azure");
 
 let h: TestHsmlink;
 before(async () => {
-  if (skip) return;
   h = await startTestHsmlink({ activateNewHsms: false });
 });
 after(async () => h?.dispose());
 
 const python = (args: string[]) => runClientProcess("/usr/bin/python3", [SCRIPT, ...args], h.clientEnv(), 180_000);
 
-test("KeyVaultSettingsClient: list, get, update AllowKeyManagementOperationsThroughARM; a bad value is refused", { skip }, async () => {
+test("KeyVaultSettingsClient: list, get, update AllowKeyManagementOperationsThroughARM; a bad value is refused", async () => {
   seedHsm(h, "pyset");
   const r = await python(["settings", "pyset"]);
   assert.equal(r.json?.ok, true, r.stdout + r.stderr);
@@ -48,7 +43,7 @@ test("KeyVaultSettingsClient: list, get, update AllowKeyManagementOperationsThro
   assert.equal((await hsmCall(h, "pyset", "GET", `/settings/NoSuchSetting?${API}`)).status, 404);
 });
 
-test("KeyVaultBackupClient: backup into Azurite, full restore into a recovered HSM, restore of one key", { skip }, async () => {
+test("KeyVaultBackupClient: backup into Azurite, full restore into a recovered HSM, restore of one key", async () => {
   const wrapping = await wrappingKeys(3);
   seedHsm(h, "pyb1", { activationStatus: "NotActivated" });
   await grant(h, "pyb1", h.endpoints.principalObjectId, ROLE.cryptoUser);

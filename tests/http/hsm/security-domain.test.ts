@@ -31,6 +31,9 @@ test("a new HSM refuses key operations until activated; role management works be
   assert.equal(create.json.error.code, "Forbidden");
   assert.equal(create.json.error.innererror.code, "HsmNotActivated");
   assert.match(create.json.error.message, /not activated.*security domain/);
+  // The decision pipeline's activation step decided it, and the trace (hsmlink log) says so.
+  const trace = h.traces.recent(0, 500).filter((t) => t.url.includes("/keys/k1/create")).pop()!;
+  assert.deepEqual(trace.steps.filter((s) => s.step === "activation").map((s) => s.rule), ["not-activated"]);
   // Role assignment before activation (the quickstart assigns roles, then downloads the security domain).
   await grant(h, "sd1", h.endpoints.principalObjectId, ROLE.cryptoUser);
   const list = await hsmCall(h, "sd1", "GET", `/providers/Microsoft.Authorization/roleAssignments?${API}`);

@@ -14,7 +14,7 @@ import { isIP } from "node:net";
 let x509Module: Promise<typeof X509> | undefined;
 
 /** @peculiar/x509 takes ~80 ms to load and only issuing certificates needs it, so it loads on first use. */
-export function loadX509(): Promise<typeof X509> {
+function loadX509(): Promise<typeof X509> {
   x509Module ??= (async () => {
     await import("reflect-metadata"); // its dependency tsyringe needs the Reflect polyfill first
     const m = await import("@peculiar/x509");
