@@ -3,8 +3,10 @@
  * table in surface.ts (`DataPlaneRoute`) accepts them as they are.
  */
 import type { Exchange, ExchangeResult } from "../kernel/exchange.js";
+import type { RouteParams } from "../kernel/route-table.js";
 import type { HsmInfo } from "./hsm.js";
 import type { KeyContext } from "./keys/wire.js";
+import { badParameter } from "./errors.js";
 
 /** What a feature route's handler reads of an admitted request. */
 export interface FeatureRequest {
@@ -16,12 +18,23 @@ export interface FeatureRequest {
   body: () => unknown;
 }
 
-/** One route: method, path (matched case-insensitively), the local-RBAC data action and scope, the handler. */
+/** One route: method, path template (kernel/route-table.ts syntax), the local-RBAC data action and scope, the handler. */
 export interface FeatureRoute {
   method: string;
-  path: RegExp;
-  authorize: (m: RegExpExecArray) => { dataAction: string; scope: string };
-  handle: (r: FeatureRequest, m: RegExpExecArray) => ExchangeResult | Promise<ExchangeResult>;
+  path: string;
+  authorize: (p: RouteParams) => { dataAction: string; scope: string };
+  handle: (r: FeatureRequest, p: RouteParams) => ExchangeResult | Promise<ExchangeResult>;
   /** Served before the security domain activates the HSM. */
   beforeActivation?: boolean;
+}
+
+/**
+ * A path parameter percent-decoded. @throws 400 BadParameter for malformed percent-encoding (never a 500)
+ */
+export function decodeParam(value: string, what: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw badParameter(`The ${what} '${value}' in the request path is not valid percent-encoding.`);
+  }
 }

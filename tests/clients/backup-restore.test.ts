@@ -115,6 +115,11 @@ test("backup failures: a read-only SAS, a missing container (ResourceNotFound), 
     assert.equal(r.json.error.code, "BadParameter");
   }
   assert.equal((await hsmCall(h, "bk1", "GET", `/backup/0123456789abcdef0123456789abcdef/pending?${API}`)).status, 404);
+  // Malformed percent-encoding in a path parameter is a 400, never a 500.
+  for (const path of [`/keys/%E0%A4%A/restore?${API}`, `/settings/%E0%A4%A?${API}`]) {
+    const r = await hsmCall(h, "bk1", path.startsWith("/keys") ? "PUT" : "GET", path, { body: {} });
+    assert.equal(r.status, 400, `${path}: ${r.text}`);
+  }
 });
 
 test("disaster recovery: a second HSM takes the domain with 2 of 3 keys; full restore brings back the same keys, which verify old signatures", async () => {

@@ -3,16 +3,14 @@
  * to the job's pending status (`Retry-After: 10` as recorded). Local RBAC at `/`: backup/start, backup/status,
  * restore/start, restore/status (Managed HSM Administrator, Managed HSM Backup).
  */
-import type { FeatureRoute as DataPlaneRoute } from "../route.js";
+import { decodeParam, type FeatureRoute as DataPlaneRoute } from "../route.js";
 import { action } from "../rbac/roles.js";
 import type { BackupService } from "./service.js";
-
-const re = (s: string) => new RegExp(`^${s}$`, "i");
 
 export function backupRoutes(backup: BackupService): DataPlaneRoute[] {
   const route = (method: string, path: string, dataAction: string, handle: DataPlaneRoute["handle"]): DataPlaneRoute => ({
     method,
-    path: re(path),
+    path,
     authorize: () => ({ dataAction: action(dataAction), scope: "/" }),
     handle,
   });
@@ -26,9 +24,9 @@ export function backupRoutes(backup: BackupService): DataPlaneRoute[] {
   };
   return [
     route("POST", "/backup", "backup/start/action", (r) => started(r, "backup", backup.startBackup(r.hsm, r.body()))),
-    route("GET", "/backup/([0-9a-fA-F]{1,64})/pending", "backup/status/action", (r, m) => ({ status: 200, body: backup.status(r.hsm, "backup", m[1]) })),
+    route("GET", "/backup/{jobId}/pending", "backup/status/action", (r, p) => ({ status: 200, body: backup.status(r.hsm, "backup", p.jobId) })),
     route("PUT", "/restore", "restore/start/action", (r) => started(r, "restore", backup.startRestore(r.hsm, r.body()))),
-    route("GET", "/restore/([0-9a-fA-F]{1,64})/pending", "restore/status/action", (r, m) => ({ status: 200, body: backup.status(r.hsm, "restore", m[1]) })),
-    route("PUT", "/keys/([^/]+)/restore", "restore/start/action", (r, m) => started(r, "restore", backup.startSelectiveRestore(r.hsm, decodeURIComponent(m[1]), r.body()))),
+    route("GET", "/restore/{jobId}/pending", "restore/status/action", (r, p) => ({ status: 200, body: backup.status(r.hsm, "restore", p.jobId) })),
+    route("PUT", "/keys/{name}/restore", "restore/start/action", (r, p) => started(r, "restore", backup.startSelectiveRestore(r.hsm, decodeParam(p.name, "key name"), r.body()))),
   ];
 }

@@ -7,8 +7,6 @@ import type { FeatureRoute as DataPlaneRoute } from "../route.js";
 import { action } from "../rbac/roles.js";
 import type { SecurityDomainService } from "./service.js";
 
-const re = (s: string) => new RegExp(`^${s}$`, "i");
-
 /** The LRO headers of a started security-domain operation: 202 + Azure-AsyncOperation to its pending status. */
 function pendingHeaders(r: Parameters<DataPlaneRoute["handle"]>[0], kind: "download" | "upload"): Record<string, string> {
   const v = r.ex.query["api-version"];
@@ -18,7 +16,7 @@ function pendingHeaders(r: Parameters<DataPlaneRoute["handle"]>[0], kind: "downl
 export function securityDomainRoutes(sd: SecurityDomainService): DataPlaneRoute[] {
   const route = (method: string, path: string, dataAction: string, handle: DataPlaneRoute["handle"]): DataPlaneRoute => ({
     method,
-    path: re(path),
+    path,
     authorize: () => ({ dataAction: action(dataAction), scope: "/" }),
     handle,
     beforeActivation: true,
