@@ -192,3 +192,29 @@ test("a backup made under another security domain does not restore and changes n
   const bad = await hsmCall(h, "bk3", "PUT", `/restore?${API}`, { body: { sasTokenParameters: { storageResourceUri: CONTAINER_URI, token: sas.sasWrite } } });
   assert.equal(bad.status, 400);
 });
+
+test("pre-backup and pre-restore checks (api-version 7.5+) report without changing anything", async () => {
+  const v75 = "api-version=7.5";
+  const pre = await hsmCall(h, "bk1", "POST", `/prebackup?${v75}`, { body: { storageResourceUri: CONTAINER_URI, token: sas.sasWrite } });
+  assert.equal(pre.status, 202, pre.text);
+  assert.match(String(pre.headers["azure-asyncoperation"]), /\/backup\/[0-9a-f]{32}\/pending\?api-version=7\.5$/);
+  const preDone = await settle("bk1", "backup", pre.json.jobId);
+  assert.equal(preDone.status, "Succeeded", JSON.stringify(preDone));
+  assert.equal(preDone.azureStorageBlobContainerUri, null);
+  const listed = await runNodeClient(STORAGE, h.clientEnv(), ["list", "backups", ""]);
+  assert.equal(listed.json.names.some((n: string) => n.includes("prebackup")), false, "the probe blob is gone");
+  const ro = await hsmCall(h, "bk1", "POST", `/prebackup?${v75}`, { body: { storageResourceUri: CONTAINER_URI, token: sas.sasReadOnly } });
+  assert.equal((await settle("bk1", "backup", ro.json.jobId)).status, "Failed");
+  const old = await hsmCall(h, "bk1", "POST", `/prebackup?${API}`, { body: { storageResourceUri: CONTAINER_URI, token: sas.sasWrite } });
+  assert.equal(old.status, 400);
+  assert.match(old.json.error.message, /api-version 7\.5 or later/);
+
+  const same = await hsmCall(h, "bk2", "PUT", `/prerestore?${v75}`, { body: { sasTokenParameters: { storageResourceUri: CONTAINER_URI, token: sas.sasWrite }, folderToRestore: folder } });
+  assert.equal(same.status, 202, same.text);
+  assert.equal((await settle("bk2", "restore", same.json.jobId)).status, "Succeeded");
+  const other = await hsmCall(h, "bk3", "PUT", `/prerestore?${v75}`, { body: { sasTokenParameters: { storageResourceUri: CONTAINER_URI, token: sas.sasWrite }, folderToRestore: folder } });
+  const otherDone = await settle("bk3", "restore", other.json.jobId);
+  assert.equal(otherDone.status, "Failed");
+  assert.match(otherDone.statusDetails, /another security domain/);
+  assert.equal((await hsmCall(h, "bk3", "GET", `/keys/mine?${API}`)).status, 200);
+});

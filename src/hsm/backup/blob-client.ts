@@ -63,6 +63,11 @@ export function putBlob(endpoint: BlobEndpoint, t: ContainerTarget, blob: string
   return call(endpoint, "PUT", t, blob, content).then(() => undefined);
 }
 
+/** Delete Blob. @throws BlobError (403 for a SAS without delete) */
+export function deleteBlob(endpoint: BlobEndpoint, t: ContainerTarget, blob: string): Promise<void> {
+  return call(endpoint, "DELETE", t, blob).then(() => undefined);
+}
+
 /** Get Blob. @throws BlobError (404 BlobNotFound / ContainerNotFound, 403 for a SAS without read) */
 export function getBlob(endpoint: BlobEndpoint, t: ContainerTarget, blob: string): Promise<Buffer> {
   return call(endpoint, "GET", t, blob);

@@ -25,6 +25,8 @@ export function backupRoutes(backup: BackupService): DataPlaneRoute[] {
   return [
     route("POST", "/backup", "backup/start/action", (r) => started(r, "backup", backup.startBackup(r.hsm, r.body()))),
     route("GET", "/backup/{jobId}/pending", "backup/status/action", (r, p) => ({ status: 200, body: backup.status(r.hsm, "backup", p.jobId) })),
+    route("POST", "/prebackup", "backup/start/action", (r) => started(r, "backup", backup.startPreBackup(r.hsm, r.body(), r.key.apiVersion))),
+    route("PUT", "/prerestore", "restore/start/action", (r) => started(r, "restore", backup.startPreRestore(r.hsm, r.body(), r.key.apiVersion))),
     route("PUT", "/restore", "restore/start/action", (r) => started(r, "restore", backup.startRestore(r.hsm, r.body()))),
     route("GET", "/restore/{jobId}/pending", "restore/status/action", (r, p) => ({ status: 200, body: backup.status(r.hsm, "restore", p.jobId) })),
     route("PUT", "/keys/{name}/restore", "restore/start/action", (r, p) => started(r, "restore", backup.startSelectiveRestore(r.hsm, decodeParam(p.name, "key name"), r.body()))),

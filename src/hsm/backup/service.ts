@@ -20,9 +20,12 @@ import { badParameter, kvError } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
 import type { SecurityDomainService } from "../security-domain/service.js";
 import type { BlobStorage } from "./blob-storage.js";
-import { BlobError, getBlob, putBlob, type ContainerTarget } from "./blob-client.js";
+import { BlobError, deleteBlob, getBlob, putBlob, type ContainerTarget } from "./blob-client.js";
 
-type Kind = "backup" | "restore" | "selectiveKeyRestore";
+type Kind = "backup" | "restore" | "selectiveKeyRestore" | "preBackup" | "preRestore";
+
+/** Jobs whose status is read at `/backup/{jobId}/pending` (the others at `/restore/{jobId}/pending`). */
+const BACKUP_KINDS: readonly Kind[] = ["backup", "preBackup"];
 
 interface JobRow {
   job_id: string;
@@ -131,7 +134,7 @@ export class BackupService {
       const running = this.store.db.prepare("SELECT job_id, kind FROM hsm_backup_jobs WHERE hsm = ? AND status = 'InProgress'").get(hsm.name) as { job_id: string; kind: string } | undefined;
       if (running) {
         // hsmlink's choice of status and code: one backup or restore at a time per HSM (Microsoft Learn).
-        throw kvError(409, "Conflict", `A ${running.kind === "backup" ? "backup" : "restore"} operation (job ${running.job_id}) is already in progress on the managed HSM '${hsm.name}'; one backup or restore runs at a time.`);
+        throw kvError(409, "Conflict", `A ${BACKUP_KINDS.includes(running.kind as Kind) ? "backup" : "restore"} operation (job ${running.job_id}) is already in progress on the managed HSM '${hsm.name}'; one backup or restore runs at a time.`);
       }
       this.store.db.prepare("INSERT INTO hsm_backup_jobs (job_id, hsm, kind, status, start_time) VALUES (?, ?, ?, 'InProgress', ?)").run(row.job_id, row.hsm, row.kind, row.start_time);
     });
@@ -164,7 +167,7 @@ export class BackupService {
       startTime: row.start_time,
       endTime: row.end_time,
       jobId: row.job_id,
-      ...(row.kind === "backup" ? { azureStorageBlobContainerUri: row.container_uri } : {}),
+      ...(BACKUP_KINDS.includes(row.kind) ? { azureStorageBlobContainerUri: row.container_uri } : {}),
     };
   }
 
@@ -299,10 +302,48 @@ export class BackupService {
     return this.operation(row);
   }
 
+  /**
+   * `POST /prebackup` (api-version 7.5+): checks, without leaving anything behind, that a full backup could be
+   * written there — the container exists and the SAS lets the HSM create, write and delete blobs (Microsoft Learn:
+   * the SAS of a backup needs `crdw`). Status at `/backup/{jobId}/pending`.
+   */
+  startPreBackup(hsm: HsmInfo, body: unknown, apiVersion: string): Record<string, unknown> {
+    requirePreChecks(apiVersion);
+    const target = this.target(body, "The request body");
+    this.domainKey(hsm);
+    const row = this.start(hsm, "preBackup");
+    this.runLater(row.job_id, async () => {
+      const endpoint = await this.blobs.endpoint();
+      const probe = `${backupFolderName(hsm.name, this.now())}-prebackup-check`;
+      await putBlob(endpoint, target, probe, Buffer.alloc(0));
+      await deleteBlob(endpoint, target, probe);
+      return undefined;
+    });
+    return this.operation(row);
+  }
+
+  /**
+   * `PUT /prerestore` (api-version 7.5+): checks that the folder holds a backup this HSM can restore (readable with
+   * the SAS, made under this HSM's security domain), changing nothing. Status at `/restore/{jobId}/pending`.
+   */
+  startPreRestore(hsm: HsmInfo, body: unknown, apiVersion: string): Record<string, unknown> {
+    requirePreChecks(apiVersion);
+    const b = (body ?? {}) as { sasTokenParameters?: unknown; folderToRestore?: unknown };
+    const target = this.target(b.sasTokenParameters, "sasTokenParameters");
+    const folder = this.folderOf(b.folderToRestore, "folderToRestore");
+    this.domainKey(hsm);
+    const row = this.start(hsm, "preRestore");
+    this.runLater(row.job_id, async () => {
+      await this.readBackup(hsm, target, folder);
+      return undefined;
+    });
+    return this.operation(row);
+  }
+
   /** `GET /backup/{jobId}/pending` and `GET /restore/{jobId}/pending`. @throws 404 NotFound for an unknown job */
   status(hsm: HsmInfo, kind: "backup" | "restore", jobId: string): Record<string, unknown> {
     const row = this.job(jobId);
-    if (!row || row.hsm !== hsm.name || (kind === "backup") !== (row.kind === "backup")) {
+    if (!row || row.hsm !== hsm.name || (kind === "backup") !== BACKUP_KINDS.includes(row.kind)) {
       throw kvError(404, "NotFound", `There is no ${kind} operation with job id '${jobId}' on the managed HSM '${hsm.name}'.`);
     }
     return this.pending(row);
@@ -312,6 +353,16 @@ export class BackupService {
   async idle(hsm: string): Promise<void> {
     while (this.store.db.prepare("SELECT 1 FROM hsm_backup_jobs WHERE hsm = ? AND status = 'InProgress'").get(hsm)) await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Pre-backup and pre-restore exist from api-version 7.5 (spec stable/7.5 backuprestore.json).
+ * @throws 400 BadParameter for an older api-version (hsmlink's choice of refusal)
+ */
+function requirePreChecks(apiVersion: string): void {
+  const m = /^(\d+)\.(\d+)/.exec(apiVersion);
+  const ok = /^\d{4}-\d{2}-\d{2}/.test(apiVersion) || (m !== null && (Number(m[1]) > 7 || (Number(m[1]) === 7 && Number(m[2]) >= 5)));
+  if (!ok) throw badParameter(`Pre-backup and pre-restore checks need api-version 7.5 or later; this request has api-version ${apiVersion || "(none)"}.`);
 }
 
 /** `statusDetails` for a storage error: the recorded `ResourceNotFound` for a missing container or blob, else code + message. */
