@@ -116,6 +116,9 @@ export function loadConfig(flags: Partial<Record<keyof HsmlinkConfig, unknown>>,
     if (loc === undefined || loc === "global") problems.push(`--location: '${out.location}' is not an Azure region hsmlink knows; use one of ${KNOWN_LOCATIONS.join(", ")}`);
     else out.location = loc;
   }
+  if (typeof out.blobEndpoint === "string" && out.blobEndpoint !== "" && !/^http:\/\/[^/\s]+(:\d+)?\/?$/.test(out.blobEndpoint)) {
+    problems.push(`--blob-endpoint: expected an Azurite blob endpoint http://host:port, got '${out.blobEndpoint}'`);
+  }
   if (problems.length) throw new ConfigError(problems.join("\n"));
   out.dataDir = resolve(out.dataDir as string);
   return Object.freeze(out as unknown as HsmlinkConfig);
