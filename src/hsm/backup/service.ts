@@ -150,10 +150,18 @@ export class BackupService {
   }
 
   private runLater(jobId: string, work: () => Promise<string | undefined>): void {
+    // A job that outlives the store (hsmlink stopping) cannot record its end; the next start marks it Failed.
+    const record = (outcome: Parameters<BackupService["finish"]>[1]) => {
+      try {
+        this.finish(jobId, outcome);
+      } catch {
+        /* the store is closed */
+      }
+    };
     setImmediate(() => {
       work().then(
-        (containerUri) => this.finish(jobId, { ok: true, containerUri }),
-        (e: unknown) => this.finish(jobId, { ok: false, details: e instanceof JobFailure ? e.message : e instanceof BlobError ? storageDetails(e) : `hsmlink: ${(e as Error).message}` }),
+        (containerUri) => record({ ok: true, containerUri }),
+        (e: unknown) => record({ ok: false, details: e instanceof JobFailure ? e.message : e instanceof BlobError ? storageDetails(e) : `hsmlink: ${(e as Error).message}` }),
       );
     });
   }
