@@ -218,3 +218,15 @@ test("pre-backup and pre-restore checks (api-version 7.5+) report without changi
   assert.match(otherDone.statusDetails, /another security domain/);
   assert.equal((await hsmCall(h, "bk3", "GET", `/keys/mine?${API}`)).status, 200);
 });
+
+test("a job that was running when hsmlink stopped is Failed after the next start, and no longer blocks the HSM", async () => {
+  h.store.db.prepare("INSERT INTO hsm_backup_jobs (job_id, hsm, kind, status, start_time) VALUES ('0123456789abcdef0123456789abcdee', 'bk1', 'backup', 'InProgress', 1)").run();
+  const { BackupService } = await import("../../src/hsm/backup/service.js");
+  new BackupService(h.store, undefined as never, undefined as never, undefined as never, () => Date.now());
+  const after = await hsmCall(h, "bk1", "GET", `/backup/0123456789abcdef0123456789abcdee/pending?${API}`);
+  assert.equal(after.json.status, "Failed");
+  assert.equal(after.json.statusDetails, "hsmlink stopped while the operation ran.");
+  const next = await hsmCall(h, "bk1", "POST", `/backup?${API}`, { body: { storageResourceUri: CONTAINER_URI, token: sas.sasWrite } });
+  assert.equal(next.status, 202, next.text);
+  assert.equal((await settle("bk1", "backup", next.json.jobId)).status, "Succeeded");
+});
