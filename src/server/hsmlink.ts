@@ -34,6 +34,8 @@ import { createDataPlane } from "../pipeline/data-plane.js";
 import { renderArm, renderKeyVault, refusalOf } from "../pipeline/render.js";
 import { TraceLog } from "../pipeline/trace-log.js";
 import { adminHandler as createAdminHandler } from "./admin.js";
+import { findHsm } from "../hsm/hsm.js";
+import { BLOB_HOST_PATTERN } from "../kernel/azure-names.js";
 import { startPortal } from "../portal/server.js";
 import { writePortalSecret, removePortalSecret } from "../portal/secret.js";
 
@@ -126,13 +128,24 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       network: { snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress },
     });
     cleanups.unshift(() => dataPlane.close());
+    // Activation with generated wrapping keys: `hsmlink hsm activate NAME`, and every new HSM under --activate-new-hsms.
+    const activateGenerated = async (name: string) => {
+      const hsm = findHsm(store, name);
+      if (!hsm) throw new AzureError(404, "NotFound", `There is no managed HSM named '${name}'.`);
+      return dataPlane.securityDomain.activateWithGeneratedKeys(hsm, join(config.dataDir, "security-domains", hsm.name));
+    };
+    if (config.activateNewHsms) {
+      arm.onManagedHsmCreated = async (name) => {
+        await activateGenerated(name);
+      };
+    }
 
     let gatewayUrl = "";
     const vms = new VmService(store, clock, { subscriptionId: config.subscriptionId, location: config.location, dnsHost: config.host, gatewayUrl: () => gatewayUrl });
     cleanups.unshift(() => vms.close());
     // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
     deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
-    const adminHandler = createAdminHandler({ vms, traces, store, identity, internetClientAddress: config.internetClientAddress });
+    const adminHandler = createAdminHandler({ vms, traces, store, identity, internetClientAddress: config.internetClientAddress, activateHsm: activateGenerated });
 
     const isLoginPath = (path: string) => /^\/[^/]+\/(oauth2\/|v2\.0\/\.well-known|\.well-known|discovery\/)/i.test(path) || /^\/common\/discovery\//i.test(path);
 
@@ -167,7 +180,13 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const policy: ProxyPolicy = async (target, vantage) =>
       decideProxy({ vantageOf: (name) => vms.vantageOf(name), snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress }, target, vantage);
 
-    const gateway = createGateway({ ca, app: httpApp, policy, onRefusal: (r) => traces.refusal(r) });
+    const gateway = createGateway({
+      ca,
+      app: httpApp,
+      policy,
+      onRefusal: (r) => traces.refusal(r),
+      passThrough: (hostName) => (BLOB_HOST_PATTERN.test(hostName) ? () => dataPlane.blobStorage.endpoint() : undefined),
+    });
     const gatewayPort = await listen(gateway, config.gatewayPort, config.host);
     cleanups.unshift(() => new Promise<void>((r) => gateway.close(() => r())));
 
