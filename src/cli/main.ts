@@ -10,6 +10,7 @@ import { adminRequest } from "./admin-client.js";
 import { registerVmCommands } from "./vm.js";
 import { registerExplainCommands } from "./explain.js";
 import { registerTroubleshoot } from "./troubleshoot.js";
+import { registerFixtureCommands } from "./fixture.js";
 
 /** This package's version (package.json sits two levels above both src/cli and dist/cli). */
 function packageVersion(): string {
@@ -132,6 +133,7 @@ identity
 registerVmCommands(program);
 registerExplainCommands(program);
 registerTroubleshoot(program);
+registerFixtureCommands(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`hsmlink: ${e.message}\n`);

@@ -32,6 +32,8 @@ import { cacheAnswersByStoreVersion } from "../dns/answer-cache.js";
 import { snapshotFromStore } from "../network/snapshot.js";
 import { resolve as resolveDns } from "../network/dns-view.js";
 import { isAzureError } from "./errors.js";
+import { EmulatedClock } from "../fixture/clock.js";
+import { createFixture, type Fixture } from "../fixture/index.js";
 
 // The emulated host names and the HSM host parser live with the gateway policy; re-exported for existing importers.
 export { ARM_HOST, LOGIN_HOST, IMDS_HOST, HSM_SUFFIX, hsmNameOfHost } from "./gateway.js";
@@ -62,6 +64,8 @@ export interface Hsmlink {
   vms: VmService;
   /** Decision traces of recent data-plane requests. */
   traces: TraceLog;
+  /** Test-fixture controls: the emulated clock (src/fixture/). */
+  fixture: Fixture;
   /** Stops every listener and closes the store; resolves when done. Idempotent. */
   close(): Promise<void>;
 }
@@ -113,13 +117,14 @@ export interface SurfaceOverrides {
  * @throws DataDirInUseError when another live process holds the data dir; listen errors (EADDRINUSE) as thrown by Node
  */
 export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock; quiet?: boolean } = {}): Promise<Hsmlink> {
-  const clock = opts.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true });
   const releaseLock = acquireLock(config.dataDir);
   const cleanups: (() => void | Promise<void>)[] = [releaseLock];
   try {
     const store = Store.open(config.inMemory ? ":memory:" : join(config.dataDir, "hsmlink.db"));
     cleanups.unshift(() => store.close());
+    // Everything that ages reads this one clock: real time (or the caller's) plus the offset `hsmlink clock` set.
+    const clock = new EmulatedClock(opts.clock ?? systemClock, store);
     const ca = await LocalCa.loadOrCreate(config.dataDir);
     const identity = await IdentityService.open(store, clock, config.dataDir, config.tenantId);
 
@@ -127,6 +132,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const deleters: CascadeDeleter[] = [];
     const arm: ArmContext = { store, clock, config, operations: new Operations(store, clock), deleters };
     registerResourceTypes(router, deleters);
+    const fixture = createFixture({ store, arm, clock });
 
     let httpsPort = config.httpsPort;
     const directBase = () => `https://${config.host}:${httpsPort}`;
@@ -166,6 +172,8 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       const p = ex.path.toLowerCase();
       const networkResult = await networkAdmin(ex);
       if (networkResult) return networkResult;
+      const fixtureResult = await fixture.admin(ex);
+      if (fixtureResult) return fixtureResult;
       if (p === "/_hsmlink/identities" && ex.method === "POST") {
         const body = parseJsonBody(ex, (m) => new AzureError(400, "BadRequest", `invalid JSON: ${m}`)) as { name?: unknown; trustedService?: unknown } | undefined;
         if (!body || typeof body.name !== "string") throw new AzureError(400, "BadRequest", "body must be {\"name\": string, \"trustedService\"?: string}");
@@ -282,6 +290,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       arm,
       vms,
       traces,
+      fixture,
       close() {
         closing ??= (async () => {
           for (const c of cleanups) await c();

@@ -1,0 +1,109 @@
+/**
+ * hsmlink's programmatic API, for test suites (node:test, vitest, jest):
+ *
+ *   import { startHsmlink } from "hsmlink";
+ *   const hsm = await startHsmlink();          // free ports, fresh temp data dir
+ *   spawn("az", [...], { env: { ...process.env, ...hsm.env } });
+ *   await hsm.stop();                           // stops it and removes the temp dir
+ *
+ * Other languages read `<dataDir>/endpoints.json` of an `hsmlink start` process instead (README "Use it as a test
+ * fixture").
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { loadConfig, type HsmlinkConfig } from "./config/settings.js";
+import { startHsmlink as startServer, readEndpoints, type Endpoints, type Hsmlink } from "./server/hsmlink.js";
+import { clientEnvironment } from "./cli/env.js";
+import type { ClockStatus } from "./fixture/clock.js";
+import { parseDuration } from "./fixture/clock.js";
+
+export type { Endpoints, HsmlinkConfig, ClockStatus };
+export { readEndpoints };
+
+/** Options of `startHsmlink`. Every field is optional. */
+export interface StartHsmlinkOptions {
+  /**
+   * Data dir (state, CA, endpoints.json). Default: a fresh directory under the OS temp dir, removed by `stop()`.
+   * A given dir is kept.
+   */
+  dataDir?: string;
+  /** Keep resources in memory only (default false: SQLite in the data dir). */
+  inMemory?: boolean;
+  /**
+   * Any other setting of `hsmlink start` by its key (README "Settings"), e.g. `{ location: "northeurope", loose: true }`.
+   * Ports default to 0 (any free port) and `logLevel` to "warn"; `HSMLINK_*` environment variables are not read.
+   */
+  settings?: Partial<Omit<HsmlinkConfig, "dataDir" | "inMemory">>;
+}
+
+/** A running hsmlink, in this process. */
+export interface RunningHsmlink {
+  /** What `endpoints.json` holds: gateway, direct HTTPS, MSI, DNS, CA path, tenant, subscription, … */
+  endpoints: Endpoints;
+  /**
+   * The environment `hsmlink env` prints, as an object (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, the CA bundle variables,
+   * AZURE_CONFIG_DIR, MSI_ENDPOINT, …): merge it into a child process's env. Node reads NODE_EXTRA_CA_CERTS only at
+   * process start, so SDK clients belong in a child process started with it.
+   */
+  env: Record<string, string>;
+  /** The same environment acting from inside simulated VM `vm` (`hsmlink env --vm`). */
+  envForVm(vm: string): Record<string, string>;
+  /** The data dir in use. */
+  dataDir: string;
+  /** The emulated clock (`hsmlink clock`). */
+  clock: {
+    /** Current emulated time and offset. */
+    status(): ClockStatus;
+    /** Moves forward by a duration ("90d", "12h", "P90D") or milliseconds; purges what is past its purge date. */
+    advance(by: string | number): ClockStatus;
+    /** Sets the time (ISO-8601). Refused when existing state is newer. */
+    set(iso: string): ClockStatus;
+    /** Back to real time. */
+    real(): ClockStatus;
+  };
+  /** The underlying process object (store, ARM context, VMs, traces); internal, may change between versions. */
+  internals: Hsmlink;
+  /** Stops every listener, closes the store and removes a temp data dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts hsmlink in this process on free ports.
+ * @throws DataDirInUseError when another live hsmlink holds `dataDir`; ConfigError for an invalid setting
+ */
+export async function startHsmlink(options: StartHsmlinkOptions = {}): Promise<RunningHsmlink> {
+  const temp = options.dataDir === undefined;
+  const dataDir = temp ? mkdtempSync(join(tmpdir(), "hsmlink-")) : resolve(options.dataDir!);
+  let h: Hsmlink;
+  try {
+    const config = loadConfig({ gatewayPort: 0, httpsPort: 0, msiPort: 0, dnsPort: 0, logLevel: "warn", ...options.settings, dataDir, inMemory: options.inMemory ?? false }, {});
+    h = await startServer(config);
+  } catch (e) {
+    if (temp) rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+  const envOf = (vm?: string) => Object.fromEntries(clientEnvironment(h.endpoints, vm));
+  let stopping: Promise<void> | undefined;
+  const c = h.fixture.clock;
+  return {
+    endpoints: h.endpoints,
+    env: envOf(),
+    envForVm: (vm) => envOf(vm),
+    dataDir,
+    clock: {
+      status: () => c.status(),
+      advance: (by) => c.advance(typeof by === "number" ? by : parseDuration(by)),
+      set: (iso) => c.set(iso),
+      real: () => c.real(),
+    },
+    internals: h,
+    stop() {
+      stopping ??= (async () => {
+        await h.close();
+        if (temp) rmSync(dataDir, { recursive: true, force: true });
+      })();
+      return stopping;
+    },
+  };
+}
