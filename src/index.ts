@@ -16,9 +16,10 @@ import { loadConfig, type HsmlinkConfig } from "./config/settings.js";
 import { startHsmlink as startServer, readEndpoints, type Endpoints, type Hsmlink } from "./server/hsmlink.js";
 import { clientEnvironment } from "./cli/env.js";
 import type { ClockStatus } from "./fixture/clock.js";
+import type { StateDocument } from "./fixture/state.js";
 import { parseDuration } from "./fixture/clock.js";
 
-export type { Endpoints, HsmlinkConfig, ClockStatus };
+export type { Endpoints, HsmlinkConfig, ClockStatus, StateDocument };
 export { readEndpoints };
 
 /** Options of `startHsmlink`. Every field is optional. */
@@ -62,6 +63,19 @@ export interface RunningHsmlink {
     /** Back to real time. */
     real(): ClockStatus;
   };
+  /** The whole state (`hsmlink state`). */
+  state: {
+    /** Saves snapshot `name` (fast; same data dir). */
+    snapshot(name: string): void;
+    /** Replaces the state with snapshot `name`. */
+    restore(name: string): Promise<void>;
+    /** The state as a portable JSON document (write it with JSON.stringify), secrets sealed under `passphrase`. */
+    export(passphrase: string): StateDocument;
+    /** Replaces the state with an exported document. */
+    import(document: unknown, passphrase: string): Promise<void>;
+    /** Empties the state. */
+    reset(): Promise<void>;
+  };
   /** The underlying process object (store, ARM context, VMs, traces); internal, may change between versions. */
   internals: Hsmlink;
   /** Stops every listener, closes the store and removes a temp data dir. Idempotent. */
@@ -96,6 +110,13 @@ export async function startHsmlink(options: StartHsmlinkOptions = {}): Promise<R
       advance: (by) => c.advance(typeof by === "number" ? by : parseDuration(by)),
       set: (iso) => c.set(iso),
       real: () => c.real(),
+    },
+    state: {
+      snapshot: (name) => void h.fixture.state.snapshot(name),
+      restore: (name) => h.fixture.state.restore(name),
+      export: (passphrase) => h.fixture.state.export(passphrase),
+      import: (doc, passphrase) => h.fixture.state.import(doc, passphrase),
+      reset: () => h.fixture.state.reset(),
     },
     internals: h,
     stop() {

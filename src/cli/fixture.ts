@@ -1,11 +1,22 @@
 /**
- * `hsmlink clock …`: the test-fixture commands on a running hsmlink, through its admin API (src/fixture/).
+ * `hsmlink clock …`, `hsmlink state …`: the test-fixture commands on a running hsmlink, through its admin API (src/fixture/).
  */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { dataDirFrom } from "../config/settings.js";
 import { readEndpoints } from "../server/hsmlink.js";
 import { adminRequest } from "./admin-client.js";
 import type { ClockStatus } from "../fixture/clock.js";
+import type { SnapshotInfo } from "../fixture/state.js";
+
+/** The export passphrase: the first line of `--passphrase-file`, else HSMLINK_STATE_PASSPHRASE. */
+function passphrase(o: { passphraseFile?: string }): string {
+  if (o.passphraseFile) return readFileSync(o.passphraseFile, "utf8").split(/\r?\n/)[0];
+  const env = process.env.HSMLINK_STATE_PASSPHRASE;
+  if (env) return env;
+  throw new Error("the exported secrets are sealed with a passphrase: give it with --passphrase-file FILE or the HSMLINK_STATE_PASSPHRASE environment variable");
+}
 
 function printClock(s: ClockStatus): void {
   const sign = s.offsetMs < 0 ? "-" : "+";
@@ -43,4 +54,68 @@ export function registerFixtureCommands(program: Command): void {
     .description("back to real time; refused when existing state is newer than real time")
     .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
     .action(async (_o: unknown, cmd: Command) => printClock(await adminRequest<ClockStatus>(readEndpoints(dataDirFrom(dataDirOf(cmd))), "POST", "/_hsmlink/clock", { real: true })));
+}
+
+/** Adds the `state` command group to `program`. */
+export function registerStateCommands(program: Command): void {
+  const state = program.command("state").description("the whole state: named snapshots (fast, per test), portable exports, reset");
+  const endpointsOf = (o: { dataDir?: string }) => readEndpoints(dataDirFrom(o.dataDir));
+  state
+    .command("snapshot <name>")
+    .description("save the state as snapshot NAME (replaces one of that name)")
+    .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+    .action(async (name: string, o: { dataDir?: string }) => {
+      const r = await adminRequest<SnapshotInfo>(endpointsOf(o), "POST", "/_hsmlink/state/snapshots", { name });
+      process.stdout.write(`snapshot ${r.name} saved (${r.bytes} bytes)\n`);
+    });
+  state
+    .command("restore <name>")
+    .description("replace the state with snapshot NAME")
+    .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+    .action(async (name: string, o: { dataDir?: string }) => {
+      await adminRequest(endpointsOf(o), "POST", `/_hsmlink/state/snapshots/${encodeURIComponent(name)}/restore`);
+      process.stdout.write(`state restored from snapshot ${name}\n`);
+    });
+  state
+    .command("list")
+    .description("list the snapshots")
+    .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+    .action(async (o: { dataDir?: string }) => {
+      const r = await adminRequest<{ value: SnapshotInfo[] }>(endpointsOf(o), "GET", "/_hsmlink/state/snapshots");
+      process.stdout.write(r.value.map((s) => `${s.name}\t${s.createdAt}\t${s.bytes}`).join("\n") + (r.value.length ? "\n" : ""));
+    });
+  state
+    .command("delete <name>")
+    .description("delete snapshot NAME")
+    .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+    .action(async (name: string, o: { dataDir?: string }) => {
+      await adminRequest(endpointsOf(o), "DELETE", `/_hsmlink/state/snapshots/${encodeURIComponent(name)}`);
+    });
+  state
+    .command("export <file>")
+    .description("write the whole state to FILE (versioned JSON, portable between machines and versions; secrets sealed with the passphrase)")
+    .option("--passphrase-file <file>", "read the passphrase from the first line of this file [else env HSMLINK_STATE_PASSPHRASE]")
+    .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+    .action(async (file: string, o: { dataDir?: string; passphraseFile?: string }) => {
+      const r = await adminRequest<{ file: string; tables: Record<string, number> }>(endpointsOf(o), "POST", "/_hsmlink/state/export", { file: resolve(file), passphrase: passphrase(o) });
+      process.stdout.write(`state exported to ${r.file} (${Object.entries(r.tables).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(", ")})\n`);
+    });
+  state
+    .command("import <file>")
+    .description("replace the whole state with an export (refused, state untouched, for a wrong passphrase, a newer version or a malformed file)")
+    .option("--passphrase-file <file>", "read the passphrase from the first line of this file [else env HSMLINK_STATE_PASSPHRASE]")
+    .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+    .action(async (file: string, o: { dataDir?: string; passphraseFile?: string }) => {
+      await adminRequest(endpointsOf(o), "POST", "/_hsmlink/state/import", { file: resolve(file), passphrase: passphrase(o) });
+      process.stdout.write(`state imported from ${resolve(file)}\n`);
+    });
+  state
+    .command("reset")
+    .description("empty the state (back to the seed when hsmlink was started with --seed, unless --empty)")
+    .option("--empty", "empty even when started with a seed")
+    .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+    .action(async (o: { dataDir?: string; empty?: boolean }) => {
+      const r = await adminRequest<{ reset: string }>(endpointsOf(o), "POST", "/_hsmlink/state/reset", { empty: !!o.empty });
+      process.stdout.write(`state reset (${r.reset})\n`);
+    });
 }

@@ -132,7 +132,6 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const deleters: CascadeDeleter[] = [];
     const arm: ArmContext = { store, clock, config, operations: new Operations(store, clock), deleters };
     registerResourceTypes(router, deleters);
-    const fixture = createFixture({ store, arm, clock });
 
     let httpsPort = config.httpsPort;
     const directBase = () => `https://${config.host}:${httpsPort}`;
@@ -166,6 +165,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
     deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
     const traces = new TraceLog();
+    const fixture = createFixture({ store, arm, clock, config, identity, vms });
     const networkAdmin = networkAdminHandler({ vms, traces, store, internetClientAddress: config.internetClientAddress });
 
     const adminHandler: SurfaceHandler = async (ex) => {

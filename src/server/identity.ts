@@ -88,7 +88,8 @@ export class IdentityService {
     return svc;
   }
 
-  private ensureDefaultIdentity(): void {
+  /** Inserts the default managed identity unless present (at start, and after `hsmlink state reset`). */
+  ensureDefaultIdentity(): void {
     this.store.db
       .prepare("INSERT OR IGNORE INTO principals (object_id, app_id, display_name, kind, secret_hash, trusted_service, created_at) VALUES (?, ?, ?, 'ManagedIdentity', NULL, NULL, ?)")
       .run(WELL_KNOWN.principalObjectId, WELL_KNOWN.principalAppId, "hsmlink-default-identity", this.clock.now());
