@@ -17,9 +17,13 @@ import { startHsmlink as startServer, readEndpoints, type Endpoints, type Hsmlin
 import { clientEnvironment } from "./cli/env.js";
 import type { ClockStatus } from "./fixture/clock.js";
 import type { StateDocument } from "./fixture/state.js";
+import type { FaultRule, FaultSpec } from "./fixture/faults.js";
 import { parseDuration } from "./fixture/clock.js";
 
-export type { Endpoints, HsmlinkConfig, ClockStatus, StateDocument };
+export type { Endpoints, HsmlinkConfig, ClockStatus, StateDocument, FaultRule, FaultSpec };
+export { FaultError } from "./fixture/faults.js";
+export { StateError } from "./fixture/state.js";
+export { ClockError } from "./fixture/clock.js";
 export { readEndpoints };
 
 /** Options of `startHsmlink`. Every field is optional. */
@@ -76,6 +80,15 @@ export interface RunningHsmlink {
     /** Empties the state. */
     reset(): Promise<void>;
   };
+  /** Fault injection (`hsmlink fault`). */
+  faults: {
+    /** Adds a rule; returns it with its id. @throws FaultError when it could match nothing or is malformed */
+    add(spec: FaultSpec): FaultRule;
+    /** The rules in force. */
+    list(): FaultRule[];
+    /** Removes rule `id`, or all. */
+    clear(id?: string): void;
+  };
   /** The underlying process object (store, ARM context, VMs, traces); internal, may change between versions. */
   internals: Hsmlink;
   /** Stops every listener, closes the store and removes a temp data dir. Idempotent. */
@@ -117,6 +130,11 @@ export async function startHsmlink(options: StartHsmlinkOptions = {}): Promise<R
       export: (passphrase) => h.fixture.state.export(passphrase),
       import: (doc, passphrase) => h.fixture.state.import(doc, passphrase),
       reset: () => h.fixture.state.reset(),
+    },
+    faults: {
+      add: (spec) => h.fixture.faults.add(spec as unknown as Record<string, unknown>),
+      list: () => h.fixture.faults.list(),
+      clear: (id) => void h.fixture.faults.clear(id),
     },
     internals: h,
     stop() {

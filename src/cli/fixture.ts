@@ -9,6 +9,8 @@ import { readEndpoints } from "../server/hsmlink.js";
 import { adminRequest } from "./admin-client.js";
 import type { ClockStatus } from "../fixture/clock.js";
 import type { SnapshotInfo } from "../fixture/state.js";
+import type { FaultRule } from "../fixture/faults.js";
+import { parseDuration } from "../fixture/clock.js";
 
 /** The export passphrase: the first line of `--passphrase-file`, else HSMLINK_STATE_PASSPHRASE. */
 function passphrase(o: { passphraseFile?: string }): string {
@@ -117,5 +119,67 @@ export function registerStateCommands(program: Command): void {
     .action(async (o: { dataDir?: string; empty?: boolean }) => {
       const r = await adminRequest<{ reset: string }>(endpointsOf(o), "POST", "/_hsmlink/state/reset", { empty: !!o.empty });
       process.stdout.write(`state reset (${r.reset})\n`);
+    });
+}
+
+/** Adds the `fault` command group to `program`. */
+export function registerFaultCommands(program: Command): void {
+  const fault = program.command("fault").description("inject faults: throttling (429), outages (503), delays and dropped connections, marked in the trace and log");
+  const endpointsOf = (o: { dataDir?: string }) => readEndpoints(dataDirFrom(o.dataDir));
+  const seconds = (flag: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    try {
+      return parseDuration(/^\d+(\.\d+)?$/.test(v) ? `${v}s` : v) / 1000;
+    } catch {
+      throw new Error(`${flag} '${v}' is not a duration (e.g. 30s, 2m, 500ms)`);
+    }
+  };
+  fault
+    .command("add <action>")
+    .description("add a rule; ACTION is throttle (429 + Retry-After), unavailable (503 + Retry-After), delay (then served normally) or drop (connection closed, no response)")
+    .option("--host <host>", "host, * within one label: myhsm.managedhsm.azure.net, *.managedhsm.azure.net, management.azure.com, login.microsoftonline.com")
+    .option("--path <path>", "request path, * within a segment, ** across: /keys/*/sign")
+    .option("--method <method>", "HTTP method")
+    .option("--operation <op>", "data-plane operation (sign, createKey, getKey, listKeys, …), ARM operation (Microsoft.KeyVault/managedHSMs/write, * allowed) or token")
+    .option("--vm <name>", "only requests from this simulated VM")
+    .option("--internet", "only requests from the internet")
+    .option("--count <n>", "only the next N matching requests")
+    .option("--for <duration>", "only for this long (real time): 30s, 5m")
+    .option("--retry-after <seconds>", "Retry-After of throttle/unavailable answers (default 1)")
+    .option("--delay <duration>", "how long a delay fault holds the request: 500ms, 2s")
+    .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+    .action(async (action: string, o: { host?: string; path?: string; method?: string; operation?: string; vm?: string; internet?: boolean; count?: string; for?: string; retryAfter?: string; delay?: string; dataDir?: string }) => {
+      if (o.vm && o.internet) throw new Error("--vm and --internet exclude each other");
+      const delay = seconds("--delay", o.delay);
+      const r = await adminRequest<FaultRule & { description: string }>(endpointsOf(o), "POST", "/_hsmlink/faults", {
+        action,
+        host: o.host,
+        path: o.path,
+        method: o.method,
+        operation: o.operation,
+        vantage: o.vm ?? (o.internet ? "internet" : undefined),
+        count: o.count === undefined ? undefined : Number(o.count),
+        forSeconds: seconds("--for", o.for),
+        retryAfterSeconds: o.retryAfter === undefined ? undefined : Number(o.retryAfter),
+        delayMs: delay === undefined ? undefined : Math.round(delay * 1000),
+      });
+      process.stdout.write(r.description + "\n");
+    });
+  fault
+    .command("list")
+    .description("the rules in force, with their hits")
+    .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+    .option("-o, --output <format>", "json or table", "table")
+    .action(async (o: { dataDir?: string; output: string }) => {
+      const r = await adminRequest<{ value: (FaultRule & { description: string })[] }>(endpointsOf(o), "GET", "/_hsmlink/faults");
+      process.stdout.write(o.output === "json" ? JSON.stringify(r.value, null, 2) + "\n" : r.value.map((f) => f.description + "\n").join(""));
+    });
+  fault
+    .command("clear [id]")
+    .description("remove one rule, or all")
+    .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+    .action(async (id: string | undefined, o: { dataDir?: string }) => {
+      const r = await adminRequest<{ cleared: number }>(endpointsOf(o), "DELETE", id ? `/_hsmlink/faults/${encodeURIComponent(id)}` : "/_hsmlink/faults");
+      process.stdout.write(`${r.cleared} fault rule${r.cleared === 1 ? "" : "s"} cleared\n`);
     });
 }

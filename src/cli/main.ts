@@ -10,7 +10,7 @@ import { adminRequest } from "./admin-client.js";
 import { registerVmCommands } from "./vm.js";
 import { registerExplainCommands } from "./explain.js";
 import { registerTroubleshoot } from "./troubleshoot.js";
-import { registerFixtureCommands, registerStateCommands } from "./fixture.js";
+import { registerFixtureCommands, registerStateCommands, registerFaultCommands } from "./fixture.js";
 
 /** This package's version (package.json sits two levels above both src/cli and dist/cli). */
 function packageVersion(): string {
@@ -135,6 +135,7 @@ registerExplainCommands(program);
 registerTroubleshoot(program);
 registerFixtureCommands(program);
 registerStateCommands(program);
+registerFaultCommands(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`hsmlink: ${e.message}\n`);

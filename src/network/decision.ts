@@ -219,7 +219,7 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
 
 /** One step of a request's decision trace (network-model steps, network rules, and the pipeline's own). */
 export interface PipelineStep {
-  readonly step: "vantage" | "dns" | "route" | "tls" | "network" | "auth" | "activation" | "rbac" | "operation" | "outcome";
+  readonly step: "vantage" | "dns" | "route" | "tls" | "fault" | "network" | "auth" | "activation" | "rbac" | "operation" | "outcome";
   readonly rule: string;
   readonly detail: string;
   readonly refs?: TraceRefs;

@@ -45,6 +45,8 @@ export interface ExchangeResult {
   body?: unknown;
   /** Content-Type when body is a string or Buffer (JSON bodies always get application/json; charset=utf-8). */
   contentType?: string;
+  /** Close the connection without any response (an injected `drop` fault, src/fixture/faults.ts). */
+  drop?: boolean;
 }
 
 export type SurfaceHandler = (ex: Exchange) => Promise<ExchangeResult>;

@@ -165,7 +165,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
     deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
     const traces = new TraceLog();
-    const fixture = createFixture({ store, arm, clock, config, identity, vms });
+    const fixture = createFixture({ store, arm, clock, config, identity, vms, traces });
     const networkAdmin = networkAdminHandler({ vms, traces, store, internetClientAddress: config.internetClientAddress });
 
     const adminHandler: SurfaceHandler = async (ex) => {
@@ -190,24 +190,29 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
 
     const isLoginPath = (path: string) => /^\/[^/]+\/(oauth2\/|v2\.0\/\.well-known|\.well-known|discovery\/)/i.test(path) || /^\/common\/discovery\//i.test(path);
 
+    // The fault step (src/fixture/faults.ts): injected throttling, outages, delays and drops, before any surface.
+    const withFaults = async (ex: Exchange, host: string, serve: () => Promise<ExchangeResult>): Promise<ExchangeResult> => (await fixture.injectFault(ex, host)) ?? serve();
+
     const dispatch = async (ex: Exchange): Promise<ExchangeResult> => {
       const c = ex.conn;
-      if (c.listener === "msi") return miHandler(ex);
+      if (c.listener === "msi") return withFaults(ex, IMDS_HOST, () => miHandler(ex));
       if (c.listener === "https") {
         const p = ex.path.toLowerCase();
         if (p === "/ca.pem" || p === "/ca") return { status: 200, body: ca.certPem, contentType: "application/x-pem-file" };
         if (p === "/healthz") return { status: 200, body: { status: "ok" } };
         if (p.startsWith("/_hsmlink/")) return adminHandler(ex);
-        if (p.startsWith("/metadata/identity/") || p.startsWith("/msi/")) return miHandler(ex);
-        if (isLoginPath(ex.path)) return entraHandler(ex);
-        return armHandler(ex);
+        if (p.startsWith("/metadata/identity/") || p.startsWith("/msi/")) return withFaults(ex, IMDS_HOST, () => miHandler(ex));
+        if (isLoginPath(ex.path)) return withFaults(ex, LOGIN_HOST, () => entraHandler(ex));
+        return withFaults(ex, ARM_HOST, () => armHandler(ex));
       }
-      if (c.hostName === ARM_HOST) return armHandler(ex);
-      if (c.hostName === LOGIN_HOST) return entraHandler(ex);
-      if (c.hostName === IMDS_HOST) return miHandler(ex);
+      if (c.hostName === ARM_HOST) return withFaults(ex, ARM_HOST, () => armHandler(ex));
+      if (c.hostName === LOGIN_HOST) return withFaults(ex, LOGIN_HOST, () => entraHandler(ex));
+      if (c.hostName === IMDS_HOST) return withFaults(ex, IMDS_HOST, () => miHandler(ex));
       if (hsmNameOfHost(c.hostName)) {
         traces.begin(ex);
         try {
+          const injected = await fixture.injectFault(ex, c.hostName);
+          if (injected) return injected;
           const result = await dataPlane(ex);
           // The data plane renders its refusals itself; the trace records the code of the envelope it sent.
           const error = (result.body as { error?: { code?: string; message?: string; innererror?: { code?: string } } } | undefined)?.error;

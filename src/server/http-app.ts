@@ -139,6 +139,11 @@ export function buildHttpApp(opts: { logLevel: string; bodyLimit: number; dispat
           result = opts.renderError(conn, new AzureError(500, "InternalServerError", "hsmlink hit an internal error; see its log."), request.id);
         }
       }
+      if (result.drop) {
+        // An injected fault: the connection is lost mid-request, as a client sees a network failure.
+        request.raw.socket?.destroy();
+        return reply.hijack();
+      }
       send(reply, request.id, result);
       return reply;
     },

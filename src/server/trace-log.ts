@@ -55,6 +55,8 @@ export interface RequestTrace {
   verdict?: "refused" | "network-allows";
   steps: TraceStep[];
   outcome?: { status: number; code?: string; innerCode?: string; message?: string };
+  /** Set when an injected fault (`hsmlink fault add`) shaped this request: the rule's id. Not a real refusal. */
+  injectedFault?: string;
 }
 
 const current = new WeakMap<Exchange, RequestTrace>();
@@ -251,7 +253,8 @@ export function renderTrace(t: RequestTrace): string {
     : t.explained
       ? ` → ${NETWORK_ALLOWS}`
       : "";
-  const head = `#${t.seq} ${t.time} ${t.explained ? "EXPLAIN " : ""}${t.method} ${t.url} from ${t.vantage}${verdict}`;
+  const fault = t.injectedFault ? ` [INJECTED FAULT ${t.injectedFault}: hsmlink fault add, not a real refusal]` : "";
+  const head = `#${t.seq} ${t.time} ${t.explained ? "EXPLAIN " : ""}${t.method} ${t.url} from ${t.vantage}${verdict}${fault}`;
   return [head, ...t.steps.map((s) => `  ${s.step.padEnd(10)} ${s.rule.padEnd(30)} ${s.detail}`)].join("\n") + "\n";
 }
 
