@@ -5,11 +5,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { dataDirFrom } from "../config/settings.js";
-import { readEndpoints } from "../server/hsmlink.js";
-import { adminRequest } from "./admin-client.js";
+import { readEndpoints } from "../client/endpoints.js";
+import { adminRequest } from "../client/admin-client.js";
 import type { ClockStatus } from "../fixture/clock.js";
 import type { SnapshotInfo } from "../fixture/state.js";
-import type { FaultRule } from "../fixture/faults.js";
+import type { FaultRule } from "../pipeline/faults.js";
 import { parseDuration } from "../fixture/clock.js";
 
 /** The export passphrase: the first line of `--passphrase-file`, else HSMLINK_STATE_PASSPHRASE. */
