@@ -25,6 +25,7 @@ export type { Endpoints, HsmlinkConfig, ClockStatus, StateDocument, FaultRule, F
 export { FaultError } from "./pipeline/faults.js";
 export { StateError } from "./fixture/state.js";
 export { ClockError } from "./fixture/clock.js";
+export { SeedError } from "./fixture/seed.js";
 export { readEndpoints };
 
 /** Options of `startHsmlink`. Every field is optional. */
@@ -41,6 +42,8 @@ export interface StartHsmlinkOptions {
    * Ports default to 0 (any free port) and `logLevel` to "warn"; `HSMLINK_*` environment variables are not read.
    */
   settings?: Partial<Omit<HsmlinkConfig, "dataDir" | "inMemory">>;
+  /** A seed file (YAML or JSON) whose world the instance starts with; `state.reset()` goes back to it. */
+  seed?: string;
 }
 
 /** A running hsmlink, in this process. */
@@ -78,9 +81,11 @@ export interface RunningHsmlink {
     export(passphrase: string): StateDocument;
     /** Replaces the state with an exported document. */
     import(document: unknown, passphrase: string): Promise<void>;
-    /** Empties the state. */
-    reset(): Promise<void>;
+    /** Back to the seed (`seed` option / `--seed`), else (or with `{ empty: true }`) an empty state. */
+    reset(opts?: { empty?: boolean }): Promise<"seed" | "empty">;
   };
+  /** Builds a seed file's (or parsed document's) world on top of the state; rolled back on failure (SeedError). */
+  seed(fileOrDocument: string | object): Promise<Record<string, number>>;
   /** Fault injection (`hsmlink fault`). */
   faults: {
     /** Adds a rule; returns it with its id. @throws FaultError when it could match nothing or is malformed */
@@ -105,7 +110,7 @@ export async function startHsmlink(options: StartHsmlinkOptions = {}): Promise<R
   const dataDir = temp ? mkdtempSync(join(tmpdir(), "hsmlink-")) : resolve(options.dataDir!);
   let h: Hsmlink;
   try {
-    const config = loadConfig({ gatewayPort: 0, httpsPort: 0, msiPort: 0, dnsPort: 0, logLevel: "warn", ...options.settings, dataDir, inMemory: options.inMemory ?? false }, {});
+    const config = loadConfig({ gatewayPort: 0, httpsPort: 0, msiPort: 0, dnsPort: 0, logLevel: "warn", ...options.settings, ...(options.seed ? { seed: options.seed } : {}), dataDir, inMemory: options.inMemory ?? false }, {});
     h = await startServer(config);
   } catch (e) {
     if (temp) rmSync(dataDir, { recursive: true, force: true });
@@ -130,8 +135,9 @@ export async function startHsmlink(options: StartHsmlinkOptions = {}): Promise<R
       restore: (name) => h.fixture.state.restore(name),
       export: (passphrase) => h.fixture.state.export(passphrase),
       import: (doc, passphrase) => h.fixture.state.import(doc, passphrase),
-      reset: () => h.fixture.state.reset(),
+      reset: (opts) => h.fixture.state.reset(opts),
     },
+    seed: (src) => h.fixture.seed(src),
     faults: {
       add: (spec) => h.fixture.faults.add(spec as unknown as Record<string, unknown>),
       list: () => h.fixture.faults.list(),

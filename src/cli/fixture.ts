@@ -183,3 +183,15 @@ export function registerFaultCommands(program: Command): void {
       process.stdout.write(`${r.cleared} fault rule${r.cleared === 1 ? "" : "s"} cleared\n`);
     });
 }
+
+/** Adds `seed FILE` to `program`. */
+export function registerSeedCommand(program: Command): void {
+  program
+    .command("seed <file>")
+    .description("build the world a seed file (YAML or JSON) declares on the running hsmlink, on top of its state; a bad seed changes nothing")
+    .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+    .action(async (file: string, o: { dataDir?: string }) => {
+      const r = await adminRequest<Record<string, number>>(readEndpoints(dataDirFrom(o.dataDir)), "POST", "/_hsmlink/seed", { file: resolve(file) });
+      process.stdout.write(`seeded: ${Object.entries(r).map(([k, n]) => `${n} ${k}`).join(", ") || "nothing"}\n`);
+    });
+}

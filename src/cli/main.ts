@@ -10,7 +10,7 @@ import { adminRequest } from "../client/admin-client.js";
 import { registerVmCommands } from "./vm.js";
 import { registerExplainCommands } from "./explain.js";
 import { registerTroubleshoot } from "./troubleshoot.js";
-import { registerFixtureCommands, registerStateCommands, registerFaultCommands } from "./fixture.js";
+import { registerFixtureCommands, registerStateCommands, registerFaultCommands, registerSeedCommand } from "./fixture.js";
 import { readEndpoints } from "../client/endpoints.js";
 
 /** This package's version (package.json sits two levels above both src/cli and dist/cli). */
@@ -137,6 +137,7 @@ registerTroubleshoot(program);
 registerFixtureCommands(program);
 registerStateCommands(program);
 registerFaultCommands(program);
+registerSeedCommand(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`hsmlink: ${e.message}\n`);

@@ -35,6 +35,8 @@ export interface HsmlinkConfig {
   maxHsmsWithPrivateEndpointsPerSubscription: number;
   bodyLimitBytes: number;
   internetClientAddress: string;
+  /** A seed file (YAML/JSON) whose world replaces the state at start; "" = none. */
+  seed: string;
 }
 
 /** Well-known ids of the emulated cloud (fixed so scripts and docs can name them). */
@@ -62,6 +64,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "maxPrivateEndpointsPerHsm", type: "integer", flag: "--max-private-endpoints-per-hsm", env: "HSMLINK_MAX_PE_PER_HSM", describe: "Private endpoints per managed HSM (Azure default 64)", default: () => 64 },
   { key: "maxHsmsWithPrivateEndpointsPerSubscription", type: "integer", flag: "--max-hsms-with-private-endpoints", env: "HSMLINK_MAX_HSMS_WITH_PE", describe: "Managed HSMs with private endpoints per subscription (Azure default 400)", default: () => 400 },
   { key: "bodyLimitBytes", type: "integer", flag: "--body-limit", env: "HSMLINK_BODY_LIMIT", describe: "Largest request body accepted, in bytes", default: () => 1048576 },
+  { key: "seed", type: "string", flag: "--seed", env: "HSMLINK_SEED", describe: "Seed file (YAML or JSON) whose world replaces the state at start (examples/howto-world.seed.yaml)", default: () => "" },
   { key: "internetClientAddress", type: "string", flag: "--internet-client-address", env: "HSMLINK_INTERNET_ADDRESS", describe: "Source address the HSM sees for a client on the internet", default: () => "198.51.100.7" },
 ];
 

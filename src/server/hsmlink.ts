@@ -4,7 +4,7 @@
  * tests call.
  */
 import { mkdirSync, writeFileSync, readFileSync, existsSync, unlinkSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
 import type { HsmlinkConfig } from "../config/settings.js";
@@ -142,7 +142,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     cleanups.unshift(() => vms.close());
     // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
     deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
-    fixture.attachVms(vms);
+    fixture.attach({ vms, arm: armHandler, dataPlane });
     const coreAdmin = createAdminHandler({ vms, traces, store, identity, internetClientAddress: config.internetClientAddress });
     const adminHandler = async (ex: Exchange): Promise<ExchangeResult> => (await fixture.admin(ex)) ?? coreAdmin(ex);
 
@@ -204,6 +204,8 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const internetDns = await startDnsServer({ host: config.host, port: config.dnsPort, answer: cacheAnswersByStoreVersion(store, (qname, qtype) => resolveDns(snapshotFromStore(store), { kind: "internet" }, qname, qtype)) });
     cleanups.unshift(() => internetDns.close());
     await vms.start();
+    // `--seed FILE`: the state becomes the seed's world (src/fixture/seed.ts); a bad seed stops the start.
+    if (config.seed) await fixture.startFromSeed(resolvePath(config.seed));
 
     const endpoints: Endpoints = {
       gatewayUrl: `http://${config.host}:${gatewayPort}`,
