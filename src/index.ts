@@ -64,12 +64,15 @@ export interface RunningHsmlink {
   clock: {
     /** Current emulated time and offset. */
     status(): ClockStatus;
-    /** Moves forward by a duration ("90d", "12h", "P90D") or milliseconds; purges what is past its purge date. */
-    advance(by: string | number): ClockStatus;
-    /** Sets the time (ISO-8601). Refused when existing state is newer. */
-    set(iso: string): ClockStatus;
+    /**
+     * Moves forward by a duration ("90d", "12h", "P90D") or milliseconds; purges what is past its purge date and
+     * runs the rotation policies whose trigger has passed.
+     */
+    advance(by: string | number): Promise<ClockStatus>;
+    /** Sets the time (ISO-8601). Refused (ClockError) when existing state is newer. */
+    set(iso: string): Promise<ClockStatus>;
     /** Back to real time. */
-    real(): ClockStatus;
+    real(): Promise<ClockStatus>;
   };
   /** The whole state (`hsmlink state`). */
   state: {
@@ -126,7 +129,7 @@ export async function startHsmlink(options: StartHsmlinkOptions = {}): Promise<R
     dataDir,
     clock: {
       status: () => c.status(),
-      advance: (by) => c.advance(typeof by === "number" ? by : parseDuration(by)),
+      advance: async (by) => c.advance(typeof by === "number" ? by : parseDuration(by)),
       set: (iso) => c.set(iso),
       real: () => c.real(),
     },
