@@ -9,9 +9,9 @@ import { armErrors } from "../../errors.js";
 import { resourceGroupId, parseResourceId } from "../../../kernel/resource-ids.js";
 import { resourceGroupDeleteAccepted } from "../../lro.js";
 import type { StoredResource } from "../../../store/resources.js";
-import { normalizeLocation } from "../../../kernel/azure-names.js";
+import { RESOURCE_TYPES, normalizeLocation } from "../../../kernel/azure-names.js";
 
-const RG_TYPE = "Microsoft.Resources/resourceGroups";
+const RG_TYPE = RESOURCE_TYPES.resourceGroup;
 
 interface ResourceGroupBody {
   id: string;
