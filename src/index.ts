@@ -113,7 +113,20 @@ export async function startHsmlink(options: StartHsmlinkOptions = {}): Promise<R
   const dataDir = temp ? mkdtempSync(join(tmpdir(), "hsmlink-")) : resolve(options.dataDir!);
   let h: Hsmlink;
   try {
-    const config = loadConfig({ gatewayPort: 0, httpsPort: 0, msiPort: 0, dnsPort: 0, logLevel: "warn", ...options.settings, ...(options.seed ? { seed: options.seed } : {}), dataDir, inMemory: options.inMemory ?? false }, {});
+    const config = loadConfig(
+      {
+        gatewayPort: 0,
+        httpsPort: 0,
+        msiPort: 0,
+        dnsPort: 0,
+        logLevel: "warn",
+        ...options.settings,
+        ...(options.seed ? { seed: options.seed } : {}),
+        dataDir,
+        inMemory: options.inMemory ?? false,
+      },
+      {},
+    );
     h = await startServer(config);
   } catch (e) {
     if (temp) rmSync(dataDir, { recursive: true, force: true });
