@@ -50,7 +50,7 @@ start.action(async (opts: Record<string, unknown>) => {
     const h = await startHsmlink(config);
     const e = h.endpoints;
     process.stdout.write(
-      `hsmlink ready: gateway ${e.gatewayUrl} https ${e.httpsUrl} msi ${e.msiEndpoint} dns ${e.dns.host}:${e.dns.port} ca ${e.caCertPath} data ${config.dataDir}${config.inMemory ? " (in memory)" : ""}\n`,
+      `hsmlink ready: gateway ${e.gatewayUrl} https ${e.httpsUrl} msi ${e.msiEndpoint} dns ${e.dns.host}:${e.dns.port} ca ${e.caCertPath} data ${config.dataDir}${config.inMemory ? " (in memory)" : ""}${config.seed ? ` seeded from ${config.seed}` : ""}\n`,
     );
     let stopping = false;
     const stop = (sig: string) => {
