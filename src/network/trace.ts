@@ -25,6 +25,7 @@ export type DnsRule =
   | 'private-zone-fallback'
   | 'duplicate-zone-name'
   | 'public-cname'
+  | 'public-no-approved-connection'
   | 'public-answer'
   | 'public-nodata'
   | 'public-nxdomain'

@@ -115,25 +115,33 @@ before(async () => {
 });
 after(async () => h?.dispose());
 
-test("a manual private endpoint blocks the VM until approved; a rejected one stays blocked and cannot be approved", async () => {
-  await createHsm("azmanual", false);
+test("a Pending manual private endpoint leaves the name public (the VM meets the firewall) until approved; a rejected one behind a second, approved endpoint stays blocked and cannot be approved", async () => {
+  await createHsm("azmanual", true);
   const { pe, ip } = await createPe("pe-manual", "azmanual", "vnet1", "snet1", true);
   assert.equal(pe.manualPrivateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Pending");
   await addRecord("azmanual", ip);
-  assert.equal(await digFrom(vm1, "azmanual"), ip);
-  assertConnectionRefused(await requestFrom(vm1, "azmanual"), /^Connection is not an approved private link: private endpoint pe-manual connection pe-manual-conn is Pending\./);
+  // private-link-diagnostics.md §5: no Approved connection → no privatelink alias, so the linked zone is never asked.
+  const { stdout: full } = await execFileP("dig", ["@" + vm1.dns.host, "-p", String(vm1.dns.port), "azmanual.managedhsm.azure.net", "+noall", "+answer"]);
+  assert.doesNotMatch(full, /privatelink/);
+  assert.equal(await digFrom(vm1, "azmanual"), publicAddressOfHsm("azmanual"));
+  assertFirewall(await requestFrom(vm1, "azmanual"), vm1.publicIpAddress);
 
   const approved = await az.ok(["keyvault", "private-endpoint-connection", "approve", "--description", "ok", "-g", RG, "--hsm-name", "azmanual", "--name", "pe-manual-conn"]);
   assert.equal(approved.privateLinkServiceConnectionState.status, "Approved");
   assert.equal(await peStatus("pe-manual"), "Approved");
+  assert.equal(await digFrom(vm1, "azmanual"), ip);
   assertAllowed(await requestFrom(vm1, "azmanual"));
 
+  // A second, auto-approved endpoint elsewhere keeps the alias, so vm1 still reaches the rejected endpoint's address.
   await createHsm("azreject", false);
+  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet-other", "--address-prefixes", "10.30.0.0/16", "--subnet-name", "snet-other", "--subnet-prefixes", "10.30.1.0/24"]);
+  await createPe("pe-keep", "azreject", "vnet-other", "snet-other");
   const rej = await createPe("pe-reject", "azreject", "vnet1", "snet1", true);
   await addRecord("azreject", rej.ip);
   const rejected = await az.ok(["keyvault", "private-endpoint-connection", "reject", "--description", "no", "-g", RG, "--hsm-name", "azreject", "--name", "pe-reject-conn"]);
   assert.equal(rejected.privateLinkServiceConnectionState.status, "Rejected");
   assert.equal(await peStatus("pe-reject"), "Rejected");
+  assert.equal(await digFrom(vm1, "azreject"), rej.ip);
   assertConnectionRefused(await requestFrom(vm1, "azreject"), /^Connection is not an approved private link: private endpoint pe-reject connection pe-reject-conn is Rejected\./);
   const again = await az.run(["keyvault", "private-endpoint-connection", "approve", "-g", RG, "--hsm-name", "azreject", "--name", "pe-reject-conn"]);
   assert.notEqual(again.code, 0);
@@ -143,7 +151,7 @@ test("a manual private endpoint blocks the VM until approved; a rejected one sta
 
 let delIp = "";
 
-test("deleting the HSM disconnects its private endpoint; recover does not mend it; a new private endpoint does", async () => {
+test("deleting the HSM disconnects its private endpoint; after recover the name is public again (firewall); a new private endpoint mends it", async () => {
   await createHsm("azdel", true);
   const first = await createPe("pe-del", "azdel", "vnet1", "snet1");
   await addRecord("azdel", first.ip);
@@ -166,7 +174,9 @@ test("deleting the HSM disconnects its private endpoint; recover does not mend i
   assert.equal(recovered.properties.networkAcls.defaultAction, "Deny");
   assert.equal((recovered.properties.privateEndpointConnections ?? []).length, 0);
   assert.equal(await peStatus("pe-del"), "Disconnected");
-  assertConnectionRefused(await requestFrom(vm1, "azdel"), /^Connection is not an approved private link: private endpoint pe-del is Disconnected from azdel\./);
+  // No Approved connection after recover: no privatelink alias, the VM resolves the public address and meets the firewall.
+  assert.equal(await digFrom(vm1, "azdel"), publicAddressOfHsm("azdel"));
+  assertFirewall(await requestFrom(vm1, "azdel"), vm1.publicIpAddress);
 
   const second = await createPe("pe-del2", "azdel", "vnet1", "snet1");
   assert.equal(second.pe.privateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Approved");

@@ -143,16 +143,23 @@ test("explain performs nothing but shows the same decision", async () => {
   assert.equal(after, before + 2);
 });
 
-test("a manual private endpoint blocks until approved", async () => {
+test("a Pending manual private endpoint leaves the name public: the VM gets the public address and meets the firewall; approve moves it private", async () => {
+  // private-link-diagnostics.md §5: no Approved connection → no privatelink alias, even inside the linked VNet.
   putHsm(h, "hsm2", { defaultAction: "Allow", pna: "Disabled", connections: [{ pe: "pe2", status: "Pending" }] });
   putPrivateEndpoint(h, "pe2", "hsm2", "10.0.1.20", { manual: true, status: "Pending" });
   putARecord(h, "hsm2", "10.0.1.20");
+  const dig = await run("dig", ["@" + vm1.dns.host, "-p", String(vm1.dns.port), "hsm2.managedhsm.azure.net", "+noall", "+answer"]);
+  assert.doesNotMatch(dig.stdout, /privatelink/);
+  assert.match(dig.stdout, new RegExp(`^hsm2\\.managedhsm\\.azure\\.net\\.\\s+\\d+\\s+IN\\s+A\\s+${publicAddressOfHsm("hsm2").replace(/\./g, "\\.")}$`, "m"));
   const pending = await viaGateway(h, "hsm2.managedhsm.azure.net", { vm: "vm1" });
+  assert.equal(pending.connectStatus, 200);
   assert.equal(pending.status, 403);
   assert.match(pending.body ?? "", /ForbiddenByConnection/);
-  assert.match(pending.body ?? "", /is Pending/);
+  assert.match(pending.body ?? "", /Public network access is disabled/);
   putHsm(h, "hsm2", { defaultAction: "Allow", pna: "Disabled", connections: [{ pe: "pe2", status: "Approved" }] });
   putPrivateEndpoint(h, "pe2", "hsm2", "10.0.1.20", { manual: true, status: "Approved" });
+  const approvedDig = await run("dig", ["@" + vm1.dns.host, "-p", String(vm1.dns.port), "hsm2.managedhsm.azure.net", "+short"]);
+  assert.equal(approvedDig.stdout.trim().split("\n").pop(), "10.0.1.20");
   const approved = await viaGateway(h, "hsm2.managedhsm.azure.net", { vm: "vm1" });
   assert.notEqual(approved.status, 403);
   const outside = await viaGateway(h, "hsm2.managedhsm.azure.net");
@@ -160,11 +167,12 @@ test("a manual private endpoint blocks until approved", async () => {
   assert.match(outside.body ?? "", /Public network access is disabled/);
 });
 
-test("an HSM recovered without its connections does not mend the PE (Disconnected)", async () => {
+test("an HSM recovered without its connections has no privatelink alias: the VM resolves the public address and meets the firewall", async () => {
   putHsm(h, "hsm1", {});
+  const short = await run("dig", ["@" + vm1.dns.host, "-p", String(vm1.dns.port), HOST, "+short"]);
+  assert.equal(short.stdout.trim(), publicAddressOfHsm("hsm1"));
   const r = await viaGateway(h, HOST, { vm: "vm1" });
   assert.equal(r.status, 403);
-  assert.match(r.body ?? "", /ForbiddenByConnection/);
-  assert.match(r.body ?? "", /Disconnected/);
+  assert.match(r.body ?? "", /ForbiddenByFirewall/);
   putHsm(h, "hsm1", { connections: [{ pe: "pe1", status: "Approved" }] });
 });
