@@ -122,7 +122,7 @@ export class IdentityService {
     let service: string | undefined;
     if (trustedService !== undefined) {
       service = trustedServiceNamespace(trustedService);
-      if (!service) throw new Error(`'${trustedService}' is not a trusted Microsoft service for Managed HSM; use one of: ${MANAGED_HSM_TRUSTED_SERVICES.join(", ")}`);
+      if (!service) throw new Error(`'${trustedService}' is not a trusted Microsoft service for Managed HSM (the Key Vault trusted-services table); use one of: ${MANAGED_HSM_TRUSTED_SERVICES.join(", ")}`);
     }
     if (!/^[\w.-]{1,120}$/.test(displayName)) throw new Error(`invalid identity name '${displayName}': use letters, digits, '.', '-' or '_' (at most 120)`);
     const exists = this.store.db.prepare("SELECT 1 FROM principals WHERE display_name = ?").get(displayName);

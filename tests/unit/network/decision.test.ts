@@ -116,6 +116,18 @@ test('Deny + bypass AzureServices + trusted service → allowed; same caller wit
   assert.equal(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller }).allowed, false);
 });
 
+test('trusted services are the Key Vault table: Synapse and Container Registry pass, Cosmos DB and Data Explorer (not in the table) do not', () => {
+  const h = withSettings(hsm('hsm1'), { defaultAction: 'Deny' });
+  for (const ns of ['Microsoft.Synapse', 'Microsoft.ContainerRegistry', 'Microsoft.NetApp', 'Microsoft.OperationalInsights']) {
+    assert.equal(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: { ...caller, trustedService: ns } }).allowed, true, ns);
+  }
+  for (const ns of ['Microsoft.DocumentDB', 'Microsoft.Kusto']) {
+    const o = evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: { ...caller, trustedService: ns } });
+    assert.equal(o.allowed, false, ns);
+    assert.equal(o.steps.at(-1)?.rule, 'firewall-deny');
+  }
+});
+
 test('Deny with an ipRule matching the source (CIDR or bare address) → allowed; other address → denied', () => {
   const h = withSettings(hsm('hsm1'), { defaultAction: 'Deny', bypass: 'None', ipRules: ['198.51.100.0/28', '203.0.113.99'] });
   const a = evaluateNetworkRules({ hsm: h, route: publicRoute('198.51.100.7'), caller });
@@ -240,7 +252,7 @@ test('connect from a VM whose DNS points at an unreachable private endpoint → 
 
 test('an identity claiming a service that is not on the Managed HSM trusted list gets no bypass (FC-20)', () => {
   const h = withSettings(hsm('hsm1'), { defaultAction: 'Deny' });
-  const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: { ...caller, trustedService: 'Microsoft.Web' } }));
+  const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: { ...caller, trustedService: 'Microsoft.DocumentDB' } }));
   assert.equal(o.innerCode, 'ForbiddenByFirewall');
   assert.equal(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: { ...caller, trustedService: 'microsoft.storage' } }).allowed, true);
 });
