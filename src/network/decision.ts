@@ -265,6 +265,15 @@ export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hos
     return { vantage, hostName, dns, steps, refusal: { status: 502, reason: `could not resolve ${hostName} from ${vantageText(vantage)}: ${why}` } };
   }
   steps.push({ step: "dns", rule: "answer", detail: `${hostName} → ${chain}`, refs: { address } });
+  const softDeleted = dns.trace.find((t) => t.rule === "public-soft-deleted");
+  if (softDeleted) {
+    // What a soft-deleted HSM's endpoint answers is not documented nor recorded; hsmlink's choice: the name resolves
+    // (soft-delete-overview.md) but nothing serves it, so the connection fails and says why.
+    const hsmName = parseManagedHsmHost(hostName)?.hsmName ?? hostName;
+    const reason = `managed HSM ${hsmName} is soft-deleted: its name resolves (${address}) until it is purged, but it serves no requests; recover it ('az keyvault recover --hsm-name ${hsmName} -g <resource group> -l <location>') or purge it`;
+    steps.push({ step: "route", rule: "soft-deleted-hsm", detail: reason, ...(softDeleted.refs ? { refs: softDeleted.refs } : {}) });
+    return { vantage, hostName, dns, address, steps, refusal: { status: 502, reason } };
+  }
   const route = routeTo(snapshot, vantage, address, hostName, options);
   steps.push(...route.trace);
   if (route.path === "none") {

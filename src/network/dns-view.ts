@@ -9,6 +9,7 @@
 
 import { formatIpv4, tryParseIpv4 } from './cidr.js';
 import {
+  findDeletedManagedHsmByName,
   findManagedHsmByName,
   findVirtualNetwork,
   findVmByPrivateAddress,
@@ -285,7 +286,9 @@ export function resolveInVnet(snapshot: NetworkSnapshot, vnet: VirtualNetwork, q
  *   A is {@link publicAddressOfHsm}; without one: A {@link publicAddressOfHsm} directly (no regional
  *   CNAME is invented);
  * - `{hsm}.privatelink.managedhsm.azure.net` for an existing HSM: A {@link publicAddressOfHsm};
- * - the two zone apexes: NODATA; anything else (unknown HSM, other domains): NXDOMAIN.
+ * - a soft-deleted, not yet purged HSM: A {@link publicAddressOfHsm} (soft-delete-overview.md keeps the DNS
+ *   record during retention; no alias, its connections are gone);
+ * - the two zone apexes: NODATA; anything else (unknown or purged HSM, other domains): NXDOMAIN.
  * TTLs are {@link PUBLIC_TTL_SECONDS}. Source: learn.microsoft.com "Azure Private Endpoint DNS
  * configuration" (public CNAME to the privatelink subdomain).
  */
@@ -534,6 +537,23 @@ function lookupPublic(snapshot: NetworkSnapshot, name: string, qtype: string, tr
   }
   const host = parseManagedHsmHost(name);
   const hsm = host ? findManagedHsmByName(snapshot, host.hsmName) : undefined;
+  const deleted = host && !hsm ? findDeletedManagedHsmByName(snapshot, host.hsmName) : undefined;
+  if (host && deleted) {
+    // soft-delete-overview.md: "The DNS record that corresponds to the HSM is also kept during the retention
+    // interval". Its connections went with the delete, so there is no privatelink alias; purge removes the record.
+    const refs = deleted.properties.mhsmId ? { hsmId: deleted.properties.mhsmId } : undefined;
+    if (qtype !== 'A') {
+      tracer.add('public-nodata', `public DNS: ${name} (soft-deleted managed HSM ${deleted.name}) has an A record only, no ${qtype}: NODATA`, refs);
+      return { kind: 'nodata', authority: [] };
+    }
+    const address = publicAddressOfHsm(deleted.name);
+    tracer.add(
+      'public-soft-deleted',
+      `public DNS answered A ${address} for ${name}: managed HSM ${deleted.name} is soft-deleted${deleted.properties.scheduledPurgeDate ? ` (purge scheduled ${deleted.properties.scheduledPurgeDate})` : ''} and keeps its DNS record until purged (ttl ${PUBLIC_TTL_SECONDS})`,
+      refs,
+    );
+    return { kind: 'records', records: [{ name, type: 'A', ttl: PUBLIC_TTL_SECONDS, data: address }] };
+  }
   if (!host || !hsm) {
     const why = host
       ? `no managed HSM named ${host.hsmName} exists`

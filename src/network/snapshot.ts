@@ -10,6 +10,7 @@
  */
 import type { Store } from "../store/db.js";
 import type {
+  DeletedManagedHsm,
   ManagedHsm,
   NetworkInterface,
   NetworkSnapshot,
@@ -32,6 +33,7 @@ export const NETWORK_TYPES = {
   privateDnsZone: "Microsoft.Network/privateDnsZones",
   virtualNetworkLink: "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
   managedHsm: "Microsoft.KeyVault/managedHSMs",
+  deletedManagedHsm: "Microsoft.KeyVault/deletedManagedHSMs",
   virtualMachine: "Microsoft.Compute/virtualMachines",
 } as const;
 
@@ -138,6 +140,7 @@ function readSnapshot(store: Store): NetworkSnapshot {
     virtualNetworkLinks: bodies<VirtualNetworkLink>(NETWORK_TYPES.virtualNetworkLink),
     recordSets,
     managedHsms: bodies<ManagedHsm>(NETWORK_TYPES.managedHsm),
+    deletedManagedHsms: bodies<DeletedManagedHsm>(NETWORK_TYPES.deletedManagedHsm),
     vms,
   };
 }

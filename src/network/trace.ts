@@ -26,6 +26,7 @@ export type DnsRule =
   | 'duplicate-zone-name'
   | 'public-cname'
   | 'public-no-approved-connection'
+  | 'public-soft-deleted'
   | 'public-answer'
   | 'public-nodata'
   | 'public-nxdomain'

@@ -159,16 +159,18 @@ test("deleting the HSM disconnects its private endpoint; after recover the name 
 
   await az.ok(["keyvault", "delete", "--hsm-name", "azdel", "-g", RG]);
   assert.equal(await peStatus("pe-del"), "Disconnected");
-  // The A record in the private zone still answers the private endpoint's address, but the public CNAME
-  // azdel.managedhsm.azure.net → azdel.privatelink.managedhsm.azure.net went with the HSM: NXDOMAIN, so the
-  // gateway refuses the CONNECT (502, like a client that cannot resolve the host).
+  // soft-delete-overview.md: "The DNS record that corresponds to the HSM is also kept during the retention interval".
+  // The connections went with the delete, so there is no privatelink alias: the public address, from the VM too.
   assert.equal(await digFrom(vm1, "azdel", `azdel.${ZONE}`), first.ip);
-  assert.equal(await digStatus(vm1, "azdel.managedhsm.azure.net"), "NXDOMAIN");
+  assert.equal(await digStatus(vm1, "azdel.managedhsm.azure.net"), "NOERROR");
+  assert.equal(await digFrom(vm1, "azdel"), publicAddressOfHsm("azdel"));
+  // What a soft-deleted HSM serves is unrecorded; hsmlink's choice: the connection fails and says why.
   const gone = await requestFrom(vm1, "azdel");
   assert.notEqual(gone.code, 0);
-  assert.match(gone.stderr, /Tunnel connection failed: 502 hsmlink: could not resolve azdel\.managedhsm\.azure\.net/);
+  assert.match(gone.stderr, /Tunnel connection failed: 502 hsmlink: managed HSM azdel is soft-deleted/);
   const why = await adminRequest<{ outcome: { status: number; message?: string } }>(h.endpoints, "POST", "/_hsmlink/explain", { vm: "vm1", method: "GET", url: "https://azdel.managedhsm.azure.net/keys" });
-  assert.deepEqual(why.outcome, { status: 502, message: `could not resolve azdel.managedhsm.azure.net from VM vm1 (${vm1.privateIpAddress} in snet1 of vnet1): NXDOMAIN` });
+  assert.equal(why.outcome.status, 502);
+  assert.match(why.outcome.message ?? "", /^managed HSM azdel is soft-deleted: its name resolves/);
 
   const recovered = await az.ok(["keyvault", "recover", "--hsm-name", "azdel", "-g", RG, "-l", LOC]);
   assert.equal(recovered.properties.networkAcls.defaultAction, "Deny");
@@ -187,6 +189,18 @@ test("deleting the HSM disconnects its private endpoint; after recover the name 
   assertAllowed(await requestFrom(vm1, "azdel"));
   assert.equal(await peStatus("pe-del"), "Disconnected");
   delIp = second.ip;
+});
+
+test("a soft-deleted HSM still resolves; after purge its name is NXDOMAIN", async () => {
+  await createHsm("azpurge", false);
+  assert.equal(await digFrom(vm1, "azpurge"), publicAddressOfHsm("azpurge"));
+  await az.ok(["keyvault", "delete", "--hsm-name", "azpurge", "-g", RG]);
+  assert.equal(await digStatus(vm1, "azpurge.managedhsm.azure.net"), "NOERROR");
+  assert.equal(await digFrom(vm1, "azpurge"), publicAddressOfHsm("azpurge"));
+  const { stdout } = await execFileP("nslookup", ["-port=" + String(vm1.dns.port), "azpurge.managedhsm.azure.net", vm1.dns.host]);
+  assert.match(stdout, new RegExp(`Address: ${publicAddressOfHsm("azpurge").replace(/\./g, "\\.")}`));
+  await az.ok(["keyvault", "purge", "--hsm-name", "azpurge", "-l", LOC]);
+  assert.equal(await digStatus(vm1, "azpurge.managedhsm.azure.net"), "NXDOMAIN");
 });
 
 test("hub and spoke: a spoke VM without custom DNS hits the firewall; the hub's DNS forwarder as custom DNS, or a zone link to the spoke, gives the private path", async () => {

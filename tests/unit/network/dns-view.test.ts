@@ -111,6 +111,23 @@ describe('public view (internet)', () => {
     assert.deepEqual(chain(resolve(mixed, fromVm(mixed), 'myhsm.managedhsm.azure.net', 'A')), PRIVATE_CHAIN);
   });
 
+  it('a soft-deleted HSM keeps its public A record until purge (soft-delete-overview.md), without alias; purged → NXDOMAIN', () => {
+    const s = base();
+    const deleted = {
+      ...s,
+      managedHsms: [],
+      deletedManagedHsms: [{ name: 'myhsm', properties: { mhsmId: ids.hsm('myhsm'), scheduledPurgeDate: '2026-12-12T00:00:00Z' } }],
+    };
+    for (const vantage of [INTERNET, fromVm(deleted)]) {
+      const answer = resolve(deleted, vantage, 'myhsm.managedhsm.azure.net', 'A');
+      assert.equal(answer.rcode, 'NOERROR');
+      assert.deepEqual(chain(answer), [['A', PUBLIC_IP]]);
+      assert.equal(answer.trace.at(-1)!.rule, 'public-soft-deleted');
+    }
+    const purged = { ...deleted, deletedManagedHsms: [] };
+    assert.equal(resolve(purged, INTERNET, 'myhsm.managedhsm.azure.net', 'A').rcode, 'NXDOMAIN');
+  });
+
   it('the privatelink name from the internet gives the public A', () => {
     const answer = resolve(base(), INTERNET, 'myhsm.privatelink.managedhsm.azure.net', 'A');
     assert.deepEqual(chain(answer), [['A', PUBLIC_IP]]);

@@ -306,7 +306,7 @@ test("a Key Vault zone (privatelink.vaultcore.azure.net) is another service's zo
 test('subnet-network-policies: a private endpoint subnet with policies Enabled is a warning naming NSGs and route tables; Disabled passes', () => {
   assert.equal(get(run(base()), 'subnet-network-policies').status, 'pass');
   const rs = base();
-  const vnet = rs.find((r: any) => r.type === 'Microsoft.Network/virtualNetworks' && r.id === VNET1);
+  const vnet = rs.find((r: any) => r.type === 'Microsoft.Network/virtualNetworks' && r.id === VNET1)!;
   for (const sn of vnet.properties.subnets) sn.properties.privateEndpointNetworkPolicies = 'Enabled';
   const f = get(run(rs), 'subnet-network-policies');
   assert.equal(f.status, 'warn');
