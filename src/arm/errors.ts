@@ -65,6 +65,12 @@ export const armErrors = {
     arm(400, "InvalidResourceReference", `Resource ${targetId} referenced by resource ${byId} was not found. Please make sure that the referenced resource exists.`, {
       details: [{ code: "NotFound", message: `Resource ${targetId} not found.` }],
     }),
+  /**
+   * More than one group id on a connection to a first-party resource: the network RP's code and wording as captured in
+   * DFE-Digital/terraform-azurerm-container-apps-hosting#352 (field report; storage target, same network RP rule).
+   */
+  OnlyOneGroupIdPermitted: (connectionId: string, groupIds: string[], targetId: string) =>
+    arm(400, "OnlyOneGroupIdPermitted", `Private link service connection ${connectionId} has the following group Ids: ${groupIds.join(", ")}. Only one group Id is permitted when connecting to a first-party resource (${targetId}).`),
   /** Real network RP wording (Azure/azure-cli #15136). */
   MissingParameterOnPrivateLinkServiceConnection: (connectionId: string) =>
     arm(400, "MissingParameterOnPrivateLinkServiceConnection", `Private link service connection ${connectionId} is missing required parameter 'group Id'.`),
