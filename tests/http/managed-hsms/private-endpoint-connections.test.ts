@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { ArmClient } from "./arm-client.js";
-import { connectPrivateEndpoint, disconnectPrivateEndpoint, type PrivateLinkRequest } from "../../../src/arm/resource-types/private-link/connections.js";
+import { connectPrivateEndpoint, disconnectPrivateEndpoint, type PrivateLinkRequest } from "../../../src/arm/resource-types/managed-hsms/private-link.js";
 
 let h: TestHsmlink;
 let arm: ArmClient;
@@ -125,9 +125,10 @@ test("manual request: Pending with the request message; approve mirrors Approved
   const put = await arm.call("PUT", pecPath("hsm-manual", "conn-manual"), { body: azPut(got, "Approved", "Approved by admin") });
   assert.equal(put.status, 200, put.text);
   // Recorded: 200 Updating + Azure-AsyncOperation (the connection URL with kv-operation); the GETs then show Succeeded.
-  assert.match(put.headers["azure-asyncoperation"] ?? "", /\/managedHSMs\/hsm-manual\/privateEndpointConnections\/conn-manual\?api-version=[^&]+&kv-operation=/);
+  const asyncOp = String(put.headers["azure-asyncoperation"] ?? "");
+  assert.match(asyncOp, /\/managedHSMs\/hsm-manual\/privateEndpointConnections\/conn-manual\?api-version=[^&]+&kv-operation=/);
   assert.equal(put.body.properties.provisioningState, "Updating");
-  const poll = await arm.call("GET", new URL(put.headers["azure-asyncoperation"]!).pathname + new URL(put.headers["azure-asyncoperation"]!).search);
+  const poll = await arm.call("GET", new URL(asyncOp).pathname + new URL(asyncOp).search);
   assert.equal(poll.status, 200);
   assert.equal(poll.body.status, "Succeeded");
   assert.equal(poll.body.properties.provisioningState, "Succeeded");

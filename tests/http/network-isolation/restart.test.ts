@@ -1,17 +1,18 @@
 // VMs are durable: after a restart their DNS listeners come back (on the same port when free) and still answer.
 import { test } from "node:test";
+import { needs } from "../../support/clients.js";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { rmSync } from "node:fs";
 import { startTestHsmlink } from "../../support/hsmlink.js";
 import { startHsmlink } from "../../../src/server/hsmlink.js";
-import { adminRequest } from "../../../src/cli/admin-client.js";
+import { adminRequest } from "../../../src/client/admin-client.js";
 import { createVm, seedHowTo, type VmView } from "./topology.js";
 
 const run = promisify(execFile);
 
-test("VM DNS listeners come back after a restart", async () => {
+test("VM DNS listeners come back after a restart", needs("dig"), async () => {
   const h = await startTestHsmlink({}, { inMemory: false });
   seedHowTo(h);
   const vm = await createVm(h, "vm1", "vnet1");
