@@ -35,6 +35,7 @@ export interface HsmlinkConfig {
   maxHsmsWithPrivateEndpointsPerSubscription: number;
   bodyLimitBytes: number;
   internetClientAddress: string;
+  dropAfterSeconds: number;
 }
 
 /** Well-known ids of the emulated cloud (fixed so scripts and docs can name them). */
@@ -63,6 +64,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "maxHsmsWithPrivateEndpointsPerSubscription", type: "integer", flag: "--max-hsms-with-private-endpoints", env: "HSMLINK_MAX_HSMS_WITH_PE", describe: "Managed HSMs with private endpoints per subscription (Azure default 400)", default: () => 400 },
   { key: "bodyLimitBytes", type: "integer", flag: "--body-limit", env: "HSMLINK_BODY_LIMIT", describe: "Largest request body accepted, in bytes", default: () => 1048576 },
   { key: "internetClientAddress", type: "string", flag: "--internet-client-address", env: "HSMLINK_INTERNET_ADDRESS", describe: "Source address the HSM sees for a client on the internet", default: () => "198.51.100.7" },
+  { key: "dropAfterSeconds", type: "integer", flag: "--drop-after", env: "HSMLINK_DROP_AFTER", describe: "Seconds the gateway holds a CONNECT through a non-approved private endpoint before failing it (Azure drops that traffic)", default: () => 5 },
 ];
 
 export class ConfigError extends Error {}

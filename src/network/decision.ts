@@ -9,9 +9,9 @@
  *    `Approved` on both sides (the PE's `privateLinkServiceConnections[].privateLinkServiceConnectionState` and
  *    the HSM's `properties.privateEndpointConnections[]`); then it is allowed and publicNetworkAccess / network
  *    ACLs are NOT evaluated. A PE the HSM does not list (HSM deleted and recovered or recreated: FC-29, FC-30)
- *    counts as `Disconnected`. Real Azure drops packets of a non-approved connection (the client times out);
- *    the emulator answers 403 `Forbidden` / inner `ForbiddenByConnection` naming the state instead, so the
- *    client learns why.
+ *    counts as `Disconnected`. A non-approved connection is a `drop` (Azure answers nothing; see {@link NetworkRefusal}).
+ *    A PE connected to another HSM gets 403 `ForbiddenByConnection` (hsmlink's wording; vaults say "This TCP
+ *    connection does not allow access to {host}", field reports).
  * 2. Public path: publicNetworkAccess `Disabled` → 403 `ForbiddenByConnection` unless bypass `AzureServices`
  *    and the caller is a trusted-service identity. Then `defaultAction: Deny` → allowed when the source address
  *    is in `ipRules`, or when bypass `AzureServices` and the caller is a trusted service; else 403
@@ -69,19 +69,31 @@ export interface NetworkRulesInput {
 }
 
 /**
- * Why the network rules refuse a request. `action` says what the service does with it: `forbid` = answer 403
- * `Forbidden` with `innerCode` and `message` (the pipeline renders the Key Vault envelope). Further actions (e.g.
- * dropping the connection like Azure does for a non-approved private endpoint) extend this union; the pipeline's
- * network step handles each.
+ * Why the network rules refuse a request. `action` says what the service does with it:
+ * - `forbid`: answer 403 `Forbidden` with `innerCode` and `message` (the pipeline renders the Key Vault envelope);
+ * - `drop`: answer nothing. "Only a private endpoint in an approved state can send traffic to a given private link
+ *   resource" (MicrosoftDocs/azure-docs articles/private-link/private-endpoint-overview.md); the symptom is "timeouts
+ *   or network errors" (MicrosoftDocs/azure-security-docs articles/key-vault/general/private-link-diagnostics.md). No
+ *   403 is documented for it, so traffic through a Pending, Rejected or Disconnected endpoint is dropped; the gateway
+ *   renders the drop (it holds the CONNECT for `--drop-after` seconds, then fails the tunnel saying why).
  */
-export interface NetworkRefusal {
-  readonly action: "forbid";
-  readonly innerCode: "ForbiddenByFirewall" | "ForbiddenByConnection";
-  /** `{variant}\r\nClient address: {ip}\r\nCaller: {caller}\r\nVault: {name};location={loc}` (FC-18). */
-  readonly message: string;
-  /** The address the service saw (`x-ms-keyvault-network-info`). */
-  readonly sourceAddress: string;
-}
+export type NetworkRefusal =
+  | {
+      readonly action: "forbid";
+      readonly innerCode: "ForbiddenByFirewall" | "ForbiddenByConnection";
+      /** `{variant}\r\nClient address: {ip}\r\nCaller: {caller}\r\nVault: {name};location={loc}` (FC-18). */
+      readonly message: string;
+      /** The address the service saw (`x-ms-keyvault-network-info`). */
+      readonly sourceAddress: string;
+    }
+  | {
+      readonly action: "drop";
+      /** The connection state that drops the traffic: `Pending`, `Rejected`, `Disconnected`, … */
+      readonly state: string;
+      /** `dropped: connection {state} (…)`: what the gateway's status line, `explain`, `log` and `troubleshoot` say. */
+      readonly reason: string;
+      readonly sourceAddress: string;
+    };
 
 /** Result of {@link evaluateNetworkRules}. `sourceAddress` is what the service saw (x-ms-keyvault-network-info). */
 export type NetworkRulesOutcome =
@@ -89,7 +101,8 @@ export type NetworkRulesOutcome =
   | {
       readonly allowed: false;
       readonly sourceAddress: string;
-      readonly innerCode: NetworkRefusal["innerCode"];
+      /** The inner code of a `forbid`; undefined for a `drop` (nothing is answered). */
+      readonly innerCode?: Extract<NetworkRefusal, { action: "forbid" }>["innerCode"];
       readonly refusal: NetworkRefusal;
       readonly steps: readonly NetworkRuleStep[];
     };
@@ -147,6 +160,10 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
     return { allowed: false, sourceAddress, innerCode, refusal: { action: "forbid", innerCode, message, sourceAddress }, steps };
   };
   const allow = (): NetworkRulesOutcome => ({ allowed: true, sourceAddress, steps });
+  const drop = (state: string, why: string): NetworkRulesOutcome => {
+    const reason = `dropped: connection ${state} (${why}); Azure discards traffic through a private endpoint whose connection is not Approved, so the client times out`;
+    return { allowed: false, sourceAddress, refusal: { action: "drop", state, reason, sourceAddress }, steps };
+  };
 
   if (route.path === "private") {
     const peName = resourceName(route.privateEndpointId);
@@ -163,10 +180,10 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
     if (!hsmSide) {
       add(
         "private-endpoint-unknown-to-hsm",
-        `managed HSM ${hsm.name} has no private endpoint connection for ${peName} (the HSM was deleted and recovered or recreated, or the connection was deleted): the connection is Disconnected (ForbiddenByConnection)`,
-        refs,
+        `managed HSM ${hsm.name} has no private endpoint connection for ${peName} (the HSM was deleted and recovered or recreated, or the connection was deleted): the connection is Disconnected; its traffic is dropped`,
+        { ...refs, status: "Disconnected" },
       );
-      return deny("ForbiddenByConnection", `Connection is not an approved private link: private endpoint ${peName} is Disconnected from ${hsm.name}.`);
+      return drop("Disconnected", `private endpoint ${peName} is Disconnected from ${hsm.name}`);
     }
     const peStatus = route.connectionState.status;
     const hsmStatus = hsmSide.properties.privateLinkServiceConnectionState?.status ?? "Pending";
@@ -174,10 +191,10 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
     if (notApproved !== undefined) {
       add(
         "private-endpoint-not-approved",
-        `private endpoint ${peName} connection ${route.connectionName}${route.manualRequest ? " (manual request)" : ""} is ${notApproved} (HSM side ${hsmStatus}, PE side ${peStatus}); only Approved connections carry traffic (ForbiddenByConnection)`,
+        `private endpoint ${peName} connection ${route.connectionName}${route.manualRequest ? " (manual request)" : ""} is ${notApproved} (HSM side ${hsmStatus}, PE side ${peStatus}); only Approved connections carry traffic: dropped`,
         { ...refs, status: notApproved },
       );
-      return deny("ForbiddenByConnection", `Connection is not an approved private link: private endpoint ${peName} connection ${route.connectionName} is ${notApproved}.`);
+      return drop(notApproved, `private endpoint ${peName}, connection ${route.connectionName} to ${hsm.name}`);
     }
     add("private-endpoint-approved", `private endpoint ${peName} connection ${route.connectionName} to ${hsm.name} is Approved; the HSM sees client address ${sourceAddress}`, refs);
     add("acls-not-evaluated", "publicNetworkAccess and network ACLs govern only the public endpoint; not evaluated for private endpoint traffic");
@@ -238,7 +255,12 @@ export interface ConnectEvaluation {
   /** The address the client connects to (first A record of the answer), if any. */
   readonly address?: string;
   readonly route?: RouteDecision;
-  readonly refusal?: { readonly status: 502; readonly reason: string };
+  /**
+   * Set = the CONNECT fails: 502 when there is no path (cannot resolve, no route, soft-deleted HSM), 504 with
+   * `dropped` when the path is a private endpoint whose connection is not Approved (Azure drops that traffic; the
+   * gateway holds the CONNECT for `--drop-after` seconds first, like a client waiting for packets that never come).
+   */
+  readonly refusal?: { readonly status: 502 | 504; readonly reason: string; readonly dropped?: true };
   readonly steps: readonly TraceStep[];
 }
 
@@ -284,6 +306,19 @@ export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hos
   if (route.path === "none") {
     const last = route.trace[route.trace.length - 1];
     return { vantage, hostName, dns, address, route, steps, refusal: { status: 502, reason: `connection to ${address}:443 (${hostName}) failed: ${last?.detail ?? route.reason}` } };
+  }
+  if (route.path === "private") {
+    // Whether a private endpoint carries traffic depends on its connection state only (not on the caller), so the
+    // network rules decide it here, at CONNECT time: a drop never reaches TLS.
+    const parsed = parseManagedHsmHost(hostName);
+    const hsm = parsed ? findManagedHsmByName(snapshot, parsed.hsmName) : undefined;
+    if (hsm) {
+      const rules = evaluateNetworkRules({ hsm, route });
+      if (!rules.allowed && rules.refusal.action === "drop") {
+        steps.push(...rules.steps);
+        return { vantage, hostName, dns, address, route, steps, refusal: { status: 504, reason: rules.refusal.reason, dropped: true } };
+      }
+    }
   }
   return { vantage, hostName, dns, address, route, steps };
 }

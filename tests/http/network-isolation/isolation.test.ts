@@ -168,6 +168,24 @@ test("a Pending manual private endpoint leaves the name public: the VM gets the 
   assert.match(outside.body ?? "", /Public network access is disabled/);
 });
 
+test("a Rejected private endpoint behind a second, approved one: the CONNECT is dropped (504 'dropped: connection Rejected'), explain and the log say so", async () => {
+  putHsm(h, "hsm3", { defaultAction: "Allow", connections: [{ pe: "pe3a", status: "Approved" }, { pe: "pe3r", status: "Rejected" }] });
+  putPrivateEndpoint(h, "pe3a", "hsm3", "10.0.1.30");
+  putPrivateEndpoint(h, "pe3r", "hsm3", "10.0.1.31", { manual: true, status: "Rejected" });
+  putARecord(h, "hsm3", "10.0.1.31");
+  const r = await viaGateway(h, "hsm3.managedhsm.azure.net", { vm: "vm1" });
+  assert.equal(r.connectStatus, 504);
+  assert.match(r.connectHead, /^HTTP\/1\.1 504 hsmlink: dropped: connection Rejected \(private endpoint pe3r, connection /);
+  assert.equal(r.status, undefined, "no HTTP answer from the service");
+  const why = await adminRequest<{ verdict: string; outcome: { status: number; message?: string }; steps: { step: string; rule: string }[] }>(h.endpoints, "POST", "/_hsmlink/explain", { vm: "vm1", method: "GET", url: "https://hsm3.managedhsm.azure.net/keys" });
+  assert.equal(why.verdict, "refused");
+  assert.equal(why.outcome.status, 504);
+  assert.match(why.outcome.message ?? "", /^dropped: connection Rejected/);
+  assert.ok(why.steps.some((t) => t.step === "network" && t.rule === "private-endpoint-not-approved"));
+  const { value } = await adminRequest<{ value: { steps: { step: string; rule: string; detail: string }[]; outcome?: { status: number } }[] }>(h.endpoints, "GET", "/_hsmlink/traces?limit=3");
+  assert.ok(value.some((t) => t.outcome?.status === 504 && t.steps.some((x) => x.rule === "private-endpoint-not-approved")), JSON.stringify(value.map((t) => t.outcome)));
+});
+
 test("an HSM recovered without its connections has no privatelink alias: the VM resolves the public address and meets the firewall", async () => {
   putHsm(h, "hsm1", {});
   const short = await run("dig", ["@" + vm1.dns.host, "-p", String(vm1.dns.port), HOST, "+short"]);
