@@ -117,11 +117,16 @@ export const FIREWALL_MESSAGES = {
 } as const;
 
 /**
- * `x-ms-keyvault-network-info` value for a source address: `conn_type=Ipv4;addr={ip};act_addr_fam=Ipv4;` as
- * recorded from Managed HSM (data-plane.md §1). Vault logs show `act_addr_fam=InterNetwork` (field-cases.md FC-18);
- * the managed HSM recording wins.
+ * `x-ms-keyvault-network-info` value for a source address.
+ * - Public path: `conn_type=Ipv4;addr={ip};act_addr_fam=Ipv4;` as recorded from Managed HSM (Azure/azure-sdk-for-js
+ *   sdk/keyvault/keyvault-admin/recordings, 2022; Azure/azure-sdk-assets ManagedHsmLiveTests, 2026). Vault logs show
+ *   `act_addr_fam=InterNetwork` (field-cases.md FC-18); the managed HSM recordings win.
+ * - Private path (`privateEndpointId` given): `conn_type=PrivateLink;private_endpoint={PE id};addr={ip};act_addr_fam=Ipv4;`
+ *   — vault-derived: a Key Vault vault over a private endpoint answers `conn_type=PrivateLink;private_endpoint=…;addr=…`
+ *   (third-party capture, 2026; no managed HSM capture found), with managed HSM's `Ipv4` family token.
  */
-export function networkInfoHeader(sourceAddress: string): string {
+export function networkInfoHeader(sourceAddress: string, privateEndpointId?: string): string {
+  if (privateEndpointId) return `conn_type=PrivateLink;private_endpoint=${privateEndpointId};addr=${sourceAddress};act_addr_fam=Ipv4;`;
   return `conn_type=Ipv4;addr=${sourceAddress};act_addr_fam=Ipv4;`;
 }
 

@@ -59,7 +59,8 @@ export function networkStep(hsm: ManagedHsm | undefined, connect: ConnectEvaluat
   const r = outcome.refusal;
   switch (r.action) {
     case "forbid": {
-      const refusal: Refusal = { status: 403, code: "Forbidden", innerCode: r.innerCode, message: r.message, headers: { "x-ms-keyvault-network-info": networkInfoHeader(r.sourceAddress) } };
+      const pe = connect.route.path === "private" ? connect.route.privateEndpointId : undefined;
+      const refusal: Refusal = { status: 403, code: "Forbidden", innerCode: r.innerCode, message: r.message, headers: { "x-ms-keyvault-network-info": networkInfoHeader(r.sourceAddress, pe) } };
       return { verdict: { verdict: "refuse", lines, refusal }, sourceAddress: r.sourceAddress };
     }
     case "drop":

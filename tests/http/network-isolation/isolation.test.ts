@@ -110,6 +110,8 @@ test("firewall: internet and unlinked vm2 get 403 ForbiddenByFirewall with their
   assert.equal(fromVm2.status, 403);
   assert.ok((fromVm2.body ?? "").includes(`Client address: ${vm2.publicIpAddress}`));
   const fromVm1 = await viaGateway(h, HOST, { vm: "vm1" });
+  // Private path: conn_type=PrivateLink naming the endpoint (vault-derived; docs/fidelity.md).
+  assert.match(fromVm1.headers ?? "", new RegExp(`x-ms-keyvault-network-info: conn_type=PrivateLink;private_endpoint=${ids(h).pe("pe1").replace(/[./]/g, (c) => "\\" + c)};addr=10\\.0\\.1\\.5;act_addr_fam=Ipv4;`, "i"));
   assert.equal(fromVm1.connectStatus, 200);
   assert.notEqual(fromVm1.status, 403);
 });
