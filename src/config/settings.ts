@@ -36,6 +36,7 @@ export interface HsmlinkConfig {
   bodyLimitBytes: number;
   internetClientAddress: string;
   dropAfterSeconds: number;
+  lenientApiVersions: boolean;
 }
 
 /** Well-known ids of the emulated cloud (fixed so scripts and docs can name them). */
@@ -60,6 +61,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "tenantId", type: "string", flag: "--tenant-id", env: "HSMLINK_TENANT_ID", describe: "Entra ID tenant of the emulated cloud", default: () => WELL_KNOWN.tenantId },
   { key: "subscriptionId", type: "string", flag: "--subscription-id", env: "HSMLINK_SUBSCRIPTION_ID", describe: "The subscription every identity sees", default: () => WELL_KNOWN.subscriptionId },
   { key: "loose", type: "boolean", flag: "--loose", env: "HSMLINK_LOOSE", describe: "Accept any data-plane api-version", default: () => false },
+  { key: "lenientApiVersions", type: "boolean", flag: "--lenient-api-versions", env: "HSMLINK_LENIENT_API_VERSIONS", describe: "Accept any api-version, ARM and data plane (no NoRegisteredProviderFound / BadParameter for unknown versions)", default: () => false },
   { key: "maxPrivateEndpointsPerHsm", type: "integer", flag: "--max-private-endpoints-per-hsm", env: "HSMLINK_MAX_PE_PER_HSM", describe: "Private endpoints per managed HSM (Azure default 64)", default: () => 64 },
   { key: "maxHsmsWithPrivateEndpointsPerSubscription", type: "integer", flag: "--max-hsms-with-private-endpoints", env: "HSMLINK_MAX_HSMS_WITH_PE", describe: "Managed HSMs with private endpoints per subscription (Azure default 400)", default: () => 400 },
   { key: "bodyLimitBytes", type: "integer", flag: "--body-limit", env: "HSMLINK_BODY_LIMIT", describe: "Largest request body accepted, in bytes", default: () => 1048576 },

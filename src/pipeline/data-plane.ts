@@ -40,7 +40,7 @@ export interface DataPlaneOptions {
   store: Store;
   identity: IdentityService;
   clock: Clock;
-  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location">;
+  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location"> & Partial<Pick<HsmlinkConfig, "lenientApiVersions">>;
   /** The network step's view (required: there is no data plane without the network step). */
   network: NetworkView;
   /** Where request traces go (`hsmlink log`); default: a log of its own. */
@@ -158,7 +158,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
         try {
           if (!s.op) throw new AzureError(404, "NotFound", `The managed HSM has no operation ${ex.method} ${ex.path}.`);
           const apiVersion = ex.query["api-version"];
-          checkApiVersion(apiVersion, opts.config.loose);
+          checkApiVersion(apiVersion, opts.config.loose || opts.config.lenientApiVersions === true);
           let parsed: { value: unknown } | undefined;
           const body = () => (parsed ??= { value: parseRequestBody(ex) }).value;
           const key: KeyContext = { hsm: s.hsm!, baseUrl: externalBaseUrl(ex), nowS: Math.floor(clock.now() / 1000), apiVersion: apiVersion ?? "" };

@@ -140,3 +140,12 @@ test("@azure/arm-keyvault 5.0.0: create, get, list, update, check name, private 
     afterPurgeListed: false,
   });
 });
+
+test("api-versions through az rest: a never-published version gets ARM's NoRegisteredProviderFound message; a well-formed future one is served", async () => {
+  const base = `/subscriptions/${h.endpoints.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/managedHSMs`;
+  const bogus = await az.run(["rest", "--method", "get", "--url", `https://management.azure.com${base}?api-version=2022-07-02`]);
+  assert.notEqual(bogus.code, 0);
+  assert.match(bogus.stderr, /No registered resource provider found for location 'westeurope' and API version '2022-07-02' for type 'managedHSMs'\. The supported api-versions are '2026-04-01, /);
+  const future = await az.ok(["rest", "--method", "get", "--url", `https://management.azure.com${base}?api-version=2099-01-01`]);
+  assert.ok(Array.isArray(future.value));
+});

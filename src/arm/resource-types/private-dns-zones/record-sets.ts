@@ -51,7 +51,7 @@ const bad = (message: string) => armErrors.BadRequest(message);
 
 function requireType(req: ArmRequest): RecordType {
   const t = recordTypeOf(req.params.recordType);
-  if (!t) throw armErrors.InvalidResourceType(`Microsoft.Network/privateDnsZones/${req.params.recordType}`, req.apiVersion);
+  if (!t) throw armErrors.InvalidResourceType(`privateDnsZones/${req.params.recordType}`, "Microsoft.Network", req.apiVersion);
   return t;
 }
 
