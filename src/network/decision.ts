@@ -252,6 +252,20 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
 // The connect half of the pipeline (vantage → DNS → route), shared by the gateway and `explain`
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Why a connection cannot be made: the name does not resolve from the vantage (`no-resolution`), or no path
+ * leads to its address (`no-route`). The gateway answers either as a failed CONNECT (src/pipeline/connect.ts).
+ */
+export interface ConnectRefusal {
+  /**
+   * `soft-deleted`: the name of a soft-deleted HSM resolves but nothing serves it (hsmlink's choice); `dropped`: the
+   * path is a private endpoint whose connection is not Approved — Azure drops that traffic (see {@link NetworkRefusal}),
+   * the gateway holds the CONNECT for `--drop-after` seconds, then fails it.
+   */
+  readonly kind: "no-resolution" | "no-route" | "soft-deleted" | "dropped";
+  readonly reason: string;
+}
+
 /** What {@link evaluateConnect} found. `refusal` set = the CONNECT fails (no path, like Azure). */
 export interface ConnectEvaluation {
   readonly vantage: Vantage;
@@ -260,12 +274,7 @@ export interface ConnectEvaluation {
   /** The address the client connects to (first A record of the answer), if any. */
   readonly address?: string;
   readonly route?: RouteDecision;
-  /**
-   * Set = the CONNECT fails: 502 when there is no path (cannot resolve, no route, soft-deleted HSM), 504 with
-   * `dropped` when the path is a private endpoint whose connection is not Approved (Azure drops that traffic; the
-   * gateway holds the CONNECT for `--drop-after` seconds first, like a client waiting for packets that never come).
-   */
-  readonly refusal?: { readonly status: 502 | 504; readonly reason: string; readonly dropped?: true };
+  readonly refusal?: ConnectRefusal;
   readonly steps: readonly TraceStep[];
 }
 
@@ -294,7 +303,7 @@ export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hos
   if (dns.rcode !== "NOERROR" || address === undefined) {
     const why = dns.rcode !== "NOERROR" ? dns.rcode : "no address (NODATA)";
     steps.push({ step: "dns", rule: "answer", detail: `${hostName}: ${why}${chain ? ` after ${chain}` : ""}` });
-    return { vantage, hostName, dns, steps, refusal: { status: 502, reason: `could not resolve ${hostName} from ${vantageText(vantage)}: ${why}` } };
+    return { vantage, hostName, dns, steps, refusal: { kind: "no-resolution", reason: `could not resolve ${hostName} from ${vantageText(vantage)}: ${why}` } };
   }
   steps.push({ step: "dns", rule: "answer", detail: `${hostName} → ${chain}`, refs: { address } });
   const softDeleted = dns.trace.find((t) => t.rule === "public-soft-deleted");
@@ -304,13 +313,13 @@ export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hos
     const hsmName = parseManagedHsmHost(hostName)?.hsmName ?? hostName;
     const reason = `managed HSM ${hsmName} is soft-deleted: its name resolves (${address}) until it is purged, but it serves no requests; recover it ('az keyvault recover --hsm-name ${hsmName} -g <resource group> -l <location>') or purge it`;
     steps.push({ step: "route", rule: "soft-deleted-hsm", detail: reason, ...(softDeleted.refs ? { refs: softDeleted.refs } : {}) });
-    return { vantage, hostName, dns, address, steps, refusal: { status: 502, reason } };
+    return { vantage, hostName, dns, address, steps, refusal: { kind: "soft-deleted", reason } };
   }
   const route = routeTo(snapshot, vantage, address, hostName, options);
   steps.push(...route.trace);
   if (route.path === "none") {
     const last = route.trace[route.trace.length - 1];
-    return { vantage, hostName, dns, address, route, steps, refusal: { status: 502, reason: `connection to ${address}:443 (${hostName}) failed: ${last?.detail ?? route.reason}` } };
+    return { vantage, hostName, dns, address, route, steps, refusal: { kind: "no-route", reason: `connection to ${address}:443 (${hostName}) failed: ${last?.detail ?? route.reason}` } };
   }
   if (route.path === "private") {
     // Whether a private endpoint carries traffic depends on its connection state only (not on the caller), so the
@@ -321,7 +330,7 @@ export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hos
       const rules = evaluateNetworkRules({ hsm, route });
       if (!rules.allowed && rules.refusal.action === "drop") {
         steps.push(...rules.steps);
-        return { vantage, hostName, dns, address, route, steps, refusal: { status: 504, reason: rules.refusal.reason, dropped: true } };
+        return { vantage, hostName, dns, address, route, steps, refusal: { kind: "dropped", reason: rules.refusal.reason } };
       }
     }
   }

@@ -108,8 +108,12 @@ export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vant
     steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: a managed HSM host; the network decides from ${vantageText(vantagePoint)}` });
     const network = evaluateConnect(ctx.snapshot(), vantagePoint, target.hostName, { internetClientAddress: ctx.internetClientAddress });
     steps.push(...network.steps);
+    // A name that does not resolve or an address without a path: the proxy cannot connect upstream (502, RFC 9110
+    // §15.6.3). A drop (non-approved private endpoint): nothing answers upstream, so after holding the CONNECT for
+    // `dropAfterMs` the gateway reports a timeout (504, RFC 9110 §15.6.5).
     if (network.refusal) {
-      return { ok: false, status: network.refusal.status, reason: network.refusal.reason, steps, ...(network.refusal.dropped ? { holdMs: ctx.dropAfterMs ?? 0 } : {}) };
+      if (network.refusal.kind === "dropped") return { ok: false, status: 504, reason: network.refusal.reason, steps, holdMs: ctx.dropAfterMs ?? 0 };
+      return { ok: false, status: 502, reason: network.refusal.reason, steps };
     }
     return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage, network }, steps };
   }

@@ -195,8 +195,7 @@ test('connect through a Rejected private endpoint: the CONNECT itself is refused
   const approvedElsewhere = { ...s, managedHsms: [withSettings(hsm('hsm1'), { defaultAction: 'Deny', connections: [{ pe: 'pe1', status: 'Rejected' }, { pe: 'pe9', status: 'Approved' }] })] };
   const c = evaluateConnect(approvedElsewhere, { kind: 'vm', vm: s.vms[0] }, 'hsm1.managedhsm.azure.net');
   assert.equal(c.route?.path, 'private');
-  assert.equal(c.refusal?.status, 504);
-  assert.equal(c.refusal?.dropped, true);
+  assert.equal(c.refusal?.kind, 'dropped');
   assert.match(c.refusal?.reason ?? '', /^dropped: connection Rejected /);
   assert.ok(c.steps.some((t) => t.step === 'network' && t.rule === 'private-endpoint-not-approved'));
 });
@@ -261,7 +260,7 @@ test('connect from the internet and from an unlinked VNet: public path; the full
 
 test('connect to an unknown HSM: NXDOMAIN → refusal "could not resolve"', () => {
   const c = evaluateConnect(howTo(), { kind: 'internet' }, 'nope.managedhsm.azure.net');
-  assert.equal(c.refusal?.status, 502);
+  assert.equal(c.refusal?.kind, 'no-resolution');
   assert.match(c.refusal?.reason ?? '', /could not resolve nope\.managedhsm\.azure\.net .*NXDOMAIN/);
 });
 
@@ -273,7 +272,7 @@ test('connect from a VM whose DNS points at an unreachable private endpoint → 
   const c = evaluateConnect(s2, { kind: 'vm', vm: s2.vms[1] }, 'hsm1.managedhsm.azure.net');
   assert.equal(c.address, '10.0.1.4');
   assert.equal(c.route?.path, 'none');
-  assert.equal(c.refusal?.status, 502);
+  assert.equal(c.refusal?.kind, 'no-route');
   assert.match(c.refusal?.reason ?? '', /connection to 10\.0\.1\.4:443/);
 });
 
