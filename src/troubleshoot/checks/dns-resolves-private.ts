@@ -27,7 +27,9 @@ export const check: Check = {
     }
     const last = r.steps[r.steps.length - 1];
     if (route?.path === 'private') {
-      return finding(this.id, 'fail', `${hsmHost(ctx)} → ${r.connect.address} via private endpoint ${route.privateEndpointId.split('/').pop()}, but ${last?.detail ?? 'the network rules refuse it'}`, { code: 'PRIVATE_PATH_REFUSED', resources, values });
+      // A non-approved connection drops the traffic (the network rules' `drop`): say "dropped: connection …".
+      const why = r.connect.refusal?.kind === 'dropped' ? r.connect.refusal.reason : (last?.detail ?? 'the network rules refuse it');
+      return finding(this.id, 'fail', `${hsmHost(ctx)} → ${r.connect.address} via private endpoint ${route.privateEndpointId.split('/').pop()}, but ${why}`, { code: 'PRIVATE_PATH_REFUSED', resources, values });
     }
     if (route?.path === 'public') {
       // No Approved connection = no privatelink alias in public DNS (private-link-diagnostics.md §5).

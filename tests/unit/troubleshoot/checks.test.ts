@@ -75,6 +75,8 @@ test('FC-29: Disconnected PE fails connection-approved and connection-disconnect
   assert.equal(get(findings, 'connection-disconnected').status, 'fail');
   assert.equal(get(findings, 'a-record-exists').status, 'pass');
   assert.equal(get(findings, 'dns-resolves-private').code, 'PRIVATE_PATH_REFUSED');
+  // The HSM side still lists the connection as Approved (the alias stays); the PE side is Disconnected: dropped.
+  assert.match(get(findings, 'dns-resolves-private').message, /but dropped: connection Disconnected \(private endpoint /);
 });
 
 test('FC-30: HSM recreated (no connection on the HSM side) while the PE still says Approved → orphaned', () => {
