@@ -15,10 +15,11 @@ export const armErrors = {
   ResourceNotFound: (typeAndName: string, rg: string) =>
     arm(404, "ResourceNotFound", `The Resource '${typeAndName}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`),
   NotFound: (message: string) => arm(404, "NotFound", message),
-  InvalidResourceType: (type: string, apiVersion: string) =>
-    arm(400, "InvalidResourceType", `The resource type '${type}' could not be found in the namespace '${type.split("/")[0]}' for api version '${apiVersion}'.`),
-  NoRegisteredProviderFound: (ns: string, apiVersion: string) =>
-    arm(400, "NoRegisteredProviderFound", `No registered resource provider found for location 'global' and API version '${apiVersion}' for type '${ns}'.`),
+  /** The type without its namespace (fidelity-audit §5: "The resource type 'openshiftclusters' could not be found in the namespace 'microsoft.redhatopenshift' …"; 400 vs 404 unresolved, 400 kept). */
+  InvalidResourceType: (type: string, ns: string, apiVersion: string) =>
+    arm(400, "InvalidResourceType", `The resource type '${type}' could not be found in the namespace '${ns}' for api version '${apiVersion}'.`),
+  /** An unknown resource provider namespace (field reports and other ARM emulators; fidelity-audit §5, weak source). */
+  InvalidResourceNamespace: (ns: string) => arm(404, "InvalidResourceNamespace", `The resource namespace '${ns}' is invalid.`),
   InvalidRequestContent: (message: string) => arm(400, "InvalidRequestContent", message),
   InvalidRequestFormat: (message: string) => arm(400, "InvalidRequestFormat", message),
   BadRequest: (message: string) => arm(400, "BadRequest", message),
@@ -66,6 +67,12 @@ export const armErrors = {
     arm(400, "InvalidResourceReference", `Resource ${targetId} referenced by resource ${byId} was not found. Please make sure that the referenced resource exists.`, {
       details: [{ code: "NotFound", message: `Resource ${targetId} not found.` }],
     }),
+  /**
+   * More than one group id on a connection to a first-party resource: the network RP's code and wording as captured in
+   * DFE-Digital/terraform-azurerm-container-apps-hosting#352 (field report; storage target, same network RP rule).
+   */
+  OnlyOneGroupIdPermitted: (connectionId: string, groupIds: string[], targetId: string) =>
+    arm(400, "OnlyOneGroupIdPermitted", `Private link service connection ${connectionId} has the following group Ids: ${groupIds.join(", ")}. Only one group Id is permitted when connecting to a first-party resource (${targetId}).`),
   /** Real network RP wording (Azure/azure-cli #15136). */
   MissingParameterOnPrivateLinkServiceConnection: (connectionId: string) =>
     arm(400, "MissingParameterOnPrivateLinkServiceConnection", `Private link service connection ${connectionId} is missing required parameter 'group Id'.`),

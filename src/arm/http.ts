@@ -6,6 +6,7 @@ import type { Exchange, ExchangeResult } from "../kernel/exchange.js";
 import { parseJsonBody } from "../kernel/exchange.js";
 import { AzureError } from "../kernel/errors.js";
 import { TokenError, type IdentityService } from "../entra/identity.js";
+import { checkArmApiVersion } from "./api-versions.js";
 import { armErrors } from "./errors.js";
 import { decodePathSegment, type ArmContext, type ArmRouter, type ArmRequest } from "./engine.js";
 
@@ -70,6 +71,10 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
       if (!found) throw routeNotFound(ex.path, apiVersion);
 
       const body = method === "GET" || method === "DELETE" || method === "HEAD" ? undefined : parseJsonBody(ex, (m) => armErrors.InvalidRequestContent(`The request content was invalid and could not be deserialized: '${m}'.`));
+      if (!ctx.config.lenientApiVersions) {
+        const loc = body && typeof body === "object" && typeof (body as { location?: unknown }).location === "string" ? (body as { location: string }).location : ctx.config.location;
+        checkArmApiVersion(ex.path, apiVersion, loc, noteApiVersion);
+      }
       const req: ArmRequest = {
         method,
         path: ex.path,
@@ -103,11 +108,16 @@ function routeNotFound(path: string, apiVersion: string): AzureError {
   const p = parts.findIndex((s) => s.toLowerCase() === "providers");
   if (p >= 0 && parts[p + 1]) {
     const ns = parts[p + 1];
-    const type = [ns, ...parts.slice(p + 2).filter((_, i) => i % 2 === 0)].join("/");
-    if (!KNOWN_NAMESPACES.includes(ns.toLowerCase())) return armErrors.NoRegisteredProviderFound(ns, apiVersion);
-    return armErrors.InvalidResourceType(type, apiVersion);
+    const type = parts.slice(p + 2).filter((_, i) => i % 2 === 0).join("/");
+    if (!KNOWN_NAMESPACES.includes(ns.toLowerCase())) return armErrors.InvalidResourceNamespace(ns);
+    return armErrors.InvalidResourceType(type, ns, apiVersion);
   }
   return new AzureError(404, "NotFound", `The requested path '${path}' was not found.`, { surface: "arm" });
 }
 
 const KNOWN_NAMESPACES = ["microsoft.keyvault", "microsoft.network", "microsoft.resources", "microsoft.authorization"];
+
+/** Where a newer-than-known api-version is noted: the process's log (stderr), once per type and version. */
+function noteApiVersion(message: string): void {
+  process.stderr.write(`hsmlink: ${message}\n`);
+}

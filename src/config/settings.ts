@@ -40,6 +40,8 @@ export interface HsmlinkConfig {
   blobEndpoint: string;
   /** A seed file (YAML/JSON) whose world replaces the state at start; "" = none. */
   seed: string;
+  dropAfterSeconds: number;
+  lenientApiVersions: boolean;
 }
 
 /** Well-known ids of the emulated cloud (fixed so scripts and docs can name them). */
@@ -65,6 +67,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "tenantId", type: "string", flag: "--tenant-id", env: "HSMLINK_TENANT_ID", describe: "Entra ID tenant of the emulated cloud", default: () => WELL_KNOWN.tenantId },
   { key: "subscriptionId", type: "string", flag: "--subscription-id", env: "HSMLINK_SUBSCRIPTION_ID", describe: "The subscription every identity sees", default: () => WELL_KNOWN.subscriptionId },
   { key: "loose", type: "boolean", flag: "--loose", env: "HSMLINK_LOOSE", describe: "Accept any data-plane api-version", default: () => false },
+  { key: "lenientApiVersions", type: "boolean", flag: "--lenient-api-versions", env: "HSMLINK_LENIENT_API_VERSIONS", describe: "Accept any api-version, ARM and data plane (no NoRegisteredProviderFound / BadParameter for unknown versions)", default: () => false },
   { key: "maxPrivateEndpointsPerHsm", type: "integer", flag: "--max-private-endpoints-per-hsm", env: "HSMLINK_MAX_PE_PER_HSM", describe: "Private endpoints per managed HSM (Azure default 64)", default: () => 64 },
   { key: "maxHsmsWithPrivateEndpointsPerSubscription", type: "integer", flag: "--max-hsms-with-private-endpoints", env: "HSMLINK_MAX_HSMS_WITH_PE", describe: "Managed HSMs with private endpoints per subscription (Azure default 400)", default: () => 400 },
   { key: "bodyLimitBytes", type: "integer", flag: "--body-limit", env: "HSMLINK_BODY_LIMIT", describe: "Largest request body accepted, in bytes", default: () => 1048576 },
@@ -72,6 +75,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "blobEndpoint", type: "string", flag: "--blob-endpoint", env: "HSMLINK_BLOB_ENDPOINT", describe: "An Azurite blob endpoint (http://host:port) to serve {account}.blob.core.windows.net; default: hsmlink starts Azurite under <data dir>/azurite on first use", default: () => "" },
   { key: "seed", type: "string", flag: "--seed", env: "HSMLINK_SEED", describe: "Seed file (YAML or JSON) whose world replaces the state at start (examples/howto-world.seed.yaml)", default: () => "" },
   { key: "internetClientAddress", type: "string", flag: "--internet-client-address", env: "HSMLINK_INTERNET_ADDRESS", describe: "Source address the HSM sees for a client on the internet", default: () => "198.51.100.7" },
+  { key: "dropAfterSeconds", type: "integer", flag: "--drop-after", env: "HSMLINK_DROP_AFTER", describe: "Seconds the gateway holds a CONNECT through a non-approved private endpoint before failing it (Azure drops that traffic)", default: () => 5 },
 ];
 
 export class ConfigError extends Error {}

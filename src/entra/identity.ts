@@ -123,7 +123,7 @@ export class IdentityService {
     let service: string | undefined;
     if (trustedService !== undefined) {
       service = trustedServiceNamespace(trustedService);
-      if (!service) throw new Error(`'${trustedService}' is not a trusted Microsoft service for Managed HSM; use one of: ${MANAGED_HSM_TRUSTED_SERVICES.join(", ")}`);
+      if (!service) throw new Error(`'${trustedService}' is not a trusted Microsoft service for Managed HSM (the Key Vault trusted-services table); use one of: ${MANAGED_HSM_TRUSTED_SERVICES.join(", ")}`);
     }
     if (!/^[\w.-]{1,120}$/.test(displayName)) throw new Error(`invalid identity name '${displayName}': use letters, digits, '.', '-' or '_' (at most 120)`);
     if (this.store.principals.displayNameTaken(displayName)) throw new Error(`an identity named '${displayName}' already exists`);

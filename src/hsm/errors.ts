@@ -23,14 +23,23 @@ export function badParameter(message: string): AzureError {
   return kvError(400, "BadParameter", message);
 }
 
-/** 404 KeyNotFound for a live key (all versions or one version). */
-export function keyNotFound(name: string, version?: string): AzureError {
-  return kvError(404, "KeyNotFound", version ? `A key with (name/id) ${name}/${version} was not found in this key vault.` : `A key with (name/id) ${name} was not found in this key vault.`);
+/**
+ * 404 KeyNotFound for a live key: `Key not found: https://{hsm}.managedhsm.azure.net/keys/{name}` — the wording a
+ * real managed HSM sends (Azure/azure-sdk-assets net/sdk/keyvault/Azure.Security.KeyVault.Keys/tests/SessionRecords/
+ * ManagedHsmLiveTests/GetKeyNonExisting.json, DeleteKeyNonExisting.json, BackupKeyNonExisting.json, 2026). With a
+ * version the URL ends in `/{version}` (hsmlink's choice: no recording of a missing version was found).
+ * @param baseUrl the HSM's external base URL, `https://{host}[:port]`, no trailing slash
+ */
+export function keyNotFound(baseUrl: string, name: string, version?: string): AzureError {
+  return kvError(404, "KeyNotFound", `Key not found: ${baseUrl}/keys/${name}${version ? `/${version}` : ""}`);
 }
 
-/** 404 KeyNotFound for a key that is not in the deleted state. */
-export function deletedKeyNotFound(name: string): AzureError {
-  return kvError(404, "KeyNotFound", `A deleted key with (name/id) ${name} was not found in this key vault.`);
+/**
+ * 404 KeyNotFound for a key that is not in the deleted state: `Key not found: https://{hsm}.managedhsm.azure.net/deletedkeys/{name}`
+ * (ManagedHsmLiveTests/GetDeletedKeyNonExisting.json, RecoverDeletedKeyNonExisting.json).
+ */
+export function deletedKeyNotFound(baseUrl: string, name: string): AzureError {
+  return kvError(404, "KeyNotFound", `Key not found: ${baseUrl}/deletedkeys/${name}`);
 }
 
 /** 409 Conflict: the name belongs to a soft-deleted key (data-plane.md §2.3, exact message). */

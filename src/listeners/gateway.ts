@@ -172,8 +172,16 @@ export function createGateway(opts: {
     }
     void opts.policy({ ...authority, kind: "connect", method: "CONNECT", url }, vantage).then((d) => {
       if (!d.ok) {
-        refuse(socket, d.status, d.reason, d.headers);
-        report({ method: "CONNECT", url, hostName: authority.hostName, vantage, status: d.status, reason: d.reason, steps: d.steps ?? [] });
+        const send = () => {
+          if (socket.destroyed) return;
+          refuse(socket, d.status, d.reason, d.headers);
+          report({ method: "CONNECT", url, hostName: authority.hostName, vantage, status: d.status, reason: d.reason, steps: d.steps ?? [] });
+        };
+        if (!d.holdMs) return send();
+        // A dropped connection: say nothing for a while, as the client would wait for packets Azure discards.
+        const timer = setTimeout(send, d.holdMs);
+        timer.unref();
+        socket.once("close", () => clearTimeout(timer));
         return;
       }
       socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");

@@ -9,9 +9,9 @@
  *    `Approved` on both sides (the PE's `privateLinkServiceConnections[].privateLinkServiceConnectionState` and
  *    the HSM's `properties.privateEndpointConnections[]`); then it is allowed and publicNetworkAccess / network
  *    ACLs are NOT evaluated. A PE the HSM does not list (HSM deleted and recovered or recreated: FC-29, FC-30)
- *    counts as `Disconnected`. Real Azure drops packets of a non-approved connection (the client times out);
- *    the emulator answers 403 `Forbidden` / inner `ForbiddenByConnection` naming the state instead, so the
- *    client learns why.
+ *    counts as `Disconnected`. A non-approved connection is a `drop` (Azure answers nothing; see {@link NetworkRefusal}).
+ *    A PE connected to another HSM gets 403 `ForbiddenByConnection` (hsmlink's wording; vaults say "This TCP
+ *    connection does not allow access to {host}", field reports).
  * 2. Public path: publicNetworkAccess `Disabled` → 403 `ForbiddenByConnection` unless bypass `AzureServices`
  *    and the caller is a trusted-service identity. Then `defaultAction: Deny` → allowed when the source address
  *    is in `ipRules`, or when bypass `AzureServices` and the caller is a trusted service; else 403
@@ -69,19 +69,31 @@ export interface NetworkRulesInput {
 }
 
 /**
- * Why the network rules refuse a request. `action` says what the service does with it: `forbid` = answer 403
- * `Forbidden` with `innerCode` and `message` (the pipeline renders the Key Vault envelope). Further actions (e.g.
- * dropping the connection like Azure does for a non-approved private endpoint) extend this union; the pipeline's
- * network step handles each.
+ * Why the network rules refuse a request. `action` says what the service does with it:
+ * - `forbid`: answer 403 `Forbidden` with `innerCode` and `message` (the pipeline renders the Key Vault envelope);
+ * - `drop`: answer nothing. "Only a private endpoint in an approved state can send traffic to a given private link
+ *   resource" (MicrosoftDocs/azure-docs articles/private-link/private-endpoint-overview.md); the symptom is "timeouts
+ *   or network errors" (MicrosoftDocs/azure-security-docs articles/key-vault/general/private-link-diagnostics.md). No
+ *   403 is documented for it, so traffic through a Pending, Rejected or Disconnected endpoint is dropped; the gateway
+ *   renders the drop (it holds the CONNECT for `--drop-after` seconds, then fails the tunnel saying why).
  */
-export interface NetworkRefusal {
-  readonly action: "forbid";
-  readonly innerCode: "ForbiddenByFirewall" | "ForbiddenByConnection";
-  /** `{variant}\r\nClient address: {ip}\r\nCaller: {caller}\r\nVault: {name};location={loc}` (FC-18). */
-  readonly message: string;
-  /** The address the service saw (`x-ms-keyvault-network-info`). */
-  readonly sourceAddress: string;
-}
+export type NetworkRefusal =
+  | {
+      readonly action: "forbid";
+      readonly innerCode: "ForbiddenByFirewall" | "ForbiddenByConnection";
+      /** `{variant}\r\nClient address: {ip}\r\nCaller: {caller}\r\nVault: {name};location={loc}` (FC-18). */
+      readonly message: string;
+      /** The address the service saw (`x-ms-keyvault-network-info`). */
+      readonly sourceAddress: string;
+    }
+  | {
+      readonly action: "drop";
+      /** The connection state that drops the traffic: `Pending`, `Rejected`, `Disconnected`, … */
+      readonly state: string;
+      /** `dropped: connection {state} (…)`: what the gateway's status line, `explain`, `log` and `troubleshoot` say. */
+      readonly reason: string;
+      readonly sourceAddress: string;
+    };
 
 /** Result of {@link evaluateNetworkRules}. `sourceAddress` is what the service saw (x-ms-keyvault-network-info). */
 export type NetworkRulesOutcome =
@@ -89,7 +101,8 @@ export type NetworkRulesOutcome =
   | {
       readonly allowed: false;
       readonly sourceAddress: string;
-      readonly innerCode: NetworkRefusal["innerCode"];
+      /** The inner code of a `forbid`; undefined for a `drop` (nothing is answered). */
+      readonly innerCode?: Extract<NetworkRefusal, { action: "forbid" }>["innerCode"];
       readonly refusal: NetworkRefusal;
       readonly steps: readonly NetworkRuleStep[];
     };
@@ -104,11 +117,16 @@ export const FIREWALL_MESSAGES = {
 } as const;
 
 /**
- * `x-ms-keyvault-network-info` value for a source address: `conn_type=Ipv4;addr={ip};act_addr_fam=Ipv4;` as
- * recorded from Managed HSM (data-plane.md §1). Vault logs show `act_addr_fam=InterNetwork` (field-cases.md FC-18);
- * the managed HSM recording wins.
+ * `x-ms-keyvault-network-info` value for a source address.
+ * - Public path: `conn_type=Ipv4;addr={ip};act_addr_fam=Ipv4;` as recorded from Managed HSM (Azure/azure-sdk-for-js
+ *   sdk/keyvault/keyvault-admin/recordings, 2022; Azure/azure-sdk-assets ManagedHsmLiveTests, 2026). Vault logs show
+ *   `act_addr_fam=InterNetwork` (field-cases.md FC-18); the managed HSM recordings win.
+ * - Private path (`privateEndpointId` given): `conn_type=PrivateLink;private_endpoint={PE id};addr={ip};act_addr_fam=Ipv4;`
+ *   — vault-derived: a Key Vault vault over a private endpoint answers `conn_type=PrivateLink;private_endpoint=…;addr=…`
+ *   (third-party capture, 2026; no managed HSM capture found), with managed HSM's `Ipv4` family token.
  */
-export function networkInfoHeader(sourceAddress: string): string {
+export function networkInfoHeader(sourceAddress: string, privateEndpointId?: string): string {
+  if (privateEndpointId) return `conn_type=PrivateLink;private_endpoint=${privateEndpointId};addr=${sourceAddress};act_addr_fam=Ipv4;`;
   return `conn_type=Ipv4;addr=${sourceAddress};act_addr_fam=Ipv4;`;
 }
 
@@ -147,6 +165,10 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
     return { allowed: false, sourceAddress, innerCode, refusal: { action: "forbid", innerCode, message, sourceAddress }, steps };
   };
   const allow = (): NetworkRulesOutcome => ({ allowed: true, sourceAddress, steps });
+  const drop = (state: string, why: string): NetworkRulesOutcome => {
+    const reason = `dropped: connection ${state} (${why}); Azure discards traffic through a private endpoint whose connection is not Approved, so the client times out`;
+    return { allowed: false, sourceAddress, refusal: { action: "drop", state, reason, sourceAddress }, steps };
+  };
 
   if (route.path === "private") {
     const peName = resourceName(route.privateEndpointId);
@@ -163,10 +185,10 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
     if (!hsmSide) {
       add(
         "private-endpoint-unknown-to-hsm",
-        `managed HSM ${hsm.name} has no private endpoint connection for ${peName} (the HSM was deleted and recovered or recreated, or the connection was deleted): the connection is Disconnected (ForbiddenByConnection)`,
-        refs,
+        `managed HSM ${hsm.name} has no private endpoint connection for ${peName} (the HSM was deleted and recovered or recreated, or the connection was deleted): the connection is Disconnected; its traffic is dropped`,
+        { ...refs, status: "Disconnected" },
       );
-      return deny("ForbiddenByConnection", `Connection is not an approved private link: private endpoint ${peName} is Disconnected from ${hsm.name}.`);
+      return drop("Disconnected", `private endpoint ${peName} is Disconnected from ${hsm.name}`);
     }
     const peStatus = route.connectionState.status;
     const hsmStatus = hsmSide.properties.privateLinkServiceConnectionState?.status ?? "Pending";
@@ -174,10 +196,10 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
     if (notApproved !== undefined) {
       add(
         "private-endpoint-not-approved",
-        `private endpoint ${peName} connection ${route.connectionName}${route.manualRequest ? " (manual request)" : ""} is ${notApproved} (HSM side ${hsmStatus}, PE side ${peStatus}); only Approved connections carry traffic (ForbiddenByConnection)`,
+        `private endpoint ${peName} connection ${route.connectionName}${route.manualRequest ? " (manual request)" : ""} is ${notApproved} (HSM side ${hsmStatus}, PE side ${peStatus}); only Approved connections carry traffic: dropped`,
         { ...refs, status: notApproved },
       );
-      return deny("ForbiddenByConnection", `Connection is not an approved private link: private endpoint ${peName} connection ${route.connectionName} is ${notApproved}.`);
+      return drop(notApproved, `private endpoint ${peName}, connection ${route.connectionName} to ${hsm.name}`);
     }
     add("private-endpoint-approved", `private endpoint ${peName} connection ${route.connectionName} to ${hsm.name} is Approved; the HSM sees client address ${sourceAddress}`, refs);
     add("acls-not-evaluated", "publicNetworkAccess and network ACLs govern only the public endpoint; not evaluated for private endpoint traffic");
@@ -235,7 +257,12 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
  * leads to its address (`no-route`). The gateway answers either as a failed CONNECT (src/pipeline/connect.ts).
  */
 export interface ConnectRefusal {
-  readonly kind: "no-resolution" | "no-route";
+  /**
+   * `soft-deleted`: the name of a soft-deleted HSM resolves but nothing serves it (hsmlink's choice); `dropped`: the
+   * path is a private endpoint whose connection is not Approved — Azure drops that traffic (see {@link NetworkRefusal}),
+   * the gateway holds the CONNECT for `--drop-after` seconds, then fails it.
+   */
+  readonly kind: "no-resolution" | "no-route" | "soft-deleted" | "dropped";
   readonly reason: string;
 }
 
@@ -279,11 +306,33 @@ export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hos
     return { vantage, hostName, dns, steps, refusal: { kind: "no-resolution", reason: `could not resolve ${hostName} from ${vantageText(vantage)}: ${why}` } };
   }
   steps.push({ step: "dns", rule: "answer", detail: `${hostName} → ${chain}`, refs: { address } });
+  const softDeleted = dns.trace.find((t) => t.rule === "public-soft-deleted");
+  if (softDeleted) {
+    // What a soft-deleted HSM's endpoint answers is not documented nor recorded; hsmlink's choice: the name resolves
+    // (soft-delete-overview.md) but nothing serves it, so the connection fails and says why.
+    const hsmName = parseManagedHsmHost(hostName)?.hsmName ?? hostName;
+    const reason = `managed HSM ${hsmName} is soft-deleted: its name resolves (${address}) until it is purged, but it serves no requests; recover it ('az keyvault recover --hsm-name ${hsmName} -g <resource group> -l <location>') or purge it`;
+    steps.push({ step: "route", rule: "soft-deleted-hsm", detail: reason, ...(softDeleted.refs ? { refs: softDeleted.refs } : {}) });
+    return { vantage, hostName, dns, address, steps, refusal: { kind: "soft-deleted", reason } };
+  }
   const route = routeTo(snapshot, vantage, address, hostName, options);
   steps.push(...route.trace);
   if (route.path === "none") {
     const last = route.trace[route.trace.length - 1];
     return { vantage, hostName, dns, address, route, steps, refusal: { kind: "no-route", reason: `connection to ${address}:443 (${hostName}) failed: ${last?.detail ?? route.reason}` } };
+  }
+  if (route.path === "private") {
+    // Whether a private endpoint carries traffic depends on its connection state only (not on the caller), so the
+    // network rules decide it here, at CONNECT time: a drop never reaches TLS.
+    const parsed = parseManagedHsmHost(hostName);
+    const hsm = parsed ? findManagedHsmByName(snapshot, parsed.hsmName) : undefined;
+    if (hsm) {
+      const rules = evaluateNetworkRules({ hsm, route });
+      if (!rules.allowed && rules.refusal.action === "drop") {
+        steps.push(...rules.steps);
+        return { vantage, hostName, dns, address, route, steps, refusal: { kind: "dropped", reason: rules.refusal.reason } };
+      }
+    }
   }
   return { vantage, hostName, dns, address, route, steps };
 }

@@ -10,6 +10,7 @@
 import { formatIpv4, tryParseIpv4 } from './cidr.js';
 import { MANAGED_HSM_PRIVATELINK_ZONE, MANAGED_HSM_PUBLIC_ZONE, normalizeDnsName, parseManagedHsmHost } from '../kernel/azure-names.js';
 import {
+  findDeletedManagedHsmByName,
   findManagedHsmByName,
   findVirtualNetwork,
   findVmByPrivateAddress,
@@ -93,14 +94,24 @@ export function publicAddressOfHsm(name: string): string {
 }
 
 /**
- * True when at least one private endpoint has a connection (any status, auto or manual) to this
- * HSM. Azure then publishes `{hsm}.managedhsm.azure.net` as a CNAME into the privatelink zone
- * (learn.microsoft.com "Azure Private Endpoint DNS configuration"). Disconnected and Rejected
- * connections count too: the PE still exists and keeps its DNS, which is why a dead PE still
- * attracts traffic (field case FC-29).
+ * The managed HSM's private endpoint connections (HSM side, `properties.privateEndpointConnections[]`)
+ * whose state is `Approved`. Azure publishes `{hsm}.managedhsm.azure.net` as a CNAME into the
+ * privatelink zone only while at least one exists: "When the key vault has no private endpoint
+ * connection in approved state, resolving the hostname gives … a public IP address, and there is no
+ * `privatelink` alias" (MicrosoftDocs/azure-security-docs articles/key-vault/general/private-link-diagnostics.md
+ * §5; documented for vaults, applied to managed HSM, which shares the Key Vault front end). So an HSM
+ * whose only connection is Pending, Rejected or Disconnected resolves to its public address even
+ * inside a VNet that links the privatelink zone, and the public firewall decides.
  */
-export function hsmHasPrivateEndpoint(snapshot: NetworkSnapshot, hsm: ManagedHsm): boolean {
-  return privateEndpointsTargeting(snapshot, hsm.id).length > 0;
+export function approvedConnectionsOf(hsm: ManagedHsm): readonly string[] {
+  return (hsm.properties.privateEndpointConnections ?? [])
+    .filter((c) => (c.properties.privateLinkServiceConnectionState?.status ?? '').toLowerCase() === 'approved')
+    .map((c) => c.properties.privateEndpoint?.id ?? c.id ?? '');
+}
+
+/** Private endpoints (any connection state) that target this HSM, for the trace of a public answer. */
+function privateEndpointCount(snapshot: NetworkSnapshot, hsm: ManagedHsm): number {
+  return privateEndpointsTargeting(snapshot, hsm.id).length;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,11 +252,14 @@ export function resolveInVnet(snapshot: NetworkSnapshot, vnet: VirtualNetwork, q
 
 /**
  * The public view (what a resolver on the internet gets):
- * - `{hsm}.managedhsm.azure.net` for an existing HSM with a private endpoint connection: CNAME
- *   `{hsm}.privatelink.managedhsm.azure.net`, whose A is {@link publicAddressOfHsm};
- *   without one: A {@link publicAddressOfHsm} directly (no regional CNAME is invented);
+ * - `{hsm}.managedhsm.azure.net` for an existing HSM with at least one Approved private endpoint
+ *   connection ({@link approvedConnectionsOf}): CNAME `{hsm}.privatelink.managedhsm.azure.net`, whose
+ *   A is {@link publicAddressOfHsm}; without one: A {@link publicAddressOfHsm} directly (no regional
+ *   CNAME is invented);
  * - `{hsm}.privatelink.managedhsm.azure.net` for an existing HSM: A {@link publicAddressOfHsm};
- * - the two zone apexes: NODATA; anything else (unknown HSM, other domains): NXDOMAIN.
+ * - a soft-deleted, not yet purged HSM: A {@link publicAddressOfHsm} (soft-delete-overview.md keeps the DNS
+ *   record during retention; no alias, its connections are gone);
+ * - the two zone apexes: NODATA; anything else (unknown or purged HSM, other domains): NXDOMAIN.
  * TTLs are {@link PUBLIC_TTL_SECONDS}. Source: learn.microsoft.com "Azure Private Endpoint DNS
  * configuration" (public CNAME to the privatelink subdomain).
  */
@@ -494,6 +508,23 @@ function lookupPublic(snapshot: NetworkSnapshot, name: string, qtype: string, tr
   }
   const host = parseManagedHsmHost(name);
   const hsm = host ? findManagedHsmByName(snapshot, host.hsmName) : undefined;
+  const deleted = host && !hsm ? findDeletedManagedHsmByName(snapshot, host.hsmName) : undefined;
+  if (host && deleted) {
+    // soft-delete-overview.md: "The DNS record that corresponds to the HSM is also kept during the retention
+    // interval". Its connections went with the delete, so there is no privatelink alias; purge removes the record.
+    const refs = deleted.properties.mhsmId ? { hsmId: deleted.properties.mhsmId } : undefined;
+    if (qtype !== 'A') {
+      tracer.add('public-nodata', `public DNS: ${name} (soft-deleted managed HSM ${deleted.name}) has an A record only, no ${qtype}: NODATA`, refs);
+      return { kind: 'nodata', authority: [] };
+    }
+    const address = publicAddressOfHsm(deleted.name);
+    tracer.add(
+      'public-soft-deleted',
+      `public DNS answered A ${address} for ${name}: managed HSM ${deleted.name} is soft-deleted${deleted.properties.scheduledPurgeDate ? ` (purge scheduled ${deleted.properties.scheduledPurgeDate})` : ''} and keeps its DNS record until purged (ttl ${PUBLIC_TTL_SECONDS})`,
+      refs,
+    );
+    return { kind: 'records', records: [{ name, type: 'A', ttl: PUBLIC_TTL_SECONDS, data: address }] };
+  }
   if (!host || !hsm) {
     const why = host
       ? `no managed HSM named ${host.hsmName} exists`
@@ -506,14 +537,25 @@ function lookupPublic(snapshot: NetworkSnapshot, name: string, qtype: string, tr
 
   const refs = { hsmId: hsm.id };
   const address = publicAddressOfHsm(hsm.name);
-  if (!host.privatelink && hsmHasPrivateEndpoint(snapshot, hsm)) {
+  const approved = host.privatelink ? [] : approvedConnectionsOf(hsm);
+  if (approved.length > 0) {
     const target = `${host.hsmName}.${MANAGED_HSM_PRIVATELINK_ZONE}`;
     tracer.add(
       'public-cname',
-      `public DNS: managed HSM ${hsm.name} has a private endpoint connection, so ${name} is CNAME ${target} (ttl ${PUBLIC_TTL_SECONDS})`,
+      `public DNS: managed HSM ${hsm.name} has ${approved.length} Approved private endpoint connection${approved.length === 1 ? '' : 's'}, so ${name} is CNAME ${target} (ttl ${PUBLIC_TTL_SECONDS})`,
       refs,
     );
     return { kind: 'cname', record: { name, type: 'CNAME', ttl: PUBLIC_TTL_SECONDS, data: target }, target };
+  }
+  if (!host.privatelink) {
+    const pes = privateEndpointCount(snapshot, hsm);
+    if (pes > 0) {
+      tracer.add(
+        'public-no-approved-connection',
+        `public DNS: managed HSM ${hsm.name} has ${pes} private endpoint${pes === 1 ? '' : 's'} but no Approved connection, so ${name} has no privatelink alias and resolves to the public endpoint (Azure publishes the alias only while a connection is Approved)`,
+        refs,
+      );
+    }
   }
   if (qtype !== 'A') {
     tracer.add('public-nodata', `public DNS: ${name} has an A record only, no ${qtype}: NODATA`, refs);

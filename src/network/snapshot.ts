@@ -12,6 +12,7 @@ import type { Store } from "../store/db.js";
 import { perStore } from "../store/version-cache.js";
 import { RESOURCE_TYPES } from "../kernel/azure-names.js";
 import type {
+  DeletedManagedHsm,
   ManagedHsm,
   NetworkInterface,
   NetworkSnapshot,
@@ -34,6 +35,7 @@ export const NETWORK_TYPES = {
   privateDnsZone: RESOURCE_TYPES.privateDnsZone,
   virtualNetworkLink: RESOURCE_TYPES.virtualNetworkLink,
   managedHsm: RESOURCE_TYPES.managedHsm,
+  deletedManagedHsm: RESOURCE_TYPES.deletedManagedHsm,
   virtualMachine: RESOURCE_TYPES.virtualMachine,
 } as const;
 
@@ -134,6 +136,7 @@ function readSnapshot(store: Store): NetworkSnapshot {
     virtualNetworkLinks: bodies<VirtualNetworkLink>(NETWORK_TYPES.virtualNetworkLink),
     recordSets,
     managedHsms: bodies<ManagedHsm>(NETWORK_TYPES.managedHsm),
+    deletedManagedHsms: bodies<DeletedManagedHsm>(NETWORK_TYPES.deletedManagedHsm),
     vms,
   };
 }

@@ -293,6 +293,29 @@ export interface NetworkSnapshot {
   readonly vms: readonly Vm[];
   /** Private DNS zone groups of private endpoints, when the source read them (absent = not known). */
   readonly privateDnsZoneGroups?: readonly PrivateDnsZoneGroup[];
+  /** Soft-deleted managed HSMs not yet purged (absent = not known): their names still resolve publicly. */
+  readonly deletedManagedHsms?: readonly DeletedManagedHsm[];
+}
+
+/**
+ * A soft-deleted managed HSM (`Microsoft.KeyVault/locations/deletedManagedHSMs`): kept, with its DNS record, until it
+ * is purged (managed-hsm/soft-delete-overview.md: "The DNS record that corresponds to the HSM is also kept during the
+ * retention interval").
+ */
+export interface DeletedManagedHsm {
+  readonly name: string;
+  readonly properties: {
+    readonly mhsmId?: string;
+    readonly location?: string;
+    readonly deletionDate?: string;
+    readonly scheduledPurgeDate?: string;
+  };
+}
+
+/** The soft-deleted managed HSM named `name` (case-insensitive), if the snapshot knows one. */
+export function findDeletedManagedHsmByName(snapshot: NetworkSnapshot, name: string): DeletedManagedHsm | undefined {
+  const n = name.toLowerCase();
+  return snapshot.deletedManagedHsms?.find((d) => d.name.toLowerCase() === n);
 }
 
 /** Where a request or a DNS query comes from: the public internet, or a simulated VM. */

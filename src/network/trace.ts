@@ -28,6 +28,8 @@ export type DnsRule =
   | 'private-zone-fallback'
   | 'duplicate-zone-name'
   | 'public-cname'
+  | 'public-no-approved-connection'
+  | 'public-soft-deleted'
   | 'public-answer'
   | 'public-nodata'
   | 'public-nxdomain'

@@ -18,7 +18,15 @@ declare module "../kernel/exchange.js" {
 /** Decision on a proxy request: go ahead (possibly with more connection facts) or refuse with a reason. */
 export type ProxyDecision =
   | { ok: true; conn: ConnectionInfo; steps?: readonly TraceStep[] }
-  | { ok: false; status: number; reason: string; headers?: Record<string, string>; steps?: readonly TraceStep[] };
+  | {
+      ok: false;
+      status: number;
+      reason: string;
+      headers?: Record<string, string>;
+      steps?: readonly TraceStep[];
+      /** A drop (non-approved private endpoint): hold the CONNECT this long, in ms, before failing it. */
+      holdMs?: number;
+    };
 
 /** What a client asked the gateway for: a CONNECT tunnel or an absolute-form (plain http) request. */
 export interface ProxyTarget {
@@ -52,11 +60,14 @@ export interface GatewayPolicyContext {
   /** The current network snapshot (only read for managed HSM hosts). */
   snapshot(): NetworkSnapshot;
   internetClientAddress: string;
+  /** How long a dropped CONNECT is held before it fails, in ms (the `--drop-after` setting); default 0. */
+  dropAfterMs?: number;
 }
 
 /**
  * THE gateway policy: proxy user → VM (407), emulated host (403), scheme and port (403), then for a managed HSM
- * host the network's connect decision (vantage → DNS → route; 502 when it cannot resolve or has no route).
+ * host the network's connect decision (vantage → DNS → route; 502 when it cannot resolve or has no route; 504 after
+ * `dropAfterMs` when the route is a private endpoint whose connection is not Approved — Azure drops that traffic).
  * Real proxy requests and `hsmlink explain` both call this. Pure apart from reading `ctx`.
  */
 export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vantage: string | undefined): ProxyDecision {
@@ -98,8 +109,13 @@ export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vant
     steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: a managed HSM host; the network decides from ${vantageText(vantagePoint)}` });
     const network = evaluateConnect(ctx.snapshot(), vantagePoint, target.hostName, { internetClientAddress: ctx.internetClientAddress });
     steps.push(...network.steps);
-    // A name that does not resolve or an address without a path: the proxy cannot connect upstream (502, RFC 9110 §15.6.3).
-    if (network.refusal) return { ok: false, status: 502, reason: network.refusal.reason, steps };
+    // A name that does not resolve or an address without a path: the proxy cannot connect upstream (502, RFC 9110
+    // §15.6.3). A drop (non-approved private endpoint): nothing answers upstream, so after holding the CONNECT for
+    // `dropAfterMs` the gateway reports a timeout (504, RFC 9110 §15.6.5).
+    if (network.refusal) {
+      if (network.refusal.kind === "dropped") return { ok: false, status: 504, reason: network.refusal.reason, steps, holdMs: ctx.dropAfterMs ?? 0 };
+      return { ok: false, status: 502, reason: network.refusal.reason, steps };
+    }
     return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage, network }, steps };
   }
   const served = target.hostName === ARM_HOST ? "Azure Resource Manager" : isBlob ? "Azure Blob Storage (Azurite)" : "Entra ID login endpoint";

@@ -41,7 +41,7 @@ export interface DataPlaneOptions {
   store: Store;
   identity: IdentityService;
   clock: Clock;
-  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location"> & Partial<Pick<HsmlinkConfig, "inMemory" | "host" | "blobEndpoint">>;
+  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location"> & Partial<Pick<HsmlinkConfig, "inMemory" | "host" | "blobEndpoint" | "lenientApiVersions">>;
   /** The network step's view (required: there is no data plane without the network step). */
   network: NetworkView;
   /** Injected fault rules (`hsmlink fault add`) the `fault` step applies; none by default. */
@@ -64,6 +64,8 @@ interface RequestState {
   principal?: Principal;
   /** The address the HSM saw (x-ms-keyvault-network-info). */
   sourceAddress: string;
+  /** The private endpoint the request came through, when it did (x-ms-keyvault-network-info `conn_type=PrivateLink`). */
+  privateEndpointId?: string;
   op?: { route: DataPlaneRoute; params: RouteParams };
   result?: ExchangeResult;
 }
@@ -170,7 +172,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
         try {
           if (!s.op) throw kvErrors.noSuchOperation(ex.method, ex.path);
           const apiVersion = ex.query["api-version"];
-          checkApiVersion(apiVersion, opts.config.loose);
+          checkApiVersion(apiVersion, opts.config.loose || opts.config.lenientApiVersions === true);
           let parsed: { value: unknown } | undefined;
           const body = () => (parsed ??= { value: parseRequestBody(ex) }).value;
           const key: KeyContext = { hsm: s.hsm!, baseUrl: externalBaseUrl(ex), nowS: Math.floor(clock.now() / 1000), apiVersion: apiVersion ?? "" };
@@ -190,7 +192,11 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
   const handler = async (ex: Exchange): Promise<ExchangeResult> => {
     const trace = traces.begin(ex);
     const route = ex.conn.network?.route;
-    const state: RequestState = { ex, sourceAddress: route && route.path !== "none" ? route.sourceAddress : network.internetClientAddress };
+    const state: RequestState = {
+      ex,
+      sourceAddress: route && route.path !== "none" ? route.sourceAddress : network.internetClientAddress,
+      ...(route?.path === "private" ? { privateEndpointId: route.privateEndpointId } : {}),
+    };
     let result: ExchangeResult;
     try {
       const run = await runPipeline(steps, state, trace.steps);
@@ -212,11 +218,15 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
       throw e;
     }
     const latency = Math.max(0, Date.now() - ex.receivedAt);
+    // The recordings of a real managed HSM carry x-ms-keyvault-network-info on 2xx and 403 answers but not on the
+    // 401 challenge nor on 404 KeyNotFound (Azure/azure-sdk-assets ManagedHsmLiveTests/GetKeyNonExisting.json, 2026;
+    // azure-sdk-for-js keyvault-admin challenge recordings, 2021).
+    const networkInfo: Record<string, string> = result.status === 401 || result.status === 404 ? {} : { "x-ms-keyvault-network-info": networkInfoHeader(state.sourceAddress, state.privateEndpointId) };
     result.headers = {
       ...SECURITY_HEADERS,
       "x-ms-request-id": ex.requestId,
       "x-ms-keyvault-region": state.hsm?.location || opts.config.location,
-      "x-ms-keyvault-network-info": networkInfoHeader(state.sourceAddress),
+      ...networkInfo,
       "x-ms-server-latency": String(latency),
       "x-ms-keyvault-service-version": SERVICE_VERSION,
       "x-ms-build-version": SERVICE_VERSION,

@@ -58,9 +58,14 @@ export function networkStep(hsm: ManagedHsm | undefined, connect: ConnectEvaluat
   const r = outcome.refusal;
   switch (r.action) {
     case "forbid": {
-      const refusal: Refusal = { status: 403, code: "Forbidden", innerCode: r.innerCode, message: r.message, headers: { "x-ms-keyvault-network-info": networkInfoHeader(r.sourceAddress) } };
+      const pe = connect.route.path === "private" ? connect.route.privateEndpointId : undefined;
+      const refusal: Refusal = { status: 403, code: "Forbidden", innerCode: r.innerCode, message: r.message, headers: { "x-ms-keyvault-network-info": networkInfoHeader(r.sourceAddress, pe) } };
       return { verdict: { verdict: "refuse", lines, refusal }, sourceAddress: r.sourceAddress };
     }
+    case "drop":
+      // Normally decided at CONNECT time (the gateway never opens the tunnel); here when the connection state changed
+      // under an open tunnel: the request gets no answer, the connection is closed.
+      return { verdict: { verdict: "drop", lines: [...lines, { rule: "dropped", detail: r.reason }] }, sourceAddress: r.sourceAddress };
   }
 }
 

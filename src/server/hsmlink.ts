@@ -191,7 +191,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
 
     // The one gateway policy (src/pipeline/connect.ts decideProxy); `hsmlink explain` calls the same function.
     const policy: ProxyPolicy = async (target, vantage) =>
-      decideProxy({ vantageOf: (name) => vms.vantageOf(name), snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress }, target, vantage);
+      decideProxy({ vantageOf: (name) => vms.vantageOf(name), snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress, dropAfterMs: config.dropAfterSeconds * 1000 }, target, vantage);
 
     const gateway = createGateway({
       ca,

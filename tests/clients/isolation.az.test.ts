@@ -75,11 +75,11 @@ function assertFirewall(r: AzResult, clientAddress: string): void {
   assert.ok(e.message.includes(`Client address: ${clientAddress}`), e.message);
 }
 
-function assertConnectionRefused(r: AzResult, state: RegExp): void {
-  const e = refusal(r);
-  assert.equal(e.code, "Forbidden");
-  assert.equal(e.innererror?.code, "ForbiddenByConnection");
-  assert.match(e.message, state);
+/** az's error for a dropped connection: the tunnel fails with the reason, no Key Vault envelope. */
+function assertDropped(r: AzResult, state: string): void {
+  assert.notEqual(r.code, 0, `expected a connection failure, got ${r.stdout}`);
+  assert.doesNotMatch(r.stderr, /Forbidden\(/);
+  assert.match(r.stderr, new RegExp(`Tunnel connection failed: 504 hsmlink: dropped: connection ${state} `), r.stderr);
 }
 
 async function createHsm(name: string, deny: boolean): Promise<void> {
@@ -117,35 +117,47 @@ before(async () => {
 });
 after(async () => h?.dispose());
 
-test("a manual private endpoint blocks the VM until approved; a rejected one stays blocked and cannot be approved", async () => {
-  await createHsm("azmanual", false);
+test("a Pending manual private endpoint leaves the name public (the VM meets the firewall) until approved; a rejected one behind a second, approved endpoint stays blocked and cannot be approved", async () => {
+  await createHsm("azmanual", true);
   const { pe, ip } = await createPe("pe-manual", "azmanual", "vnet1", "snet1", true);
   assert.equal(pe.manualPrivateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Pending");
   await addRecord("azmanual", ip);
-  assert.equal(await digFrom(vm1, "azmanual"), ip);
-  assertConnectionRefused(await requestFrom(vm1, "azmanual"), /^Connection is not an approved private link: private endpoint pe-manual connection pe-manual-conn is Pending\./);
+  // private-link-diagnostics.md §5: no Approved connection → no privatelink alias, so the linked zone is never asked.
+  const { stdout: full } = await execFileP("dig", ["@" + vm1.dns.host, "-p", String(vm1.dns.port), "azmanual.managedhsm.azure.net", "+noall", "+answer"]);
+  assert.doesNotMatch(full, /privatelink/);
+  assert.equal(await digFrom(vm1, "azmanual"), publicAddressOfHsm("azmanual"));
+  assertFirewall(await requestFrom(vm1, "azmanual"), vm1.publicIpAddress);
 
   const approved = await az.ok(["keyvault", "private-endpoint-connection", "approve", "--description", "ok", "-g", RG, "--hsm-name", "azmanual", "--name", "pe-manual-conn"]);
   assert.equal(approved.privateLinkServiceConnectionState.status, "Approved");
   assert.equal(await peStatus("pe-manual"), "Approved");
+  assert.equal(await digFrom(vm1, "azmanual"), ip);
   assertAllowed(await requestFrom(vm1, "azmanual"));
 
+  // A second, auto-approved endpoint elsewhere keeps the alias, so vm1 still reaches the rejected endpoint's address.
   await createHsm("azreject", false);
+  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet-other", "--address-prefixes", "10.30.0.0/16", "--subnet-name", "snet-other", "--subnet-prefixes", "10.30.1.0/24"]);
+  await createPe("pe-keep", "azreject", "vnet-other", "snet-other");
   const rej = await createPe("pe-reject", "azreject", "vnet1", "snet1", true);
   await addRecord("azreject", rej.ip);
   const rejected = await az.ok(["keyvault", "private-endpoint-connection", "reject", "--description", "no", "-g", RG, "--hsm-name", "azreject", "--name", "pe-reject-conn"]);
   assert.equal(rejected.privateLinkServiceConnectionState.status, "Rejected");
   assert.equal(await peStatus("pe-reject"), "Rejected");
-  assertConnectionRefused(await requestFrom(vm1, "azreject"), /^Connection is not an approved private link: private endpoint pe-reject connection pe-reject-conn is Rejected\./);
+  assert.equal(await digFrom(vm1, "azreject"), rej.ip);
+  // Azure drops traffic through a rejected endpoint: az gets a connection failure (the tunnel), not a 403.
+  assertDropped(await requestFrom(vm1, "azreject"), "Rejected");
+  const why = await adminRequest<{ verdict: string; outcome: { status: number; message?: string } }>(h.endpoints, "POST", "/_hsmlink/explain", { vm: "vm1", method: "GET", url: "https://azreject.managedhsm.azure.net/keys" });
+  assert.equal(why.verdict, "refused");
+  assert.match(why.outcome.message ?? "", /^dropped: connection Rejected \(private endpoint pe-reject, connection pe-reject-conn to azreject\)/);
   const again = await az.run(["keyvault", "private-endpoint-connection", "approve", "-g", RG, "--hsm-name", "azreject", "--name", "pe-reject-conn"]);
   assert.notEqual(again.code, 0);
   assert.match(again.stderr, /Approving rejected private endpoint connections is not supported\./);
-  assertConnectionRefused(await requestFrom(vm1, "azreject"), /is Rejected\./);
+  assertDropped(await requestFrom(vm1, "azreject"), "Rejected");
 });
 
 let delIp = "";
 
-test("deleting the HSM disconnects its private endpoint; recover does not mend it; a new private endpoint does", async () => {
+test("deleting the HSM disconnects its private endpoint; after recover the name is public again (firewall); a new private endpoint mends it", async () => {
   await createHsm("azdel", true);
   const first = await createPe("pe-del", "azdel", "vnet1", "snet1");
   await addRecord("azdel", first.ip);
@@ -153,22 +165,26 @@ test("deleting the HSM disconnects its private endpoint; recover does not mend i
 
   await az.ok(["keyvault", "delete", "--hsm-name", "azdel", "-g", RG]);
   assert.equal(await peStatus("pe-del"), "Disconnected");
-  // The A record in the private zone still answers the private endpoint's address, but the public CNAME
-  // azdel.managedhsm.azure.net → azdel.privatelink.managedhsm.azure.net went with the HSM: NXDOMAIN, so the
-  // gateway refuses the CONNECT (502, like a client that cannot resolve the host).
+  // soft-delete-overview.md: "The DNS record that corresponds to the HSM is also kept during the retention interval".
+  // The connections went with the delete, so there is no privatelink alias: the public address, from the VM too.
   assert.equal(await digFrom(vm1, "azdel", `azdel.${ZONE}`), first.ip);
-  assert.equal(await digStatus(vm1, "azdel.managedhsm.azure.net"), "NXDOMAIN");
+  assert.equal(await digStatus(vm1, "azdel.managedhsm.azure.net"), "NOERROR");
+  assert.equal(await digFrom(vm1, "azdel"), publicAddressOfHsm("azdel"));
+  // What a soft-deleted HSM serves is unrecorded; hsmlink's choice: the connection fails and says why.
   const gone = await requestFrom(vm1, "azdel");
   assert.notEqual(gone.code, 0);
-  assert.match(gone.stderr, /Tunnel connection failed: 502 hsmlink: could not resolve azdel\.managedhsm\.azure\.net/);
+  assert.match(gone.stderr, /Tunnel connection failed: 502 hsmlink: managed HSM azdel is soft-deleted/);
   const why = await adminRequest<{ outcome: { status: number; message?: string } }>(h.endpoints, "POST", "/_hsmlink/explain", { vm: "vm1", method: "GET", url: "https://azdel.managedhsm.azure.net/keys" });
-  assert.deepEqual(why.outcome, { status: 502, message: `could not resolve azdel.managedhsm.azure.net from VM vm1 (${vm1.privateIpAddress} in snet1 of vnet1): NXDOMAIN` });
+  assert.equal(why.outcome.status, 502);
+  assert.match(why.outcome.message ?? "", /^managed HSM azdel is soft-deleted: its name resolves/);
 
   const recovered = await az.ok(["keyvault", "recover", "--hsm-name", "azdel", "-g", RG, "-l", LOC]);
   assert.equal(recovered.properties.networkAcls.defaultAction, "Deny");
   assert.equal((recovered.properties.privateEndpointConnections ?? []).length, 0);
   assert.equal(await peStatus("pe-del"), "Disconnected");
-  assertConnectionRefused(await requestFrom(vm1, "azdel"), /^Connection is not an approved private link: private endpoint pe-del is Disconnected from azdel\./);
+  // No Approved connection after recover: no privatelink alias, the VM resolves the public address and meets the firewall.
+  assert.equal(await digFrom(vm1, "azdel"), publicAddressOfHsm("azdel"));
+  assertFirewall(await requestFrom(vm1, "azdel"), vm1.publicIpAddress);
 
   const second = await createPe("pe-del2", "azdel", "vnet1", "snet1");
   assert.equal(second.pe.privateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Approved");
@@ -179,6 +195,18 @@ test("deleting the HSM disconnects its private endpoint; recover does not mend i
   assertAllowed(await requestFrom(vm1, "azdel"));
   assert.equal(await peStatus("pe-del"), "Disconnected");
   delIp = second.ip;
+});
+
+test("a soft-deleted HSM still resolves; after purge its name is NXDOMAIN", async () => {
+  await createHsm("azpurge", false);
+  assert.equal(await digFrom(vm1, "azpurge"), publicAddressOfHsm("azpurge"));
+  await az.ok(["keyvault", "delete", "--hsm-name", "azpurge", "-g", RG]);
+  assert.equal(await digStatus(vm1, "azpurge.managedhsm.azure.net"), "NOERROR");
+  assert.equal(await digFrom(vm1, "azpurge"), publicAddressOfHsm("azpurge"));
+  const { stdout } = await execFileP("nslookup", ["-port=" + String(vm1.dns.port), "azpurge.managedhsm.azure.net", vm1.dns.host]);
+  assert.match(stdout, new RegExp(`Address: ${publicAddressOfHsm("azpurge").replace(/\./g, "\\.")}`));
+  await az.ok(["keyvault", "purge", "--hsm-name", "azpurge", "-l", LOC]);
+  assert.equal(await digStatus(vm1, "azpurge.managedhsm.azure.net"), "NXDOMAIN");
 });
 
 test("hub and spoke: a spoke VM without custom DNS hits the firewall; the hub's DNS forwarder as custom DNS, or a zone link to the spoke, gives the private path", async () => {

@@ -31,15 +31,15 @@ function vmProxy(name: string): NodeJS.ProcessEnv {
 }
 
 /** Role assignment through the data plane (`az rest` PUT), sent from the VM through the private endpoint. */
-async function grantCryptoUser(principalId: string): Promise<void> {
+async function grantCryptoUser(principalId: string, hsm = HSM): Promise<void> {
   const body = JSON.stringify({ properties: { roleDefinitionId: CRYPTO_USER, principalId } });
-  const url = `https://${HSM}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=7.4`;
+  const url = `https://${hsm}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=7.4`;
   const r = await az.ok(["rest", "--method", "put", "--url", url, "--resource", "https://managedhsm.azure.net", "--body", body], { env: vmProxy(vm.name) });
   assert.equal(r.properties.principalId, principalId);
 }
 
-async function client(env: NodeJS.ProcessEnv, key: string, sp?: { appId: string; password: string }) {
-  const args = [HSM, key, ...(sp ? [h.endpoints.tenantId, sp.appId, sp.password] : [])];
+async function client(env: NodeJS.ProcessEnv, key: string, sp?: { appId: string; password: string }, hsm = HSM) {
+  const args = [hsm, key, ...(sp ? [h.endpoints.tenantId, sp.appId, sp.password] : [])];
   const r = await runNodeClient(SCRIPT, env, args);
   assert.ok(r.json, `no JSON from the client (exit ${r.code}): ${r.stderr.slice(-2000)}`);
   return r.json;
@@ -99,7 +99,10 @@ test("KeyClient with ManagedIdentityCredential: from the VM in the linked VNet i
 });
 
 test("bypass AzureServices: a trusted-service SP passes the firewall but needs a role (AccessDenied → success); bypass None → ForbiddenByFirewall; a non-trusted SP with a role → ForbiddenByFirewall", async () => {
-  const storage = h.identity.createServicePrincipal("storage-svc", "Microsoft.Storage");
+  // Container Registry is in the Key Vault trusted-services table that Managed HSM points to (it was missing from the
+  // last round's guessed list); Cosmos DB is not in the table, so it cannot even be made a trusted identity.
+  const storage = h.identity.createServicePrincipal("acr-svc", "Microsoft.ContainerRegistry");
+  assert.throws(() => h.identity.createServicePrincipal("cosmos-svc", "Microsoft.DocumentDB"), /not a trusted Microsoft service/);
   const sp = { appId: storage.principal.appId, password: storage.password };
   const noRole = await client(h.clientEnv(), "trusted-key", sp);
   assert.equal(noRole.ok, false, JSON.stringify(noRole));
@@ -128,4 +131,39 @@ test("bypass AzureServices: a trusted-service SP passes the firewall but needs a
   // The private path does not depend on bypass: the trusted SP still works from the VM.
   const viaPe = await client(h.clientEnv("vm1"), "trusted-key-3", sp);
   assert.equal(viaPe.ok, true, JSON.stringify(viaPe));
+});
+
+test("connection states from the VM: a Pending-only endpoint leaves the public address (the SDK meets the firewall); approved → private; rejected behind a second, approved endpoint → dropped, a connection failure and not a 403", async () => {
+  const HSM2 = "sdkiso2";
+  const hsm2 = await az.ok(["keyvault", "create", "--hsm-name", HSM2, "-g", RG, "-l", "westeurope", "--administrators", h.endpoints.principalObjectId, "--retention-days", "7"]);
+  await az.ok(["keyvault", "update-hsm", "--hsm-name", HSM2, "-g", RG, "--default-action", "deny", "--bypass", "AzureServices"]);
+  const pe = await az.ok(["network", "private-endpoint", "create", "-g", RG, "-n", "pe-m", "-l", "westeurope", "--vnet-name", "vnet1", "--subnet", "snet1", "--private-connection-resource-id", hsm2.id, "--group-id", "managedhsm", "--connection-name", "conn-m", "--manual-request"]);
+  const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
+  const ip = nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress;
+  await az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", HSM2, "-a", ip]);
+
+  // Pending only: no privatelink alias (private-link-diagnostics.md §5), so the VM goes public and meets the firewall.
+  const pending = await client(h.clientEnv("vm1"), "pending-key", undefined, HSM2);
+  assertFirewall(pending, vm.publicIpAddress);
+
+  await az.ok(["keyvault", "private-endpoint-connection", "approve", "-g", RG, "--hsm-name", HSM2, "-n", "conn-m"]);
+  await grantCryptoUser(h.endpoints.principalObjectId, HSM2);
+  const approved = await client(h.clientEnv("vm1"), "approved-key", undefined, HSM2);
+  assert.equal(approved.ok, true, JSON.stringify(approved));
+
+  // A second, automatically approved endpoint in another VNet keeps the alias; vm1 still reaches pe-m's address.
+  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet-keep", "--address-prefixes", "10.40.0.0/16", "--subnet-name", "snet-keep", "--subnet-prefixes", "10.40.1.0/24"]);
+  await az.ok(["network", "private-endpoint", "create", "-g", RG, "-n", "pe-keep", "-l", "westeurope", "--vnet-name", "vnet-keep", "--subnet", "snet-keep", "--private-connection-resource-id", hsm2.id, "--group-id", "managedhsm", "--connection-name", "conn-keep"]);
+  await az.ok(["keyvault", "private-endpoint-connection", "reject", "-g", RG, "--hsm-name", HSM2, "-n", "conn-m"]);
+  const rejected = await client(h.clientEnv("vm1"), "rejected-key", undefined, HSM2);
+  assert.equal(rejected.ok, false, JSON.stringify(rejected));
+  // The gateway fails the tunnel (Azure drops the traffic): no Key Vault answer, no 403.
+  assert.notEqual(rejected.error.statusCode, 403, JSON.stringify(rejected));
+  assert.equal(rejected.error.innerCode, undefined);
+  // The SDK sees the proxy's failed CONNECT (504 from the gateway, no Key Vault body): "Unexpected status code: 504".
+  assert.match(rejected.error.message, /504/);
+  assert.notEqual(rejected.error.code, "Forbidden");
+  const why = await adminRequest<{ verdict: string; outcome: { status: number; message?: string } }>(h.endpoints, "POST", "/_hsmlink/explain", { vm: "vm1", method: "GET", url: `https://${HSM2}.managedhsm.azure.net/keys` });
+  assert.equal(why.verdict, "refused");
+  assert.match(why.outcome.message ?? "", /^dropped: connection Rejected \(private endpoint pe-m, connection conn-m to sdkiso2\)/);
 });

@@ -73,7 +73,11 @@ test("CRUD, paging, versions, soft delete/recover, purge, backup/restore, rotati
   assert.deepEqual(j.list.names, ["crud-1", "crud-list-0", "crud-list-1", "crud-list-2", "crud-list-3", "crud-list-4"]);
   assert.equal(j.list.pages, 3);
   assert.equal(j.versions.length, 2);
+  assert.deepEqual(j.neverExistedVersions, { threw: false, versions: [] });
   assert.deepEqual(j.missing, { code: "KeyNotFound", statusCode: 404, message: j.missing.message });
+  // ManagedHsmLiveTests/GetKeyNonExisting.json: "Key not found: https://{hsm}.managedhsm.azure.net/keys/{name} (Activity ID: …)".
+  assert.match(j.missing.message, /^Key not found: https:\/\/sdkcrud\.managedhsm\.azure\.net\/keys\/no-such-key \(Activity ID: [0-9a-f-]+\)$/);
+  assert.match(j.afterPurge.message, /^Key not found: https:\/\/sdkcrud\.managedhsm\.azure\.net\/deletedkeys\/crud-1 /);
   assert.equal(j.deleted.recoveryId, "https://sdkcrud.managedhsm.azure.net/deletedkeys/crud-1");
   assert.equal(j.deleted.hasDeletedOn, true);
   assert.equal(j.deleted.days, 7);

@@ -64,8 +64,13 @@ test("az keyvault private-link-resource list and private-endpoint-connection lis
   h.store.tx(() =>
     connectPrivateEndpoint(h.arm, { hsmId, privateEndpointId: peId, privateEndpointLocation: "westeurope", connectionName: "conn1", manual: true, requestMessage: "hello", groupIds: ["managedhsm"] }),
   );
-  const names = await az.ok(["keyvault", "private-endpoint-connection", "list", "--hsm-name", HSM, "-g", RG, "--query", "[].name"]);
-  assert.deepEqual(names, ["conn1"]);
+  // List items are shaped as recorded (id, etag, properties): no name, so the connection name is the id's last segment.
+  const items = await az.ok(["keyvault", "private-endpoint-connection", "list", "--hsm-name", HSM, "-g", RG]);
+  assert.equal(items.length, 1);
+  assert.equal(items[0].id, `${hsmId}/privateEndpointConnections/conn1`);
+  assert.equal(items[0].name ?? null, null);
+  assert.equal(items[0].privateLinkServiceConnectionState.status, "Pending");
+  // The PUT answers Updating with Azure-AsyncOperation (recorded); az 2.45 then polls GET until Succeeded.
   const approved = await az.ok(["keyvault", "private-endpoint-connection", "approve", "-g", RG, "--hsm-name", HSM, "-n", "conn1", "--description", "Approved by admin"]);
   assert.deepEqual(approved.privateLinkServiceConnectionState, { status: "Approved", description: "Approved by admin", actionsRequired: "None" });
   assert.equal(approved.provisioningState, "Succeeded");
@@ -134,4 +139,13 @@ test("@azure/arm-keyvault 5.0.0: create, get, list, update, check name, private 
     deletedListed: true,
     afterPurgeListed: false,
   });
+});
+
+test("api-versions through az rest: a never-published version gets ARM's NoRegisteredProviderFound message; a well-formed future one is served", async () => {
+  const base = `/subscriptions/${h.endpoints.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/managedHSMs`;
+  const bogus = await az.run(["rest", "--method", "get", "--url", `https://management.azure.com${base}?api-version=2022-07-02`]);
+  assert.notEqual(bogus.code, 0);
+  assert.match(bogus.stderr, /No registered resource provider found for location 'westeurope' and API version '2022-07-02' for type 'managedHSMs'\. The supported api-versions are '2026-04-01, /);
+  const future = await az.ok(["rest", "--method", "get", "--url", `https://management.azure.com${base}?api-version=2099-01-01`]);
+  assert.ok(Array.isArray(future.value));
 });

@@ -84,7 +84,7 @@ test("az network private-endpoint create (automatic, then manual), private-endpo
   assert.equal(nic2.ipConfigurations[0].privateIpAddress, "10.0.0.5");
 });
 
-test("az network private-endpoint create refusals: region mismatch, policies enabled, wrong group id, missing HSM", async () => {
+test("az network private-endpoint create: region mismatch, wrong group id and a missing HSM are refused; a subnet with policies Enabled takes the endpoint", async () => {
   const base = ["network", "private-endpoint", "create", "-g", rg, "--vnet-name", "vnet1", "--subnet", "subnet1", "--connection-name", "cx"];
   const region = await az.run([...base, "-n", "pe-ne", "--private-connection-resource-id", hsmId, "--group-id", "managedhsm", "-l", "northeurope"]);
   assert.equal(region.code, 1);
@@ -92,9 +92,14 @@ test("az network private-endpoint create refusals: region mismatch, policies ena
 
   await az.ok(["network", "vnet", "subnet", "create", "-g", rg, "--vnet-name", "vnet1", "-n", "locked", "--address-prefixes", "10.0.1.0/24"]);
   await az.ok(["network", "vnet", "subnet", "update", "-g", rg, "--vnet-name", "vnet1", "-n", "locked", "--disable-private-endpoint-network-policies", "false"]);
-  const locked = await az.run(["network", "private-endpoint", "create", "-g", rg, "--vnet-name", "vnet1", "--subnet", "locked", "-n", "pe-locked", "--connection-name", "cy", "--private-connection-resource-id", hsmId, "--group-id", "managedhsm", "-l", "westeurope"]);
-  assert.equal(locked.code, 1);
-  assert.match(locked.stderr, /\(PrivateEndpointCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled\) Private endpoint .+\/privateEndpoints\/pe-locked cannot be created in a subnet .+\/subnets\/locked since it has private endpoint network policies enabled\./);
+  // Since NSG/UDR support for private endpoints (GA 2022) Enabled policies no longer refuse an endpoint; they make the
+  // subnet's NSGs and route tables apply to it (disable-private-endpoint-network-policy.md).
+  const policed = await az.ok(["network", "private-endpoint", "create", "-g", rg, "--vnet-name", "vnet1", "--subnet", "locked", "-n", "pe-policed", "--connection-name", "cy", "--private-connection-resource-id", hsmId, "--group-id", "managedhsm", "-l", "westeurope"]);
+  assert.equal(policed.provisioningState, "Succeeded");
+  assert.match(policed.subnet.id, /\/subnets\/locked$/);
+  const lockedSubnet = await az.ok(["network", "vnet", "subnet", "show", "-g", rg, "--vnet-name", "vnet1", "-n", "locked"]);
+  assert.equal(lockedSubnet.privateEndpointNetworkPolicies, "Enabled");
+  assert.equal(lockedSubnet.privateEndpoints.length, 1);
 
   const group = await az.run([...base, "-n", "pe-grp", "--private-connection-resource-id", hsmId, "--group-id", "vault", "-l", "westeurope"]);
   assert.equal(group.code, 1);
@@ -105,5 +110,5 @@ test("az network private-endpoint create refusals: region mismatch, policies ena
   assert.match(missing.stderr, /\(InvalidResourceReference\) Resource .+\/managedHSMs\/nohsm referenced by resource .+\/privateEndpoints\/pe-miss was not found\./);
 
   const list = await az.ok(["network", "private-endpoint", "list", "-g", rg]);
-  assert.deepEqual(list.map((p: { name: string }) => p.name).sort(), ["pe1", "pe2"]);
+  assert.deepEqual(list.map((p: { name: string }) => p.name).sort(), ["pe-policed", "pe1", "pe2"]);
 });

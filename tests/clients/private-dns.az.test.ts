@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
 import { Dns } from "../http/private-dns/helpers.js";
+import { adminRequest } from "../../src/client/admin-client.js";
 
 const { test, before, after } = clientSuite("az");
 
@@ -69,6 +70,23 @@ test("link vnet create with --registration-enabled true and false; a second regi
   assert.deepEqual(links.map((x: { name: string }) => x.name), ["link1"]);
   const zone = await az.ok(["network", "private-dns", "zone", "show", "-g", RG, "-n", ZONE]);
   assert.equal(zone.numberOfVirtualNetworkLinksWithRegistration, 1);
+});
+
+test("a VM created in a VNet linked with registration enabled gets its A record (isAutoRegistered); record-set list shows it; it goes with the VM", async () => {
+  await az.ok(["network", "vnet", "subnet", "create", "-g", RG, "--vnet-name", "vnet1", "-n", "snet-vm", "--address-prefixes", "10.0.5.0/24"]);
+  const vm = await adminRequest<{ privateIpAddress: string }>(h.endpoints, "POST", "/_hsmlink/vms", { name: "appvm1", resourceGroup: RG, vnet: "vnet1", subnet: "snet-vm" });
+  const sets = await az.ok(["network", "private-dns", "record-set", "list", "-g", RG, "-z", ZONE]);
+  const rec = sets.find((r: { name: string }) => r.name === "appvm1");
+  assert.ok(rec, JSON.stringify(sets.map((r: { name: string }) => r.name)));
+  assert.equal(rec.type, "Microsoft.Network/privateDnsZones/A");
+  assert.equal(rec.isAutoRegistered, true);
+  assert.equal(rec.ttl, 10);
+  assert.deepEqual(rec.aRecords, [{ ipv4Address: vm.privateIpAddress }]);
+  const shown = await az.ok(["network", "private-dns", "record-set", "a", "show", "-g", RG, "-z", ZONE, "-n", "appvm1"]);
+  assert.equal(shown.fqdn, `appvm1.${ZONE}.`);
+  await adminRequest(h.endpoints, "DELETE", "/_hsmlink/vms/appvm1");
+  const after = await az.ok(["network", "private-dns", "record-set", "list", "-g", RG, "-z", ZONE]);
+  assert.equal(after.some((r: { name: string }) => r.name === "appvm1"), false);
 });
 
 test("record-set a add-record (create-if-missing), show, list, record-set list, remove-record", async () => {

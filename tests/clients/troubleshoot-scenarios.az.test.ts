@@ -273,7 +273,10 @@ test('FC-30: the HSM deleted, purged and recreated with the same name → the ol
   await az.ok(['keyvault', 'create', '--hsm-name', HSM, '-g', RG, '-l', 'westeurope', '--administrators', h.endpoints.principalObjectId, '--retention-days', '7']);
   const findings = await troubleshoot();
   assert.equal(sc(findings, 'connection-disconnected'), 'fail:CONNECTION_DISCONNECTED');
-  assert.equal(sc(findings, 'dns-resolves-private'), 'fail:PRIVATE_PATH_REFUSED');
+  // The recreated HSM has no Approved connection, so public DNS has no privatelink alias: the client resolves the
+  // public address (private-link-diagnostics.md §5), whatever the zone still holds.
+  assert.equal(sc(findings, 'dns-resolves-private'), 'fail:RESOLVES_PUBLIC');
+  assert.match(get(findings, 'dns-resolves-private').message, /has no Approved private endpoint connection/);
   assert.equal(sc(findings, 'a-record-exists'), 'pass:');
   // Last test: BASE is not restored.
 });

@@ -139,10 +139,10 @@ export class KeyService {
     checkKeyName(name);
     this.store.purgeExpired(ctx.hsm.name, ctx.nowS);
     const rec = this.store.keyName(ctx.hsm.name, name.toLowerCase());
-    if (!rec || rec.deletedDate !== undefined) throw keyNotFound(name, version);
-    if (version !== undefined && !VERSION_RE.test(version)) throw keyNotFound(name, version);
+    if (!rec || rec.deletedDate !== undefined) throw keyNotFound(ctx.baseUrl, name, version);
+    if (version !== undefined && !VERSION_RE.test(version)) throw keyNotFound(ctx.baseUrl, name, version);
     const v = version ? this.store.version(ctx.hsm.name, rec.nameKey, version.toLowerCase()) : this.store.latest(ctx.hsm.name, rec.nameKey);
-    if (!v) throw keyNotFound(name, version);
+    if (!v) throw keyNotFound(ctx.baseUrl, name, version);
     return { rec, v };
   }
 
@@ -150,7 +150,7 @@ export class KeyService {
     checkKeyName(name);
     this.store.purgeExpired(ctx.hsm.name, ctx.nowS);
     const rec = this.store.keyName(ctx.hsm.name, name.toLowerCase());
-    if (!rec || rec.deletedDate === undefined) throw deletedKeyNotFound(name);
+    if (!rec || rec.deletedDate === undefined) throw deletedKeyNotFound(ctx.baseUrl, name);
     return { rec, v: this.store.latest(ctx.hsm.name, rec.nameKey)! };
   }
 
@@ -345,6 +345,12 @@ export class KeyService {
 
   /** GET /keys/{name}/versions → `{value: KeyItem[] (versioned kids), nextLink}`. */
   listVersions(ctx: KeyContext, name: string, query: Record<string, string>): Record<string, unknown> {
+    checkKeyName(name);
+    this.store.purgeExpired(ctx.hsm.name, ctx.nowS);
+    const found = this.store.keyName(ctx.hsm.name, name.toLowerCase());
+    // A key that does not exist (or is soft-deleted) has no versions: 200 `{"value":[]}`, not 404, as a real managed
+    // HSM answers (ManagedHsmLiveTests/GetPropertiesOfKeyVersionsNonExisting.json); the SDKs' pagers rely on it.
+    if (!found || found.deletedDate !== undefined) return { value: [] };
     const { rec } = this.live(ctx, name);
     const items = this.store.versions(ctx.hsm.name, rec.nameKey).map((v) => renderItem(ctx, rec, v, true));
     return page(ctx, `/keys/${rec.name}/versions`, query, items);

@@ -41,7 +41,7 @@ export const check: Check = {
           values,
           fix: pecName
             ? `az keyvault private-endpoint-connection approve -g ${hsmRg} --hsm-name ${ctx.hsmName} -n ${pecName}`
-            : `az keyvault private-endpoint-connection list -g ${hsmRg} --hsm-name ${ctx.hsmName} --query [].name, then: az keyvault private-endpoint-connection approve -g ${hsmRg} --hsm-name ${ctx.hsmName} -n NAME`,
+            : `az keyvault private-endpoint-connection list -g ${hsmRg} --hsm-name ${ctx.hsmName} --query [].id, then: az keyvault private-endpoint-connection approve --id ID`,
         });
       case 'rejected':
         return finding(id, 'fail', `connection ${f.connection.name} of ${f.pe.name} is Rejected; a rejected connection cannot be re-approved`, { code: 'CONNECTION_REJECTED', resources, values, fix: recreate });

@@ -27,10 +27,15 @@ export const check: Check = {
     }
     const last = r.steps[r.steps.length - 1];
     if (route?.path === 'private') {
-      return finding(this.id, 'fail', `${hsmHost(ctx)} → ${r.connect.address} via private endpoint ${route.privateEndpointId.split('/').pop()}, but ${last?.detail ?? 'the network rules refuse it'}`, { code: 'PRIVATE_PATH_REFUSED', resources, values });
+      // A non-approved connection drops the traffic (the network rules' `drop`): say "dropped: connection …".
+      const why = r.connect.refusal?.kind === 'dropped' ? r.connect.refusal.reason : (last?.detail ?? 'the network rules refuse it');
+      return finding(this.id, 'fail', `${hsmHost(ctx)} → ${r.connect.address} via private endpoint ${route.privateEndpointId.split('/').pop()}, but ${why}`, { code: 'PRIVATE_PATH_REFUSED', resources, values });
     }
     if (route?.path === 'public') {
-      return finding(this.id, 'fail', `${hsmHost(ctx)} resolves to the public address ${r.connect.address} from ${values.vantage} (${chainText(r)}): traffic leaves the private link`, { code: 'RESOLVES_PUBLIC', resources, values });
+      // No Approved connection = no privatelink alias in public DNS (private-link-diagnostics.md §5).
+      const noAlias = r.steps.some((s) => s.rule === 'public-no-approved-connection');
+      const why = noAlias ? `: ${ctx.hsmName} has no Approved private endpoint connection, so Azure publishes no privatelink alias for it` : ': traffic leaves the private link';
+      return finding(this.id, 'fail', `${hsmHost(ctx)} resolves to the public address ${r.connect.address} from ${values.vantage} (${chainText(r)})${why}`, { code: 'RESOLVES_PUBLIC', resources, values });
     }
     return finding(this.id, 'fail', `${values.vantage} cannot reach ${hsmHost(ctx)}: ${r.connect.refusal?.reason ?? last?.detail ?? 'no path'}`, { code: 'NO_PATH', resources, values });
   },

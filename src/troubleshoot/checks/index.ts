@@ -22,11 +22,13 @@ import { check as clientHostName } from './client-host-name.js';
 import { check as privateDnsZoneGroup } from './private-dns-zone-group.js';
 import { check as privateEndpointDnsRecord } from './private-endpoint-dns-record.js';
 import { check as dnsFallback } from './dns-fallback.js';
+import { check as subnetNetworkPolicies } from './subnet-network-policies.js';
 
 export const CHECKS: readonly Check[] = [
   connectionApproved,
   connectionVnet,
   connectionDisconnected,
+  subnetNetworkPolicies,
   dnsZoneExists,
   zoneNameNearMiss,
   dnsZoneLinked,

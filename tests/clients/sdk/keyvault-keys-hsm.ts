@@ -136,6 +136,16 @@ async function crud(client: KeyClient) {
   const versions: string[] = [];
   for await (const p of client.listPropertiesOfKeyVersions("crud-1")) versions.push(p.version!);
   out.versions = versions;
+  // A real managed HSM answers 200 {"value":[]} for the versions of a key that never existed, so the pager yields nothing.
+  const neverVersions: string[] = [];
+  out.neverExistedVersions = await (async () => {
+    try {
+      for await (const p of client.listPropertiesOfKeyVersions("never-existed")) neverVersions.push(p.version!);
+      return { threw: false, versions: neverVersions };
+    } catch (e) {
+      return { threw: true, message: (e as Error).message };
+    }
+  })();
   out.missing = await rejects(() => client.getKey("no-such-key"));
   const del = await client.beginDeleteKey("crud-1", poll);
   const deleted = await del.pollUntilDone();

@@ -115,8 +115,9 @@ test("oversized body: 413 with the ARM envelope", async () => {
 
 test("unknown paths and methods: 4xx envelopes", async () => {
   const unknownNs = await armCall(h, "GET", `/subscriptions/${sub}/providers/Contoso.Widgets/widgets?api-version=2020-01-01`);
-  assert.equal(unknownNs.status, 400);
-  assert.equal(unknownNs.json.error.code, "NoRegisteredProviderFound");
+  assert.equal(unknownNs.status, 404);
+  assert.equal(unknownNs.json.error.code, "InvalidResourceNamespace");
+  assert.equal(unknownNs.json.error.message, "The resource namespace 'Contoso.Widgets' is invalid.");
   const otherSub = await armCall(h, "GET", `/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups?api-version=2021-04-01`);
   assert.equal(otherSub.status, 404);
   assert.equal(otherSub.json.error.code, "SubscriptionNotFound");

@@ -99,7 +99,11 @@ test("get latest (also with the SDK's trailing slash) and by version; versions l
   const missing = await call("GET", "/keys/nokey");
   assert.equal(missing.status, 404);
   assert.equal(missing.json.error.code, "KeyNotFound");
-  assert.match(missing.json.error.message, /nokey/);
+  assert.match(missing.json.error.message, /^Key not found: https:\/\/[a-z0-9-]+\.managedhsm\.azure\.net(:\d+)?\/keys\/nokey \(Activity ID: /);
+  // ManagedHsmLiveTests/GetPropertiesOfKeyVersionsNonExisting.json: 200 {"value":[]} for a key that never existed.
+  const noVersions = await call("GET", "/keys/never-existed/versions");
+  assert.equal(noVersions.status, 200);
+  assert.deepEqual(noVersions.json, { value: [] });
   const badVersion = await call("GET", "/keys/multi/00000000000000000000000000000000");
   assert.equal(badVersion.status, 404);
   assert.equal(badVersion.json.error.code, "KeyNotFound");

@@ -88,24 +88,27 @@ function azPut(got: any, status: string, description?: string) {
   };
 }
 
-test("an automatic private endpoint is Approved 'Auto-Approved'; the HSM, the list and GET show the connection", async () => {
+test("an automatic private endpoint is Approved (HSM side without description, PE side \"\", as recorded); the HSM, the list and GET show the connection", async () => {
   const hsm = await arm.createHsm("rg-pl", "hsm-auto");
   const r = seedPe(h, { pe: "pe-auto", hsmId: hsm.id, conn: "conn-auto" });
-  assert.deepEqual(r.state, { status: "Approved", description: "Auto-Approved", actionsRequired: "None" });
+  // The PE side (test_hsm_private_endpoint_connection.yaml: "" once the create finished).
+  assert.deepEqual(r.state, { status: "Approved", description: "", actionsRequired: "None" });
+  assert.deepEqual(peState(h, r.peId).description, "");
   assert.equal(r.connectionId, `${hsm.id}/privateEndpointConnections/conn-auto`);
   assert.equal(r.hsmName, "hsm-auto");
   assert.equal(r.hsmFqdn, "hsm-auto.managedhsm.azure.net");
 
-  const item = { id: r.connectionId, properties: { provisioningState: "Succeeded", privateEndpoint: { id: r.peId }, privateLinkServiceConnectionState: r.state } };
+  // The HSM side carries no description for an automatically approved connection.
+  const item = { id: r.connectionId, properties: { provisioningState: "Succeeded", privateEndpoint: { id: r.peId }, privateLinkServiceConnectionState: { status: "Approved", actionsRequired: "None" } } };
   const got = (await arm.call("GET", arm.hsmPath("rg-pl", "hsm-auto"))).body;
   assert.deepEqual(got.properties.privateEndpointConnections, [item]);
   assert.deepEqual(Object.keys(got.properties).slice(8, 11), ["networkAcls", "privateEndpointConnections", "publicNetworkAccess"]);
   const one = await arm.call("GET", pecPath("hsm-auto", "CONN-AUTO"));
   assert.equal(one.status, 200);
   assert.deepEqual(one.body, { id: r.connectionId, name: "conn-auto", type: "Microsoft.KeyVault/vaults/privateEndpointConnections", location: "westeurope", properties: item.properties });
-  // The list carries whole connections (az prints their names: `--query "[].name"` must work).
+  // The list carries items (id, etag, properties) as recorded, not whole connections.
   const list = await arm.call("GET", `${arm.hsmPath("rg-pl", "hsm-auto")}/privateEndpointConnections`);
-  assert.deepEqual(list.body, { value: [one.body] });
+  assert.deepEqual(list.body, { value: [item] });
   // Connecting the same PE again changes nothing.
   const again = h.store.tx(() => connectPrivateEndpoint(h.arm, { hsmId: hsm.id, privateEndpointId: r.peId, privateEndpointLocation: "westeurope", connectionName: "other", manual: true, groupIds: ["MANAGEDHSM"] }));
   assert.equal(again.connectionId, r.connectionId);
@@ -121,12 +124,18 @@ test("manual request: Pending with the request message; approve mirrors Approved
   assert.equal("etag" in got, false);
   const put = await arm.call("PUT", pecPath("hsm-manual", "conn-manual"), { body: azPut(got, "Approved", "Approved by admin") });
   assert.equal(put.status, 200, put.text);
-  assert.equal(put.headers["azure-asyncoperation"], undefined);
-  assert.equal(put.body.properties.provisioningState, "Succeeded");
+  // Recorded: 200 Updating + Azure-AsyncOperation (the connection URL with kv-operation); the GETs then show Succeeded.
+  const asyncOp = String(put.headers["azure-asyncoperation"] ?? "");
+  assert.match(asyncOp, /\/managedHSMs\/hsm-manual\/privateEndpointConnections\/conn-manual\?api-version=[^&]+&kv-operation=/);
+  assert.equal(put.body.properties.provisioningState, "Updating");
+  const poll = await arm.call("GET", new URL(asyncOp).pathname + new URL(asyncOp).search);
+  assert.equal(poll.status, 200);
+  assert.equal(poll.body.status, "Succeeded");
+  assert.equal(poll.body.properties.provisioningState, "Succeeded");
   assert.deepEqual(put.body.properties.privateEndpoint, { id: r.peId });
   assert.deepEqual(put.body.properties.privateLinkServiceConnectionState, { status: "Approved", description: "Approved by admin", actionsRequired: "None" });
   assert.match(put.body.etag, /^[0-9a-f]{32}$/);
-  assert.deepEqual((await arm.call("GET", pecPath("hsm-manual", "conn-manual"))).body, put.body);
+  assert.deepEqual((await arm.call("GET", pecPath("hsm-manual", "conn-manual"))).body, { ...put.body, properties: { ...put.body.properties, provisioningState: "Succeeded" } });
   const item = (await arm.call("GET", arm.hsmPath("rg-pl", "hsm-manual"))).body.properties.privateEndpointConnections[0];
   assert.equal(item.etag, put.body.etag);
   assert.equal(item.properties.privateLinkServiceConnectionState.status, "Approved");
@@ -266,7 +275,8 @@ test("connect refuses: no group id, wrong group id, missing / soft-deleted / non
   const cases: [Partial<Parameters<typeof seedPe>[1]>, string, RegExp][] = [
     [{ groupIds: [] }, "MissingParameterOnPrivateLinkServiceConnection", /is missing required parameter 'group Id'/],
     [{ groupIds: ["vault"] }, "BadRequest", /Invalid group id\(s\) 'vault'/],
-    [{ groupIds: ["managedhsm", "managedhsm"] }, "BadRequest", /Invalid group id/],
+    // Network RP wording for more than one group id (field report DFE-Digital/terraform-azurerm-container-apps-hosting#352).
+    [{ groupIds: ["managedhsm", "vault"] }, "OnlyOneGroupIdPermitted", /^Private link service connection .*\/privateEndpoints\/pe-refuse\/privateLinkServiceConnections\/c has the following group Ids: managedhsm, vault\. Only one group Id is permitted when connecting to a first-party resource \(.*\/managedHSMs\/hsm-refuse\)\.$/],
     [{ hsmId: arm.hsmPath("rg-pl", "hsm-nonexistent") }, "InvalidResourceReference", /hsm-nonexistent referenced by resource .*pe-refuse was not found/],
     [{ hsmId: `/subscriptions/${h.endpoints.subscriptionId}/resourceGroups/rg-pl/providers/Microsoft.KeyVault/vaults/hsm-refuse` }, "InvalidResourceReference", /was not found/],
     [{ hsmId: "not-an-id" }, "InvalidResourceReference", /was not found/],

@@ -110,6 +110,8 @@ test("firewall: internet and unlinked vm2 get 403 ForbiddenByFirewall with their
   assert.equal(fromVm2.status, 403);
   assert.ok((fromVm2.body ?? "").includes(`Client address: ${vm2.publicIpAddress}`));
   const fromVm1 = await viaGateway(h, HOST, { vm: "vm1" });
+  // Private path: conn_type=PrivateLink naming the endpoint (vault-derived; docs/fidelity.md).
+  assert.match(fromVm1.headers ?? "", new RegExp(`x-ms-keyvault-network-info: conn_type=PrivateLink;private_endpoint=${ids(h).pe("pe1").replace(/[./]/g, (c) => "\\" + c)};addr=10\\.0\\.1\\.5;act_addr_fam=Ipv4;`, "i"));
   assert.equal(fromVm1.connectStatus, 200);
   assert.notEqual(fromVm1.status, 403);
 });
@@ -144,16 +146,23 @@ test("explain performs nothing but shows the same decision", async () => {
   assert.equal(after, before + 2);
 });
 
-test("a manual private endpoint blocks until approved", async () => {
+test("a Pending manual private endpoint leaves the name public: the VM gets the public address and meets the firewall; approve moves it private", async () => {
+  // private-link-diagnostics.md §5: no Approved connection → no privatelink alias, even inside the linked VNet.
   putHsm(h, "hsm2", { defaultAction: "Allow", pna: "Disabled", connections: [{ pe: "pe2", status: "Pending" }] });
   putPrivateEndpoint(h, "pe2", "hsm2", "10.0.1.20", { manual: true, status: "Pending" });
   putARecord(h, "hsm2", "10.0.1.20");
+  const dig = await run("dig", ["@" + vm1.dns.host, "-p", String(vm1.dns.port), "hsm2.managedhsm.azure.net", "+noall", "+answer"]);
+  assert.doesNotMatch(dig.stdout, /privatelink/);
+  assert.match(dig.stdout, new RegExp(`^hsm2\\.managedhsm\\.azure\\.net\\.\\s+\\d+\\s+IN\\s+A\\s+${publicAddressOfHsm("hsm2").replace(/\./g, "\\.")}$`, "m"));
   const pending = await viaGateway(h, "hsm2.managedhsm.azure.net", { vm: "vm1" });
+  assert.equal(pending.connectStatus, 200);
   assert.equal(pending.status, 403);
   assert.match(pending.body ?? "", /ForbiddenByConnection/);
-  assert.match(pending.body ?? "", /is Pending/);
+  assert.match(pending.body ?? "", /Public network access is disabled/);
   putHsm(h, "hsm2", { defaultAction: "Allow", pna: "Disabled", connections: [{ pe: "pe2", status: "Approved" }] });
   putPrivateEndpoint(h, "pe2", "hsm2", "10.0.1.20", { manual: true, status: "Approved" });
+  const approvedDig = await run("dig", ["@" + vm1.dns.host, "-p", String(vm1.dns.port), "hsm2.managedhsm.azure.net", "+short"]);
+  assert.equal(approvedDig.stdout.trim().split("\n").pop(), "10.0.1.20");
   const approved = await viaGateway(h, "hsm2.managedhsm.azure.net", { vm: "vm1" });
   assert.notEqual(approved.status, 403);
   const outside = await viaGateway(h, "hsm2.managedhsm.azure.net");
@@ -161,11 +170,30 @@ test("a manual private endpoint blocks until approved", async () => {
   assert.match(outside.body ?? "", /Public network access is disabled/);
 });
 
-test("an HSM recovered without its connections does not mend the PE (Disconnected)", async () => {
+test("a Rejected private endpoint behind a second, approved one: the CONNECT is dropped (504 'dropped: connection Rejected'), explain and the log say so", async () => {
+  putHsm(h, "hsm3", { defaultAction: "Allow", connections: [{ pe: "pe3a", status: "Approved" }, { pe: "pe3r", status: "Rejected" }] });
+  putPrivateEndpoint(h, "pe3a", "hsm3", "10.0.1.30");
+  putPrivateEndpoint(h, "pe3r", "hsm3", "10.0.1.31", { manual: true, status: "Rejected" });
+  putARecord(h, "hsm3", "10.0.1.31");
+  const r = await viaGateway(h, "hsm3.managedhsm.azure.net", { vm: "vm1" });
+  assert.equal(r.connectStatus, 504);
+  assert.match(r.connectHead, /^HTTP\/1\.1 504 hsmlink: dropped: connection Rejected \(private endpoint pe3r, connection /);
+  assert.equal(r.status, undefined, "no HTTP answer from the service");
+  const why = await adminRequest<{ verdict: string; outcome: { status: number; message?: string }; steps: { step: string; rule: string }[] }>(h.endpoints, "POST", "/_hsmlink/explain", { vm: "vm1", method: "GET", url: "https://hsm3.managedhsm.azure.net/keys" });
+  assert.equal(why.verdict, "refused");
+  assert.equal(why.outcome.status, 504);
+  assert.match(why.outcome.message ?? "", /^dropped: connection Rejected/);
+  assert.ok(why.steps.some((t) => t.step === "network" && t.rule === "private-endpoint-not-approved"));
+  const { value } = await adminRequest<{ value: { steps: { step: string; rule: string; detail: string }[]; outcome?: { status: number } }[] }>(h.endpoints, "GET", "/_hsmlink/traces?limit=3");
+  assert.ok(value.some((t) => t.outcome?.status === 504 && t.steps.some((x) => x.rule === "private-endpoint-not-approved")), JSON.stringify(value.map((t) => t.outcome)));
+});
+
+test("an HSM recovered without its connections has no privatelink alias: the VM resolves the public address and meets the firewall", async () => {
   putHsm(h, "hsm1", {});
+  const short = await run("dig", ["@" + vm1.dns.host, "-p", String(vm1.dns.port), HOST, "+short"]);
+  assert.equal(short.stdout.trim(), publicAddressOfHsm("hsm1"));
   const r = await viaGateway(h, HOST, { vm: "vm1" });
   assert.equal(r.status, 403);
-  assert.match(r.body ?? "", /ForbiddenByConnection/);
-  assert.match(r.body ?? "", /Disconnected/);
+  assert.match(r.body ?? "", /ForbiddenByFirewall/);
   putHsm(h, "hsm1", { connections: [{ pe: "pe1", status: "Approved" }] });
 });

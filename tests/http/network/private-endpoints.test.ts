@@ -104,21 +104,19 @@ test("region mismatch and a missing subnet answer InvalidResourceReference with 
   assert.equal((await c.call("GET", c.pePath(rg, "pe-miss"))).status, 404);
 });
 
-test("a subnet with privateEndpointNetworkPolicies Enabled refuses private endpoints; the other values allow them", async () => {
-  const enabled = (await c.subnet(rg, "vnet1", "policies-on", "10.0.2.0/24", "Enabled")).id;
-  const peId = `/subscriptions/${c.sub}/resourceGroups/${rg}/providers/Microsoft.Network/privateEndpoints/pe-pol`;
-  const e = await c.putError(c.pePath(rg, "pe-pol"), c.peBody({ subnetId: enabled, hsmId, conn: "c-pol" }));
-  assert.equal(e.code, "PrivateEndpointCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled");
-  assert.equal(e.message, `Private endpoint ${peId} cannot be created in a subnet ${enabled} since it has private endpoint network policies enabled.`);
-  assert.deepEqual(e.details, []);
-  assert.equal((await c.call("GET", `${hsmId}/privateEndpointConnections/c-pol`, { apiVersion: "2022-07-01" })).status, 404);
-
-  const nsg = (await c.subnet(rg, "vnet1", "policies-nsg", "10.0.3.0/24", "NetworkSecurityGroupEnabled")).id;
-  await c.put(c.pePath(rg, "pe-nsg"), c.peBody({ subnetId: nsg, hsmId, conn: "c-nsg" }));
-  // Policies cannot be switched back on under a private endpoint (pre-2022 service behaviour).
-  const s = await c.get(nsg);
-  const back = await c.putError(nsg, { ...s, properties: { ...s.properties, privateEndpointNetworkPolicies: "Enabled" } });
-  assert.equal(back.code, "PrivateEndpointNetworkPoliciesCannotBeEnabledOnPrivateEndpointSubnet");
+test("every privateEndpointNetworkPolicies value allows private endpoints, and the policies can be switched on under them (NSG/UDR support, disable-private-endpoint-network-policy.md)", async () => {
+  for (const [i, policy] of ["Enabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled", "Disabled"].entries()) {
+    const sn = (await c.subnet(rg, "vnet1", `policies-${i}`, `10.0.${20 + i}.0/24`, policy)).id;
+    const pe = await c.put(c.pePath(rg, `pe-pol-${i}`), c.peBody({ subnetId: sn, hsmId, conn: `c-pol-${i}` }));
+    assert.equal(pe.status, 201, policy);
+    assert.equal((await c.get(c.pePath(rg, `pe-pol-${i}`))).properties.provisioningState, "Succeeded", policy);
+    assert.equal((await c.get(sn)).properties.privateEndpointNetworkPolicies, policy);
+  }
+  const s = await c.get((await c.get(c.pePath(rg, "pe-pol-3"))).properties.subnet.id);
+  const on = await c.call("PUT", s.id, { body: { ...s, properties: { ...s.properties, privateEndpointNetworkPolicies: "Enabled" } } });
+  assert.ok(on.status === 200 || on.status === 201, on.text);
+  assert.equal(on.body.properties.privateEndpointNetworkPolicies, "Enabled");
+  assert.equal(on.body.properties.privateEndpoints.length, 1);
 });
 
 test("target errors: wrong group id, missing HSM, too long request message, two connections — nothing is left behind", async () => {

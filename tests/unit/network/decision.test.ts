@@ -58,6 +58,20 @@ function denied(o: ReturnType<typeof evaluateNetworkRules>) {
   return o;
 }
 
+/** The refusal of a denied outcome, which must be a 403 `forbid`. */
+function forbidden(o: ReturnType<typeof denied>) {
+  assert.equal(o.refusal.action, 'forbid');
+  if (o.refusal.action !== 'forbid') throw new Error('unreachable');
+  return o.refusal;
+}
+
+/** The refusal of a denied outcome, which must be a `drop`. */
+function dropped(o: ReturnType<typeof denied>) {
+  assert.equal(o.refusal.action, 'drop');
+  if (o.refusal.action !== 'drop') throw new Error('unreachable');
+  return o.refusal;
+}
+
 test('public path, defaultAction Allow: allowed, source is the internet address', () => {
   const o = evaluateNetworkRules({ hsm: withSettings(hsm('hsm1'), {}), route: publicRoute(), caller });
   assert.equal(o.allowed, true);
@@ -72,7 +86,7 @@ test('FC-18 variant 1: Deny + bypass AzureServices, PNA Enabled → ForbiddenByF
   assert.equal(o.refusal.action, 'forbid');
   assert.equal(o.refusal.innerCode, 'ForbiddenByFirewall');
   assert.equal(
-    o.refusal.message,
+    forbidden(o).message,
     `${FIREWALL_MESSAGES.denyBypassAzureServices}\r\nClient address: 198.51.100.70\r\nCaller: appid=app-1;oid=oid-1;iss=https://sts.windows.net/t/\r\nVault: hsm1;location=eastus`,
   );
   assert.equal(networkInfoHeader(o.refusal.sourceAddress), 'conn_type=Ipv4;addr=198.51.100.70;act_addr_fam=Ipv4;');
@@ -83,14 +97,14 @@ test('FC-18 variant 2: Deny + bypass None → ForbiddenByFirewall "caller was ig
   const h = withSettings(hsm('hsm1'), { defaultAction: 'Deny', bypass: 'None' });
   const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: trusted }));
   assert.equal(o.innerCode, 'ForbiddenByFirewall');
-  assert.match(o.refusal.message, /^Client address is not authorized and caller was ignored because bypass is set to None\r\nClient address: 198\.51\.100\.7\r\n/);
+  assert.match(forbidden(o).message, /^Client address is not authorized and caller was ignored because bypass is set to None\r\nClient address: 198\.51\.100\.7\r\n/);
 });
 
 test('FC-18 variant 3: PNA Disabled + bypass AzureServices → ForbiddenByConnection', () => {
   const h = withSettings(hsm('hsm1'), { pna: 'Disabled' });
   const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller }));
   assert.equal(o.innerCode, 'ForbiddenByConnection');
-  assert.ok(o.refusal.message.startsWith(FIREWALL_MESSAGES.pnaDisabledBypassAzureServices + '\r\nClient address: 198.51.100.7\r\nCaller: appid=app-1;oid=oid-1'));
+  assert.ok(forbidden(o).message.startsWith(FIREWALL_MESSAGES.pnaDisabledBypassAzureServices + '\r\nClient address: 198.51.100.7\r\nCaller: appid=app-1;oid=oid-1'));
   assert.equal(o.steps.at(-1)?.rule, 'public-access-disabled');
 });
 
@@ -98,7 +112,7 @@ test('FC-18 variant 4: PNA Disabled + bypass None → ForbiddenByConnection, eve
   const h = withSettings(hsm('hsm1'), { pna: 'Disabled', bypass: 'None', defaultAction: 'Deny' });
   const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: trusted }));
   assert.equal(o.innerCode, 'ForbiddenByConnection');
-  assert.ok(o.refusal.message.startsWith(FIREWALL_MESSAGES.pnaDisabledBypassNone + '\r\n'));
+  assert.ok(forbidden(o).message.startsWith(FIREWALL_MESSAGES.pnaDisabledBypassNone + '\r\n'));
 });
 
 test('PNA Disabled + bypass AzureServices + trusted service → allowed', () => {
@@ -112,6 +126,18 @@ test('Deny + bypass AzureServices + trusted service → allowed; same caller wit
   const h = withSettings(hsm('hsm1'), { defaultAction: 'Deny' });
   assert.equal(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: trusted }).allowed, true);
   assert.equal(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller }).allowed, false);
+});
+
+test('trusted services are the Key Vault table: Synapse and Container Registry pass, Cosmos DB and Data Explorer (not in the table) do not', () => {
+  const h = withSettings(hsm('hsm1'), { defaultAction: 'Deny' });
+  for (const ns of ['Microsoft.Synapse', 'Microsoft.ContainerRegistry', 'Microsoft.NetApp', 'Microsoft.OperationalInsights']) {
+    assert.equal(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: { ...caller, trustedService: ns } }).allowed, true, ns);
+  }
+  for (const ns of ['Microsoft.DocumentDB', 'Microsoft.Kusto']) {
+    const o = evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: { ...caller, trustedService: ns } });
+    assert.equal(o.allowed, false, ns);
+    assert.equal(o.steps.at(-1)?.rule, 'firewall-deny');
+  }
 });
 
 test('Deny with an ipRule matching the source (CIDR or bare address) → allowed; other address → denied', () => {
@@ -137,27 +163,41 @@ test('private path, Approved on both sides: allowed even with PNA Disabled + Den
 });
 
 for (const status of ['Pending', 'Rejected', 'Disconnected']) {
-  test(`private path, connection ${status} on the HSM side → ForbiddenByConnection naming ${status}`, () => {
+  test(`private path, connection ${status} on the HSM side → dropped (private-endpoint-overview.md: only Approved endpoints carry traffic)`, () => {
     const h = withSettings(hsm('hsm1'), { connections: [{ pe: 'pe1', status }] });
     const o = denied(evaluateNetworkRules({ hsm: h, route: privateRoute({ status }), caller }));
-    assert.equal(o.innerCode, 'ForbiddenByConnection');
-    assert.match(o.refusal.message, new RegExp(`^Connection is not an approved private link: private endpoint pe1 connection pe1-conn is ${status}\\.\\r\\nClient address: 10\\.0\\.1\\.5`));
+    assert.equal(o.innerCode, undefined);
+    const r = dropped(o);
+    assert.equal(r.state, status);
+    assert.match(r.reason, new RegExp(`^dropped: connection ${status} \\(private endpoint pe1, connection pe1-conn to hsm1\\)`));
     assert.equal(o.steps.at(-1)?.rule, 'private-endpoint-not-approved');
   });
 }
 
-test('private path, PE side not Approved while HSM side says Approved → refused with the PE-side state', () => {
+test('private path, PE side not Approved while HSM side says Approved → dropped with the PE-side state', () => {
   const h = withSettings(hsm('hsm1'), { connections: [{ pe: 'pe1', status: 'Approved' }] });
-  const o = denied(evaluateNetworkRules({ hsm: h, route: privateRoute({ status: 'Disconnected' }), caller }));
-  assert.match(o.refusal.message, /is Disconnected\./);
+  const r = dropped(denied(evaluateNetworkRules({ hsm: h, route: privateRoute({ status: 'Disconnected' }), caller })));
+  assert.equal(r.state, 'Disconnected');
 });
 
-test('private path, the HSM does not list the PE (deleted and recovered) → Disconnected', () => {
+test('private path, the HSM does not list the PE (deleted and recovered) → dropped, Disconnected', () => {
   const h = withSettings(hsm('hsm1'), { connections: [] });
   const o = denied(evaluateNetworkRules({ hsm: h, route: privateRoute(), caller }));
-  assert.equal(o.innerCode, 'ForbiddenByConnection');
   assert.equal(o.steps.at(-1)?.rule, 'private-endpoint-unknown-to-hsm');
-  assert.match(o.refusal.message, /private endpoint pe1 is Disconnected from hsm1/);
+  const r = dropped(o);
+  assert.equal(r.state, 'Disconnected');
+  assert.match(r.reason, /^dropped: connection Disconnected \(private endpoint pe1 is Disconnected from hsm1\)/);
+});
+
+test('connect through a Rejected private endpoint: the CONNECT itself is refused as a drop (504), with the network lines in the trace', () => {
+  const s = howTo({ status: 'Rejected' });
+  // A second, approved endpoint keeps the privatelink alias (private-link-diagnostics.md §5).
+  const approvedElsewhere = { ...s, managedHsms: [withSettings(hsm('hsm1'), { defaultAction: 'Deny', connections: [{ pe: 'pe1', status: 'Rejected' }, { pe: 'pe9', status: 'Approved' }] })] };
+  const c = evaluateConnect(approvedElsewhere, { kind: 'vm', vm: s.vms[0] }, 'hsm1.managedhsm.azure.net');
+  assert.equal(c.route?.path, 'private');
+  assert.equal(c.refusal?.kind, 'dropped');
+  assert.match(c.refusal?.reason ?? '', /^dropped: connection Rejected /);
+  assert.ok(c.steps.some((t) => t.step === 'network' && t.rule === 'private-endpoint-not-approved'));
 });
 
 test("private path through another HSM's private endpoint → ForbiddenByConnection", () => {
@@ -165,13 +205,13 @@ test("private path through another HSM's private endpoint → ForbiddenByConnect
   const o = denied(evaluateNetworkRules({ hsm: h, route: privateRoute({ hsm: 'hsm2' }), caller }));
   assert.equal(o.innerCode, 'ForbiddenByConnection');
   assert.equal(o.steps.at(-1)?.rule, 'private-endpoint-other-hsm');
-  assert.match(o.refusal.message, /connected to hsm2, not to hsm1/);
+  assert.match(forbidden(o).message, /connected to hsm2, not to hsm1/);
 });
 
 test('caller not evaluated prints a placeholder caller', () => {
   const h = withSettings(hsm('hsm1'), { defaultAction: 'Deny' });
   const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute() }));
-  assert.match(o.refusal.message, /Caller: appid=\(not evaluated\);oid=\(not evaluated\)/);
+  assert.match(forbidden(o).message, /Caller: appid=\(not evaluated\);oid=\(not evaluated\)/);
 });
 
 test('networkInfoHeader shape', () => {
@@ -238,7 +278,7 @@ test('connect from a VM whose DNS points at an unreachable private endpoint → 
 
 test('an identity claiming a service that is not on the Managed HSM trusted list gets no bypass (FC-20)', () => {
   const h = withSettings(hsm('hsm1'), { defaultAction: 'Deny' });
-  const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: { ...caller, trustedService: 'Microsoft.Web' } }));
+  const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: { ...caller, trustedService: 'Microsoft.DocumentDB' } }));
   assert.equal(o.innerCode, 'ForbiddenByFirewall');
   assert.equal(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: { ...caller, trustedService: 'microsoft.storage' } }).allowed, true);
 });

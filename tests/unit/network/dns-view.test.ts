@@ -91,6 +91,43 @@ describe('public view (internet)', () => {
     assert.deepEqual(chain(answer), [['A', publicAddressOfHsm('plainhsm')]]);
   });
 
+  for (const status of ['Pending', 'Rejected', 'Disconnected']) {
+    it(`HSM whose only connection is ${status}: no privatelink alias, the public A (private-link-diagnostics.md §5)`, () => {
+      const s = base();
+      const pending = { ...s, managedHsms: [hsm('myhsm', [{ pe: 'pe1', status }])] };
+      const answer = resolve(pending, INTERNET, 'myhsm.managedhsm.azure.net', 'A');
+      assert.deepEqual(chain(answer), [['A', PUBLIC_IP]]);
+      assert.deepEqual(rules(answer), ['vantage-internet', 'public-no-approved-connection', 'public-answer']);
+      // Inside the linked VNet too: the public name never enters the privatelink zone.
+      const inside = resolve(pending, fromVm(pending), 'myhsm.managedhsm.azure.net', 'A');
+      assert.equal(inside.rcode, 'NOERROR');
+      assert.deepEqual(chain(inside), [['A', PUBLIC_IP]]);
+    });
+  }
+
+  it('one Approved connection among Pending ones is enough for the alias', () => {
+    const s = base();
+    const mixed = { ...s, managedHsms: [hsm('myhsm', [{ pe: 'pe0', status: 'Pending' }, { pe: 'pe1' }])] };
+    assert.deepEqual(chain(resolve(mixed, fromVm(mixed), 'myhsm.managedhsm.azure.net', 'A')), PRIVATE_CHAIN);
+  });
+
+  it('a soft-deleted HSM keeps its public A record until purge (soft-delete-overview.md), without alias; purged → NXDOMAIN', () => {
+    const s = base();
+    const deleted = {
+      ...s,
+      managedHsms: [],
+      deletedManagedHsms: [{ name: 'myhsm', properties: { mhsmId: ids.hsm('myhsm'), scheduledPurgeDate: '2026-12-12T00:00:00Z' } }],
+    };
+    for (const vantage of [INTERNET, fromVm(deleted)]) {
+      const answer = resolve(deleted, vantage, 'myhsm.managedhsm.azure.net', 'A');
+      assert.equal(answer.rcode, 'NOERROR');
+      assert.deepEqual(chain(answer), [['A', PUBLIC_IP]]);
+      assert.equal(answer.trace.at(-1)!.rule, 'public-soft-deleted');
+    }
+    const purged = { ...deleted, deletedManagedHsms: [] };
+    assert.equal(resolve(purged, INTERNET, 'myhsm.managedhsm.azure.net', 'A').rcode, 'NXDOMAIN');
+  });
+
   it('the privatelink name from the internet gives the public A', () => {
     const answer = resolve(base(), INTERNET, 'myhsm.privatelink.managedhsm.azure.net', 'A');
     assert.deepEqual(chain(answer), [['A', PUBLIC_IP]]);
@@ -179,7 +216,7 @@ describe('VM view, Azure-provided DNS (field cases)', () => {
     const other = privateEndpoint('pe-ext', 'vnet-ext', 'default', 'exthsm', '10.9.0.4');
     const withExt: NetworkSnapshot = {
       ...s,
-      managedHsms: [...s.managedHsms, hsm('exthsm')],
+      managedHsms: [...s.managedHsms, hsm('exthsm', [{ pe: 'pe-ext' }])],
       privateEndpoints: [...s.privateEndpoints, other.pe],
       networkInterfaces: [...s.networkInterfaces, other.nic],
     };
@@ -320,7 +357,7 @@ describe('VM view, custom DNS servers', () => {
       privateDnsZones: [zone(ZONE)],
       virtualNetworkLinks: [link(ZONE, 'hublink', 'hub')],
       recordSets: [aRecord(ZONE, 'myhsm', ['10.1.1.4'])],
-      managedHsms: [hsm('myhsm')],
+      managedHsms: [hsm('myhsm', [{ pe: 'pe1' }])],
       vms: [
         vm('dns1', 'hub', 'dns', '10.1.0.4', { dnsForwarder: true }),
         vm('app1', 'spoke', 'default', '10.2.0.4', { publicIpAddress: '192.0.2.20' }),

@@ -171,7 +171,8 @@ export function soaRecord(zoneName: string): RecordSet {
   };
 }
 
-export function hsm(name: string): ManagedHsm {
+/** A managed HSM; `connections` are its HSM-side private endpoint connections (`pe` name → status). */
+export function hsm(name: string, connections: { pe: string; status?: string }[] = []): ManagedHsm {
   return {
     id: ids.hsm(name),
     name,
@@ -181,6 +182,18 @@ export function hsm(name: string): ManagedHsm {
       hsmUri: `https://${name}.managedhsm.azure.net/`,
       publicNetworkAccess: 'Enabled',
       networkAcls: { bypass: 'AzureServices', defaultAction: 'Deny', ipRules: [], virtualNetworkRules: [] },
+      ...(connections.length > 0
+        ? {
+            privateEndpointConnections: connections.map((c) => ({
+              id: `${ids.hsm(name)}/privateEndpointConnections/${c.pe}-conn`,
+              properties: {
+                privateEndpoint: { id: ids.pe(c.pe) },
+                privateLinkServiceConnectionState: { status: c.status ?? 'Approved', actionsRequired: 'None' },
+                provisioningState: 'Succeeded',
+              },
+            })),
+          }
+        : {}),
     },
   };
 }
@@ -215,7 +228,7 @@ export function base(): NetworkSnapshot {
     privateDnsZones: [zone(ZONE)],
     virtualNetworkLinks: [link(ZONE, 'link1', 'vnet1')],
     recordSets: [soaRecord(ZONE), aRecord(ZONE, 'myhsm', ['10.0.1.4'])],
-    managedHsms: [hsm('myhsm')],
+    managedHsms: [hsm('myhsm', [{ pe: 'pe1' }])],
     vms: [vm('vm1', 'vnet1', 'subnet1', '10.0.1.5', { publicIpAddress: '192.0.2.10' })],
   });
 }

@@ -36,7 +36,7 @@ function topology(options: { peeringState?: string } = {}): NetworkSnapshot {
     privateDnsZones: [zone(ZONE)],
     virtualNetworkLinks: [link(ZONE, 'link1', 'vnet1')],
     recordSets: [aRecord(ZONE, 'myhsm', ['10.0.1.4'])],
-    managedHsms: [hsm('myhsm'), hsm('otherhsm')],
+    managedHsms: [hsm('myhsm', [{ pe: 'pe1' }, { pe: 'pe-hub' }, { pe: 'pe-island' }]), hsm('otherhsm', [{ pe: 'pe-pending', status: 'Pending' }])],
     vms: [
       vm('vm1', 'vnet1', 'subnet1', '10.0.1.5', { publicIpAddress: '192.0.2.10' }),
       vm('nopip', 'vnet1', 'subnet1', '10.0.1.7'),

@@ -75,6 +75,8 @@ test('FC-29: Disconnected PE fails connection-approved and connection-disconnect
   assert.equal(get(findings, 'connection-disconnected').status, 'fail');
   assert.equal(get(findings, 'a-record-exists').status, 'pass');
   assert.equal(get(findings, 'dns-resolves-private').code, 'PRIVATE_PATH_REFUSED');
+  // The HSM side still lists the connection as Approved (the alias stays); the PE side is Disconnected: dropped.
+  assert.match(get(findings, 'dns-resolves-private').message, /but dropped: connection Disconnected \(private endpoint /);
 });
 
 test('FC-30: HSM recreated (no connection on the HSM side) while the PE still says Approved → orphaned', () => {
@@ -301,4 +303,18 @@ test("a Key Vault zone (privatelink.vaultcore.azure.net) is another service's zo
   assert.notEqual(f.status, 'pass');
   assert.match(f.fix!, /az network private-dns record-set a delete -g rg -z privatelink\.vaultcore\.azure\.net -n hsm1 --yes/);
   assert.doesNotMatch(f.fix!, /zone delete|link vnet delete/);
+});
+
+test('subnet-network-policies: a private endpoint subnet with policies Enabled is a warning naming NSGs and route tables; Disabled passes', () => {
+  assert.equal(get(run(base()), 'subnet-network-policies').status, 'pass');
+  const rs = base();
+  const vnet = rs.find((r: any) => r.type === 'Microsoft.Network/virtualNetworks' && r.id === VNET1)!;
+  for (const sn of vnet.properties.subnets) sn.properties.privateEndpointNetworkPolicies = 'Enabled';
+  const f = get(run(rs), 'subnet-network-policies');
+  assert.equal(f.status, 'warn');
+  assert.equal(f.code, 'PRIVATE_ENDPOINT_NETWORK_POLICIES_ON');
+  assert.match(f.message, /privateEndpointNetworkPolicies Enabled: its network security groups and route tables apply/);
+  assert.match(f.fix ?? '', /--disable-private-endpoint-network-policies true/);
+  for (const sn of vnet.properties.subnets) sn.properties.privateEndpointNetworkPolicies = 'RouteTableEnabled';
+  assert.match(get(run(rs), 'subnet-network-policies').message, /RouteTableEnabled: its route tables apply/);
 });

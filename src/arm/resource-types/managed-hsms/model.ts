@@ -47,7 +47,8 @@ export interface NetworkAcls {
 
 export interface ConnectionState {
   status: string;
-  description: string;
+  /** Absent on the HSM side of an automatically approved connection (recorded). */
+  description?: string;
   actionsRequired: string;
 }
 

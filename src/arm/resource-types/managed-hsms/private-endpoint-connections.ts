@@ -1,7 +1,11 @@
 /**
- * The HSM side of private endpoint connections (control-plane.md §3.4; §2 rows 16–18b): list, get, approve/reject
- * (PUT answers 200 at once with `provisioningState: Succeeded` — az then GETs until Succeeded, so it stops at the first
- * GET), delete (202 + `Location: <connection URL>&kv-operation=…`, the poll answers 204, as the real service does).
+ * The HSM side of private endpoint connections (control-plane.md §3.4; §2 rows 16–18b), shaped as recorded in azure-cli
+ * src/azure-cli/azure/cli/command_modules/keyvault/tests/latest/recordings/test_hsm_private_endpoint_connection.yaml:
+ * - list: `MHSMPrivateEndpointConnectionItem`s (`id`, `etag`, `properties`; no name, type or location);
+ * - approve/reject (PUT): 200 with `provisioningState: Updating`, a new etag and `Azure-AsyncOperation: <connection
+ *   URL>&kv-operation=…`; the change is committed at once, so the GETs az 2.45 then polls answer `Succeeded` (the real
+ *   service stays Updating for seconds);
+ * - delete: 202 + `Location: <connection URL>&kv-operation=…`, the poll answers 204.
  * The state rules and the PE-side mirroring live in ../private-link/connections.ts.
  */
 import type { ArmContext, ArmRequest, ArmRouter } from "../../engine.js";
@@ -9,9 +13,11 @@ import { requireObjectBody } from "../../engine.js";
 import { armErrors } from "../../errors.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { deleteConnection, setConnectionState } from "./private-link.js";
-import { listConnectionRows, MHSM_PEC_WIRE_TYPE, MHSM_TYPE, requireManagedHsm, type PrivateEndpointConnectionBody } from "./model.js";
+import { connectionItem, listConnectionRows, MHSM_PEC_WIRE_TYPE, MHSM_TYPE, requireManagedHsm, type PrivateEndpointConnectionBody } from "./model.js";
 
 const DELETE_OPERATION = Buffer.from(JSON.stringify({ code: "DeletePrivateEndpointConnection" })).toString("base64");
+/** The `kv-operation` of an approve/reject's Azure-AsyncOperation URL (hsmlink's encoding; the real value is opaque). */
+const UPDATE_OPERATION = Buffer.from(JSON.stringify({ code: "UpdatePrivateEndpointConnection" })).toString("base64");
 
 function requireConnection(req: ArmRequest, ctx: ArmContext): StoredResource<PrivateEndpointConnectionBody> {
   const hsm = requireManagedHsm(ctx, req.params.resourceGroupName, req.params.name);
@@ -28,16 +34,17 @@ export function registerPrivateEndpointConnectionRoutes(router: ArmRouter, hsmPa
 
   router.add("GET", `${hsmPath}/privateEndpointConnections`, (req, ctx) => {
     const hsm = requireManagedHsm(ctx, req.params.resourceGroupName, req.params.name);
-    // The list returns whole connections (MHSMPrivateEndpointConnection: name, type, location); only the HSM's embedded
-    // properties.privateEndpointConnections uses the slimmer item shape.
-    return { status: 200, body: { value: listConnectionRows(ctx.store, hsm.id).map((r) => r.body) } };
+    return { status: 200, body: { value: listConnectionRows(ctx.store, hsm.id).map((r) => connectionItem(r.body)) } };
   });
 
   router.add("GET", pecPath, (req, ctx) => {
-    // The poll of a connection delete (real shape: the connection URL plus `kv-operation`); the delete committed already.
-    if (req.query["kv-operation"] !== undefined) {
+    // The poll of a connection delete or update (real shape: the connection URL plus `kv-operation`); both committed
+    // already: a delete answers 204 (recorded), an update the connection, Succeeded, with the operation status.
+    const op = req.query["kv-operation"];
+    if (op !== undefined) {
       requireManagedHsm(ctx, req.params.resourceGroupName, req.params.name);
-      return { status: 204 };
+      if (op !== UPDATE_OPERATION) return { status: 204 };
+      return { status: 200, body: { ...requireConnection(req, ctx).body, status: "Succeeded" } };
     }
     return { status: 200, body: requireConnection(req, ctx).body };
   });
@@ -60,7 +67,9 @@ export function registerPrivateEndpointConnectionRoutes(router: ArmRouter, hsmPa
       // Client-sent provisioningState and privateEndpoint are read-only: ignored (control-plane.md §2.1).
       updated = setConnectionState(ctx, c, state as Record<string, unknown>);
     });
-    return { status: 200, body: updated };
+    const url = `${req.baseUrl}${req.path}?api-version=${encodeURIComponent(req.apiVersion)}&kv-operation=${encodeURIComponent(UPDATE_OPERATION)}`;
+    const answered = { ...updated!, properties: { ...updated!.properties, provisioningState: "Updating" } };
+    return { status: 200, headers: { "Azure-AsyncOperation": url }, body: answered };
   });
 
   router.add("DELETE", pecPath, (req, ctx) => {

@@ -36,8 +36,13 @@ export const PRIVATE_ENDPOINT_TYPE = RESOURCE_TYPES.privateEndpoint;
 
 export type ConnectionStatus = "Pending" | "Approved" | "Rejected" | "Disconnected";
 
-/** Description of an automatically approved connection (a PE created by someone allowed to approve on the HSM). */
-export const AUTO_APPROVED_DESCRIPTION = "Auto-Approved";
+/**
+ * An automatically approved connection (a PE created by someone allowed to approve on the HSM), as recorded
+ * (azure-cli src/azure-cli/azure/cli/command_modules/keyvault/tests/latest/recordings/test_hsm_private_endpoint_connection.yaml,
+ * test_mhsm_private_link_resource.yaml): the HSM side carries no `description`; the PE side shows "Auto Approved" in the
+ * 201 of its create and `""` once the operation finished — hsmlink finishes at once, so the PE side is `""`.
+ */
+export const AUTO_APPROVED_HSM_SIDE: ConnectionState = { status: "Approved", actionsRequired: "None" };
 
 export interface PrivateLinkRequest {
   hsmId: string;
@@ -82,7 +87,7 @@ export function connectionForPrivateEndpoint(ctx: Pick<ArmContext, "store">, hsm
 /**
  * Validates target (exists, not deleted, groupIds == ['managedhsm'] case-insensitive, ≤ ctx.config.maxPrivateEndpointsPerHsm
  * PEs on this HSM, ≤ ctx.config.maxHsmsWithPrivateEndpointsPerSubscription HSMs with PEs) and creates the HSM-side
- * connection (Approved "Auto-Approved" for automatic, Pending with the request message for manual). Returns the state
+ * connection (Approved without description for automatic, Pending with the request message for manual). Returns the state
  * the PE side must show and the HSM-side connection name. Throws AzureError (ARM surface) with Azure-style codes
  * otherwise. Must run inside the caller's transaction.
  *
@@ -93,6 +98,7 @@ export function connectionForPrivateEndpoint(ctx: Pick<ArmContext, "store">, hsm
  * Errors (codes chosen where Azure's are not recorded, control-plane.md §10):
  * - 400 `MissingParameterOnPrivateLinkServiceConnection` — no group id (real network RP wording);
  * - 400 `InvalidResourceReference` — the target is not a live managed HSM (missing, soft-deleted, other type);
+ * - 400 `OnlyOneGroupIdPermitted` — more than one group id (network RP wording, field report);
  * - 400 `BadRequest` — a group id other than `managedhsm`, or an empty connection name;
  * - 400 `QuotaExceeded` — over either private endpoint limit (doc "Limitations and Design Considerations").
  */
@@ -106,7 +112,10 @@ export function connectPrivateEndpoint(
   if (groupIds.length === 0) throw armErrors.MissingParameterOnPrivateLinkServiceConnection(`${req.privateEndpointId}/privateLinkServiceConnections/${connectionName}`);
   const hsm = isManagedHsmId(req.hsmId) ? getManagedHsm(ctx.store, req.hsmId) : undefined;
   if (!hsm) throw armErrors.PrivateLinkTargetNotFound(req.hsmId, req.privateEndpointId);
-  if (groupIds.length !== 1 || typeof groupIds[0] !== "string" || groupIds[0].toLowerCase() !== MHSM_GROUP_ID) {
+  if (groupIds.length > 1) {
+    throw armErrors.OnlyOneGroupIdPermitted(`${req.privateEndpointId}/privateLinkServiceConnections/${connectionName}`, groupIds.map(String), hsm.id);
+  }
+  if (typeof groupIds[0] !== "string" || groupIds[0].toLowerCase() !== MHSM_GROUP_ID) {
     throw armErrors.BadRequest(
       `Call to ${MHSM_TYPE} failed. Error message: Invalid group id(s) '${groupIds.join(",")}'. A managed HSM has one private link resource, group id '${MHSM_GROUP_ID}'.`,
     );
@@ -114,7 +123,7 @@ export function connectPrivateEndpoint(
 
   const existing = connectionForPrivateEndpoint(ctx, hsm.id, req.privateEndpointId);
   if (existing) {
-    return { connectionId: existing.id, state: { ...existing.body.properties.privateLinkServiceConnectionState }, hsmName: hsm.name, hsmFqdn: hsmFqdnOf(hsm.name) };
+    return { connectionId: existing.id, state: peSideState(existing.body.properties.privateLinkServiceConnectionState), hsmName: hsm.name, hsmFqdn: hsmFqdnOf(hsm.name) };
   }
 
   const rows = listConnectionRows(ctx.store, hsm.id);
@@ -143,9 +152,7 @@ export function connectPrivateEndpoint(
     for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${connectionName}-${peName}-${n}`;
   }
 
-  const state: ConnectionState = req.manual
-    ? { status: "Pending", description: req.requestMessage ?? "", actionsRequired: "None" }
-    : { status: "Approved", description: AUTO_APPROVED_DESCRIPTION, actionsRequired: "None" };
+  const state: ConnectionState = req.manual ? { status: "Pending", description: req.requestMessage ?? "", actionsRequired: "None" } : { ...AUTO_APPROVED_HSM_SIDE };
   const id = `${hsm.id}/privateEndpointConnections/${name}`;
   const body: PrivateEndpointConnectionBody = {
     id,
@@ -156,7 +163,12 @@ export function connectPrivateEndpoint(
   };
   ctx.store.resources.put({ id, type: MHSM_PEC_TYPE, name, parentId: hsm.id, subscriptionId: hsm.subscriptionId, resourceGroup: hsm.resourceGroup, body }, ctx.clock.now());
   syncHsmConnections(ctx, hsm.id);
-  return { connectionId: id, state: { ...state }, hsmName: hsm.name, hsmFqdn: hsmFqdnOf(hsm.name) };
+  return { connectionId: id, state: peSideState(state), hsmName: hsm.name, hsmFqdn: hsmFqdnOf(hsm.name) };
+}
+
+/** The PE-side view of an HSM-side state (the PE side always carries a description, `""` when the HSM side has none). */
+function peSideState(state: ConnectionState): { status: string; description: string; actionsRequired: string } {
+  return { status: state.status, description: state.description ?? "", actionsRequired: state.actionsRequired };
 }
 
 /** The PE was deleted: remove its HSM-side connection(s). */
@@ -284,7 +296,7 @@ function mirrorToPrivateEndpoint(ctx: ArmContext, privateEndpointId: string, hsm
   for (const list of [body.properties?.privateLinkServiceConnections, body.properties?.manualPrivateLinkServiceConnections]) {
     for (const entry of list ?? []) {
       if (!entry.properties || !sameId(entry.properties.privateLinkServiceId, hsmId)) continue;
-      entry.properties.privateLinkServiceConnectionState = { ...state };
+      entry.properties.privateLinkServiceConnectionState = peSideState(state);
       if (entry.etag !== undefined) entry.etag = `W/"${newGuid()}"`;
       changed = true;
     }

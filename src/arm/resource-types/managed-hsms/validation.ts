@@ -65,6 +65,18 @@ function optEnum<T extends string>(v: unknown, path: string, allowed: readonly T
   return hit;
 }
 
+/**
+ * `networkAcls.bypass`: `AzureServices` or `None` (any casing). Anything else gets the service's own sentence, as a
+ * managed HSM answered it (Azure/azure-cli#18779, 2021: "(400) ByPass property is invalid. Supported values are : None,
+ * AzureServices"); the error code is hsmlink's choice (`BadRequest`), az printed only the status there.
+ */
+function bypassOf(v: unknown): "AzureServices" | "None" | undefined {
+  if (v === undefined || v === null) return undefined;
+  const hit = typeof v === "string" ? (["AzureServices", "None"] as const).find((a) => a.toLowerCase() === v.toLowerCase()) : undefined;
+  if (!hit) throw armErrors.BadRequest("ByPass property is invalid. Supported values are : None, AzureServices");
+  return hit;
+}
+
 function tagsOf(v: unknown): Record<string, string> | undefined {
   const o = optObject(v, "tags");
   if (!o) return undefined;
@@ -123,7 +135,7 @@ function networkAclsOf(v: unknown, current: NetworkAcls | undefined, patch: bool
   }
   const base = patch && current ? current : DEFAULT_NETWORK_ACLS;
   return {
-    bypass: optEnum(o.bypass, "properties.networkAcls.bypass", ["AzureServices", "None"] as const) ?? base.bypass,
+    bypass: bypassOf(o.bypass) ?? base.bypass,
     defaultAction: optEnum(o.defaultAction, "properties.networkAcls.defaultAction", ["Allow", "Deny"] as const) ?? base.defaultAction,
     ipRules: [],
     virtualNetworkRules: [],

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 /**
  * Microsoft.Network/privateDnsZones (api 2020-06-01): wire shapes, limits and helpers shared by zones, virtual
  * network links, record sets and private endpoints' private DNS zone groups (control-plane.md §5, §8).
@@ -165,6 +166,40 @@ export function isRecordSet(r: StoredResource): boolean {
 export function recordSetsOf(ctx: ArmContext, zoneId: string): StoredResource<RecordSetBody>[] {
   const sets = ctx.store.resources.children(zoneId).filter(isRecordSet) as unknown as StoredResource<RecordSetBody>[];
   return [...sets.filter((s) => s.type.endsWith("/SOA")), ...sets.filter((s) => !s.type.endsWith("/SOA"))];
+}
+
+/** TTL Azure gives auto-registered VM records (learn.microsoft.com "What is the auto registration feature in Azure DNS private zones?"). */
+export const AUTO_REGISTERED_TTL = 10;
+
+/**
+ * The A record sets Azure DNS registers for VMs in VNets linked to the zone with `registrationEnabled: true`
+ * (learn.microsoft.com "What is the auto registration feature in Azure DNS private zones?": the VM's name → its private
+ * address, `isAutoRegistered: true`, removed when the VM goes). Derived from the stored VMs and links, never stored:
+ * a VM's record appears and disappears with it. A record set of the same name that a user created wins.
+ */
+export function autoRegisteredRecordSetsOf(ctx: ArmContext, zone: { id: string; name: string; subscriptionId: string; resourceGroup?: string }): StoredResource<RecordSetBody>[] {
+  const registering = linksOf(ctx, zone.id).filter((l) => l.body.properties.registrationEnabled).map((l) => l.body.properties.virtualNetwork.id.toLowerCase());
+  if (registering.length === 0) return [];
+  const taken = new Set(recordSetsOf(ctx, zone.id).filter((r) => r.type.endsWith("/A")).map((r) => r.name.toLowerCase()));
+  const out: StoredResource<RecordSetBody>[] = [];
+  for (const vm of ctx.store.resources.list<{ name: string; properties?: { hsmlink?: { vnetId?: string; privateIpAddress?: string } } }>("Microsoft.Compute/virtualMachines")) {
+    const facts = vm.body.properties?.hsmlink;
+    if (!facts?.vnetId || !facts.privateIpAddress || !registering.includes(facts.vnetId.toLowerCase())) continue;
+    const name = vm.name.toLowerCase();
+    if (taken.has(name)) continue;
+    taken.add(name);
+    const id = `${zone.id}/A/${name}`;
+    const etag = createHash("sha1").update(`${id}|${facts.privateIpAddress}`).digest("hex").slice(0, 32).replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5");
+    const body: RecordSetBody = {
+      id,
+      name,
+      type: "Microsoft.Network/privateDnsZones/A",
+      etag,
+      properties: { ttl: AUTO_REGISTERED_TTL, fqdn: `${name}.${zone.name}.`, isAutoRegistered: true, aRecords: [{ ipv4Address: facts.privateIpAddress }] },
+    };
+    out.push({ id, type: body.type, name, parentId: zone.id, subscriptionId: zone.subscriptionId, resourceGroup: zone.resourceGroup, body, createdAt: vm.createdAt, updatedAt: vm.updatedAt });
+  }
+  return out;
 }
 
 /** Virtual network links of a zone, in creation order. */

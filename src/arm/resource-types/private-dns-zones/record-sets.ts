@@ -23,6 +23,7 @@ import {
   propertiesOf,
   recordSetResourceType,
   recordSetsOf,
+  autoRegisteredRecordSetsOf,
   recordTypeOf,
   refreshZoneCounters,
   requireParentZone,
@@ -51,7 +52,7 @@ const bad = (message: string) => armErrors.BadRequest(message);
 
 function requireType(req: ArmRequest): RecordType {
   const t = recordTypeOf(req.params.recordType);
-  if (!t) throw armErrors.InvalidResourceType(`Microsoft.Network/privateDnsZones/${req.params.recordType}`, req.apiVersion);
+  if (!t) throw armErrors.InvalidResourceType(`privateDnsZones/${req.params.recordType}`, "Microsoft.Network", req.apiVersion);
   return t;
 }
 
@@ -319,7 +320,11 @@ export function registerRecordSets(router: ArmRouter): void {
     const zone = requireParentZone(ctx, rg, req.params.privateZoneName);
     const type = requireType(req);
     const existing = ctx.store.resources.get<RecordSetBody>(recordSetId(zone, type, req.params.relativeRecordSetName));
-    if (!existing) throw notFound(ctx, rg, req.params.relativeRecordSetName);
+    if (!existing) {
+      const auto = type === "A" ? autoRegisteredRecordSetsOf(ctx, zone).find((r) => r.name === req.params.relativeRecordSetName.toLowerCase()) : undefined;
+      if (auto) return { status: 200, body: auto.body };
+      throw notFound(ctx, rg, req.params.relativeRecordSetName);
+    }
     return { status: 200, body: existing.body };
   });
 
@@ -342,7 +347,8 @@ export function registerRecordSets(router: ArmRouter): void {
   const listAll = (req: ArmRequest, ctx: ArmContext) => {
     const rg = rgName(ctx, req);
     const zone = requireParentZone(ctx, rg, req.params.privateZoneName);
-    return { status: 200, body: pagedList(req, bySuffix(req, recordSetsOf(ctx, zone.id)).map((s) => s.body)) };
+    const sets = [...recordSetsOf(ctx, zone.id), ...autoRegisteredRecordSetsOf(ctx, zone)];
+    return { status: 200, body: pagedList(req, bySuffix(req, sets).map((s) => s.body)) };
   };
   router.add("GET", `${zonePath}/ALL`, listAll);
   router.add("GET", `${zonePath}/recordsets`, listAll);
@@ -351,7 +357,7 @@ export function registerRecordSets(router: ArmRouter): void {
     const rg = rgName(ctx, req);
     const zone = requireParentZone(ctx, rg, req.params.privateZoneName);
     const type = requireType(req);
-    const sets = recordSetsOf(ctx, zone.id).filter((s) => s.type.endsWith(`/${type}`));
+    const sets = [...recordSetsOf(ctx, zone.id), ...autoRegisteredRecordSetsOf(ctx, zone)].filter((s) => s.type.endsWith(`/${type}`));
     return { status: 200, body: pagedList(req, bySuffix(req, sets).map((s) => s.body)) };
   });
 }

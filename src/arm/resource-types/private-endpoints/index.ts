@@ -2,8 +2,8 @@
  * Microsoft.Network/privateEndpoints (control-plane.md §2 rows 13–14, §2.1, §4.3, §9.5; FC-34): PUT (network LRO,
  * 201/200), GET, DELETE (202), list per resource group and subscription.
  *
- * Create: the subnet must exist in a VNet of the private endpoint's region (`InvalidResourceReference`), its
- * `privateEndpointNetworkPolicies` must not be `Enabled`; the target side (managed HSM, group id, limits, the
+ * Create: the subnet must exist in a VNet of the private endpoint's region (`InvalidResourceReference`), whatever its
+ * `privateEndpointNetworkPolicies` (disable-private-endpoint-network-policy.md); the target side (managed HSM, group id, limits, the
  * HSM-side connection and its Approved/Pending state) is ../private-link/connections.ts. Then the read-only NIC
  * `{pe}.nic.{guid}` (or `customNetworkInterfaceName`) gets the subnet's next free address (or the static one of
  * `ipConfigurations`), the subnet gets its back-references, and `customDnsConfigs` maps the HSM's FQDN to the
@@ -43,7 +43,6 @@ import {
 } from "../virtual-networks/common.js";
 import { networkErrors } from "../virtual-networks/errors.js";
 import { getSubnet, getVnet, updateSubnetBackReferences, type SubnetBody } from "../virtual-networks/model.js";
-import { allowsPrivateEndpoints } from "../virtual-networks/policies.js";
 import { allocateAddress, createPrivateEndpointNic, getNic, nicIdOf, putNic, removeNic } from "../network-interfaces/index.js";
 
 /** The member name every managed HSM private link resource requires (control-plane.md §3.5 `requiredMembers`). */
@@ -239,9 +238,9 @@ function readPutRequest(req: ArmRequest, ctx: ArmContext): PutRequest {
   const subnet = getSubnet(ctx, subnetIdIn);
   if (!subnet) throw networkErrors.InvalidResourceReference(subnetIdIn, peId);
   if (existing && !sameId(existing.body.properties.subnet.id, subnet.id)) throw networkErrors.PrivateEndpointSubnetCannotBeChanged(peId, existing.body.properties.subnet.id, subnet.id);
-  if (!existing && !allowsPrivateEndpoints(subnet.body.properties.privateEndpointNetworkPolicies)) {
-    throw networkErrors.PrivateEndpointCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled(peId, subnet.id);
-  }
+  // Any privateEndpointNetworkPolicies value allows an endpoint: since NSG/UDR support for private endpoints (GA 2022)
+  // the policies decide whether NSGs and route tables apply, not whether endpoints may exist
+  // (articles/private-link/disable-private-endpoint-network-policy.md). The troubleshooter notes subnets with them on.
   if (existing && statics.length) {
     const had = existing.body.properties.ipConfigurations.map((c) => c.properties.privateIPAddress).sort();
     const want = statics.map((s) => s.ip).sort();

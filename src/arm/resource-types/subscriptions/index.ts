@@ -6,28 +6,35 @@ import type { ArmRouter, ArmContext, ArmRequest } from "../../engine.js";
 
 import { AzureError } from "../../../kernel/errors.js";
 import { KNOWN_LOCATIONS } from "../../../kernel/azure-names.js";
+import { MANAGED_HSM_API_VERSIONS, NETWORK_API_VERSIONS, PRIVATE_DNS_API_VERSIONS, RESOURCES_API_VERSIONS } from "../../api-versions.js";
+
+/** Newest first, as ARM lists them; the same tables the api-version check uses (src/arm/api-versions.ts). */
+const newestFirst = (versions: readonly string[]): string[] => [...versions].reverse();
+const MHSM = newestFirst(MANAGED_HSM_API_VERSIONS);
+const NET = newestFirst(NETWORK_API_VERSIONS);
+const DNS = newestFirst(PRIVATE_DNS_API_VERSIONS);
 
 const PROVIDERS: Record<string, { namespace: string; resourceTypes: { resourceType: string; locations: string[]; apiVersions: string[] }[] }> = {
   "microsoft.keyvault": {
     namespace: "Microsoft.KeyVault",
     resourceTypes: [
-      { resourceType: "managedHSMs", locations: [], apiVersions: ["2026-02-01", "2025-05-01", "2024-11-01", "2023-07-01", "2023-02-01", "2022-07-01", "2021-10-01", "2021-04-01-preview"] },
-      { resourceType: "deletedManagedHSMs", locations: [], apiVersions: ["2026-02-01", "2023-07-01", "2022-07-01"] },
-      { resourceType: "locations/managedHsmOperationResults", locations: [], apiVersions: ["2026-02-01", "2023-07-01", "2022-07-01"] },
-      { resourceType: "checkMhsmNameAvailability", locations: [], apiVersions: ["2026-02-01", "2023-07-01", "2022-07-01"] },
+      { resourceType: "managedHSMs", locations: [], apiVersions: MHSM },
+      { resourceType: "deletedManagedHSMs", locations: [], apiVersions: MHSM },
+      { resourceType: "locations/managedHsmOperationResults", locations: [], apiVersions: MHSM },
+      { resourceType: "checkMhsmNameAvailability", locations: [], apiVersions: MHSM },
     ],
   },
   "microsoft.network": {
     namespace: "Microsoft.Network",
     resourceTypes: [
-      { resourceType: "virtualNetworks", locations: [], apiVersions: ["2025-05-01", "2024-05-01", "2023-09-01", "2022-07-01", "2022-01-01"] },
-      { resourceType: "privateEndpoints", locations: [], apiVersions: ["2025-05-01", "2024-05-01", "2023-09-01", "2022-07-01", "2022-01-01"] },
-      { resourceType: "networkInterfaces", locations: [], apiVersions: ["2025-05-01", "2024-05-01", "2023-09-01", "2022-07-01", "2022-01-01"] },
-      { resourceType: "privateDnsZones", locations: ["global"], apiVersions: ["2024-06-01", "2020-06-01", "2018-09-01"] },
-      { resourceType: "privateDnsZones/virtualNetworkLinks", locations: ["global"], apiVersions: ["2024-06-01", "2020-06-01", "2018-09-01"] },
+      { resourceType: "virtualNetworks", locations: [], apiVersions: NET },
+      { resourceType: "privateEndpoints", locations: [], apiVersions: NET },
+      { resourceType: "networkInterfaces", locations: [], apiVersions: NET },
+      { resourceType: "privateDnsZones", locations: ["global"], apiVersions: DNS },
+      { resourceType: "privateDnsZones/virtualNetworkLinks", locations: ["global"], apiVersions: DNS },
     ],
   },
-  "microsoft.resources": { namespace: "Microsoft.Resources", resourceTypes: [{ resourceType: "resourceGroups", locations: [], apiVersions: ["2025-04-01", "2021-04-01"] }] },
+  "microsoft.resources": { namespace: "Microsoft.Resources", resourceTypes: [{ resourceType: "resourceGroups", locations: [], apiVersions: newestFirst(RESOURCES_API_VERSIONS) }] },
   "microsoft.authorization": { namespace: "Microsoft.Authorization", resourceTypes: [{ resourceType: "roleAssignments", locations: [], apiVersions: ["2022-04-01"] }] },
 };
 

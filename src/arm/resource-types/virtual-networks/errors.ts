@@ -46,9 +46,6 @@ export const networkErrors = {
   /** (chosen) Changing a used subnet's prefix so that an allocated address falls outside it. */
   InUseSubnetCannotBeUpdated: (subnet: string, usedBy: string, ip: string) =>
     net("InUseSubnetCannotBeUpdated", `Subnet ${subnet} is in use by ${usedBy} with private IP address ${ip}; its address prefix cannot be changed to exclude that address.`),
-  /** Real (control-plane.md §4.3, field reports): enabling policies on a subnet that holds private endpoints (pre-2022 service behaviour). */
-  PrivateEndpointNetworkPoliciesCannotBeEnabledOnPrivateEndpointSubnet: () =>
-    net("PrivateEndpointNetworkPoliciesCannotBeEnabledOnPrivateEndpointSubnet", "Private endpoint network policies cannot be enabled on private endpoint subnet"),
 
   // Peerings (wording from field reports quoted in kyma-project/cloud-manager and Azure/ResourceModules#731).
   VnetAddressSpacesOverlap: (peeringId: string, vnetA: string, vnetB: string, prefixes: string[]) =>
@@ -74,9 +71,6 @@ export const networkErrors = {
       `Resource ${referencedId} referenced by resource ${byId} was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.`,
       [{ code: "NotFound", message: `Resource ${referencedId} not found.` }],
     ),
-  /** Real (control-plane.md §4.3). */
-  PrivateEndpointCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled: (peId: string, subnetId: string) =>
-    net("PrivateEndpointCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled", `Private endpoint ${peId} cannot be created in a subnet ${subnetId} since it has private endpoint network policies enabled.`),
   /** (chosen) Neither or both connection arrays, or more than one connection. */
   InvalidPrivateLinkServiceConnectionCount: (peId: string) =>
     net("InvalidPrivateLinkServiceConnectionCount", `Private endpoint ${peId} must have exactly one private link service connection, in either privateLinkServiceConnections or manualPrivateLinkServiceConnections.`),

@@ -4,8 +4,12 @@
  * The default of `privateEndpointNetworkPolicies` when a PUT omits it depends on the api-version the client
  * sent: the REST models defaulted to `Enabled` up to the 2021 versions and to `Disabled` from 2022-01-01 on
  * (AAZ 2022-01-01 schema and the 2022-07-01 SDK model say `Disabled`; the 2021-02-01 model says `Enabled`).
- * So az 2.45 (2022-01-01) gets `Disabled`, the how-to's `--disable-private-endpoint-network-policies true` is a
- * no-op there, and an old client (2021-x) gets `Enabled` — which blocks private endpoints in that subnet.
+ * So az 2.45 (2022-01-01) gets `Disabled` and the how-to's `--disable-private-endpoint-network-policies true` is a
+ * no-op there; an old client (2021-x) gets `Enabled`. Sources: azure-rest-api-specs
+ * specification/network/resource-manager/Microsoft.Network/stable/2021-08-01/virtualNetwork.json (default `Enabled`)
+ * and stable/2022-01-01/virtualNetwork.json (default `Disabled`). No value blocks private endpoints any more: since
+ * NSG/UDR support for private endpoints (GA 2022) `Enabled` makes NSGs and route tables apply to their traffic,
+ * `NetworkSecurityGroupEnabled` / `RouteTableEnabled` one of them (articles/private-link/disable-private-endpoint-network-policy.md).
  */
 
 export const PRIVATE_ENDPOINT_NETWORK_POLICIES = ["Enabled", "Disabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled"] as const;
@@ -40,12 +44,4 @@ export function defaultPrivateEndpointNetworkPolicies(apiVersion: string): Priva
   const date = m ? m[1] : "9999-12-31";
   for (const row of PRIVATE_ENDPOINT_POLICIES_DEFAULTS) if (date >= row.from) return row.value;
   return PRIVATE_ENDPOINT_POLICIES_DEFAULTS[PRIVATE_ENDPOINT_POLICIES_DEFAULTS.length - 1].value;
-}
-
-/**
- * Whether a private endpoint may be placed in a subnet with this policy. Only `Enabled` blocks it (the classic
- * rule the how-to works around); `Disabled`, `NetworkSecurityGroupEnabled` and `RouteTableEnabled` allow it.
- */
-export function allowsPrivateEndpoints(policy: string | undefined): boolean {
-  return policy !== "Enabled";
 }

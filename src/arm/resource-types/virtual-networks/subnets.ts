@@ -53,7 +53,7 @@ export interface SubnetContext {
  * come from `existing` only. The policy default depends on the api-version (./policies.ts).
  * @throws AzureError InvalidResourceName, InvalidRequestFormat, NetcfgInvalidSubnet, InvalidAddressPrefixFormat,
  *   InvalidCIDRNotation, NetcfgSubnetRangeOutsideVnet, NetcfgSubnetRangesOverlap,
- *   PrivateEndpointNetworkPoliciesCannotBeEnabledOnPrivateEndpointSubnet, InUseSubnetCannotBeUpdated
+ *   InUseSubnetCannotBeUpdated
  */
 export function buildSubnet(ctx: ArmContext, sc: SubnetContext, name: string, input: Record<string, unknown>, existing: StoredResource<SubnetBody> | undefined, path = "properties"): SubnetBody {
   validateNetworkName(name);
@@ -100,8 +100,8 @@ export function buildSubnet(ctx: ArmContext, sc: SubnetContext, name: string, in
   const ipConfigurations = existing?.body.properties.ipConfigurations;
   const privateEndpoints = existing?.body.properties.privateEndpoints;
   if (existing) {
-    // The pre-2022 service refused to turn the policies back on under private endpoints (control-plane.md §4.3).
-    if (pePolicies === "Enabled" && privateEndpoints?.length) throw networkErrors.PrivateEndpointNetworkPoliciesCannotBeEnabledOnPrivateEndpointSubnet();
+    // Turning the policies on under private endpoints is allowed: they make NSGs and route tables apply
+    // (disable-private-endpoint-network-policy.md), the pre-2022 refusal is gone.
     for (const [ip, holder] of allocatedAddresses(ctx, existing)) {
       if (!cidrs.some((c) => ipInCidr(ip, c))) throw networkErrors.InUseSubnetCannotBeUpdated(existing.name, holder, ip);
     }
