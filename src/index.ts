@@ -38,12 +38,20 @@ export interface StartHsmlinkOptions {
   /** Keep resources in memory only (default false: SQLite in the data dir). */
   inMemory?: boolean;
   /**
-   * Any other setting of `hsmlink start` by its key (README "Settings"), e.g. `{ location: "northeurope", loose: true }`.
+   * Any other setting of `hsmlink start` by its key (README "Settings"), e.g. `{ location: "northeurope", loose: true }`
+   * or `{ activateNewHsms: true }`.
    * Ports default to 0 (any free port) and `logLevel` to "warn"; `HSMLINK_*` environment variables are not read.
    */
   settings?: Partial<Omit<HsmlinkConfig, "dataDir" | "inMemory">>;
   /** A seed file (YAML or JSON) whose world the instance starts with; `state.reset()` goes back to it. */
   seed?: string;
+  /**
+   * `hsmlink start --activate-new-hsms`: every managed HSM created (az keyvault create, ARM PUT) is activated at once
+   * (security domain downloaded with generated wrapping keys under `<dataDir>/security-domains/NAME`). Default
+   * false: a new HSM is NotActivated and answers 403 HsmNotActivated until `hsmlink hsm activate NAME` (or a
+   * security domain download) activates it, as Azure does. Same as `settings.activateNewHsms`; this one wins.
+   */
+  activateNewHsms?: boolean;
 }
 
 /** A running hsmlink, in this process. */
@@ -123,6 +131,7 @@ export async function startHsmlink(options: StartHsmlinkOptions = {}): Promise<R
         logLevel: "warn",
         ...options.settings,
         ...(options.seed ? { seed: options.seed } : {}),
+        ...(options.activateNewHsms !== undefined ? { activateNewHsms: options.activateNewHsms } : {}),
         dataDir,
         inMemory: options.inMemory ?? false,
       },

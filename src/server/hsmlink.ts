@@ -152,7 +152,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     cleanups.unshift(() => vms.close());
     // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
     deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
-    fixture.attach({ vms, arm: armHandler, dataPlane });
+    fixture.attach({ vms, arm: armHandler, dataPlane, activateHsm: activateGenerated });
     const coreAdmin = createAdminHandler({ vms, traces, store, identity, internetClientAddress: config.internetClientAddress, activateHsm: activateGenerated });
     const adminHandler = async (ex: Exchange): Promise<ExchangeResult> => (await fixture.admin(ex)) ?? coreAdmin(ex);
 
