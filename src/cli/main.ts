@@ -26,6 +26,20 @@ function portOwners(config: HsmlinkConfig, port: number | undefined): string[] {
   return SETTINGS.filter((s) => s.type === "port" && config[s.key] === port).map((s) => `${s.flag} (env ${s.env})`);
 }
 
+/**
+ * Keeps a running `hsmlink start` serving when a bug lets an exception or a promise rejection escape: it is
+ * logged (stderr, one line with the stack) and the process goes on, so one bad request cannot take down every
+ * listener for every client on the machine. Each failure is still a bug to fix at its source.
+ */
+function installLastResortGuard(): void {
+  const report = (kind: string) => (err: unknown) => {
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`hsmlink: ${kind} (kept serving; please report it): ${text.replace(/\n\s*/g, " | ")}\n`);
+  };
+  process.on("unhandledRejection", report("unhandled promise rejection"));
+  process.on("uncaughtException", report("uncaught exception"));
+}
+
 const program = new Command("hsmlink").description("Local, offline emulator of Azure Managed HSM behind Azure Private Link").version(packageVersion(), "-V, --version", "print the hsmlink version").showHelpAfterError();
 
 const start = program.command("start").description("start hsmlink in the foreground (Ctrl-C stops it)");
@@ -44,6 +58,7 @@ start.action(async (opts: Record<string, unknown>) => {
     }
     throw e;
   }
+  installLastResortGuard();
   try {
     const h = await startHsmlink(config);
     const e = h.endpoints;

@@ -135,14 +135,40 @@ export function connOfTlsRequest(req: IncomingMessage): ConnectionInfo | undefin
   return (req.socket as unknown as TaggedSocket)[SOCKET_CONN];
 }
 
-/** The user name of a `Proxy-Authorization: Basic …` header, if any. */
+/** The credentials of a `Proxy-Authorization: Basic …` header (RFC 7617), or why they cannot be read. */
+export type ProxyCredentials = { ok: true; user?: string; password?: string } | { ok: false; reason: string };
+
+/**
+ * Reads `Proxy-Authorization: Basic base64(user:password)`. The user name is percent-decoded once more (a VM name
+ * never holds `%`, so this only matters for names escaped twice). None, an empty user name or another scheme → no
+ * user (the internet). Never throws: credentials that are not base64 or UTF-8, or a user name that is not valid
+ * percent-encoding, come back as a reason the gateway refuses with (407).
+ */
+export function proxyCredentials(header: string | undefined): ProxyCredentials {
+  if (!header) return { ok: true };
+  const m = /^basic\s+(\S+)\s*$/i.exec(header.trim());
+  if (!m) return { ok: true };
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(m[1])) return { ok: false, reason: "Proxy-Authorization is not valid base64 (RFC 7617 Basic credentials)" };
+  const raw = Buffer.from(m[1], "base64");
+  const decoded = new TextDecoder("utf-8", { fatal: false }).decode(raw);
+  if (decoded.includes("\ufffd")) return { ok: false, reason: "Proxy-Authorization credentials are not UTF-8" };
+  const colon = decoded.indexOf(":");
+  const rawUser = colon >= 0 ? decoded.slice(0, colon) : decoded;
+  const password = colon >= 0 ? decoded.slice(colon + 1) : undefined;
+  let user: string;
+  try {
+    user = decodeURIComponent(rawUser);
+  } catch {
+    return { ok: false, reason: `proxy user name '${rawUser}' is not valid percent-encoding; write the VM name in the proxy URL as 'hsmlink env --vm NAME' prints it` };
+  }
+  if (/[\x00-\x1f\x7f]/.test(user)) return { ok: false, reason: "proxy user name contains control characters" };
+  return { ok: true, user: user === "" ? undefined : user, password };
+}
+
+/** The user name of a `Proxy-Authorization: Basic …` header, if any (undefined also when it cannot be read). */
 export function proxyUser(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const m = /^basic\s+(.+)$/i.exec(header.trim());
-  if (!m) return undefined;
-  const decoded = Buffer.from(m[1], "base64").toString("utf8");
-  const user = decoded.split(":")[0];
-  return user ? decodeURIComponent(user) : undefined;
+  const c = proxyCredentials(header);
+  return c.ok ? c.user : undefined;
 }
 
 /**
@@ -204,7 +230,14 @@ export function reasonPhrase(reason: string): string {
   return (sp > MAX_REASON_PHRASE / 2 ? cut.slice(0, sp) : cut).replace(/[\s;,:(]+$/, "") + "...";
 }
 
+/** How a 407 asks for proxy credentials (RFC 9110 §11.7.1). */
+const PROXY_CHALLENGE = { "Proxy-Authenticate": 'Basic realm="hsmlink"' };
+
+/** Where the gateway reports what went wrong inside it (hsmlink's logger). */
+export type GatewayLog = (level: "error" | "warn", message: string, err?: unknown) => void;
+
 function refuse(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
+  if (socket.destroyed || !socket.writable) return void socket.destroy();
   const text = `hsmlink: ${reason}\n`;
   const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
   socket.end(`HTTP/1.1 ${status} ${reasonPhrase(reason)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nX-Hsmlink-Reason: ${headerSafe(reason)}\r\n${extra}Connection: close\r\n\r\n${text}`);
@@ -214,7 +247,7 @@ function refuse(socket: Duplex, status: number, reason: string, headers: Record<
  * Creates the gateway server (not yet listening). `onRefusal` hears of every refusal it sends (malformed
  * targets and policy refusals) so the decision trace log can show them.
  */
-export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPolicy; onRefusal?: (r: GatewayRefusal) => void }): Server {
+export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPolicy; onRefusal?: (r: GatewayRefusal) => void; log?: GatewayLog }): Server {
   const report = (r: GatewayRefusal) => {
     try {
       opts.onRefusal?.(r);
@@ -225,8 +258,10 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? "";
     const method = req.method ?? "GET";
-    const vantage = proxyUser(req.headers["proxy-authorization"]);
+    const creds = proxyCredentials(req.headers["proxy-authorization"]);
+    const vantage = creds.ok ? creds.user : undefined;
     const refuseHttp = (status: number, reason: string, hostName: string, headers: Record<string, string> = {}, steps: readonly TraceStep[] = []) => {
+      if (res.headersSent || res.destroyed) return;
       res.writeHead(status, reasonPhrase(reason), { "Content-Type": "text/plain; charset=utf-8", "X-Hsmlink-Reason": headerSafe(reason), ...headers }).end(`hsmlink: ${reason}\n`);
       report({ method, url, hostName, vantage, status, reason, steps });
     };
@@ -241,11 +276,18 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
       return refuseHttp(400, `malformed absolute-form request target '${url}'`, "");
     }
     const hostName = target.hostname.toLowerCase().replace(/^\[|\]$/g, "");
-    void opts.policy({ hostName, port: Number(target.port || 80), kind: "absolute", method, url }, vantage).then((d) => {
-      if (!d.ok) return refuseHttp(d.status, d.reason, hostName, d.headers, d.steps);
-      req.url = target.pathname + target.search;
-      opts.app.handle(req, res, d.conn);
-    });
+    if (!creds.ok) return refuseHttp(407, creds.reason, hostName, PROXY_CHALLENGE, [{ step: "gateway", rule: "malformed-proxy-credentials", detail: creds.reason }]);
+    opts.policy({ hostName, port: Number(target.port || 80), kind: "absolute", method, url }, vantage).then(
+      (d) => {
+        if (!d.ok) return refuseHttp(d.status, d.reason, hostName, d.headers, d.steps);
+        req.url = target.pathname + target.search;
+        opts.app.handle(req, res, d.conn);
+      },
+      (e: unknown) => {
+        opts.log?.("error", "gateway policy failed", e);
+        refuseHttp(502, "hsmlink could not decide on this request (internal error; see its log)", hostName);
+      },
+    );
   });
 
   // Tunnels leave the HTTP server's connection tracking; closeAllConnections (used at shutdown) ends them too,
@@ -263,23 +305,36 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
     tunnels.add(socket);
     socket.once("close", () => tunnels.delete(socket));
     const url = req.url ?? "";
-    const vantage = proxyUser(req.headers["proxy-authorization"]);
+    const creds = proxyCredentials(req.headers["proxy-authorization"]);
+    const vantage = creds.ok ? creds.user : undefined;
     const authority = parseAuthority(url);
     if ("error" in authority) {
       refuse(socket, 400, authority.error);
       report({ method: "CONNECT", url, hostName: "", vantage, status: 400, reason: authority.error, steps: [{ step: "gateway", rule: "malformed-target", detail: authority.error }] });
       return;
     }
-    void opts.policy({ ...authority, kind: "connect", method: "CONNECT", url }, vantage).then((d) => {
-      if (!d.ok) {
-        refuse(socket, d.status, d.reason, d.headers);
-        report({ method: "CONNECT", url, hostName: authority.hostName, vantage, status: d.status, reason: d.reason, steps: d.steps ?? [] });
-        return;
-      }
-      socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      if (head && head.length) socket.unshift(head);
-      terminateTls(opts.ca, opts.app, socket, d.conn, authority.hostName);
-    });
+    if (!creds.ok) {
+      refuse(socket, 407, creds.reason, PROXY_CHALLENGE);
+      report({ method: "CONNECT", url, hostName: authority.hostName, vantage, status: 407, reason: creds.reason, steps: [{ step: "gateway", rule: "malformed-proxy-credentials", detail: creds.reason }] });
+      return;
+    }
+    opts.policy({ ...authority, kind: "connect", method: "CONNECT", url }, vantage).then(
+      (d) => {
+        if (socket.destroyed) return;
+        if (!d.ok) {
+          refuse(socket, d.status, d.reason, d.headers);
+          report({ method: "CONNECT", url, hostName: authority.hostName, vantage, status: d.status, reason: d.reason, steps: d.steps ?? [] });
+          return;
+        }
+        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        if (head && head.length) socket.unshift(head);
+        terminateTls(opts.ca, opts.app, socket, d.conn, authority.hostName);
+      },
+      (e: unknown) => {
+        opts.log?.("error", "gateway policy failed", e);
+        if (!socket.destroyed) refuse(socket, 502, "hsmlink could not decide on this tunnel (internal error; see its log)");
+      },
+    );
   });
 
   server.on("clientError", (_err, socket) => {

@@ -226,7 +226,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const policy: ProxyPolicy = async (target, vantage) =>
       decideProxy({ vantageOf: (name) => vms.vantageOf(name), snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress }, target, vantage);
 
-    const gateway = createGateway({ ca, app: httpApp, policy, onRefusal: (r) => traces.refusal(r) });
+    const gateway = createGateway({ ca, app: httpApp, policy, onRefusal: (r) => traces.refusal(r), log: (level, message, err) => httpApp.app.log[level]({ err }, message) });
     const gatewayPort = await listen(gateway, config.gatewayPort, config.host);
     cleanups.unshift(() => new Promise<void>((r) => gateway.close(() => r())));
 
