@@ -35,6 +35,11 @@ export interface HsmlinkConfig {
   maxHsmsWithPrivateEndpointsPerSubscription: number;
   bodyLimitBytes: number;
   internetClientAddress: string;
+  tlsHandshakeTimeoutMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnectionsPerVantage: number;
 }
 
 /** Well-known ids of the emulated cloud (fixed so scripts and docs can name them). */
@@ -63,6 +68,12 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "maxHsmsWithPrivateEndpointsPerSubscription", type: "integer", flag: "--max-hsms-with-private-endpoints", env: "HSMLINK_MAX_HSMS_WITH_PE", describe: "Managed HSMs with private endpoints per subscription (Azure default 400)", default: () => 400 },
   { key: "bodyLimitBytes", type: "integer", flag: "--body-limit", env: "HSMLINK_BODY_LIMIT", describe: "Largest request body accepted, in bytes", default: () => 1048576 },
   { key: "internetClientAddress", type: "string", flag: "--internet-client-address", env: "HSMLINK_INTERNET_ADDRESS", describe: "Source address the HSM sees for a client on the internet", default: () => "198.51.100.7" },
+  // Limits on what one client can hold (issue 17): every listener and every CONNECT tunnel.
+  { key: "tlsHandshakeTimeoutMs", type: "integer", flag: "--tls-handshake-timeout", env: "HSMLINK_TLS_HANDSHAKE_TIMEOUT_MS", describe: "Milliseconds a client has to complete the TLS handshake (direct HTTPS and inside CONNECT tunnels, counted from the tunnel's 200)", default: () => 10000 },
+  { key: "headersTimeoutMs", type: "integer", flag: "--headers-timeout", env: "HSMLINK_HEADERS_TIMEOUT_MS", describe: "Milliseconds a client has to send a request's headers, counted from the connection (or the previous response)", default: () => 20000 },
+  { key: "requestTimeoutMs", type: "integer", flag: "--request-timeout", env: "HSMLINK_REQUEST_TIMEOUT_MS", describe: "Milliseconds a client has to send a whole request, headers and body", default: () => 60000 },
+  { key: "keepAliveTimeoutMs", type: "integer", flag: "--keep-alive-timeout", env: "HSMLINK_KEEP_ALIVE_TIMEOUT_MS", describe: "Milliseconds an idle keep-alive connection stays open after a response", default: () => 5000 },
+  { key: "maxConnectionsPerVantage", type: "integer", flag: "--max-connections-per-vantage", env: "HSMLINK_MAX_CONNECTIONS_PER_VANTAGE", describe: "Open connections one vantage point (the internet, each VM; the direct HTTPS and managed identity listeners count on their own) may hold; more are refused", default: () => 256 },
 ];
 
 export class ConfigError extends Error {}
@@ -111,6 +122,12 @@ export function loadConfig(flags: Partial<Record<keyof HsmlinkConfig, unknown>>,
     const loc = normalizeLocation(out.location);
     if (loc === undefined || loc === "global") problems.push(`--location: '${out.location}' is not an Azure region hsmlink knows; use one of ${KNOWN_LOCATIONS.join(", ")}`);
     else out.location = loc;
+  }
+  for (const k of ["tlsHandshakeTimeoutMs", "headersTimeoutMs", "requestTimeoutMs", "keepAliveTimeoutMs", "maxConnectionsPerVantage"] as const) {
+    if (out[k] === 0) problems.push(`${SETTINGS.find((x) => x.key === k)!.flag}: must be at least 1 (no limit is not allowed)`);
+  }
+  if (typeof out.headersTimeoutMs === "number" && typeof out.requestTimeoutMs === "number" && out.requestTimeoutMs > 0 && out.headersTimeoutMs > out.requestTimeoutMs) {
+    problems.push(`--headers-timeout (${out.headersTimeoutMs}) must not exceed --request-timeout (${out.requestTimeoutMs})`);
   }
   if (problems.length) throw new ConfigError(problems.join("\n"));
   out.dataDir = resolve(out.dataDir as string);

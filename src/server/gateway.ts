@@ -9,9 +9,9 @@ import { createServer, type IncomingMessage, type ServerResponse, type Server } 
 import { TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
-import type { LocalCa } from "./ca.js";
+import { NameNotServedError, type LocalCa } from "./ca.js";
 import type { ConnectionInfo } from "./exchange.js";
-import type { HttpApp } from "./http-app.js";
+import { httpServerLimits, type HttpApp, type ConnectionLimits } from "./http-app.js";
 import { evaluateConnect, vantageText, type PipelineStep } from "../network/decision.js";
 import type { NetworkSnapshot, Vantage } from "../network/topology.js";
 
@@ -191,20 +191,36 @@ export function parseAuthority(authority: string): { hostName: string; port: num
   return { hostName, port };
 }
 
-/** Wraps a raw socket in server-side TLS with a per-SNI certificate and hands it to the HTTP app. */
-export function terminateTls(ca: LocalCa, app: HttpApp, socket: Duplex, conn: ConnectionInfo, fallbackHost: string): void {
-  void ca.contextFor(fallbackHost).then(
+/**
+ * Terminates TLS on a CONNECT tunnel to `tunnelHost` and hands the socket to the HTTP app's HTTPS server once the
+ * handshake completes. The client has `handshakeTimeoutMs` from the tunnel's 200 to finish the handshake, and may
+ * name (SNI) only `tunnelHost`: no certificate is minted for another name. The raw socket goes when the TLS one does.
+ */
+export function terminateTls(ca: LocalCa, app: HttpApp, socket: Duplex, conn: ConnectionInfo, tunnelHost: string, handshakeTimeoutMs: number): void {
+  const timer = setTimeout(() => socket.destroy(), handshakeTimeoutMs);
+  socket.once("close", () => clearTimeout(timer));
+  ca.contextFor(tunnelHost).then(
     (secureContext) => {
+      if (socket.destroyed) return;
       const tls = new TLSSocket(socket as Socket, {
         isServer: true,
         secureContext,
         SNICallback: (name, cb) => {
-          ca.contextFor(name || fallbackHost).then((c) => cb(null, c), (e) => cb(e as Error));
+          const sni = name.toLowerCase().replace(/\.$/, "");
+          if (sni !== "" && sni !== tunnelHost) cb(new NameNotServedError(`TLS server name '${name}' differs from the tunnel's host ${tunnelHost}`));
+          else cb(null, secureContext);
         },
       }) as TLSSocket & TaggedSocket;
       tls[SOCKET_CONN] = conn;
       tls.on("error", () => tls.destroy());
-      app.tlsInner.emit("connection", tls);
+      tls.once("close", () => {
+        clearTimeout(timer);
+        socket.destroy();
+      });
+      tls.once("secure", () => {
+        clearTimeout(timer);
+        app.adoptTls(tls);
+      });
     },
     () => socket.destroy(),
   );
@@ -233,6 +249,11 @@ export function reasonPhrase(reason: string): string {
 /** How a 407 asks for proxy credentials (RFC 9110 §11.7.1). */
 const PROXY_CHALLENGE = { "Proxy-Authenticate": 'Basic realm="hsmlink"' };
 
+/** What one client may hold on the gateway: the connection timeouts and the open tunnels per vantage point. */
+export interface GatewayLimits extends ConnectionLimits {
+  maxConnectionsPerVantage: number;
+}
+
 /** Where the gateway reports what went wrong inside it (hsmlink's logger). */
 export type GatewayLog = (level: "error" | "warn", message: string, err?: unknown) => void;
 
@@ -247,7 +268,7 @@ function refuse(socket: Duplex, status: number, reason: string, headers: Record<
  * Creates the gateway server (not yet listening). `onRefusal` hears of every refusal it sends (malformed
  * targets and policy refusals) so the decision trace log can show them.
  */
-export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPolicy; onRefusal?: (r: GatewayRefusal) => void; log?: GatewayLog }): Server {
+export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPolicy; limits: GatewayLimits; onRefusal?: (r: GatewayRefusal) => void; log?: GatewayLog }): Server {
   const report = (r: GatewayRefusal) => {
     try {
       opts.onRefusal?.(r);
@@ -255,7 +276,7 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
       /* the trace is best effort; the refusal is sent anyway */
     }
   };
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer(httpServerLimits(opts.limits), (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? "";
     const method = req.method ?? "GET";
     const creds = proxyCredentials(req.headers["proxy-authorization"]);
@@ -300,6 +321,10 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
     tunnels.clear();
   };
 
+  // Raw connections of any kind (a backstop; CONNECT tunnels are also counted per vantage below).
+  server.maxConnections = opts.limits.maxConnectionsPerVantage * 4;
+  const perVantage = new Map<string, number>();
+
   server.on("connect", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
     tunnels.add(socket);
@@ -307,6 +332,20 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
     const url = req.url ?? "";
     const creds = proxyCredentials(req.headers["proxy-authorization"]);
     const vantage = creds.ok ? creds.user : undefined;
+    const vantageKey = (vantage ?? "").toLowerCase();
+    const open = perVantage.get(vantageKey) ?? 0;
+    if (open >= opts.limits.maxConnectionsPerVantage) {
+      const reason = `too many open tunnels from ${vantage === undefined ? "the internet" : `proxy user '${vantage}'`} (${open}; the limit is --max-connections-per-vantage ${opts.limits.maxConnectionsPerVantage}); close idle connections and retry`;
+      refuse(socket, 503, reason, { "Retry-After": "1" });
+      report({ method: "CONNECT", url, hostName: "", vantage, status: 503, reason, steps: [{ step: "gateway", rule: "connection-limit", detail: reason }] });
+      return;
+    }
+    perVantage.set(vantageKey, open + 1);
+    socket.once("close", () => {
+      const n = (perVantage.get(vantageKey) ?? 1) - 1;
+      if (n <= 0) perVantage.delete(vantageKey);
+      else perVantage.set(vantageKey, n);
+    });
     const authority = parseAuthority(url);
     if ("error" in authority) {
       refuse(socket, 400, authority.error);
@@ -328,7 +367,7 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
         }
         socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
         if (head && head.length) socket.unshift(head);
-        terminateTls(opts.ca, opts.app, socket, d.conn, authority.hostName);
+        terminateTls(opts.ca, opts.app, socket, d.conn, authority.hostName, opts.limits.tlsHandshakeTimeoutMs);
       },
       (e: unknown) => {
         opts.log?.("error", "gateway policy failed", e);

@@ -13,8 +13,8 @@ import { Store } from "../store/db.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { LocalCa } from "./ca.js";
 import { IdentityService } from "./identity.js";
-import { buildHttpApp } from "./http-app.js";
-import { createGateway, connOfTlsRequest, terminateTls, decideProxy, ARM_HOST, LOGIN_HOST, IMDS_HOST, hsmNameOfHost, type ProxyPolicy } from "./gateway.js";
+import { buildHttpApp, httpServerLimits } from "./http-app.js";
+import { createGateway, connOfTlsRequest, decideProxy, ARM_HOST, LOGIN_HOST, IMDS_HOST, hsmNameOfHost, type ProxyPolicy } from "./gateway.js";
 import { AzureError } from "./errors.js";
 import type { ConnectionInfo, Exchange, ExchangeResult, SurfaceHandler } from "./exchange.js";
 import { parseJsonBody } from "./exchange.js";
@@ -93,6 +93,12 @@ function acquireLock(dataDir: string): () => void {
   };
 }
 
+/** Whether `host` is a loopback address or `localhost` (the only binds that keep hsmlink to this machine). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
 function listen(server: Server | NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -120,7 +126,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
   try {
     const store = Store.open(config.inMemory ? ":memory:" : join(config.dataDir, "hsmlink.db"));
     cleanups.unshift(() => store.close());
-    const ca = await LocalCa.loadOrCreate(config.dataDir);
+    const ca = await LocalCa.loadOrCreate(config.dataDir, { extra: isLoopbackHost(config.host) ? [] : [config.host] });
     const identity = await IdentityService.open(store, clock, config.dataDir, config.tenantId);
 
     const router = new ArmRouter();
@@ -218,26 +224,47 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       return { status: err.status, headers: err.options.headers, body: surfaceErr.toBody(requestId) };
     };
 
-    const httpApp = buildHttpApp({ logLevel: config.logLevel, bodyLimit: config.bodyLimitBytes, dispatch, renderError, connOfSocket: connOfTlsRequest });
+    // The direct listener answers to `localhost` and to the address it listens on; clients that connect to an
+    // address send no server name and get the certificate of the listen address (or localhost for a wildcard).
+    const directName = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host.toLowerCase();
+    const directNames = new Set(["localhost", directName]);
+    const httpApp = buildHttpApp({
+      logLevel: config.logLevel,
+      bodyLimit: config.bodyLimitBytes,
+      dispatch,
+      renderError,
+      connOfSocket: connOfTlsRequest,
+      directConn: () => ({ listener: "https", hostName: "localhost", port: httpsPort }),
+      tls: {
+        defaultCert: await ca.leafPem(directName),
+        sniCallback: (name, cb) => {
+          const sni = name.toLowerCase().replace(/\.$/, "");
+          if (!directNames.has(sni)) return cb(new Error(`hsmlink's direct HTTPS listener serves no TLS name '${name}'`));
+          ca.contextFor(sni).then((c) => cb(null, c), (e: Error) => cb(e));
+        },
+      },
+      limits: config,
+    });
     await httpApp.app.ready();
+    if (ca.replaced) httpApp.app.log.warn(`hsmlink: ${ca.replaced}`);
     cleanups.unshift(() => httpApp.app.close());
 
     // The one gateway policy (src/server/gateway.ts decideProxy); `hsmlink explain` calls the same function.
     const policy: ProxyPolicy = async (target, vantage) =>
       decideProxy({ vantageOf: (name) => vms.vantageOf(name), snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress }, target, vantage);
 
-    const gateway = createGateway({ ca, app: httpApp, policy, onRefusal: (r) => traces.refusal(r), log: (level, message, err) => httpApp.app.log[level]({ err }, message) });
+    const gateway = createGateway({ ca, app: httpApp, policy, limits: config, onRefusal: (r) => traces.refusal(r), log: (level, message, err) => httpApp.app.log[level]({ err }, message) });
     const gatewayPort = await listen(gateway, config.gatewayPort, config.host);
     cleanups.unshift(() => new Promise<void>((r) => gateway.close(() => r())));
 
-    const direct = createNetServer((socket) => {
-      socket.on("error", () => socket.destroy());
-      terminateTls(ca, httpApp, socket, { listener: "https", hostName: "localhost", port: httpsPort }, config.host === "0.0.0.0" ? "localhost" : config.host);
-    });
+    const direct = httpApp.tlsServer;
+    direct.maxConnections = config.maxConnectionsPerVantage;
     httpsPort = await listen(direct, config.httpsPort, config.host);
-    cleanups.unshift(() => new Promise<void>((r) => direct.close(() => r())));
+    // Tunnelled TLS sockets are tracked by the same server: closeAllConnections ends them with the direct ones.
+    cleanups.unshift(() => new Promise<void>((r) => { direct.closeAllConnections(); direct.close(() => r()); }));
 
-    const msi = createHttpServer((req, res) => httpApp.handle(req, res, { listener: "msi", hostName: config.host, port: msiPort }));
+    const msi = createHttpServer(httpServerLimits(config), (req, res) => httpApp.handle(req, res, { listener: "msi", hostName: config.host, port: msiPort }));
+    msi.maxConnections = config.maxConnectionsPerVantage;
     let msiPort = config.msiPort;
     msiPort = await listen(msi, config.msiPort, config.host);
     cleanups.unshift(() => new Promise<void>((r) => { msi.closeAllConnections(); msi.close(() => r()); }));
