@@ -32,13 +32,28 @@ function splitUrl(url: string): { path: string; query: Record<string, string> } 
   return { path, query };
 }
 
+/** `%XX` escapes of the UTF-8 bytes of `s` (a lone surrogate becomes U+FFFD's bytes; never throws). */
+function utf8Escapes(s: string): string {
+  return [...Buffer.from(s, "utf8")].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
+}
+
+/**
+ * A header value Node will send (RFC 9110 §5.5: visible ASCII, space and tab). Surfaces build their headers from
+ * checked text; this is the last line so that a value that slipped through (a name with letters beyond Latin-1,
+ * a CR/LF) can never turn an answer into a 500: controls become spaces, other letters UTF-8 percent-encoding.
+ */
+export function headerValue(v: string): string {
+  if (!/[^\t\x20-\x7e]/.test(v)) return v;
+  return v.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, " ").replace(/[^\t\x20-\x7e]+/gu, (m) => utf8Escapes(m));
+}
+
 /** Writes an ExchangeResult with Azure's common headers. */
 function send(reply: import("fastify").FastifyReply, requestId: string, result: ExchangeResult): void {
   reply.code(result.status);
   reply.header("x-ms-request-id", requestId);
   reply.header("x-ms-correlation-request-id", requestId);
   reply.header("Cache-Control", "no-cache");
-  for (const [k, v] of Object.entries(result.headers ?? {})) reply.header(k, v);
+  for (const [k, v] of Object.entries(result.headers ?? {})) reply.header(k, headerValue(v));
   if (result.body === undefined || result.body === null) {
     reply.header("Content-Length", "0");
     void reply.send();
