@@ -7,6 +7,7 @@ import { SETTINGS, loadConfig, dataDirFrom, ConfigError, type HsmlinkConfig } fr
 import { startHsmlink, readEndpoints, DataDirInUseError } from "../server/hsmlink.js";
 import { clientEnvironment, renderEnvironment, checkVmExists, type ShellKind } from "./env.js";
 import { adminRequest } from "./admin-client.js";
+import { readInstanceSecret } from "../server/instance.js";
 import { registerVmCommands } from "./vm.js";
 import { registerExplainCommands } from "./explain.js";
 import { registerTroubleshoot } from "./troubleshoot.js";
@@ -104,7 +105,7 @@ program
     const e = readEndpoints(dataDirFrom(opts.dataDir));
     // A mistyped VM would make every client fail later with a bare 407: check it with the running hsmlink now.
     if (opts.vm !== undefined) await checkVmExists(e, opts.vm);
-    process.stdout.write(renderEnvironment(clientEnvironment(e, opts.vm), opts.shell));
+    process.stdout.write(renderEnvironment(clientEnvironment(e, opts.vm, readInstanceSecret(e.dataDir)), opts.shell));
   });
 
 program

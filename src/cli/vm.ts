@@ -10,6 +10,7 @@ import { readEndpoints } from "../server/hsmlink.js";
 import type { VmView } from "../server/vms.js";
 import { adminRequest } from "./admin-client.js";
 import { clientEnvironment } from "./env.js";
+import { readInstanceSecret } from "../server/instance.js";
 
 const outputOption = () => new Option("-o, --output <format>", "output format").choices(["json", "table"]).default("table");
 
@@ -71,7 +72,7 @@ export function registerVmCommands(program: Command): void {
       const e = readEndpoints(dataDirFrom(o.dataDir));
       const v = await adminRequest<VmView>(e, "GET", `/_hsmlink/vms/${encodeURIComponent(name)}`);
       const env: NodeJS.ProcessEnv = { ...process.env };
-      for (const [k, val] of clientEnvironment(e, v.name)) env[k] = val;
+      for (const [k, val] of clientEnvironment(e, v.name, readInstanceSecret(e.dataDir))) env[k] = val;
       env.HSMLINK_VM = v.name;
       env.HSMLINK_VM_DNS_SERVER = v.dns.host;
       if (v.dns.port) env.HSMLINK_VM_DNS_PORT = String(v.dns.port);

@@ -40,6 +40,7 @@ export interface HsmlinkConfig {
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
   maxConnectionsPerVantage: number;
+  expose: boolean;
 }
 
 /** Well-known ids of the emulated cloud (fixed so scripts and docs can name them). */
@@ -54,7 +55,8 @@ export const WELL_KNOWN = {
 export const SETTINGS: readonly SettingSpec[] = [
   { key: "dataDir", type: "string", flag: "--data-dir", env: "HSMLINK_HOME", describe: "State, CA and endpoints.json live here", default: () => join(homedir(), ".hsmlink") },
   { key: "inMemory", type: "boolean", flag: "--in-memory", env: "HSMLINK_IN_MEMORY", describe: "Keep resources in memory only (throwaway runs)", default: () => false },
-  { key: "host", type: "string", flag: "--host", env: "HSMLINK_HOST", describe: "Address every listener binds", default: () => "127.0.0.1" },
+  { key: "host", type: "string", flag: "--host", env: "HSMLINK_HOST", describe: "Address every listener binds (beyond loopback only with --expose)", default: () => "127.0.0.1" },
+  { key: "expose", type: "boolean", flag: "--expose", env: "HSMLINK_EXPOSE", describe: "Allow a --host beyond loopback; the gateway then needs the instance secret as proxy password for every request", default: () => false },
   { key: "gatewayPort", type: "port", flag: "--gateway-port", env: "HSMLINK_GATEWAY_PORT", describe: "HTTP proxy (CONNECT + absolute-form) port; 0 = any free port", default: () => 17480 },
   { key: "httpsPort", type: "port", flag: "--https-port", env: "HSMLINK_HTTPS_PORT", describe: "Direct HTTPS listener (ARM, token endpoints, CA); 0 = any free port", default: () => 17443 },
   { key: "msiPort", type: "port", flag: "--msi-port", env: "HSMLINK_MSI_PORT", describe: "Plain-http managed identity endpoint (MSI_ENDPOINT); 0 = any free port", default: () => 17481 },
@@ -77,6 +79,12 @@ export const SETTINGS: readonly SettingSpec[] = [
 ];
 
 export class ConfigError extends Error {}
+
+/** Whether `host` is `localhost` or a loopback address (127.0.0.0/8, ::1): listeners there stay on this machine. */
+export function isLoopbackAddress(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 /** Log levels of `--log-level`. Per-request log lines appear at `debug` and `trace` only. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -128,6 +136,9 @@ export function loadConfig(flags: Partial<Record<keyof HsmlinkConfig, unknown>>,
   }
   if (typeof out.headersTimeoutMs === "number" && typeof out.requestTimeoutMs === "number" && out.requestTimeoutMs > 0 && out.headersTimeoutMs > out.requestTimeoutMs) {
     problems.push(`--headers-timeout (${out.headersTimeoutMs}) must not exceed --request-timeout (${out.requestTimeoutMs})`);
+  }
+  if (typeof out.host === "string" && !isLoopbackAddress(out.host) && out.expose !== true) {
+    problems.push(`--host ${out.host}: hsmlink would be reachable from other machines; pass --expose (env HSMLINK_EXPOSE=1) too if that is what you want (then the gateway needs the instance secret for every request)`);
   }
   if (problems.length) throw new ConfigError(problems.join("\n"));
   out.dataDir = resolve(out.dataDir as string);

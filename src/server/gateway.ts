@@ -10,6 +10,7 @@ import { TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import { NameNotServedError, type LocalCa } from "./ca.js";
+import { INTERNET_PROXY_USER } from "./instance.js";
 import type { ConnectionInfo } from "./exchange.js";
 import { httpServerLimits, type HttpApp, type ConnectionLimits } from "./http-app.js";
 import { evaluateConnect, vantageText, type PipelineStep } from "../network/decision.js";
@@ -56,8 +57,11 @@ export interface ProxyTarget {
   url?: string;
 }
 
-/** Decides whether a CONNECT or absolute-form request may proceed. `vantage` is the proxy user name, if any. */
-export type ProxyPolicy = (target: ProxyTarget, vantage: string | undefined) => Promise<ProxyDecision>;
+/**
+ * Decides whether a CONNECT or absolute-form request may proceed. `vantage` is the proxy user name, if any;
+ * `password` the proxy password (the instance secret, for what needs it).
+ */
+export type ProxyPolicy = (target: ProxyTarget, vantage: string | undefined, password?: string) => Promise<ProxyDecision>;
 
 /** A refusal the gateway sent (policy or parse), for the decision trace log. */
 export interface GatewayRefusal {
@@ -78,6 +82,13 @@ export interface GatewayPolicyContext {
   /** The current network snapshot (only read for managed HSM hosts). */
   snapshot(): NetworkSnapshot;
   internetClientAddress: string;
+  /**
+   * Checks a proxy password against the instance secret. Absent (as for `hsmlink explain`, which sends nothing)
+   * means no secret step is evaluated.
+   */
+  secretMatches?: (password: string | undefined) => boolean;
+  /** The instance secret is needed for every request (hsmlink listens beyond loopback, `--expose`). */
+  secretEverywhere?: boolean;
 }
 
 /**
@@ -85,8 +96,16 @@ export interface GatewayPolicyContext {
  * host the network's connect decision (vantage → DNS → route; 502 when it cannot resolve or has no route).
  * Real proxy requests and `hsmlink explain` both call this. Pure apart from reading `ctx`.
  */
-export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vantage: string | undefined): ProxyDecision {
+export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vantage: string | undefined, password?: string): ProxyDecision {
   const steps: TraceStep[] = [];
+  // The instance secret as proxy password: for the managed identity endpoint (IMDS) always, for everything when
+  // hsmlink is exposed beyond loopback. 407 asks for proxy credentials (RFC 9110 §15.5.8).
+  if (ctx.secretMatches && (ctx.secretEverywhere || (target.kind === "absolute" && target.hostName === IMDS_HOST)) && !ctx.secretMatches(password)) {
+    const what = ctx.secretEverywhere ? "this hsmlink listens beyond loopback, so every proxy request" : `the managed identity endpoint ${IMDS_HOST}`;
+    const reason = `${what} needs hsmlink's instance secret as the proxy password; use the proxy URL 'hsmlink env' prints (http://USER:SECRET@host:port)`;
+    steps.push({ step: "gateway", rule: "instance-secret-required", detail: reason });
+    return { ok: false, status: 407, reason, headers: { "Proxy-Authenticate": 'Basic realm="hsmlink"' }, steps };
+  }
   let vantagePoint: Vantage = { kind: "internet" };
   if (vantage !== undefined) {
     const v = ctx.vantageOf(vantage);
@@ -140,8 +159,8 @@ export type ProxyCredentials = { ok: true; user?: string; password?: string } | 
 
 /**
  * Reads `Proxy-Authorization: Basic base64(user:password)`. The user name is percent-decoded once more (a VM name
- * never holds `%`, so this only matters for names escaped twice). None, an empty user name or another scheme → no
- * user (the internet). Never throws: credentials that are not base64 or UTF-8, or a user name that is not valid
+ * never holds `%`, so this only matters for names escaped twice). None, an empty user name, `_internet` or another
+ * scheme → no user (the internet). Never throws: credentials that are not base64 or UTF-8, or a user name that is not valid
  * percent-encoding, come back as a reason the gateway refuses with (407).
  */
 export function proxyCredentials(header: string | undefined): ProxyCredentials {
@@ -162,7 +181,7 @@ export function proxyCredentials(header: string | undefined): ProxyCredentials {
     return { ok: false, reason: `proxy user name '${rawUser}' is not valid percent-encoding; write the VM name in the proxy URL as 'hsmlink env --vm NAME' prints it` };
   }
   if (/[\x00-\x1f\x7f]/.test(user)) return { ok: false, reason: "proxy user name contains control characters" };
-  return { ok: true, user: user === "" ? undefined : user, password };
+  return { ok: true, user: user === "" || user.toLowerCase() === INTERNET_PROXY_USER ? undefined : user, password };
 }
 
 /** The user name of a `Proxy-Authorization: Basic …` header, if any (undefined also when it cannot be read). */
@@ -298,7 +317,7 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
     }
     const hostName = target.hostname.toLowerCase().replace(/^\[|\]$/g, "");
     if (!creds.ok) return refuseHttp(407, creds.reason, hostName, PROXY_CHALLENGE, [{ step: "gateway", rule: "malformed-proxy-credentials", detail: creds.reason }]);
-    opts.policy({ hostName, port: Number(target.port || 80), kind: "absolute", method, url }, vantage).then(
+    opts.policy({ hostName, port: Number(target.port || 80), kind: "absolute", method, url }, vantage, creds.password).then(
       (d) => {
         if (!d.ok) return refuseHttp(d.status, d.reason, hostName, d.headers, d.steps);
         req.url = target.pathname + target.search;
@@ -357,7 +376,7 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
       report({ method: "CONNECT", url, hostName: authority.hostName, vantage, status: 407, reason: creds.reason, steps: [{ step: "gateway", rule: "malformed-proxy-credentials", detail: creds.reason }] });
       return;
     }
-    opts.policy({ ...authority, kind: "connect", method: "CONNECT", url }, vantage).then(
+    opts.policy({ ...authority, kind: "connect", method: "CONNECT", url }, vantage, creds.password).then(
       (d) => {
         if (socket.destroyed) return;
         if (!d.ok) {

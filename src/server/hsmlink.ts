@@ -8,10 +8,11 @@ import { join } from "node:path";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
 import type { HsmlinkConfig } from "../config/settings.js";
-import { WELL_KNOWN } from "../config/settings.js";
+import { WELL_KNOWN, isLoopbackAddress } from "../config/settings.js";
 import { Store } from "../store/db.js";
 import { systemClock, type Clock } from "../util/clock.js";
 import { LocalCa } from "./ca.js";
+import { securePrivateDir, privateFile, loadOrCreateInstanceSecret, secretMatches, ADMIN_SECRET_HEADER, INSTANCE_SECRET_FILE } from "./instance.js";
 import { IdentityService } from "./identity.js";
 import { buildHttpApp, httpServerLimits } from "./http-app.js";
 import { createGateway, connOfTlsRequest, decideProxy, ARM_HOST, LOGIN_HOST, IMDS_HOST, hsmNameOfHost, type ProxyPolicy } from "./gateway.js";
@@ -54,6 +55,8 @@ export interface Endpoints {
 export interface Hsmlink {
   endpoints: Endpoints;
   config: HsmlinkConfig;
+  /** The per-instance secret (also in `<data dir>/instance-secret`, mode 0600). */
+  secret: string;
   store: Store;
   identity: IdentityService;
   ca: LocalCa;
@@ -83,7 +86,7 @@ function acquireLock(dataDir: string): () => void {
     }
     if (alive) throw new DataDirInUseError(`data dir ${dataDir} is in use by another hsmlink (pid ${pid}); stop it or pass --data-dir`);
   }
-  writeFileSync(lockPath, `${process.pid}\n`);
+  writeFileSync(lockPath, `${process.pid}\n`, { mode: 0o600 });
   return () => {
     try {
       if (readFileSync(lockPath, "utf8").trim() === String(process.pid)) unlinkSync(lockPath);
@@ -91,12 +94,6 @@ function acquireLock(dataDir: string): () => void {
       /* already gone */
     }
   };
-}
-
-/** Whether `host` is a loopback address or `localhost` (the only binds that keep hsmlink to this machine). */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
-  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 function listen(server: Server | NetServer, port: number, host: string): Promise<number> {
@@ -120,13 +117,26 @@ export interface SurfaceOverrides {
  */
 export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock; quiet?: boolean } = {}): Promise<Hsmlink> {
   const clock = opts.clock ?? systemClock;
-  mkdirSync(config.dataDir, { recursive: true });
+  // A private instance (issue 17): the data dir is its owner's alone; files in it are 0600.
+  const tightenedFrom = securePrivateDir(config.dataDir);
   const releaseLock = acquireLock(config.dataDir);
   const cleanups: (() => void | Promise<void>)[] = [releaseLock];
   try {
-    const store = Store.open(config.inMemory ? ":memory:" : join(config.dataDir, "hsmlink.db"));
+    const dbPath = join(config.dataDir, "hsmlink.db");
+    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database file's mode.
+    if (!config.inMemory && !existsSync(dbPath)) writeFileSync(dbPath, "", { mode: 0o600 });
+    const store = Store.open(config.inMemory ? ":memory:" : dbPath);
     cleanups.unshift(() => store.close());
-    const ca = await LocalCa.loadOrCreate(config.dataDir, { extra: isLoopbackHost(config.host) ? [] : [config.host] });
+    for (const f of ["hsmlink.db", "hsmlink.db-wal", "hsmlink.db-shm", "hsmlink.pid"]) privateFile(join(config.dataDir, f));
+    const secret = loadOrCreateInstanceSecret(config.dataDir);
+    /** The admin API's secret: header X-Hsmlink-Secret, or the password of Basic credentials (a browser's prompt). */
+    const adminSecretOk = (ex: Exchange): boolean => {
+      if (secretMatches(secret, ex.headers[ADMIN_SECRET_HEADER])) return true;
+      const m = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(ex.headers["authorization"] ?? "");
+      const decoded = m ? Buffer.from(m[1], "base64").toString("utf8") : "";
+      return m !== null && secretMatches(secret, decoded.slice(decoded.indexOf(":") + 1));
+    };
+    const ca = await LocalCa.loadOrCreate(config.dataDir, { extra: isLoopbackAddress(config.host) ? [] : [config.host] });
     const identity = await IdentityService.open(store, clock, config.dataDir, config.tenantId);
 
     const router = new ArmRouter();
@@ -139,7 +149,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const baseUrlOf = (ex: Exchange) => (ex.conn.listener === "https" ? directBase() : `https://${ex.conn.hostName}`);
     const armHandler = armSurface(router, arm, identity, baseUrlOf);
     const entraHandler = entraSurface(identity, clock, baseUrlOf);
-    const miHandler = managedIdentitySurface(identity);
+    const miHandler = managedIdentitySurface(identity, { secretMatches: (given) => secretMatches(secret, given) });
     // The managed HSM data plane (src/hsm/surface.ts). Its network step is enforceNetworkRules, after authentication.
     const dataPlane = createDataPlane({
       store,
@@ -161,7 +171,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     cleanups.unshift(() => dataPlane.close());
 
     let gatewayUrl = "";
-    const vms = new VmService(store, clock, { subscriptionId: config.subscriptionId, location: config.location, dnsHost: config.host, gatewayUrl: () => gatewayUrl });
+    const vms = new VmService(store, clock, { subscriptionId: config.subscriptionId, location: config.location, dnsHost: config.host, gatewayUrl: () => gatewayUrl, proxyPassword: secret });
     cleanups.unshift(() => vms.close());
     // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
     deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
@@ -195,7 +205,13 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
         const p = ex.path.toLowerCase();
         if (p === "/ca.pem" || p === "/ca") return { status: 200, body: ca.certPem, contentType: "application/x-pem-file" };
         if (p === "/healthz") return { status: 200, body: { status: "ok" } };
-        if (p.startsWith("/_hsmlink/")) return adminHandler(ex);
+        if (p.startsWith("/_hsmlink/")) {
+          if (!adminSecretOk(ex)) {
+            // hsmlink's choice (no Azure counterpart): 401 with a Basic challenge, so a browser can ask for it.
+            throw new AzureError(401, "Unauthorized", `hsmlink's admin API needs the instance secret (header ${ADMIN_SECRET_HEADER}, or as a Basic password); it is in ${join(config.dataDir, INSTANCE_SECRET_FILE)}, readable only by the user that started hsmlink`, { headers: { "WWW-Authenticate": 'Basic realm="hsmlink admin"' } });
+          }
+          return adminHandler(ex);
+        }
         if (p.startsWith("/metadata/identity/") || p.startsWith("/msi/")) return miHandler(ex);
         if (isLoginPath(ex.path)) return entraHandler(ex);
         return armHandler(ex);
@@ -247,11 +263,23 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     });
     await httpApp.app.ready();
     if (ca.replaced) httpApp.app.log.warn(`hsmlink: ${ca.replaced}`);
+    if (tightenedFrom !== undefined) httpApp.app.log.warn(`hsmlink: data dir ${config.dataDir} was mode ${tightenedFrom.toString(8)}; made it 0700 (it holds keys and the instance secret)`);
     cleanups.unshift(() => httpApp.app.close());
 
     // The one gateway policy (src/server/gateway.ts decideProxy); `hsmlink explain` calls the same function.
-    const policy: ProxyPolicy = async (target, vantage) =>
-      decideProxy({ vantageOf: (name) => vms.vantageOf(name), snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress }, target, vantage);
+    const policy: ProxyPolicy = async (target, vantage, password) =>
+      decideProxy(
+        {
+          vantageOf: (name) => vms.vantageOf(name),
+          snapshot: () => snapshotFromStore(store),
+          internetClientAddress: config.internetClientAddress,
+          secretMatches: (given) => secretMatches(secret, given),
+          secretEverywhere: config.expose,
+        },
+        target,
+        vantage,
+        password,
+      );
 
     const gateway = createGateway({ ca, app: httpApp, policy, limits: config, onRefusal: (r) => traces.refusal(r), log: (level, message, err) => httpApp.app.log[level]({ err }, message) });
     const gatewayPort = await listen(gateway, config.gatewayPort, config.host);
@@ -289,7 +317,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       pid: process.pid,
     };
     const endpointsPath = join(config.dataDir, "endpoints.json");
-    writeFileSync(endpointsPath + ".tmp", JSON.stringify(endpoints, null, 2) + "\n");
+    writeFileSync(endpointsPath + ".tmp", JSON.stringify(endpoints, null, 2) + "\n", { mode: 0o600 });
     renameSync(endpointsPath + ".tmp", endpointsPath);
     cleanups.unshift(() => {
       try {
@@ -303,6 +331,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     return {
       endpoints,
       config,
+      secret,
       store,
       identity,
       ca,

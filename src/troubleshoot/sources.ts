@@ -14,6 +14,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Endpoints } from '../server/hsmlink.js';
 import type { VmView } from '../server/vms.js';
 import { adminRequest } from '../cli/admin-client.js';
+import { readInstanceSecret } from '../server/instance.js';
 import { parentResourceId, sameResourceId, type Vm } from '../network/topology.js';
 
 /** API versions of the read-only lists (control-plane.md §3–§5). */
@@ -120,11 +121,11 @@ export async function readFromArm(reader: ArmReader, subscriptionId: string): Pr
   return { resources, missing: [...new Set(missing)] };
 }
 
-/** Token for hsmlink's ARM from its managed-identity endpoint (`MSI_ENDPOINT` style, form POST). */
+/** Token for hsmlink's ARM from its managed-identity endpoint (`MSI_ENDPOINT` style, form POST, with the instance secret). */
 export async function hsmlinkToken(e: Endpoints): Promise<string> {
   const r = await fetch(e.msiEndpoint, {
     method: 'POST',
-    headers: { Metadata: 'true', 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { Metadata: 'true', 'content-type': 'application/x-www-form-urlencoded', 'X-IDENTITY-HEADER': readInstanceSecret(e.dataDir) },
     body: 'resource=https://management.azure.com/',
   });
   if (!r.ok) throw new Error(`managed identity endpoint ${e.msiEndpoint} answered ${r.status}`);
