@@ -7,19 +7,8 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { randomBytes, timingSafeEqual, createHash } from "node:crypto";
-
-export const INSTANCE_SECRET_FILE = "instance-secret";
-
-/** Header the hsmlink CLI and tests send the secret in to the admin API. */
-export const ADMIN_SECRET_HEADER = "x-hsmlink-secret";
-
-/**
- * The proxy user name that means "the internet" (the same as no user name). Clients send a proxy password only
- * with a user name (Python requests drops credentials whose user name is empty), and a VM name starts with a
- * letter or digit, so this can never name a VM.
- */
-export const INTERNET_PROXY_USER = "_internet";
+import { randomBytes } from "node:crypto";
+import { INSTANCE_SECRET_FILE } from "../kernel/instance-secret.js";
 
 /**
  * Makes `dataDir` private to its owner (mode 0700), creating it when absent.
@@ -54,25 +43,4 @@ export function loadOrCreateInstanceSecret(dataDir: string): string {
   chmodSync(path + ".tmp", 0o600);
   renameSync(path + ".tmp", path);
   return secret;
-}
-
-/**
- * Reads the instance secret of a running hsmlink's data dir (CLI commands, tests).
- * @throws Error saying how to fix it when the file cannot be read (another user's instance, or none started)
- */
-export function readInstanceSecret(dataDir: string): string {
-  const path = join(dataDir, INSTANCE_SECRET_FILE);
-  try {
-    return readFileSync(path, "utf8").trim();
-  } catch (e) {
-    throw new Error(`cannot read hsmlink's instance secret ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run this as the user that started hsmlink`);
-  }
-}
-
-/** Whether `given` equals `secret` (constant time; undefined or empty never matches). */
-export function secretMatches(secret: string, given: string | undefined): boolean {
-  if (!given) return false;
-  const a = createHash("sha256").update(secret).digest();
-  const b = createHash("sha256").update(given).digest();
-  return timingSafeEqual(a, b);
 }

@@ -3,8 +3,8 @@
  */
 import { request } from "node:https";
 import { readFileSync } from "node:fs";
-import type { Endpoints } from "../server/hsmlink.js";
-import { readInstanceSecret, ADMIN_SECRET_HEADER } from "../server/instance.js";
+import { type Endpoints, readInstanceSecret } from "./endpoints.js";
+import { ADMIN_SECRET_HEADER } from "../kernel/instance-secret.js";
 
 export class AdminError extends Error {
   constructor(readonly status: number, message: string) {

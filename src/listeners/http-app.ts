@@ -10,8 +10,8 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from "n
 import type { SecureContext } from "node:tls";
 import { randomUUID } from "node:crypto";
 import type { Duplex } from "node:stream";
-import type { ConnectionInfo, Exchange, ExchangeResult } from "./exchange.js";
-import { AzureError } from "./errors.js";
+import type { ConnectionInfo, Exchange, ExchangeResult } from "../kernel/exchange.js";
+import { AzureError } from "../kernel/errors.js";
 
 export const CONN = Symbol("hsmlink.connection");
 
@@ -201,6 +201,11 @@ export function buildHttpApp(opts: {
           request.log.error({ err: e }, "unhandled error");
           result = opts.renderError(conn, new AzureError(500, "InternalServerError", "hsmlink hit an internal error; see its log."), request.id);
         }
+      }
+      if (result.dropConnection) {
+        reply.hijack();
+        request.raw.socket.destroy();
+        return reply;
       }
       send(reply, request.id, result);
       return reply;
