@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { SETTINGS, loadConfig, dataDirFrom, ConfigError, type HsmlinkConfig } from "../config/settings.js";
 import { startHsmlink, DataDirInUseError } from "../server/hsmlink.js";
+import { installLastResortGuard } from "../server/last-resort.js";
 import { clientEnvironment, renderEnvironment, checkVmExists, type ShellKind } from "./env.js";
 import { adminRequest } from "../client/admin-client.js";
 import { registerVmCommands } from "./vm.js";
@@ -25,20 +26,6 @@ function packageVersion(): string {
 function portOwners(config: HsmlinkConfig, port: number | undefined): string[] {
   if (!port) return [];
   return SETTINGS.filter((s) => s.type === "port" && config[s.key] === port).map((s) => `${s.flag} (env ${s.env})`);
-}
-
-/**
- * Keeps a running `hsmlink start` serving when a bug lets an exception or a promise rejection escape: it is
- * logged (stderr, one line with the stack) and the process goes on, so one bad request cannot take down every
- * listener for every client on the machine. Each failure is still a bug to fix at its source.
- */
-function installLastResortGuard(): void {
-  const report = (kind: string) => (err: unknown) => {
-    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    process.stderr.write(`hsmlink: ${kind} (kept serving; please report it): ${text.replace(/\n\s*/g, " | ")}\n`);
-  };
-  process.on("unhandledRejection", report("unhandled promise rejection"));
-  process.on("uncaughtException", report("uncaught exception"));
 }
 
 const program = new Command("hsmlink").description("Local, offline emulator of Azure Managed HSM behind Azure Private Link").version(packageVersion(), "-V, --version", "print the hsmlink version").showHelpAfterError();
