@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { SignJWT, importPKCS8 } from "jose";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { armCall } from "../support/arm-client.js";
+import { API, hsmCall, seedHsm } from "../http/hsm/support.js";
 import { rawExchange, statusLine, basicCredentials, tlsTunnel } from "../support/raw-socket.js";
 import { loadConfig, ConfigError } from "../../src/config/settings.js";
 import { startHsmlink } from "../../src/server/hsmlink.js";
@@ -139,7 +140,7 @@ for (const [what, claims] of [
   ["neither nbf nor iat", { drop: ["nbf", "iat"] }],
   ["another tenant's issuer", { iss: "https://sts.windows.net/00000000-0000-0000-0000-000000000000/" }],
 ] as const) {
-  test(`a token signed by hsmlink's key with ${what} is refused with ARM's 401`, async () => {
+  test(`a token signed by hsmlink's key with ${what} is refused with ARM's and the data plane's 401`, async () => {
     const key = await importPKCS8(readFileSync(join(h.endpoints.dataDir, "token-signing-key.pem"), "utf8"), "RS256");
     const now = Math.floor(Date.now() / 1000);
     const p = h.identity.defaultIdentity();
@@ -153,5 +154,16 @@ for (const [what, claims] of [
     // The same token with every claim is accepted (the key and the check are right).
     const full = await new SignJWT({ ...payload, exp: now + 3600, nbf: now - 60, iat: now - 60, iss: `https://sts.windows.net/${p.tenantId}/` }).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: h.identity.jwk.kid! }).sign(key);
     assert.equal((await armCall(h, "GET", `/subscriptions/${h.endpoints.subscriptionId}/resourcegroups?api-version=2021-04-01`, { token: full })).status, 200);
+    // The managed HSM data plane refuses it too, with its 401 (AKV10000 …).
+    if (!seeded) {
+      seedHsm(h, "claimshsm", {});
+      seeded = true;
+    }
+    const dpPayload = { ...payload, aud: "https://managedhsm.azure.net" };
+    const dpToken = await new SignJWT(dpPayload).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: h.identity.jwk.kid! }).sign(key);
+    const dp = await hsmCall(h, "claimshsm", "GET", `/keys?${API}`, { token: dpToken });
+    assert.equal(dp.status, 401, dp.text);
+    assert.match(dp.json?.error?.message ?? "", /AKV10000|AKV10032/);
   });
 }
+let seeded = false;
