@@ -5,6 +5,7 @@
  * Administrator at `/` implicitly: computed from the ARM resource on every request, never stored.
  */
 import { guidFrom } from "../../kernel/ids.js";
+import { StoreVersionCache } from "../../store/version-cache.js";
 import { badParameter, kvError } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
 import type { HsmStore, RoleAssignmentRecord } from "../store.js";
@@ -44,7 +45,9 @@ export function renderAssignment(a: RoleAssignmentRecord): Record<string, unknow
 const sameScope = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export class Rbac {
-  constructor(private readonly store: HsmStore) {}
+  constructor(private readonly store: HsmStore) {
+    this.decisions = new StoreVersionCache<boolean>(store.store);
+  }
 
   /** Built-in role definitions followed by the HSM's custom ones. */
   definitions(hsm: HsmInfo): RoleDefinition[] {
@@ -75,20 +78,11 @@ export class Rbac {
    */
   isAllowed(hsm: HsmInfo, principalId: string, dataAction: string, scope: string): boolean {
     // Memoised per store version: the answer depends only on stored data and the HSM's ARM resource.
-    const version = this.store.store.version();
-    if (version === undefined) return this.evaluate(hsm, principalId, dataAction, scope);
-    if (version !== this.decisions.version) this.decisions = { version, map: new Map() };
     const key = `${hsm.name}\n${hsm.initialAdminObjectIds.join(",")}\n${principalId.toLowerCase()}\n${dataAction}\n${scope}`;
-    let allowed = this.decisions.map.get(key);
-    if (allowed === undefined) {
-      allowed = this.evaluate(hsm, principalId, dataAction, scope);
-      if (this.decisions.map.size >= 10_000) this.decisions.map.clear();
-      this.decisions.map.set(key, allowed);
-    }
-    return allowed;
+    return this.decisions.get(key, () => this.evaluate(hsm, principalId, dataAction, scope));
   }
 
-  private decisions: { version: number; map: Map<string, boolean> } = { version: -1, map: new Map() };
+  private readonly decisions: StoreVersionCache<boolean>;
 
   private evaluate(hsm: HsmInfo, principalId: string, dataAction: string, scope: string): boolean {
     const chain = scopeChain(scope);
