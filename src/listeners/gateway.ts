@@ -89,8 +89,8 @@ export function parseAuthority(authority: string): { hostName: string; port: num
 export function terminateTls(ca: LocalCa, app: HttpApp, socket: Duplex, conn: ConnectionInfo, tunnelHost: string, handshakeTimeoutMs: number): void {
   const timer = setTimeout(() => socket.destroy(), handshakeTimeoutMs);
   socket.once("close", () => clearTimeout(timer));
-  ca.contextFor(tunnelHost).then(
-    (secureContext) => {
+  ca.contextFor(tunnelHost)
+    .then((secureContext) => {
       if (socket.destroyed) return;
       const tls = new TLSSocket(socket as Socket, {
         isServer: true,
@@ -111,9 +111,9 @@ export function terminateTls(ca: LocalCa, app: HttpApp, socket: Duplex, conn: Co
         clearTimeout(timer);
         app.adoptTls(tls);
       });
-    },
-    () => socket.destroy(),
-  );
+    })
+    // No certificate (a name hsmlink does not serve) or a socket that cannot be wrapped: the tunnel just closes.
+    .catch(() => socket.destroy());
 }
 
 /** How a 407 asks for proxy credentials (RFC 9110 §11.7.1). */
@@ -168,17 +168,17 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
     }
     const hostName = target.hostname.toLowerCase().replace(/^\[|\]$/g, "");
     if (!creds.ok) return refuseHttp(407, creds.reason, hostName, PROXY_CHALLENGE, [{ step: "gateway", rule: "malformed-proxy-credentials", detail: creds.reason }]);
-    opts.policy({ hostName, port: Number(target.port || 80), kind: "absolute", method, url }, vantage, creds.password).then(
-      (d) => {
+    // Both the decision and the hand-over are guarded: a failure in either answers this client and goes to the log.
+    opts.policy({ hostName, port: Number(target.port || 80), kind: "absolute", method, url }, vantage, creds.password)
+      .then((d) => {
         if (!d.ok) return refuseHttp(d.status, d.reason, hostName, d.headers, d.steps);
         req.url = target.pathname + target.search;
         opts.app.handle(req, res, d.conn);
-      },
-      (e: unknown) => {
-        opts.log?.("error", "gateway policy failed", e);
-        refuseHttp(502, "hsmlink could not decide on this request (internal error; see its log)", hostName);
-      },
-    );
+      })
+      .catch((e: unknown) => {
+        opts.log?.("error", "gateway failed on an absolute-form request", e);
+        refuseHttp(502, "hsmlink could not serve this request (internal error; see its log)", hostName);
+      });
   });
 
   // Tunnels leave the HTTP server's connection tracking; closeAllConnections (used at shutdown) ends them too,
@@ -227,8 +227,9 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
       report({ method: "CONNECT", url, hostName: authority.hostName, vantage, status: 407, reason: creds.reason, steps: [{ step: "gateway", rule: "malformed-proxy-credentials", detail: creds.reason }] });
       return;
     }
-    opts.policy({ ...authority, kind: "connect", method: "CONNECT", url }, vantage, creds.password).then(
-      (d) => {
+    let established = false;
+    opts.policy({ ...authority, kind: "connect", method: "CONNECT", url }, vantage, creds.password)
+      .then((d) => {
         if (socket.destroyed) return;
         if (!d.ok) {
           refuse(socket, d.status, d.reason, d.headers);
@@ -236,14 +237,16 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
           return;
         }
         socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        established = true;
         if (head && head.length) socket.unshift(head);
         terminateTls(opts.ca, opts.app, socket, d.conn, authority.hostName, opts.limits.tlsHandshakeTimeoutMs);
-      },
-      (e: unknown) => {
-        opts.log?.("error", "gateway policy failed", e);
-        if (!socket.destroyed) refuse(socket, 502, "hsmlink could not decide on this tunnel (internal error; see its log)");
-      },
-    );
+      })
+      .catch((e: unknown) => {
+        opts.log?.("error", "gateway failed on a CONNECT", e);
+        // Before the 200 the client still reads HTTP; after it, only closing the tunnel is left.
+        if (!established && !socket.destroyed) refuse(socket, 502, "hsmlink could not serve this tunnel (internal error; see its log)");
+        else socket.destroy();
+      });
   });
 
   server.on("clientError", (_err, socket) => {
