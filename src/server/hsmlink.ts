@@ -116,7 +116,9 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       const decoded = m ? Buffer.from(m[1], "base64").toString("utf8") : "";
       return m !== null && secretMatches(secret, decoded.slice(decoded.indexOf(":") + 1));
     };
-    const ca = await LocalCa.loadOrCreate(config.dataDir, { extra: isLoopbackAddress(config.host) ? [] : [config.host] });
+    // Exposed on a specific address, the CA must also vouch for it; a wildcard bind is reached by name (localhost).
+    const wildcard = config.host === "0.0.0.0" || config.host === "::";
+    const ca = await LocalCa.loadOrCreate(config.dataDir, { extra: isLoopbackAddress(config.host) || wildcard ? [] : [config.host] });
     const identity = await IdentityService.open(store, clock, config.dataDir, config.tenantId);
 
     const router = new ArmRouter();
