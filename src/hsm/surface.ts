@@ -9,7 +9,7 @@ import type { Clock } from "../kernel/clock.js";
 import type { Exchange, ExchangeResult } from "../kernel/exchange.js";
 import { RouteTable, type RouteParams } from "../kernel/route-table.js";
 import type { Principal } from "../entra/identity.js";
-import { badParameter, kvError } from "./errors.js";
+import { kvErrors } from "./errors.js";
 import type { HsmInfo } from "./hsm.js";
 import { MasterKey } from "./master-key.js";
 import { HsmStore } from "./store.js";
@@ -100,7 +100,7 @@ function builtInRoutes(keys: KeyService, rbac: Rbac, clock: Clock): DataPlaneRou
   const rbacScope = (p: RouteParams): string => normaliseScope(p.scope) ?? p.scope;
   const requireScope = (p: RouteParams): string => {
     const s = normaliseScope(p.scope);
-    if (!s) throw badParameter(`The scope '${p.scope || "/"}' is invalid; Managed HSM scopes are /, /keys and /keys/{key name}.`);
+    if (!s) throw kvErrors.invalidScope(p.scope);
     return s;
   };
   // Local RBAC (§6.3). Scope = everything before /providers/Microsoft.Authorization/ ("" → /).
@@ -185,7 +185,7 @@ export function parseRequestBody(ex: Exchange): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw badParameter(`The request body is not valid JSON: ${(e as Error).message}`);
+    throw kvErrors.requestBodyNotJson((e as Error).message);
   }
 }
 

@@ -21,7 +21,7 @@ import { evaluateConnect, networkInfoHeader } from "../network/decision.js";
 import { findManagedHsmByName, type NetworkSnapshot } from "../network/topology.js";
 import { checkApiVersion } from "../hsm/api-versions.js";
 import { isKeyCryptoError } from "../hsm/crypto/index.js";
-import { badParameter } from "../hsm/errors.js";
+import { badParameter, kvErrors } from "../hsm/errors.js";
 import { findHsm, type HsmInfo } from "../hsm/hsm.js";
 import { bearerToken, challengeHeader, challengeResource, createHsmOperations, externalBaseUrl, parseRequestBody, SECURITY_HEADERS, SERVICE_VERSION, type DataPlaneRoute, type HsmOperations } from "../hsm/surface.js";
 import type { KeyContext } from "../hsm/keys/wire.js";
@@ -154,7 +154,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
       async run(s) {
         const ex = s.ex;
         try {
-          if (!s.op) throw new AzureError(404, "NotFound", `The managed HSM has no operation ${ex.method} ${ex.path}.`);
+          if (!s.op) throw kvErrors.noSuchOperation(ex.method, ex.path);
           const apiVersion = ex.query["api-version"];
           checkApiVersion(apiVersion, opts.config.loose);
           let parsed: { value: unknown } | undefined;

@@ -49,8 +49,10 @@ export const SECURITY_DOMAIN_ACTIVE = {
 export interface NetworkAcls {
   bypass: "AzureServices" | "None";
   defaultAction: "Allow" | "Deny";
-  ipRules: unknown[];
-  virtualNetworkRules: unknown[];
+  /** `IPRule` of the 2023-07-01 spec: an address or CIDR range. */
+  ipRules: { value: string }[];
+  /** `VirtualNetworkRule` of the spec: a subnet id. */
+  virtualNetworkRules: { id: string }[];
 }
 
 export interface ConnectionState {
