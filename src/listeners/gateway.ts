@@ -1,9 +1,11 @@
 /**
  * The gateway: an HTTP proxy that real clients reach through HTTPS_PROXY/HTTP_PROXY (clients.md B2, A3).
  * `CONNECT host:443` to an emulated Azure host is answered by terminating TLS with a leaf certificate for that
- * host (SNI) and feeding the decrypted stream to the HTTP app; absolute-form `http://` requests (IMDS) go to the
- * app directly. Anything else is refused at once and never forwarded: no connection ever leaves this machine.
- * The `Proxy-Authorization` user name names the vantage point (a simulated VM); none means the internet.
+ * host (SNI) and handing the TLS socket to the HTTP app's HTTPS server, whose timeouts and pipelining then apply;
+ * absolute-form `http://` requests (IMDS) go to the app directly. Anything else is refused at once and never
+ * forwarded: no connection ever leaves this machine. The `Proxy-Authorization` user name names the vantage point
+ * (a simulated VM); none (or `_internet`) means the internet; its password is the instance secret where one is
+ * needed. Malformed credentials are a 407, and one vantage point may hold at most its share of open tunnels.
  */
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import { TLSSocket } from "node:tls";
