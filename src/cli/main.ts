@@ -132,6 +132,24 @@ identity
     process.stdout.write(JSON.stringify(r.value, null, 2) + "\n");
   });
 
+const hsm = program.command("hsm").description("managed HSMs of the running hsmlink");
+hsm
+  .command("activate <name>")
+  .description("activate a managed HSM: download its security domain with three generated RSA wrapping keys (quorum 2) kept in the data dir; prints where")
+  .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+  .addOption(new Option("-o, --output <format>", "output format").choices(["json", "text"]).default("text"))
+  .action(async (name: string, opts: { dataDir?: string; output: string }) => {
+    const e = readEndpoints(dataDirFrom(opts.dataDir));
+    const r = await adminRequest<{ directory: string; securityDomainFile: string; wrappingKeys: { key: string; certificate: string }[]; quorum: number }>(e, "POST", `/_hsmlink/hsms/${encodeURIComponent(name.toLowerCase())}/activate`);
+    if (opts.output === "json") process.stdout.write(JSON.stringify(r, null, 2) + "\n");
+    else {
+      process.stdout.write(
+        `managed HSM '${name}' is activated\nsecurity domain: ${r.securityDomainFile}\nwrapping keys (quorum ${r.quorum}): ${r.wrappingKeys.map((k) => k.key).join(" ")}\n` +
+          `keep them: recovering this domain on another HSM needs ${r.quorum} of them ('az keyvault security-domain upload --sd-wrapping-keys …')\n`,
+      );
+    }
+  });
+
 registerVmCommands(program);
 registerExplainCommands(program);
 registerTroubleshoot(program);

@@ -35,6 +35,8 @@ export interface HsmlinkConfig {
   maxHsmsWithPrivateEndpointsPerSubscription: number;
   bodyLimitBytes: number;
   internetClientAddress: string;
+  activateNewHsms: boolean;
+  blobEndpoint: string;
   tlsHandshakeTimeoutMs: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
@@ -69,6 +71,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "maxPrivateEndpointsPerHsm", type: "integer", flag: "--max-private-endpoints-per-hsm", env: "HSMLINK_MAX_PE_PER_HSM", describe: "Private endpoints per managed HSM (Azure default 64)", default: () => 64 },
   { key: "maxHsmsWithPrivateEndpointsPerSubscription", type: "integer", flag: "--max-hsms-with-private-endpoints", env: "HSMLINK_MAX_HSMS_WITH_PE", describe: "Managed HSMs with private endpoints per subscription (Azure default 400)", default: () => 400 },
   { key: "bodyLimitBytes", type: "integer", flag: "--body-limit", env: "HSMLINK_BODY_LIMIT", describe: "Largest request body accepted, in bytes", default: () => 1048576 },
+  { key: "activateNewHsms", type: "boolean", flag: "--activate-new-hsms", env: "HSMLINK_ACTIVATE_NEW_HSMS", describe: "Activate every new managed HSM at creation (security domain downloaded with generated wrapping keys kept under <data dir>/security-domains)", default: () => false },
+  { key: "blobEndpoint", type: "string", flag: "--blob-endpoint", env: "HSMLINK_BLOB_ENDPOINT", describe: "An Azurite blob endpoint (http://host:port) to serve {account}.blob.core.windows.net; default: hsmlink starts Azurite under <data dir>/azurite on first use", default: () => "" },
   { key: "internetClientAddress", type: "string", flag: "--internet-client-address", env: "HSMLINK_INTERNET_ADDRESS", describe: "Source address the HSM sees for a client on the internet", default: () => "198.51.100.7" },
   // Limits on what one client can hold (issue 17): every listener and every CONNECT tunnel.
   { key: "tlsHandshakeTimeoutMs", type: "integer", flag: "--tls-handshake-timeout", env: "HSMLINK_TLS_HANDSHAKE_TIMEOUT_MS", describe: "Milliseconds a client has to complete the TLS handshake (direct HTTPS and inside CONNECT tunnels, counted from the tunnel's 200)", default: () => 10000 },
@@ -139,6 +143,9 @@ export function loadConfig(flags: Partial<Record<keyof HsmlinkConfig, unknown>>,
   }
   if (typeof out.host === "string" && !isLoopbackAddress(out.host) && out.expose !== true) {
     problems.push(`--host ${out.host}: hsmlink would be reachable from other machines; pass --expose (env HSMLINK_EXPOSE=1) too if that is what you want (then the gateway needs the instance secret for every request)`);
+  }
+  if (typeof out.blobEndpoint === "string" && out.blobEndpoint !== "" && !/^http:\/\/[^/\s]+(:\d+)?\/?$/.test(out.blobEndpoint)) {
+    problems.push(`--blob-endpoint: expected an Azurite blob endpoint http://host:port, got '${out.blobEndpoint}'`);
   }
   if (problems.length) throw new ConfigError(problems.join("\n"));
   out.dataDir = resolve(out.dataDir as string);

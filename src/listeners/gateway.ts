@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import { TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
-import type { Socket } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
 import { NameNotServedError, type LocalCa } from "./ca.js";
 import type { ConnectionInfo } from "../kernel/exchange.js";
 import { httpServerLimits, type HttpApp, type ConnectionLimits } from "./http-app.js";
@@ -137,10 +137,57 @@ function refuse(socket: Duplex, status: number, reason: string, headers: Record<
 }
 
 /**
+ * Wraps a raw socket in server-side TLS (certificate for the requested name) and pipes the plaintext to a backend
+ * HTTP server that serves the host itself (Azurite for `{account}.blob.core.windows.net`: it reads the account from
+ * the Host header, as for production-style URLs). The same handshake timeout and server-name rule as
+ * {@link terminateTls} apply; the backend's own HTTP server times out idle and slow requests.
+ */
+export function terminateTlsTo(ca: LocalCa, socket: Duplex, hostName: string, backend: () => Promise<{ host: string; port: number }>, handshakeTimeoutMs: number): void {
+  const timer = setTimeout(() => socket.destroy(), handshakeTimeoutMs);
+  socket.once("close", () => clearTimeout(timer));
+  Promise.all([ca.contextFor(hostName), backend()])
+    .then(([secureContext, target]) => {
+      if (socket.destroyed) return;
+      const tls = new TLSSocket(socket as Socket, {
+        isServer: true,
+        secureContext,
+        SNICallback: (name, cb) => {
+          const sni = name.toLowerCase().replace(/\.$/, "");
+          if (sni !== "" && sni !== hostName) cb(new NameNotServedError(`TLS server name '${name}' differs from the tunnel's host ${hostName}`));
+          else cb(null, secureContext);
+        },
+      });
+      tls.once("secure", () => clearTimeout(timer));
+      const upstream = netConnect(target.port, target.host);
+      const close = () => {
+        clearTimeout(timer);
+        tls.destroy();
+        upstream.destroy();
+        socket.destroy();
+      };
+      tls.on("error", close);
+      upstream.on("error", close);
+      tls.on("close", close);
+      upstream.on("close", close);
+      tls.pipe(upstream).pipe(tls);
+    })
+    .catch(() => socket.destroy());
+}
+
+/**
  * Creates the gateway server (not yet listening). `onRefusal` hears of every refusal it sends (malformed
  * targets and policy refusals) so the decision trace log can show them.
  */
-export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPolicy; limits: GatewayLimits; onRefusal?: (r: GatewayRefusal) => void; log?: GatewayLog }): Server {
+export function createGateway(opts: {
+  ca: LocalCa;
+  app: HttpApp;
+  policy: ProxyPolicy;
+  limits: GatewayLimits;
+  onRefusal?: (r: GatewayRefusal) => void;
+  log?: GatewayLog;
+  /** Hosts served by a backend HTTP server rather than the HTTP app (Azure Blob Storage → Azurite). */
+  passThrough?: (hostName: string) => (() => Promise<{ host: string; port: number }>) | undefined;
+}): Server {
   const report = (r: GatewayRefusal) => {
     try {
       opts.onRefusal?.(r);
@@ -241,7 +288,9 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
         socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
         established = true;
         if (head && head.length) socket.unshift(head);
-        terminateTls(opts.ca, opts.app, socket, d.conn, authority.hostName, opts.limits.tlsHandshakeTimeoutMs);
+        const backend = opts.passThrough?.(authority.hostName);
+        if (backend) terminateTlsTo(opts.ca, socket, authority.hostName, backend, opts.limits.tlsHandshakeTimeoutMs);
+        else terminateTls(opts.ca, opts.app, socket, d.conn, authority.hostName, opts.limits.tlsHandshakeTimeoutMs);
       })
       .catch((e: unknown) => {
         opts.log?.("error", "gateway failed on a CONNECT", e);

@@ -40,7 +40,7 @@ export interface DataPlaneOptions {
   store: Store;
   identity: IdentityService;
   clock: Clock;
-  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location">;
+  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location"> & Partial<Pick<HsmlinkConfig, "inMemory" | "host" | "blobEndpoint">>;
   /** The network step's view (required: there is no data plane without the network step). */
   network: NetworkView;
   /** Where request traces go (`hsmlink log`); default: a log of its own. */
@@ -52,7 +52,7 @@ export interface DataPlaneOptions {
 }
 
 /** The data plane: a SurfaceHandler plus its services, its trace log and `close()` (stops the worker pool). */
-export type DataPlane = SurfaceHandler & Pick<HsmOperations, "keys" | "rbac" | "hsmStore"> & { traces: TraceLog; close(): Promise<void> };
+export type DataPlane = SurfaceHandler & Pick<HsmOperations, "keys" | "rbac" | "hsmStore" | "securityDomain" | "backup" | "blobStorage"> & { traces: TraceLog; close(): Promise<void> };
 
 /** The state one request carries through the steps. */
 interface RequestState {
@@ -70,7 +70,14 @@ interface RequestState {
  * @returns the handler, with `close()` to stop its worker pool (call it when hsmlink stops)
  */
 export function createDataPlane(opts: DataPlaneOptions): DataPlane {
-  const ops = createHsmOperations({ store: opts.store, dataDir: opts.config.dataDir, clock: opts.clock, extraRoutes: opts.extraRoutes, poolSize: opts.poolSize });
+  const ops = createHsmOperations({
+    store: opts.store,
+    dataDir: opts.config.dataDir,
+    clock: opts.clock,
+    blob: { endpoint: opts.config.blobEndpoint, inMemory: opts.config.inMemory, host: opts.config.host },
+    extraRoutes: opts.extraRoutes,
+    poolSize: opts.poolSize,
+  });
   const traces = opts.traces ?? new TraceLog();
   const { identity, clock, network } = opts;
 
@@ -209,5 +216,5 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     return result;
   };
 
-  return Object.assign(handler, { keys: ops.keys, rbac: ops.rbac, hsmStore: ops.hsmStore, traces, close: () => ops.close() });
+  return Object.assign(handler, { keys: ops.keys, rbac: ops.rbac, hsmStore: ops.hsmStore, securityDomain: ops.securityDomain, backup: ops.backup, blobStorage: ops.blobStorage, traces, close: () => ops.close() });
 }

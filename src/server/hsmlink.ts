@@ -36,6 +36,8 @@ import { createDataPlane } from "../pipeline/data-plane.js";
 import { renderArm, renderKeyVault, refusalOf } from "../pipeline/render.js";
 import { TraceLog } from "../pipeline/trace-log.js";
 import { adminHandler as createAdminHandler } from "./admin.js";
+import { findHsm } from "../hsm/hsm.js";
+import { BLOB_HOST_PATTERN } from "../kernel/azure-names.js";
 
 export interface Hsmlink {
   endpoints: Endpoints;
@@ -143,13 +145,24 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       network: { snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress },
     });
     cleanups.unshift(() => dataPlane.close());
+    // Activation with generated wrapping keys: `hsmlink hsm activate NAME`, and every new HSM under --activate-new-hsms.
+    const activateGenerated = async (name: string) => {
+      const hsm = findHsm(store, name);
+      if (!hsm) throw new AzureError(404, "NotFound", `There is no managed HSM named '${name}'.`);
+      return dataPlane.securityDomain.activateWithGeneratedKeys(hsm, join(config.dataDir, "security-domains", hsm.name));
+    };
+    if (config.activateNewHsms) {
+      arm.onManagedHsmCreated = async (name) => {
+        await activateGenerated(name);
+      };
+    }
 
     let gatewayUrl = "";
     const vms = new VmService(store, clock, { subscriptionId: config.subscriptionId, location: config.location, dnsHost: config.host, gatewayUrl: () => gatewayUrl, proxyPassword: secret });
     cleanups.unshift(() => vms.close());
     // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
     deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
-    const adminHandler = createAdminHandler({ vms, traces, store, identity, internetClientAddress: config.internetClientAddress });
+    const adminHandler = createAdminHandler({ vms, traces, store, identity, internetClientAddress: config.internetClientAddress, activateHsm: activateGenerated });
 
     const isLoginPath = (path: string) => /^\/[^/]+\/(oauth2\/|v2\.0\/\.well-known|\.well-known|discovery\/)/i.test(path) || /^\/common\/discovery\//i.test(path);
 
@@ -223,7 +236,15 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
         password,
       );
 
-    const gateway = createGateway({ ca, app: httpApp, policy, limits: config, onRefusal: (r) => traces.refusal(r), log: (level, message, err) => httpApp.app.log[level]({ err }, message) });
+    const gateway = createGateway({
+      ca,
+      app: httpApp,
+      policy,
+      limits: config,
+      onRefusal: (r) => traces.refusal(r),
+      log: (level, message, err) => httpApp.app.log[level]({ err }, message),
+      passThrough: (hostName) => (BLOB_HOST_PATTERN.test(hostName) ? () => dataPlane.blobStorage.endpoint() : undefined),
+    });
     const gatewayPort = await listen(gateway, config.gatewayPort, config.host);
     cleanups.unshift(() => new Promise<void>((r) => gateway.close(() => r())));
 
