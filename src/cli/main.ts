@@ -11,6 +11,7 @@ import { adminRequest } from "../client/admin-client.js";
 import { registerVmCommands } from "./vm.js";
 import { registerExplainCommands } from "./explain.js";
 import { registerTroubleshoot } from "./troubleshoot.js";
+import { registerFixtureCommands, registerStateCommands, registerFaultCommands, registerSeedCommand } from "./fixture.js";
 import { readEndpoints, readInstanceSecret } from "../client/endpoints.js";
 
 /** This package's version (package.json sits two levels above both src/cli and dist/cli). */
@@ -51,7 +52,7 @@ start.action(async (opts: Record<string, unknown>) => {
     const h = await startHsmlink(config);
     const e = h.endpoints;
     process.stdout.write(
-      `hsmlink ready: gateway ${e.gatewayUrl} https ${e.httpsUrl} msi ${e.msiEndpoint} dns ${e.dns.host}:${e.dns.port} ca ${e.caCertPath} data ${config.dataDir}${config.inMemory ? " (in memory)" : ""}\n`,
+      `hsmlink ready: gateway ${e.gatewayUrl} https ${e.httpsUrl} msi ${e.msiEndpoint} dns ${e.dns.host}:${e.dns.port} ca ${e.caCertPath} data ${config.dataDir}${config.inMemory ? " (in memory)" : ""}${config.seed ? ` seeded from ${config.seed}` : ""}\n`,
     );
     let stopping = false;
     const stop = (sig: string) => {
@@ -153,6 +154,10 @@ hsm
 registerVmCommands(program);
 registerExplainCommands(program);
 registerTroubleshoot(program);
+registerFixtureCommands(program);
+registerStateCommands(program);
+registerFaultCommands(program);
+registerSeedCommand(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`hsmlink: ${e.message}\n`);

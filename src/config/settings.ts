@@ -37,6 +37,8 @@ export interface HsmlinkConfig {
   internetClientAddress: string;
   activateNewHsms: boolean;
   blobEndpoint: string;
+  /** A seed file (YAML/JSON) whose world replaces the state at start; "" = none. */
+  seed: string;
   tlsHandshakeTimeoutMs: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
@@ -73,6 +75,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "bodyLimitBytes", type: "integer", flag: "--body-limit", env: "HSMLINK_BODY_LIMIT", describe: "Largest request body accepted, in bytes", default: () => 1048576 },
   { key: "activateNewHsms", type: "boolean", flag: "--activate-new-hsms", env: "HSMLINK_ACTIVATE_NEW_HSMS", describe: "Activate every new managed HSM at creation (security domain downloaded with generated wrapping keys kept under <data dir>/security-domains)", default: () => false },
   { key: "blobEndpoint", type: "string", flag: "--blob-endpoint", env: "HSMLINK_BLOB_ENDPOINT", describe: "An Azurite blob endpoint (http://host:port) to serve {account}.blob.core.windows.net; default: hsmlink starts Azurite under <data dir>/azurite on first use", default: () => "" },
+  { key: "seed", type: "string", flag: "--seed", env: "HSMLINK_SEED", describe: "Seed file (YAML or JSON) whose world replaces the state at start (examples/howto-world.seed.yaml)", default: () => "" },
   { key: "internetClientAddress", type: "string", flag: "--internet-client-address", env: "HSMLINK_INTERNET_ADDRESS", describe: "Source address the HSM sees for a client on the internet", default: () => "198.51.100.7" },
   // Limits on what one client can hold (issue 17): every listener and every CONNECT tunnel.
   { key: "tlsHandshakeTimeoutMs", type: "integer", flag: "--tls-handshake-timeout", env: "HSMLINK_TLS_HANDSHAKE_TIMEOUT_MS", describe: "Milliseconds a client has to complete the TLS handshake (direct HTTPS and inside CONNECT tunnels, counted from the tunnel's 200)", default: () => 10000 },

@@ -362,3 +362,11 @@ export function forgetHsmData(store: Store, name: string): void {
     for (const t of ["hsm_key_versions", "hsm_keys", "hsm_role_definitions", "hsm_role_assignments", "hsm_instances", "hsm_security_domains", "hsm_backup_jobs", "hsm_settings"]) store.db.prepare(`DELETE FROM ${t} WHERE hsm = ?`).run(hsm);
   });
 }
+
+/**
+ * Purges, in every HSM, the soft-deleted keys whose scheduled purge date is at or before `nowS` (epoch seconds), as
+ * Managed HSM does once the retention period ends (soft-delete-overview.md). Returns how many keys went.
+ */
+export function purgeExpiredKeys(store: Store, nowS: number): number {
+  return store.tx(() => store.db.prepare("DELETE FROM hsm_keys WHERE scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ?").run(nowS).changes);
+}

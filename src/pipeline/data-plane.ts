@@ -29,6 +29,7 @@ import { pass, refuse, runPipeline, type PipelineStep } from "./runner.js";
 import { activationStep, networkStep, rbacStep, tlsStep } from "./steps.js";
 import { refusalOf, renderKeyVault, type Refusal } from "./render.js";
 import { TraceLog } from "./trace-log.js";
+import { faultStep, type FaultSet } from "./faults.js";
 
 /** What the network step reads: the network model and the address of a client on the internet. */
 export interface NetworkView {
@@ -43,6 +44,8 @@ export interface DataPlaneOptions {
   config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location"> & Partial<Pick<HsmlinkConfig, "inMemory" | "host" | "blobEndpoint">>;
   /** The network step's view (required: there is no data plane without the network step). */
   network: NetworkView;
+  /** Injected fault rules (`hsmlink fault add`) the `fault` step applies; none by default. */
+  faults?: FaultSet;
   /** Where request traces go (`hsmlink log`); default: a log of its own. */
   traces?: TraceLog;
   /** More routes (e.g. the security domain), tried before the built-in ones. */
@@ -96,6 +99,10 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
         s.hsm = name ? findHsm(opts.store, name) : undefined;
         return tlsStep(s.ex.conn.hostName, name, s.hsm && { name: s.hsm.name, id: s.hsm.resourceId, provisioningState: s.hsm.provisioningState });
       },
+    },
+    {
+      name: "fault",
+      run: (s) => faultStep(opts.faults, s.ex),
     },
     {
       name: "authentication",
@@ -187,6 +194,8 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     let result: ExchangeResult;
     try {
       const run = await runPipeline(steps, state, trace.steps);
+      const fault = trace.steps.find((l) => l.step === "fault" && l.refs?.faultRule);
+      if (fault) trace.injectedFault = fault.refs!.faultRule;
       if (run.verdict === "drop") {
         traces.dropped(trace, run.step);
         return { status: 0, dropConnection: true };

@@ -156,4 +156,14 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    // Test-fixture state (src/fixture/): the emulated clock's offset from real time, one row.
+    id: "0600-fixture-clock",
+    sql: `
+      CREATE TABLE fixture_clock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        offset_ms INTEGER NOT NULL        -- emulated minus real time, milliseconds
+      );
+    `,
+  },
 ];
