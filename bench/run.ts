@@ -55,6 +55,12 @@ interface Endpoints {
   subscriptionId: string;
   tenantId: string;
   principalObjectId: string;
+  dataDir: string;
+}
+
+/** The running hsmlink's instance secret (admin API and managed identity endpoint need it). */
+function instanceSecret(e: Endpoints): string {
+  return readFileSync(join(e.dataDir, "instance-secret"), "utf8").trim();
 }
 
 // ---------------------------------------------------------------- hsmlink child process
@@ -132,7 +138,7 @@ interface Res {
   text: string;
 }
 
-function call(url: string, method: string, opts: { agent?: HttpsAgent; ca?: string; token?: string; body?: unknown; rawBody?: Buffer } = {}): Promise<Res> {
+function call(url: string, method: string, opts: { agent?: HttpsAgent; ca?: string; token?: string; body?: unknown; rawBody?: Buffer; secret?: string } = {}): Promise<Res> {
   const payload = opts.rawBody ?? (opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body)));
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -143,6 +149,7 @@ function call(url: string, method: string, opts: { agent?: HttpsAgent; ca?: stri
         ca: opts.ca,
         headers: {
           ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+          ...(opts.secret ? { "x-hsmlink-secret": opts.secret } : {}),
           "content-type": "application/json",
           "content-length": String(payload?.length ?? 0),
         },
@@ -160,7 +167,7 @@ function call(url: string, method: string, opts: { agent?: HttpsAgent; ca?: stri
 }
 
 async function msiToken(e: Endpoints, resource: string): Promise<string> {
-  const r = await fetch(`${e.msiEndpoint}?resource=${encodeURIComponent(resource)}`, { headers: { Metadata: "true" } });
+  const r = await fetch(`${e.msiEndpoint}?resource=${encodeURIComponent(resource)}`, { headers: { Metadata: "true", "X-IDENTITY-HEADER": instanceSecret(e) } });
   if (!r.ok) throw new Error(`MSI token for ${resource}: ${r.status} ${await r.text()}`);
   return ((await r.json()) as { access_token: string }).access_token;
 }
@@ -461,7 +468,7 @@ async function dnsRow(e: Endpoints, ca: string, pid: number): Promise<Row> {
   const rg = `/subscriptions/${e.subscriptionId}/resourceGroups/rg-bench`;
   const vnetId = `${rg}/providers/Microsoft.Network/virtualNetworks/vnet-dns`;
   expect(await call(`${e.httpsUrl}${vnetId}?api-version=2022-01-01`, "PUT", { ca, token: armToken, body: { location: "westeurope", properties: { addressSpace: { addressPrefixes: ["10.250.0.0/16"] }, subnets: [{ name: "vms", properties: { addressPrefix: "10.250.1.0/24" } }] } } }), [200, 201], "create vnet-dns");
-  const vm = expect(await call(`${e.httpsUrl}/_hsmlink/vms`, "POST", { ca, body: { name: "dnsvm", resourceGroup: "rg-bench", vnet: "vnet-dns", subnet: "vms" } }), [201], "create VM") as { dns: { host: string; port: number | null } };
+  const vm = expect(await call(`${e.httpsUrl}/_hsmlink/vms`, "POST", { ca, secret: instanceSecret(e), body: { name: "dnsvm", resourceGroup: "rg-bench", vnet: "vnet-dns", subnet: "vms" } }), [201], "create VM") as { dns: { host: string; port: number | null } };
   if (!vm.dns.port) throw new Error("VM has no DNS listener");
   const name = `${HSM}.managedhsm.azure.net`;
   const answer = await dnsAnswer(vm.dns.host, vm.dns.port, name);
@@ -664,10 +671,12 @@ async function walkthroughRow(e: Endpoints, dataDir: string): Promise<Row> {
     AZURE_CORE_SURVEY_MESSAGE: "false",
   };
   const gw = new URL(e.gatewayUrl);
-  const envH: NodeJS.ProcessEnv = { ...base, HTTPS_PROXY: `http://${gw.host}`, HTTP_PROXY: `http://${gw.host}`, NO_PROXY: `${gw.hostname},localhost`, MSI_ENDPOINT: e.msiEndpoint, AZURE_CONFIG_DIR: cfgH };
+  // As `hsmlink env` prints it: az 2.45 sends MSI_SECRET (header `secret`) when APPSETTING_WEBSITE_SITE_NAME is set.
+  const msiSecret = { MSI_SECRET: instanceSecret(e), APPSETTING_WEBSITE_SITE_NAME: "hsmlink" };
+  const envH: NodeJS.ProcessEnv = { ...base, HTTPS_PROXY: `http://${gw.host}`, HTTP_PROXY: `http://${gw.host}`, NO_PROXY: `${gw.hostname},localhost`, MSI_ENDPOINT: e.msiEndpoint, ...msiSecret, AZURE_CONFIG_DIR: cfgH };
   const stub = await startNullStub(dataDir, e.msiEndpoint);
   const sp = `http://127.0.0.1:${stub.port}`;
-  const envS: NodeJS.ProcessEnv = { ...base, HTTPS_PROXY: sp, HTTP_PROXY: sp, NO_PROXY: "localhost", MSI_ENDPOINT: `${sp}/msi/token`, AZURE_CONFIG_DIR: cfgS };
+  const envS: NodeJS.ProcessEnv = { ...base, HTTPS_PROXY: sp, HTTP_PROXY: sp, NO_PROXY: "localhost", MSI_ENDPOINT: `${sp}/msi/token`, ...msiSecret, AZURE_CONFIG_DIR: cfgS };
   try {
     const login = await azTimed(["login", "--identity"], envH);
     if (login.code !== 0) throw new Error(`az login --identity: ${login.stderr}`);
@@ -903,7 +912,7 @@ async function scale(e: Endpoints, pid: number, ca: string, dataDir: string): Pr
   const agent = new TunnelAgent(new URL(e.gatewayUrl), ca, { keepAlive: true, maxSockets: CONCURRENCY });
   const rg = `/subscriptions/${e.subscriptionId}/resourceGroups/rg-bench`;
   const arm = (method: string, path: string, body?: unknown) => call(`${e.httpsUrl}${path}`, method, { ca, token: armToken, body });
-  const admin = (method: string, path: string, body?: unknown) => call(`${e.httpsUrl}${path}`, method, { ca, body });
+  const admin = (method: string, path: string, body?: unknown) => call(`${e.httpsUrl}${path}`, method, { ca, body, secret: instanceSecret(e) });
   const base = `https://${HSM}.managedhsm.azure.net`;
   const dp = (method: string, url: string, body?: unknown) => call(url.startsWith("https://") ? url : `${base}${url}${url.includes("?") ? "&" : "?"}api-version=7.4`, method, { agent, token: hsmToken, body });
   try {

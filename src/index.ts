@@ -142,7 +142,7 @@ export async function startHsmlink(options: StartHsmlinkOptions = {}): Promise<R
     if (temp) rmSync(dataDir, { recursive: true, force: true });
     throw e;
   }
-  const envOf = (vm?: string) => Object.fromEntries(clientEnvironment(h.endpoints, vm));
+  const envOf = (vm?: string) => Object.fromEntries(clientEnvironment(h.endpoints, vm, h.secret));
   let stopping: Promise<void> | undefined;
   const c = h.fixture.clock;
   return {

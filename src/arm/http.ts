@@ -92,7 +92,8 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
       if (e instanceof AzureError) {
         const headers: Record<string, string> = { ...(e.options.headers ?? {}) };
         if (e.status === 401) {
-          headers["WWW-Authenticate"] = `Bearer authorization_uri="https://login.microsoftonline.com/${ctx.config.tenantId}", error="invalid_token", error_description="${e.message.replace(/"/g, "'")}"`;
+          // The description quotes client-controlled text (a token's audience): made a valid quoted-string first.
+          headers["WWW-Authenticate"] = `Bearer authorization_uri="https://login.microsoftonline.com/${ctx.config.tenantId}", error="invalid_token", error_description="${quotedStringText(e.message)}"`;
         }
         headers["x-ms-failure-cause"] = e.status >= 500 ? "service" : "gateway";
         return { status: e.status, headers, body: e.toBody(ex.requestId) };
@@ -100,6 +101,20 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
       throw e;
     }
   };
+}
+
+/** `%XX` escapes of the UTF-8 bytes of `s` (a lone surrogate becomes U+FFFD's bytes; never throws). */
+function utf8Escapes(s: string): string {
+  return [...Buffer.from(s, "utf8")].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
+}
+
+/**
+ * Text for an HTTP quoted-string in a header (RFC 9110 §5.6.4): printable ASCII only, so a header is never built from
+ * unchecked text; double quotes become single ones (as before), backslashes are escaped, line breaks and other
+ * controls become spaces, and letters beyond ASCII are UTF-8 percent-encoded.
+ */
+export function quotedStringText(text: string): string {
+  return text.replace(/"/g, "'").replace(/\\/g, "\\\\").replace(/[\x00-\x1f\x7f]/g, " ").replace(/[^\x20-\x7e]+/gu, (m) => utf8Escapes(m));
 }
 
 /** ARM's answer for a path no resource provider serves. */

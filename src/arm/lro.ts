@@ -70,24 +70,55 @@ function q(apiVersion: string): string {
   return `?api-version=${encodeURIComponent(apiVersion)}`;
 }
 
+/**
+ * One ARM path segment (a resource group, resource or location name) as it appears in a URL: UTF-8
+ * percent-encoded (RFC 3986 §2.1), so names with any legal letters (`rg-жж`, `rg-日本`, `ü`) give a URL that is
+ * valid in an HTTP header and that clients decode back to the name. ARM's own Location/Azure-AsyncOperation URLs
+ * encode names the same way (azure-rest-api-specs: "URLs ... must be percent-encoded").
+ */
+export function urlSegment(name: string): string {
+  // Bytes outside RFC 3986's unreserved set are escaped; a lone surrogate (not UTF-8) becomes U+FFFD, never a throw.
+  return [...Buffer.from(name, "utf8")].map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+}
+
+/**
+ * A request path (as sent, possibly percent-encoded, possibly with raw UTF-8 letters) in canonical percent-encoded
+ * form for a URL hsmlink returns (Location, nextLink): each segment decoded once where it is valid
+ * percent-encoding and encoded again with {@link urlSegment}.
+ */
+export function canonicalPath(path: string): string {
+  return path
+    .split("/")
+    .map((seg) => {
+      let name = seg;
+      try {
+        name = decodeURIComponent(seg);
+      } catch {
+        /* not valid percent-encoding: encode the text as it is */
+      }
+      return urlSegment(name);
+    })
+    .join("/");
+}
+
 /** Key Vault dialect: 202, empty body, `Location` to the provider-level operation result. */
 export function keyVaultAccepted(ops: Operations, o: { baseUrl: string; subscriptionId: string; location: string; apiVersion: string; resourceId?: string; result?: unknown; error?: { code: string; message: string } }): ArmResult {
   const id = ops.record("keyvault", { resourceId: o.resourceId, result: o.result, error: o.error });
-  const url = `${o.baseUrl}/subscriptions/${o.subscriptionId}/providers/Microsoft.KeyVault/locations/${o.location}/managedHsmOperationResults/${id}${q(o.apiVersion)}`;
+  const url = `${o.baseUrl}/subscriptions/${urlSegment(o.subscriptionId)}/providers/Microsoft.KeyVault/locations/${urlSegment(o.location)}/managedHsmOperationResults/${id}${q(o.apiVersion)}`;
   return { status: 202, headers: { Location: url, ...RETRY } };
 }
 
 /** Network dialect for PUT: `status` (201 new / 200 update) with the body and `Azure-AsyncOperation`. */
 export function networkPutAccepted(ops: Operations, o: { baseUrl: string; subscriptionId: string; location: string; apiVersion: string; status: 200 | 201; body: unknown; resourceId: string }): ArmResult {
   const id = ops.record("network", { resourceId: o.resourceId });
-  const url = `${o.baseUrl}/subscriptions/${o.subscriptionId}/providers/Microsoft.Network/locations/${o.location}/operations/${id}${q(o.apiVersion)}`;
+  const url = `${o.baseUrl}/subscriptions/${urlSegment(o.subscriptionId)}/providers/Microsoft.Network/locations/${urlSegment(o.location)}/operations/${id}${q(o.apiVersion)}`;
   return { status: o.status, body: o.body, headers: { "Azure-AsyncOperation": url, "Azure-AsyncNotification": "Enabled", ...RETRY } };
 }
 
 /** Network dialect for DELETE: 202 with `Azure-AsyncOperation` and `Location`. */
 export function networkDeleteAccepted(ops: Operations, o: { baseUrl: string; subscriptionId: string; location: string; apiVersion: string }): ArmResult {
   const id = ops.record("network", {});
-  const base = `${o.baseUrl}/subscriptions/${o.subscriptionId}/providers/Microsoft.Network/locations/${o.location}`;
+  const base = `${o.baseUrl}/subscriptions/${urlSegment(o.subscriptionId)}/providers/Microsoft.Network/locations/${urlSegment(o.location)}`;
   return {
     status: 202,
     headers: { "Azure-AsyncOperation": `${base}/operations/${id}${q(o.apiVersion)}`, Location: `${base}/operationResults/${id}${q(o.apiVersion)}`, ...RETRY },
@@ -97,7 +128,7 @@ export function networkDeleteAccepted(ops: Operations, o: { baseUrl: string; sub
 /** Private DNS dialect: 202 `{}` with `Azure-AsyncOperation` (status) and `Location` (result). */
 export function privateDnsAccepted(ops: Operations, o: { baseUrl: string; subscriptionId: string; resourceGroup: string; apiVersion: string; resourceId?: string; error?: { code: string; message: string } }): ArmResult {
   const id = ops.record("privatedns", { resourceId: o.resourceId, error: o.error });
-  const base = `${o.baseUrl}/subscriptions/${o.subscriptionId}/resourceGroups/${o.resourceGroup}/providers/Microsoft.Network`;
+  const base = `${o.baseUrl}/subscriptions/${urlSegment(o.subscriptionId)}/resourceGroups/${urlSegment(o.resourceGroup)}/providers/Microsoft.Network`;
   return {
     status: 202,
     body: {},
@@ -108,7 +139,7 @@ export function privateDnsAccepted(ops: Operations, o: { baseUrl: string; subscr
 /** Resource-group delete: 202 with `Location` to the subscription-level operation result. */
 export function resourceGroupDeleteAccepted(ops: Operations, o: { baseUrl: string; subscriptionId: string; apiVersion: string }): ArmResult {
   const id = ops.record("resourcegroup", {});
-  return { status: 202, headers: { Location: `${o.baseUrl}/subscriptions/${o.subscriptionId}/operationresults/${id}${q(o.apiVersion)}`, ...RETRY } };
+  return { status: 202, headers: { Location: `${o.baseUrl}/subscriptions/${urlSegment(o.subscriptionId)}/operationresults/${id}${q(o.apiVersion)}`, ...RETRY } };
 }
 
 /** The `{status, error?}` document of an `Azure-AsyncOperation` poll. */

@@ -8,13 +8,20 @@ import { join } from "node:path";
 import type { VmView } from "../vms/vms.js";
 import { adminRequest, AdminError } from "../client/admin-client.js";
 import { type Endpoints } from "../client/endpoints.js";
+import { INTERNET_PROXY_USER } from "../kernel/instance-secret.js";
 
 export type ShellKind = "sh" | "fish" | "pwsh";
 
-/** The variables, in print order. `vm` makes the proxy URL carry the VM name as user name. */
-export function clientEnvironment(e: Endpoints, vm?: string): [string, string][] {
+/**
+ * The variables, in print order. The proxy URL's user name is `vm` (or `_internet`) and its password the instance
+ * `secret`; the managed identity endpoint is exported in App Service's two conventions with the secret (which
+ * clients send as a header), and `APPSETTING_WEBSITE_SITE_NAME` makes az 2.45 (msrestazure) use the one with a
+ * secret (MSI_ENDPOINT + MSI_SECRET, header `secret`); @azure/identity and azure-identity use IDENTITY_ENDPOINT +
+ * IDENTITY_HEADER (header `X-IDENTITY-HEADER`).
+ */
+export function clientEnvironment(e: Endpoints, vm: string | undefined, secret: string): [string, string][] {
   const gw = new URL(e.gatewayUrl);
-  const proxy = vm ? `http://${encodeURIComponent(vm)}:hsmlink@${gw.host}` : `http://${gw.host}`;
+  const proxy = `http://${encodeURIComponent(vm ?? INTERNET_PROXY_USER)}:${encodeURIComponent(secret)}@${gw.host}`;
   return [
     ["HTTPS_PROXY", proxy],
     ["HTTP_PROXY", proxy],
@@ -25,6 +32,10 @@ export function clientEnvironment(e: Endpoints, vm?: string): [string, string][]
     ["CURL_CA_BUNDLE", e.caCertPath],
     ["AZURE_CONFIG_DIR", join(e.dataDir, "az")],
     ["MSI_ENDPOINT", e.msiEndpoint],
+    ["MSI_SECRET", secret],
+    ["IDENTITY_ENDPOINT", e.msiEndpoint],
+    ["IDENTITY_HEADER", secret],
+    ["APPSETTING_WEBSITE_SITE_NAME", "hsmlink"],
     ["AZURE_CORE_COLLECT_TELEMETRY", "false"],
     ["AZURE_CORE_ERROR_RECOMMENDATION", "off"],
   ];

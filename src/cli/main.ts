@@ -5,13 +5,14 @@ import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { SETTINGS, loadConfig, dataDirFrom, ConfigError, type HsmlinkConfig } from "../config/settings.js";
 import { startHsmlink, DataDirInUseError } from "../server/hsmlink.js";
+import { installLastResortGuard } from "../server/last-resort.js";
 import { clientEnvironment, renderEnvironment, checkVmExists, type ShellKind } from "./env.js";
 import { adminRequest } from "../client/admin-client.js";
 import { registerVmCommands } from "./vm.js";
 import { registerExplainCommands } from "./explain.js";
 import { registerTroubleshoot } from "./troubleshoot.js";
 import { registerFixtureCommands, registerStateCommands, registerFaultCommands, registerSeedCommand } from "./fixture.js";
-import { readEndpoints } from "../client/endpoints.js";
+import { readEndpoints, readInstanceSecret } from "../client/endpoints.js";
 import { registerPortalCommand } from "./portal.js";
 
 /** This package's version (package.json sits two levels above both src/cli and dist/cli). */
@@ -47,6 +48,7 @@ start.action(async (opts: Record<string, unknown>) => {
     }
     throw e;
   }
+  installLastResortGuard();
   try {
     const h = await startHsmlink(config);
     const e = h.endpoints;
@@ -92,7 +94,7 @@ program
     const e = readEndpoints(dataDirFrom(opts.dataDir));
     // A mistyped VM would make every client fail later with a bare 407: check it with the running hsmlink now.
     if (opts.vm !== undefined) await checkVmExists(e, opts.vm);
-    process.stdout.write(renderEnvironment(clientEnvironment(e, opts.vm), opts.shell));
+    process.stdout.write(renderEnvironment(clientEnvironment(e, opts.vm, readInstanceSecret(e.dataDir)), opts.shell));
   });
 
 program

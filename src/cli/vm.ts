@@ -10,7 +10,7 @@ import { dataDirFrom } from "../config/settings.js";
 import type { VmView } from "../vms/vms.js";
 import { adminRequest } from "../client/admin-client.js";
 import { clientEnvironment } from "./env.js";
-import { readEndpoints } from "../client/endpoints.js";
+import { readEndpoints, readInstanceSecret } from "../client/endpoints.js";
 
 const outputOption = () => new Option("-o, --output <format>", "output format").choices(["json", "table"]).default("table");
 
@@ -72,7 +72,7 @@ export function registerVmCommands(program: Command): void {
       const e = readEndpoints(dataDirFrom(o.dataDir));
       const v = await adminRequest<VmView>(e, "GET", `/_hsmlink/vms/${encodeURIComponent(name)}`);
       const env: NodeJS.ProcessEnv = { ...process.env };
-      for (const [k, val] of clientEnvironment(e, v.name)) env[k] = val;
+      for (const [k, val] of clientEnvironment(e, v.name, readInstanceSecret(e.dataDir))) env[k] = val;
       env.HSMLINK_VM = v.name;
       env.HSMLINK_VM_DNS_SERVER = v.dns.host;
       if (v.dns.port) env.HSMLINK_VM_DNS_PORT = String(v.dns.port);

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { INSTANCE_SECRET_FILE } from "../kernel/instance-secret.js";
 
 /** What `endpoints.json` holds: how clients reach this process. */
 export interface Endpoints {
@@ -51,4 +52,17 @@ export function readEndpoints(dataDir: string): Endpoints {
     throw new Error(`hsmlink is not running with data dir ${dataDir} (stale endpoints.json from pid ${e.pid}, which is gone); start it with 'hsmlink start'`);
   }
   return e;
+}
+
+/**
+ * Reads the instance secret of a running hsmlink's data dir (CLI commands, the troubleshooter, tests).
+ * @throws Error saying how to fix it when the file cannot be read (another user's instance, or none started)
+ */
+export function readInstanceSecret(dataDir: string): string {
+  const path = join(dataDir, INSTANCE_SECRET_FILE);
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch (e) {
+    throw new Error(`cannot read hsmlink's instance secret ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run this as the user that started hsmlink`);
+  }
 }

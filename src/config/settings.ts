@@ -42,6 +42,12 @@ export interface HsmlinkConfig {
   seed: string;
   dropAfterSeconds: number;
   lenientApiVersions: boolean;
+  tlsHandshakeTimeoutMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnectionsPerVantage: number;
+  expose: boolean;
 }
 
 /** Well-known ids of the emulated cloud (fixed so scripts and docs can name them). */
@@ -56,7 +62,8 @@ export const WELL_KNOWN = {
 export const SETTINGS: readonly SettingSpec[] = [
   { key: "dataDir", type: "string", flag: "--data-dir", env: "HSMLINK_HOME", describe: "State, CA and endpoints.json live here", default: () => join(homedir(), ".hsmlink") },
   { key: "inMemory", type: "boolean", flag: "--in-memory", env: "HSMLINK_IN_MEMORY", describe: "Keep resources in memory only (throwaway runs)", default: () => false },
-  { key: "host", type: "string", flag: "--host", env: "HSMLINK_HOST", describe: "Address every listener binds", default: () => "127.0.0.1" },
+  { key: "host", type: "string", flag: "--host", env: "HSMLINK_HOST", describe: "Address every listener binds (beyond loopback only with --expose)", default: () => "127.0.0.1" },
+  { key: "expose", type: "boolean", flag: "--expose", env: "HSMLINK_EXPOSE", describe: "Allow a --host beyond loopback; the gateway then needs the instance secret as proxy password for every request", default: () => false },
   { key: "gatewayPort", type: "port", flag: "--gateway-port", env: "HSMLINK_GATEWAY_PORT", describe: "HTTP proxy (CONNECT + absolute-form) port; 0 = any free port", default: () => 17480 },
   { key: "httpsPort", type: "port", flag: "--https-port", env: "HSMLINK_HTTPS_PORT", describe: "Direct HTTPS listener (ARM, token endpoints, CA); 0 = any free port", default: () => 17443 },
   { key: "msiPort", type: "port", flag: "--msi-port", env: "HSMLINK_MSI_PORT", describe: "Plain-http managed identity endpoint (MSI_ENDPOINT); 0 = any free port", default: () => 17481 },
@@ -76,9 +83,21 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "seed", type: "string", flag: "--seed", env: "HSMLINK_SEED", describe: "Seed file (YAML or JSON) whose world replaces the state at start (examples/howto-world.seed.yaml)", default: () => "" },
   { key: "internetClientAddress", type: "string", flag: "--internet-client-address", env: "HSMLINK_INTERNET_ADDRESS", describe: "Source address the HSM sees for a client on the internet", default: () => "198.51.100.7" },
   { key: "dropAfterSeconds", type: "integer", flag: "--drop-after", env: "HSMLINK_DROP_AFTER", describe: "Seconds the gateway holds a CONNECT through a non-approved private endpoint before failing it (Azure drops that traffic)", default: () => 5 },
+  // Limits on what one client can hold (issue 17): every listener and every CONNECT tunnel.
+  { key: "tlsHandshakeTimeoutMs", type: "integer", flag: "--tls-handshake-timeout", env: "HSMLINK_TLS_HANDSHAKE_TIMEOUT_MS", describe: "Milliseconds a client has to complete the TLS handshake (direct HTTPS and inside CONNECT tunnels, counted from the tunnel's 200)", default: () => 10000 },
+  { key: "headersTimeoutMs", type: "integer", flag: "--headers-timeout", env: "HSMLINK_HEADERS_TIMEOUT_MS", describe: "Milliseconds a client has to send a request's headers, counted from the connection (or the previous response)", default: () => 20000 },
+  { key: "requestTimeoutMs", type: "integer", flag: "--request-timeout", env: "HSMLINK_REQUEST_TIMEOUT_MS", describe: "Milliseconds a client has to send a whole request, headers and body", default: () => 60000 },
+  { key: "keepAliveTimeoutMs", type: "integer", flag: "--keep-alive-timeout", env: "HSMLINK_KEEP_ALIVE_TIMEOUT_MS", describe: "Milliseconds an idle keep-alive connection stays open after a response", default: () => 5000 },
+  { key: "maxConnectionsPerVantage", type: "integer", flag: "--max-connections-per-vantage", env: "HSMLINK_MAX_CONNECTIONS_PER_VANTAGE", describe: "Open connections one vantage point (the internet, each VM; the direct HTTPS and managed identity listeners count on their own) may hold; more are refused", default: () => 256 },
 ];
 
 export class ConfigError extends Error {}
+
+/** Whether `host` is `localhost` or a loopback address (127.0.0.0/8, ::1): listeners there stay on this machine. */
+export function isLoopbackAddress(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 /** Log levels of `--log-level`. Per-request log lines appear at `debug` and `trace` only. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -124,6 +143,15 @@ export function loadConfig(flags: Partial<Record<keyof HsmlinkConfig, unknown>>,
     const loc = normalizeLocation(out.location);
     if (loc === undefined || loc === "global") problems.push(`--location: '${out.location}' is not an Azure region hsmlink knows; use one of ${KNOWN_LOCATIONS.join(", ")}`);
     else out.location = loc;
+  }
+  for (const k of ["tlsHandshakeTimeoutMs", "headersTimeoutMs", "requestTimeoutMs", "keepAliveTimeoutMs", "maxConnectionsPerVantage"] as const) {
+    if (out[k] === 0) problems.push(`${SETTINGS.find((x) => x.key === k)!.flag}: must be at least 1 (no limit is not allowed)`);
+  }
+  if (typeof out.headersTimeoutMs === "number" && typeof out.requestTimeoutMs === "number" && out.requestTimeoutMs > 0 && out.headersTimeoutMs > out.requestTimeoutMs) {
+    problems.push(`--headers-timeout (${out.headersTimeoutMs}) must not exceed --request-timeout (${out.requestTimeoutMs})`);
+  }
+  if (typeof out.host === "string" && !isLoopbackAddress(out.host) && out.expose !== true) {
+    problems.push(`--host ${out.host}: hsmlink would be reachable from other machines; pass --expose (env HSMLINK_EXPOSE=1) too if that is what you want (then the gateway needs the instance secret for every request)`);
   }
   if (typeof out.blobEndpoint === "string" && out.blobEndpoint !== "" && !/^http:\/\/[^/\s]+(:\d+)?\/?$/.test(out.blobEndpoint)) {
     problems.push(`--blob-endpoint: expected an Azurite blob endpoint http://host:port, got '${out.blobEndpoint}'`);

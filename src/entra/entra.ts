@@ -114,9 +114,24 @@ export function entraSurface(identity: IdentityService, clock: Clock, baseUrlOf:
 /**
  * Managed identity token endpoints: IMDS (`GET /metadata/identity/oauth2/token`, header `Metadata: true`) and
  * `MSI_ENDPOINT` (`POST` form `resource=…`, or `GET ?resource=…`). Both hand out tokens of the default identity.
+ * Outside the gateway (which checks the proxy password for IMDS) a request must carry the instance secret as App
+ * Service's managed identity endpoints want it: header `X-IDENTITY-HEADER` (IDENTITY_HEADER, api-version
+ * 2019-08-01; @azure/identity, azure-identity) or `secret` (MSI_SECRET, 2017-09-01; az 2.45 via msrestazure when
+ * APPSETTING_WEBSITE_SITE_NAME is set, azure-identity's Azure ML source) — "Managed identities for App Service",
+ * REST endpoint reference.
  */
-export function managedIdentitySurface(identity: IdentityService) {
+export function managedIdentitySurface(identity: IdentityService, opts: { secretMatches: (given: string | undefined) => boolean }) {
   return async function handleManagedIdentity(ex: Exchange): Promise<ExchangeResult> {
+    if (ex.conn.listener !== "gateway" && !opts.secretMatches(ex.headers["x-identity-header"]) && !opts.secretMatches(ex.headers["secret"])) {
+      // hsmlink's choice: App Service documents the header, not the answer without it; 401 with an OAuth error.
+      return {
+        status: 401,
+        body: {
+          error: "unauthorized_client",
+          error_description: "hsmlink: this managed identity endpoint needs the instance secret in the X-IDENTITY-HEADER (IDENTITY_HEADER) or secret (MSI_SECRET) header; eval \"$(hsmlink env)\" sets both",
+        },
+      };
+    }
     const path = ex.path.toLowerCase();
     const isImds = path === "/metadata/identity/oauth2/token";
     const isMsi = path === "/msi/token" || path === "/msi/token/";

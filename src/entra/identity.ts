@@ -197,10 +197,20 @@ export class IdentityService {
     }
     if (!payload) try {
       this.jwks ??= createLocalJWKSet({ keys: [this.jwk] });
-      ({ payload } = (await jwtVerify(token, this.jwks, { currentDate: new Date(this.clock.now()), clockTolerance: 0 })) as unknown as { payload: TokenClaims });
+      ({ payload } = (await jwtVerify(token, this.jwks, { currentDate: new Date(this.clock.now()), clockTolerance: 0, requiredClaims: ["exp", "iss"] })) as unknown as { payload: TokenClaims });
+      // Entra's tokens always carry a lifetime (nbf/iat, exp) and the issuer; one signed by this key without them
+      // is refused as Entra-trusting services refuse it (Microsoft.IdentityModel IDX10225 / IDX10211).
+      if (payload.nbf === undefined && payload.iat === undefined) throw new TokenError("malformed", "IDX10225: Lifetime validation failed. The token has neither a NotBefore (nbf) nor an IssuedAt (iat) time.");
+      const tid = String(payload.tid).toLowerCase();
+      const issuers = [`https://sts.windows.net/${tid}/`, `https://login.microsoftonline.com/${tid}/v2.0`];
+      if (!issuers.includes(String(payload.iss).toLowerCase())) throw new TokenError("tenant", `IDX10205: Issuer validation failed. Issuer: '${payload.iss}'.`);
       if (this.verified.size >= 1000) this.verified.clear();
       this.verified.set(token, Object.freeze(payload));
     } catch (e) {
+      if (e instanceof TokenError) throw e;
+      if (e instanceof joseErrors.JWTClaimValidationFailed && e.reason === "missing") {
+        throw new TokenError("malformed", e.claim === "exp" ? "IDX10225: Lifetime validation failed. The token is missing an Expiration Time." : "IDX10211: Unable to validate issuer. The 'issuer' parameter is null or whitespace.");
+      }
       if (e instanceof joseErrors.JWTExpired) {
         const exp = Number((e.payload as { exp?: number }).exp);
         throw new TokenError("expired", "The access token has expired.", { exp });

@@ -5,8 +5,11 @@
  * plain-http managed identity endpoint. Each raw request carries its `ConnectionInfo`.
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyError, type FastifyRequest, type FastifyReply } from "fastify";
-import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
+import type { IncomingMessage, ServerResponse, Server, ServerOptions } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { SecureContext } from "node:tls";
 import { randomUUID } from "node:crypto";
+import type { Duplex } from "node:stream";
 import type { ConnectionInfo, Exchange, ExchangeResult } from "../kernel/exchange.js";
 import { AzureError } from "../kernel/errors.js";
 
@@ -29,13 +32,28 @@ function splitUrl(url: string): { path: string; query: Record<string, string> } 
   return { path, query };
 }
 
+/** `%XX` escapes of the UTF-8 bytes of `s` (a lone surrogate becomes U+FFFD's bytes; never throws). */
+function utf8Escapes(s: string): string {
+  return [...Buffer.from(s, "utf8")].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
+}
+
+/**
+ * A header value Node will send (RFC 9110 §5.5: visible ASCII, space and tab). Surfaces build their headers from
+ * checked text; this is the last line so that a value that slipped through (a name with letters beyond Latin-1,
+ * a CR/LF) can never turn an answer into a 500: controls become spaces, other letters UTF-8 percent-encoding.
+ */
+export function headerValue(v: string): string {
+  if (!/[^\t\x20-\x7e]/.test(v)) return v;
+  return v.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, " ").replace(/[^\t\x20-\x7e]+/gu, (m) => utf8Escapes(m));
+}
+
 /** Writes an ExchangeResult with Azure's common headers. */
 function send(reply: import("fastify").FastifyReply, requestId: string, result: ExchangeResult): void {
   reply.code(result.status);
   reply.header("x-ms-request-id", requestId);
   reply.header("x-ms-correlation-request-id", requestId);
   reply.header("Cache-Control", "no-cache");
-  for (const [k, v] of Object.entries(result.headers ?? {})) reply.header(k, v);
+  for (const [k, v] of Object.entries(result.headers ?? {})) reply.header(k, headerValue(v));
   if (result.body === undefined || result.body === null) {
     reply.header("Content-Length", "0");
     void reply.send();
@@ -52,8 +70,35 @@ export interface HttpApp {
   app: FastifyInstance;
   /** The request handler; call only after `app.ready()`. */
   handle(req: IncomingMessage, res: ServerResponse, conn: ConnectionInfo): void;
-  /** The internal HTTP server that TLS sockets are emitted into as connections. */
-  tlsInner: Server;
+  /**
+   * The HTTPS server: it listens as the direct HTTPS listener, and TLS sockets the gateway terminated inside CONNECT
+   * tunnels join it through {@link HttpApp.adoptTls}, so Node's header, request and keep-alive timeouts, its
+   * connection tracking and its HTTP/1.1 pipelining apply to both alike.
+   */
+  tlsServer: HttpsServer;
+  /** Hands a server-side TLS socket whose handshake completed to the HTTPS server (as Node's TLS server does). */
+  adoptTls(socket: Duplex): void;
+}
+
+/** What one client may hold, in milliseconds (the settings of the same names). */
+export interface ConnectionLimits {
+  tlsHandshakeTimeoutMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+/**
+ * Node http server options for `limits`: header, request and keep-alive timeouts, and the interval at which Node
+ * checks the first two (its default, 30 s, would let a short timeout run long).
+ */
+export function httpServerLimits(limits: ConnectionLimits): ServerOptions {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(5000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4))),
+  };
 }
 
 /** Whether Fastify's per-request lines ("incoming request" / "request completed") are logged at `logLevel`. */
@@ -82,7 +127,20 @@ class QuietRequestLog extends LogController {
   }
 }
 
-export function buildHttpApp(opts: { logLevel: string; bodyLimit: number; dispatch: Dispatcher; renderError: ErrorRenderer; connOfSocket: (req: IncomingMessage) => ConnectionInfo | undefined }): HttpApp {
+/**
+ * Builds the app and its HTTPS server. `tls` gives the certificate sent to clients that name no server (SNI) and
+ * the SNI callback of the direct listener; `directConn` the connection facts of a request that came in on it.
+ */
+export function buildHttpApp(opts: {
+  logLevel: string;
+  bodyLimit: number;
+  dispatch: Dispatcher;
+  renderError: ErrorRenderer;
+  connOfSocket: (req: IncomingMessage) => ConnectionInfo | undefined;
+  directConn: () => ConnectionInfo;
+  tls: { defaultCert: { key: string; cert: string }; sniCallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void };
+  limits: ConnectionLimits;
+}): HttpApp {
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const app = Fastify({
     logger: opts.logLevel === "silent" ? false : { level: opts.logLevel },
@@ -96,11 +154,16 @@ export function buildHttpApp(opts: { logLevel: string; bodyLimit: number; dispat
     forceCloseConnections: true,
     serverFactory: (h) => {
       handler = h;
-      return createServer((req, res) => {
-        const conn = opts.connOfSocket(req);
-        if (conn) (req as RawWithConn)[CONN] = conn;
-        h(req, res);
-      });
+      const server = createHttpsServer(
+        { ...opts.tls.defaultCert, SNICallback: opts.tls.sniCallback, handshakeTimeout: opts.limits.tlsHandshakeTimeoutMs, ...httpServerLimits(opts.limits) },
+        (req, res) => {
+          (req as RawWithConn)[CONN] = opts.connOfSocket(req) ?? opts.directConn();
+          h(req, res);
+        },
+      );
+      // A client that fails the handshake (no shared cipher, a name hsmlink does not serve, a timeout) is dropped.
+      server.on("tlsClientError", (_err, socket) => socket.destroy());
+      return server;
     },
   });
 
@@ -163,10 +226,13 @@ export function buildHttpApp(opts: { logLevel: string; bodyLimit: number; dispat
   };
   app.setErrorHandler(handleError);
 
-  const inner = (app.server as Server);
+  const tlsServer = app.server as unknown as HttpsServer;
   return {
     app,
-    tlsInner: inner,
+    tlsServer,
+    adoptTls(socket) {
+      tlsServer.emit("secureConnection", socket);
+    },
     handle(req, res, conn) {
       (req as RawWithConn)[CONN] = conn;
       if (!handler) throw new Error("http app not ready");

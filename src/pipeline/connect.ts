@@ -38,8 +38,11 @@ export interface ProxyTarget {
   url?: string;
 }
 
-/** Decides whether a CONNECT or absolute-form request may proceed. `vantage` is the proxy user name, if any. */
-export type ProxyPolicy = (target: ProxyTarget, vantage: string | undefined) => Promise<ProxyDecision>;
+/**
+ * Decides whether a CONNECT or absolute-form request may proceed. `vantage` is the proxy user name, if any;
+ * `password` the proxy password (the instance secret, for what needs it).
+ */
+export type ProxyPolicy = (target: ProxyTarget, vantage: string | undefined, password?: string) => Promise<ProxyDecision>;
 
 /** A refusal the gateway sent (policy or parse), for the decision trace log. */
 export interface GatewayRefusal {
@@ -62,16 +65,32 @@ export interface GatewayPolicyContext {
   internetClientAddress: string;
   /** How long a dropped CONNECT is held before it fails, in ms (the `--drop-after` setting); default 0. */
   dropAfterMs?: number;
+  /**
+   * Checks a proxy password against the instance secret. Absent (as for `hsmlink explain`, which sends nothing)
+   * means no secret step is evaluated.
+   */
+  secretMatches?: (password: string | undefined) => boolean;
+  /** The instance secret is needed for every request (hsmlink was started with `--expose`). */
+  secretEverywhere?: boolean;
 }
 
 /**
- * THE gateway policy: proxy user → VM (407), emulated host (403), scheme and port (403), then for a managed HSM
- * host the network's connect decision (vantage → DNS → route; 502 when it cannot resolve or has no route; 504 after
- * `dropAfterMs` when the route is a private endpoint whose connection is not Approved — Azure drops that traffic).
+ * THE gateway policy: the instance secret as proxy password where it is needed (407), proxy user → VM (407),
+ * emulated host (403), scheme and port (403), then for a managed HSM host the network's connect decision
+ * (vantage → DNS → route; 502 when it cannot resolve or has no route; 504 after `dropAfterMs` when the route is a
+ * private endpoint whose connection is not Approved — Azure drops that traffic).
  * Real proxy requests and `hsmlink explain` both call this. Pure apart from reading `ctx`.
  */
-export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vantage: string | undefined): ProxyDecision {
+export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vantage: string | undefined, password?: string): ProxyDecision {
   const steps: TraceStep[] = [];
+  // The instance secret as proxy password: for the managed identity endpoint (IMDS) always, for everything when
+  // hsmlink is exposed (--expose). 407 asks for proxy credentials (RFC 9110 §15.5.8). hsmlink's choice (issue 17).
+  if (ctx.secretMatches && (ctx.secretEverywhere || (target.kind === "absolute" && target.hostName === IMDS_HOST)) && !ctx.secretMatches(password)) {
+    const what = ctx.secretEverywhere ? "this hsmlink was started with --expose, so every proxy request" : `the managed identity endpoint ${IMDS_HOST}`;
+    const reason = `${what} needs hsmlink's instance secret as the proxy password; use the proxy URL 'hsmlink env' prints (http://USER:SECRET@host:port)`;
+    steps.push({ step: "gateway", rule: "instance-secret-required", detail: reason });
+    return { ok: false, status: 407, reason, headers: { "Proxy-Authenticate": 'Basic realm="hsmlink"' }, steps };
+  }
   let vantagePoint: Vantage = { kind: "internet" };
   if (vantage !== undefined) {
     const v = ctx.vantageOf(vantage);

@@ -8,7 +8,7 @@ import { join, resolve as resolvePath } from "node:path";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
 import type { HsmlinkConfig } from "../config/settings.js";
-import { WELL_KNOWN } from "../config/settings.js";
+import { WELL_KNOWN, isLoopbackAddress } from "../config/settings.js";
 import { Store } from "../store/db.js";
 import { systemClock, type Clock } from "../kernel/clock.js";
 import { AzureError } from "../kernel/errors.js";
@@ -16,10 +16,12 @@ import type { ConnectionInfo, Exchange, ExchangeResult } from "../kernel/exchang
 import { ARM_HOST, IMDS_HOST, LOGIN_HOST, managedHsmNameOfHost } from "../kernel/azure-names.js";
 import type { Endpoints } from "../client/endpoints.js";
 import { LocalCa } from "../listeners/ca.js";
-import { buildHttpApp } from "../listeners/http-app.js";
-import { createGateway, connOfTlsRequest, terminateTls } from "../listeners/gateway.js";
+import { buildHttpApp, httpServerLimits } from "../listeners/http-app.js";
+import { createGateway, connOfTlsRequest } from "../listeners/gateway.js";
 import { IdentityService } from "../entra/identity.js";
 import { entraSurface, managedIdentitySurface } from "../entra/entra.js";
+import { secretMatches, ADMIN_SECRET_HEADER, INSTANCE_SECRET_FILE } from "../kernel/instance-secret.js";
+import { securePrivateDir, privateFile, loadOrCreateInstanceSecret } from "./instance.js";
 import { ArmRouter, type ArmContext, type CascadeDeleter } from "../arm/engine.js";
 import { Operations } from "../arm/lro.js";
 import { armSurface } from "../arm/http.js";
@@ -44,6 +46,8 @@ import { writePortalSecret, removePortalSecret } from "../portal/secret.js";
 export interface Hsmlink {
   endpoints: Endpoints;
   config: HsmlinkConfig;
+  /** The per-instance secret (also in `<data dir>/instance-secret`, mode 0600). */
+  secret: string;
   store: Store;
   identity: IdentityService;
   ca: LocalCa;
@@ -75,7 +79,7 @@ function acquireLock(dataDir: string): () => void {
     }
     if (alive) throw new DataDirInUseError(`data dir ${dataDir} is in use by another hsmlink (pid ${pid}); stop it or pass --data-dir`);
   }
-  writeFileSync(lockPath, `${process.pid}\n`);
+  writeFileSync(lockPath, `${process.pid}\n`, { mode: 0o600 });
   return () => {
     try {
       if (readFileSync(lockPath, "utf8").trim() === String(process.pid)) unlinkSync(lockPath);
@@ -100,15 +104,30 @@ function listen(server: Server | NetServer, port: number, host: string): Promise
  * @throws DataDirInUseError when another live process holds the data dir; listen errors (EADDRINUSE) as thrown by Node
  */
 export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock; quiet?: boolean } = {}): Promise<Hsmlink> {
-  mkdirSync(config.dataDir, { recursive: true });
+  // A private instance (issue 17): the data dir is its owner's alone; files in it are 0600.
+  const tightenedFrom = securePrivateDir(config.dataDir);
   const releaseLock = acquireLock(config.dataDir);
   const cleanups: (() => void | Promise<void>)[] = [releaseLock];
   try {
-    const store = Store.open(config.inMemory ? ":memory:" : join(config.dataDir, "hsmlink.db"));
+    const dbPath = join(config.dataDir, "hsmlink.db");
+    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database file's mode.
+    if (!config.inMemory && !existsSync(dbPath)) writeFileSync(dbPath, "", { mode: 0o600 });
+    const store = Store.open(config.inMemory ? ":memory:" : dbPath);
     cleanups.unshift(() => store.close());
+    for (const f of ["hsmlink.db", "hsmlink.db-wal", "hsmlink.db-shm", "hsmlink.pid"]) privateFile(join(config.dataDir, f));
+    const secret = loadOrCreateInstanceSecret(config.dataDir);
+    /** The admin API's secret: header X-Hsmlink-Secret, or the password of Basic credentials (a browser's prompt). */
+    const adminSecretOk = (ex: Exchange): boolean => {
+      if (secretMatches(secret, ex.headers[ADMIN_SECRET_HEADER])) return true;
+      const m = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(ex.headers["authorization"] ?? "");
+      const decoded = m ? Buffer.from(m[1], "base64").toString("utf8") : "";
+      return m !== null && secretMatches(secret, decoded.slice(decoded.indexOf(":") + 1));
+    };
     // Everything that ages reads this one clock: real time (or the caller's) plus the offset `hsmlink clock` set.
     const clock = new EmulatedClock(opts.clock ?? systemClock, store);
-    const ca = await LocalCa.loadOrCreate(config.dataDir);
+    // Exposed on a specific address, the CA must also vouch for it; a wildcard bind is reached by name (localhost).
+    const wildcard = config.host === "0.0.0.0" || config.host === "::";
+    const ca = await LocalCa.loadOrCreate(config.dataDir, { extra: isLoopbackAddress(config.host) || wildcard ? [] : [config.host] });
     const identity = await IdentityService.open(store, clock, config.dataDir, config.tenantId);
 
     const router = new ArmRouter();
@@ -121,7 +140,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const baseUrlOf = (ex: Exchange) => (ex.conn.listener === "https" ? directBase() : `https://${ex.conn.hostName}`);
     const armHandler = armSurface(router, arm, identity, baseUrlOf);
     const entraHandler = entraSurface(identity, clock, baseUrlOf);
-    const miHandler = managedIdentitySurface(identity);
+    const miHandler = managedIdentitySurface(identity, { secretMatches: (given) => secretMatches(secret, given) });
     const traces = new TraceLog();
     const fixture = createFixture({ store, arm, clock, config, identity, traces });
     // The managed HSM data plane behind the decision pipeline (src/pipeline/data-plane.ts).
@@ -148,7 +167,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     }
 
     let gatewayUrl = "";
-    const vms = new VmService(store, clock, { subscriptionId: config.subscriptionId, location: config.location, dnsHost: config.host, gatewayUrl: () => gatewayUrl });
+    const vms = new VmService(store, clock, { subscriptionId: config.subscriptionId, location: config.location, dnsHost: config.host, gatewayUrl: () => gatewayUrl, proxyPassword: secret });
     cleanups.unshift(() => vms.close());
     // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
     deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
@@ -169,7 +188,13 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
         const p = ex.path.toLowerCase();
         if (p === "/ca.pem" || p === "/ca") return { status: 200, body: ca.certPem, contentType: "application/x-pem-file" };
         if (p === "/healthz") return { status: 200, body: { status: "ok" } };
-        if (p.startsWith("/_hsmlink/")) return adminHandler(ex);
+        if (p.startsWith("/_hsmlink/")) {
+          if (!adminSecretOk(ex)) {
+            // hsmlink's choice (no Azure counterpart): 401 with a Basic challenge, so a browser can ask for it.
+            throw new AzureError(401, "Unauthorized", `hsmlink's admin API needs the instance secret (header ${ADMIN_SECRET_HEADER}, or as a Basic password); it is in ${join(config.dataDir, INSTANCE_SECRET_FILE)}, readable only by the user that started hsmlink`, { headers: { "WWW-Authenticate": 'Basic realm="hsmlink admin"' } });
+          }
+          return adminHandler(ex);
+        }
         if (p.startsWith("/metadata/identity/") || p.startsWith("/msi/")) return withFaults(ex, IMDS_HOST, () => miHandler(ex));
         if (isLoginPath(ex.path)) return withFaults(ex, LOGIN_HOST, () => entraHandler(ex));
         return withFaults(ex, ARM_HOST, () => armHandler(ex));
@@ -185,32 +210,68 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const renderError = (conn: ConnectionInfo, err: AzureError, requestId: string): ExchangeResult =>
       conn.listener === "gateway" && managedHsmNameOfHost(conn.hostName) ? renderKeyVault(refusalOf(err), requestId) : err.surface === "keyvault" ? { status: err.status, headers: err.options.headers, body: err.toBody(requestId) } : renderArm(err);
 
-    const httpApp = buildHttpApp({ logLevel: config.logLevel, bodyLimit: config.bodyLimitBytes, dispatch, renderError, connOfSocket: connOfTlsRequest });
+    // The direct listener answers to `localhost` and to the address it listens on; clients that connect to an
+    // address send no server name and get the certificate of the listen address (or localhost for a wildcard).
+    const directName = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host.toLowerCase();
+    const directNames = new Set(["localhost", directName]);
+    const httpApp = buildHttpApp({
+      logLevel: config.logLevel,
+      bodyLimit: config.bodyLimitBytes,
+      dispatch,
+      renderError,
+      connOfSocket: connOfTlsRequest,
+      directConn: () => ({ listener: "https", hostName: "localhost", port: httpsPort }),
+      tls: {
+        defaultCert: await ca.leafPem(directName),
+        sniCallback: (name, cb) => {
+          const sni = name.toLowerCase().replace(/\.$/, "");
+          if (!directNames.has(sni)) return cb(new Error(`hsmlink's direct HTTPS listener serves no TLS name '${name}'`));
+          ca.contextFor(sni).then((c) => cb(null, c), (e: Error) => cb(e));
+        },
+      },
+      limits: config,
+    });
     await httpApp.app.ready();
+    if (ca.replaced) httpApp.app.log.warn(`hsmlink: ${ca.replaced}`);
+    if (tightenedFrom !== undefined) httpApp.app.log.warn(`hsmlink: data dir ${config.dataDir} was mode ${tightenedFrom.toString(8)}; made it 0700 (it holds keys and the instance secret)`);
     cleanups.unshift(() => httpApp.app.close());
 
     // The one gateway policy (src/pipeline/connect.ts decideProxy); `hsmlink explain` calls the same function.
-    const policy: ProxyPolicy = async (target, vantage) =>
-      decideProxy({ vantageOf: (name) => vms.vantageOf(name), snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress, dropAfterMs: config.dropAfterSeconds * 1000 }, target, vantage);
+    const policy: ProxyPolicy = async (target, vantage, password) =>
+      decideProxy(
+        {
+          vantageOf: (name) => vms.vantageOf(name),
+          snapshot: () => snapshotFromStore(store),
+          internetClientAddress: config.internetClientAddress,
+          secretMatches: (given) => secretMatches(secret, given),
+          secretEverywhere: config.expose,
+          dropAfterMs: config.dropAfterSeconds * 1000,
+        },
+        target,
+        vantage,
+        password,
+      );
 
     const gateway = createGateway({
       ca,
       app: httpApp,
       policy,
+      limits: config,
       onRefusal: (r) => traces.refusal(r),
+      log: (level, message, err) => httpApp.app.log[level]({ err }, message),
       passThrough: (hostName) => (BLOB_HOST_PATTERN.test(hostName) ? () => dataPlane.blobStorage.endpoint() : undefined),
     });
     const gatewayPort = await listen(gateway, config.gatewayPort, config.host);
     cleanups.unshift(() => new Promise<void>((r) => gateway.close(() => r())));
 
-    const direct = createNetServer((socket) => {
-      socket.on("error", () => socket.destroy());
-      terminateTls(ca, httpApp, socket, { listener: "https", hostName: "localhost", port: httpsPort }, config.host === "0.0.0.0" ? "localhost" : config.host);
-    });
+    const direct = httpApp.tlsServer;
+    direct.maxConnections = config.maxConnectionsPerVantage;
     httpsPort = await listen(direct, config.httpsPort, config.host);
-    cleanups.unshift(() => new Promise<void>((r) => direct.close(() => r())));
+    // Tunnelled TLS sockets are tracked by the same server: closeAllConnections ends them with the direct ones.
+    cleanups.unshift(() => new Promise<void>((r) => { direct.closeAllConnections(); direct.close(() => r()); }));
 
-    const msi = createHttpServer((req, res) => httpApp.handle(req, res, { listener: "msi", hostName: config.host, port: msiPort }));
+    const msi = createHttpServer(httpServerLimits(config), (req, res) => httpApp.handle(req, res, { listener: "msi", hostName: config.host, port: msiPort }));
+    msi.maxConnections = config.maxConnectionsPerVantage;
     let msiPort = config.msiPort;
     msiPort = await listen(msi, config.msiPort, config.host);
     cleanups.unshift(() => new Promise<void>((r) => { msi.closeAllConnections(); msi.close(() => r()); }));
@@ -245,7 +306,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     };
     endpointsForPortal = endpoints;
     const endpointsPath = join(config.dataDir, "endpoints.json");
-    writeFileSync(endpointsPath + ".tmp", JSON.stringify(endpoints, null, 2) + "\n");
+    writeFileSync(endpointsPath + ".tmp", JSON.stringify(endpoints, null, 2) + "\n", { mode: 0o600 });
     renameSync(endpointsPath + ".tmp", endpointsPath);
     cleanups.unshift(() => {
       try {
@@ -259,6 +320,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     return {
       endpoints,
       config,
+      secret,
       store,
       identity,
       ca,

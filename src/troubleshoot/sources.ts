@@ -15,6 +15,7 @@ import { request as httpsRequest } from 'node:https';
 
 import type { VmView } from '../vms/vms.js';
 import { adminRequest } from '../client/admin-client.js';
+import { readInstanceSecret } from '../client/endpoints.js';
 import { parentResourceId, sameResourceId, type Vm } from '../network/topology.js';
 import { type Endpoints } from '../client/endpoints.js';
 
@@ -122,11 +123,11 @@ export async function readFromArm(reader: ArmReader, subscriptionId: string): Pr
   return { resources, missing: [...new Set(missing)] };
 }
 
-/** Token for hsmlink's ARM from its managed-identity endpoint (`MSI_ENDPOINT` style, form POST). */
+/** Token for hsmlink's ARM from its managed-identity endpoint (`MSI_ENDPOINT` style, form POST, with the instance secret). */
 export async function hsmlinkToken(e: Endpoints): Promise<string> {
   const r = await fetch(e.msiEndpoint, {
     method: 'POST',
-    headers: { Metadata: 'true', 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { Metadata: 'true', 'content-type': 'application/x-www-form-urlencoded', 'X-IDENTITY-HEADER': readInstanceSecret(e.dataDir) },
     body: 'resource=https://management.azure.com/',
   });
   if (!r.ok) throw new Error(`managed identity endpoint ${e.msiEndpoint} answered ${r.status}`);

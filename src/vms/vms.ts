@@ -69,7 +69,7 @@ export class VmService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly opts: { subscriptionId: string; location: string; dnsHost: string; gatewayUrl: () => string },
+    private readonly opts: { subscriptionId: string; location: string; dnsHost: string; gatewayUrl: () => string; proxyPassword?: string },
   ) {}
 
   private rows() {
@@ -102,7 +102,7 @@ export class VmService {
       publicIpAddress: f.publicIpAddress ?? null,
       dnsForwarder: !!f.dnsForwarder,
       dns: { host: this.opts.dnsHost, port: listener?.port ?? null },
-      proxy: `http://${encodeURIComponent(body.name)}:hsmlink@${gw.host}`,
+      proxy: `http://${encodeURIComponent(body.name)}:${encodeURIComponent(this.opts.proxyPassword ?? "hsmlink")}@${gw.host}`,
     };
   }
 

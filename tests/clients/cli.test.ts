@@ -36,7 +36,8 @@ function cli(args: string[]) {
 }
 
 async function createGroup(endpoints: { httpsUrl: string; caCertPath: string; msiEndpoint: string; subscriptionId: string }, name: string, method = "PUT"): Promise<number> {
-  const tok = (await (await fetch(endpoints.msiEndpoint, { method: "POST", headers: { Metadata: "true", "content-type": "application/x-www-form-urlencoded" }, body: "resource=https://management.azure.com/" })).json()) as { access_token: string };
+  const secret = readFileSync(join(dataDir, "instance-secret"), "utf8").trim();
+  const tok = (await (await fetch(endpoints.msiEndpoint, { method: "POST", headers: { Metadata: "true", "content-type": "application/x-www-form-urlencoded", "X-IDENTITY-HEADER": secret }, body: "resource=https://management.azure.com/" })).json()) as { access_token: string };
   const body = method === "PUT" ? JSON.stringify({ location: "westeurope" }) : undefined;
   return new Promise((resolve, reject) => {
     const req = request(
@@ -94,8 +95,11 @@ test("env prints the client environment for sh, fish and pwsh; --vm must name an
     const vars = Object.fromEntries(sh.stdout.trim().split("\n").map((l) => /^export (\w+)='(.*)'$/.exec(l)!.slice(1, 3)));
     const endpoints = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8"));
     const gw = new URL(endpoints.gatewayUrl);
-    assert.equal(vars.HTTPS_PROXY, `http://${gw.host}`);
-    assert.equal(vars.HTTP_PROXY, `http://${gw.host}`);
+    const secret = readFileSync(join(dataDir, "instance-secret"), "utf8").trim();
+    assert.equal(vars.HTTPS_PROXY, `http://_internet:${secret}@${gw.host}`);
+    assert.equal(vars.HTTP_PROXY, `http://_internet:${secret}@${gw.host}`);
+    for (const k of ["MSI_SECRET", "IDENTITY_HEADER"]) assert.equal(vars[k], secret);
+    assert.equal(vars.IDENTITY_ENDPOINT, endpoints.msiEndpoint);
     for (const k of ["REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "CURL_CA_BUNDLE"]) assert.equal(vars[k], endpoints.caCertPath);
     assert.equal(vars.MSI_ENDPOINT, endpoints.msiEndpoint);
     assert.equal(vars.AZURE_CORE_COLLECT_TELEMETRY, "false");

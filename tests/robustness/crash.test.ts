@@ -69,7 +69,8 @@ test("kill -9 during concurrent resource group creates: integrity_check ok, ever
     child = first.child;
     const e = first.e;
     const ca = readFileSync(e.caCertPath, "utf8");
-    const tokenRes = await fetch(`${e.msiEndpoint}?resource=${encodeURIComponent("https://management.azure.com/")}`, { headers: { Metadata: "true" } });
+    const secret = readFileSync(join(dataDir, "instance-secret"), "utf8").trim();
+    const tokenRes = await fetch(`${e.msiEndpoint}?resource=${encodeURIComponent("https://management.azure.com/")}`, { headers: { Metadata: "true", "X-IDENTITY-HEADER": secret } });
     assert.equal(tokenRes.status, 200);
     const token = ((await tokenRes.json()) as { access_token: string }).access_token;
 

@@ -37,7 +37,7 @@ before(async () => {
     body: { location: "westeurope", properties: { addressSpace: { addressPrefixes: ["10.60.0.0/16"] }, subnets: [{ name: "vms", properties: { addressPrefix: "10.60.1.0/24" } }] } },
   });
   assert.ok([200, 201].includes(vnet.status), vnet.text);
-  const vm = await armCall(h, "POST", "/_hsmlink/vms", { token: false, body: { name: "soakvm", resourceGroup: "rg-soak", vnet: "vnet-soak", subnet: "vms" } });
+  const vm = await armCall(h, "POST", "/_hsmlink/vms", { token: false, headers: { "x-hsmlink-secret": h.secret }, body: { name: "soakvm", resourceGroup: "rg-soak", vnet: "vnet-soak", subnet: "vms" } });
   assert.equal(vm.status, 201, vm.text);
   assert.ok(vm.json?.dns?.port, `VM has a DNS listener: ${vm.text}`);
   vmDns = { host: vm.json.dns.host, port: vm.json.dns.port };

@@ -33,7 +33,7 @@ export async function startTestHsmlink(overrides: Partial<HsmlinkConfig> = {}, o
     clientEnv(vm?: string): NodeJS.ProcessEnv {
       const base: NodeJS.ProcessEnv = {};
       for (const k of ["PATH", "HOME", "LANG", "TERM", "TMPDIR", "USER"]) if (process.env[k] !== undefined) base[k] = process.env[k];
-      for (const [k, v] of clientEnvironment(h.endpoints, vm)) base[k] = v;
+      for (const [k, v] of clientEnvironment(h.endpoints, vm, h.secret)) base[k] = v;
       return base;
     },
     async dispose() {

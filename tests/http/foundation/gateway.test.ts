@@ -89,7 +89,9 @@ test("plain-http requests through the proxy: IMDS is served, any other host refu
       req.on("error", reject);
       req.end();
     });
-  const imds = await get("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/", { Metadata: "true" });
+  // The instance secret is the proxy password, as in the proxy URL `hsmlink env` prints.
+  const proxyAuth = { "Proxy-Authorization": `Basic ${Buffer.from(`_internet:${h.secret}`).toString("base64")}` };
+  const imds = await get("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/", { Metadata: "true", ...proxyAuth });
   assert.equal(imds.status, 200);
   const tok = JSON.parse(imds.body);
   assert.equal(tok.token_type, "Bearer");
@@ -97,8 +99,10 @@ test("plain-http requests through the proxy: IMDS is served, any other host refu
   assert.equal(claims.aud, "https://management.azure.com/");
   assert.equal(claims.oid, h.endpoints.principalObjectId);
   assert.equal(claims.tid, h.endpoints.tenantId);
-  const noHeader = await get("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x", {});
+  const noHeader = await get("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x", proxyAuth);
   assert.equal(noHeader.status, 400);
+  const noSecret = await get("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/", { Metadata: "true" });
+  assert.equal(noSecret.status, 407);
   const other = await get("http://example.com/", {});
   assert.equal(other.status, 403);
   assert.match(other.body, /nothing is forwarded/);
@@ -116,7 +120,7 @@ test("the CA certificate is served by the direct HTTPS listener and the MSI list
       .end();
   });
   assert.equal(pem, h.ca.certPem);
-  const res = await fetch(h.endpoints.msiEndpoint, { method: "POST", headers: { Metadata: "true", "content-type": "application/x-www-form-urlencoded" }, body: "resource=https%3A%2F%2Fmanagedhsm.azure.net" });
+  const res = await fetch(h.endpoints.msiEndpoint, { method: "POST", headers: { Metadata: "true", "content-type": "application/x-www-form-urlencoded", "X-IDENTITY-HEADER": h.secret }, body: "resource=https%3A%2F%2Fmanagedhsm.azure.net" });
   assert.equal(res.status, 200);
   const body = (await res.json()) as { access_token: string; expires_on: string };
   assert.match(body.expires_on, /^\d+$/);

@@ -29,7 +29,8 @@ function realGatewayStatus(url: string, vm?: string): Promise<number> {
 function realGateway(url: string, vm?: string): Promise<{ status: number; refused: boolean }> {
   const u = new URL(url);
   const gw = new URL(h.endpoints.gatewayUrl);
-  const auth = vm ? `Proxy-Authorization: Basic ${Buffer.from(`${vm}:x`).toString("base64")}\r\n` : "";
+  // Credentials as the proxy URL `hsmlink env` prints carries them (user = VM or _internet, password = the instance secret).
+  const auth = `Proxy-Authorization: Basic ${Buffer.from(`${vm ?? "_internet"}:${h.secret}`).toString("base64")}\r\n`;
   const head =
     u.protocol === "https:"
       ? `CONNECT ${u.hostname}:${u.port || 443} HTTP/1.1\r\nHost: ${u.hostname}\r\n${auth}\r\n`

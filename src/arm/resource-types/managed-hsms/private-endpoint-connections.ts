@@ -11,6 +11,7 @@
 import type { ArmContext, ArmRequest, ArmRouter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import { armErrors } from "../../errors.js";
+import { canonicalPath } from "../../lro.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { deleteConnection, setConnectionState } from "./private-link.js";
 import { connectionItem, listConnectionRows, MHSM_PEC_WIRE_TYPE, MHSM_TYPE, requireManagedHsm, type PrivateEndpointConnectionBody } from "./model.js";
@@ -77,7 +78,7 @@ export function registerPrivateEndpointConnectionRoutes(router: ArmRouter, hsmPa
     const c = ctx.store.resources.get<PrivateEndpointConnectionBody>(`${hsm.id}/privateEndpointConnections/${req.params.privateEndpointConnectionName}`);
     if (!c) return { status: 204 };
     ctx.store.tx(() => deleteConnection(ctx, c));
-    const url = `${req.baseUrl}${req.path}?api-version=${encodeURIComponent(req.apiVersion)}&kv-operation=${encodeURIComponent(DELETE_OPERATION)}`;
+    const url = `${req.baseUrl}${canonicalPath(req.path)}?api-version=${encodeURIComponent(req.apiVersion)}&kv-operation=${encodeURIComponent(DELETE_OPERATION)}`;
     return { status: 202, headers: { Location: url, "Retry-After": "1" } };
   });
 }

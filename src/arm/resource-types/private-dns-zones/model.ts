@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import type { ArmContext, ArmRequest, ArmResult } from "../../engine.js";
 import { armErrors } from "../../errors.js";
 import { resourceId } from "../../../kernel/resource-ids.js";
-import { privateDnsAccepted } from "../../lro.js";
+import { canonicalPath, privateDnsAccepted } from "../../lro.js";
 import type { StoredResource } from "../../../store/resources.js";
 import type { AzureError } from "../../../kernel/errors.js";
 import { newGuid } from "../../../kernel/ids.js";
@@ -318,5 +318,5 @@ export function pagedList<T>(req: ArmRequest, items: T[]): { value: T[]; nextLin
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(req.query)) if (k !== "$skiptoken") params.set(k, v);
   params.set("$skiptoken", String(skip + top));
-  return { value: page, nextLink: `${req.baseUrl}${req.path}?${params.toString()}` };
+  return { value: page, nextLink: `${req.baseUrl}${canonicalPath(req.path)}?${params.toString()}` };
 }
