@@ -5,6 +5,10 @@
 //    the public point k·G with the same fixed-base code path crypto.sign uses), which is where nearly all the
 //    cost of a signature lies;
 //  - e, r = x(R) mod n and s = k⁻¹(e + r·d) mod n are a handful of BigInt operations.
+// R and k⁻¹ depend on neither the key nor the digest, so nonces are made in small batches per curve (and thread):
+// one BigInt inversion serves a whole batch (Montgomery's simultaneous inversion, "Speeding the Pollard and elliptic
+// curve methods of factorization", 1987, §10.3.1), because a single extended-Euclid inversion in BigInt costs about
+// twice OpenSSL's k·G. Each nonce is taken from its batch once and dropped: never reused.
 // k is drawn uniformly from [1, n-1] with crypto.randomBytes and rejection sampling (FIPS 186-5 §A.3.2, "rejection
 // sampling"; the same way OpenSSL's own ECDSA draws its nonce), so signatures differ per call, as an HSM's do.
 // RFC 6979 deterministic nonces were not chosen: they need an HMAC-DRBG per signature and buy nothing here,
@@ -75,6 +79,55 @@ function digestToInteger(digest: Buffer, curve: CurveInfo): bigint {
   return excess > 0 ? e >> BigInt(excess) : e;
 }
 
+/** A one-time nonce: r = x(k·G) mod n (never 0) and k⁻¹ mod n. */
+interface Nonce {
+  readonly r: bigint;
+  readonly kInverse: bigint;
+}
+
+const NONCE_BATCH = 32;
+const nonceBatches = new Map<string, Nonce[]>();
+
+/** `count` fresh nonces for `curve`: k·G natively per nonce, all k⁻¹ from one inversion (Montgomery's trick). */
+function freshNonces(curve: CurveInfo, count: number): Nonce[] {
+  const n = curve.order;
+  const ecdh = calculator(curve);
+  const ks: bigint[] = [];
+  const rs: bigint[] = [];
+  while (ks.length < count) {
+    const { bytes, k } = randomNonce(curve);
+    ecdh.setPrivateKey(bytes);
+    // getPublicKey() is 04 || x || y; x(R) is the first coordinate.
+    const r = os2ip(ecdh.getPublicKey().subarray(1, 1 + curve.byteLength)) % n;
+    if (r === 0n) continue;
+    ks.push(k);
+    rs.push(r);
+  }
+  // prefix[i] = k0·…·k(i-1); one inversion of the whole product, then walk back.
+  const prefix: bigint[] = new Array<bigint>(count);
+  let product = 1n;
+  for (let i = 0; i < count; i++) {
+    prefix[i] = product;
+    product = (product * ks[i]!) % n;
+  }
+  let inverse = modInverse(product, n);
+  const out: Nonce[] = new Array<Nonce>(count);
+  for (let i = count - 1; i >= 0; i--) {
+    out[i] = { r: rs[i]!, kInverse: (inverse * prefix[i]!) % n };
+    inverse = (inverse * ks[i]!) % n;
+  }
+  return out;
+}
+
+function takeNonce(curve: CurveInfo): Nonce {
+  let batch = nonceBatches.get(curve.name);
+  if (batch === undefined || batch.length === 0) {
+    batch = freshNonces(curve, NONCE_BATCH);
+    nonceBatches.set(curve.name, batch);
+  }
+  return batch.pop()!;
+}
+
 /**
  * Signs `digest` with the EC key; returns the JWS signature r||s, each coordinate-length octets (RFC 7518 §3.4).
  * s is low-S (≤ n/2), hsmlink's choice: no recording shows whether Managed HSM normalises s; a low s is valid for
@@ -85,15 +138,9 @@ export function ecdsaSignDigest(material: EcKeyMaterial, digest: Buffer): Buffer
   const n = curve.order;
   const { d } = secretsOf(material);
   const e = digestToInteger(digest, curve);
-  const ecdh = calculator(curve);
   for (;;) {
-    const { bytes, k } = randomNonce(curve);
-    ecdh.setPrivateKey(bytes);
-    // getPublicKey() is 04 || x || y; x(R) is the first coordinate.
-    const point = ecdh.getPublicKey();
-    const r = mod(os2ip(point.subarray(1, 1 + curve.byteLength)), n);
-    if (r === 0n) continue;
-    let s = mod(modInverse(k, n) * (e + r * d), n);
+    const { r, kInverse } = takeNonce(curve);
+    let s = mod(kInverse * (e + r * d), n);
     if (s === 0n) continue;
     if (s > n >> 1n) s = n - s;
     return Buffer.concat([i2osp(r, curve.byteLength), i2osp(s, curve.byteLength)]);
