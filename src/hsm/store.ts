@@ -181,6 +181,20 @@ export class HsmStore {
     return (this.db.prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND deleted_date IS NULL ORDER BY name_key").all(hsm) as NameRow[]).map(toName);
   }
 
+  /**
+   * One page of the live key names that have at least one version, in name order: the first `limit` after
+   * `afterNameKey` (exclusive; "" = from the start). Keyset paging: each page costs the same however deep it is.
+   */
+  liveNamesPage(hsm: string, afterNameKey: string, limit: number): KeyNameRecord[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT k.* FROM hsm_keys k WHERE k.hsm = ? AND k.deleted_date IS NULL AND k.name_key > ? AND EXISTS (SELECT 1 FROM hsm_key_versions v WHERE v.hsm = k.hsm AND v.name_key = k.name_key) ORDER BY k.name_key LIMIT ?",
+        )
+        .all(hsm, afterNameKey, limit) as NameRow[]
+    ).map(toName);
+  }
+
   /** Soft-deleted key names in name order. */
   deletedNames(hsm: string): KeyNameRecord[] {
     return (this.db.prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND deleted_date IS NOT NULL ORDER BY name_key").all(hsm) as NameRow[]).map(toName);
