@@ -390,9 +390,6 @@ export function which(cmd: string): boolean {
 
 export const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-/** Thrown to end the run early after the rows `--only` asked for. */
-export class OnlyDone extends Error {}
-
 /** One row of results.json. */
 export interface Row {
   opsPerSec?: number;
