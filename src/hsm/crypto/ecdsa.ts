@@ -9,28 +9,24 @@
 // one BigInt inversion serves a whole batch (Montgomery's simultaneous inversion, "Speeding the Pollard and elliptic
 // curve methods of factorization", 1987, §10.3.1), because a single extended-Euclid inversion in BigInt costs about
 // twice OpenSSL's k·G. Each nonce is taken from its batch once and dropped: never reused.
-// k is drawn uniformly from [1, n-1] with crypto.randomBytes and rejection sampling (FIPS 186-5 §A.3.2, "rejection
-// sampling"; the same way OpenSSL's own ECDSA draws its nonce), so signatures differ per call, as an HSM's do.
+// k is drawn uniformly from [1, n-1] with crypto.randomBytes and rejection sampling (FIPS 186-5 App. A.3.2), so
+// signatures differ per call, as an HSM's do.
 // RFC 6979 deterministic nonces were not chosen: they need an HMAC-DRBG per signature and buy nothing here,
 // since the CSPRNG is trusted. The BigInt arithmetic is not constant-time: hsmlink is an offline emulator
 // holding test keys, not an HSM.
-// Output is r||s per RFC 7518 §3.4. Verification uses @noble/curves (audited, `prehash: false`), because
-// Node cannot verify over a digest either and needs a two-point multiplication OpenSSL does not expose.
+// Output is r||s per RFC 7518 §3.4.
+// Verification (SEC 1 v2 §4.1.4) needs R' = u1·G + u2·Q. hsmlink holds d (Q = d·G), so R' = (u1 + u2·d)·G: one
+// native fixed-base multiplication again, mathematically the same check as with Q, and no JavaScript curve library
+// in the server at all.
 import { createECDH, randomFillSync, type ECDH } from 'node:crypto';
-
-import { p256, p384, p521 } from '@noble/curves/nist.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 
 import { os2ip, i2osp, mod, modInverse } from './bigint.js';
 import { CURVES, type CurveInfo } from './curves.js';
 import { privateKeyObject, type EcKeyMaterial } from './keys.js';
 
-const CURVE_IMPL = { 'P-256': p256, 'P-256K': secp256k1, 'P-384': p384, 'P-521': p521 } as const;
-
-/** Per key: the private scalar d as a BigInt and the uncompressed public point (for verify). */
+/** Per key: the private scalar d as a BigInt. */
 interface EcSecrets {
   readonly d: bigint;
-  readonly publicPoint: Uint8Array;
 }
 const secrets = new WeakMap<EcKeyMaterial, EcSecrets>();
 
@@ -38,10 +34,7 @@ function secretsOf(material: EcKeyMaterial): EcSecrets {
   let s = secrets.get(material);
   if (s === undefined) {
     const jwk = privateKeyObject(material).export({ format: 'jwk' });
-    s = {
-      d: os2ip(Buffer.from(jwk.d!, 'base64url')),
-      publicPoint: Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]),
-    };
+    s = { d: os2ip(Buffer.from(jwk.d!, 'base64url')) };
     secrets.set(material, s);
   }
   return s;
@@ -147,12 +140,27 @@ export function ecdsaSignDigest(material: EcKeyMaterial, digest: Buffer): Buffer
   }
 }
 
-/** Verifies a JWS r||s signature over `digest`; false for any malformed or wrong signature. */
+/** x(k·G) mod n, natively; k in [1, n-1]. */
+function xOfMultiple(curve: CurveInfo, k: bigint): bigint {
+  const ecdh = calculator(curve);
+  ecdh.setPrivateKey(i2osp(k, curve.byteLength));
+  return os2ip(ecdh.getPublicKey().subarray(1, 1 + curve.byteLength)) % curve.order;
+}
+
+/**
+ * Verifies a JWS r||s signature over `digest` (SEC 1 v2 §4.1.4 with R' = (u1 + u2·d)·G, see above); false for any
+ * malformed or wrong signature (wrong length, r or s outside [1, n-1], R' at infinity or x(R') ≠ r).
+ */
 export function ecdsaVerifyDigest(material: EcKeyMaterial, digest: Buffer, signature: Buffer): boolean {
-  if (signature.length !== 2 * CURVES[material.crv].byteLength) return false;
-  try {
-    return CURVE_IMPL[material.crv].verify(signature, digest, secretsOf(material).publicPoint, { prehash: false, lowS: false, format: 'compact' });
-  } catch {
-    return false;
-  }
+  const curve = CURVES[material.crv];
+  const n = curve.order;
+  if (signature.length !== 2 * curve.byteLength) return false;
+  const r = os2ip(signature.subarray(0, curve.byteLength));
+  const s = os2ip(signature.subarray(curve.byteLength));
+  if (r === 0n || r >= n || s === 0n || s >= n) return false;
+  const w = modInverse(s, n);
+  const e = digestToInteger(digest, curve);
+  const k = mod(e * w + r * w * secretsOf(material).d, n);
+  if (k === 0n) return false; // R' is the point at infinity
+  return xOfMultiple(curve, k) === r;
 }

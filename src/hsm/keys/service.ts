@@ -589,10 +589,10 @@ export class KeyService {
     const req: KeyOperationRequest = { alg: body.alg, value, ...(iv ? { iv } : {}), ...(aad ? { aad } : {}), ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
     let result: KeyOperationResult | boolean;
     try {
-      // Private-key RSA work and the ECDSA operations that cost milliseconds run on the worker pool: verify
-      // (@noble/curves in JS) and signing on P-256K/P-384/P-521 (OpenSSL's generic curve code). P-256 signing is a
-      // native k·G (tens of µs) plus a few BigInt operations: cheaper inline than a worker round trip.
-      const ecOffThread = material.kty === "EC-HSM" && (op === "verify" || (op === "sign" && material.crv !== "P-256"));
+      // Private-key RSA work and ECDSA on P-256K/P-384/P-521 (OpenSSL's generic curve code, up to milliseconds) run on
+      // the worker pool. P-256 sign and verify are one native k·G (tens of µs) plus a few BigInt operations:
+      // cheaper inline than a worker round trip.
+      const ecOffThread = material.kty === "EC-HSM" && (op === "sign" || op === "verify") && material.crv !== "P-256";
       if ((material.kty === "RSA-HSM" && (op === "decrypt" || op === "unwrapKey" || op === "sign")) || ecOffThread) {
         result = await this.deps.pool.operate(op, bytes, req);
       } else {

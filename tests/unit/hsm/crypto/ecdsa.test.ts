@@ -87,6 +87,23 @@ for (const { alg, crv, hash, digestBytes, sigBytes } of CASES) {
       assert.equal(verify(key, { alg, digest, value: first }), true);
     });
 
+    it('verify follows SEC 1 §4.1.4: high-S twins verify, r or s of 0 or n do not', () => {
+      const key = keys.get(crv)!;
+      const n = CURVES[crv].order;
+      const half = sigBytes / 2;
+      const hex = (x: bigint) => Buffer.from(x.toString(16).padStart(sigBytes, '0'), 'hex');
+      const signature = sign(key, { alg, value: digest }).value;
+      const r = BigInt('0x' + signature.subarray(0, half).toString('hex'));
+      const s = BigInt('0x' + signature.subarray(half).toString('hex'));
+      const withRS = (rr: bigint, ss: bigint) => Buffer.concat([hex(rr), hex(ss)]);
+      assert.equal(verify(key, { alg, digest, value: withRS(r, n - s) }), true, 'the high-S twin is a valid ECDSA signature');
+      assert.equal(verify(key, { alg, digest, value: withRS(n, s) }), false, 'r = n');
+      assert.equal(verify(key, { alg, digest, value: withRS(r, n) }), false, 's = n');
+      assert.equal(verify(key, { alg, digest, value: withRS(0n, s) }), false, 'r = 0');
+      assert.equal(verify(key, { alg, digest, value: withRS(r, 0n) }), false, 's = 0');
+      assert.equal(verify(key, { alg, digest, value: withRS(s, r) }), false, 'swapped');
+    });
+
     it('rejects a digest of the wrong length with BadParameter', () => {
       const key = keys.get(crv)!;
       for (const length of [digestBytes - 1, digestBytes + 1, 20, 0]) {
