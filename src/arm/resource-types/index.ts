@@ -9,6 +9,8 @@ import { registerOperationRoutes } from "./operations/index.js";
 import { registerManagedHsms } from "./managed-hsms/index.js";
 import { registerPrivateDnsZones } from "./private-dns-zones/index.js";
 import { registerNetworkResources } from "./virtual-networks/index.js";
+import { registerPrivateEndpoints } from "./private-endpoints/index.js";
+import { registerNetworkInterfaces } from "./network-interfaces/index.js";
 
 export function registerResourceTypes(router: ArmRouter, deleters: CascadeDeleter[]): void {
   registerSubscriptions(router);
@@ -17,5 +19,6 @@ export function registerResourceTypes(router: ArmRouter, deleters: CascadeDelete
   registerManagedHsms(router, deleters);
   registerPrivateDnsZones(router, deleters);
   registerNetworkResources(router, deleters);
-  void deleters;
+  registerPrivateEndpoints(router, deleters);
+  registerNetworkInterfaces(router, deleters);
 }

@@ -3,8 +3,9 @@
  * The emulated cloud has one tenant and one subscription; every provider is usable, registered or not.
  */
 import type { ArmRouter, ArmContext, ArmRequest } from "../../engine.js";
-import { KNOWN_LOCATIONS } from "../../errors.js";
-import { AzureError } from "../../../server/errors.js";
+
+import { AzureError } from "../../../kernel/errors.js";
+import { KNOWN_LOCATIONS } from "../../../kernel/azure-names.js";
 
 const PROVIDERS: Record<string, { namespace: string; resourceTypes: { resourceType: string; locations: string[]; apiVersions: string[] }[] }> = {
   "microsoft.keyvault": {
