@@ -41,6 +41,11 @@ export class CryptoPool {
   /** How many operations had to be sent again with their material (a worker had dropped it). */
   materialResends = 0;
   readonly size: number;
+  /**
+   * Whether this process may run on more than one core (os.availableParallelism() honours the CPU affinity). On one
+   * core a worker adds no parallelism, only the cost of handing work over, so callers may do short work inline.
+   */
+  readonly parallel = availableParallelism() > 1;
 
   constructor(size = Math.max(2, availableParallelism())) {
     this.size = size;

@@ -591,9 +591,11 @@ export class KeyService {
     try {
       // Private-key RSA work and ECDSA on P-256K/P-384/P-521 (OpenSSL's generic curve code, up to milliseconds) run on
       // the worker pool. P-256 sign and verify are one native k·G (tens of µs) plus a few BigInt operations:
-      // cheaper inline than a worker round trip.
+      // cheaper inline than a worker round trip. So is an RSA-2048 private operation (~0.25 ms) when this process
+      // has a single core, where the pool adds no parallelism, only the hand-over (measured: more than the signature).
       const ecOffThread = material.kty === "EC-HSM" && (op === "sign" || op === "verify") && material.crv !== "P-256";
-      if ((material.kty === "RSA-HSM" && (op === "decrypt" || op === "unwrapKey" || op === "sign")) || ecOffThread) {
+      const rsaOffThread = material.kty === "RSA-HSM" && (op === "decrypt" || op === "unwrapKey" || op === "sign") && (this.deps.pool.parallel || material.keySize > 2048);
+      if (rsaOffThread || ecOffThread) {
         result = await this.deps.pool.operate(op, bytes, req);
       } else {
         const fn = { encrypt: cEncrypt, decrypt: cDecrypt, wrapKey: cWrapKey, unwrapKey: cUnwrapKey, sign: cSign, verify: cVerify }[op];
