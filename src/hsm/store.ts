@@ -97,6 +97,15 @@ interface VersionRow {
   material: Buffer;
 }
 
+/** Freezes `value` and everything reachable from it (plain objects, arrays; Buffers are left as they are). */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Buffer.isBuffer(value) && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 function toName(r: NameRow): KeyNameRecord {
   return {
     hsm: r.hsm,
@@ -138,6 +147,38 @@ export class HsmStore {
     return this.store.db;
   }
 
+  /** Reads reused while the store is unchanged (see {@link reused}); cleared by any write. */
+  private readonly reads = new Map<string, unknown>();
+  private readsVersion: number | undefined;
+  /** Per HSM: the earliest scheduled purge date of its soft-deleted keys (null: none), at `readsVersion`. */
+  private readonly purgeDue = new Map<string, number | null>();
+
+  /** Brings the reused reads to the current store version; false inside a transaction (nothing may be reused). */
+  private readsAreCurrent(): boolean {
+    const version = this.store.version();
+    if (version === undefined) return false;
+    if (version !== this.readsVersion) {
+      this.reads.clear();
+      this.purgeDue.clear();
+      this.readsVersion = version;
+    }
+    return true;
+  }
+
+  /**
+   * `read()` once per store version and key: a key operation reads its key name and version on every request, and
+   * nothing can have changed them while {@link Store.version} is the same. Results are deep-frozen, since callers
+   * share them. Inside a transaction (no version) it reads afresh.
+   */
+  private reused<T>(key: string, read: () => T): T {
+    if (!this.readsAreCurrent()) return read();
+    if (this.reads.has(key)) return this.reads.get(key) as T;
+    const value = deepFreeze(read());
+    if (this.reads.size >= 5000) this.reads.clear();
+    this.reads.set(key, value);
+    return value;
+  }
+
   /**
    * The HSM's 32-byte key-encryption key, created (and stored sealed) on first use. Read from its row every time
    * (cached by sealed value), so an HSM forgotten and re-created under the same name gets a fresh key.
@@ -171,9 +212,12 @@ export class HsmStore {
 
   // ---- key names ----
 
+  /** The key name record (live or soft-deleted), or undefined. The result is frozen. */
   keyName(hsm: string, nameKey: string): KeyNameRecord | undefined {
-    const r = this.db.prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND name_key = ?").get(hsm, nameKey) as NameRow | undefined;
-    return r ? toName(r) : undefined;
+    return this.reused(`name\n${hsm}\n${nameKey}`, () => {
+      const r = this.db.prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND name_key = ?").get(hsm, nameKey) as NameRow | undefined;
+      return r ? toName(r) : undefined;
+    });
   }
 
   /** Live key names in name order. */
@@ -202,8 +246,18 @@ export class HsmStore {
 
   /** Removes soft-deleted keys whose scheduled purge date has passed. @param nowS epoch seconds */
   purgeExpired(hsm: string, nowS: number): void {
-    const due = this.db.prepare("SELECT 1 FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ? LIMIT 1").get(hsm, nowS);
-    if (due) this.store.tx(() => this.db.prepare("DELETE FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ?").run(hsm, nowS));
+    // The earliest purge date is read once per store version (a scan of the HSM's keys), not on every request.
+    const readDue = () => (this.db.prepare("SELECT MIN(scheduled_purge_date) AS due FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL").get(hsm) as { due: number | null }).due;
+    let due: number | null | undefined;
+    if (!this.readsAreCurrent()) due = readDue();
+    else {
+      due = this.purgeDue.get(hsm);
+      if (due === undefined) {
+        due = readDue();
+        this.purgeDue.set(hsm, due);
+      }
+    }
+    if (due !== null && due <= nowS) this.store.tx(() => this.db.prepare("DELETE FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ?").run(hsm, nowS));
   }
 
   // ---- versions ----
@@ -217,14 +271,20 @@ export class HsmStore {
     return (this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? ORDER BY seq").all(hsm, nameKey) as VersionRow[]).map(toVersion);
   }
 
+  /** The current (highest-seq) version of a key, or undefined. The result is frozen. */
   latest(hsm: string, nameKey: string): KeyVersionRecord | undefined {
-    const r = this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? ORDER BY seq DESC LIMIT 1").get(hsm, nameKey) as VersionRow | undefined;
-    return r ? toVersion(r) : undefined;
+    return this.reused(`latest\n${hsm}\n${nameKey}`, () => {
+      const r = this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? ORDER BY seq DESC LIMIT 1").get(hsm, nameKey) as VersionRow | undefined;
+      return r ? toVersion(r) : undefined;
+    });
   }
 
+  /** One version of a key, or undefined. The result is frozen. */
   version(hsm: string, nameKey: string, version: string): KeyVersionRecord | undefined {
-    const r = this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? AND version = ?").get(hsm, nameKey, version) as VersionRow | undefined;
-    return r ? toVersion(r) : undefined;
+    return this.reused(`version\n${hsm}\n${nameKey}\n${version}`, () => {
+      const r = this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? AND version = ?").get(hsm, nameKey, version) as VersionRow | undefined;
+      return r ? toVersion(r) : undefined;
+    });
   }
 
   /**
