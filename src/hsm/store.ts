@@ -5,6 +5,7 @@
  * Every write is one transaction. `hsm` is always the lower-cased HSM name.
  */
 import type { Store } from "../store/db.js";
+import { StoreVersionCache } from "../store/version-cache.js";
 import { deserializeMaterial, openWithKey, sealWithKey, serializeMaterial, type KeyMaterial, type KeyType, type PublicJwkFields } from "./crypto/index.js";
 import { randomBytes } from "node:crypto";
 import type { MasterKey } from "./master-key.js";
@@ -138,31 +139,16 @@ const materialContext = (hsm: string, nameKey: string, version: string) => `hsml
 export class HsmStore {
   private readonly keks = new Map<string, Buffer>();
   private readonly kekWrappingKey: Buffer;
+  /** Reads reused while the store is unchanged (see {@link reused}): the one store-version cache. */
+  private readonly reads: StoreVersionCache<unknown>;
 
   constructor(readonly store: Store, master: MasterKey) {
     this.kekWrappingKey = master.derive("hsm-kek-wrapping");
+    this.reads = new StoreVersionCache<unknown>(store, 5000);
   }
 
   private get db() {
     return this.store.db;
-  }
-
-  /** Reads reused while the store is unchanged (see {@link reused}); cleared by any write. */
-  private readonly reads = new Map<string, unknown>();
-  private readsVersion: number | undefined;
-  /** Per HSM: the earliest scheduled purge date of its soft-deleted keys (null: none), at `readsVersion`. */
-  private readonly purgeDue = new Map<string, number | null>();
-
-  /** Brings the reused reads to the current store version; false inside a transaction (nothing may be reused). */
-  private readsAreCurrent(): boolean {
-    const version = this.store.version();
-    if (version === undefined) return false;
-    if (version !== this.readsVersion) {
-      this.reads.clear();
-      this.purgeDue.clear();
-      this.readsVersion = version;
-    }
-    return true;
   }
 
   /**
@@ -171,12 +157,7 @@ export class HsmStore {
    * share them. Inside a transaction (no version) it reads afresh.
    */
   private reused<T>(key: string, read: () => T): T {
-    if (!this.readsAreCurrent()) return read();
-    if (this.reads.has(key)) return this.reads.get(key) as T;
-    const value = deepFreeze(read());
-    if (this.reads.size >= 5000) this.reads.clear();
-    this.reads.set(key, value);
-    return value;
+    return this.reads.get(key, () => deepFreeze(read())) as T;
   }
 
   /**
@@ -248,15 +229,7 @@ export class HsmStore {
   purgeExpired(hsm: string, nowS: number): void {
     // The earliest purge date is read once per store version (a scan of the HSM's keys), not on every request.
     const readDue = () => (this.db.prepare("SELECT MIN(scheduled_purge_date) AS due FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL").get(hsm) as { due: number | null }).due;
-    let due: number | null | undefined;
-    if (!this.readsAreCurrent()) due = readDue();
-    else {
-      due = this.purgeDue.get(hsm);
-      if (due === undefined) {
-        due = readDue();
-        this.purgeDue.set(hsm, due);
-      }
-    }
+    const due = this.reads.get(`purge-due\n${hsm}`, readDue) as number | null;
     if (due !== null && due <= nowS) this.store.tx(() => this.db.prepare("DELETE FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ?").run(hsm, nowS));
   }
 
