@@ -207,17 +207,25 @@ export const selfCpuMs = () => {
 
 /**
  * Closed loop: `concurrency` workers each issue `op` back to back for warm-up + duration; measures the latter.
- * With `serverPid`, also the CPU time per operation of that process and of this one.
+ * With `serverPid`, also the CPU time per operation of that process and of this one, over the measured window only
+ * (CPU read when the warm-up ends and at the end, divided by the operations completed in between), so connection
+ * set-up, TLS handshakes and lazy loading during the warm-up are not charged to the row.
  */
 export async function load(op: () => Promise<number>, serverPid?: number, concurrency = CONCURRENCY): Promise<LoadResult> {
   const lat: number[] = [];
   let errors = 0;
-  let okAll = 0;
+  let okMeasured = 0;
+  let measuring = false;
   const tWarm = performance.now() + WARMUP_MS;
   const tEnd = tWarm + DURATION_MS;
   let firstErr = "";
-  const cpu0 = serverPid ? procCpuMs(serverPid) : 0;
-  const self0 = selfCpuMs();
+  let cpu0 = 0;
+  let self0 = 0;
+  const startMeasuring = setTimeout(() => {
+    cpu0 = serverPid ? procCpuMs(serverPid) : 0;
+    self0 = selfCpuMs();
+    measuring = true;
+  }, WARMUP_MS);
   const worker = async () => {
     for (;;) {
       const t0 = performance.now();
@@ -228,7 +236,7 @@ export async function load(op: () => Promise<number>, serverPid?: number, concur
       } catch (e) {
         firstErr ||= String(e);
       }
-      if (status === 200) okAll++;
+      if (status === 200 && measuring) okMeasured++;
       if (t0 >= tWarm) {
         if (status === 200) lat.push(performance.now() - t0);
         else errors++;
@@ -236,7 +244,9 @@ export async function load(op: () => Promise<number>, serverPid?: number, concur
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const cpu = serverPid ? { serverCpuMsPerOp: round((procCpuMs(serverPid) - cpu0) / okAll, 3), clientCpuMsPerOp: round((selfCpuMs() - self0) / okAll, 3) } : {};
+  clearTimeout(startMeasuring);
+  const n = Math.max(1, okMeasured);
+  const cpu = serverPid && measuring ? { serverCpuMsPerOp: round((procCpuMs(serverPid) - cpu0) / n, 3), clientCpuMsPerOp: round((selfCpuMs() - self0) / n, 3) } : {};
   if (errors) console.error(`  ${errors} failed requests${firstErr ? ` (first: ${firstErr})` : ""}`);
   lat.sort((a, b) => a - b);
   return { opsPerSec: round(lat.length / (DURATION_MS / 1000), 1), p50Ms: round(percentile(lat, 50)), p99Ms: round(percentile(lat, 99)), errors, ...cpu };
