@@ -207,22 +207,17 @@ export class HsmStore {
   }
 
   /**
-   * One page of the live keys with their current version, in name order: the first `limit` keys after
-   * `afterNameKey` (exclusive; "" = from the start) that have a version. One indexed query per page (keyset paging),
-   * so each page costs the same however deep it is.
+   * One page of the live key names that have at least one version, in name order: the first `limit` after
+   * `afterNameKey` (exclusive; "" = from the start). Keyset paging: each page costs the same however deep it is.
    */
-  liveKeysPage(hsm: string, afterNameKey: string, limit: number): { rec: KeyNameRecord; v: KeyVersionRecord }[] {
-    const rows = this.db
-      .prepare(
-        `SELECT k.name, k.deleted_date, k.scheduled_purge_date, k.rotation_policy, v.*
-           FROM hsm_keys k
-           JOIN hsm_key_versions v ON v.hsm = k.hsm AND v.name_key = k.name_key
-            AND v.seq = (SELECT MAX(m.seq) FROM hsm_key_versions m WHERE m.hsm = k.hsm AND m.name_key = k.name_key)
-          WHERE k.hsm = ? AND k.deleted_date IS NULL AND k.name_key > ?
-          ORDER BY k.name_key LIMIT ?`,
-      )
-      .all(hsm, afterNameKey, limit) as (NameRow & VersionRow)[];
-    return rows.map((r) => ({ rec: toName(r), v: toVersion(r) }));
+  liveNamesPage(hsm: string, afterNameKey: string, limit: number): KeyNameRecord[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT k.* FROM hsm_keys k WHERE k.hsm = ? AND k.deleted_date IS NULL AND k.name_key > ? AND EXISTS (SELECT 1 FROM hsm_key_versions v WHERE v.hsm = k.hsm AND v.name_key = k.name_key) ORDER BY k.name_key LIMIT ?",
+        )
+        .all(hsm, afterNameKey, limit) as NameRow[]
+    ).map(toName);
   }
 
   /** Soft-deleted key names in name order. */

@@ -359,10 +359,10 @@ export class KeyService {
     this.store.purgeExpired(ctx.hsm.name, ctx.nowS);
     const max = paging({ maxresults: query["maxresults"] ?? "" }).max;
     const after = keyCursorFrom(query["$skiptoken"]);
-    const keys = this.store.liveKeysPage(ctx.hsm.name, after, max + 1);
-    const value = keys.slice(0, max);
-    const nextLink = keys.length > max ? `${ctx.baseUrl}/keys?api-version=${encodeURIComponent(ctx.apiVersion || LATEST_API_VERSION)}&$skiptoken=${keyCursor(value[value.length - 1]!.rec.nameKey)}&maxresults=${max}` : null;
-    return { value: value.map(({ rec, v }) => renderItem(ctx, rec, v, false)), nextLink };
+    const names = this.store.liveNamesPage(ctx.hsm.name, after, max + 1);
+    const value = names.slice(0, max);
+    const nextLink = names.length > max ? `${ctx.baseUrl}/keys?api-version=${encodeURIComponent(ctx.apiVersion || LATEST_API_VERSION)}&$skiptoken=${keyCursor(value[value.length - 1]!.nameKey)}&maxresults=${max}` : null;
+    return { value: value.map((rec) => renderItem(ctx, rec, this.store.latest(ctx.hsm.name, rec.nameKey)!, false)), nextLink };
   }
 
   /** GET /keys/{name}/versions → `{value: KeyItem[] (versioned kids), nextLink}`. */
