@@ -37,6 +37,8 @@ export interface ArmContext {
   operations: Operations;
   /** Per-type delete functions that resource-group delete runs, dependents first. */
   deleters: CascadeDeleter[];
+  /** Called (and awaited) after a managed HSM is created, before the create is acknowledged (`--activate-new-hsms`). */
+  onManagedHsmCreated?: (name: string) => Promise<void>;
 }
 
 /**

@@ -13,6 +13,11 @@ export const ARM_HOST = "management.azure.com";
 export const LOGIN_HOST = "login.microsoftonline.com";
 /** The instance metadata service (managed identity tokens from inside a VM). */
 export const IMDS_HOST = "169.254.169.254";
+/**
+ * Azure Blob Storage, `{account}.blob.core.windows.net` (account: 3–24 lower-case letters and digits); served by
+ * Azurite behind the gateway (src/hsm/backup/blob-storage.ts).
+ */
+export const BLOB_HOST_PATTERN = /^[a-z0-9]{3,24}\.blob\.core\.windows\.net$/;
 /** The public DNS zone of managed HSM data-plane hosts. */
 export const MANAGED_HSM_PUBLIC_ZONE = "managedhsm.azure.net";
 /** The private DNS zone Azure's private endpoint DNS integration uses for managed HSMs. */

@@ -82,7 +82,15 @@ export function networkAdminHandler(deps: {
  * The admin API handler: {@link networkAdminHandler}'s routes, then `POST/GET /_hsmlink/identities`.
  * @throws AzureError 404 `NotFound` for any other admin path
  */
-export function adminHandler(deps: { vms: VmService; traces: TraceLog; store: Store; identity: IdentityService; internetClientAddress: string }): (ex: Exchange) => Promise<ExchangeResult> {
+export function adminHandler(deps: {
+  vms: VmService;
+  traces: TraceLog;
+  store: Store;
+  identity: IdentityService;
+  internetClientAddress: string;
+  /** `hsmlink hsm activate NAME`: activates the HSM with generated wrapping keys; returns where they are. */
+  activateHsm?: (name: string) => Promise<unknown>;
+}): (ex: Exchange) => Promise<ExchangeResult> {
   const networkAdmin = networkAdminHandler(deps);
   const { identity } = deps;
   return async (ex) => {
@@ -100,6 +108,16 @@ export function adminHandler(deps: { vms: VmService; traces: TraceLog; store: St
       }
     }
     if (p === "/_hsmlink/identities" && ex.method === "GET") return { status: 200, body: { value: identity.list() } };
+    const activate = /^\/_hsmlink\/hsms\/([a-z0-9-]{1,63})\/activate$/.exec(p);
+    if (activate && ex.method === "POST" && deps.activateHsm) {
+      try {
+        return { status: 200, body: await deps.activateHsm(activate[1]) };
+      } catch (e) {
+        // The data plane's errors use the Key Vault envelope; the admin API answers in its own.
+        if (e instanceof AzureError) throw new AzureError(e.status, e.code, e.message);
+        throw e;
+      }
+    }
     throw new AzureError(404, "NotFound", `no admin endpoint ${ex.method} ${ex.path}`);
   };
 }
