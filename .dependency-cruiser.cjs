@@ -18,8 +18,9 @@ const layers = {
   client: ["kernel"],
   troubleshoot: ["kernel", "network", "pipeline", "client", "vms"],
   fixture: ["kernel", "store", "config", "network", "entra", "hsm", "arm", "vms", "pipeline"],
-  server: ["kernel", "store", "config", "network", "dns", "entra", "hsm", "arm", "vms", "pipeline", "listeners", "client", "fixture"],
-  cli: ["kernel", "config", "pipeline", "client", "troubleshoot", "vms", "server", "fixture"],
+  portal: ["kernel", "store", "network", "pipeline", "client", "vms", "troubleshoot"],
+  server: ["kernel", "store", "config", "network", "dns", "entra", "hsm", "arm", "vms", "pipeline", "listeners", "client", "fixture", "portal"],
+  cli: ["kernel", "config", "pipeline", "client", "troubleshoot", "vms", "server", "fixture", "portal"],
 };
 
 const folders = Object.keys(layers);

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   }
   const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-walkthrough-"));
   const baseEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG ?? "C.UTF-8", HSMLINK_HOME: dataDir };
-  const server: ChildProcess = spawn(process.execPath, ["--import", "tsx", cliMain, "start", "--data-dir", dataDir, "--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--log-level", "warn"], {
+  const server: ChildProcess = spawn(process.execPath, ["--import", "tsx", cliMain, "start", "--data-dir", dataDir, "--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--portal-port", "0", "--log-level", "warn"], {
     env: baseEnv,
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -119,6 +119,7 @@ export async function startHsmlink(options: StartHsmlinkOptions = {}): Promise<R
         httpsPort: 0,
         msiPort: 0,
         dnsPort: 0,
+        portalPort: 0,
         logLevel: "warn",
         ...options.settings,
         ...(options.seed ? { seed: options.seed } : {}),

@@ -12,6 +12,7 @@ import { registerExplainCommands } from "./explain.js";
 import { registerTroubleshoot } from "./troubleshoot.js";
 import { registerFixtureCommands, registerStateCommands, registerFaultCommands, registerSeedCommand } from "./fixture.js";
 import { readEndpoints } from "../client/endpoints.js";
+import { registerPortalCommand } from "./portal.js";
 
 /** This package's version (package.json sits two levels above both src/cli and dist/cli). */
 function packageVersion(): string {
@@ -156,6 +157,7 @@ registerFixtureCommands(program);
 registerStateCommands(program);
 registerFaultCommands(program);
 registerSeedCommand(program);
+registerPortalCommand(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`hsmlink: ${e.message}\n`);

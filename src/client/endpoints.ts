@@ -18,6 +18,8 @@ export interface Endpoints {
   location: string;
   dataDir: string;
   pid: number;
+  /** The web portal (`hsmlink portal` adds the per-start secret from `<data dir>/portal-secret`). */
+  portalUrl?: string;
 }
 
 /** True when process `pid` exists (signal 0; EPERM = exists but is not ours). */

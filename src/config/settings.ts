@@ -26,6 +26,7 @@ export interface HsmlinkConfig {
   httpsPort: number;
   msiPort: number;
   dnsPort: number;
+  portalPort: number;
   location: string;
   logLevel: string;
   tenantId: string;
@@ -58,6 +59,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "httpsPort", type: "port", flag: "--https-port", env: "HSMLINK_HTTPS_PORT", describe: "Direct HTTPS listener (ARM, token endpoints, CA); 0 = any free port", default: () => 17443 },
   { key: "msiPort", type: "port", flag: "--msi-port", env: "HSMLINK_MSI_PORT", describe: "Plain-http managed identity endpoint (MSI_ENDPOINT); 0 = any free port", default: () => 17481 },
   { key: "dnsPort", type: "port", flag: "--dns-port", env: "HSMLINK_DNS_PORT", describe: "DNS server (UDP and TCP); 0 = any free port", default: () => 17453 },
+  { key: "portalPort", type: "port", flag: "--portal-port", env: "HSMLINK_PORTAL_PORT", describe: "Web portal (plain http on --host; 'hsmlink portal' prints its URL); 0 = any free port", default: () => 17482 },
   { key: "location", type: "string", flag: "--location", env: "HSMLINK_LOCATION", describe: "Default Azure region name", default: () => "westeurope" },
   { key: "logLevel", type: "string", flag: "--log-level", env: "HSMLINK_LOG_LEVEL", describe: "fatal|error|warn|info|debug|trace|silent", default: () => "info" },
   { key: "tenantId", type: "string", flag: "--tenant-id", env: "HSMLINK_TENANT_ID", describe: "Entra ID tenant of the emulated cloud", default: () => WELL_KNOWN.tenantId },

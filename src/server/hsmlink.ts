@@ -38,6 +38,8 @@ import { findHsm } from "../hsm/hsm.js";
 import { BLOB_HOST_PATTERN } from "../kernel/azure-names.js";
 import { EmulatedClock } from "../fixture/clock.js";
 import { createFixture, type Fixture } from "../fixture/index.js";
+import { startPortal } from "../portal/server.js";
+import { writePortalSecret, removePortalSecret } from "../portal/secret.js";
 
 export interface Hsmlink {
   endpoints: Endpoints;
@@ -221,6 +223,12 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     // `--seed FILE`: the state becomes the seed's world (src/fixture/seed.ts); a bad seed stops the start.
     if (config.seed) await fixture.startFromSeed(resolvePath(config.seed));
 
+    let endpointsForPortal: Endpoints | undefined;
+    const portal = await startPortal({ host: config.host, port: config.portalPort, store, vms, traces, subscriptionId: config.subscriptionId, internetClientAddress: config.internetClientAddress, endpoints: () => endpointsForPortal! });
+    cleanups.unshift(() => portal.close());
+    writePortalSecret(config.dataDir, portal.secret);
+    cleanups.unshift(() => removePortalSecret(config.dataDir));
+
     const endpoints: Endpoints = {
       gatewayUrl: `http://${config.host}:${gatewayPort}`,
       httpsUrl: `https://${config.host}:${httpsPort}`,
@@ -233,7 +241,9 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       location: config.location,
       dataDir: config.dataDir,
       pid: process.pid,
+      portalUrl: portal.url,
     };
+    endpointsForPortal = endpoints;
     const endpointsPath = join(config.dataDir, "endpoints.json");
     writeFileSync(endpointsPath + ".tmp", JSON.stringify(endpoints, null, 2) + "\n");
     renameSync(endpointsPath + ".tmp", endpointsPath);

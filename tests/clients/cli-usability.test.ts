@@ -15,7 +15,7 @@ import { seedHowTo, createVm } from "../http/network-isolation/topology.js";
 
 const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "hsmlink-cli-usability-"));
-const zeroPorts = ["--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0"];
+const zeroPorts = ["--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--portal-port", "0"];
 let h: TestHsmlink;
 
 before(async () => {

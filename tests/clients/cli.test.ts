@@ -11,7 +11,7 @@ import { request } from "node:https";
 
 const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-cli-"));
-const ports = ["--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0"];
+const ports = ["--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--portal-port", "0"];
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function startProcess(args: string[]): { child: ChildProcess; ready: Promise<string>; exited: Promise<number> } {

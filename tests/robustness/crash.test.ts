@@ -21,7 +21,7 @@ interface Endpoints {
 }
 
 function start(dataDir: string): Promise<{ child: ChildProcess; e: Endpoints }> {
-  const args = ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "start", "--data-dir", dataDir, "--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--log-level", "warn"];
+  const args = ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "start", "--data-dir", dataDir, "--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--portal-port", "0", "--log-level", "warn"];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
   return new Promise((resolve, reject) => {
     let out = "";

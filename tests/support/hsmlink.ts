@@ -25,7 +25,7 @@ export interface TestHsmlink extends Hsmlink {
 export async function startTestHsmlink(overrides: Partial<HsmlinkConfig> = {}, opts: { clock?: Clock; inMemory?: boolean } = {}): Promise<TestHsmlink> {
   const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-test-"));
   const config = loadConfig(
-    { dataDir, inMemory: opts.inMemory ?? true, gatewayPort: 0, httpsPort: 0, msiPort: 0, dnsPort: 0, logLevel: "warn", activateNewHsms: true, ...overrides },
+    { dataDir, inMemory: opts.inMemory ?? true, gatewayPort: 0, httpsPort: 0, msiPort: 0, dnsPort: 0, portalPort: 0, logLevel: "warn", activateNewHsms: true, ...overrides },
     {},
   );
   const h = await startHsmlink(config, { clock: opts.clock });

@@ -12,7 +12,7 @@ import { API, grant, hsmCall, ROLE, seedHsm } from "./support.js";
 import type { TestHsmlink } from "../../support/hsmlink.js";
 
 async function start(dataDir: string): Promise<TestHsmlink> {
-  const config = loadConfig({ dataDir, inMemory: false, gatewayPort: 0, httpsPort: 0, msiPort: 0, dnsPort: 0, logLevel: "warn" }, {});
+  const config = loadConfig({ dataDir, inMemory: false, gatewayPort: 0, httpsPort: 0, msiPort: 0, dnsPort: 0, portalPort: 0, logLevel: "warn" }, {});
   const h = await startHsmlink(config);
   return Object.assign(h, { clientEnv: () => ({}), dispose: () => h.close() }) as TestHsmlink;
 }

@@ -1,0 +1,78 @@
+// `hsmlink portal` as a user runs it: a real `hsmlink start` child process, then `hsmlink portal` prints a URL whose
+// page and API answer (the secret in its fragment is accepted), and stopping hsmlink removes the secret file.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runHsmlinkCli } from "../support/hsmlink-cli.js";
+
+const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-portal-cli-"));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+test("hsmlink portal prints a URL that opens the portal of the running hsmlink; the secret file goes with it", async () => {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      main,
+      "start",
+      "--data-dir",
+      dataDir,
+      "--in-memory",
+      "--log-level",
+      "warn",
+      "--gateway-port",
+      "0",
+      "--https-port",
+      "0",
+      "--msi-port",
+      "0",
+      "--dns-port",
+      "0",
+      "--portal-port",
+      "0",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const exited = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? -1)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (d) => {
+        out += d;
+        if (out.includes("hsmlink ready:")) resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`hsmlink exited ${code} before ready`)));
+    });
+    const r = await runHsmlinkCli(["portal", "--data-dir", dataDir], { ...process.env, HSMLINK_HOME: "" });
+    assert.equal(r.code, 0, r.stderr);
+    const url = new URL(r.stdout.trim());
+    assert.equal(url.protocol, "http:");
+    assert.equal(url.hostname, "127.0.0.1");
+    const token = new URLSearchParams(url.hash.slice(1)).get("token") ?? "";
+    assert.match(token, /^[A-Za-z0-9_-]{32}$/);
+    const page = await fetch(new URL("/", url));
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>hsmlink portal<\/title>/);
+    const api = await fetch(new URL("/api/vantages", url), { headers: { "x-hsmlink-portal-token": token } });
+    assert.equal(api.status, 200);
+    assert.deepEqual(
+      ((await api.json()) as { value: { name: string }[] }).value.map((v) => v.name),
+      ["internet"],
+    );
+    assert.equal((await fetch(new URL("/api/vantages", url))).status, 401);
+    assert.ok(existsSync(join(dataDir, "portal-secret")));
+  } finally {
+    child.kill("SIGTERM");
+    await exited;
+  }
+  assert.equal(existsSync(join(dataDir, "portal-secret")), false, "the secret dies with the process");
+  const gone = await runHsmlinkCli(["portal", "--data-dir", dataDir], process.env);
+  assert.notEqual(gone.code, 0);
+  assert.match(gone.stderr, /not running/);
+});
