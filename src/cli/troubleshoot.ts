@@ -6,8 +6,8 @@
 import { Option, type Command } from 'commander';
 import { dataDirFrom } from '../config/settings.js';
 
-import { exitCodeOf, renderJson, renderTable, troubleshootSource, TroubleshootUsageError, type SourceKind } from '../troubleshoot/run.js';
-import { readFromFile, readFromHsmlink, readFromSubscription, type SourceResult } from '../troubleshoot/sources.js';
+import type { SourceKind } from '../troubleshoot/run.js';
+import type { SourceResult } from '../troubleshoot/sources.js';
 import { readEndpoints } from '../client/endpoints.js';
 
 interface Opts {
@@ -53,6 +53,11 @@ export function registerTroubleshoot(program: Command): void {
       if (opts.from && opts.subscription) usage('--from and --subscription exclude each other');
       if ((opts.subscription === undefined) !== (opts.armEndpoint === undefined)) usage('--subscription and --arm-endpoint go together');
       if (opts.vm !== undefined && opts.subscription) usage('--vm names a simulated VM of the running hsmlink; a subscription has none: pass --vnet NAME_OR_ID (the client\'s virtual network) instead');
+      // The troubleshooter loads when this command runs, not with every hsmlink command (`start` included).
+      const [{ exitCodeOf, renderJson, renderTable, troubleshootSource, TroubleshootUsageError }, { readFromFile, readFromHsmlink, readFromSubscription }] = await Promise.all([
+        import('../troubleshoot/run.js'),
+        import('../troubleshoot/sources.js'),
+      ]);
       const kind: SourceKind = opts.from ? 'file' : opts.subscription ? 'subscription' : 'hsmlink';
       let source: SourceResult;
       if (opts.from) source = readFromFile(opts.from);

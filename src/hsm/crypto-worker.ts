@@ -8,32 +8,41 @@ import { parentPort } from "node:worker_threads";
 import { decrypt, deserializeMaterial, encrypt, generateKeyMaterial, serializeMaterial, sign, unwrapKey, verify, wrapKey, type GenerateKeyOptions, type KeyMaterial, type KeyOperationRequest } from "./crypto/index.js";
 
 export type PoolOp = "encrypt" | "decrypt" | "wrapKey" | "unwrapKey" | "sign" | "verify";
-export type PoolTask = { kind: "generate"; options: GenerateKeyOptions } | { kind: "op"; op: PoolOp; material: Uint8Array; request: KeyOperationRequest };
+/** `material` (serialized) comes with the first task for a `materialId`; later tasks name the id only. */
+export type PoolTask = { kind: "generate"; options: GenerateKeyOptions } | { kind: "op"; op: PoolOp; materialId: number; material?: Uint8Array; request: KeyOperationRequest };
 
-/** Parsed material by its serialized bytes: the same keys come back again and again, and parsing PKCS#8 is costly. */
-const parsed = new Map<string, KeyMaterial>();
+/** Error code of a task whose material id this worker does not hold (the pool then sends the material). */
+export const MATERIAL_UNKNOWN = "MaterialUnknown";
 
-function materialOf(bytes: Buffer): KeyMaterial {
-  const key = bytes.toString("latin1");
-  let m = parsed.get(key);
-  if (!m) {
-    m = deserializeMaterial(bytes);
-    if (parsed.size >= 1000) parsed.clear();
-    parsed.set(key, m);
+/** Parsed material by the pool's material id: parsing PKCS#8 is costly and the same keys come back again and again. */
+const parsed = new Map<number, KeyMaterial>();
+const MAX_PARSED = 1000;
+
+function materialOf(id: number, bytes: Uint8Array | undefined): KeyMaterial {
+  let m = parsed.get(id);
+  if (bytes !== undefined) {
+    m = deserializeMaterial(view(bytes));
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    parsed.set(id, m);
   }
+  if (!m) throw Object.assign(new Error("material not held by this worker"), { code: MATERIAL_UNKNOWN });
   return m;
 }
 
+/** A view of a structured-cloned Uint8Array as a Buffer, without copying. */
+const view = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
 async function run(task: PoolTask): Promise<unknown> {
   if (task.kind === "generate") return serializeMaterial(await generateKeyMaterial(task.options));
-  const material = materialOf(Buffer.from(task.material));
+  const material = materialOf(task.materialId, task.material);
+  const r = task.request;
   const req: KeyOperationRequest = {
-    alg: task.request.alg,
-    value: Buffer.from(task.request.value),
-    ...(task.request.iv ? { iv: Buffer.from(task.request.iv) } : {}),
-    ...(task.request.aad ? { aad: Buffer.from(task.request.aad) } : {}),
-    ...(task.request.tag ? { tag: Buffer.from(task.request.tag) } : {}),
-    ...(task.request.digest ? { digest: Buffer.from(task.request.digest) } : {}),
+    alg: r.alg,
+    value: view(r.value),
+    ...(r.iv ? { iv: view(r.iv) } : {}),
+    ...(r.aad ? { aad: view(r.aad) } : {}),
+    ...(r.tag ? { tag: view(r.tag) } : {}),
+    ...(r.digest ? { digest: view(r.digest) } : {}),
   };
   switch (task.op) {
     case "encrypt":

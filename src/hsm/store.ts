@@ -5,6 +5,7 @@
  * Every write is one transaction. `hsm` is always the lower-cased HSM name.
  */
 import type { Store } from "../store/db.js";
+import { StoreVersionCache } from "../store/version-cache.js";
 import { deserializeMaterial, openWithKey, sealWithKey, serializeMaterial, type KeyMaterial, type KeyType, type PublicJwkFields } from "./crypto/index.js";
 import { randomBytes } from "node:crypto";
 import type { MasterKey } from "./master-key.js";
@@ -97,6 +98,15 @@ interface VersionRow {
   material: Buffer;
 }
 
+/** Freezes `value` and everything reachable from it (plain objects, arrays; Buffers are left as they are). */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Buffer.isBuffer(value) && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 function toName(r: NameRow): KeyNameRecord {
   return {
     hsm: r.hsm,
@@ -129,13 +139,25 @@ const materialContext = (hsm: string, nameKey: string, version: string) => `hsml
 export class HsmStore {
   private readonly keks = new Map<string, Buffer>();
   private readonly kekWrappingKey: Buffer;
+  /** Reads reused while the store is unchanged (see {@link reused}): the one store-version cache. */
+  private readonly reads: StoreVersionCache<unknown>;
 
   constructor(readonly store: Store, master: MasterKey) {
     this.kekWrappingKey = master.derive("hsm-kek-wrapping");
+    this.reads = new StoreVersionCache<unknown>(store, 5000);
   }
 
   private get db() {
     return this.store.db;
+  }
+
+  /**
+   * `read()` once per store version and key: a key operation reads its key name and version on every request, and
+   * nothing can have changed them while {@link Store.version} is the same. Results are deep-frozen, since callers
+   * share them. Inside a transaction (no version) it reads afresh.
+   */
+  private reused<T>(key: string, read: () => T): T {
+    return this.reads.get(key, () => deepFreeze(read())) as T;
   }
 
   /**
@@ -171,14 +193,31 @@ export class HsmStore {
 
   // ---- key names ----
 
+  /** The key name record (live or soft-deleted), or undefined. The result is frozen. */
   keyName(hsm: string, nameKey: string): KeyNameRecord | undefined {
-    const r = this.db.prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND name_key = ?").get(hsm, nameKey) as NameRow | undefined;
-    return r ? toName(r) : undefined;
+    return this.reused(`name\n${hsm}\n${nameKey}`, () => {
+      const r = this.db.prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND name_key = ?").get(hsm, nameKey) as NameRow | undefined;
+      return r ? toName(r) : undefined;
+    });
   }
 
   /** Live key names in name order. */
   liveNames(hsm: string): KeyNameRecord[] {
     return (this.db.prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND deleted_date IS NULL ORDER BY name_key").all(hsm) as NameRow[]).map(toName);
+  }
+
+  /**
+   * One page of the live key names that have at least one version, in name order: the first `limit` after
+   * `afterNameKey` (exclusive; "" = from the start). Keyset paging: each page costs the same however deep it is.
+   */
+  liveNamesPage(hsm: string, afterNameKey: string, limit: number): KeyNameRecord[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT k.* FROM hsm_keys k WHERE k.hsm = ? AND k.deleted_date IS NULL AND k.name_key > ? AND EXISTS (SELECT 1 FROM hsm_key_versions v WHERE v.hsm = k.hsm AND v.name_key = k.name_key) ORDER BY k.name_key LIMIT ?",
+        )
+        .all(hsm, afterNameKey, limit) as NameRow[]
+    ).map(toName);
   }
 
   /** Soft-deleted key names in name order. */
@@ -188,8 +227,10 @@ export class HsmStore {
 
   /** Removes soft-deleted keys whose scheduled purge date has passed. @param nowS epoch seconds */
   purgeExpired(hsm: string, nowS: number): void {
-    const due = this.db.prepare("SELECT 1 FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ? LIMIT 1").get(hsm, nowS);
-    if (due) this.store.tx(() => this.db.prepare("DELETE FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ?").run(hsm, nowS));
+    // The earliest purge date is read once per store version (a scan of the HSM's keys), not on every request.
+    const readDue = () => (this.db.prepare("SELECT MIN(scheduled_purge_date) AS due FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL").get(hsm) as { due: number | null }).due;
+    const due = this.reads.get(`purge-due\n${hsm}`, readDue) as number | null;
+    if (due !== null && due <= nowS) this.store.tx(() => this.db.prepare("DELETE FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ?").run(hsm, nowS));
   }
 
   // ---- versions ----
@@ -203,14 +244,20 @@ export class HsmStore {
     return (this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? ORDER BY seq").all(hsm, nameKey) as VersionRow[]).map(toVersion);
   }
 
+  /** The current (highest-seq) version of a key, or undefined. The result is frozen. */
   latest(hsm: string, nameKey: string): KeyVersionRecord | undefined {
-    const r = this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? ORDER BY seq DESC LIMIT 1").get(hsm, nameKey) as VersionRow | undefined;
-    return r ? toVersion(r) : undefined;
+    return this.reused(`latest\n${hsm}\n${nameKey}`, () => {
+      const r = this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? ORDER BY seq DESC LIMIT 1").get(hsm, nameKey) as VersionRow | undefined;
+      return r ? toVersion(r) : undefined;
+    });
   }
 
+  /** One version of a key, or undefined. The result is frozen. */
   version(hsm: string, nameKey: string, version: string): KeyVersionRecord | undefined {
-    const r = this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? AND version = ?").get(hsm, nameKey, version) as VersionRow | undefined;
-    return r ? toVersion(r) : undefined;
+    return this.reused(`version\n${hsm}\n${nameKey}\n${version}`, () => {
+      const r = this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? AND version = ?").get(hsm, nameKey, version) as VersionRow | undefined;
+      return r ? toVersion(r) : undefined;
+    });
   }
 
   /**

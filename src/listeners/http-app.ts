@@ -152,6 +152,18 @@ export function buildHttpApp(opts: {
     // Malformed URLs and similar errors Fastify meets before routing get the surface's envelope too.
     frameworkErrors: (err, request, reply) => handleError(err as FastifyError, request, reply),
     forceCloseConnections: true,
+    // The one route declares no schema, so Fastify's default compilers (Ajv and fast-json-stringify, tens of ms of
+    // module loading at every start) would never be used: these stand-ins keep them unloaded.
+    schemaController: {
+      compilersFactory: {
+        buildValidator: () => () => {
+          throw new Error("hsmlink's HTTP routes declare no schemas");
+        },
+        buildSerializer: () => () => {
+          throw new Error("hsmlink's HTTP routes declare no schemas");
+        },
+      },
+    },
     serverFactory: (h) => {
       handler = h;
       const server = createHttpsServer(

@@ -278,7 +278,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     cleanups.unshift(() => { gateway.closeAllConnections(); });
     gatewayUrl = `http://${config.host}:${gatewayPort}`;
 
-    const internetDns = await startDnsServer({ host: config.host, port: config.dnsPort, answer: cacheAnswersByStoreVersion(store, (qname, qtype) => resolveDns(snapshotFromStore(store), { kind: "internet" }, qname, qtype)) });
+    const internetDns = await startDnsServer({ host: config.host, port: config.dnsPort, answer: cacheAnswersByStoreVersion(store, (qname, qtype) => resolveDns(snapshotFromStore(store), { kind: "internet" }, qname, qtype)), version: () => store.version() });
     cleanups.unshift(() => internetDns.close());
     await vms.start();
     // `--seed FILE`: the state becomes the seed's world (src/fixture/seed.ts); a bad seed stops the start.

@@ -261,10 +261,10 @@ export class VmService {
     const wanted = body.properties.hsmlink.dnsPort ?? 0;
     let listener: DnsListener;
     try {
-      listener = await startDnsServer({ host: this.opts.dnsHost, port: wanted, answer });
+      listener = await startDnsServer({ host: this.opts.dnsHost, port: wanted, answer, version: () => this.store.version() });
     } catch (e) {
       if (wanted === 0) throw e;
-      listener = await startDnsServer({ host: this.opts.dnsHost, port: 0, answer });
+      listener = await startDnsServer({ host: this.opts.dnsHost, port: 0, answer, version: () => this.store.version() });
     }
     this.listeners.set(key, listener);
     if (listener.port !== wanted) {

@@ -19,7 +19,8 @@ before(async () => {
   seedHsm(h, HSM, { retentionDays: 7 });
   seedHsm(h, "locked", { purgeProtection: true });
   seedHsm(h, "other");
-  for (const hsm of [HSM, "locked", "other"]) {
+  seedHsm(h, "cursor");
+  for (const hsm of [HSM, "locked", "other", "cursor"]) {
     await grant(h, hsm, h.endpoints.principalObjectId, ROLE.cryptoUser);
     await grant(h, hsm, h.endpoints.principalObjectId, ROLE.cryptoOfficer);
   }
@@ -126,6 +127,26 @@ test("list pages with maxresults 1..25 and a nextLink carrying the api-version",
     const r = await hsmCall(h, "other", "GET", `/keys?maxresults=${bad}&${API}`);
     assert.equal(r.status, 400, bad);
     assert.equal(r.json.error.code, "BadParameter");
+  }
+});
+
+test("list: the $skiptoken is a cursor — keys created or deleted between pages neither repeat nor push others out; foreign tokens are BadParameter", async () => {
+  for (const n of ["c1", "c2", "c3", "c4"]) await hsmCall(h, "cursor", "POST", `/keys/${n}/create?${API}`, { body: { kty: "oct-HSM" } });
+  const names = (r: { json: { value: { kid: string }[] } }) => r.json.value.map((i) => i.kid.split("/").pop());
+  const p1 = await hsmCall(h, "cursor", "GET", `/keys?maxresults=2&${API}`);
+  assert.deepEqual(names(p1), ["c1", "c2"]);
+  // between pages: a key before the cursor is created and one is deleted; the next page still starts at c3
+  await hsmCall(h, "cursor", "POST", `/keys/c0/create?${API}`, { body: { kty: "oct-HSM" } });
+  await hsmCall(h, "cursor", "DELETE", `/keys/c1?${API}`);
+  const next = new URL(p1.json.nextLink);
+  const p2 = await hsmCall(h, "cursor", "GET", next.pathname + next.search);
+  assert.deepEqual(names(p2), ["c3", "c4"]);
+  assert.equal(p2.json.nextLink, null);
+  for (const bad of ["12", "x", Buffer.from("keys-after:").toString("base64url"), Buffer.from("other:c1").toString("base64url"), "%%%"]) {
+    const r = await hsmCall(h, "cursor", "GET", `/keys?$skiptoken=${encodeURIComponent(bad)}&${API}`);
+    assert.equal(r.status, 400, bad);
+    assert.equal(r.json.error.code, "BadParameter");
+    assert.equal(r.json.error.message.startsWith("The $skiptoken is invalid."), true, r.json.error.message);
   }
 });
 

@@ -32,3 +32,21 @@ test("generate, decrypt and sign run in worker threads and agree with the in-pro
   }
   await assert.rejects(pool.generate({ kty: "RSA-HSM" }), /closed/);
 });
+
+test("each material is sent to a worker once; when the worker has dropped it, the operation is sent again with it", async () => {
+  const pool = new CryptoPool(1);
+  try {
+    const materials = await Promise.all(Array.from({ length: 1100 }, () => generateKeyMaterial({ kty: "oct-HSM" })));
+    const serialized = materials.map((m) => serializeMaterial(m));
+    const wrapOnPool = async (i: number) => (await pool.operate("wrapKey", serialized[i]!, { alg: "A256KW", value: Buffer.alloc(16, i & 0xff) })) as { value: Buffer };
+    const expected = (i: number) => encrypt(materials[i]!, { alg: "A256KW", value: Buffer.alloc(16, i & 0xff) }).value;
+    // more materials than the worker keeps: it drops the oldest while the pool still believes some are there
+    for (let i = 0; i < serialized.length; i++) assert.deepEqual((await wrapOnPool(i)).value, expected(i), `material ${i}`);
+    assert.equal(pool.materialResends, 0);
+    // the pool believes the worker holds 800..1099; the worker kept only 1000..1099
+    for (const i of [900, 0, 999, 1099, 900]) assert.deepEqual((await wrapOnPool(i)).value, expected(i), `material ${i} again`);
+    assert.equal(pool.materialResends, 2, "900 and 999 were sent again with their material");
+  } finally {
+    await pool.close();
+  }
+});
