@@ -35,6 +35,11 @@ export interface ArmResult {
 /** What every handler can reach: state, time, settings and the LRO registry. */
 export interface ArmContext {
   store: Store;
+  /**
+   * The subscription of the request being handled, in its stored casing (the surface checks it exists); outside a
+   * request (cascade deletes, start-up), the default subscription of the settings.
+   */
+  subscriptionId: string;
   clock: Clock;
   config: HsmlinkConfig;
   operations: Operations;

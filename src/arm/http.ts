@@ -8,6 +8,10 @@ import { AzureError } from "../server/errors.js";
 import { TokenError, type IdentityService } from "../server/identity.js";
 import { armErrors } from "./errors.js";
 import { decodePathSegment, type ArmContext, type ArmRouter, type ArmRequest } from "./engine.js";
+import { getSubscription } from "./resource-types/subscriptions/registry.js";
+import { armActionOf, authorizeAction, authorizationFailed, hasAnyRoleIn, UNCHECKED } from "./authorization/enforce.js";
+import type { Store } from "../store/db.js";
+import type { Principal } from "../server/identity.js";
 
 export const ARM_AUDIENCES = [
   "https://management.core.windows.net/",
@@ -55,16 +59,22 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
       if (!apiVersion) throw armErrors.MissingApiVersionParameter();
 
       const parts = ex.path.split("/").filter(Boolean);
-      if (parts[0]?.toLowerCase() === "subscriptions" && parts[1] && parts[1].toLowerCase() !== ctx.config.subscriptionId.toLowerCase()) {
-        throw armErrors.SubscriptionNotFound(parts[1]);
+      let reqCtx = ctx;
+      if (parts[0]?.toLowerCase() === "subscriptions" && parts[1]) {
+        const subscription = getSubscription(ctx.store, decodePathSegment(parts[1]));
+        if (!subscription) throw armErrors.SubscriptionNotFound(parts[1]);
+        reqCtx = { ...ctx, subscriptionId: subscription.subscriptionId };
       }
+      const method = ex.method.toUpperCase();
+      // Authorization comes before any existence check below the subscription: a caller without rights learns
+      // nothing about what exists ("… over scope '…' or the scope is invalid").
+      authorizeRequest(ctx.store, principal, method, ex.path);
       // Anything below a resource group needs the group (ARM answers ResourceGroupNotFound before the provider sees it).
       if (parts.length > 4 && parts[2]?.toLowerCase() === "resourcegroups") {
         const rg = decodePathSegment(parts[3]);
         if (!ctx.store.resources.get(`/subscriptions/${parts[1]}/resourceGroups/${rg}`)) throw armErrors.ResourceGroupNotFound(rg);
       }
 
-      const method = ex.method.toUpperCase();
       const found = router.match(method, ex.path);
       if (found === "method") throw armErrors.MethodNotAllowed(method, ex.path);
       if (!found) throw routeNotFound(ex.path, apiVersion);
@@ -81,7 +91,7 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
         principal,
         baseUrl: baseUrlOf(ex),
       };
-      const result = await found.handler(req, ctx);
+      const result = await found.handler(req, reqCtx);
       return { status: result.status, headers: result.headers, body: result.body };
     } catch (e) {
       if (e instanceof AzureError) {
@@ -95,6 +105,20 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
       throw e;
     }
   };
+}
+
+/**
+ * The ARM authorization step of one request: derives the action, checks the caller's role assignments over the
+ * request path (the scope), throws ARM's 403 AuthorizationFailed when nothing grants it.
+ * Reading a subscription (`GET /subscriptions/{s}`) needs any role inside it, as `GET /subscriptions` lists it then.
+ */
+function authorizeRequest(store: Store, principal: Principal, method: string, path: string): void {
+  const action = armActionOf(method, path);
+  if (action === UNCHECKED) return;
+  const scope = "/" + path.split("/").filter(Boolean).join("/");
+  if (action === "Microsoft.Resources/subscriptions/read" && hasAnyRoleIn(store, principal.objectId, path.split("/").filter(Boolean)[1])) return;
+  const decision = authorizeAction(store, principal, action, scope);
+  if (!decision.allowed) throw authorizationFailed(principal, action, scope);
 }
 
 /** ARM's answer for a path no resource provider serves. */

@@ -23,6 +23,7 @@ import { ArmRouter, type ArmContext, type CascadeDeleter } from "../arm/engine.j
 import { Operations } from "../arm/lro.js";
 import { armSurface } from "../arm/http.js";
 import { registerResourceTypes } from "../arm/resource-types/index.js";
+import { createSubscription, ensureDefaultSubscription, listSubscriptions } from "../arm/resource-types/subscriptions/registry.js";
 import { createDataPlane } from "../hsm/surface.js";
 import { NETWORK_TYPES } from "../network/snapshot.js";
 import { VmService, networkAdminHandler } from "./vms.js";
@@ -125,8 +126,9 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
 
     const router = new ArmRouter();
     const deleters: CascadeDeleter[] = [];
-    const arm: ArmContext = { store, clock, config, operations: new Operations(store, clock), deleters };
+    const arm: ArmContext = { store, clock, config, subscriptionId: config.subscriptionId, operations: new Operations(store, clock), deleters };
     registerResourceTypes(router, deleters);
+    ensureDefaultSubscription(store, { subscriptionId: config.subscriptionId, ownerObjectId: WELL_KNOWN.principalObjectId, now: clock.now() });
 
     let httpsPort = config.httpsPort;
     const directBase = () => `https://${config.host}:${httpsPort}`;
@@ -177,6 +179,19 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
         }
       }
       if (p === "/_hsmlink/identities" && ex.method === "GET") return { status: 200, body: { value: identity.list() } };
+      if (p === "/_hsmlink/subscriptions" && ex.method === "POST") {
+        const body = parseJsonBody(ex, (m) => new AzureError(400, "BadRequest", `invalid JSON: ${m}`)) as { name?: unknown; subscriptionId?: unknown } | undefined;
+        if (!body || typeof body.name !== "string") throw new AzureError(400, "BadRequest", "body must be {\"name\": string, \"subscriptionId\"?: string}");
+        try {
+          const sub = createSubscription(store, { displayName: body.name, ...(typeof body.subscriptionId === "string" ? { subscriptionId: body.subscriptionId } : {}), ownerObjectId: WELL_KNOWN.principalObjectId, now: clock.now() });
+          return { status: 201, body: { subscriptionId: sub.subscriptionId, displayName: sub.displayName, tenantId: config.tenantId, owner: WELL_KNOWN.principalObjectId } };
+        } catch (e) {
+          throw new AzureError(409, "Conflict", (e as Error).message);
+        }
+      }
+      if (p === "/_hsmlink/subscriptions" && ex.method === "GET") {
+        return { status: 200, body: { value: listSubscriptions(store).map((s) => ({ subscriptionId: s.subscriptionId, displayName: s.displayName, tenantId: config.tenantId, isDefault: s.subscriptionId.toLowerCase() === config.subscriptionId.toLowerCase() })) } };
+      }
       throw new AzureError(404, "NotFound", `no admin endpoint ${ex.method} ${ex.path}`);
     };
 

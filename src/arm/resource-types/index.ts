@@ -9,6 +9,7 @@ import { registerOperationRoutes } from "./operations/index.js";
 import { registerManagedHsms } from "./managed-hsms/index.js";
 import { registerPrivateDnsZones } from "./private-dns-zones/index.js";
 import { registerNetworkResources } from "./virtual-networks/index.js";
+import { registerAuthorization } from "../authorization/assignments.js";
 
 export function registerResourceTypes(router: ArmRouter, deleters: CascadeDeleter[]): void {
   registerSubscriptions(router);
@@ -17,5 +18,6 @@ export function registerResourceTypes(router: ArmRouter, deleters: CascadeDelete
   registerManagedHsms(router, deleters);
   registerPrivateDnsZones(router, deleters);
   registerNetworkResources(router, deleters);
+  registerAuthorization(router);
   void deleters;
 }

@@ -83,14 +83,14 @@ export function allocatedAddresses(ctx: ArmContext, subnet: StoredResource<Subne
     const nic = getNic(ctx, parentIdOf(ref.id));
     if (nic) nics.set(nic.id.toLowerCase(), nic);
   }
-  for (const nic of ctx.store.resources.list<NicBody>(NIC_TYPE, { subscriptionId: ctx.config.subscriptionId })) nics.set(nic.id.toLowerCase(), nic);
+  for (const nic of ctx.store.resources.list<NicBody>(NIC_TYPE, { subscriptionId: ctx.subscriptionId })) nics.set(nic.id.toLowerCase(), nic);
   for (const nic of nics.values()) {
     for (const ipc of nic.body.properties?.ipConfigurations ?? []) {
       const ip = ipc.properties?.privateIPAddress;
       if (ip && sameId(ipc.properties.subnet?.id, subnet.id)) out.set(ip, ipc.id);
     }
   }
-  for (const vm of ctx.store.resources.list<{ properties?: { hsmlink?: { subnetId?: string; privateIpAddress?: string } } }>("Microsoft.Compute/virtualMachines", { subscriptionId: ctx.config.subscriptionId })) {
+  for (const vm of ctx.store.resources.list<{ properties?: { hsmlink?: { subnetId?: string; privateIpAddress?: string } } }>("Microsoft.Compute/virtualMachines", { subscriptionId: ctx.subscriptionId })) {
     const f = vm.body.properties?.hsmlink;
     if (f?.privateIpAddress && sameId(f.subnetId, subnet.id) && !out.has(f.privateIpAddress)) out.set(f.privateIpAddress, vm.id);
   }
@@ -206,7 +206,7 @@ export function removeNic(ctx: ArmContext, nicId: string): void {
 }
 
 function requireNic(ctx: ArmContext, rg: string, name: string): StoredResource<NicBody> {
-  const nic = getNic(ctx, nicIdOf(ctx.config.subscriptionId, rg, name));
+  const nic = getNic(ctx, nicIdOf(ctx.subscriptionId, rg, name));
   if (!nic) throw armErrors.ResourceNotFound(`${NIC_TYPE}/${name}`, rg);
   return nic;
 }
@@ -230,7 +230,7 @@ export function registerNetworkInterfaces(router: ArmRouter, deleters: CascadeDe
   });
 
   const refuseWrite = (req: { params: Record<string, string> }, ctx: ArmContext) => {
-    const id = nicIdOf(ctx.config.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName);
+    const id = nicIdOf(ctx.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName);
     const nic = getNic(ctx, id);
     if (!nic) throw networkErrors.NetworkInterfaceCreationNotSupported(id);
     if (nic.body.properties.privateEndpoint) throw networkErrors.CannotModifyNicAttachedToPrivateEndpoint(nic.id, nic.body.properties.privateEndpoint.id);
@@ -238,12 +238,12 @@ export function registerNetworkInterfaces(router: ArmRouter, deleters: CascadeDe
   };
   router.add("PUT", nicPath, (req, ctx) => refuseWrite(req, ctx));
   router.add("PATCH", nicPath, (req, ctx) => {
-    const nic = getNic(ctx, nicIdOf(ctx.config.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName));
+    const nic = getNic(ctx, nicIdOf(ctx.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName));
     if (!nic) throw armErrors.ResourceNotFound(`${NIC_TYPE}/${req.params.networkInterfaceName}`, req.params.resourceGroupName);
     return refuseWrite(req, ctx);
   });
   router.add("DELETE", nicPath, (req, ctx) => {
-    const nic = getNic(ctx, nicIdOf(ctx.config.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName));
+    const nic = getNic(ctx, nicIdOf(ctx.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName));
     if (!nic) return { status: 204 };
     if (nic.body.properties.privateEndpoint) throw networkErrors.CannotModifyNicAttachedToPrivateEndpoint(nic.id, nic.body.properties.privateEndpoint.id);
     if (nic.body.properties.virtualMachine) throw networkErrors.NicInUse(nic.id, nic.body.properties.virtualMachine.id);

@@ -266,7 +266,7 @@ function parseConfigs(ctx: ArmContext, body: Record<string, unknown>, groupId: s
 }
 
 function requirePe(ctx: ArmContext, req: ArmRequest, rg: string): StoredResource<PrivateEndpointBody> {
-  const id = `/subscriptions/${ctx.config.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Network/privateEndpoints/${req.params.privateEndpointName}`;
+  const id = `/subscriptions/${ctx.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Network/privateEndpoints/${req.params.privateEndpointName}`;
   const pe = ctx.store.resources.get<PrivateEndpointBody>(id);
   if (!pe || pe.type.toLowerCase() !== PE_TYPE.toLowerCase()) throw armErrors.ResourceNotFound(`${PE_TYPE}/${req.params.privateEndpointName}`, rg);
   return pe;
@@ -299,7 +299,7 @@ export function registerZoneGroups(router: ArmRouter): void {
     });
     return networkPutAccepted(ctx.operations, {
       baseUrl: req.baseUrl,
-      subscriptionId: ctx.config.subscriptionId,
+      subscriptionId: ctx.subscriptionId,
       location: pe.body.location ?? ctx.config.location,
       apiVersion: req.apiVersion,
       status: existing ? 200 : 201,
@@ -322,7 +322,7 @@ export function registerZoneGroups(router: ArmRouter): void {
     const g = ctx.store.resources.get<ZoneGroupBody>(`${pe.id}/privateDnsZoneGroups/${req.params.privateDnsZoneGroupName}`);
     if (!g) return { status: 204 };
     ctx.store.tx(() => deleteZoneGroup(ctx, g.id));
-    return networkDeleteAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.config.subscriptionId, location: pe.body.location ?? ctx.config.location, apiVersion: req.apiVersion });
+    return networkDeleteAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.subscriptionId, location: pe.body.location ?? ctx.config.location, apiVersion: req.apiVersion });
   });
 
   router.add("GET", groupsPath, (req, ctx) => {

@@ -190,11 +190,11 @@ function handlePut(req: ArmRequest, ctx: ArmContext) {
   const body = requireObjectBody(req);
   const name = req.params.privateEndpointName;
   validateNetworkName(name);
-  const rg = requireResourceGroup(ctx, ctx.config.subscriptionId, req.params.resourceGroupName);
+  const rg = requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName);
   const location = requireRegion(body.location, PE_TYPE);
-  const existing = getPrivateEndpoint(ctx, resourceId(ctx.config.subscriptionId, rg.name, NETWORK_NS, "privateEndpoints", name));
+  const existing = getPrivateEndpoint(ctx, resourceId(ctx.subscriptionId, rg.name, NETWORK_NS, "privateEndpoints", name));
   requireSameLocation(existing && { name: existing.name, location: existing.body.location }, rg.name, location);
-  const peId = existing?.id ?? resourceId(ctx.config.subscriptionId, rg.name, NETWORK_NS, "privateEndpoints", name);
+  const peId = existing?.id ?? resourceId(ctx.subscriptionId, rg.name, NETWORK_NS, "privateEndpoints", name);
   const tags = readTags(body.tags);
   const props = readProperties(body);
 
@@ -276,7 +276,7 @@ function handlePut(req: ArmRequest, ctx: ArmContext) {
       }
     } else {
       const nicName = typeof customNic === "string" && customNic ? customNic : `${name}.nic.${newGuid()}`;
-      nicId = nicIdOf(ctx.config.subscriptionId, rg.name, nicName);
+      nicId = nicIdOf(ctx.subscriptionId, rg.name, nicName);
       if (ctx.store.resources.get(nicId)) throw armErrors.Conflict("NetworkInterfaceAlreadyExists", `Network interface ${nicId} already exists; choose another customNetworkInterfaceName.`);
       const ipcName = statics[0]?.name ?? `privateEndpointIpConfig.${newGuid()}`;
       const allocation = allocateAddress(ctx, subnet, `${nicId}/ipConfigurations/${ipcName}`, statics[0]?.ip);
@@ -349,7 +349,7 @@ function handlePut(req: ArmRequest, ctx: ArmContext) {
 export function registerPrivateEndpoints(router: ArmRouter, deleters: CascadeDeleter[]): void {
   const rgBase = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateEndpoints";
   const one = `${rgBase}/{privateEndpointName}`;
-  const idOf = (ctx: ArmContext, rg: string, name: string) => resourceId(ctx.config.subscriptionId, rg, NETWORK_NS, "privateEndpoints", name);
+  const idOf = (ctx: ArmContext, rg: string, name: string) => resourceId(ctx.subscriptionId, rg, NETWORK_NS, "privateEndpoints", name);
 
   router.add("PUT", one, handlePut);
 
