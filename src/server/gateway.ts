@@ -18,6 +18,8 @@ import type { NetworkSnapshot, Vantage } from "../network/topology.js";
 export const ARM_HOST = "management.azure.com";
 export const LOGIN_HOST = "login.microsoftonline.com";
 export const IMDS_HOST = "169.254.169.254";
+/** Microsoft Graph: not emulated; hsmlink answers every request there with an error that says so (az reads it). */
+export const GRAPH_HOST = "graph.microsoft.com";
 export const HSM_SUFFIX = ".managedhsm.azure.net";
 
 /** A managed HSM data-plane host name, `{name}.managedhsm.azure.net` with one DNS label. */
@@ -99,7 +101,7 @@ export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vant
   }
   const hostPort = `${target.hostName}:${target.port}`;
   const isHsm = hsmNameOfHost(target.hostName) !== undefined;
-  const known = target.hostName === ARM_HOST || target.hostName === LOGIN_HOST || isHsm;
+  const known = target.hostName === ARM_HOST || target.hostName === LOGIN_HOST || target.hostName === GRAPH_HOST || isHsm;
   if (target.kind === "absolute") {
     if (target.hostName === IMDS_HOST) {
       steps.push({ step: "gateway", rule: "imds", detail: `plain-http request to the IMDS endpoint ${IMDS_HOST}: served by hsmlink's managed identity endpoint` });
@@ -126,7 +128,7 @@ export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vant
     if (network.refusal) return { ok: false, status: network.refusal.status, reason: network.refusal.reason, steps };
     return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage, network }, steps };
   }
-  steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: served by hsmlink's emulated ${target.hostName === ARM_HOST ? "Azure Resource Manager" : "Entra ID login endpoint"} (no network isolation applies)` });
+  steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: served by hsmlink's emulated ${target.hostName === ARM_HOST ? "Azure Resource Manager" : target.hostName === GRAPH_HOST ? "Microsoft Graph stand-in (it answers that Graph is not emulated)" : "Entra ID login endpoint"} (no network isolation applies)` });
   return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage }, steps };
 }
 

@@ -14,7 +14,7 @@ import { systemClock, type Clock } from "../util/clock.js";
 import { LocalCa } from "./ca.js";
 import { IdentityService } from "./identity.js";
 import { buildHttpApp } from "./http-app.js";
-import { createGateway, connOfTlsRequest, terminateTls, decideProxy, ARM_HOST, LOGIN_HOST, IMDS_HOST, hsmNameOfHost, type ProxyPolicy } from "./gateway.js";
+import { createGateway, connOfTlsRequest, terminateTls, decideProxy, ARM_HOST, LOGIN_HOST, IMDS_HOST, GRAPH_HOST, hsmNameOfHost, type ProxyPolicy } from "./gateway.js";
 import { AzureError } from "./errors.js";
 import type { ConnectionInfo, Exchange, ExchangeResult, SurfaceHandler } from "./exchange.js";
 import { parseJsonBody } from "./exchange.js";
@@ -212,6 +212,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       if (c.hostName === ARM_HOST) return armHandler(ex);
       if (c.hostName === LOGIN_HOST) return entraHandler(ex);
       if (c.hostName === IMDS_HOST) return miHandler(ex);
+      if (c.hostName === GRAPH_HOST) return graphNotEmulated(ex);
       if (hsmNameOfHost(c.hostName)) {
         traces.begin(ex);
         try {
@@ -308,6 +309,26 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     for (const c of cleanups) await c();
     throw e;
   }
+}
+
+/**
+ * Every Microsoft Graph request: hsmlink does not emulate Graph, so it answers with a Graph-shaped error
+ * (`{"error": {"code", "message", "innerError"}}`, the Graph error resource) that names the way around it.
+ * Status 501 and the code are hsmlink's choice; az shows the message (`az ad …`) or, where Graph only fills in
+ * display names (`az role assignment list`), carries on without them.
+ */
+function graphNotEmulated(ex: Exchange): ExchangeResult {
+  return {
+    status: 501,
+    body: {
+      error: {
+        code: "hsmlink_GraphNotEmulated",
+        message:
+          "hsmlink does not emulate Microsoft Graph. Use object ids instead of names: --assignee-object-id with --assignee-principal-type ServicePrincipal, the objectId that 'hsmlink identity create' printed, or principalObjectId of endpoints.json for the default identity.",
+        innerError: { "request-id": ex.requestId, date: new Date().toISOString().replace(/\.\d+Z$/, "") },
+      },
+    },
+  };
 }
 
 /** True when process `pid` exists (signal 0; EPERM = exists but is not ours). */

@@ -117,3 +117,23 @@ export function hasAnyRoleIn(store: Store, objectId: string, subscriptionId: str
     .prepare("SELECT 1 FROM arm_role_assignments WHERE principal_key = ? AND (scope_key = ? OR scope_key LIKE ? ESCAPE '\\') LIMIT 1")
     .get(objectId.toLowerCase(), key, key.replace(/[\\%_]/g, "\\$&") + "/%");
 }
+
+/**
+ * The linked access check a resource provider asks ARM for when a write needs an action on another resource
+ * (joining a subnet, auto-approving a private endpoint connection, joining a private DNS zone).
+ * @param action the action of the request itself (already authorized), e.g. `Microsoft.Network/privateEndpoints/write`
+ * @param scope the request's scope (its path)
+ * @throws AzureError 403 LinkedAuthorizationFailed when no assignment over `linkedScope` grants `linkedAction`
+ */
+export function requireLinkedAction(store: Store, caller: ArmCaller, action: string, scope: string, linkedAction: string, linkedScope: string): ArmAuthorization {
+  const decision = authorizeAction(store, caller, linkedAction, linkedScope);
+  if (!decision.allowed) throw linkedAuthorizationFailed(caller, action, scope, linkedAction, linkedScope);
+  return decision;
+}
+
+/** The action a private endpoint creator needs on the target for the connection to be approved automatically (private-link/rbac-permissions.md). */
+export const MHSM_APPROVAL_ACTION = "Microsoft.KeyVault/managedHSMs/privateEndpointConnectionsApproval/action";
+/** Joining a subnet (placing a NIC of a private endpoint or VM in it). */
+export const SUBNET_JOIN_ACTION = "Microsoft.Network/virtualNetworks/subnets/join/action";
+/** Joining a private DNS zone (a private DNS zone group writing records into it). */
+export const ZONE_JOIN_ACTION = "Microsoft.Network/privateDnsZones/join/action";

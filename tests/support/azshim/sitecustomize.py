@@ -6,6 +6,9 @@
 #  2. `az keyvault key ...` reads help text, models and KeyVaultIdentifier from the track-1 SDK azure.keyvault.v7_0,
 #     which Debian does not package. Commands that execute through track-1 (key list/delete/..., secret *) stay
 #     broken; the tests use `az rest` for those.
+#  3. `az role assignment create/list/delete` read `client.config.subscription_id`, but Debian's azure-mgmt-authorization
+#     3.0.0 keeps it in `_config` ("'RoleAssignmentsOperations' object has no attribute 'config'"; fixed upstream in
+#     az 2.46). The shim gives every authorization operations class a read-only `config` that returns `_config`.
 import importlib, importlib.abc, importlib.machinery, importlib.util, os, sys, types
 
 _NET_MAP = {"azure.mgmt.network.v2022_01_01.operations": "azure.mgmt.network.operations",
@@ -84,6 +87,29 @@ class _PatchNetworkClient(importlib.abc.MetaPathFinder):
         return spec
 
 
+class _PatchAuthorizationOperations(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if not (name.startswith("azure.mgmt.authorization.v") and name.endswith("_operations") and ".operations." in name):
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None:
+            return None
+        orig = spec.loader.exec_module
+
+        def exec_module(module):
+            orig(module)
+            for attr in dir(module):
+                cls = getattr(module, attr)
+                if isinstance(cls, type) and attr.endswith("Operations") and not hasattr(cls, "config"):
+                    cls.config = property(lambda self: self._config)
+        spec.loader.exec_module = exec_module
+        return spec
+
+
 _v = types.ModuleType("azure.mgmt.network._validation")
 
 
@@ -99,3 +125,4 @@ _v.api_version_validation = api_version_validation
 sys.modules["azure.mgmt.network._validation"] = _v
 sys.meta_path.insert(0, _Finder())
 sys.meta_path.insert(0, _PatchNetworkClient())
+sys.meta_path.insert(0, _PatchAuthorizationOperations())
