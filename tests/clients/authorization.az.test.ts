@@ -35,7 +35,7 @@ function newSp(name: string) {
 
 async function loginAs(name: string, extra: string[] = []) {
   const az = new Az(h.clientEnv());
-  const r = await az.run(["login", "--service-principal", "-u", sp[name].appId, "-p", sp[name].password, "--tenant", h.endpoints.tenantId, ...extra, "-o", "json"]);
+  const r = await az.run(["login", "--service-principal", "-u", sp[name].appId, `--password=${sp[name].password}`, "--tenant", h.endpoints.tenantId, ...extra, "-o", "json"]);
   session[name] = az;
   return r;
 }
@@ -150,10 +150,10 @@ test("the security team's HSM in subscription A; the app team is Contributor on 
   const app = newSp("app-team");
   await owner.ok(["role", "assignment", "create", "--assignee-object-id", app.objectId, "--assignee-principal-type", "ServicePrincipal", "--role", "b24988ac-6180-42a0-ab88-20f7382dd24c", "--scope", `/subscriptions/${subB}`, "--subscription", subB]);
 
-  assert.equal((await loginAs("app-team")).code, 0);
+  { const l = await loginAs("app-team"); assert.equal(l.code, 0, l.stderr); }
   const appSubs = await session["app-team"].ok(["account", "list"]);
   assert.deepEqual(appSubs.map((s: { id: string }) => s.id), [subB], "the app team sees subscription B only");
-  assert.equal((await loginAs("security-team")).code, 0);
+  { const l = await loginAs("security-team"); assert.equal(l.code, 0, l.stderr); }
   const secSubs = await session["security-team"].ok(["account", "list"]);
   assert.deepEqual(secSubs.map((s: { id: string }) => s.id), [subA]);
 });
@@ -176,6 +176,13 @@ test("app team: a private endpoint in B to the HSM in A without --manual-request
   );
   assert.equal((await az.run(["network", "private-endpoint", "show", "-g", "rg-app", "-n", "pe-app"])).code, 3, "nothing was created");
   assert.deepEqual(await az.ok(["network", "nic", "list", "-g", "rg-app"]), [], "no NIC left behind");
+  // The troubleshooter names the missing right and the assignment that would grant it.
+  const vnetId = `/subscriptions/${subB}/resourceGroups/rg-app/providers/Microsoft.Network/virtualNetworks/vnet-app`;
+  const ts = await runHsmlinkCli(["troubleshoot", "--hsm", HSM, "-g", "rg-sec", "--vnet", vnetId, "--principal", app.objectId, "-o", "json"], { ...process.env, HSMLINK_HOME: h.config.dataDir });
+  const approval = JSON.parse(ts.stdout).findings.find((f: { id: string }) => f.id === "rights-auto-approval");
+  assert.equal(approval.status, "warn", ts.stdout);
+  assert.equal(approval.code, "AUTO_APPROVAL_NOT_PERMITTED");
+  assert.match(approval.fix, new RegExp(`--assignee-object-id ${app.objectId} --assignee-principal-type ServicePrincipal --role "Managed HSM contributor" --scope ${hsmId.replace(/[/.]/g, "\\$&")}`));
 
   const pe = await az.ok([...peArgs, "--manual-request", "--request-message", "app team asks"]);
   assert.equal(pe.manualPrivateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Pending");
@@ -207,6 +214,13 @@ test("security team approves; the app team's VM in B reaches the HSM in A throug
 
   const vm = await adminRequest<{ name: string; privateIpAddress: string }>(h.endpoints, "POST", "/_hsmlink/vms", { name: "vm-app", resourceGroup: "rg-app", vnet: "vnet-app", subnet: "snet-app", subscription: subB });
   assert.match(vm.privateIpAddress, /^10\.20\.1\./);
+  // Across the two subscriptions the troubleshooter finds nothing wrong; the app team may write the zone's records.
+  const ts = await runHsmlinkCli(["troubleshoot", "--hsm", HSM, "-g", "rg-sec", "--vm", "vm-app", "--principal", sp["app-team"].objectId, "-o", "json"], { ...process.env, HSMLINK_HOME: h.config.dataDir });
+  const findings = JSON.parse(ts.stdout).findings as { id: string; status: string; message: string }[];
+  assert.deepEqual(findings.filter((f) => f.status === "fail"), [], ts.stdout);
+  assert.equal(findings.find((f) => f.id === "rights-zone-records")?.status, "pass");
+  assert.equal(findings.find((f) => f.id === "connection-approved")?.status, "pass");
+  assert.equal(ts.code, 0);
   // The HSM's firewall denies the internet; from the VM the request takes the private endpoint.
   const url = `https://${HSM}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments?api-version=7.4`;
   const fromInternet = await owner.run(["rest", "--method", "get", "--url", url, "--resource", "https://managedhsm.azure.net"]);

@@ -14,7 +14,9 @@ import { requireObjectBody } from "../engine.js";
 import { AzureError } from "../../server/errors.js";
 import { armErrors } from "../errors.js";
 import { parseResourceId } from "../ids.js";
-import { BUILT_IN_ROLES, builtInRole, roleDefinitionBody, type BuiltInRole } from "./roles.js";
+import { BUILT_IN_ROLES, builtInRole, roleDefinitionBody, scopeCovers, type BuiltInRole } from "./roles.js";
+
+export { scopeCovers };
 
 export const ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -81,13 +83,6 @@ export function canonicalScope(scope: string): string {
   if (parts[2]?.toLowerCase() === "resourcegroups") parts[2] = "resourceGroups";
   if (parts[0]?.toLowerCase() === "subscriptions") parts[0] = "subscriptions";
   return "/" + parts.join("/");
-}
-
-/** Whether `outer` is `inner` or one of its ancestors (case-insensitive, whole segments). */
-export function scopeCovers(outer: string, inner: string): boolean {
-  const o = outer.toLowerCase().replace(/\/+$/, "");
-  const i = inner.toLowerCase().replace(/\/+$/, "");
-  return o === "" || i === o || i.startsWith(o + "/");
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace("Z", "0000Z");

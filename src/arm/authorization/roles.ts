@@ -118,8 +118,14 @@ export function actionMatches(pattern: string, action: string): boolean {
   return re.test(action);
 }
 
+/** The permission part of any role definition (built-in or read from ARM). */
+export interface RolePermissions {
+  actions: readonly string[];
+  notActions: readonly string[];
+}
+
 /** Whether the role grants `action`: one of its actions matches and none of its notActions does. */
-export function roleGrants(role: BuiltInRole, action: string): boolean {
+export function roleGrants(role: RolePermissions, action: string): boolean {
   return role.actions.some((a) => actionMatches(a, action)) && !role.notActions.some((n) => actionMatches(n, action));
 }
 
@@ -141,4 +147,19 @@ export function roleDefinitionBody(role: BuiltInRole, subscriptionId: string) {
       updatedBy: null,
     },
   };
+}
+
+/** Whether `outer` is `inner` or one of its ancestors (case-insensitive, whole segments): assignments inherit down the scope. */
+export function scopeCovers(outer: string, inner: string): boolean {
+  const o = outer.toLowerCase().replace(/\/+$/, "");
+  const i = inner.toLowerCase().replace(/\/+$/, "");
+  return o === "" || i === o || i.startsWith(o + "/");
+}
+
+/** Built-in roles from the narrowest to the broadest (hsmlink's ordering: one resource type, one provider, everything). */
+const NARROWEST_FIRST = [MANAGED_HSM_CONTRIBUTOR, PRIVATE_DNS_ZONE_CONTRIBUTOR, KEY_VAULT_CONTRIBUTOR, NETWORK_CONTRIBUTOR, READER, CONTRIBUTOR, OWNER];
+
+/** The built-in roles that grant every one of `actions`, narrowest first: what the troubleshooter suggests assigning. */
+export function rolesGranting(actions: readonly string[]): BuiltInRole[] {
+  return NARROWEST_FIRST.map((g) => builtInRole(g)!).filter((r) => actions.every((a) => roleGrants(r, a)));
 }
