@@ -3,9 +3,10 @@
  * the typed request every handler receives, and the result it returns. Handlers never see HTTP objects.
  */
 import type { Store } from "../store/db.js";
-import type { Clock } from "../util/clock.js";
+import type { ExchangeResult } from "../kernel/exchange.js";
+import type { Clock } from "../kernel/clock.js";
 import type { HsmlinkConfig } from "../config/settings.js";
-import type { Principal } from "../server/identity.js";
+import type { Principal } from "../entra/identity.js";
 import { armErrors } from "./errors.js";
 import type { Operations } from "./lro.js";
 
@@ -26,11 +27,7 @@ export interface ArmRequest {
   baseUrl: string;
 }
 
-export interface ArmResult {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
+export type ArmResult = Pick<ExchangeResult, "status" | "body" | "headers">;
 
 /** What every handler can reach: state, time, settings and the LRO registry. */
 export interface ArmContext {

@@ -2,7 +2,8 @@
  * ARM error catalogue: codes and messages as Azure Resource Manager returns them
  * (../shared/reference/control-plane.md §7; "(memory)" entries there are marked the same way here).
  */
-import { AzureError, type ErrorDetail } from "../server/errors.js";
+import { KNOWN_LOCATIONS } from "../kernel/azure-names.js";
+import { AzureError, type ErrorDetail } from "../kernel/errors.js";
 
 const arm = (status: number, code: string, message: string, extra: { details?: ErrorDetail[]; target?: string; headers?: Record<string, string> } = {}) =>
   new AzureError(status, code, message, { surface: "arm", ...extra });
@@ -80,20 +81,3 @@ export const armErrors = {
   /** A private DNS zone group naming a zone that does not exist (field-cases.md FC-14). */
   InvalidPrivateDnsZoneIds: (zoneGroupId: string) => arm(400, "InvalidPrivateDnsZoneIds", `Private Dns Zone group ${zoneGroupId} has invalid private dns zone ids.`),
 };
-
-/** Regions the emulated cloud offers (Azure public cloud region names). */
-export const KNOWN_LOCATIONS = [
-  "eastus", "eastus2", "westus", "westus2", "westus3", "centralus", "northcentralus", "southcentralus", "westcentralus",
-  "canadacentral", "canadaeast", "brazilsouth", "northeurope", "westeurope", "uksouth", "ukwest", "francecentral",
-  "germanywestcentral", "norwayeast", "swedencentral", "switzerlandnorth", "polandcentral", "italynorth", "spaincentral",
-  "eastasia", "southeastasia", "japaneast", "japanwest", "australiaeast", "australiasoutheast", "centralindia",
-  "southindia", "koreacentral", "uaenorth", "southafricanorth", "qatarcentral", "israelcentral", "mexicocentral",
-  "eastus2euap", "centraluseuap",
-];
-
-/** Normalises a user-given region ("West Europe", "westeurope") to Azure's short name, or undefined. */
-export function normalizeLocation(loc: unknown): string | undefined {
-  if (typeof loc !== "string") return undefined;
-  const key = loc.replace(/\s+/g, "").toLowerCase();
-  return KNOWN_LOCATIONS.includes(key) ? key : key === "global" ? "global" : undefined;
-}

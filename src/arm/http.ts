@@ -2,16 +2,16 @@
  * The ARM surface: authenticates the bearer token, checks api-version, subscription and resource group, parses
  * the JSON body, dispatches to the route table and renders ARM's error envelope (control-plane.md §1.3).
  */
-import type { Exchange, ExchangeResult } from "../server/exchange.js";
-import { parseJsonBody } from "../server/exchange.js";
-import { AzureError } from "../server/errors.js";
-import { TokenError, type IdentityService } from "../server/identity.js";
+import type { Exchange, ExchangeResult } from "../kernel/exchange.js";
+import { parseJsonBody } from "../kernel/exchange.js";
+import { AzureError } from "../kernel/errors.js";
+import { TokenError, type IdentityService } from "../entra/identity.js";
 import { armErrors } from "./errors.js";
 import { decodePathSegment, type ArmContext, type ArmRouter, type ArmRequest } from "./engine.js";
-import { getSubscription } from "./resource-types/subscriptions/registry.js";
+import { getSubscription } from "./subscriptions.js";
 import { armActionOf, authorizeAction, authorizationFailed, hasAnyRoleIn, UNCHECKED } from "./authorization/enforce.js";
 import type { Store } from "../store/db.js";
-import type { Principal } from "../server/identity.js";
+import type { Principal } from "../entra/identity.js";
 
 export const ARM_AUDIENCES = [
   "https://management.core.windows.net/",

@@ -11,10 +11,13 @@
  * client polls; `Retry-After: 1` keeps az away from its 30-second default (clients.md A4).
  */
 import type { Store } from "../store/db.js";
-import type { Clock } from "../util/clock.js";
-import { newGuid } from "../util/ids.js";
+import type { Clock } from "../kernel/clock.js";
+import { newGuid } from "../kernel/ids.js";
 import { armErrors } from "./errors.js";
-import type { ArmResult } from "./engine.js";
+import type { ExchangeResult } from "../kernel/exchange.js";
+
+/** What an ARM handler answers (the engine's `ArmResult`). */
+type ArmResult = Pick<ExchangeResult, "status" | "body" | "headers">;
 
 export type OperationKind = "keyvault" | "network" | "privatedns" | "resourcegroup";
 

@@ -4,9 +4,10 @@
  * managed identity endpoint (clients.md "What this means for the emulator").
  */
 import { join } from "node:path";
-import type { Endpoints } from "../server/hsmlink.js";
-import type { VmView } from "../server/vms.js";
-import { adminRequest, AdminError } from "./admin-client.js";
+
+import type { VmView } from "../vms/vms.js";
+import { adminRequest, AdminError } from "../client/admin-client.js";
+import { type Endpoints } from "../client/endpoints.js";
 
 export type ShellKind = "sh" | "fish" | "pwsh";
 

@@ -6,9 +6,10 @@
  */
 import { Option, type Command } from "commander";
 import { dataDirFrom } from "../config/settings.js";
-import { readEndpoints } from "../server/hsmlink.js";
-import { renderTrace, EXPLAIN_METHODS, type RequestTrace } from "../server/trace-log.js";
-import { adminRequest } from "./admin-client.js";
+
+import { renderTrace, EXPLAIN_METHODS, type RequestTrace } from "../pipeline/trace-log.js";
+import { adminRequest } from "../client/admin-client.js";
+import { readEndpoints } from "../client/endpoints.js";
 
 const outputOption = () => new Option("-o, --output <format>", "output format").choices(["json", "table"]).default("table");
 

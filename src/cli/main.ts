@@ -4,12 +4,13 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { SETTINGS, loadConfig, dataDirFrom, ConfigError, type HsmlinkConfig } from "../config/settings.js";
-import { startHsmlink, readEndpoints, DataDirInUseError } from "../server/hsmlink.js";
+import { startHsmlink, DataDirInUseError } from "../server/hsmlink.js";
 import { clientEnvironment, renderEnvironment, checkVmExists, type ShellKind } from "./env.js";
-import { adminRequest } from "./admin-client.js";
+import { adminRequest } from "../client/admin-client.js";
 import { registerVmCommands } from "./vm.js";
 import { registerExplainCommands } from "./explain.js";
 import { registerTroubleshoot } from "./troubleshoot.js";
+import { readEndpoints } from "../client/endpoints.js";
 
 /** This package's version (package.json sits two levels above both src/cli and dist/cli). */
 function packageVersion(): string {

@@ -5,9 +5,10 @@
  */
 import { Option, type Command } from 'commander';
 import { dataDirFrom } from '../config/settings.js';
-import { readEndpoints } from '../server/hsmlink.js';
+
 import { exitCodeOf, renderJson, renderTable, troubleshootSource, TroubleshootUsageError, type SourceKind } from '../troubleshoot/run.js';
 import { readFromFile, readFromHsmlink, readFromSubscription, type SourceResult } from '../troubleshoot/sources.js';
+import { readEndpoints } from '../client/endpoints.js';
 
 interface Opts {
   hsm?: string;

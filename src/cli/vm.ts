@@ -6,10 +6,11 @@
 import { spawn } from "node:child_process";
 import { Option, type Command } from "commander";
 import { dataDirFrom } from "../config/settings.js";
-import { readEndpoints } from "../server/hsmlink.js";
-import type { VmView } from "../server/vms.js";
-import { adminRequest } from "./admin-client.js";
+
+import type { VmView } from "../vms/vms.js";
+import { adminRequest } from "../client/admin-client.js";
 import { clientEnvironment } from "./env.js";
+import { readEndpoints } from "../client/endpoints.js";
 
 const outputOption = () => new Option("-o, --output <format>", "output format").choices(["json", "table"]).default("table");
 

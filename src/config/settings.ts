@@ -4,7 +4,7 @@
  */
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { KNOWN_LOCATIONS, normalizeLocation } from "../arm/errors.js";
+import { KNOWN_LOCATIONS, normalizeLocation } from "../kernel/azure-names.js";
 
 export type SettingType = "string" | "port" | "boolean" | "integer";
 

@@ -3,7 +3,7 @@
  * `AzureError` with `surface: "keyvault"`, rendered as `{"error":{"code","message … (Activity ID: …)","innererror"?}}`.
  * Messages never carry key material.
  */
-import { AzureError } from "../server/errors.js";
+import { AzureError } from "../kernel/errors.js";
 import { isKeyCryptoError } from "./crypto/index.js";
 
 /** A Key Vault-envelope error. `inner` becomes `innererror.code`. */

@@ -1,31 +1,15 @@
 /**
- * The Managed HSM data plane as one `SurfaceHandler` (`createDataPlane`), served for `{name}.managedhsm.azure.net`.
- * Every request runs the pipeline of data-plane.md §0.11, in this order:
- *
- *   resolve the HSM from the host name (live, provisioned; else 404 NotFound)
- *   → 401 challenge when there is no bearer token (empty body, exact `WWW-Authenticate`)
- *   → token validation (audience https://managedhsm.azure.net ± "/", tenant of the HSM; else 401 + challenge)
- *   → network check (seam for the network-isolation layer: `networkCheck`, allows everything by default)
- *   → activation (security domain `activationStatus` must be Active; else 403 Forbidden / HsmNotActivated —
- *     403 rather than 503 so SDKs fail at once instead of retrying for a minute)
- *   → local RBAC (403 AccessDenied "Not authorized to access {dataAction} on {scope}")
- *   → api-version (whitelist, `config.loose` accepts any; else 400 BadParameter)
- *   → request validation → the operation.
- *
- * Every response carries x-ms-request-id, x-ms-keyvault-region, x-ms-keyvault-network-info, x-ms-server-latency,
- * x-ms-keyvault-service-version, x-ms-build-version and the security headers of data-plane.md §1.
+ * The Managed HSM data plane's operations: the route table of its REST API (keys §2, rng, local RBAC §6.3), each
+ * route with the local-RBAC data action and scope it needs, and the services behind them (keys, RBAC, the HSM
+ * store, the crypto worker pool). The decision pipeline (src/pipeline/data-plane.ts) runs every request through
+ * its steps (TLS/HSM, authentication, network rules, activation, RBAC) before it calls an operation here.
  */
-import type { HsmlinkConfig } from "../config/settings.js";
 import type { Store } from "../store/db.js";
-import type { Clock } from "../util/clock.js";
-import type { Exchange, ExchangeResult, SurfaceHandler } from "../server/exchange.js";
-import { AzureError } from "../server/errors.js";
-import { networkInfoHeader } from "../network/decision.js";
-import { TokenError, type IdentityService, type Principal } from "../server/identity.js";
-import { isKeyCryptoError } from "./crypto/index.js";
-import { checkApiVersion } from "./api-versions.js";
+import type { Clock } from "../kernel/clock.js";
+import type { Exchange, ExchangeResult } from "../kernel/exchange.js";
+import type { Principal } from "../entra/identity.js";
 import { badParameter, kvError } from "./errors.js";
-import { findHsm, type HsmInfo } from "./hsm.js";
+import type { HsmInfo } from "./hsm.js";
 import { MasterKey } from "./master-key.js";
 import { HsmStore } from "./store.js";
 import { CryptoPool } from "./crypto-pool.js";
@@ -34,21 +18,7 @@ import type { KeyContext } from "./keys/wire.js";
 import { Rbac } from "./rbac/service.js";
 import { action, normaliseScope } from "./rbac/roles.js";
 
-export const HSM_HOST_SUFFIX = ".managedhsm.azure.net";
-export const MHSM_RESOURCE = "https://managedhsm.azure.net";
 export const SERVICE_VERSION = "1.9.1331.1";
-
-/** Outcome of the network seam: `"allow"`, or the AzureError (Key Vault envelope) to answer with. */
-export type NetworkVerdict = "allow" | AzureError;
-
-/**
- * The network-isolation seam: decides whether `principal` may reach `hsm` over the connection of `ex`
- * (private endpoint connection state, publicNetworkAccess, network ACLs). Runs after authentication.
- */
-export type NetworkCheck = (ex: Exchange, hsm: HsmInfo, principal: Principal) => NetworkVerdict | Promise<NetworkVerdict>;
-
-/** The default network check: everything is allowed (until the network-isolation layer plugs in). */
-export const allowAllNetworks: NetworkCheck = () => "allow";
 
 /** Everything a handler sees once the pipeline has admitted the request. */
 export interface DataPlaneRequest {
@@ -71,35 +41,26 @@ export interface DataPlaneRoute {
   beforeActivation?: boolean;
 }
 
-export interface DataPlaneOptions {
+/** What {@link createHsmOperations} needs. */
+export interface HsmOperationsOptions {
   store: Store;
-  identity: IdentityService;
+  /** The data dir (holds the master key that wraps key material at rest). */
+  dataDir: string;
   clock: Clock;
-  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location"> & Partial<Pick<HsmlinkConfig, "internetClientAddress">>;
-  /** Network-isolation seam (default: allow everything). */
-  networkCheck?: NetworkCheck;
-  /** The client address the HSM sees (x-ms-keyvault-network-info); default: `config.internetClientAddress`, else 127.0.0.1. */
-  clientAddress?: (ex: Exchange) => string;
   /** More routes (e.g. the security domain), tried before the built-in ones. */
   extraRoutes?: DataPlaneRoute[];
   /** Worker pool size (default: available parallelism, at least 2). */
   poolSize?: number;
 }
 
-/** The data plane: a SurfaceHandler plus its services and `close()` (stops the worker pool). */
-export type DataPlane = SurfaceHandler & {
+/** The data plane's operations: its services, its route table, and `close()` (stops the worker pool). */
+export interface HsmOperations {
   keys: KeyService;
   rbac: Rbac;
   hsmStore: HsmStore;
+  /** The route for `method` and `path` (first match in table order), or undefined. */
+  match(method: string, path: string): { route: DataPlaneRoute; m: RegExpExecArray } | undefined;
   close(): Promise<void>;
-};
-
-/** The HSM name of a data-plane host, `{name}.managedhsm.azure.net`, or undefined. */
-export function hsmNameFromHost(host: string): string | undefined {
-  const h = host.toLowerCase();
-  if (!h.endsWith(HSM_HOST_SUFFIX)) return undefined;
-  const label = h.slice(0, -HSM_HOST_SUFFIX.length);
-  return /^[a-z0-9-]{1,63}$/.test(label) ? label : undefined;
 }
 
 /** `https://{host}[:port]` as the client addressed it (port omitted when 443). */
@@ -117,13 +78,6 @@ export function challengeResource(ex: Exchange): string {
 export function challengeHeader(tenantId: string, resource: string): string {
   return `Bearer authorization="https://login.microsoftonline.com/${tenantId}", resource="${resource}"`;
 }
-
-const SECURITY_HEADERS: Record<string, string> = {
-  "strict-transport-security": "max-age=31536000; includeSubDomains",
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "SAMEORIGIN",
-  "content-security-policy": "default-src 'self'",
-};
 
 const ok = (body: unknown, status = 200): ExchangeResult => ({ status, body });
 
@@ -202,146 +156,57 @@ function builtInRoutes(keys: KeyService, rbac: Rbac, clock: Clock): DataPlaneRou
   ];
 }
 
-function notFoundRoute(ex: Exchange): never {
-  throw kvError(404, "NotFound", `The managed HSM has no operation ${ex.method} ${ex.path}.`);
+/**
+ * Builds the data plane's services and route table.
+ * @returns the operations, with `close()` to stop the crypto worker pool (call it when hsmlink stops)
+ */
+export function createHsmOperations(opts: HsmOperationsOptions): HsmOperations {
+  const master = MasterKey.loadOrCreate(opts.dataDir);
+  const hsmStore = new HsmStore(opts.store, master);
+  const pool = new CryptoPool(opts.poolSize);
+  const keys = new KeyService({ store: hsmStore, pool, master });
+  const rbac = new Rbac(hsmStore);
+  const routes = [...(opts.extraRoutes ?? []), ...builtInRoutes(keys, rbac, opts.clock)];
+  return {
+    keys,
+    rbac,
+    hsmStore,
+    match(method, path) {
+      for (const route of routes) {
+        if (route.method !== method) continue;
+        const m = route.path.exec(path);
+        if (m) return { route, m };
+      }
+      return undefined;
+    },
+    close: () => pool.close(),
+  };
 }
 
-function bearerToken(ex: Exchange): string | undefined {
+/** The Key Vault `BadParameter` for a request body that is not JSON; undefined for an empty body. */
+export function parseRequestBody(ex: Exchange): unknown {
+  if (!ex.body || ex.body.length === 0) return undefined;
+  const text = ex.body.toString("utf8");
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw badParameter(`The request body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** The bearer token of an `Authorization: Bearer …` header, if any. */
+export function bearerToken(ex: Exchange): string | undefined {
   const h = ex.headers["authorization"];
   if (!h) return undefined;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
   return m ? m[1] : undefined;
 }
 
-/**
- * Builds the Managed HSM data plane.
- * @returns the handler, with `close()` to stop its worker pool (call it when hsmlink stops)
- */
-export function createDataPlane(opts: DataPlaneOptions): DataPlane {
-  const master = MasterKey.loadOrCreate(opts.config.dataDir);
-  const hsmStore = new HsmStore(opts.store, master);
-  const pool = new CryptoPool(opts.poolSize);
-  const keys = new KeyService({ store: hsmStore, pool, master });
-  const rbac = new Rbac(hsmStore);
-  const routes = [...(opts.extraRoutes ?? []), ...builtInRoutes(keys, rbac, opts.clock)];
-  const networkCheck = opts.networkCheck ?? allowAllNetworks;
-  const clientAddress = opts.clientAddress ?? (() => opts.config.internetClientAddress || "127.0.0.1");
-  const { identity, clock } = opts;
-
-  const unauthorized = (hsm: HsmInfo, ex: Exchange, message: string) =>
-    kvError(401, "Unauthorized", message, undefined, { "www-authenticate": challengeHeader(hsm.tenantId, challengeResource(ex)) });
-
-  async function pipeline(ex: Exchange, seen: { hsm?: HsmInfo }): Promise<ExchangeResult> {
-    // 1. The HSM the host names.
-    const name = hsmNameFromHost(ex.conn.hostName);
-    const hsm = name ? findHsm(opts.store, name) : undefined;
-    if (!hsm) {
-      throw kvError(404, "NotFound", `There is no managed HSM named '${name ?? ex.conn.hostName}' in this emulated cloud (in Azure its host name would not resolve). Create it with 'az keyvault create --hsm-name'.`);
-    }
-    seen.hsm = hsm;
-    if (!["succeeded", "updating", "activated"].includes(hsm.provisioningState.toLowerCase())) {
-      throw kvError(404, "NotFound", `The managed HSM '${name}' is not provisioned (provisioningState ${hsm.provisioningState || "unknown"}).`);
-    }
-    // 2. Challenge: no bearer token → 401, empty body.
-    const token = bearerToken(ex);
-    if (!token) return { status: 401, headers: { "www-authenticate": challengeHeader(hsm.tenantId, challengeResource(ex)) } };
-    // 3. Token validation.
-    const resource = challengeResource(ex);
-    let principal: Principal;
-    let tid: string;
-    try {
-      const v = await identity.verify(token, [MHSM_RESOURCE, `${MHSM_RESOURCE}/`, resource, `${resource}/`]);
-      principal = v.principal;
-      tid = String(v.claims.tid);
-    } catch (e) {
-      if (!(e instanceof TokenError)) throw e;
-      const msg =
-        e.reason === "audience" ? `Found token with aud=${e.detail.aud}, but expected aud=${MHSM_RESOURCE}` :
-        e.reason === "expired" ? "AKV10000: The access token has expired." :
-        e.reason === "tenant" ? `AKV10032: Invalid issuer. The token was not issued by the tenant of this managed HSM (${hsm.tenantId}).` :
-        `AKV10000: The bearer token is invalid: ${e.message}`;
-      throw unauthorized(hsm, ex, msg);
-    }
-    if (tid.toLowerCase() !== hsm.tenantId.toLowerCase()) {
-      throw unauthorized(hsm, ex, `AKV10032: Invalid issuer. Expected a token from tenant ${hsm.tenantId}, found tenant ${tid}.`);
-    }
-    // 4. Network (seam).
-    const verdict = await networkCheck(ex, hsm, principal);
-    if (verdict !== "allow") throw verdict;
-    // Route lookup (pure) for activation, RBAC and dispatch.
-    let route: DataPlaneRoute | undefined;
-    let match: RegExpExecArray | null = null;
-    for (const r of routes) {
-      if (r.method !== ex.method) continue;
-      match = r.path.exec(ex.path);
-      if (match) {
-        route = r;
-        break;
-      }
-    }
-    // 5. Activation.
-    if (hsm.activationStatus !== "Active" && !route?.beforeActivation) {
-      throw kvError(403, "Forbidden", `The managed HSM '${name}' is not activated (activationStatus ${hsm.activationStatus}). Download its security domain first ('az keyvault security-domain download') to activate it.`, "HsmNotActivated");
-    }
-    if (!route || !match) notFoundRoute(ex);
-    // 6. Local RBAC.
-    const { dataAction, scope } = route.authorize(match);
-    if (!rbac.isAllowed(hsm, principal.objectId, dataAction, scope)) {
-      throw kvError(403, "AccessDenied", `Not authorized to access ${dataAction} on ${scope}`);
-    }
-    // 7. api-version.
-    const apiVersion = ex.query["api-version"];
-    checkApiVersion(apiVersion, opts.config.loose);
-    // 8/9. Validation and the operation.
-    let parsed: { value: unknown } | undefined;
-    const body = () => {
-      if (!parsed) {
-        let value: unknown;
-        if (ex.body && ex.body.length > 0 && ex.body.toString("utf8").trim() !== "") {
-          try {
-            value = JSON.parse(ex.body.toString("utf8"));
-          } catch (e) {
-            throw badParameter(`The request body is not valid JSON: ${(e as Error).message}`);
-          }
-        }
-        parsed = { value };
-      }
-      return parsed.value;
-    };
-    const key: KeyContext = { hsm, baseUrl: externalBaseUrl(ex), nowS: Math.floor(clock.now() / 1000), apiVersion: apiVersion ?? "" };
-    return await route.handle({ ex, hsm, principal, key, body }, match);
-  }
-
-  const handler = async (ex: Exchange): Promise<ExchangeResult> => {
-    const seen: { hsm?: HsmInfo } = {};
-    let result: ExchangeResult;
-    try {
-      result = await pipeline(ex, seen);
-    } catch (e) {
-      let err: AzureError;
-      if (e instanceof AzureError) err = e.surface === "keyvault" ? e : new AzureError(e.status, e.code, e.message, { ...e.options, surface: "keyvault" });
-      else if (isKeyCryptoError(e) && e.code === "BadParameter") err = badParameter(e.message);
-      else throw e;
-      result = { status: err.status, headers: err.options.headers, body: err.toBody(ex.requestId) };
-    }
-    const latency = Math.max(0, Date.now() - ex.receivedAt);
-    result.headers = {
-      ...SECURITY_HEADERS,
-      "x-ms-request-id": ex.requestId,
-      "x-ms-keyvault-region": seen.hsm?.location || opts.config.location,
-      "x-ms-keyvault-network-info": networkInfoHeader(clientAddress(ex)),
-      "x-ms-server-latency": String(latency),
-      "x-ms-keyvault-service-version": SERVICE_VERSION,
-      "x-ms-build-version": SERVICE_VERSION,
-      ...(result.headers ?? {}),
-    };
-    return result;
-  };
-
-  return Object.assign(handler, {
-    keys,
-    rbac,
-    hsmStore,
-    close: () => pool.close(),
-  });
-}
+/** The response headers every data-plane answer carries (data-plane.md §1), except x-ms-request-id and latency. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "strict-transport-security": "max-age=31536000; includeSubDomains",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "SAMEORIGIN",
+  "content-security-policy": "default-src 'self'",
+};

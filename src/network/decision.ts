@@ -1,7 +1,8 @@
 /**
  * The network-rules step of the one decision pipeline (architecture.md): given the managed HSM a request is
- * addressed to, the route the request took (route.ts) and the authenticated caller, allow it or produce the exact
- * Key Vault-envelope 403 Azure returns. Pure; the data plane, `hsmlink explain` and the troubleshooter call it.
+ * addressed to, the route the request took (route.ts) and the authenticated caller, allow it or refuse it with a typed
+ * reason ({@link NetworkRefusal}); the pipeline's surface renders the reason (the Key Vault-envelope 403 Azure
+ * returns). Pure; the data plane, `hsmlink explain` and the troubleshooter call it.
  *
  * Order (field-cases.md FC-21, data-plane.md §0.11, §5):
  * 1. Private path: the request arrived through a private endpoint. Its connection must target THIS HSM and be
@@ -19,13 +20,12 @@
  * (the service's defaults for a new managed HSM; control-plane.md §3.2).
  */
 import { trustedServiceNamespace } from "./trusted-services.js";
-import { AzureError } from "../server/errors.js";
 import { ipInCidr, tryParseCidr, tryParseIpv4 } from "./cidr.js";
 import { route as routeTo, type RouteDecision, type RouteOptions } from "./route.js";
 import { resolve, type DnsAnswer } from "./dns-view.js";
 import { findManagedHsmByName, resourceName, sameResourceId, type ManagedHsm, type NetworkSnapshot, type Vantage } from "./topology.js";
-import type { TraceRefs } from "./trace.js";
-import { parseManagedHsmHost } from "./dns-view.js";
+import type { TraceRefs, TraceStep } from "../kernel/trace.js";
+import { parseManagedHsmHost } from "../kernel/azure-names.js";
 
 /** Who is calling, as authentication established it. Undefined fields print empty. */
 export interface CallerInfo {
@@ -68,15 +68,29 @@ export interface NetworkRulesInput {
   readonly caller?: CallerInfo;
 }
 
+/**
+ * Why the network rules refuse a request. `action` says what the service does with it: `forbid` = answer 403
+ * `Forbidden` with `innerCode` and `message` (the pipeline renders the Key Vault envelope). Further actions (e.g.
+ * dropping the connection like Azure does for a non-approved private endpoint) extend this union; the pipeline's
+ * network step handles each.
+ */
+export interface NetworkRefusal {
+  readonly action: "forbid";
+  readonly innerCode: "ForbiddenByFirewall" | "ForbiddenByConnection";
+  /** `{variant}\r\nClient address: {ip}\r\nCaller: {caller}\r\nVault: {name};location={loc}` (FC-18). */
+  readonly message: string;
+  /** The address the service saw (`x-ms-keyvault-network-info`). */
+  readonly sourceAddress: string;
+}
+
 /** Result of {@link evaluateNetworkRules}. `sourceAddress` is what the service saw (x-ms-keyvault-network-info). */
 export type NetworkRulesOutcome =
   | { readonly allowed: true; readonly sourceAddress: string; readonly steps: readonly NetworkRuleStep[] }
   | {
       readonly allowed: false;
       readonly sourceAddress: string;
-      readonly innerCode: "ForbiddenByFirewall" | "ForbiddenByConnection";
-      /** 403 `Forbidden`, Key Vault envelope, carrying the network-info header. */
-      readonly error: AzureError;
+      readonly innerCode: NetworkRefusal["innerCode"];
+      readonly refusal: NetworkRefusal;
       readonly steps: readonly NetworkRuleStep[];
     };
 
@@ -119,9 +133,9 @@ function inIpRules(hsm: ManagedHsm, address: string): string | undefined {
 }
 
 /**
- * Decides the network rules for one request. Never throws; a refusal is returned as `error` (the caller throws
- * it). The error's message is `{variant}\r\nClient address: {ip}\r\nCaller: {caller}\r\nVault: {name};location={loc}`
- * (the renderer appends ` (Activity ID: …)`), its headers carry `x-ms-keyvault-network-info`.
+ * Decides the network rules for one request. Never throws; a refusal is returned as a {@link NetworkRefusal}
+ * whose message is `{variant}\r\nClient address: {ip}\r\nCaller: {caller}\r\nVault: {name};location={loc}`
+ * (the Key Vault renderer appends ` (Activity ID: …)`).
  */
 export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutcome {
   const { hsm, route, caller } = input;
@@ -130,8 +144,7 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
   const add = (rule: NetworkRule, detail: string, refs?: TraceRefs) => steps.push(refs ? { step: "network", rule, detail, refs } : { step: "network", rule, detail });
   const deny = (innerCode: "ForbiddenByFirewall" | "ForbiddenByConnection", opening: string): NetworkRulesOutcome => {
     const message = `${opening}\r\nClient address: ${sourceAddress}\r\nCaller: ${callerText(caller)}\r\nVault: ${hsm.name};location=${hsm.location ?? ""}`;
-    const error = new AzureError(403, "Forbidden", message, { surface: "keyvault", innerCode, headers: { "x-ms-keyvault-network-info": networkInfoHeader(sourceAddress) } });
-    return { allowed: false, sourceAddress, innerCode, error, steps };
+    return { allowed: false, sourceAddress, innerCode, refusal: { action: "forbid", innerCode, message, sourceAddress }, steps };
   };
   const allow = (): NetworkRulesOutcome => ({ allowed: true, sourceAddress, steps });
 
@@ -217,14 +230,6 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
 // The connect half of the pipeline (vantage → DNS → route), shared by the gateway and `explain`
 // ---------------------------------------------------------------------------------------------
 
-/** One step of a request's decision trace (network-model steps, network rules, and the pipeline's own). */
-export interface PipelineStep {
-  readonly step: "vantage" | "dns" | "route" | "tls" | "network" | "auth" | "activation" | "rbac" | "operation" | "outcome";
-  readonly rule: string;
-  readonly detail: string;
-  readonly refs?: TraceRefs;
-}
-
 /** What {@link evaluateConnect} found. `refusal` set = the CONNECT fails (no path, like Azure). */
 export interface ConnectEvaluation {
   readonly vantage: Vantage;
@@ -234,7 +239,7 @@ export interface ConnectEvaluation {
   readonly address?: string;
   readonly route?: RouteDecision;
   readonly refusal?: { readonly status: 502; readonly reason: string };
-  readonly steps: readonly PipelineStep[];
+  readonly steps: readonly TraceStep[];
 }
 
 /** Human text of a vantage. */
@@ -248,7 +253,7 @@ export function vantageText(vantage: Vantage): string {
  * the route's reason. Pure.
  */
 export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hostName: string, options: RouteOptions = {}): ConnectEvaluation {
-  const steps: PipelineStep[] = [];
+  const steps: TraceStep[] = [];
   steps.push({
     step: "vantage",
     rule: vantage.kind === "internet" ? "internet" : "vm",
@@ -285,7 +290,7 @@ export function evaluateRequestNetwork(
   hostName: string,
   caller: CallerInfo | undefined,
   options: RouteOptions = {},
-): { readonly connect: ConnectEvaluation; readonly hsm?: ManagedHsm; readonly rules?: NetworkRulesOutcome; readonly steps: readonly PipelineStep[] } {
+): { readonly connect: ConnectEvaluation; readonly hsm?: ManagedHsm; readonly rules?: NetworkRulesOutcome; readonly steps: readonly TraceStep[] } {
   const connect = evaluateConnect(snapshot, vantage, hostName, options);
   if (connect.refusal || !connect.route || connect.route.path === "none") return { connect, steps: connect.steps };
   const parsed = parseManagedHsmHost(hostName);

@@ -8,6 +8,7 @@
  */
 
 import { formatIpv4, tryParseIpv4 } from './cidr.js';
+import { MANAGED_HSM_PRIVATELINK_ZONE, MANAGED_HSM_PUBLIC_ZONE, normalizeDnsName, parseManagedHsmHost } from '../kernel/azure-names.js';
 import {
   findManagedHsmByName,
   findVirtualNetwork,
@@ -28,14 +29,10 @@ import {
   type Vantage,
   type VirtualNetwork,
 } from './topology.js';
-import type { DnsRule, TraceRefs, TraceStep } from './trace.js';
+import type { DnsRule, TraceRefs, NetworkTraceStep } from './trace.js';
 
 /** Azure's virtual public IP for platform DNS (learn.microsoft.com "What is IP address 168.63.129.16?"). */
 export const AZURE_DNS_ADDRESS = '168.63.129.16';
-/** Public DNS zone of Managed HSM data-plane names (`{hsm}.managedhsm.azure.net`). */
-export const MANAGED_HSM_PUBLIC_ZONE = 'managedhsm.azure.net';
-/** Private DNS zone Managed HSM private endpoints use (learn.microsoft.com "Azure Private Endpoint DNS configuration"). */
-export const MANAGED_HSM_PRIVATELINK_ZONE = 'privatelink.managedhsm.azure.net';
 /**
  * TTL of the public `{hsm}.managedhsm.azure.net` CNAME / A answers, seconds. Chosen value: the real
  * service's TTLs were not captured; 60 s keeps emulator caches short while looking like Azure's
@@ -78,33 +75,7 @@ export interface DnsAnswer {
   readonly rcode: DnsRcode;
   readonly answers: readonly DnsRecord[];
   readonly authority: readonly DnsRecord[];
-  readonly trace: readonly TraceStep[];
-}
-
-/** Lower-cases a DNS name and drops surrounding whitespace and one trailing dot. */
-export function normalizeDnsName(name: string): string {
-  const trimmed = name.trim().toLowerCase();
-  return trimmed.endsWith('.') ? trimmed.slice(0, -1) : trimmed;
-}
-
-/**
- * The managed HSM name in a data-plane host: `{hsm}.managedhsm.azure.net` (`privatelink: false`)
- * or `{hsm}.privatelink.managedhsm.azure.net` (`privatelink: true`); undefined for anything else.
- * A port suffix is not accepted; pass the bare host. The name returned is lower-case.
- */
-export function parseManagedHsmHost(host: string): { readonly hsmName: string; readonly privatelink: boolean } | undefined {
-  const name = normalizeDnsName(host);
-  for (const [zone, privatelink] of [
-    [MANAGED_HSM_PRIVATELINK_ZONE, true],
-    [MANAGED_HSM_PUBLIC_ZONE, false],
-  ] as const) {
-    if (!name.endsWith(`.${zone}`)) continue;
-    const label = name.slice(0, -(zone.length + 1));
-    if (label.length === 0 || label.includes('.')) return undefined;
-    if (!privatelink && label === 'privatelink') return undefined;
-    return { hsmName: label, privatelink };
-  }
-  return undefined;
+  readonly trace: readonly NetworkTraceStep[];
 }
 
 /**
@@ -151,7 +122,7 @@ interface ChainResult {
 }
 
 class Tracer {
-  readonly steps: TraceStep[] = [];
+  readonly steps: NetworkTraceStep[] = [];
   add(rule: DnsRule, detail: string, refs?: TraceRefs): void {
     this.steps.push(refs ? { step: 'dns', rule, detail, refs } : { step: 'dns', rule, detail });
   }

@@ -8,7 +8,7 @@
  */
 
 import { ipInCidr, tryParseCidr, tryParseIpv4 } from './cidr.js';
-import { normalizeDnsName, parseManagedHsmHost, publicAddressOfHsm } from './dns-view.js';
+import { publicAddressOfHsm } from './dns-view.js';
 import {
   connectionsOfPrivateEndpoint,
   findManagedHsmByName,
@@ -25,7 +25,8 @@ import {
   type Vantage,
   type VirtualNetwork,
 } from './topology.js';
-import type { RouteRule, TraceRefs, TraceStep } from './trace.js';
+import type { RouteRule, TraceRefs, NetworkTraceStep } from './trace.js';
+import { normalizeDnsName, parseManagedHsmHost } from '../kernel/azure-names.js';
 
 /** Address the public internet vantage connects from unless configured (TEST-NET-2, RFC 5737). */
 export const DEFAULT_INTERNET_CLIENT_ADDRESS = '198.51.100.7';
@@ -71,7 +72,7 @@ export type RouteDecision =
       readonly manualRequest: boolean;
       /** The PE-side connection state, e.g. `{ status: 'Approved' }`. */
       readonly connectionState: PrivateLinkServiceConnectionState;
-      readonly trace: readonly TraceStep[];
+      readonly trace: readonly NetworkTraceStep[];
     }
   | {
       readonly path: 'public';
@@ -83,17 +84,17 @@ export type RouteDecision =
        * when the host names no such HSM (the front end then selects by SNI and finds nothing).
        */
       readonly hsmId: string | undefined;
-      readonly trace: readonly TraceStep[];
+      readonly trace: readonly NetworkTraceStep[];
     }
   | {
       readonly path: 'none';
       readonly destinationAddress: string;
       readonly reason: RouteNoneReason;
-      readonly trace: readonly TraceStep[];
+      readonly trace: readonly NetworkTraceStep[];
     };
 
 class Tracer {
-  readonly steps: TraceStep[] = [];
+  readonly steps: NetworkTraceStep[] = [];
   add(rule: RouteRule, detail: string, refs?: TraceRefs): void {
     this.steps.push(refs ? { step: 'route', rule, detail, refs } : { step: 'route', rule, detail });
   }

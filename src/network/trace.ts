@@ -5,6 +5,9 @@
  * the troubleshooter read them. `rule` is stable and machine-readable (switch on it); `detail` is
  * the human sentence; `refs` carries the ARM ids / addresses the rule looked at.
  */
+import type { TraceRefs } from '../kernel/trace.js';
+
+export type { TraceRefs };
 
 /** Rules the DNS view can report, in the order they typically appear. */
 export type DnsRule =
@@ -48,10 +51,7 @@ export type RouteRule =
   | 'no-outbound-public-address'
   | 'no-listener';
 
-/** One step of the decision trace. */
-export type TraceStep =
+/** One step of the decision trace written by the DNS view or the route decision (a narrowing of the kernel's {@link TraceStep}). */
+export type NetworkTraceStep =
   | { readonly step: 'dns'; readonly rule: DnsRule; readonly detail: string; readonly refs?: TraceRefs }
   | { readonly step: 'route'; readonly rule: RouteRule; readonly detail: string; readonly refs?: TraceRefs };
-
-/** Ids and addresses a step looked at, e.g. `{ zoneId, linkId, vnetId }`. Values are as stored (canonical casing). */
-export type TraceRefs = Readonly<Record<string, string>>;

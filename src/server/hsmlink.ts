@@ -10,47 +10,31 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import type { HsmlinkConfig } from "../config/settings.js";
 import { WELL_KNOWN } from "../config/settings.js";
 import { Store } from "../store/db.js";
-import { systemClock, type Clock } from "../util/clock.js";
-import { LocalCa } from "./ca.js";
-import { IdentityService } from "./identity.js";
-import { buildHttpApp } from "./http-app.js";
-import { createGateway, connOfTlsRequest, terminateTls, decideProxy, ARM_HOST, LOGIN_HOST, IMDS_HOST, GRAPH_HOST, hsmNameOfHost, type ProxyPolicy } from "./gateway.js";
-import { AzureError } from "./errors.js";
-import type { ConnectionInfo, Exchange, ExchangeResult, SurfaceHandler } from "./exchange.js";
-import { parseJsonBody } from "./exchange.js";
-import { entraSurface, managedIdentitySurface } from "./entra.js";
+import { systemClock, type Clock } from "../kernel/clock.js";
+import { AzureError } from "../kernel/errors.js";
+import type { ConnectionInfo, Exchange, ExchangeResult, SurfaceHandler } from "../kernel/exchange.js";
+import { ARM_HOST, GRAPH_HOST, IMDS_HOST, LOGIN_HOST, managedHsmNameOfHost } from "../kernel/azure-names.js";
+import type { Endpoints } from "../client/endpoints.js";
+import { LocalCa } from "../listeners/ca.js";
+import { buildHttpApp } from "../listeners/http-app.js";
+import { createGateway, connOfTlsRequest, terminateTls } from "../listeners/gateway.js";
+import { IdentityService } from "../entra/identity.js";
+import { entraSurface, managedIdentitySurface } from "../entra/entra.js";
 import { ArmRouter, type ArmContext, type CascadeDeleter } from "../arm/engine.js";
 import { Operations } from "../arm/lro.js";
 import { armSurface } from "../arm/http.js";
 import { registerResourceTypes } from "../arm/resource-types/index.js";
-import { createSubscription, ensureDefaultSubscription, listSubscriptions } from "../arm/resource-types/subscriptions/registry.js";
-import { createDataPlane } from "../hsm/surface.js";
-import { NETWORK_TYPES } from "../network/snapshot.js";
-import { VmService, networkAdminHandler } from "./vms.js";
-import { TraceLog, enforceNetworkRules } from "./trace-log.js";
+import { NETWORK_TYPES, snapshotFromStore } from "../network/snapshot.js";
+import { resolve as resolveDns } from "../network/dns-view.js";
+import { ensureDefaultSubscription } from "../arm/subscriptions.js";
 import { startDnsServer } from "../dns/server.js";
 import { cacheAnswersByStoreVersion } from "../dns/answer-cache.js";
-import { snapshotFromStore } from "../network/snapshot.js";
-import { resolve as resolveDns } from "../network/dns-view.js";
-import { isAzureError } from "./errors.js";
-
-// The emulated host names and the HSM host parser live with the gateway policy; re-exported for existing importers.
-export { ARM_HOST, LOGIN_HOST, IMDS_HOST, HSM_SUFFIX, hsmNameOfHost } from "./gateway.js";
-
-/** What `endpoints.json` holds: how clients reach this process. */
-export interface Endpoints {
-  gatewayUrl: string;
-  httpsUrl: string;
-  msiEndpoint: string;
-  dns: { host: string; port: number };
-  caCertPath: string;
-  tenantId: string;
-  subscriptionId: string;
-  principalObjectId: string;
-  location: string;
-  dataDir: string;
-  pid: number;
-}
+import { VmService } from "../vms/vms.js";
+import { decideProxy, type ProxyPolicy } from "../pipeline/connect.js";
+import { createDataPlane } from "../pipeline/data-plane.js";
+import { renderArm, renderKeyVault, refusalOf } from "../pipeline/render.js";
+import { TraceLog } from "../pipeline/trace-log.js";
+import { adminHandler as createAdminHandler } from "./admin.js";
 
 export interface Hsmlink {
   endpoints: Endpoints;
@@ -136,23 +120,15 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const armHandler = armSurface(router, arm, identity, baseUrlOf);
     const entraHandler = entraSurface(identity, clock, baseUrlOf);
     const miHandler = managedIdentitySurface(identity);
-    // The managed HSM data plane (src/hsm/surface.ts). Its network step is enforceNetworkRules, after authentication.
+    const traces = new TraceLog();
+    // The managed HSM data plane behind the decision pipeline (src/pipeline/data-plane.ts).
     const dataPlane = createDataPlane({
       store,
       identity,
       clock,
       config,
-      networkCheck: (ex, _hsm, principal) => {
-        const caller = { appId: principal.appId, objectId: principal.objectId, issuer: `https://sts.windows.net/${principal.tenantId}/`, trustedService: principal.trustedService };
-        try {
-          enforceNetworkRules(store, ex, caller, config.internetClientAddress);
-          return "allow";
-        } catch (e) {
-          if (isAzureError(e)) return e;
-          throw e;
-        }
-      },
-      clientAddress: (ex) => (ex.conn.network?.route && ex.conn.network.route.path !== "none" ? ex.conn.network.route.sourceAddress : config.internetClientAddress),
+      traces,
+      network: { snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress },
     });
     cleanups.unshift(() => dataPlane.close());
 
@@ -161,39 +137,14 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     cleanups.unshift(() => vms.close());
     // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
     deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
-    const traces = new TraceLog();
-    const networkAdmin = networkAdminHandler({ vms, traces, store, internetClientAddress: config.internetClientAddress });
-
-    const adminHandler: SurfaceHandler = async (ex) => {
-      const p = ex.path.toLowerCase();
-      const networkResult = await networkAdmin(ex);
-      if (networkResult) return networkResult;
-      if (p === "/_hsmlink/identities" && ex.method === "POST") {
-        const body = parseJsonBody(ex, (m) => new AzureError(400, "BadRequest", `invalid JSON: ${m}`)) as { name?: unknown; trustedService?: unknown } | undefined;
-        if (!body || typeof body.name !== "string") throw new AzureError(400, "BadRequest", "body must be {\"name\": string, \"trustedService\"?: string}");
-        try {
-          const { principal, password } = identity.createServicePrincipal(body.name, typeof body.trustedService === "string" ? body.trustedService : undefined);
-          return { status: 201, body: { appId: principal.appId, password, objectId: principal.objectId, tenantId: principal.tenantId, displayName: principal.displayName, ...(principal.trustedService ? { trustedService: principal.trustedService } : {}) } };
-        } catch (e) {
-          throw new AzureError(409, "Conflict", (e as Error).message);
-        }
-      }
-      if (p === "/_hsmlink/identities" && ex.method === "GET") return { status: 200, body: { value: identity.list() } };
-      if (p === "/_hsmlink/subscriptions" && ex.method === "POST") {
-        const body = parseJsonBody(ex, (m) => new AzureError(400, "BadRequest", `invalid JSON: ${m}`)) as { name?: unknown; subscriptionId?: unknown } | undefined;
-        if (!body || typeof body.name !== "string") throw new AzureError(400, "BadRequest", "body must be {\"name\": string, \"subscriptionId\"?: string}");
-        try {
-          const sub = createSubscription(store, { displayName: body.name, ...(typeof body.subscriptionId === "string" ? { subscriptionId: body.subscriptionId } : {}), ownerObjectId: WELL_KNOWN.principalObjectId, now: clock.now() });
-          return { status: 201, body: { subscriptionId: sub.subscriptionId, displayName: sub.displayName, tenantId: config.tenantId, owner: WELL_KNOWN.principalObjectId } };
-        } catch (e) {
-          throw new AzureError(409, "Conflict", (e as Error).message);
-        }
-      }
-      if (p === "/_hsmlink/subscriptions" && ex.method === "GET") {
-        return { status: 200, body: { value: listSubscriptions(store).map((s) => ({ subscriptionId: s.subscriptionId, displayName: s.displayName, tenantId: config.tenantId, isDefault: s.subscriptionId.toLowerCase() === config.subscriptionId.toLowerCase() })) } };
-      }
-      throw new AzureError(404, "NotFound", `no admin endpoint ${ex.method} ${ex.path}`);
-    };
+    const adminHandler = createAdminHandler({
+      vms,
+      traces,
+      store,
+      identity,
+      internetClientAddress: config.internetClientAddress,
+      subscriptions: { tenantId: config.tenantId, defaultSubscriptionId: config.subscriptionId, ownerObjectId: WELL_KNOWN.principalObjectId, now: () => clock.now() },
+    });
 
     const isLoginPath = (path: string) => /^\/[^/]+\/(oauth2\/|v2\.0\/\.well-known|\.well-known|discovery\/)/i.test(path) || /^\/common\/discovery\//i.test(path);
 
@@ -213,32 +164,19 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       if (c.hostName === LOGIN_HOST) return entraHandler(ex);
       if (c.hostName === IMDS_HOST) return miHandler(ex);
       if (c.hostName === GRAPH_HOST) return graphNotEmulated(ex);
-      if (hsmNameOfHost(c.hostName)) {
-        traces.begin(ex);
-        try {
-          const result = await dataPlane(ex);
-          // The data plane renders its refusals itself; the trace records the code of the envelope it sent.
-          const error = (result.body as { error?: { code?: string; message?: string; innererror?: { code?: string } } } | undefined)?.error;
-          traces.finish(ex, result.status, error?.code ? { code: error.code, innerCode: error.innererror?.code, message: error.message ?? "" } : undefined);
-          return result;
-        } catch (e) {
-          traces.finish(ex, isAzureError(e) ? e.status : 500, isAzureError(e) ? e : undefined);
-          throw e;
-        }
-      }
+      if (managedHsmNameOfHost(c.hostName)) return dataPlane(ex);
       throw new AzureError(421, "MisdirectedRequest", `hsmlink does not emulate ${c.hostName}`);
     };
 
-    const renderError = (conn: ConnectionInfo, err: AzureError, requestId: string): ExchangeResult => {
-      const surfaceErr = conn.listener === "gateway" && hsmNameOfHost(conn.hostName) ? new AzureError(err.status, err.code, err.message, { ...err.options, surface: "keyvault" }) : err;
-      return { status: err.status, headers: err.options.headers, body: surfaceErr.toBody(requestId) };
-    };
+    // Errors thrown outside the pipeline (parsing, 500s) get the envelope of the surface the host belongs to.
+    const renderError = (conn: ConnectionInfo, err: AzureError, requestId: string): ExchangeResult =>
+      conn.listener === "gateway" && managedHsmNameOfHost(conn.hostName) ? renderKeyVault(refusalOf(err), requestId) : err.surface === "keyvault" ? { status: err.status, headers: err.options.headers, body: err.toBody(requestId) } : renderArm(err);
 
     const httpApp = buildHttpApp({ logLevel: config.logLevel, bodyLimit: config.bodyLimitBytes, dispatch, renderError, connOfSocket: connOfTlsRequest });
     await httpApp.app.ready();
     cleanups.unshift(() => httpApp.app.close());
 
-    // The one gateway policy (src/server/gateway.ts decideProxy); `hsmlink explain` calls the same function.
+    // The one gateway policy (src/pipeline/connect.ts decideProxy); `hsmlink explain` calls the same function.
     const policy: ProxyPolicy = async (target, vantage) =>
       decideProxy({ vantageOf: (name) => vms.vantageOf(name), snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress }, target, vantage);
 
@@ -331,33 +269,3 @@ function graphNotEmulated(ex: Exchange): ExchangeResult {
   };
 }
 
-/** True when process `pid` exists (signal 0; EPERM = exists but is not ours). */
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * Reads `endpoints.json` of a running hsmlink.
- * @throws Error with a hint when hsmlink is not running there: no file, or a stale file whose `pid` is dead
- *   (the process was killed with SIGKILL and could not remove it)
- */
-export function readEndpoints(dataDir: string): Endpoints {
-  const p = join(dataDir, "endpoints.json");
-  if (!existsSync(p)) throw new Error(`hsmlink is not running with data dir ${dataDir} (no ${p}); start it with 'hsmlink start'`);
-  let e: Endpoints;
-  try {
-    e = JSON.parse(readFileSync(p, "utf8")) as Endpoints;
-  } catch (err) {
-    throw new Error(`hsmlink is not running with data dir ${dataDir}: ${p} is unreadable (${(err as Error).message}); start it with 'hsmlink start'`);
-  }
-  if (!processAlive(e.pid)) {
-    throw new Error(`hsmlink is not running with data dir ${dataDir} (stale endpoints.json from pid ${e.pid}, which is gone); start it with 'hsmlink start'`);
-  }
-  return e;
-}

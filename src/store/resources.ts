@@ -2,7 +2,9 @@
  * Generic repository of ARM resources: one row per resource, keyed by its case-insensitive id, holding
  * the wire JSON. Resource-type modules own the shape of `body`; this layer never interprets it.
  */
-import type { Db } from "./db.js";
+import type Database from "better-sqlite3";
+
+type Db = Database.Database;
 
 /** A stored ARM resource. `body` is the wire JSON (id, name, type, location, properties, …). */
 export interface StoredResource<T = Record<string, unknown>> {

@@ -1,7 +1,7 @@
 /**
  * Read-only questions the checks share, answered from the network model's lookups (src/network/topology.ts).
  */
-import { MANAGED_HSM_PRIVATELINK_ZONE } from '../network/dns-view.js';
+
 import {
   linkedZones,
   parentResourceId,
@@ -20,6 +20,7 @@ import {
   type VirtualNetworkLink,
 } from '../network/topology.js';
 import type { CheckContext } from './types.js';
+import { MANAGED_HSM_PRIVATELINK_ZONE } from '../kernel/azure-names.js';
 
 /** A private endpoint to the HSM with the facts the checks need. */
 export interface PeFact {

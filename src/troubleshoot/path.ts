@@ -4,9 +4,10 @@
  * Authentication is not evaluated (no caller), exactly like `hsmlink explain` without a token.
  */
 import { evaluateRequestNetwork } from '../network/decision.js';
-import { MANAGED_HSM_PUBLIC_ZONE } from '../network/dns-view.js';
+
 import type { Vantage } from '../network/topology.js';
 import type { CheckContext } from './types.js';
+import { MANAGED_HSM_PUBLIC_ZONE } from '../kernel/azure-names.js';
 
 /** `{hsm}.managedhsm.azure.net` (lower-case). */
 export function hsmHost(ctx: CheckContext): string {

@@ -1,9 +1,9 @@
 /**
  * The principal's Azure RBAC rights as the troubleshooter sees them: normalises role assignments and role definitions
  * read from ARM (or an `az role assignment list` export) and answers "which assignments grant this action over this
- * scope" with the same matching rule ARM enforcement uses (src/arm/authorization/roles.ts).
+ * scope" with the same matching rule ARM enforcement uses (src/kernel/azure-roles.ts).
  */
-import { BUILT_IN_ROLES, roleGrants, rolesGranting, scopeCovers } from '../arm/authorization/roles.js';
+import { BUILT_IN_ROLES, roleGrants, rolesGranting, scopeCovers } from '../kernel/azure-roles.js';
 import type { PrincipalRights } from './types.js';
 
 const GUID_TAIL = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;

@@ -8,6 +8,9 @@ import { DEFAULT_INTERNET_CLIENT_ADDRESS } from '../network/route.js';
 import { findManagedHsmByName, findVirtualNetwork, findVm, type NetworkSnapshot, type VirtualNetwork, type Vm } from '../network/topology.js';
 import { CHECKS, RIGHTS_CHECKS } from './checks/index.js';
 import { principalRights } from './rights.js';
+import { clientVantage, hsmHost } from './path.js';
+import { explainRequest, type Explanation } from '../pipeline/explain.js';
+import { renderSteps } from '../pipeline/trace-log.js';
 import { resourceGroupOf } from './facts.js';
 import { finding, type CheckContext, type Finding } from './types.js';
 
@@ -37,6 +40,11 @@ export function normalizeClientHost(value: string | undefined): string | undefin
 
 export interface TroubleshootReport {
   readonly findings: Finding[];
+  /**
+   * The decision trace of `GET https://{hsm}.managedhsm.azure.net/keys` from the client vantage, computed by the
+   * pipeline's explain (src/pipeline/explain.ts): the steps `hsmlink explain` prints for the same request.
+   */
+  readonly trace?: Explanation;
 }
 
 function pickVnet(snapshot: NetworkSnapshot, nameOrId: string, rg: string): VirtualNetwork {
@@ -124,11 +132,17 @@ export function runChecks(ctx: CheckContext): Finding[] {
   return findings;
 }
 
-/** Context + checks. */
+/** The request the troubleshooter explains: a key list from the client vantage. */
+export function troubleshootRequestUrl(ctx: CheckContext): string {
+  return `https://${hsmHost(ctx)}/keys`;
+}
+
+/** Context + checks (with `opts.principal`, the rights checks over `roles` too), and the decision trace of a request from the client vantage. */
 export function troubleshoot(snapshot: NetworkSnapshot, missing: readonly string[], opts: TroubleshootOptions, roles?: { assignments: readonly unknown[]; definitions: readonly unknown[] }): TroubleshootReport {
-  const ctx = buildContext(snapshot, missing, opts);
-  const withRights = opts.principal ? { ...ctx, rights: principalRights(opts.principal, roles?.assignments ?? [], roles?.definitions ?? []) } : ctx;
-  return { findings: runChecks(withRights) };
+  const base = buildContext(snapshot, missing, opts);
+  const ctx = opts.principal ? { ...base, rights: principalRights(opts.principal, roles?.assignments ?? [], roles?.definitions ?? []) } : base;
+  const trace = explainRequest({ snapshot: () => snapshot, internetClientAddress: DEFAULT_INTERNET_CLIENT_ADDRESS }, clientVantage(ctx), 'GET', troubleshootRequestUrl(ctx));
+  return { findings: runChecks(ctx), trace };
 }
 
 /** Where the resources came from (see sources.ts): the running hsmlink, a `--from` file, or `--subscription`. */
@@ -181,10 +195,14 @@ export function renderTable(report: TroubleshootReport): string {
   for (const f of report.findings) {
     lines.push(`${f.status.toUpperCase().padEnd(4)}  ${f.id.padEnd(w)}  ${f.code ? `[${f.code}] ` : ''}${f.message}${f.fix ? `  → fix: ${f.fix}` : ''}`);
   }
+  if (report.trace) {
+    lines.push('', `decision trace of ${report.trace.method} ${report.trace.url} from ${report.trace.vantage} (as 'hsmlink explain' prints it):`);
+    lines.push(renderSteps(report.trace.steps).trimEnd());
+  }
   return lines.join('\n') + '\n';
 }
 
 /** `{"findings":[…]}`, pretty-printed. */
 export function renderJson(report: TroubleshootReport): string {
-  return JSON.stringify({ findings: report.findings }, null, 2) + '\n';
+  return JSON.stringify(report.trace ? { findings: report.findings, trace: report.trace } : { findings: report.findings }, null, 2) + '\n';
 }

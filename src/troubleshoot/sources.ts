@@ -11,10 +11,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import type { Endpoints } from '../server/hsmlink.js';
-import type { VmView } from '../server/vms.js';
-import { adminRequest } from '../cli/admin-client.js';
+
+import type { VmView } from '../vms/vms.js';
+import { adminRequest } from '../client/admin-client.js';
 import { parentResourceId, sameResourceId, type Vm } from '../network/topology.js';
+import { type Endpoints } from '../client/endpoints.js';
 
 /** API versions of the read-only lists (control-plane.md §3–§5). */
 const LISTS: readonly { readonly provider: string; readonly apiVersion: string }[] = [

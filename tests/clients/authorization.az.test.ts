@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
 import { runHsmlinkCli } from "../support/hsmlink-cli.js";
-import { adminRequest } from "../../src/cli/admin-client.js";
+import { adminRequest } from "../../src/client/admin-client.js";
 
 const hasAz = spawnSync("az", ["--version"], { stdio: "ignore" }).status === 0;
 const skip = !hasAz && process.env.HSMLINK_REQUIRE_CLIENTS !== "1" ? "the Azure CLI (az) is not installed" : false;

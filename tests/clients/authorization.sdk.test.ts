@@ -9,8 +9,8 @@ import { randomUUID } from "node:crypto";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { runNodeClient, runClientProcess } from "../support/node-client.js";
 import { armCall } from "../support/arm-client.js";
-import { createSubscription } from "../../src/arm/resource-types/subscriptions/registry.js";
-import { CONTRIBUTOR } from "../../src/arm/authorization/roles.js";
+import { createSubscription } from "../../src/arm/subscriptions.js";
+import { CONTRIBUTOR } from "../../src/kernel/azure-roles.js";
 
 const NODE_SCRIPT = fileURLToPath(new URL("./sdk/arm-authorization.ts", import.meta.url));
 const PY_SCRIPT = fileURLToPath(new URL("./python/arm_authorization.py", import.meta.url));

@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { grantArmRole } from "../support/arm-roles.js";
-import { CONTRIBUTOR } from "../../src/arm/authorization/roles.js";
+import { CONTRIBUTOR } from "../../src/kernel/azure-roles.js";
 import { Az } from "../support/az.js";
 
 let h: TestHsmlink;

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { runNodeClient } from "../support/node-client.js";
 import { grantArmRole } from "../support/arm-roles.js";
-import { CONTRIBUTOR } from "../../src/arm/authorization/roles.js";
+import { CONTRIBUTOR } from "../../src/kernel/azure-roles.js";
 
 const script = fileURLToPath(new URL("./sdk/arm-resources.ts", import.meta.url));
 let h: TestHsmlink;

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az, type AzResult } from "../support/az.js";
-import { adminRequest } from "../../src/cli/admin-client.js";
+import { adminRequest } from "../../src/client/admin-client.js";
 import { publicAddressOfHsm } from "../../src/network/index.js";
 
 const execFileP = promisify(execFile);

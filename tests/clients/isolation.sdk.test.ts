@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { runNodeClient } from "../support/node-client.js";
 import { Az } from "../support/az.js";
-import { adminRequest } from "../../src/cli/admin-client.js";
+import { adminRequest } from "../../src/client/admin-client.js";
 
 const SCRIPT = fileURLToPath(new URL("./sdk/isolation-keys.ts", import.meta.url));
 const RG = "rg-iso-sdk";

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
 import { runNodeClient } from "../support/node-client.js";
-import { connectPrivateEndpoint } from "../../src/arm/resource-types/private-link/connections.js";
+import { connectPrivateEndpoint } from "../../src/arm/resource-types/managed-hsms/private-link.js";
 
 let h: TestHsmlink;
 let az: Az;

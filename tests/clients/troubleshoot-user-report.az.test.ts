@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestHsmlink, type TestHsmlink } from '../support/hsmlink.js';
 import { Az } from '../support/az.js';
-import { adminRequest } from '../../src/cli/admin-client.js';
-import type { VmView } from '../../src/server/vms.js';
+import { adminRequest } from '../../src/client/admin-client.js';
+import type { VmView } from '../../src/vms/vms.js';
 
 const ZONE = 'privatelink.managedhsm.azure.net';
 const WRONG = 'privatelink.managedhsm.azure.com';

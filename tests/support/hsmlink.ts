@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { loadConfig, type HsmlinkConfig } from "../../src/config/settings.js";
 import { startHsmlink, type Hsmlink } from "../../src/server/hsmlink.js";
 import { clientEnvironment } from "../../src/cli/env.js";
-import type { Clock } from "../../src/util/clock.js";
+import type { Clock } from "../../src/kernel/clock.js";
 
 export interface TestHsmlink extends Hsmlink {
   /** Environment for child processes (az, dig, node) acting from the internet or, with `vm`, from that VM. */

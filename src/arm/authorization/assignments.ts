@@ -11,10 +11,10 @@
 import type { Store } from "../../store/db.js";
 import type { ArmRouter, ArmRequest, ArmContext } from "../engine.js";
 import { requireObjectBody } from "../engine.js";
-import { AzureError } from "../../server/errors.js";
+import { AzureError } from "../../kernel/errors.js";
 import { armErrors } from "../errors.js";
-import { parseResourceId } from "../ids.js";
-import { BUILT_IN_ROLES, builtInRole, roleDefinitionBody, scopeCovers, type BuiltInRole } from "./roles.js";
+import { parseResourceId } from "../../kernel/resource-ids.js";
+import { BUILT_IN_ROLES, builtInRole, roleDefinitionBody, scopeCovers, type BuiltInRole } from "../../kernel/azure-roles.js";
 
 export { scopeCovers };
 

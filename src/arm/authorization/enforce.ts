@@ -8,9 +8,9 @@
  * object id are the same value, the object id); LinkedAuthorizationFailed in MicrosoftDocs/azure-docs #96892.
  */
 import type { Store } from "../../store/db.js";
-import { AzureError } from "../../server/errors.js";
+import { AzureError } from "../../kernel/errors.js";
 import { rolesOver, type HeldRole } from "./assignments.js";
-import { roleGrants } from "./roles.js";
+import { roleGrants } from "../../kernel/azure-roles.js";
 
 /** Who is asking: the token's principal. */
 export interface ArmCaller {
@@ -131,9 +131,4 @@ export function requireLinkedAction(store: Store, caller: ArmCaller, action: str
   return decision;
 }
 
-/** The action a private endpoint creator needs on the target for the connection to be approved automatically (private-link/rbac-permissions.md). */
-export const MHSM_APPROVAL_ACTION = "Microsoft.KeyVault/managedHSMs/privateEndpointConnectionsApproval/action";
-/** Joining a subnet (placing a NIC of a private endpoint or VM in it). */
-export const SUBNET_JOIN_ACTION = "Microsoft.Network/virtualNetworks/subnets/join/action";
-/** Joining a private DNS zone (a private DNS zone group writing records into it). */
-export const ZONE_JOIN_ACTION = "Microsoft.Network/privateDnsZones/join/action";
+export { MHSM_APPROVAL_ACTION, SUBNET_JOIN_ACTION, ZONE_JOIN_ACTION } from "../../kernel/azure-roles.js";

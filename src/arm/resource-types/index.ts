@@ -9,6 +9,8 @@ import { registerOperationRoutes } from "./operations/index.js";
 import { registerManagedHsms } from "./managed-hsms/index.js";
 import { registerPrivateDnsZones } from "./private-dns-zones/index.js";
 import { registerNetworkResources } from "./virtual-networks/index.js";
+import { registerPrivateEndpoints } from "./private-endpoints/index.js";
+import { registerNetworkInterfaces } from "./network-interfaces/index.js";
 import { registerAuthorization } from "../authorization/assignments.js";
 
 export function registerResourceTypes(router: ArmRouter, deleters: CascadeDeleter[]): void {
@@ -19,5 +21,6 @@ export function registerResourceTypes(router: ArmRouter, deleters: CascadeDelete
   registerPrivateDnsZones(router, deleters);
   registerNetworkResources(router, deleters);
   registerAuthorization(router);
-  void deleters;
+  registerPrivateEndpoints(router, deleters);
+  registerNetworkInterfaces(router, deleters);
 }

@@ -28,7 +28,7 @@ import {
   type KeyOperationRequest,
   type KeyOperationResult,
 } from "../crypto/index.js";
-import { randomHex } from "../../util/ids.js";
+import { randomHex } from "../../kernel/ids.js";
 import { LATEST_API_VERSION } from "../api-versions.js";
 import { badParameter, deletedButRecoverable, deletedKeyNotFound, fromCryptoError, keyForbidden, keyNotFound, kvError } from "../errors.js";
 import type { CryptoPool } from "../crypto-pool.js";

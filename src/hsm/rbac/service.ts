@@ -4,7 +4,7 @@
  * and the permission check every data-plane operation makes. The HSM's `initialAdminObjectIds` hold Managed HSM
  * Administrator at `/` implicitly: computed from the ARM resource on every request, never stored.
  */
-import { guidFrom } from "../../util/ids.js";
+import { guidFrom } from "../../kernel/ids.js";
 import { badParameter, kvError } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
 import type { HsmStore, RoleAssignmentRecord } from "../store.js";

@@ -7,9 +7,10 @@
  * The network model names the host (parseManagedHsmHost) and says what the client resolves for it (the DNS view).
  * Without `--host`, the checks assume `https://{hsm}.managedhsm.azure.net` (pass).
  */
-import { MANAGED_HSM_PUBLIC_ZONE, parseManagedHsmHost, resolve } from '../../network/dns-view.js';
+import { resolve } from '../../network/dns-view.js';
 import { clientVantage, hsmHost } from '../path.js';
 import { finding, type Check } from '../types.js';
+import { MANAGED_HSM_PUBLIC_ZONE, parseManagedHsmHost } from '../../kernel/azure-names.js';
 
 export const check: Check = {
   id: 'client-host-name',

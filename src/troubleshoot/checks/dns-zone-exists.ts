@@ -2,10 +2,11 @@
  * CHK-2 (how-to step 2): a private DNS zone named exactly `privatelink.managedhsm.azure.net` exists.
  * A near-miss name (FC-01) is named in the message; the `zone-name-near-miss` check reports it in full.
  */
-import { MANAGED_HSM_PRIVATELINK_ZONE } from '../../network/dns-view.js';
+
 import { correctZones } from '../facts.js';
 import { finding, type Check } from '../types.js';
 import { nearMissZones } from './zone-name-near-miss.js';
+import { MANAGED_HSM_PRIVATELINK_ZONE } from '../../kernel/azure-names.js';
 
 export const check: Check = {
   id: 'dns-zone-exists',

@@ -3,9 +3,10 @@
  * VNet. Without it, Azure DNS in that VNet answers the public address (FC-02). Also covers FC-11: a VNet whose
  * custom DNS resolves privately still needs the link for platform callers.
  */
-import { MANAGED_HSM_PRIVATELINK_ZONE } from '../../network/dns-view.js';
+
 import { correctZones, linkedCorrectZone, zoneResourceGroup } from '../facts.js';
 import { finding, type Check } from '../types.js';
+import { MANAGED_HSM_PRIVATELINK_ZONE } from '../../kernel/azure-names.js';
 
 export const check: Check = {
   id: 'dns-zone-linked',

@@ -5,10 +5,11 @@
  * another name (and no error says so), and a reference to a zone that no longer exists writes nothing at all.
  * No zone group = records managed by hand: pass (the record checks judge them).
  */
-import { MANAGED_HSM_PRIVATELINK_ZONE } from '../../network/dns-view.js';
+
 import { resourceName, sameResourceId } from '../../network/topology.js';
 import { correctZones, distinctPrivateEndpoints, privateEndpointFacts, resourceGroupOf, zoneGroupsOf } from '../facts.js';
 import { finding, type Check } from '../types.js';
+import { MANAGED_HSM_PRIVATELINK_ZONE } from '../../kernel/azure-names.js';
 
 interface Problem {
   readonly code: 'ZONE_GROUP_ZONE_NOT_FOUND' | 'ZONE_GROUP_WRONG_ZONE';

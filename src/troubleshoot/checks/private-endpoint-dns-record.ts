@@ -8,11 +8,12 @@
  * - no record although a Succeeded zone group references the right zone → fail `ZONE_GROUP_RECORD_MISSING`.
  * A zone group pointing at another zone is the `private-dns-zone-group` check's finding.
  */
-import { MANAGED_HSM_PRIVATELINK_ZONE } from '../../network/dns-view.js';
+
 import { sameIpv4, sameResourceId, type PrivateDnsZoneGroup } from '../../network/topology.js';
 import { aRecordIps, distinctPrivateEndpoints, hsmARecord, isApproved, privateEndpointFacts, relevantZone, resourceGroupOf, zoneGroupsOf } from '../facts.js';
 import { chainText, clientPath } from '../path.js';
 import { finding, type Check } from '../types.js';
+import { MANAGED_HSM_PRIVATELINK_ZONE } from '../../kernel/azure-names.js';
 
 export const check: Check = {
   id: 'private-endpoint-dns-record',

@@ -4,7 +4,7 @@
  * on the HSM (private-link/rbac-permissions.md); without it the create is refused with LinkedAuthorizationFailed and
  * only a manual request (Pending until the HSM's owner approves) works. Warn, not fail: the manual path remains.
  */
-import { MHSM_APPROVAL_ACTION } from '../../arm/authorization/enforce.js';
+import { MHSM_APPROVAL_ACTION } from '../../kernel/azure-roles.js';
 import { grantCommand, grantingAssignments } from '../rights.js';
 import { finding, type Check } from '../types.js';
 

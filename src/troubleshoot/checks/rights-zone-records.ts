@@ -4,7 +4,7 @@
  * hand `Microsoft.Network/privateDnsZones/A/write` (Private DNS Zone Contributor has both). Without them the private
  * endpoint gets no record and the client keeps resolving the public address.
  */
-import { ZONE_JOIN_ACTION } from '../../arm/authorization/enforce.js';
+import { ZONE_JOIN_ACTION } from '../../kernel/azure-roles.js';
 import { linkedCorrectZone, relevantZone } from '../facts.js';
 import { grantCommand, grantingAssignments } from '../rights.js';
 import { finding, type Check } from '../types.js';

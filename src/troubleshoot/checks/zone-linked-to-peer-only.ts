@@ -2,10 +2,11 @@
  * The zone is linked to a VNet peered with the client's, but not to the client's own VNet. Azure DNS consults
  * only zones linked to the asking VNet (network model: `linkedZones` excludes peers), so peering does not help.
  */
-import { MANAGED_HSM_PRIVATELINK_ZONE } from '../../network/dns-view.js';
+
 import { linkedZones, peeredVnets } from '../../network/topology.js';
 import { correctZones, linkedCorrectZone, zoneResourceGroup } from '../facts.js';
 import { finding, type Check } from '../types.js';
+import { MANAGED_HSM_PRIVATELINK_ZONE } from '../../kernel/azure-names.js';
 
 export const check: Check = {
   id: 'zone-linked-to-peer-only',

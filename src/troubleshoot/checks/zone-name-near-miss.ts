@@ -4,10 +4,11 @@
  * `privatelink.vaultcore.azure.net`, …), or that cover the public name (`managedhsm.azure.net`,
  * `{hsm}.managedhsm.azure.net`) and so answer instead of public DNS. Linked to the client VNet = fail, elsewhere = warn.
  */
-import { MANAGED_HSM_PRIVATELINK_ZONE, MANAGED_HSM_PUBLIC_ZONE } from '../../network/dns-view.js';
+
 import { linkedZones, parentResourceId, recordSetsOfZone, resourceName, sameResourceId, type PrivateDnsZone } from '../../network/topology.js';
 import { correctZones, hsmARecord, isApproved, linkedCorrectZone, privateEndpointFacts, zoneResourceGroup } from '../facts.js';
 import { finding, type Check, type CheckContext } from '../types.js';
+import { MANAGED_HSM_PRIVATELINK_ZONE, MANAGED_HSM_PUBLIC_ZONE } from '../../kernel/azure-names.js';
 
 /** Levenshtein distance (small strings only). */
 function distance(a: string, b: string): number {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { armCall } from "../../support/arm-client.js";
 import { ArmClient } from "../managed-hsms/arm-client.js";
-import { createSubscription } from "../../../src/arm/resource-types/subscriptions/registry.js";
+import { createSubscription } from "../../../src/arm/subscriptions.js";
 
 class SubscriptionArm extends ArmClient {
   constructor(

@@ -6,8 +6,8 @@ import { randomUUID } from "node:crypto";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { armCall } from "../../support/arm-client.js";
 import { armActionOf, UNCHECKED } from "../../../src/arm/authorization/enforce.js";
-import { CONTRIBUTOR, NETWORK_CONTRIBUTOR, OWNER, READER } from "../../../src/arm/authorization/roles.js";
-import { createSubscription } from "../../../src/arm/resource-types/subscriptions/registry.js";
+import { CONTRIBUTOR, NETWORK_CONTRIBUTOR, OWNER, READER } from "../../../src/kernel/azure-roles.js";
+import { createSubscription } from "../../../src/arm/subscriptions.js";
 
 let h: TestHsmlink;
 let sub: string;

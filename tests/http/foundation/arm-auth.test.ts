@@ -6,7 +6,7 @@ import { SignJWT } from "jose";
 import { generateKeyPairSync } from "node:crypto";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { armCall } from "../../support/arm-client.js";
-import { ManualClock } from "../../../src/util/clock.js";
+import { ManualClock } from "../../../src/kernel/clock.js";
 
 let h: TestHsmlink;
 const clock = new ManualClock(Date.parse("2026-06-01T12:00:00Z"));

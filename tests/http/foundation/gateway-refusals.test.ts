@@ -8,9 +8,10 @@ import { request as httpRequest } from "node:http";
 import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
-import { adminRequest } from "../../../src/cli/admin-client.js";
-import { parseAuthority, reasonPhrase, MAX_REASON_PHRASE } from "../../../src/server/gateway.js";
-import type { RequestTrace } from "../../../src/server/trace-log.js";
+import { adminRequest } from "../../../src/client/admin-client.js";
+import { parseAuthority } from "../../../src/listeners/gateway.js";
+import { reasonPhrase, MAX_REASON_PHRASE } from "../../../src/pipeline/render.js";
+import type { RequestTrace } from "../../../src/pipeline/trace-log.js";
 
 let h: TestHsmlink;
 before(async () => {

@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createPrivateKey, createPublicKey, createDecipheriv, generateKeyPairSync, privateDecrypt, constants, randomBytes, createHash, verify as nodeVerify } from "node:crypto";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
-import { ManualClock } from "../../../src/util/clock.js";
+import { ManualClock } from "../../../src/kernel/clock.js";
 import { API, grant, hsmCall, ROLE, seedHsm } from "./support.js";
 import { forgetHsmData } from "../../../src/hsm/store.js";
 

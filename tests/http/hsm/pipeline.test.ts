@@ -3,9 +3,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
-import { createDataPlane } from "../../../src/hsm/surface.js";
-import { systemClock } from "../../../src/util/clock.js";
-import type { Exchange } from "../../../src/server/exchange.js";
+import { createDataPlane } from "../../../src/pipeline/data-plane.js";
+import { snapshotFromStore } from "../../../src/network/snapshot.js";
+import { systemClock } from "../../../src/kernel/clock.js";
+import type { Exchange } from "../../../src/kernel/exchange.js";
 import { API, grant, hsmCall, hsmToken, ROLE, seedHsm } from "./support.js";
 
 let h: TestHsmlink;
@@ -22,7 +23,7 @@ before(async () => {
 after(async () => h?.dispose());
 
 test("an unknown HSM name gets a Key Vault-envelope 404 before any authentication (the handler itself; the gateway already refuses such hosts)", async () => {
-  const dp = createDataPlane({ store: h.store, identity: h.identity, clock: systemClock, config: h.config, poolSize: 1 });
+  const dp = createDataPlane({ store: h.store, identity: h.identity, clock: systemClock, config: h.config, network: { snapshot: () => snapshotFromStore(h.store), internetClientAddress: h.config.internetClientAddress }, poolSize: 1 });
   try {
     const ex: Exchange = { method: "GET", path: "/keys", query: { "api-version": "7.4" }, headers: {}, body: undefined, conn: { listener: "gateway", hostName: "nosuchhsm.managedhsm.azure.net", port: 443 }, requestId: "5f0c7d0e-0000-4000-8000-000000000001", receivedAt: Date.now() };
     const r = await dp(ex);

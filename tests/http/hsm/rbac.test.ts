@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { API, grant, hsmCall, hsmToken, ROLE, roleId, seedHsm } from "./support.js";
-import type { Principal } from "../../../src/server/identity.js";
+import type { Principal } from "../../../src/entra/identity.js";
 
 let h: TestHsmlink;
 const HSM = "rbac1";

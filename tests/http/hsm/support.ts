@@ -8,7 +8,7 @@ import { connect as tlsConnect } from "node:tls";
 import { request as httpsRequest } from "node:https";
 import { randomUUID } from "node:crypto";
 import type { TestHsmlink } from "../../support/hsmlink.js";
-import type { Principal } from "../../../src/server/identity.js";
+import type { Principal } from "../../../src/entra/identity.js";
 
 export const MHSM_AUDIENCE = "https://managedhsm.azure.net";
 export const ROLE = {

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
-import { ManualClock } from "../../../src/util/clock.js";
+import { ManualClock } from "../../../src/kernel/clock.js";
 import { ArmClient, API } from "./arm-client.js";
 
 const DAY = 24 * 60 * 60 * 1000;

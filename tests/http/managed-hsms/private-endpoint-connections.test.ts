@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { ArmClient } from "./arm-client.js";
-import { connectPrivateEndpoint, disconnectPrivateEndpoint, type PrivateLinkRequest } from "../../../src/arm/resource-types/private-link/connections.js";
+import { connectPrivateEndpoint, disconnectPrivateEndpoint, type PrivateLinkRequest } from "../../../src/arm/resource-types/managed-hsms/private-link.js";
 
 let h: TestHsmlink;
 let arm: ArmClient;

@@ -5,8 +5,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
-import { adminRequest, AdminError } from "../../../src/cli/admin-client.js";
-import { renderTrace, type RequestTrace } from "../../../src/server/trace-log.js";
+import { adminRequest, AdminError } from "../../../src/client/admin-client.js";
+import { renderTrace, type RequestTrace } from "../../../src/pipeline/trace-log.js";
 import { createVm, seedHowTo } from "./topology.js";
 
 let h: TestHsmlink;

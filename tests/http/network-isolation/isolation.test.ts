@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { createSocket } from "node:dgram";
 import { connect } from "node:net";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
-import { adminRequest, AdminError } from "../../../src/cli/admin-client.js";
+import { adminRequest, AdminError } from "../../../src/client/admin-client.js";
 import { publicAddressOfHsm } from "../../../src/network/index.js";
 import { createVm, ids, putHsm, putPrivateEndpoint, putARecord, seedHowTo, viaGateway, type VmView } from "./topology.js";
 
@@ -133,7 +133,7 @@ test("explain performs nothing but shows the same decision", async () => {
   assert.equal(t.explained, true);
   assert.equal(t.outcome.status, 403);
   assert.equal(t.outcome.innerCode, "ForbiddenByFirewall");
-  assert.ok(t.steps.some((s) => s.step === "auth" && s.rule === "not-evaluated"));
+  assert.ok(t.steps.some((s) => s.step === "authentication" && s.rule === "not-evaluated"));
   const ok = await adminRequest<{ outcome?: { status: number }; verdict?: string; steps: { rule: string }[] }>(h.endpoints, "POST", "/_hsmlink/explain", { vm: "vm1", method: "GET", url: `https://${HOST}/keys` });
   // Authentication and RBAC are not evaluated: explain claims no status, only that the network allows it.
   assert.equal(ok.outcome, undefined);

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { rmSync } from "node:fs";
 import { startTestHsmlink } from "../../support/hsmlink.js";
 import { startHsmlink } from "../../../src/server/hsmlink.js";
-import { adminRequest } from "../../../src/cli/admin-client.js";
+import { adminRequest } from "../../../src/client/admin-client.js";
 import { createVm, seedHowTo, type VmView } from "./topology.js";
 
 const run = promisify(execFile);

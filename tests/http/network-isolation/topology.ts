@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { readFileSync } from "node:fs";
 import type { TestHsmlink } from "../../support/hsmlink.js";
-import { adminRequest } from "../../../src/cli/admin-client.js";
+import { adminRequest } from "../../../src/client/admin-client.js";
 
 export const ZONE = "privatelink.managedhsm.azure.net";
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { armCall } from "../../support/arm-client.js";
-import { adminRequest } from "../../../src/cli/admin-client.js";
+import { adminRequest } from "../../../src/client/admin-client.js";
 
 let h: TestHsmlink;
 before(async () => {

@@ -6,7 +6,7 @@ import { checkApiVersion } from "../../../src/hsm/api-versions.js";
 import { durationSeconds, parseRotationPolicy } from "../../../src/hsm/keys/rotation.js";
 import { claimValue, policyAllows, releaseEncryption } from "../../../src/hsm/keys/release.js";
 import { b64urlField, parseReleasePolicy, releasePolicyJson } from "../../../src/hsm/keys/wire.js";
-import { AzureError } from "../../../src/server/errors.js";
+import { AzureError } from "../../../src/kernel/errors.js";
 
 const bad = (re: RegExp) => (e: unknown) => e instanceof AzureError && e.status === 400 && e.code === "BadParameter" && re.test(e.message);
 

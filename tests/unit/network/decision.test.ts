@@ -69,15 +69,13 @@ test('FC-18 variant 1: Deny + bypass AzureServices, PNA Enabled → ForbiddenByF
   const h = withSettings(hsm('hsm1'), { defaultAction: 'Deny' });
   const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute('198.51.100.70'), caller }));
   assert.equal(o.innerCode, 'ForbiddenByFirewall');
-  assert.equal(o.error.status, 403);
-  assert.equal(o.error.code, 'Forbidden');
-  assert.equal(o.error.surface, 'keyvault');
-  assert.equal(o.error.options.innerCode, 'ForbiddenByFirewall');
+  assert.equal(o.refusal.action, 'forbid');
+  assert.equal(o.refusal.innerCode, 'ForbiddenByFirewall');
   assert.equal(
-    o.error.message,
+    o.refusal.message,
     `${FIREWALL_MESSAGES.denyBypassAzureServices}\r\nClient address: 198.51.100.70\r\nCaller: appid=app-1;oid=oid-1;iss=https://sts.windows.net/t/\r\nVault: hsm1;location=eastus`,
   );
-  assert.equal(o.error.options.headers?.['x-ms-keyvault-network-info'], 'conn_type=Ipv4;addr=198.51.100.70;act_addr_fam=Ipv4;');
+  assert.equal(networkInfoHeader(o.refusal.sourceAddress), 'conn_type=Ipv4;addr=198.51.100.70;act_addr_fam=Ipv4;');
   assert.equal(o.steps.at(-1)?.rule, 'firewall-deny');
 });
 
@@ -85,14 +83,14 @@ test('FC-18 variant 2: Deny + bypass None → ForbiddenByFirewall "caller was ig
   const h = withSettings(hsm('hsm1'), { defaultAction: 'Deny', bypass: 'None' });
   const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: trusted }));
   assert.equal(o.innerCode, 'ForbiddenByFirewall');
-  assert.match(o.error.message, /^Client address is not authorized and caller was ignored because bypass is set to None\r\nClient address: 198\.51\.100\.7\r\n/);
+  assert.match(o.refusal.message, /^Client address is not authorized and caller was ignored because bypass is set to None\r\nClient address: 198\.51\.100\.7\r\n/);
 });
 
 test('FC-18 variant 3: PNA Disabled + bypass AzureServices → ForbiddenByConnection', () => {
   const h = withSettings(hsm('hsm1'), { pna: 'Disabled' });
   const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller }));
   assert.equal(o.innerCode, 'ForbiddenByConnection');
-  assert.ok(o.error.message.startsWith(FIREWALL_MESSAGES.pnaDisabledBypassAzureServices + '\r\nClient address: 198.51.100.7\r\nCaller: appid=app-1;oid=oid-1'));
+  assert.ok(o.refusal.message.startsWith(FIREWALL_MESSAGES.pnaDisabledBypassAzureServices + '\r\nClient address: 198.51.100.7\r\nCaller: appid=app-1;oid=oid-1'));
   assert.equal(o.steps.at(-1)?.rule, 'public-access-disabled');
 });
 
@@ -100,7 +98,7 @@ test('FC-18 variant 4: PNA Disabled + bypass None → ForbiddenByConnection, eve
   const h = withSettings(hsm('hsm1'), { pna: 'Disabled', bypass: 'None', defaultAction: 'Deny' });
   const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute(), caller: trusted }));
   assert.equal(o.innerCode, 'ForbiddenByConnection');
-  assert.ok(o.error.message.startsWith(FIREWALL_MESSAGES.pnaDisabledBypassNone + '\r\n'));
+  assert.ok(o.refusal.message.startsWith(FIREWALL_MESSAGES.pnaDisabledBypassNone + '\r\n'));
 });
 
 test('PNA Disabled + bypass AzureServices + trusted service → allowed', () => {
@@ -143,7 +141,7 @@ for (const status of ['Pending', 'Rejected', 'Disconnected']) {
     const h = withSettings(hsm('hsm1'), { connections: [{ pe: 'pe1', status }] });
     const o = denied(evaluateNetworkRules({ hsm: h, route: privateRoute({ status }), caller }));
     assert.equal(o.innerCode, 'ForbiddenByConnection');
-    assert.match(o.error.message, new RegExp(`^Connection is not an approved private link: private endpoint pe1 connection pe1-conn is ${status}\\.\\r\\nClient address: 10\\.0\\.1\\.5`));
+    assert.match(o.refusal.message, new RegExp(`^Connection is not an approved private link: private endpoint pe1 connection pe1-conn is ${status}\\.\\r\\nClient address: 10\\.0\\.1\\.5`));
     assert.equal(o.steps.at(-1)?.rule, 'private-endpoint-not-approved');
   });
 }
@@ -151,7 +149,7 @@ for (const status of ['Pending', 'Rejected', 'Disconnected']) {
 test('private path, PE side not Approved while HSM side says Approved → refused with the PE-side state', () => {
   const h = withSettings(hsm('hsm1'), { connections: [{ pe: 'pe1', status: 'Approved' }] });
   const o = denied(evaluateNetworkRules({ hsm: h, route: privateRoute({ status: 'Disconnected' }), caller }));
-  assert.match(o.error.message, /is Disconnected\./);
+  assert.match(o.refusal.message, /is Disconnected\./);
 });
 
 test('private path, the HSM does not list the PE (deleted and recovered) → Disconnected', () => {
@@ -159,7 +157,7 @@ test('private path, the HSM does not list the PE (deleted and recovered) → Dis
   const o = denied(evaluateNetworkRules({ hsm: h, route: privateRoute(), caller }));
   assert.equal(o.innerCode, 'ForbiddenByConnection');
   assert.equal(o.steps.at(-1)?.rule, 'private-endpoint-unknown-to-hsm');
-  assert.match(o.error.message, /private endpoint pe1 is Disconnected from hsm1/);
+  assert.match(o.refusal.message, /private endpoint pe1 is Disconnected from hsm1/);
 });
 
 test("private path through another HSM's private endpoint → ForbiddenByConnection", () => {
@@ -167,13 +165,13 @@ test("private path through another HSM's private endpoint → ForbiddenByConnect
   const o = denied(evaluateNetworkRules({ hsm: h, route: privateRoute({ hsm: 'hsm2' }), caller }));
   assert.equal(o.innerCode, 'ForbiddenByConnection');
   assert.equal(o.steps.at(-1)?.rule, 'private-endpoint-other-hsm');
-  assert.match(o.error.message, /connected to hsm2, not to hsm1/);
+  assert.match(o.refusal.message, /connected to hsm2, not to hsm1/);
 });
 
 test('caller not evaluated prints a placeholder caller', () => {
   const h = withSettings(hsm('hsm1'), { defaultAction: 'Deny' });
   const o = denied(evaluateNetworkRules({ hsm: h, route: publicRoute() }));
-  assert.match(o.error.message, /Caller: appid=\(not evaluated\);oid=\(not evaluated\)/);
+  assert.match(o.refusal.message, /Caller: appid=\(not evaluated\);oid=\(not evaluated\)/);
 });
 
 test('networkInfoHeader shape', () => {

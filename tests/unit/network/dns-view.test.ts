@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseManagedHsmHost } from '../../../src/kernel/azure-names.js';
 
 import {
   ipInCidr,
-  parseManagedHsmHost,
   publicAddressOfHsm,
   resolve,
   resolveInVnet,

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { troubleshootSource, TroubleshootUsageError } from '../../../src/troubleshoot/run.js';
 import { readFromArm, vmFromView, type ArmReader } from '../../../src/troubleshoot/sources.js';
-import type { VmView } from '../../../src/server/vms.js';
+import type { VmView } from '../../../src/vms/vms.js';
 import { base, get, one, run, S, VNET1, ZONE_ID, type Res } from './helpers.js';
 
 const PE = 'Microsoft.Network/privateEndpoints';

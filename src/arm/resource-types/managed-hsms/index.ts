@@ -17,9 +17,9 @@
  */
 import type { ArmContext, ArmRequest, ArmResult, ArmRouter, CascadeDeleter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
-import { armErrors, normalizeLocation } from "../../errors.js";
+import { armErrors } from "../../errors.js";
 import { keyVaultAccepted } from "../../lro.js";
-import { isoNow } from "../../../util/clock.js";
+import { isoNow } from "../../../kernel/clock.js";
 import type { StoredResource } from "../../../store/resources.js";
 import {
   DELETED_MHSM_TYPE,
@@ -46,7 +46,8 @@ import {
 } from "./model.js";
 import { buildHsmBody, checkTenant, createModeOf, locationOf, nameProblem } from "./validation.js";
 import { registerPrivateEndpointConnectionRoutes } from "./private-endpoint-connections.js";
-import { dropAllConnections } from "../private-link/connections.js";
+import { dropAllConnections } from "./private-link.js";
+import { normalizeLocation } from "../../../kernel/azure-names.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const KV = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault";

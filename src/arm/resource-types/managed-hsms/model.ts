@@ -8,8 +8,8 @@ import { forgetHsmData } from "../../../hsm/store.js";
 import type { Store } from "../../../store/db.js";
 import type { StoredResource } from "../../../store/resources.js";
 import type { ArmContext } from "../../engine.js";
-import type { Principal } from "../../../server/identity.js";
-import { parseResourceId, resourceId } from "../../ids.js";
+import type { Principal } from "../../../entra/identity.js";
+import { parseResourceId, resourceId } from "../../../kernel/resource-ids.js";
 import { armErrors } from "../../errors.js";
 
 export const MHSM_TYPE = "Microsoft.KeyVault/managedHSMs";

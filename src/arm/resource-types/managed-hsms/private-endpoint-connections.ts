@@ -8,7 +8,7 @@ import type { ArmContext, ArmRequest, ArmRouter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import { armErrors } from "../../errors.js";
 import type { StoredResource } from "../../../store/resources.js";
-import { deleteConnection, setConnectionState } from "../private-link/connections.js";
+import { deleteConnection, setConnectionState } from "./private-link.js";
 import { listConnectionRows, MHSM_PEC_WIRE_TYPE, MHSM_TYPE, requireManagedHsm, type PrivateEndpointConnectionBody } from "./model.js";
 
 const DELETE_OPERATION = Buffer.from(JSON.stringify({ code: "DeletePrivateEndpointConnection" })).toString("base64");

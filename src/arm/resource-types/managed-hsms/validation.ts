@@ -8,9 +8,9 @@
  * send a partial body do not silently open the firewall or drop tags).
  */
 import type { ArmContext } from "../../engine.js";
-import type { Principal } from "../../../server/identity.js";
-import { armErrors, normalizeLocation } from "../../errors.js";
-import { isoNow } from "../../../util/clock.js";
+import type { Principal } from "../../../entra/identity.js";
+import { armErrors } from "../../errors.js";
+import { isoNow } from "../../../kernel/clock.js";
 import {
   MHSM_TYPE,
   SECURITY_DOMAIN_ACTIVE,
@@ -22,6 +22,7 @@ import {
   type ManagedHsmBody,
   type NetworkAcls,
 } from "./model.js";
+import { normalizeLocation } from "../../../kernel/azure-names.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -4,16 +4,16 @@
  * and the user-facing routes: GET, list per resource group and subscription, ip configurations. Users cannot
  * create, modify or delete a private endpoint's NIC (`CannotModifyNicAttachedToPrivateEndpoint`).
  */
-import { addListRoutes } from "../../lists.js";
+import { addListRoutes } from "../lists.js";
 import type { ArmContext, ArmRouter, CascadeDeleter } from "../../engine.js";
 import { armErrors } from "../../errors.js";
-import { parentIdOf, parseResourceId, resourceId, sameId } from "../../ids.js";
+import { parentIdOf, parseResourceId, resourceId, sameId } from "../../../kernel/resource-ids.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { isAzureReservedAddress, ipInCidr, nextFreeAddress, tryParseIpv4 } from "../../../network/cidr.js";
 import { NETWORK_NS, NIC_TYPE, PE_TYPE, newEtag, okWithEtag, networkDeleteResult, type SubResource } from "../virtual-networks/common.js";
 import { networkErrors } from "../virtual-networks/errors.js";
-import { getSubnet, subnetPrefixes, updateSubnetBackReferences, type SubnetBody } from "../virtual-networks/model.js";
-import { newGuid } from "../../../util/ids.js";
+import { allocatedAddresses, getSubnet, subnetPrefixes, updateSubnetBackReferences, type SubnetBody } from "../virtual-networks/model.js";
+import { newGuid } from "../../../kernel/ids.js";
 
 export interface NicIpConfigurationBody {
   name: string;
@@ -69,32 +69,6 @@ export function nicIdOf(subscriptionId: string, rg: string, name: string): strin
 export function getNic(ctx: ArmContext, id: string): StoredResource<NicBody> | undefined {
   const r = ctx.store.resources.get<NicBody>(id);
   return r && r.type.toLowerCase() === NIC_TYPE.toLowerCase() ? r : undefined;
-}
-
-/**
- * Private addresses already taken in a subnet, address → the id of the ip configuration (or VM) holding it:
- * every NIC ip configuration placed in the subnet (found through the subnet's back-references and by scanning
- * the subscription's NICs, so NICs written by other modules count) plus simulated VMs' addresses there.
- */
-export function allocatedAddresses(ctx: ArmContext, subnet: StoredResource<SubnetBody>): Map<string, string> {
-  const out = new Map<string, string>();
-  const nics = new Map<string, StoredResource<NicBody>>();
-  for (const ref of subnet.body.properties.ipConfigurations ?? []) {
-    const nic = getNic(ctx, parentIdOf(ref.id));
-    if (nic) nics.set(nic.id.toLowerCase(), nic);
-  }
-  for (const nic of ctx.store.resources.list<NicBody>(NIC_TYPE, { subscriptionId: ctx.subscriptionId })) nics.set(nic.id.toLowerCase(), nic);
-  for (const nic of nics.values()) {
-    for (const ipc of nic.body.properties?.ipConfigurations ?? []) {
-      const ip = ipc.properties?.privateIPAddress;
-      if (ip && sameId(ipc.properties.subnet?.id, subnet.id)) out.set(ip, ipc.id);
-    }
-  }
-  for (const vm of ctx.store.resources.list<{ properties?: { hsmlink?: { subnetId?: string; privateIpAddress?: string } } }>("Microsoft.Compute/virtualMachines", { subscriptionId: ctx.subscriptionId })) {
-    const f = vm.body.properties?.hsmlink;
-    if (f?.privateIpAddress && sameId(f.subnetId, subnet.id) && !out.has(f.privateIpAddress)) out.set(f.privateIpAddress, vm.id);
-  }
-  return out;
 }
 
 /**

@@ -15,8 +15,8 @@
 import type { ArmContext, ArmRequest, ArmRouter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import { armErrors } from "../../errors.js";
-import { parentIdOf, parseResourceId, resourceTypeOf, sameId } from "../../ids.js";
-import type { AzureError } from "../../../server/errors.js";
+import { parentIdOf, parseResourceId, resourceTypeOf, sameId } from "../../../kernel/resource-ids.js";
+import type { AzureError } from "../../../kernel/errors.js";
 import type { StoredResource } from "../../../store/resources.js";
 import {
   LINK_TYPE,

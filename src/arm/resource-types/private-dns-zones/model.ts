@@ -5,11 +5,11 @@
  */
 import type { ArmContext, ArmRequest, ArmResult } from "../../engine.js";
 import { armErrors } from "../../errors.js";
-import { resourceId } from "../../ids.js";
+import { resourceId } from "../../../kernel/resource-ids.js";
 import { privateDnsAccepted } from "../../lro.js";
 import type { StoredResource } from "../../../store/resources.js";
-import type { AzureError } from "../../../server/errors.js";
-import { newGuid } from "../../../util/ids.js";
+import type { AzureError } from "../../../kernel/errors.js";
+import { newGuid } from "../../../kernel/ids.js";
 
 export const NETWORK = "Microsoft.Network";
 export const ZONE_TYPE = "Microsoft.Network/privateDnsZones";

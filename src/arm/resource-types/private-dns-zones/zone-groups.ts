@@ -17,9 +17,9 @@ import { requireLinkedAction, ZONE_JOIN_ACTION } from "../../authorization/enfor
 import type { ArmContext, ArmRequest, ArmRouter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import { armErrors } from "../../errors.js";
-import { parseResourceId, resourceTypeOf, sameId } from "../../ids.js";
+import { parseResourceId, resourceTypeOf, sameId } from "../../../kernel/resource-ids.js";
 import { networkDeleteAccepted, networkPutAccepted } from "../../lro.js";
-import { AzureError } from "../../../server/errors.js";
+import { AzureError } from "../../../kernel/errors.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { PE_TYPE, ZONE_GROUP_TYPE, ZONE_TYPE, fqdnOf, newDnsEtag, newNetworkEtag, propertiesOf, recordSetResourceType, rgName, type RecordSetBody, type ZoneBody } from "./model.js";
 import { deleteRecordSet, recordSetId, storeRecordSet } from "./record-sets.js";

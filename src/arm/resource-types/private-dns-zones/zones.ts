@@ -8,8 +8,8 @@
 import type { ArmContext, ArmRequest, ArmRouter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import { armErrors } from "../../errors.js";
-import { sameId } from "../../ids.js";
-import type { AzureError } from "../../../server/errors.js";
+import { sameId } from "../../../kernel/resource-ids.js";
+import type { AzureError } from "../../../kernel/errors.js";
 import type { StoredResource } from "../../../store/resources.js";
 import {
   ZONE_GROUP_TYPE,

@@ -12,16 +12,16 @@
  * The stored body keeps the §4.3 wire shape, because connections.ts rewrites the connection state inside it when
  * the HSM side approves, rejects or deletes the connection.
  */
-import { addListRoutes } from "../../lists.js";
+import { addListRoutes } from "../lists.js";
 import type { ArmContext, ArmRouter, CascadeDeleter, ArmRequest } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import { armErrors } from "../../errors.js";
-import { parentIdOf, parseResourceId, resourceId, resourceTypeOf, sameId } from "../../ids.js";
+import { parentIdOf, parseResourceId, resourceId, resourceTypeOf, sameId } from "../../../kernel/resource-ids.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { isIpv4 } from "../../../network/cidr.js";
-import { newGuid } from "../../../util/ids.js";
+import { newGuid } from "../../../kernel/ids.js";
 import { requireResourceGroup } from "../resource-groups/index.js";
-import { connectPrivateEndpoint, disconnectPrivateEndpoint } from "../private-link/connections.js";
+import { connectPrivateEndpoint, disconnectPrivateEndpoint } from "../managed-hsms/private-link.js";
 import { MHSM_GROUP_ID } from "../managed-hsms/model.js";
 import { refreshZoneGroupRecords, removeZoneGroupRecords } from "../private-dns-zones/zone-groups.js";
 import {

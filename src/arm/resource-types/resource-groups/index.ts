@@ -5,11 +5,12 @@
  */
 import type { ArmRouter, ArmContext, ArmRequest } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
-import { armErrors, normalizeLocation } from "../../errors.js";
-import { resourceGroupId, parseResourceId } from "../../ids.js";
+import { armErrors } from "../../errors.js";
+import { resourceGroupId, parseResourceId } from "../../../kernel/resource-ids.js";
 import { resourceGroupDeleteAccepted } from "../../lro.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { deleteAssignmentsUnder } from "../../authorization/assignments.js";
+import { normalizeLocation } from "../../../kernel/azure-names.js";
 
 const RG_TYPE = "Microsoft.Resources/resourceGroups";
 

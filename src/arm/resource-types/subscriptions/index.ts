@@ -5,9 +5,10 @@
  * depends on it).
  */
 import type { ArmRouter, ArmContext, ArmRequest } from "../../engine.js";
-import { KNOWN_LOCATIONS } from "../../errors.js";
-import { AzureError } from "../../../server/errors.js";
-import { getSubscription, listSubscriptions, type Subscription } from "./registry.js";
+
+import { AzureError } from "../../../kernel/errors.js";
+import { KNOWN_LOCATIONS } from "../../../kernel/azure-names.js";
+import { getSubscription, listSubscriptions, type Subscription } from "../../subscriptions.js";
 import { hasAnyRoleIn } from "../../authorization/enforce.js";
 
 const PROVIDERS: Record<string, { namespace: string; resourceTypes: { resourceType: string; locations: string[]; apiVersions: string[] }[] }> = {

@@ -3,10 +3,11 @@
  * private endpoints, network interfaces): name rule, region, etags, tags, JSON type checks and the network LRO answer.
  */
 import type { ArmContext, ArmRequest, ArmResult } from "../../engine.js";
-import { armErrors, normalizeLocation } from "../../errors.js";
+import { armErrors } from "../../errors.js";
 import { networkPutAccepted, networkDeleteAccepted } from "../../lro.js";
-import { newGuid } from "../../../util/ids.js";
+import { newGuid } from "../../../kernel/ids.js";
 import { networkErrors } from "./errors.js";
+import { normalizeLocation } from "../../../kernel/azure-names.js";
 
 export const NETWORK_NS = "Microsoft.Network";
 export const VNET_TYPE = "Microsoft.Network/virtualNetworks";

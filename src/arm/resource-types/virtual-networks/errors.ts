@@ -4,7 +4,7 @@
  * Entries marked "(chosen)" have no recorded real counterpart: the code and text are hsmlink's, in Azure's style.
  * Every error is HTTP 400 unless stated, and renders in the ARM envelope with `details: []` as the network RP does.
  */
-import { AzureError, type ErrorDetail } from "../../../server/errors.js";
+import { AzureError, type ErrorDetail } from "../../../kernel/errors.js";
 
 const net = (code: string, message: string, details: ErrorDetail[] = [], status = 400) => new AzureError(status, code, message, { surface: "arm", details });
 

@@ -10,14 +10,12 @@
  * peerings, private endpoints and network interfaces, with their cascade deleters (private endpoints 10, orphaned
  * NICs 20, virtual networks 90).
  */
-import { addListRoutes } from "../../lists.js";
+import { addListRoutes } from "../lists.js";
 import type { ArmContext, ArmRouter, CascadeDeleter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import { overlaps, isIpv4 } from "../../../network/cidr.js";
-import { newGuid } from "../../../util/ids.js";
+import { newGuid } from "../../../kernel/ids.js";
 import { requireResourceGroup } from "../resource-groups/index.js";
-import { registerNetworkInterfaces } from "../network-interfaces/index.js";
-import { registerPrivateEndpoints } from "../private-endpoints/index.js";
 import {
   VNET_TYPE,
   networkDeleteResult,
@@ -165,11 +163,9 @@ function registerVirtualNetworks(router: ArmRouter, deleters: CascadeDeleter[]):
   deleters.push({ type: VNET_TYPE, order: 90, remove: (ctx, id) => removeVirtualNetwork(ctx, id) });
 }
 
-/** Registers virtual networks, subnets, peerings, private endpoints and network interfaces (routes and cascade deleters). */
+/** Registers virtual networks, subnets and peerings (routes and cascade deleters). */
 export function registerNetworkResources(router: ArmRouter, deleters: CascadeDeleter[]): void {
   registerVirtualNetworks(router, deleters);
   registerSubnets(router);
   registerPeerings(router);
-  registerPrivateEndpoints(router, deleters);
-  registerNetworkInterfaces(router, deleters);
 }

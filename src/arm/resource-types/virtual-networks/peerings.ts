@@ -10,10 +10,10 @@
 import type { ArmContext, ArmRouter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import { armErrors } from "../../errors.js";
-import { parseResourceId, resourceTypeOf, sameId } from "../../ids.js";
+import { parseResourceId, resourceTypeOf, sameId } from "../../../kernel/resource-ids.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { overlaps } from "../../../network/cidr.js";
-import { newGuid } from "../../../util/ids.js";
+import { newGuid } from "../../../kernel/ids.js";
 import { PEERING_TYPE, VNET_TYPE, networkDeleteResult, networkPutResult, okWithEtag, readBoolean, readObject, readProperties, validateNetworkName } from "./common.js";
 import { networkErrors } from "./errors.js";
 import { getPeering, getVnet, peeringsOf, peeringsPointingAt, putVnetChild, requireVnet, syncVirtualNetwork, type PeeringBody, type VnetBody } from "./model.js";

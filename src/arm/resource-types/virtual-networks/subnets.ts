@@ -8,10 +8,9 @@ import type { ArmContext, ArmRouter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { CidrError, contains, ipInCidr, overlaps, parseCidr, validateSubnetPrefix, type Cidr } from "../../../network/cidr.js";
-import { allocatedAddresses } from "../network-interfaces/index.js";
 import { SUBNET_TYPE, networkDeleteResult, networkPutResult, okWithEtag, readArray, readEnum, readProperties, validateNetworkName } from "./common.js";
 import { networkErrors } from "./errors.js";
-import { getSubnet, putVnetChild, requireSubnet, requireVnet, subnetIdOf, subnetPrefixes, subnetUser, subnetsOf, syncVirtualNetwork, type SubnetBody } from "./model.js";
+import { allocatedAddresses, getSubnet, putVnetChild, requireSubnet, requireVnet, subnetIdOf, subnetPrefixes, subnetUser, subnetsOf, syncVirtualNetwork, type SubnetBody } from "./model.js";
 import {
   PRIVATE_ENDPOINT_NETWORK_POLICIES,
   PRIVATE_LINK_SERVICE_NETWORK_POLICIES,

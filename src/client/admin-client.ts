@@ -3,7 +3,7 @@
  */
 import { request } from "node:https";
 import { readFileSync } from "node:fs";
-import type { Endpoints } from "../server/hsmlink.js";
+import { type Endpoints } from "./endpoints.js";
 
 export class AdminError extends Error {
   constructor(readonly status: number, message: string) {

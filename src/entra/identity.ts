@@ -9,10 +9,10 @@ import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes, scryptSync, timingSafeEqual, createHash, generateKeyPairSync } from "node:crypto";
 import type { Store } from "../store/db.js";
-import type { Clock } from "../util/clock.js";
+import type { Clock } from "../kernel/clock.js";
 import { MANAGED_HSM_TRUSTED_SERVICES, trustedServiceNamespace } from "../network/trusted-services.js";
 import { WELL_KNOWN } from "../config/settings.js";
-import { newGuid } from "../util/ids.js";
+import { newGuid } from "../kernel/ids.js";
 
 export interface Principal {
   objectId: string;

@@ -7,8 +7,8 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyError, type FastifyRequest, type FastifyReply } from "fastify";
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import { randomUUID } from "node:crypto";
-import type { ConnectionInfo, Exchange, ExchangeResult } from "./exchange.js";
-import { AzureError } from "./errors.js";
+import type { ConnectionInfo, Exchange, ExchangeResult } from "../kernel/exchange.js";
+import { AzureError } from "../kernel/errors.js";
 
 export const CONN = Symbol("hsmlink.connection");
 
@@ -138,6 +138,11 @@ export function buildHttpApp(opts: { logLevel: string; bodyLimit: number; dispat
           request.log.error({ err: e }, "unhandled error");
           result = opts.renderError(conn, new AzureError(500, "InternalServerError", "hsmlink hit an internal error; see its log."), request.id);
         }
+      }
+      if (result.dropConnection) {
+        reply.hijack();
+        request.raw.socket.destroy();
+        return reply;
       }
       send(reply, request.id, result);
       return reply;

@@ -163,3 +163,10 @@ const NARROWEST_FIRST = [MANAGED_HSM_CONTRIBUTOR, PRIVATE_DNS_ZONE_CONTRIBUTOR, 
 export function rolesGranting(actions: readonly string[]): BuiltInRole[] {
   return NARROWEST_FIRST.map((g) => builtInRole(g)!).filter((r) => actions.every((a) => roleGrants(r, a)));
 }
+
+/** The action a private endpoint creator needs on the target for the connection to be approved automatically (private-link/rbac-permissions.md). */
+export const MHSM_APPROVAL_ACTION = "Microsoft.KeyVault/managedHSMs/privateEndpointConnectionsApproval/action";
+/** Joining a subnet (placing a NIC of a private endpoint or VM in it). */
+export const SUBNET_JOIN_ACTION = "Microsoft.Network/virtualNetworks/subnets/join/action";
+/** Joining a private DNS zone (a private DNS zone group writing records into it). */
+export const ZONE_JOIN_ACTION = "Microsoft.Network/privateDnsZones/join/action";

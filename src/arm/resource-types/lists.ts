@@ -2,8 +2,8 @@
  * The two list operations every tracked resource type has (Azure REST API guidelines, "Collections"):
  * `GET {rg}/providers/{ns}/{type}` and `GET /subscriptions/{s}/providers/{ns}/{type}`, each `{"value": [...]}`.
  */
-import type { ArmRouter } from "./engine.js";
-import { requireResourceGroup } from "./resource-types/resource-groups/index.js";
+import type { ArmRouter } from "../engine.js";
+import { requireResourceGroup } from "./resource-groups/index.js";
 
 /**
  * Registers both lists for `type` (e.g. `Microsoft.Network/virtualNetworks`); items are the stored wire bodies in

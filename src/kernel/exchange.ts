@@ -3,7 +3,6 @@
  * API) receives, and the result it returns. Fastify parses HTTP; surfaces never touch sockets.
  */
 import type { AzureError } from "./errors.js";
-import type { ConnectEvaluation } from "../network/decision.js";
 
 /** Where a request came from and which host it was addressed to. */
 export interface ConnectionInfo {
@@ -20,8 +19,15 @@ export interface ConnectionInfo {
    * route (private via a PE, or public; `sourceAddress` is what the HSM sees) and the trace steps so far.
    * Absent for other hosts and for the direct HTTPS listener (the data plane then treats the caller as the internet).
    */
-  network?: ConnectEvaluation;
+  network?: ConnectionNetwork;
 }
+
+/**
+ * The shape of {@link ConnectionInfo.network}. The pipeline's connect steps declare its members
+ * (src/pipeline/connect.ts, by declaration merging: it is the network model's `ConnectEvaluation`), so that this
+ * kernel module imports nothing above it.
+ */
+export interface ConnectionNetwork {}
 
 export interface Exchange {
   method: string;
@@ -45,6 +51,8 @@ export interface ExchangeResult {
   body?: unknown;
   /** Content-Type when body is a string or Buffer (JSON bodies always get application/json; charset=utf-8). */
   contentType?: string;
+  /** Send nothing and close the connection (a refusal Azure answers by dropping packets: the client times out or sees a reset). */
+  dropConnection?: boolean;
 }
 
 export type SurfaceHandler = (ex: Exchange) => Promise<ExchangeResult>;

@@ -10,127 +10,14 @@ import { TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import type { LocalCa } from "./ca.js";
-import type { ConnectionInfo } from "./exchange.js";
+import type { ConnectionInfo } from "../kernel/exchange.js";
 import type { HttpApp } from "./http-app.js";
-import { evaluateConnect, vantageText, type PipelineStep } from "../network/decision.js";
-import type { NetworkSnapshot, Vantage } from "../network/topology.js";
-
-export const ARM_HOST = "management.azure.com";
-export const LOGIN_HOST = "login.microsoftonline.com";
-export const IMDS_HOST = "169.254.169.254";
-/** Microsoft Graph: not emulated; hsmlink answers every request there with an error that says so (az reads it). */
-export const GRAPH_HOST = "graph.microsoft.com";
-export const HSM_SUFFIX = ".managedhsm.azure.net";
-
-/** A managed HSM data-plane host name, `{name}.managedhsm.azure.net` with one DNS label. */
-export function hsmNameOfHost(host: string): string | undefined {
-  const h = host.toLowerCase();
-  if (!h.endsWith(HSM_SUFFIX)) return undefined;
-  const label = h.slice(0, -HSM_SUFFIX.length);
-  return /^[a-z0-9-]{1,63}$/.test(label) ? label : undefined;
-}
+import type { GatewayRefusal, ProxyPolicy } from "../pipeline/connect.js";
+import type { TraceStep } from "../kernel/trace.js";
+import { headerSafe, reasonPhrase } from "../pipeline/render.js";
 
 export const SOCKET_CONN = Symbol("hsmlink.socketConnection");
 type TaggedSocket = Duplex & { [SOCKET_CONN]?: ConnectionInfo };
-
-/** A step of the gateway's own decision (proxy user, emulated host, port, scheme), traced like the network steps. */
-export interface GatewayStep {
-  readonly step: "gateway";
-  readonly rule: string;
-  readonly detail: string;
-}
-
-/** Any step of a request's decision trace. */
-export type TraceStep = PipelineStep | GatewayStep;
-
-/** Decision on a proxy request: go ahead (possibly with more connection facts) or refuse with a reason. */
-export type ProxyDecision =
-  | { ok: true; conn: ConnectionInfo; steps?: readonly TraceStep[] }
-  | { ok: false; status: number; reason: string; headers?: Record<string, string>; steps?: readonly TraceStep[] };
-
-/** What a client asked the gateway for: a CONNECT tunnel or an absolute-form (plain http) request. */
-export interface ProxyTarget {
-  hostName: string;
-  port: number;
-  kind: "connect" | "absolute";
-  /** Request method (`CONNECT` for tunnels) and target as sent, for the trace of a refusal. */
-  method?: string;
-  url?: string;
-}
-
-/** Decides whether a CONNECT or absolute-form request may proceed. `vantage` is the proxy user name, if any. */
-export type ProxyPolicy = (target: ProxyTarget, vantage: string | undefined) => Promise<ProxyDecision>;
-
-/** A refusal the gateway sent (policy or parse), for the decision trace log. */
-export interface GatewayRefusal {
-  method: string;
-  url: string;
-  hostName: string;
-  /** The proxy user name as sent (undefined = the internet). */
-  vantage?: string;
-  status: number;
-  reason: string;
-  steps: readonly TraceStep[];
-}
-
-/** What the gateway's policy needs to know about the emulated world. */
-export interface GatewayPolicyContext {
-  /** The VM a proxy user name names, if any. */
-  vantageOf(name: string): Vantage | undefined;
-  /** The current network snapshot (only read for managed HSM hosts). */
-  snapshot(): NetworkSnapshot;
-  internetClientAddress: string;
-}
-
-/**
- * THE gateway policy: proxy user → VM (407), emulated host (403), scheme and port (403), then for a managed HSM
- * host the network's connect decision (vantage → DNS → route; 502 when it cannot resolve or has no route).
- * Real proxy requests and `hsmlink explain` both call this. Pure apart from reading `ctx`.
- */
-export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vantage: string | undefined): ProxyDecision {
-  const steps: TraceStep[] = [];
-  let vantagePoint: Vantage = { kind: "internet" };
-  if (vantage !== undefined) {
-    const v = ctx.vantageOf(vantage);
-    if (!v) {
-      const reason = `proxy user '${vantage}' names no VM; see 'hsmlink vm list' (create one with 'hsmlink vm create', or send no proxy user to act from the internet)`;
-      steps.push({ step: "gateway", rule: "unknown-proxy-user", detail: reason });
-      return { ok: false, status: 407, reason, headers: { "Proxy-Authenticate": 'Basic realm="hsmlink"' }, steps };
-    }
-    vantagePoint = v;
-  }
-  const hostPort = `${target.hostName}:${target.port}`;
-  const isHsm = hsmNameOfHost(target.hostName) !== undefined;
-  const known = target.hostName === ARM_HOST || target.hostName === LOGIN_HOST || target.hostName === GRAPH_HOST || isHsm;
-  if (target.kind === "absolute") {
-    if (target.hostName === IMDS_HOST) {
-      steps.push({ step: "gateway", rule: "imds", detail: `plain-http request to the IMDS endpoint ${IMDS_HOST}: served by hsmlink's managed identity endpoint` });
-      return { ok: true, conn: { listener: "gateway", hostName: IMDS_HOST, port: target.port, vantage }, steps };
-    }
-    const reason = `refusing plain-http request to ${target.hostName}: only the IMDS endpoint ${IMDS_HOST} is served over http${known ? `; use https://${target.hostName}/ (port 443)` : ""}; nothing is forwarded off this machine`;
-    steps.push({ step: "gateway", rule: "plain-http-refused", detail: reason });
-    return { ok: false, status: 403, reason, steps };
-  }
-  if (!known) {
-    const reason = `refusing CONNECT to ${hostPort}: not an emulated Azure host (management.azure.com, login.microsoftonline.com, {name}.managedhsm.azure.net); nothing is forwarded off this machine`;
-    steps.push({ step: "gateway", rule: "not-emulated", detail: reason });
-    return { ok: false, status: 403, reason, steps };
-  }
-  if (target.port !== 443) {
-    const reason = `refusing CONNECT to ${hostPort}: Azure serves this host on port 443 only`;
-    steps.push({ step: "gateway", rule: "wrong-port", detail: reason });
-    return { ok: false, status: 403, reason, steps };
-  }
-  if (isHsm) {
-    steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: a managed HSM host; the network decides from ${vantageText(vantagePoint)}` });
-    const network = evaluateConnect(ctx.snapshot(), vantagePoint, target.hostName, { internetClientAddress: ctx.internetClientAddress });
-    steps.push(...network.steps);
-    if (network.refusal) return { ok: false, status: network.refusal.status, reason: network.refusal.reason, steps };
-    return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage, network }, steps };
-  }
-  steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: served by hsmlink's emulated ${target.hostName === ARM_HOST ? "Azure Resource Manager" : target.hostName === GRAPH_HOST ? "Microsoft Graph stand-in (it answers that Graph is not emulated)" : "Entra ID login endpoint"} (no network isolation applies)` });
-  return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage }, steps };
-}
 
 /** The connection facts the HTTP app needs for a raw request that came in over a terminated TLS socket. */
 export function connOfTlsRequest(req: IncomingMessage): ConnectionInfo | undefined {
@@ -184,26 +71,6 @@ export function terminateTls(ca: LocalCa, app: HttpApp, socket: Duplex, conn: Co
     },
     () => socket.destroy(),
   );
-}
-
-/** A reason made safe for an HTTP header line (ASCII, no line breaks). */
-function headerSafe(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, " ");
-}
-
-/** Longest reason phrase the gateway sends (clients print it; keep it to one readable line). */
-export const MAX_REASON_PHRASE = 200;
-
-/**
- * The status line's reason phrase for a refusal: `hsmlink: {reason}`, printable ASCII only, one line, at most
- * {@link MAX_REASON_PHRASE} characters (cut at a word with `...`). Clients (Python requests/az, curl, Node) print it.
- */
-export function reasonPhrase(reason: string): string {
-  const s = `hsmlink: ${headerSafe(reason)}`.replace(/\s+/g, " ").trim();
-  if (s.length <= MAX_REASON_PHRASE) return s;
-  const cut = s.slice(0, MAX_REASON_PHRASE - 3);
-  const sp = cut.lastIndexOf(" ");
-  return (sp > MAX_REASON_PHRASE / 2 ? cut.slice(0, sp) : cut).replace(/[\s;,:(]+$/, "") + "...";
 }
 
 function refuse(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {

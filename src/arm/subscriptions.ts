@@ -7,10 +7,10 @@
  * every subscription hsmlink creates, as the account administrator of a new Azure subscription does; service
  * principals get nothing until someone assigns them a role.
  */
-import type { Store } from "../../../store/db.js";
-import { newGuid } from "../../../util/ids.js";
-import { OWNER } from "../../authorization/roles.js";
-import { insertRoleAssignment } from "../../authorization/assignments.js";
+import type { Store } from "../store/db.js";
+import { newGuid } from "../kernel/ids.js";
+import { OWNER } from "../kernel/azure-roles.js";
+import { insertRoleAssignment } from "./authorization/assignments.js";
 
 export interface Subscription {
   subscriptionId: string;

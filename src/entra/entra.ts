@@ -4,12 +4,12 @@
  * App Service / Cloud Shell style `MSI_ENDPOINT` (clients.md A2, B1; Microsoft identity platform docs
  * "OAuth 2.0 client credentials flow" and "How to use managed identities … to acquire an access token").
  */
-import type { Exchange, ExchangeResult } from "./exchange.js";
-import { parseFormBody } from "./exchange.js";
+import type { Exchange, ExchangeResult } from "../kernel/exchange.js";
+import { parseFormBody } from "../kernel/exchange.js";
 import type { IdentityService, Principal } from "./identity.js";
 import { resourceFromScope } from "./identity.js";
-import type { Clock } from "../util/clock.js";
-import { newGuid } from "../util/ids.js";
+import type { Clock } from "../kernel/clock.js";
+import { newGuid } from "../kernel/ids.js";
 
 /** An AADSTS error as Entra ID renders it on the token endpoint. */
 function aadError(status: number, error: string, aadsts: number, description: string, clock: Clock): ExchangeResult {

@@ -13,8 +13,8 @@
 import type { ArmContext } from "../../engine.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { armErrors } from "../../errors.js";
-import { parseResourceId, sameId } from "../../ids.js";
-import { newGuid, randomHex } from "../../../util/ids.js";
+import { parseResourceId, sameId } from "../../../kernel/resource-ids.js";
+import { newGuid, randomHex } from "../../../kernel/ids.js";
 import { refreshZoneGroupRecords } from "../private-dns-zones/zone-groups.js";
 import {
   MHSM_GROUP_ID,
@@ -29,7 +29,7 @@ import {
   type ConnectionState,
   type ManagedHsmBody,
   type PrivateEndpointConnectionBody,
-} from "../managed-hsms/model.js";
+} from "./model.js";
 
 export const PRIVATE_ENDPOINT_TYPE = "Microsoft.Network/privateEndpoints";
 

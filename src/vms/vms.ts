@@ -10,18 +10,16 @@
  * stored VMs (on their old port when it is still free).
  */
 import type { Store } from "../store/db.js";
-import type { Clock } from "../util/clock.js";
-import { AzureError } from "./errors.js";
-import { resourceGroupId, resourceId } from "../arm/ids.js";
+import type { Clock } from "../kernel/clock.js";
+import { AzureError } from "../kernel/errors.js";
+import { resourceGroupId, resourceId } from "../kernel/resource-ids.js";
 import { formatIpv4, nextFreeAddress, parseCidr, tryParseIpv4 } from "../network/cidr.js";
 import { findSubnet, findVm, sameResourceId, type NetworkInterface, type Vantage } from "../network/topology.js";
 import { resolve } from "../network/dns-view.js";
 import { NETWORK_TYPES, snapshotFromStore, vmOfBody, type StoredVmBody } from "../network/snapshot.js";
 import { startDnsServer, type DnsListener } from "../dns/server.js";
 import { cacheAnswersByStoreVersion } from "../dns/answer-cache.js";
-import type { TraceLog } from "./trace-log.js";
-import { explainRequest } from "./trace-log.js";
-import type { Exchange, ExchangeResult } from "./exchange.js";
+import type { Exchange, ExchangeResult } from "../kernel/exchange.js";
 
 /** The public SNAT range of simulated VMs. */
 export const VM_PUBLIC_RANGE = "198.51.100.64/26";
@@ -281,66 +279,4 @@ export class VmService {
     }
     return undefined;
   }
-}
-
-/**
- * Admin API routes of the network-isolation feature (on the direct HTTPS listener, under `/_hsmlink/`):
- * `POST/GET /_hsmlink/vms`, `GET/DELETE /_hsmlink/vms/{name}`, `GET /_hsmlink/traces?after=&limit=`,
- * `POST /_hsmlink/explain {method, url, vm?}`. Returns undefined for any other path.
- */
-export function networkAdminHandler(deps: {
-  vms: VmService;
-  traces: TraceLog;
-  store: Store;
-  internetClientAddress: string;
-}): (ex: Exchange) => Promise<ExchangeResult | undefined> {
-  return async (ex) => {
-    const p = ex.path.replace(/\/+$/, "");
-    const lower = p.toLowerCase();
-    const body = () => {
-      if (!ex.body || ex.body.length === 0) return {} as Record<string, unknown>;
-      try {
-        const v = JSON.parse(ex.body.toString("utf8")) as unknown;
-        if (v && typeof v === "object") return v as Record<string, unknown>;
-      } catch {
-        /* fall through */
-      }
-      throw new AzureError(400, "BadRequest", "body must be a JSON object");
-    };
-    const str = (b: Record<string, unknown>, k: string) => {
-      const v = b[k];
-      if (typeof v !== "string" || v === "") throw new AzureError(400, "BadRequest", `'${k}' is required (string)`);
-      return v;
-    };
-    if (lower === "/_hsmlink/vms" && ex.method === "POST") {
-      const b = body();
-      const view = await deps.vms.create({ name: str(b, "name"), resourceGroup: str(b, "resourceGroup"), vnet: str(b, "vnet"), subnet: str(b, "subnet"), dnsForwarder: b.dnsForwarder === true, ...(typeof b.subscription === "string" && b.subscription ? { subscription: b.subscription } : {}) });
-      return { status: 201, body: view };
-    }
-    if (lower === "/_hsmlink/vms" && ex.method === "GET") return { status: 200, body: { value: deps.vms.list() } };
-    const m = /^\/_hsmlink\/vms\/([^/]+)$/i.exec(p);
-    if (m && ex.method === "GET") return { status: 200, body: deps.vms.show(decodeURIComponent(m[1])) };
-    if (m && ex.method === "DELETE") {
-      await deps.vms.delete(decodeURIComponent(m[1]));
-      return { status: 200, body: {} };
-    }
-    if (lower === "/_hsmlink/traces" && ex.method === "GET") {
-      const after = Number(ex.query.after ?? 0) || 0;
-      const limit = Math.min(500, Number(ex.query.limit ?? 50) || 50);
-      return { status: 200, body: { value: deps.traces.recent(after, limit) } };
-    }
-    if (lower === "/_hsmlink/explain" && ex.method === "POST") {
-      const b = body();
-      const url = str(b, "url");
-      if (!URL.canParse(url)) throw new AzureError(400, "BadRequest", `'${url}' is not an absolute URL`);
-      let vantage: Vantage = { kind: "internet" };
-      if (typeof b.vm === "string" && b.vm !== "") {
-        const v = deps.vms.vantageOf(b.vm);
-        if (!v) throw new AzureError(404, "VmNotFound", `VM '${b.vm}' does not exist`);
-        vantage = v;
-      }
-      return { status: 200, body: explainRequest(deps.store, deps.traces, vantage, typeof b.method === "string" ? b.method : "GET", url, deps.internetClientAddress) };
-    }
-    return undefined;
-  };
 }

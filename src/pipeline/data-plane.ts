@@ -1,0 +1,212 @@
+/**
+ * The managed HSM data plane behind the one decision pipeline: every request to `{name}.managedhsm.azure.net`
+ * passes the steps `tls` (the HSM the host names) → `authentication` (401 challenge / token validation) →
+ * `network` (the HSM's network rules for the connection's route) → `activation` → `rbac` (local RBAC) →
+ * `operation` (api-version, validation, the operation), after the connect steps (vantage → DNS → route) the
+ * gateway took for the connection. The runner writes each step into the request's trace; refusals are rendered
+ * here, once, as Key Vault envelopes.
+ *
+ * Every response carries x-ms-request-id, x-ms-keyvault-region, x-ms-keyvault-network-info, x-ms-server-latency,
+ * x-ms-keyvault-service-version, x-ms-build-version and the security headers of data-plane.md §1.
+ */
+import type { HsmlinkConfig } from "../config/settings.js";
+import type { Store } from "../store/db.js";
+import type { Clock } from "../kernel/clock.js";
+import { AzureError } from "../kernel/errors.js";
+import type { Exchange, ExchangeResult, SurfaceHandler } from "../kernel/exchange.js";
+import { MHSM_RESOURCE, managedHsmNameOfHost } from "../kernel/azure-names.js";
+import { TokenError, type IdentityService, type Principal } from "../entra/identity.js";
+import { evaluateConnect, networkInfoHeader } from "../network/decision.js";
+import { findManagedHsmByName, type NetworkSnapshot } from "../network/topology.js";
+import { checkApiVersion } from "../hsm/api-versions.js";
+import { isKeyCryptoError } from "../hsm/crypto/index.js";
+import { badParameter } from "../hsm/errors.js";
+import { findHsm, type HsmInfo } from "../hsm/hsm.js";
+import { bearerToken, challengeHeader, challengeResource, createHsmOperations, externalBaseUrl, parseRequestBody, SECURITY_HEADERS, SERVICE_VERSION, type DataPlaneRoute, type HsmOperations } from "../hsm/surface.js";
+import type { KeyContext } from "../hsm/keys/wire.js";
+import { pass, refuse, runPipeline, type PipelineStep } from "./runner.js";
+import { activationStep, networkStep, rbacStep, tlsStep } from "./steps.js";
+import { refusalOf, renderKeyVault, type Refusal } from "./render.js";
+import { TraceLog } from "./trace-log.js";
+
+/** What the network step reads: the network model and the address of a client on the internet. */
+export interface NetworkView {
+  snapshot(): NetworkSnapshot;
+  internetClientAddress: string;
+}
+
+export interface DataPlaneOptions {
+  store: Store;
+  identity: IdentityService;
+  clock: Clock;
+  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location">;
+  /** The network step's view (required: there is no data plane without the network step). */
+  network: NetworkView;
+  /** Where request traces go (`hsmlink log`); default: a log of its own. */
+  traces?: TraceLog;
+  /** More routes (e.g. the security domain), tried before the built-in ones. */
+  extraRoutes?: DataPlaneRoute[];
+  /** Worker pool size (default: available parallelism, at least 2). */
+  poolSize?: number;
+}
+
+/** The data plane: a SurfaceHandler plus its services, its trace log and `close()` (stops the worker pool). */
+export type DataPlane = SurfaceHandler & Pick<HsmOperations, "keys" | "rbac" | "hsmStore"> & { traces: TraceLog; close(): Promise<void> };
+
+/** The state one request carries through the steps. */
+interface RequestState {
+  readonly ex: Exchange;
+  hsm?: HsmInfo;
+  principal?: Principal;
+  /** The address the HSM saw (x-ms-keyvault-network-info). */
+  sourceAddress: string;
+  op?: { route: DataPlaneRoute; m: RegExpExecArray };
+  result?: ExchangeResult;
+}
+
+/**
+ * Builds the managed HSM data plane.
+ * @returns the handler, with `close()` to stop its worker pool (call it when hsmlink stops)
+ */
+export function createDataPlane(opts: DataPlaneOptions): DataPlane {
+  const ops = createHsmOperations({ store: opts.store, dataDir: opts.config.dataDir, clock: opts.clock, extraRoutes: opts.extraRoutes, poolSize: opts.poolSize });
+  const traces = opts.traces ?? new TraceLog();
+  const { identity, clock, network } = opts;
+
+  const unauthorized = (hsm: HsmInfo, ex: Exchange, message: string): Refusal => ({
+    status: 401,
+    code: "Unauthorized",
+    message,
+    headers: { "www-authenticate": challengeHeader(hsm.tenantId, challengeResource(ex)) },
+  });
+
+  const steps: readonly PipelineStep<RequestState>[] = [
+    {
+      name: "tls",
+      run(s) {
+        const name = managedHsmNameOfHost(s.ex.conn.hostName);
+        s.hsm = name ? findHsm(opts.store, name) : undefined;
+        return tlsStep(s.ex.conn.hostName, name, s.hsm && { name: s.hsm.name, id: s.hsm.resourceId, provisioningState: s.hsm.provisioningState });
+      },
+    },
+    {
+      name: "authentication",
+      async run(s) {
+        const hsm = s.hsm!;
+        const ex = s.ex;
+        const token = bearerToken(ex);
+        if (!token) {
+          const challenge = { status: 401, code: "Unauthorized", message: "", emptyBody: true, headers: { "www-authenticate": challengeHeader(hsm.tenantId, challengeResource(ex)) } };
+          return refuse(challenge, "no-bearer-token", "no bearer token: 401 with the challenge naming the tenant and resource");
+        }
+        const resource = challengeResource(ex);
+        try {
+          const v = await identity.verify(token, [MHSM_RESOURCE, `${MHSM_RESOURCE}/`, resource, `${resource}/`]);
+          const tid = String(v.claims.tid);
+          if (tid.toLowerCase() !== hsm.tenantId.toLowerCase()) {
+            return refuse(unauthorized(hsm, ex, `AKV10032: Invalid issuer. Expected a token from tenant ${hsm.tenantId}, found tenant ${tid}.`), "wrong-tenant", `token from tenant ${tid}; the HSM is in tenant ${hsm.tenantId}`);
+          }
+          s.principal = v.principal;
+          const p = v.principal;
+          return pass("authenticated", `caller appid=${p.appId};oid=${p.objectId}${p.trustedService ? ` (trusted service ${p.trustedService})` : ""}`, { objectId: p.objectId });
+        } catch (e) {
+          if (!(e instanceof TokenError)) throw e;
+          const msg =
+            e.reason === "audience" ? `Found token with aud=${e.detail.aud}, but expected aud=${MHSM_RESOURCE}` :
+            e.reason === "expired" ? "AKV10000: The access token has expired." :
+            e.reason === "tenant" ? `AKV10032: Invalid issuer. The token was not issued by the tenant of this managed HSM (${hsm.tenantId}).` :
+            `AKV10000: The bearer token is invalid: ${e.message}`;
+          return refuse(unauthorized(hsm, ex, msg), `token-${e.reason}`, msg);
+        }
+      },
+    },
+    {
+      name: "network",
+      run(s) {
+        const snapshot = network.snapshot();
+        const connect = s.ex.conn.network ?? evaluateConnect(snapshot, { kind: "internet" }, s.ex.conn.hostName, { internetClientAddress: network.internetClientAddress });
+        const p = s.principal!;
+        const caller = { appId: p.appId, objectId: p.objectId, issuer: `https://sts.windows.net/${p.tenantId}/`, trustedService: p.trustedService };
+        const r = networkStep(findManagedHsmByName(snapshot, s.hsm!.name), connect, caller, s.sourceAddress);
+        s.sourceAddress = r.sourceAddress;
+        return r.verdict;
+      },
+    },
+    {
+      name: "activation",
+      run(s) {
+        s.op = ops.match(s.ex.method, s.ex.path);
+        return activationStep(s.hsm!, s.op?.route.beforeActivation === true);
+      },
+    },
+    {
+      name: "rbac",
+      run(s) {
+        if (!s.op) return pass("no-operation", `${s.ex.method} ${s.ex.path} names no operation; nothing to authorize`);
+        const { dataAction, scope } = s.op.route.authorize(s.op.m);
+        const p = s.principal!;
+        return rbacStep(ops.rbac.isAllowed(s.hsm!, p.objectId, dataAction, scope), `oid ${p.objectId}`, dataAction, scope);
+      },
+    },
+    {
+      name: "operation",
+      async run(s) {
+        const ex = s.ex;
+        try {
+          if (!s.op) throw new AzureError(404, "NotFound", `The managed HSM has no operation ${ex.method} ${ex.path}.`);
+          const apiVersion = ex.query["api-version"];
+          checkApiVersion(apiVersion, opts.config.loose);
+          let parsed: { value: unknown } | undefined;
+          const body = () => (parsed ??= { value: parseRequestBody(ex) }).value;
+          const key: KeyContext = { hsm: s.hsm!, baseUrl: externalBaseUrl(ex), nowS: Math.floor(clock.now() / 1000), apiVersion: apiVersion ?? "" };
+          s.result = await s.op.route.handle({ ex, hsm: s.hsm!, principal: s.principal!, key, body }, s.op.m);
+          return pass("served", `${ex.method} ${ex.path} → ${s.result.status}`);
+        } catch (e) {
+          let err: AzureError;
+          if (e instanceof AzureError) err = e;
+          else if (isKeyCryptoError(e) && e.code === "BadParameter") err = badParameter(e.message);
+          else throw e;
+          return refuse(refusalOf(err), "failed", `${err.status} ${err.code}${err.options.innerCode ? `/${err.options.innerCode}` : ""}: ${err.message.split("\r\n")[0]}`);
+        }
+      },
+    },
+  ];
+
+  const handler = async (ex: Exchange): Promise<ExchangeResult> => {
+    const trace = traces.begin(ex);
+    const route = ex.conn.network?.route;
+    const state: RequestState = { ex, sourceAddress: route && route.path !== "none" ? route.sourceAddress : network.internetClientAddress };
+    let result: ExchangeResult;
+    try {
+      const run = await runPipeline(steps, state, trace.steps);
+      if (run.verdict === "drop") {
+        traces.dropped(trace, run.step);
+        return { status: 0, dropConnection: true };
+      }
+      if (run.verdict === "refuse") {
+        traces.finish(trace, run.refusal.status, run.refusal);
+        result = renderKeyVault(run.refusal, ex.requestId);
+      } else {
+        result = state.result!;
+        traces.finish(trace, result.status);
+      }
+    } catch (e) {
+      traces.finish(trace, 500, { code: "InternalServerError", message: (e as Error).message ?? String(e) });
+      throw e;
+    }
+    const latency = Math.max(0, Date.now() - ex.receivedAt);
+    result.headers = {
+      ...SECURITY_HEADERS,
+      "x-ms-request-id": ex.requestId,
+      "x-ms-keyvault-region": state.hsm?.location || opts.config.location,
+      "x-ms-keyvault-network-info": networkInfoHeader(state.sourceAddress),
+      "x-ms-server-latency": String(latency),
+      "x-ms-keyvault-service-version": SERVICE_VERSION,
+      "x-ms-build-version": SERVICE_VERSION,
+      ...(result.headers ?? {}),
+    };
+    return result;
+  };
+
+  return Object.assign(handler, { keys: ops.keys, rbac: ops.rbac, hsmStore: ops.hsmStore, traces, close: () => ops.close() });
+}

@@ -1,0 +1,82 @@
+/**
+ * The runner of the decision pipeline: takes the steps in their order (kernel/trace.ts {@link PIPELINE_STEPS}),
+ * runs each on the request's state, writes every step's lines into the trace, and stops at the first step that
+ * refuses or drops the request. Nothing else writes a request's trace.
+ */
+import type { PipelineStepName, TraceRefs, TraceStep } from "../kernel/trace.js";
+import type { Refusal } from "./render.js";
+
+/** One trace line a step writes; the runner fills in the step's name. */
+export interface StepLine {
+  readonly rule: string;
+  readonly detail: string;
+  readonly refs?: TraceRefs;
+}
+
+/**
+ * What a step decided: `pass` (the next step runs), `refuse` (the surface renders `refusal`), or `drop` (the
+ * connection is closed without an answer, as Azure does for traffic it discards). Every verdict carries the
+ * lines the step writes into the trace (at least one).
+ */
+export type StepVerdict =
+  | { readonly verdict: "pass"; readonly lines: readonly StepLine[] }
+  | { readonly verdict: "refuse"; readonly lines: readonly StepLine[]; readonly refusal: Refusal }
+  | { readonly verdict: "drop"; readonly lines: readonly StepLine[] };
+
+/** A named step of the pipeline over request state `S`. */
+export interface PipelineStep<S> {
+  readonly name: PipelineStepName;
+  run(state: S): StepVerdict | Promise<StepVerdict>;
+}
+
+/** How a run ended: every step passed, or the step that refused (with its refusal) or dropped. */
+export type RunResult =
+  | { readonly verdict: "pass" }
+  | { readonly verdict: "refuse"; readonly step: PipelineStepName; readonly refusal: Refusal }
+  | { readonly verdict: "drop"; readonly step: PipelineStepName };
+
+/** A passing verdict with one line. */
+export function pass(rule: string, detail: string, refs?: TraceRefs): StepVerdict {
+  return { verdict: "pass", lines: [refs ? { rule, detail, refs } : { rule, detail }] };
+}
+
+/** A refusing verdict with one line. */
+export function refuse(refusal: Refusal, rule: string, detail: string, refs?: TraceRefs): StepVerdict {
+  return { verdict: "refuse", refusal, lines: [refs ? { rule, detail, refs } : { rule, detail }] };
+}
+
+/** The trace lines of a verdict, as steps named `name`. */
+export function linesOf(name: PipelineStepName, v: StepVerdict): TraceStep[] {
+  const lines = v.lines.length > 0 ? v.lines : [{ rule: v.verdict, detail: "" }];
+  return lines.map((l) => ({ step: name, rule: l.rule, detail: l.detail, ...(l.refs ? { refs: l.refs } : {}) }));
+}
+
+/**
+ * Runs `steps` in order on `state`, appending each step's lines to `trace`.
+ * @returns how the run ended; exceptions of a step propagate (a bug: the surface answers 500)
+ */
+export async function runPipeline<S>(steps: readonly PipelineStep<S>[], state: S, trace: TraceStep[]): Promise<RunResult> {
+  for (const step of steps) {
+    const v = await step.run(state);
+    trace.push(...linesOf(step.name, v));
+    if (v.verdict === "refuse") return { verdict: "refuse", step: step.name, refusal: v.refusal };
+    if (v.verdict === "drop") return { verdict: "drop", step: step.name };
+  }
+  return { verdict: "pass" };
+}
+
+/** A step whose decision needs no I/O (explain, the troubleshooter). */
+export interface SyncPipelineStep<S> extends PipelineStep<S> {
+  run(state: S): StepVerdict;
+}
+
+/** {@link runPipeline} for steps that decide synchronously. */
+export function runPipelineSync<S>(steps: readonly SyncPipelineStep<S>[], state: S, trace: TraceStep[]): RunResult {
+  for (const step of steps) {
+    const v = step.run(state);
+    trace.push(...linesOf(step.name, v));
+    if (v.verdict === "refuse") return { verdict: "refuse", step: step.name, refusal: v.refusal };
+    if (v.verdict === "drop") return { verdict: "drop", step: step.name };
+  }
+  return { verdict: "pass" };
+}

@@ -1,0 +1,95 @@
+/**
+ * The decisions of the pipeline's request-time steps, as pure functions of what each step looks at. The data
+ * plane (data-plane.ts) and `hsmlink explain` / the troubleshooter (explain.ts) call the same functions, so a
+ * request and its explanation cannot disagree.
+ */
+import type { TraceRefs } from "../kernel/trace.js";
+import { evaluateNetworkRules, networkInfoHeader, type CallerInfo, type ConnectEvaluation } from "../network/decision.js";
+import type { ManagedHsm } from "../network/topology.js";
+import { pass, refuse, type StepVerdict } from "./runner.js";
+import type { Refusal } from "./render.js";
+
+/** Provisioning states in which the data plane serves an HSM. */
+const SERVED_STATES = ["succeeded", "updating", "activated"];
+
+/** What the TLS step needs to know of the HSM a host names. */
+export interface HsmIdentity {
+  readonly name: string;
+  readonly id: string;
+  readonly provisioningState: string;
+}
+
+/**
+ * The `tls` step: TLS for `host` is terminated by hsmlink (a leaf certificate from its local CA), and the host
+ * must name a provisioned managed HSM. In Azure the host of a missing HSM would not resolve; hsmlink's direct
+ * listener can still be asked, so it answers the Key Vault 404 `NotFound` (hsmlink's choice, data-plane.md §3).
+ */
+export function tlsStep(host: string, hsmName: string | undefined, hsm: HsmIdentity | undefined): StepVerdict {
+  if (!hsm) {
+    const message = `There is no managed HSM named '${hsmName ?? host}' in this emulated cloud (in Azure its host name would not resolve). Create it with 'az keyvault create --hsm-name'.`;
+    return refuse({ status: 404, code: "NotFound", message }, "no-such-hsm", `${host} names no existing managed HSM`);
+  }
+  const refs: TraceRefs = { hsmId: hsm.id };
+  if (!SERVED_STATES.includes(hsm.provisioningState.toLowerCase())) {
+    const message = `The managed HSM '${hsm.name}' is not provisioned (provisioningState ${hsm.provisioningState || "unknown"}).`;
+    return refuse({ status: 404, code: "NotFound", message }, "not-provisioned", `managed HSM ${hsm.name} is ${hsm.provisioningState || "not provisioned"}`, refs);
+  }
+  return pass("managed-hsm", `TLS for ${host} terminated by hsmlink (leaf certificate from its local CA); managed HSM ${hsm.name}`, refs);
+}
+
+/** The network step's verdict plus the address the service saw. */
+export interface NetworkStepResult {
+  readonly verdict: StepVerdict;
+  readonly sourceAddress: string;
+}
+
+/**
+ * The `network` step: the HSM's network rules for the route the connection took (network/decision.ts). A
+ * refusal is rendered as Azure's 403 `Forbidden` with the inner code and the `x-ms-keyvault-network-info` header.
+ * `connect` without a usable route (the direct HTTPS listener when no route exists) passes with that said.
+ */
+export function networkStep(hsm: ManagedHsm | undefined, connect: ConnectEvaluation, caller: CallerInfo | undefined, fallbackAddress: string): NetworkStepResult {
+  if (!hsm || !connect.route || connect.route.path === "none") {
+    const detail = !hsm ? "the HSM is not in the network model; no network rules apply" : "no route was decided for this connection; no network rules apply";
+    return { verdict: pass("no-network-path", detail), sourceAddress: fallbackAddress };
+  }
+  const outcome = evaluateNetworkRules({ hsm, route: connect.route, caller });
+  const lines = outcome.steps.map((s) => ({ rule: s.rule, detail: s.detail, ...(s.refs ? { refs: s.refs } : {}) }));
+  if (outcome.allowed) return { verdict: { verdict: "pass", lines }, sourceAddress: outcome.sourceAddress };
+  const r = outcome.refusal;
+  switch (r.action) {
+    case "forbid": {
+      const refusal: Refusal = { status: 403, code: "Forbidden", innerCode: r.innerCode, message: r.message, headers: { "x-ms-keyvault-network-info": networkInfoHeader(r.sourceAddress) } };
+      return { verdict: { verdict: "refuse", lines, refusal }, sourceAddress: r.sourceAddress };
+    }
+  }
+}
+
+/**
+ * The `activation` step (data-plane.md §0.11): an HSM whose security domain is not active serves only the routes
+ * marked `beforeActivation` (the security domain's own); everything else gets 403 `Forbidden` / `HsmNotActivated`
+ * (403 rather than 503 so SDKs fail at once instead of retrying for a minute). This is the step the security
+ * domain's activation plugs into.
+ */
+export function activationStep(hsm: { readonly name: string; readonly activationStatus: string }, servedBeforeActivation: boolean): StepVerdict {
+  if (hsm.activationStatus === "Active") return pass("active", `managed HSM ${hsm.name} is activated`);
+  if (servedBeforeActivation) return pass("before-activation", `managed HSM ${hsm.name} is ${hsm.activationStatus}; this operation is served before activation`);
+  const message = `The managed HSM '${hsm.name}' is not activated (activationStatus ${hsm.activationStatus}). Download its security domain first ('az keyvault security-domain download') to activate it.`;
+  return refuse({ status: 403, code: "Forbidden", innerCode: "HsmNotActivated", message }, "not-activated", `managed HSM ${hsm.name} is ${hsm.activationStatus} (HsmNotActivated)`);
+}
+
+/** The `rbac` step: local RBAC allows `objectId` the `dataAction` at `scope`, or 403 `AccessDenied` (data-plane.md §6). */
+export function rbacStep(allowed: boolean, who: string, dataAction: string, scope: string): StepVerdict {
+  if (allowed) return pass("allowed", `a role assignment grants ${who} ${dataAction} on ${scope}`, { dataAction, scope });
+  return refuse(
+    { status: 403, code: "AccessDenied", message: `Not authorized to access ${dataAction} on ${scope}` },
+    "no-role-assignment",
+    `no role assignment at ${scope} or above grants ${who} ${dataAction} (AccessDenied)`,
+    { dataAction, scope },
+  );
+}
+
+/** The line of a step that `hsmlink explain` does not evaluate (it sends nothing). */
+export function notEvaluated(what: string): StepVerdict {
+  return pass("not-evaluated", `${what} not evaluated (explain does not send the request)`);
+}
