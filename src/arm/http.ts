@@ -7,11 +7,8 @@ import { parseJsonBody } from "../kernel/exchange.js";
 import { AzureError } from "../kernel/errors.js";
 import { TokenError, type IdentityService } from "../entra/identity.js";
 import { armErrors } from "./errors.js";
-import { decodePathSegment, type ArmContext, type ArmRouter, type ArmRequest } from "./engine.js";
+import { decodePathSegment, type ArmContext, type ArmRouter, type ArmRequest, type ArmRequestDecisions } from "./engine.js";
 import { getSubscription } from "./subscriptions.js";
-import { armActionOf, authorizeAction, authorizationFailed, hasAnyRoleIn, UNCHECKED } from "./authorization/enforce.js";
-import type { Store } from "../store/db.js";
-import type { Principal } from "../entra/identity.js";
 
 export const ARM_AUDIENCES = [
   "https://management.core.windows.net/",
@@ -45,6 +42,7 @@ function tokenErrorToArm(e: TokenError, now: number): AzureError {
 /** Builds the ARM surface handler over a route table. */
 export function armSurface(router: ArmRouter, ctx: ArmContext, identity: IdentityService, baseUrlOf: (ex: Exchange) => string) {
   return async function handleArm(ex: Exchange): Promise<ExchangeResult> {
+    let decisions: ArmRequestDecisions | undefined;
     try {
       const auth = ex.headers["authorization"];
       const bearer = auth && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, "").trim() : undefined;
@@ -66,9 +64,10 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
         reqCtx = { ...ctx, subscriptionId: subscription.subscriptionId };
       }
       const method = ex.method.toUpperCase();
-      // Authorization comes before any existence check below the subscription: a caller without rights learns
-      // nothing about what exists ("… over scope '…' or the scope is invalid").
-      authorizeRequest(ctx.store, principal, method, ex.path);
+      // The decision pipeline's rbac step. It comes before any existence check below the subscription: a caller
+      // without rights learns nothing about what exists ("… over scope '…' or the scope is invalid").
+      decisions = ctx.decide({ requestId: ex.requestId, receivedAt: ex.receivedAt, method, host: ex.conn.hostName, path: ex.path, ...(ex.conn.vantage ? { vantage: ex.conn.vantage } : {}) }, principal);
+      decisions.authorize();
       // Anything below a resource group needs the group (ARM answers ResourceGroupNotFound before the provider sees it).
       if (parts.length > 4 && parts[2]?.toLowerCase() === "resourcegroups") {
         const rg = decodePathSegment(parts[3]);
@@ -90,11 +89,14 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
         params: found.params,
         principal,
         baseUrl: baseUrlOf(ex),
+        decisions,
       };
       const result = await found.handler(req, reqCtx);
+      decisions.finish(result.status);
       return { status: result.status, headers: result.headers, body: result.body };
     } catch (e) {
       if (e instanceof AzureError) {
+        decisions?.finish(e.status, { code: e.code, message: e.message });
         const headers: Record<string, string> = { ...(e.options.headers ?? {}) };
         if (e.status === 401) {
           headers["WWW-Authenticate"] = `Bearer authorization_uri="https://login.microsoftonline.com/${ctx.config.tenantId}", error="invalid_token", error_description="${e.message.replace(/"/g, "'")}"`;
@@ -105,20 +107,6 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
       throw e;
     }
   };
-}
-
-/**
- * The ARM authorization step of one request: derives the action, checks the caller's role assignments over the
- * request path (the scope), throws ARM's 403 AuthorizationFailed when nothing grants it.
- * Reading a subscription (`GET /subscriptions/{s}`) needs any role inside it, as `GET /subscriptions` lists it then.
- */
-function authorizeRequest(store: Store, principal: Principal, method: string, path: string): void {
-  const action = armActionOf(method, path);
-  if (action === UNCHECKED) return;
-  const scope = "/" + path.split("/").filter(Boolean).join("/");
-  if (action === "Microsoft.Resources/subscriptions/read" && hasAnyRoleIn(store, principal.objectId, path.split("/").filter(Boolean)[1])) return;
-  const decision = authorizeAction(store, principal, action, scope);
-  if (!decision.allowed) throw authorizationFailed(principal, action, scope);
 }
 
 /** ARM's answer for a path no resource provider serves. */

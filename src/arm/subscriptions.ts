@@ -10,7 +10,7 @@
 import type { Store } from "../store/db.js";
 import { newGuid } from "../kernel/ids.js";
 import { OWNER } from "../kernel/azure-roles.js";
-import { insertRoleAssignment } from "./authorization/assignments.js";
+import { insertRoleAssignment } from "../store/role-assignments.js";
 
 export interface Subscription {
   subscriptionId: string;
@@ -51,7 +51,7 @@ export function createSubscription(store: Store, opts: { displayName: string; su
     if (getSubscription(store, id)) throw new Error(`subscription ${id} already exists`);
     if (listSubscriptions(store).some((s) => s.displayName.toLowerCase() === name.toLowerCase())) throw new Error(`a subscription named '${name}' already exists`);
     store.db.prepare("INSERT INTO subscriptions (subscription_key, subscription_id, display_name, created_at) VALUES (?, ?, ?, ?)").run(id, id, name, opts.now);
-    insertRoleAssignment(store, { scope: `/subscriptions/${id}`, name: newGuid(), roleDefinitionGuid: OWNER, principalId: opts.ownerObjectId, principalType: "ServicePrincipal", subscriptionId: id, createdBy: null, now: opts.now });
+    insertRoleAssignment(store.db, { scope: `/subscriptions/${id}`, name: newGuid(), roleDefinitionGuid: OWNER, principalId: opts.ownerObjectId, principalType: "ServicePrincipal", subscriptionId: id, createdBy: null, now: opts.now });
     return { subscriptionId: id, displayName: name, createdAt: opts.now };
   });
 }

@@ -34,6 +34,7 @@ import { decideProxy, type ProxyPolicy } from "../pipeline/connect.js";
 import { createDataPlane } from "../pipeline/data-plane.js";
 import { renderArm, renderKeyVault, refusalOf } from "../pipeline/render.js";
 import { TraceLog } from "../pipeline/trace-log.js";
+import { beginArmRequest } from "../pipeline/arm-authorization.js";
 import { adminHandler as createAdminHandler } from "./admin.js";
 
 export interface Hsmlink {
@@ -110,7 +111,17 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
 
     const router = new ArmRouter();
     const deleters: CascadeDeleter[] = [];
-    const arm: ArmContext = { store, clock, config, subscriptionId: config.subscriptionId, operations: new Operations(store, clock), deleters };
+    const traces = new TraceLog();
+    // ARM requests pass the decision pipeline's authentication and rbac steps; their traces join the data plane's.
+    const arm: ArmContext = {
+      store,
+      clock,
+      config,
+      subscriptionId: config.subscriptionId,
+      operations: new Operations(store, clock),
+      deleters,
+      decide: (req, caller) => beginArmRequest(store.db, traces, req, caller),
+    };
     registerResourceTypes(router, deleters);
     ensureDefaultSubscription(store, { subscriptionId: config.subscriptionId, ownerObjectId: WELL_KNOWN.principalObjectId, now: clock.now() });
 
@@ -120,7 +131,6 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const armHandler = armSurface(router, arm, identity, baseUrlOf);
     const entraHandler = entraSurface(identity, clock, baseUrlOf);
     const miHandler = managedIdentitySurface(identity);
-    const traces = new TraceLog();
     // The managed HSM data plane behind the decision pipeline (src/pipeline/data-plane.ts).
     const dataPlane = createDataPlane({
       store,

@@ -15,37 +15,9 @@ import { AzureError } from "../../kernel/errors.js";
 import { armErrors } from "../errors.js";
 import { parseResourceId } from "../../kernel/resource-ids.js";
 import { BUILT_IN_ROLES, builtInRole, roleDefinitionBody, scopeCovers, type BuiltInRole } from "../../kernel/azure-roles.js";
+import { allAssignments, assignmentById, assignmentByName, canonicalScope, deleteAssignment as deleteAssignmentRow, insertRoleAssignment, rolesOver, type RoleAssignmentBody } from "../../store/role-assignments.js";
 
-export { scopeCovers };
-
-export const ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export interface RoleAssignmentBody {
-  properties: {
-    roleDefinitionId: string;
-    principalId: string;
-    principalType: string;
-    scope: string;
-    condition: null;
-    conditionVersion: null;
-    createdOn: string;
-    updatedOn: string;
-    createdBy: string | null;
-    updatedBy: string | null;
-    delegatedManagedIdentityResourceId: null;
-    description: string | null;
-  };
-  id: string;
-  type: string;
-  name: string;
-}
-
-/** A role assignment with its role resolved. */
-export interface HeldRole {
-  assignment: RoleAssignmentBody;
-  role: BuiltInRole;
-}
 
 /** Azure's errors of the authorization resource provider (codes recorded in the field; messages as cited). */
 export const authorizationErrors = {
@@ -72,82 +44,6 @@ export const authorizationErrors = {
       { surface: "arm" },
     ),
 };
-
-interface Row {
-  body: string;
-}
-
-/** Normalises a scope: no trailing slash, `resourcegroups` spelled `resourceGroups` (ARM returns the canonical casing). */
-export function canonicalScope(scope: string): string {
-  const parts = scope.split("/").filter(Boolean);
-  if (parts[2]?.toLowerCase() === "resourcegroups") parts[2] = "resourceGroups";
-  if (parts[0]?.toLowerCase() === "subscriptions") parts[0] = "subscriptions";
-  return "/" + parts.join("/");
-}
-
-const iso = (ms: number) => new Date(ms).toISOString().replace("Z", "0000Z");
-
-/**
- * Inserts a role assignment (no checks; callers validate). Used by the PUT handler and when hsmlink seeds the Owner of
- * a new subscription. Runs inside the caller's transaction when there is one.
- */
-export function insertRoleAssignment(
-  store: Store,
-  a: { scope: string; name: string; roleDefinitionGuid: string; principalId: string; principalType: string; subscriptionId: string; createdBy: string | null; description?: string | null; now: number },
-): RoleAssignmentBody {
-  const scope = canonicalScope(a.scope);
-  const id = `${scope === "/" ? "" : scope}/providers/Microsoft.Authorization/roleAssignments/${a.name}`;
-  const body: RoleAssignmentBody = {
-    properties: {
-      roleDefinitionId: `/subscriptions/${a.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${a.roleDefinitionGuid.toLowerCase()}`,
-      principalId: a.principalId.toLowerCase(),
-      principalType: a.principalType,
-      scope,
-      condition: null,
-      conditionVersion: null,
-      createdOn: iso(a.now),
-      updatedOn: iso(a.now),
-      createdBy: a.createdBy,
-      updatedBy: a.createdBy,
-      delegatedManagedIdentityResourceId: null,
-      description: a.description ?? null,
-    },
-    id,
-    type: ROLE_ASSIGNMENT_TYPE,
-    name: a.name.toLowerCase(),
-  };
-  store.db
-    .prepare("INSERT INTO arm_role_assignments (id_key, name_key, scope_key, principal_key, role_definition_key, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    .run(id.toLowerCase(), a.name.toLowerCase(), scope.toLowerCase(), a.principalId.toLowerCase(), a.roleDefinitionGuid.toLowerCase(), JSON.stringify(body), a.now);
-  return body;
-}
-
-/** Every role assignment of a principal (any scope), oldest first. */
-export function assignmentsOfPrincipal(store: Store, principalId: string): RoleAssignmentBody[] {
-  return (store.db.prepare("SELECT body FROM arm_role_assignments WHERE principal_key = ? ORDER BY created_at, rowid").all(principalId.toLowerCase()) as Row[]).map((r) => JSON.parse(r.body) as RoleAssignmentBody);
-}
-
-/** Every role assignment, oldest first. */
-export function allAssignments(store: Store): RoleAssignmentBody[] {
-  return (store.db.prepare("SELECT body FROM arm_role_assignments ORDER BY created_at, rowid").all() as Row[]).map((r) => JSON.parse(r.body) as RoleAssignmentBody);
-}
-
-/** The roles `principalId` holds over `scope`: its assignments at that scope or any ancestor. */
-export function rolesOver(store: Store, principalId: string, scope: string): HeldRole[] {
-  const out: HeldRole[] = [];
-  for (const a of assignmentsOfPrincipal(store, principalId)) {
-    if (!scopeCovers(a.properties.scope, scope)) continue;
-    const role = builtInRole(a.properties.roleDefinitionId.split("/").pop() ?? "");
-    if (role) out.push({ assignment: a, role });
-  }
-  return out;
-}
-
-/** Deletes the role assignments at or below `scope` (used when a resource group or resource is deleted: Azure removes them with it). */
-export function deleteAssignmentsUnder(store: Store, scope: string): void {
-  const key = canonicalScope(scope).toLowerCase();
-  store.db.prepare("DELETE FROM arm_role_assignments WHERE scope_key = ? OR scope_key LIKE ? ESCAPE '\\'").run(key, key.replace(/[\\%_]/g, "\\$&") + "/%");
-}
 
 /** The scope a `{scope}/providers/Microsoft.Authorization/...` path names (everything before the last `/providers/Microsoft.Authorization`). */
 function scopeOfPath(path: string): string {
@@ -242,9 +138,8 @@ function putAssignment(req: ArmRequest, ctx: ArmContext) {
   if (!principalExists(ctx.store, principalId)) throw authorizationErrors.PrincipalNotFound(principalId, ctx.config.tenantId);
 
   return ctx.store.tx(() => {
-    const sameName = ctx.store.db.prepare("SELECT body FROM arm_role_assignments WHERE name_key = ?").get(name.toLowerCase()) as Row | undefined;
-    if (sameName) {
-      const existing = JSON.parse(sameName.body) as RoleAssignmentBody;
+    const existing = assignmentByName(ctx.store.db, name);
+    if (existing) {
       const same =
         existing.properties.scope.toLowerCase() === scope.toLowerCase() &&
         existing.properties.principalId === principalId.toLowerCase() &&
@@ -252,10 +147,10 @@ function putAssignment(req: ArmRequest, ctx: ArmContext) {
       if (!same) throw authorizationErrors.RoleAssignmentUpdateNotPermitted();
       return { status: 200, body: existing };
     }
-    const dup = rolesOver(ctx.store, principalId, scope).find((h) => h.role.name === role.name && h.assignment.properties.scope.toLowerCase() === scope.toLowerCase());
+    const dup = rolesOver(ctx.store.db, principalId, scope).find((h) => h.role.name === role.name && h.assignment.properties.scope.toLowerCase() === scope.toLowerCase());
     if (dup) throw authorizationErrors.RoleAssignmentExists();
     const subscriptionId = parseResourceId(scope)?.subscriptionId ?? ctx.subscriptionId;
-    const created = insertRoleAssignment(ctx.store, {
+    const created = insertRoleAssignment(ctx.store.db, {
       scope,
       name,
       roleDefinitionGuid: role.name,
@@ -271,9 +166,7 @@ function putAssignment(req: ArmRequest, ctx: ArmContext) {
 }
 
 function findAssignment(ctx: ArmContext, req: ArmRequest): RoleAssignmentBody | undefined {
-  const id = `${scopeOfPath(req.path)}/providers/Microsoft.Authorization/roleAssignments/${req.params.roleAssignmentName}`.toLowerCase();
-  const row = ctx.store.db.prepare("SELECT body FROM arm_role_assignments WHERE id_key = ?").get(id) as Row | undefined;
-  return row ? (JSON.parse(row.body) as RoleAssignmentBody) : undefined;
+  return assignmentById(ctx.store.db, `${scopeOfPath(req.path)}/providers/Microsoft.Authorization/roleAssignments/${req.params.roleAssignmentName}`);
 }
 
 function getAssignment(req: ArmRequest, ctx: ArmContext) {
@@ -287,7 +180,7 @@ function deleteAssignment(req: ArmRequest, ctx: ArmContext) {
   const a = findAssignment(ctx, req);
   // Spec: RoleAssignments_Delete answers 200 with the deleted assignment, 204 when there was none.
   if (!a) return { status: 204 };
-  ctx.store.tx(() => ctx.store.db.prepare("DELETE FROM arm_role_assignments WHERE id_key = ?").run(a.id.toLowerCase()));
+  ctx.store.tx(() => deleteAssignmentRow(ctx.store.db, a.id));
   return { status: 200, body: a };
 }
 
@@ -296,7 +189,7 @@ function listAssignments(req: ArmRequest, ctx: ArmContext) {
   requireScope(ctx, scope);
   const f = readFilter(req);
   // Without atScope(): assignments at, above and below the scope; with it: at and above (REST doc "List role assignments").
-  let items = allAssignments(ctx.store).filter((a) => scopeCovers(a.properties.scope, scope) || (!f.atScope && scopeCovers(scope, a.properties.scope)));
+  let items = allAssignments(ctx.store.db).filter((a) => scopeCovers(a.properties.scope, scope) || (!f.atScope && scopeCovers(scope, a.properties.scope)));
   if (f.principalId !== undefined) items = items.filter((a) => a.properties.principalId === f.principalId!.toLowerCase());
   return { status: 200, body: { value: items } };
 }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { armCall } from "../../support/arm-client.js";
-import { armActionOf, UNCHECKED } from "../../../src/arm/authorization/enforce.js";
+import { armActionOf, UNCHECKED } from "../../../src/pipeline/arm-authorization.js";
 import { CONTRIBUTOR, NETWORK_CONTRIBUTOR, OWNER, READER } from "../../../src/kernel/azure-roles.js";
 import { createSubscription } from "../../../src/arm/subscriptions.js";
 
@@ -55,6 +55,12 @@ test("a new service principal has no rights: AuthorizationFailed with Azure's wo
     `The client '${principal.objectId}' with object id '${principal.objectId}' does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourceGroups/write' over scope '/subscriptions/${sub}/resourcegroups/rgx' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
   );
   assert.equal((await armCall(h, "GET", `/subscriptions/${sub}/resourcegroups/rgx?api-version=2021-04-01`)).status, 404, "nothing was created");
+  // The refusal is the decision pipeline's rbac step, in the request's trace (hsmlink log).
+  const trace = h.traces.recent(0, 500).find((t) => t.method === "PUT" && t.url.endsWith(`/resourcegroups/rgx`));
+  assert.ok(trace, "the ARM request is traced");
+  assert.deepEqual(trace.steps.map((s) => `${s.step}:${s.rule}`), ["authentication:bearer-token", "rbac:no-role-assignment", "outcome:refused"]);
+  assert.match(trace.steps[1].detail, /holds no role at this scope or above \(AuthorizationFailed\)/);
+  assert.equal(trace.outcome?.code, "AuthorizationFailed");
   const list = await armCall(h, "GET", "/subscriptions?api-version=2022-12-01", { token });
   assert.deepEqual(list.json.value, []);
 });
@@ -70,6 +76,9 @@ test("Contributor on a resource group: writes there, not elsewhere, and cannot a
   const vnet = { location: "westeurope", properties: { addressSpace: { addressPrefixes: ["10.1.0.0/16"] } } };
   const ok = await armCall(h, "PUT", `/subscriptions/${sub}/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/v1?api-version=2023-09-01`, { token, body: vnet });
   assert.equal(ok.status, 201);
+  const granted = h.traces.recent(0, 500).find((t) => t.method === "PUT" && t.url.endsWith("/virtualNetworks/v1?api-version=2023-09-01".split("?")[0]));
+  assert.equal(granted?.steps.find((s) => s.step === "rbac")?.rule, "granted");
+  assert.match(granted!.steps.find((s) => s.step === "rbac")!.detail, /granted to .* by Contributor at \/subscriptions\/.*\/resourceGroups\/rg1/);
   const no = await armCall(h, "PUT", `/subscriptions/${sub}/resourceGroups/rg2/providers/Microsoft.Network/virtualNetworks/v2?api-version=2023-09-01`, { token, body: vnet });
   assert.equal(no.status, 403);
   assert.match(no.json.error.message, /'Microsoft\.Network\/virtualNetworks\/write' over scope '\/subscriptions\/.*\/resourceGroups\/rg2\/providers\/Microsoft\.Network\/virtualNetworks\/v2'/);

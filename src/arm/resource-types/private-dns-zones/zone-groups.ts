@@ -13,7 +13,7 @@
  * a second zone group on one private endpoint → 400 `BadRequest` (learn.microsoft.com "Private endpoint DNS
  * configuration": "up to 5 DNS zones", "multiple DNS zone groups … not supported"; code chosen).
  */
-import { requireLinkedAction, ZONE_JOIN_ACTION } from "../../authorization/enforce.js";
+import { ZONE_JOIN_ACTION } from "../../../kernel/azure-roles.js";
 import type { ArmContext, ArmRequest, ArmRouter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import { armErrors } from "../../errors.js";
@@ -285,8 +285,7 @@ export function registerZoneGroups(router: ArmRouter): void {
     const existing = ctx.store.resources.get<ZoneGroupBody>(id);
     const body = requireObjectBody(req);
     const configs = parseConfigs(ctx, body, existing?.id ?? id);
-    const scope = "/" + req.path.split("/").filter(Boolean).join("/");
-    for (const c of configs) requireLinkedAction(ctx.store, req.principal, "Microsoft.Network/privateEndpoints/privateDnsZoneGroups/write", scope, ZONE_JOIN_ACTION, c.privateDnsZoneId);
+    for (const c of configs) req.decisions.linked("Microsoft.Network/privateEndpoints/privateDnsZoneGroups/write", ZONE_JOIN_ACTION, c.privateDnsZoneId);
     const other = groupsOf(ctx, pe.id).find((g) => !sameId(g.id, id));
     if (other) throw armErrors.BadRequest(`Cannot create more than one private dns zone groups in the private endpoint ${pe.name}.`);
     let stored!: ZoneGroupBody;

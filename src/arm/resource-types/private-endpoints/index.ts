@@ -44,7 +44,7 @@ import {
 import { networkErrors } from "../virtual-networks/errors.js";
 import { getSubnet, getVnet, updateSubnetBackReferences } from "../virtual-networks/model.js";
 import { allowsPrivateEndpoints } from "../virtual-networks/policies.js";
-import { requireLinkedAction, MHSM_APPROVAL_ACTION, SUBNET_JOIN_ACTION } from "../../authorization/enforce.js";
+import { MHSM_APPROVAL_ACTION, SUBNET_JOIN_ACTION } from "../../../kernel/azure-roles.js";
 import { allocateAddress, createPrivateEndpointNic, getNic, nicIdOf, putNic, removeNic } from "../network-interfaces/index.js";
 
 /** The member name every managed HSM private link resource requires (control-plane.md §3.5 `requiredMembers`). */
@@ -211,11 +211,10 @@ function handlePut(req: ArmRequest, ctx: ArmContext) {
   // Linked access checks (private-link/rbac-permissions.md): the creator joins the subnet, and an automatic
   // connection is approved on creation only when the creator may approve it on the target; otherwise Azure refuses
   // the request (LinkedAuthorizationFailed) and the creator must ask with a manual connection instead.
-  const scope = "/" + req.path.split("/").filter(Boolean).join("/");
-  requireLinkedAction(ctx.store, req.principal, "Microsoft.Network/privateEndpoints/write", scope, SUBNET_JOIN_ACTION, subnetIdIn);
+  req.decisions.linked("Microsoft.Network/privateEndpoints/write", SUBNET_JOIN_ACTION, subnetIdIn);
   const keepsConnection = existing && [...existing.body.properties.privateLinkServiceConnections, ...existing.body.properties.manualPrivateLinkServiceConnections].some((c) => sameConnection(c, connection.manual, connection));
   if (!connection.manual && !keepsConnection) {
-    requireLinkedAction(ctx.store, req.principal, "Microsoft.Network/privateEndpoints/write", scope, MHSM_APPROVAL_ACTION, connection.privateLinkServiceId);
+    req.decisions.linked("Microsoft.Network/privateEndpoints/write", MHSM_APPROVAL_ACTION, connection.privateLinkServiceId);
   }
   const customNic = props.customNetworkInterfaceName;
   if (customNic !== undefined && customNic !== null && customNic !== "") {

@@ -9,7 +9,7 @@ import { armErrors } from "../../errors.js";
 import { resourceGroupId, parseResourceId } from "../../../kernel/resource-ids.js";
 import { resourceGroupDeleteAccepted } from "../../lro.js";
 import type { StoredResource } from "../../../store/resources.js";
-import { deleteAssignmentsUnder } from "../../authorization/assignments.js";
+import { deleteAssignmentsUnder } from "../../../store/role-assignments.js";
 import { normalizeLocation } from "../../../kernel/azure-names.js";
 
 const RG_TYPE = "Microsoft.Resources/resourceGroups";
@@ -125,7 +125,7 @@ export function registerResourceGroups(router: ArmRouter): void {
       deleteResourceGroupContents(ctx, ctx.subscriptionId, rg.name);
       ctx.store.resources.delete(rg.id);
       // Role assignments scoped to the group or inside it go with it.
-      deleteAssignmentsUnder(ctx.store, rg.id);
+      deleteAssignmentsUnder(ctx.store.db, rg.id);
     });
     return resourceGroupDeleteAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.subscriptionId, apiVersion: req.apiVersion });
   });

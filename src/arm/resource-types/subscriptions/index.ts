@@ -9,7 +9,7 @@ import type { ArmRouter, ArmContext, ArmRequest } from "../../engine.js";
 import { AzureError } from "../../../kernel/errors.js";
 import { KNOWN_LOCATIONS } from "../../../kernel/azure-names.js";
 import { getSubscription, listSubscriptions, type Subscription } from "../../subscriptions.js";
-import { hasAnyRoleIn } from "../../authorization/enforce.js";
+import { hasAnyRoleIn } from "../../../store/role-assignments.js";
 
 const PROVIDERS: Record<string, { namespace: string; resourceTypes: { resourceType: string; locations: string[]; apiVersions: string[] }[] }> = {
   "microsoft.keyvault": {
@@ -71,7 +71,7 @@ export function registerSubscriptions(router: ArmRouter): void {
   // Azure lists the subscriptions in which the caller holds a role at any scope (az login then offers them).
   router.add("GET", "/subscriptions", (req, ctx) => {
     const value = listSubscriptions(ctx.store)
-      .filter((s) => hasAnyRoleIn(ctx.store, req.principal.objectId, s.subscriptionId))
+      .filter((s) => hasAnyRoleIn(ctx.store.db, req.principal.objectId, s.subscriptionId))
       .map((s) => subscriptionBody(ctx, s));
     return { status: 200, body: { value, count: { type: "Total", value: value.length } } };
   });
