@@ -123,7 +123,9 @@ export function renderTrace(t: RequestTrace): string {
     : t.outcome
     ? ` → ${t.outcome.status}${t.outcome.code ? ` ${t.outcome.code}` : ""}${t.outcome.innerCode ? `/${t.outcome.innerCode}` : ""}${t.gatewayRefused ? " (refused by the gateway)" : ""}`
     : t.explained
-      ? ` → ${NETWORK_ALLOWS}`
+      ? t.steps[t.steps.length - 1]?.rule === "rbac-allowed"
+        ? " → Azure RBAC allows; the operation not evaluated"
+        : ` → ${NETWORK_ALLOWS}`
       : "";
   const head = `#${t.seq} ${t.time} ${t.explained ? "EXPLAIN " : ""}${t.method} ${t.url} from ${t.vantage}${verdict}`;
   return `${head}\n${renderSteps(t.steps)}`;

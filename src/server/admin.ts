@@ -17,13 +17,16 @@ import { createSubscription, listSubscriptions } from "../arm/subscriptions.js";
 /**
  * Admin API routes of the network-isolation feature (on the direct HTTPS listener, under `/_hsmlink/`):
  * `POST/GET /_hsmlink/vms`, `GET/DELETE /_hsmlink/vms/{name}`, `GET /_hsmlink/traces?after=&limit=`,
- * `POST /_hsmlink/explain {method, url, vm?}`. Returns undefined for any other path.
+ * `POST /_hsmlink/explain {method, url, vm?, principal?}` (`principal`: the object id an ARM URL is explained for).
+ * Returns undefined for any other path.
  */
 export function networkAdminHandler(deps: {
   vms: VmService;
   traces: TraceLog;
   store: Store;
   internetClientAddress: string;
+  /** Resolves the principal an ARM explanation is made for (default: the default managed identity). */
+  armCaller?: (objectId: string | undefined) => { objectId: string; appId: string; displayName?: string } | undefined;
 }): (ex: Exchange) => Promise<ExchangeResult | undefined> {
   return async (ex) => {
     const p = ex.path.replace(/\/+$/, "");
@@ -70,7 +73,10 @@ export function networkAdminHandler(deps: {
         if (!v) throw new AzureError(404, "VmNotFound", `VM '${b.vm}' does not exist`);
         vantage = v;
       }
-      const explained = explainRequest({ snapshot: () => snapshotFromStore(deps.store), internetClientAddress: deps.internetClientAddress }, vantage, typeof b.method === "string" ? b.method : "GET", url);
+      const principal = typeof b.principal === "string" && b.principal !== "" ? b.principal : undefined;
+      const caller = deps.armCaller?.(principal);
+      if (principal && !caller) throw new AzureError(404, "PrincipalNotFound", `no principal with object id '${principal}' ('hsmlink identity list' shows them)`);
+      const explained = explainRequest({ snapshot: () => snapshotFromStore(deps.store), internetClientAddress: deps.internetClientAddress, ...(caller ? { arm: { db: deps.store.db, caller } } : {}) }, vantage, typeof b.method === "string" ? b.method : "GET", url);
       const trace: RequestTrace = { seq: deps.traces.nextSeq(), requestId: "explain", time: new Date().toISOString(), explained: true, ...explained };
       deps.traces.push(trace);
       return { status: 200, body: trace };
@@ -92,7 +98,10 @@ export function adminHandler(deps: {
   internetClientAddress: string;
   subscriptions: { tenantId: string; defaultSubscriptionId: string; ownerObjectId: string; now: () => number };
 }): (ex: Exchange) => Promise<ExchangeResult> {
-  const networkAdmin = networkAdminHandler(deps);
+  const networkAdmin = networkAdminHandler({
+    ...deps,
+    armCaller: (objectId) => (objectId ? deps.identity.byObjectId(objectId) : deps.identity.defaultIdentity()),
+  });
   const { identity } = deps;
   return async (ex) => {
     const p = ex.path.toLowerCase();

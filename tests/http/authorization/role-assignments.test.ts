@@ -7,6 +7,7 @@ import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { armCall } from "../../support/arm-client.js";
 import { armActionOf, UNCHECKED } from "../../../src/pipeline/arm-authorization.js";
 import { CONTRIBUTOR, NETWORK_CONTRIBUTOR, OWNER, READER } from "../../../src/kernel/azure-roles.js";
+import { runHsmlinkCli } from "../../support/hsmlink-cli.js";
 import { createSubscription } from "../../../src/arm/subscriptions.js";
 
 let h: TestHsmlink;
@@ -190,4 +191,23 @@ test("several subscriptions: resources and names are per subscription; the defau
   const subs = await armCall(h, "GET", "/subscriptions?api-version=2022-12-01");
   assert.deepEqual(subs.json.value.map((s: { displayName: string }) => s.displayName).sort(), ["app team", "hsmlink emulated subscription"]);
   assert.equal((await armCall(h, "GET", `/subscriptions/${randomUUID()}/resourcegroups?api-version=2021-04-01`)).json.error.code, "SubscriptionNotFound");
+});
+
+test("hsmlink explain covers ARM: the rbac step for a principal, without sending the request", async () => {
+  const { principal } = h.identity.createServicePrincipal("ra-explain");
+  await assign(`/subscriptions/${sub}/resourceGroups/rg1`, CONTRIBUTOR, principal.objectId);
+  const env = { ...process.env, HSMLINK_HOME: h.config.dataDir };
+  const url = (rg: string) => `https://management.azure.com/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/virtualNetworks/vx?api-version=2023-09-01`;
+  const refused = await runHsmlinkCli(["explain", "--principal", principal.objectId, "-o", "json", "PUT", url("rg2")], env);
+  assert.equal(refused.code, 1, refused.stderr);
+  const r = JSON.parse(refused.stdout);
+  assert.equal(r.outcome.code, "AuthorizationFailed");
+  assert.deepEqual(r.steps.filter((s: { step: string }) => s.step === "rbac").map((s: { rule: string }) => s.rule), ["no-role-assignment"]);
+  const allowed = await runHsmlinkCli(["explain", "--principal", principal.objectId, "PUT", url("rg1")], env);
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.match(allowed.stdout, /Azure RBAC allows/);
+  assert.match(allowed.stdout, /rbac\s+granted\s+Microsoft\.Network\/virtualNetworks\/write over .* by Contributor at \/subscriptions\/.*\/resourceGroups\/rg1/);
+  assert.equal((await armCall(h, "GET", `/subscriptions/${sub}/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/vx?api-version=2023-09-01`)).status, 404, "explain sent nothing");
+  const asDefault = await runHsmlinkCli(["explain", "-o", "json", "DELETE", `https://management.azure.com/subscriptions/${sub}/resourcegroups/rg2?api-version=2021-04-01`], env);
+  assert.equal(asDefault.code, 0, "the default identity is Owner");
 });
