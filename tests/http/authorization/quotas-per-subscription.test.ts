@@ -7,6 +7,8 @@ import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { armCall } from "../../support/arm-client.js";
 import { ArmClient } from "../managed-hsms/arm-client.js";
 import { createSubscription } from "../../../src/arm/subscriptions.js";
+import { grantArmRole } from "../../support/arm-roles.js";
+import { MANAGED_HSM_CONTRIBUTOR, READER } from "../../../src/kernel/azure-roles.js";
 
 class SubscriptionArm extends ArmClient {
   constructor(
@@ -65,4 +67,25 @@ test("HSMs with private endpoints per subscription: counted in the HSM's subscri
   const conns = await a.call("GET", `${a.hsmPath("rg", "quota-a1")}/privateEndpointConnections`);
   assert.equal(conns.body.value.length, 1);
   assert.match(conns.body.value[0].properties.privateEndpoint.id, new RegExp(`^/subscriptions/${b.sub}/resourceGroups/rg/providers/Microsoft\\.Network/privateEndpoints/pe-b-to-a1$`));
+});
+
+test("approving, rejecting and deleting a connection need rights on the HSM: Reader is refused, Managed HSM contributor may", async () => {
+  const conns = (await a.call("GET", `${a.hsmPath("rg", "quota-a1")}/privateEndpointConnections`)).body.value;
+  const connPath = `${a.hsmPath("rg", "quota-a1")}/privateEndpointConnections/${conns[0].name}?api-version=2023-07-01`;
+  const reader = h.identity.createServicePrincipal("pec-reader").principal;
+  const sec = h.identity.createServicePrincipal("pec-security").principal;
+  await grantArmRole(h, reader.objectId, READER, `/subscriptions/${a.sub}`);
+  await grantArmRole(h, sec.objectId, MANAGED_HSM_CONTRIBUTOR, a.hsmPath("rg", "quota-a1"));
+  const token = async (oid: string) => (await h.identity.issue(h.identity.byObjectId(oid)!, "https://management.azure.com/")).token;
+  const reject = { properties: { privateLinkServiceConnectionState: { status: "Rejected", description: "no" } } };
+  assert.equal((await armCall(h, "GET", connPath, { token: await token(reader.objectId) })).status, 200, "Reader reads it");
+  const refused = await armCall(h, "PUT", connPath, { token: await token(reader.objectId), body: reject });
+  assert.equal(refused.status, 403);
+  assert.match(refused.json.error.message, /'Microsoft\.KeyVault\/managedHSMs\/privateEndpointConnections\/write'/);
+  const del = await armCall(h, "DELETE", connPath, { token: await token(reader.objectId) });
+  assert.equal(del.status, 403);
+  assert.match(del.json.error.message, /privateEndpointConnections\/delete/);
+  const rejected = await armCall(h, "PUT", connPath, { token: await token(sec.objectId), body: reject });
+  assert.ok(rejected.status === 200 || rejected.status === 201, rejected.text);
+  assert.equal((await a.call("GET", connPath)).body.properties.privateLinkServiceConnectionState.status, "Rejected");
 });
