@@ -36,21 +36,20 @@ export class Operations {
   /** Records a terminal operation and returns its id. `result` fixes the final poll body (else the resource is read at poll time). */
   record(kind: OperationKind, op: { resourceId?: string; result?: unknown; error?: { code: string; message: string } } = {}): string {
     const id = newGuid();
-    this.store.db
-      .prepare("INSERT INTO operations (id, kind, status, resource_id, result, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .run(id, kind, op.error ? "Failed" : "Succeeded", op.resourceId ?? null, op.result === undefined ? null : JSON.stringify(op.result), op.error ? JSON.stringify(op.error) : null, this.clock.now());
+    this.store.operations.insert(
+      { id, kind, status: op.error ? "Failed" : "Succeeded", resource_id: op.resourceId ?? null, result: op.result === undefined ? null : JSON.stringify(op.result), error: op.error ? JSON.stringify(op.error) : null },
+      this.clock.now(),
+    );
     return id;
   }
 
   get(id: string): OperationRecord | undefined {
-    const row = this.store.db.prepare("SELECT * FROM operations WHERE id = ?").get(id.toLowerCase()) as
-      | { id: string; kind: OperationKind; status: OperationRecord["status"]; resource_id: string | null; result: string | null; error: string | null }
-      | undefined;
+    const row = this.store.operations.get(id);
     if (!row) return undefined;
     return {
       id: row.id,
-      kind: row.kind,
-      status: row.status,
+      kind: row.kind as OperationKind,
+      status: row.status as OperationRecord["status"],
       resourceId: row.resource_id ?? undefined,
       result: row.result === null ? undefined : JSON.parse(row.result),
       error: row.error === null ? undefined : JSON.parse(row.error),

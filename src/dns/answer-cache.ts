@@ -3,6 +3,7 @@
  * answer while no resource was written, so a busy resolver does not walk the network model per query.
  */
 import type { Store } from "../store/db.js";
+import { StoreVersionCache } from "../store/version-cache.js";
 import type { DnsAnswerFn } from "./server.js";
 
 const MAX_ENTRIES = 10_000;
@@ -12,22 +13,6 @@ const MAX_ENTRIES = 10_000;
  * is seen by the next query. Inside a transaction (no version) nothing is cached.
  */
 export function cacheAnswersByStoreVersion(store: Store, answer: DnsAnswerFn): DnsAnswerFn {
-  let version: number | undefined;
-  const cache = new Map<string, ReturnType<DnsAnswerFn>>();
-  return (qname, qtype) => {
-    const v = store.version();
-    if (v === undefined) return answer(qname, qtype);
-    if (v !== version) {
-      cache.clear();
-      version = v;
-    }
-    const key = `${qname.toLowerCase()}\u0000${qtype}`;
-    let a = cache.get(key);
-    if (!a) {
-      a = answer(qname, qtype);
-      if (cache.size >= MAX_ENTRIES) cache.clear();
-      cache.set(key, a);
-    }
-    return a;
-  };
+  const cache = new StoreVersionCache<ReturnType<DnsAnswerFn>>(store, MAX_ENTRIES);
+  return (qname, qtype) => cache.get(`${qname.toLowerCase()}\u0000${qtype}`, () => answer(qname, qtype));
 }

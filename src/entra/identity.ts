@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes, scryptSync, timingSafeEqual, createHash, generateKeyPairSync } from "node:crypto";
 import type { Store } from "../store/db.js";
+import type { PrincipalRow } from "../store/principals.js";
 import type { Clock } from "../kernel/clock.js";
 import { MANAGED_HSM_TRUSTED_SERVICES, trustedServiceNamespace } from "../network/trusted-services.js";
 import { WELL_KNOWN } from "../config/settings.js";
@@ -89,9 +90,7 @@ export class IdentityService {
   }
 
   private ensureDefaultIdentity(): void {
-    this.store.db
-      .prepare("INSERT OR IGNORE INTO principals (object_id, app_id, display_name, kind, secret_hash, trusted_service, created_at) VALUES (?, ?, ?, 'ManagedIdentity', NULL, NULL, ?)")
-      .run(WELL_KNOWN.principalObjectId, WELL_KNOWN.principalAppId, "hsmlink-default-identity", this.clock.now());
+    this.store.principals.ensureManagedIdentity(WELL_KNOWN.principalObjectId, WELL_KNOWN.principalAppId, "hsmlink-default-identity", this.clock.now());
   }
 
   /** The identity `az login --identity` and `ManagedIdentityCredential` obtain. */
@@ -100,17 +99,17 @@ export class IdentityService {
   }
 
   byObjectId(oid: string): Principal | undefined {
-    const row = this.store.db.prepare("SELECT * FROM principals WHERE object_id = ?").get(oid.toLowerCase()) as PrincipalRow | undefined;
+    const row = this.store.principals.byObjectId(oid);
     return row ? this.toPrincipal(row) : undefined;
   }
 
   byAppId(appId: string): Principal | undefined {
-    const row = this.store.db.prepare("SELECT * FROM principals WHERE app_id = ?").get(appId.toLowerCase()) as PrincipalRow | undefined;
+    const row = this.store.principals.byAppId(appId);
     return row ? this.toPrincipal(row) : undefined;
   }
 
   list(): Principal[] {
-    return (this.store.db.prepare("SELECT * FROM principals ORDER BY created_at").all() as PrincipalRow[]).map((r) => this.toPrincipal(r));
+    return this.store.principals.list().map((r) => this.toPrincipal(r));
   }
 
   /**
@@ -125,24 +124,19 @@ export class IdentityService {
       if (!service) throw new Error(`'${trustedService}' is not a trusted Microsoft service for Managed HSM; use one of: ${MANAGED_HSM_TRUSTED_SERVICES.join(", ")}`);
     }
     if (!/^[\w.-]{1,120}$/.test(displayName)) throw new Error(`invalid identity name '${displayName}': use letters, digits, '.', '-' or '_' (at most 120)`);
-    const exists = this.store.db.prepare("SELECT 1 FROM principals WHERE display_name = ?").get(displayName);
-    if (exists) throw new Error(`an identity named '${displayName}' already exists`);
+    if (this.store.principals.displayNameTaken(displayName)) throw new Error(`an identity named '${displayName}' already exists`);
     const objectId = newGuid();
     const appId = newGuid();
     const password = randomBytes(24).toString("base64url");
     const salt = randomBytes(16);
     const hash = `${salt.toString("hex")}:${scryptSync(password, salt, 32).toString("hex")}`;
-    this.store.tx(() =>
-      this.store.db
-        .prepare("INSERT INTO principals (object_id, app_id, display_name, kind, secret_hash, trusted_service, created_at) VALUES (?, ?, ?, 'ServicePrincipal', ?, ?, ?)")
-        .run(objectId, appId, displayName, hash, service ?? null, this.clock.now()),
-    );
+    this.store.tx(() => this.store.principals.insertServicePrincipal(objectId, appId, displayName, hash, service ?? null, this.clock.now()));
     return { principal: this.byObjectId(objectId)!, password };
   }
 
   /** Checks a client secret; returns the principal or undefined (never says which part was wrong). */
   authenticateClient(clientId: string, secret: string): Principal | undefined {
-    const row = this.store.db.prepare("SELECT * FROM principals WHERE app_id = ? AND kind = 'ServicePrincipal'").get(String(clientId).toLowerCase()) as PrincipalRow | undefined;
+    const row = this.store.principals.servicePrincipalByAppId(String(clientId));
     if (!row?.secret_hash) return undefined;
     const [saltHex, hashHex] = row.secret_hash.split(":");
     const actual = scryptSync(String(secret), Buffer.from(saltHex, "hex"), 32);
@@ -227,11 +221,3 @@ export class IdentityService {
   }
 }
 
-interface PrincipalRow {
-  object_id: string;
-  app_id: string;
-  display_name: string;
-  kind: string;
-  secret_hash: string | null;
-  trusted_service: string | null;
-}

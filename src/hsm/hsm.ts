@@ -4,9 +4,11 @@
  * are found here.
  */
 import type { Store } from "../store/db.js";
+import { perStore } from "../store/version-cache.js";
 import type { StoredResource } from "../store/resources.js";
+import { RESOURCE_TYPES } from "../kernel/azure-names.js";
 
-export const MHSM_RESOURCE_TYPE = "Microsoft.KeyVault/managedHSMs";
+export const MHSM_RESOURCE_TYPE = RESOURCE_TYPES.managedHsm;
 
 /** What the data plane needs of a managed HSM. `name` is lower case. */
 export interface HsmInfo {
@@ -37,20 +39,18 @@ interface MhsmBody {
   };
 }
 
-const byStore = new WeakMap<Store, { version: number; byName: Map<string, StoredResource<MhsmBody>> }>();
+const byStore = perStore<Map<string, StoredResource<MhsmBody>>>(1);
 
 /** The live HSM resources by lower-case name (the first one of a name wins), re-read only after a store write. */
 function hsmResources(store: Store): Map<string, StoredResource<MhsmBody>> {
-  const version = store.version();
-  const hit = byStore.get(store);
-  if (version !== undefined && hit && hit.version === version) return hit.byName;
-  const byName = new Map<string, StoredResource<MhsmBody>>();
-  for (const r of store.resources.list<MhsmBody>(MHSM_RESOURCE_TYPE)) {
-    const key = r.name.toLowerCase();
-    if (!byName.has(key)) byName.set(key, deepFreeze(r));
-  }
-  if (version !== undefined) byStore.set(store, { version, byName });
-  return byName;
+  return byStore(store).get("", () => {
+    const byName = new Map<string, StoredResource<MhsmBody>>();
+    for (const r of store.resources.list<MhsmBody>(MHSM_RESOURCE_TYPE)) {
+      const key = r.name.toLowerCase();
+      if (!byName.has(key)) byName.set(key, deepFreeze(r));
+    }
+    return byName;
+  });
 }
 
 function deepFreeze<T>(value: T): T {

@@ -7,8 +7,9 @@
 import type { Store } from "../store/db.js";
 import type { Clock } from "../kernel/clock.js";
 import type { Exchange, ExchangeResult } from "../kernel/exchange.js";
+import { RouteTable, type RouteParams } from "../kernel/route-table.js";
 import type { Principal } from "../entra/identity.js";
-import { badParameter, kvError } from "./errors.js";
+import { kvErrors } from "./errors.js";
 import type { HsmInfo } from "./hsm.js";
 import { MasterKey } from "./master-key.js";
 import { HsmStore } from "./store.js";
@@ -30,13 +31,16 @@ export interface DataPlaneRequest {
   body: () => unknown;
 }
 
-/** One data-plane route. `path` is matched case-insensitively against the collapsed path. */
+/**
+ * One data-plane route: method and path template (kernel/route-table.ts syntax: `{name}`, a trailing `{name?}`, a
+ * leading `{*scope}`; literals case-insensitive), matched against the collapsed path.
+ */
 export interface DataPlaneRoute {
   method: string;
-  path: RegExp;
+  path: string;
   /** The local-RBAC data action (full name) and scope the request needs. */
-  authorize: (m: RegExpExecArray) => { dataAction: string; scope: string };
-  handle: (r: DataPlaneRequest, m: RegExpExecArray) => ExchangeResult | Promise<ExchangeResult>;
+  authorize: (p: RouteParams) => { dataAction: string; scope: string };
+  handle: (r: DataPlaneRequest, p: RouteParams) => ExchangeResult | Promise<ExchangeResult>;
   /** Served before the security domain activates the HSM (security-domain routes). */
   beforeActivation?: boolean;
 }
@@ -47,7 +51,7 @@ export interface HsmOperationsOptions {
   /** The data dir (holds the master key that wraps key material at rest). */
   dataDir: string;
   clock: Clock;
-  /** More routes (e.g. the security domain), tried before the built-in ones. */
+  /** More routes (e.g. the security domain); a method and template may be registered once. */
   extraRoutes?: DataPlaneRoute[];
   /** Worker pool size (default: available parallelism, at least 2). */
   poolSize?: number;
@@ -58,8 +62,8 @@ export interface HsmOperations {
   keys: KeyService;
   rbac: Rbac;
   hsmStore: HsmStore;
-  /** The route for `method` and `path` (first match in table order), or undefined. */
-  match(method: string, path: string): { route: DataPlaneRoute; m: RegExpExecArray } | undefined;
+  /** The route for `method` and `path` and its params, or undefined. */
+  match(method: string, path: string): { route: DataPlaneRoute; params: RouteParams } | undefined;
   close(): Promise<void>;
 }
 
@@ -81,78 +85,71 @@ export function challengeHeader(tenantId: string, resource: string): string {
 
 const ok = (body: unknown, status = 200): ExchangeResult => ({ status, body });
 
-const KEY = "([^/]+)";
-const OPT_VERSION = "(?:/([^/]+))?";
-const re = (s: string) => new RegExp(`^${s}$`, "i");
 const keyScope = (name: string) => `/keys/${name}`;
-const OP_ACTIONS: Record<string, string> = { encrypt: "keys/encrypt/action", decrypt: "keys/decrypt/action", wrapkey: "keys/wrap/action", unwrapkey: "keys/unwrap/action", sign: "keys/sign/action", verify: "keys/verify/action" };
-/** `{scope}/providers/Microsoft.Authorization/{kind}[/{name}]`: m[1] scope, m[2] kind, m[3] name. */
-const rbacPath = (kind: string, named: boolean) => new RegExp(`^(.*?)/providers/Microsoft\\.Authorization/(${kind})${named ? "/([^/]+)" : ""}$`, "i");
+/** The key operations of `POST /keys/{name}/{version?}/{operation}` and their data actions. */
+const KEY_OPERATIONS: Record<string, string> = { encrypt: "keys/encrypt/action", decrypt: "keys/decrypt/action", wrapkey: "keys/wrap/action", unwrapkey: "keys/unwrap/action", sign: "keys/sign/action", verify: "keys/verify/action" };
 
 /** The built-in routes: keys (§2), rng, local RBAC (§6.3). */
 function builtInRoutes(keys: KeyService, rbac: Rbac, clock: Clock): DataPlaneRoute[] {
-  const k = (method: string, path: string, suffix: string, handle: DataPlaneRoute["handle"], scope: (m: RegExpExecArray) => string = (m) => keyScope(m[1])): DataPlaneRoute => ({
+  const k = (method: string, path: string, suffix: string, handle: DataPlaneRoute["handle"], scope: (p: RouteParams) => string = (p) => keyScope(p.name)): DataPlaneRoute => ({
     method,
-    path: re(path),
-    authorize: (m) => ({ dataAction: action(suffix), scope: scope(m) }),
+    path,
+    authorize: (p) => ({ dataAction: action(suffix), scope: scope(p) }),
     handle,
   });
-  const rbacScope = (m: RegExpExecArray): string => normaliseScope(m[1]) ?? m[1];
-  const requireScope = (m: RegExpExecArray): string => {
-    const s = normaliseScope(m[1]);
-    if (!s) throw badParameter(`The scope '${m[1] || "/"}' is invalid; Managed HSM scopes are /, /keys and /keys/{key name}.`);
+  const rbacScope = (p: RouteParams): string => normaliseScope(p.scope) ?? p.scope;
+  const requireScope = (p: RouteParams): string => {
+    const s = normaliseScope(p.scope);
+    if (!s) throw kvErrors.invalidScope(p.scope);
     return s;
   };
+  // Local RBAC (§6.3). Scope = everything before /providers/Microsoft.Authorization/ ("" → /).
   const rbacRoute = (method: string, kind: "roleAssignments" | "roleDefinitions", named: boolean, verb: "read" | "write" | "delete", handle: DataPlaneRoute["handle"]): DataPlaneRoute => ({
     method,
-    path: rbacPath(kind, named),
-    authorize: (m) => ({ dataAction: action(`${kind}/${verb}/action`), scope: rbacScope(m) }),
+    path: `/{*scope}/providers/Microsoft.Authorization/${kind}${named ? "/{name}" : ""}`,
+    authorize: (p) => ({ dataAction: action(`${kind}/${verb}/action`), scope: rbacScope(p) }),
     handle,
   });
   return [
-    k("POST", `/keys/${KEY}/create`, "keys/create", async (r, m) => ok(await keys.create(r.key, m[1], r.body()))),
+    k("POST", "/keys/{name}/create", "keys/create", async (r, p) => ok(await keys.create(r.key, p.name, r.body()))),
     k("POST", "/keys/restore", "keys/restore/action", (r) => ok(keys.restore(r.key, r.body())), () => "/keys"),
-    k("POST", `/keys/${KEY}/backup`, "keys/backup/action", (r, m) => ok(keys.backup(r.key, m[1]))),
-    k("POST", `/keys/${KEY}/rotate`, "keys/rotate/action", async (r, m) => ok(await keys.rotate(r.key, m[1]))),
-    k("POST", `/keys/${KEY}${OPT_VERSION}/release`, "keys/release/action", async (r, m) => ok(await keys.release(r.key, m[1], m[2], r.body()))),
-    {
-      method: "POST",
-      path: re(`/keys/${KEY}${OPT_VERSION}/(encrypt|decrypt|wrapkey|unwrapkey|sign|verify)`),
-      authorize: (m) => ({ dataAction: action(OP_ACTIONS[m[3].toLowerCase()]), scope: keyScope(m[1]) }),
-      handle: async (r, m) => ok(await keys.operate(r.key, m[1], m[2], KEY_OPERATION_PATHS[m[3].toLowerCase()], r.body())),
-    },
-    k("PUT", `/keys/${KEY}`, "keys/import/action", async (r, m) => ok(await keys.import(r.key, m[1], r.body()))),
+    k("POST", "/keys/{name}/backup", "keys/backup/action", (r, p) => ok(keys.backup(r.key, p.name))),
+    k("POST", "/keys/{name}/rotate", "keys/rotate/action", async (r, p) => ok(await keys.rotate(r.key, p.name))),
+    k("POST", "/keys/{name}/{version?}/release", "keys/release/action", async (r, p) => ok(await keys.release(r.key, p.name, p.version, r.body()))),
+    ...Object.entries(KEY_OPERATIONS).map(([operation, dataAction]) =>
+      k("POST", `/keys/{name}/{version?}/${operation}`, dataAction, async (r, p) => ok(await keys.operate(r.key, p.name, p.version, KEY_OPERATION_PATHS[operation], r.body()))),
+    ),
+    k("PUT", "/keys/{name}", "keys/import/action", async (r, p) => ok(await keys.import(r.key, p.name, r.body()))),
     k("GET", "/keys", "keys/read/action", (r) => ok(keys.list(r.key, r.ex.query)), () => "/keys"),
-    k("GET", `/keys/${KEY}/versions`, "keys/read/action", (r, m) => ok(keys.listVersions(r.key, m[1], r.ex.query))),
-    k("GET", `/keys/${KEY}/rotationpolicy`, "keys/read/action", (r, m) => ok(keys.getRotationPolicy(r.key, m[1]))),
-    k("PUT", `/keys/${KEY}/rotationpolicy`, "keys/write/action", (r, m) => ok(keys.setRotationPolicy(r.key, m[1], r.body()))),
-    k("GET", `/keys/${KEY}${OPT_VERSION}/attestation`, "keys/read/action", async (r, m) => ok(await keys.attestation(r.key, m[1], m[2]))),
-    k("GET", `/keys/${KEY}${OPT_VERSION}`, "keys/read/action", (r, m) => ok(keys.get(r.key, m[1], m[2]))),
-    k("PATCH", `/keys/${KEY}${OPT_VERSION}`, "keys/write/action", (r, m) => ok(keys.update(r.key, m[1], m[2], r.body()))),
-    k("DELETE", `/keys/${KEY}`, "keys/delete", (r, m) => ok(keys.delete(r.key, m[1]))),
+    k("GET", "/keys/{name}/versions", "keys/read/action", (r, p) => ok(keys.listVersions(r.key, p.name, r.ex.query))),
+    k("GET", "/keys/{name}/rotationpolicy", "keys/read/action", (r, p) => ok(keys.getRotationPolicy(r.key, p.name))),
+    k("PUT", "/keys/{name}/rotationpolicy", "keys/write/action", (r, p) => ok(keys.setRotationPolicy(r.key, p.name, r.body()))),
+    k("GET", "/keys/{name}/{version?}/attestation", "keys/read/action", async (r, p) => ok(await keys.attestation(r.key, p.name, p.version))),
+    k("GET", "/keys/{name}/{version?}", "keys/read/action", (r, p) => ok(keys.get(r.key, p.name, p.version))),
+    k("PATCH", "/keys/{name}/{version?}", "keys/write/action", (r, p) => ok(keys.update(r.key, p.name, p.version, r.body()))),
+    k("DELETE", "/keys/{name}", "keys/delete", (r, p) => ok(keys.delete(r.key, p.name))),
     k("GET", "/deletedkeys", "keys/deletedKeys/read/action", (r) => ok(keys.listDeleted(r.key, r.ex.query)), () => "/keys"),
-    k("GET", `/deletedkeys/${KEY}`, "keys/deletedKeys/read/action", (r, m) => ok(keys.getDeleted(r.key, m[1]))),
-    k("DELETE", `/deletedkeys/${KEY}`, "keys/deletedKeys/delete", (r, m) => {
-      keys.purge(r.key, m[1]);
+    k("GET", "/deletedkeys/{name}", "keys/deletedKeys/read/action", (r, p) => ok(keys.getDeleted(r.key, p.name))),
+    k("DELETE", "/deletedkeys/{name}", "keys/deletedKeys/delete", (r, p) => {
+      keys.purge(r.key, p.name);
       return { status: 204 };
     }),
-    k("POST", `/deletedkeys/${KEY}/recover`, "keys/deletedKeys/recover/action", (r, m) => ok(keys.recover(r.key, m[1]))),
+    k("POST", "/deletedkeys/{name}/recover", "keys/deletedKeys/recover/action", (r, p) => ok(keys.recover(r.key, p.name))),
     k("POST", "/rng", "rng/action", (r) => ok(keys.random(r.body())), () => "/"),
-    // Local RBAC (§6.3). Scope = everything before /providers/Microsoft.Authorization/ ("" → /).
-    rbacRoute("GET", "roleAssignments", false, "read", (r, m) => ok({ value: rbac.listAssignments(r.hsm, requireScope(m), r.ex.query["$filter"]), nextLink: null })),
-    rbacRoute("GET", "roleAssignments", true, "read", (r, m) => ok(rbac.getAssignment(r.hsm, m[3]))),
-    rbacRoute("PUT", "roleAssignments", true, "write", (r, m) => ok(rbac.createAssignment(r.hsm, requireScope(m), m[3], r.body(), clock.now()), 201)),
-    rbacRoute("DELETE", "roleAssignments", true, "delete", (r, m) => ok(rbac.deleteAssignment(r.hsm, m[3]))),
-    rbacRoute("GET", "roleDefinitions", false, "read", (r, m) => {
-      requireScope(m);
+    rbacRoute("GET", "roleAssignments", false, "read", (r, p) => ok({ value: rbac.listAssignments(r.hsm, requireScope(p), r.ex.query["$filter"]), nextLink: null })),
+    rbacRoute("GET", "roleAssignments", true, "read", (r, p) => ok(rbac.getAssignment(r.hsm, p.name))),
+    rbacRoute("PUT", "roleAssignments", true, "write", (r, p) => ok(rbac.createAssignment(r.hsm, requireScope(p), p.name, r.body(), clock.now()), 201)),
+    rbacRoute("DELETE", "roleAssignments", true, "delete", (r, p) => ok(rbac.deleteAssignment(r.hsm, p.name))),
+    rbacRoute("GET", "roleDefinitions", false, "read", (r, p) => {
+      requireScope(p);
       return ok({ value: rbac.listDefinitions(r.hsm, r.ex.query["$filter"]), nextLink: null });
     }),
-    rbacRoute("GET", "roleDefinitions", true, "read", (r, m) => ok(rbac.getDefinition(r.hsm, m[3]))),
-    rbacRoute("PUT", "roleDefinitions", true, "write", (r, m) => {
-      requireScope(m);
-      return ok(rbac.putDefinition(r.hsm, m[3], r.body()), 201);
+    rbacRoute("GET", "roleDefinitions", true, "read", (r, p) => ok(rbac.getDefinition(r.hsm, p.name))),
+    rbacRoute("PUT", "roleDefinitions", true, "write", (r, p) => {
+      requireScope(p);
+      return ok(rbac.putDefinition(r.hsm, p.name, r.body()), 201);
     }),
-    rbacRoute("DELETE", "roleDefinitions", true, "delete", (r, m) => ok(rbac.deleteDefinition(r.hsm, m[3]))),
+    rbacRoute("DELETE", "roleDefinitions", true, "delete", (r, p) => ok(rbac.deleteDefinition(r.hsm, p.name))),
   ];
 }
 
@@ -166,18 +163,15 @@ export function createHsmOperations(opts: HsmOperationsOptions): HsmOperations {
   const pool = new CryptoPool(opts.poolSize);
   const keys = new KeyService({ store: hsmStore, pool, master });
   const rbac = new Rbac(hsmStore);
-  const routes = [...(opts.extraRoutes ?? []), ...builtInRoutes(keys, rbac, opts.clock)];
+  const table = new RouteTable<DataPlaneRoute>();
+  for (const route of [...(opts.extraRoutes ?? []), ...builtInRoutes(keys, rbac, opts.clock)]) table.add(route.method, route.path, route);
   return {
     keys,
     rbac,
     hsmStore,
     match(method, path) {
-      for (const route of routes) {
-        if (route.method !== method) continue;
-        const m = route.path.exec(path);
-        if (m) return { route, m };
-      }
-      return undefined;
+      const found = table.match(method, path);
+      return found && found !== "method" ? { route: found.value, params: found.params } : undefined;
     },
     close: () => pool.close(),
   };
@@ -191,7 +185,7 @@ export function parseRequestBody(ex: Exchange): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw badParameter(`The request body is not valid JSON: ${(e as Error).message}`);
+    throw kvErrors.requestBodyNotJson((e as Error).message);
   }
 }
 

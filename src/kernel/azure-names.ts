@@ -86,3 +86,33 @@ export function normalizeLocation(loc: unknown): string | undefined {
   const key = loc.replace(/\s+/g, "").toLowerCase();
   return KNOWN_LOCATIONS.includes(key) ? key : key === "global" ? "global" : undefined;
 }
+
+/** Resource provider namespaces hsmlink serves. */
+export const NAMESPACES = {
+  network: "Microsoft.Network",
+  keyVault: "Microsoft.KeyVault",
+  resources: "Microsoft.Resources",
+  compute: "Microsoft.Compute",
+} as const;
+
+/**
+ * ARM resource types as stored and compared (canonical casing of the REST specs). Where the wire spells a type
+ * differently (e.g. the managed HSM's private endpoint connections), the resource type's module says so.
+ */
+export const RESOURCE_TYPES = {
+  resourceGroup: "Microsoft.Resources/resourceGroups",
+  managedHsm: "Microsoft.KeyVault/managedHSMs",
+  managedHsmPrivateEndpointConnection: "Microsoft.KeyVault/managedHSMs/privateEndpointConnections",
+  managedHsmPrivateLinkResource: "Microsoft.KeyVault/managedHSMs/privateLinkResources",
+  deletedManagedHsm: "Microsoft.KeyVault/deletedManagedHSMs",
+  virtualNetwork: "Microsoft.Network/virtualNetworks",
+  subnet: "Microsoft.Network/virtualNetworks/subnets",
+  virtualNetworkPeering: "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
+  privateEndpoint: "Microsoft.Network/privateEndpoints",
+  privateDnsZoneGroup: "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+  networkInterface: "Microsoft.Network/networkInterfaces",
+  networkInterfaceIpConfiguration: "Microsoft.Network/networkInterfaces/ipConfigurations",
+  privateDnsZone: "Microsoft.Network/privateDnsZones",
+  virtualNetworkLink: "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+  virtualMachine: "Microsoft.Compute/virtualMachines",
+} as const;

@@ -9,6 +9,8 @@
  * updated on its own (`az network vnet subnet update`) is seen as updated.
  */
 import type { Store } from "../store/db.js";
+import { perStore } from "../store/version-cache.js";
+import { RESOURCE_TYPES } from "../kernel/azure-names.js";
 import type {
   ManagedHsm,
   NetworkInterface,
@@ -25,14 +27,14 @@ import { resourceIdKey } from "./topology.js";
 
 /** Store types (ARM `type`, compared case-insensitively by the repository). */
 export const NETWORK_TYPES = {
-  virtualNetwork: "Microsoft.Network/virtualNetworks",
-  subnet: "Microsoft.Network/virtualNetworks/subnets",
-  privateEndpoint: "Microsoft.Network/privateEndpoints",
-  networkInterface: "Microsoft.Network/networkInterfaces",
-  privateDnsZone: "Microsoft.Network/privateDnsZones",
-  virtualNetworkLink: "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
-  managedHsm: "Microsoft.KeyVault/managedHSMs",
-  virtualMachine: "Microsoft.Compute/virtualMachines",
+  virtualNetwork: RESOURCE_TYPES.virtualNetwork,
+  subnet: RESOURCE_TYPES.subnet,
+  privateEndpoint: RESOURCE_TYPES.privateEndpoint,
+  networkInterface: RESOURCE_TYPES.networkInterface,
+  privateDnsZone: RESOURCE_TYPES.privateDnsZone,
+  virtualNetworkLink: RESOURCE_TYPES.virtualNetworkLink,
+  managedHsm: RESOURCE_TYPES.managedHsm,
+  virtualMachine: RESOURCE_TYPES.virtualMachine,
 } as const;
 
 /** Record set types of a private DNS zone, as stored (`Microsoft.Network/privateDnsZones/A`, …). */
@@ -79,20 +81,14 @@ export function vmOfBody(body: StoredVmBody): Vm | undefined {
   };
 }
 
-const cached = new WeakMap<Store, { version: number; snapshot: NetworkSnapshot }>();
+const snapshots = perStore<NetworkSnapshot>(1);
 
 /**
  * Every network-relevant resource of `store` as a snapshot (deep-frozen, shared until the next write; see the
  * module comment). Never throws for odd stored bodies: rows missing `properties` are skipped.
  */
 export function snapshotFromStore(store: Store): NetworkSnapshot {
-  const version = store.version();
-  if (version === undefined) return readSnapshot(store);
-  const hit = cached.get(store);
-  if (hit && hit.version === version) return hit.snapshot;
-  const snapshot = deepFreeze(readSnapshot(store));
-  cached.set(store, { version, snapshot });
-  return snapshot;
+  return snapshots(store).get("", () => deepFreeze(readSnapshot(store)));
 }
 
 function deepFreeze<T>(value: T): T {

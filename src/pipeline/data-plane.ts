@@ -15,12 +15,13 @@ import type { Clock } from "../kernel/clock.js";
 import { AzureError } from "../kernel/errors.js";
 import type { Exchange, ExchangeResult, SurfaceHandler } from "../kernel/exchange.js";
 import { MHSM_RESOURCE, managedHsmNameOfHost } from "../kernel/azure-names.js";
+import type { RouteParams } from "../kernel/route-table.js";
 import { TokenError, type IdentityService, type Principal } from "../entra/identity.js";
 import { evaluateConnect, networkInfoHeader } from "../network/decision.js";
 import { findManagedHsmByName, type NetworkSnapshot } from "../network/topology.js";
 import { checkApiVersion } from "../hsm/api-versions.js";
 import { isKeyCryptoError } from "../hsm/crypto/index.js";
-import { badParameter } from "../hsm/errors.js";
+import { badParameter, kvErrors } from "../hsm/errors.js";
 import { findHsm, type HsmInfo } from "../hsm/hsm.js";
 import { bearerToken, challengeHeader, challengeResource, createHsmOperations, externalBaseUrl, parseRequestBody, SECURITY_HEADERS, SERVICE_VERSION, type DataPlaneRoute, type HsmOperations } from "../hsm/surface.js";
 import type { KeyContext } from "../hsm/keys/wire.js";
@@ -60,7 +61,7 @@ interface RequestState {
   principal?: Principal;
   /** The address the HSM saw (x-ms-keyvault-network-info). */
   sourceAddress: string;
-  op?: { route: DataPlaneRoute; m: RegExpExecArray };
+  op?: { route: DataPlaneRoute; params: RouteParams };
   result?: ExchangeResult;
 }
 
@@ -143,7 +144,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
       name: "rbac",
       run(s) {
         if (!s.op) return pass("no-operation", `${s.ex.method} ${s.ex.path} names no operation; nothing to authorize`);
-        const { dataAction, scope } = s.op.route.authorize(s.op.m);
+        const { dataAction, scope } = s.op.route.authorize(s.op.params);
         const p = s.principal!;
         return rbacStep(ops.rbac.isAllowed(s.hsm!, p.objectId, dataAction, scope), `oid ${p.objectId}`, dataAction, scope);
       },
@@ -153,13 +154,13 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
       async run(s) {
         const ex = s.ex;
         try {
-          if (!s.op) throw new AzureError(404, "NotFound", `The managed HSM has no operation ${ex.method} ${ex.path}.`);
+          if (!s.op) throw kvErrors.noSuchOperation(ex.method, ex.path);
           const apiVersion = ex.query["api-version"];
           checkApiVersion(apiVersion, opts.config.loose);
           let parsed: { value: unknown } | undefined;
           const body = () => (parsed ??= { value: parseRequestBody(ex) }).value;
           const key: KeyContext = { hsm: s.hsm!, baseUrl: externalBaseUrl(ex), nowS: Math.floor(clock.now() / 1000), apiVersion: apiVersion ?? "" };
-          s.result = await s.op.route.handle({ ex, hsm: s.hsm!, principal: s.principal!, key, body }, s.op.m);
+          s.result = await s.op.route.handle({ ex, hsm: s.hsm!, principal: s.principal!, key, body }, s.op.params);
           return pass("served", `${ex.method} ${ex.path} → ${s.result.status}`);
         } catch (e) {
           let err: AzureError;

@@ -7,7 +7,8 @@ import type { TraceRefs } from "../kernel/trace.js";
 import { evaluateNetworkRules, networkInfoHeader, type CallerInfo, type ConnectEvaluation } from "../network/decision.js";
 import type { ManagedHsm } from "../network/topology.js";
 import { pass, refuse, type StepVerdict } from "./runner.js";
-import type { Refusal } from "./render.js";
+import { refusalOf, type Refusal } from "./render.js";
+import { kvErrors } from "../hsm/errors.js";
 
 /** Provisioning states in which the data plane serves an HSM. */
 const SERVED_STATES = ["succeeded", "updating", "activated"];
@@ -26,13 +27,11 @@ export interface HsmIdentity {
  */
 export function tlsStep(host: string, hsmName: string | undefined, hsm: HsmIdentity | undefined): StepVerdict {
   if (!hsm) {
-    const message = `There is no managed HSM named '${hsmName ?? host}' in this emulated cloud (in Azure its host name would not resolve). Create it with 'az keyvault create --hsm-name'.`;
-    return refuse({ status: 404, code: "NotFound", message }, "no-such-hsm", `${host} names no existing managed HSM`);
+    return refuse(refusalOf(kvErrors.noSuchHsm(hsmName ?? host)), "no-such-hsm", `${host} names no existing managed HSM`);
   }
   const refs: TraceRefs = { hsmId: hsm.id };
   if (!SERVED_STATES.includes(hsm.provisioningState.toLowerCase())) {
-    const message = `The managed HSM '${hsm.name}' is not provisioned (provisioningState ${hsm.provisioningState || "unknown"}).`;
-    return refuse({ status: 404, code: "NotFound", message }, "not-provisioned", `managed HSM ${hsm.name} is ${hsm.provisioningState || "not provisioned"}`, refs);
+    return refuse(refusalOf(kvErrors.hsmNotProvisioned(hsm.name, hsm.provisioningState)), "not-provisioned", `managed HSM ${hsm.name} is ${hsm.provisioningState || "not provisioned"}`, refs);
   }
   return pass("managed-hsm", `TLS for ${host} terminated by hsmlink (leaf certificate from its local CA); managed HSM ${hsm.name}`, refs);
 }
@@ -74,15 +73,14 @@ export function networkStep(hsm: ManagedHsm | undefined, connect: ConnectEvaluat
 export function activationStep(hsm: { readonly name: string; readonly activationStatus: string }, servedBeforeActivation: boolean): StepVerdict {
   if (hsm.activationStatus === "Active") return pass("active", `managed HSM ${hsm.name} is activated`);
   if (servedBeforeActivation) return pass("before-activation", `managed HSM ${hsm.name} is ${hsm.activationStatus}; this operation is served before activation`);
-  const message = `The managed HSM '${hsm.name}' is not activated (activationStatus ${hsm.activationStatus}). Download its security domain first ('az keyvault security-domain download') to activate it.`;
-  return refuse({ status: 403, code: "Forbidden", innerCode: "HsmNotActivated", message }, "not-activated", `managed HSM ${hsm.name} is ${hsm.activationStatus} (HsmNotActivated)`);
+  return refuse(refusalOf(kvErrors.hsmNotActivated(hsm.name, hsm.activationStatus)), "not-activated", `managed HSM ${hsm.name} is ${hsm.activationStatus} (HsmNotActivated)`);
 }
 
 /** The `rbac` step: local RBAC allows `objectId` the `dataAction` at `scope`, or 403 `AccessDenied` (data-plane.md §6). */
 export function rbacStep(allowed: boolean, who: string, dataAction: string, scope: string): StepVerdict {
   if (allowed) return pass("allowed", `a role assignment grants ${who} ${dataAction} on ${scope}`, { dataAction, scope });
   return refuse(
-    { status: 403, code: "AccessDenied", message: `Not authorized to access ${dataAction} on ${scope}` },
+    refusalOf(kvErrors.accessDenied(dataAction, scope)),
     "no-role-assignment",
     `no role assignment at ${scope} or above grants ${who} ${dataAction} (AccessDenied)`,
     { dataAction, scope },

@@ -12,7 +12,7 @@ import { WELL_KNOWN } from "../config/settings.js";
 import { Store } from "../store/db.js";
 import { systemClock, type Clock } from "../kernel/clock.js";
 import { AzureError } from "../kernel/errors.js";
-import type { ConnectionInfo, Exchange, ExchangeResult, SurfaceHandler } from "../kernel/exchange.js";
+import type { ConnectionInfo, Exchange, ExchangeResult } from "../kernel/exchange.js";
 import { ARM_HOST, GRAPH_HOST, IMDS_HOST, LOGIN_HOST, managedHsmNameOfHost } from "../kernel/azure-names.js";
 import type { Endpoints } from "../client/endpoints.js";
 import { LocalCa } from "../listeners/ca.js";
@@ -87,11 +87,6 @@ function listen(server: Server | NetServer, port: number, host: string): Promise
       resolve((server.address() as AddressInfo).port);
     });
   });
-}
-
-/** Extra surfaces later layers plug in (the managed HSM data plane, the admin API). */
-export interface SurfaceOverrides {
-  dataPlane?: (h: Omit<Hsmlink, "close" | "endpoints">) => SurfaceHandler;
 }
 
 /**

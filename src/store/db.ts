@@ -8,16 +8,25 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { ResourceRepository } from "./resources.js";
+import { PrincipalRepository } from "./principals.js";
+import { OperationRepository } from "./operations.js";
+import { ProviderRepository } from "./providers.js";
 
 export type Db = Database.Database;
 
 export class Store {
   readonly resources: ResourceRepository;
+  readonly principals: PrincipalRepository;
+  readonly operations: OperationRepository;
+  readonly providers: ProviderRepository;
   private closed = false;
   private readonly versionStmt: Database.Statement;
 
   private constructor(readonly db: Db, readonly path: string) {
     this.resources = new ResourceRepository(db);
+    this.principals = new PrincipalRepository(db);
+    this.operations = new OperationRepository(db);
+    this.providers = new ProviderRepository(db);
     this.versionStmt = db.prepare("SELECT total_changes() AS t");
   }
 

@@ -108,6 +108,14 @@ export class ResourceRepository {
     return rows.map((r) => toResource(r));
   }
 
+  /** Every resource inside a resource group of the subscription (not subscription-level ones), oldest first. */
+  listInResourceGroups(subscriptionId: string): StoredResource[] {
+    const rows = this.db
+      .prepare("SELECT * FROM resources WHERE subscription_key = ? AND resource_group_key IS NOT NULL ORDER BY created_at, rowid")
+      .all(subscriptionId.toLowerCase()) as Row[];
+    return rows.map((r) => toResource(r));
+  }
+
   /** Direct children of a resource. */
   children(parentId: string): StoredResource[] {
     const rows = this.db.prepare("SELECT * FROM resources WHERE parent_key = ? ORDER BY created_at, rowid").all(parentId.toLowerCase()) as Row[];

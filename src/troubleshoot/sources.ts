@@ -10,6 +10,7 @@
  * (`GET /_hsmlink/vms`); the other sources have none.
  */
 import { readFileSync } from 'node:fs';
+import { RESOURCE_TYPES } from '../kernel/azure-names.js';
 import { request as httpsRequest } from 'node:https';
 
 import type { VmView } from '../vms/vms.js';
@@ -19,11 +20,11 @@ import { type Endpoints } from '../client/endpoints.js';
 
 /** API versions of the read-only lists (control-plane.md §3–§5). */
 const LISTS: readonly { readonly provider: string; readonly apiVersion: string }[] = [
-  { provider: 'Microsoft.KeyVault/managedHSMs', apiVersion: '2022-07-01' },
-  { provider: 'Microsoft.Network/virtualNetworks', apiVersion: '2022-01-01' },
-  { provider: 'Microsoft.Network/privateEndpoints', apiVersion: '2022-01-01' },
-  { provider: 'Microsoft.Network/networkInterfaces', apiVersion: '2022-01-01' },
-  { provider: 'Microsoft.Network/privateDnsZones', apiVersion: '2020-06-01' },
+  { provider: RESOURCE_TYPES.managedHsm, apiVersion: '2022-07-01' },
+  { provider: RESOURCE_TYPES.virtualNetwork, apiVersion: '2022-01-01' },
+  { provider: RESOURCE_TYPES.privateEndpoint, apiVersion: '2022-01-01' },
+  { provider: RESOURCE_TYPES.networkInterface, apiVersion: '2022-01-01' },
+  { provider: RESOURCE_TYPES.privateDnsZone, apiVersion: '2020-06-01' },
 ];
 
 export interface ArmReader {
@@ -100,18 +101,18 @@ export async function readFromArm(reader: ArmReader, subscriptionId: string): Pr
     for (const l of LISTS) {
       const items = await listAll(reader, `${rg}/providers/${l.provider}?api-version=${l.apiVersion}`, missing);
       resources.push(...items);
-      if (l.provider === 'Microsoft.KeyVault/managedHSMs') {
+      if (l.provider === RESOURCE_TYPES.managedHsm) {
         for (const hsm of items) {
           if (Array.isArray(hsm?.properties?.privateEndpointConnections)) continue;
-          resources.push(...(await listAll(reader, `${hsm.id}/privateEndpointConnections?api-version=${l.apiVersion}`, missing)).map((c) => ({ type: 'Microsoft.KeyVault/managedHSMs/privateEndpointConnections', ...c })));
+          resources.push(...(await listAll(reader, `${hsm.id}/privateEndpointConnections?api-version=${l.apiVersion}`, missing)).map((c) => ({ type: RESOURCE_TYPES.managedHsmPrivateEndpointConnection, ...c })));
         }
       }
-      if (l.provider === 'Microsoft.Network/privateEndpoints') {
+      if (l.provider === RESOURCE_TYPES.privateEndpoint) {
         for (const pe of items) {
-          resources.push(...(await listAll(reader, `${pe.id}/privateDnsZoneGroups?api-version=${l.apiVersion}`, missing)).map((g) => ({ type: 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups', ...g })));
+          resources.push(...(await listAll(reader, `${pe.id}/privateDnsZoneGroups?api-version=${l.apiVersion}`, missing)).map((g) => ({ type: RESOURCE_TYPES.privateDnsZoneGroup, ...g })));
         }
       }
-      if (l.provider === 'Microsoft.Network/privateDnsZones') {
+      if (l.provider === RESOURCE_TYPES.privateDnsZone) {
         for (const zone of items) {
           resources.push(...(await listAll(reader, `${zone.id}/virtualNetworkLinks?api-version=${l.apiVersion}`, missing)));
           resources.push(...(await listAll(reader, `${zone.id}/ALL?api-version=${l.apiVersion}`, missing)));

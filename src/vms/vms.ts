@@ -10,12 +10,14 @@
  * stored VMs (on their old port when it is still free).
  */
 import type { Store } from "../store/db.js";
+import { RESOURCE_TYPES } from "../kernel/azure-names.js";
 import type { Clock } from "../kernel/clock.js";
 import { AzureError } from "../kernel/errors.js";
 import { resourceGroupId, resourceId } from "../kernel/resource-ids.js";
 import { formatIpv4, nextFreeAddress, parseCidr, tryParseIpv4 } from "../network/cidr.js";
 import { findSubnet, findVm, sameResourceId, type NetworkInterface, type Vantage } from "../network/topology.js";
 import { resolve } from "../network/dns-view.js";
+import { takenAddresses } from "../network/allocation.js";
 import { NETWORK_TYPES, snapshotFromStore, vmOfBody, type StoredVmBody } from "../network/snapshot.js";
 import { startDnsServer, type DnsListener } from "../dns/server.js";
 import { cacheAnswersByStoreVersion } from "../dns/answer-cache.js";
@@ -141,12 +143,7 @@ export class VmService {
       }
       const prefix = found.subnet.properties.addressPrefix ?? found.subnet.properties.addressPrefixes?.[0];
       if (!prefix) throw new AzureError(400, "SubnetWithoutPrefix", `Subnet '${found.subnet.name}' has no address prefix.`);
-      const used: string[] = [];
-      for (const nic of snapshot.networkInterfaces)
-        for (const ipc of nic.properties.ipConfigurations ?? [])
-          if (ipc.properties.privateIPAddress && sameResourceId(ipc.properties.subnet?.id, found.subnet.id)) used.push(ipc.properties.privateIPAddress);
-      for (const vm of snapshot.vms) if (sameResourceId(vm.subnetId, found.subnet.id)) used.push(vm.privateIpAddress);
-      const privateIp = nextFreeAddress(prefix, used);
+      const privateIp = nextFreeAddress(prefix, takenAddresses(this.store, sub, found.subnet.id).keys());
       if (!privateIp) throw new AzureError(409, "SubnetIsFull", `Subnet '${found.subnet.name}' (${prefix}) has no free address left.`);
       const publicIp = this.pickPublicAddress(req.name, snapshot.vms.map((v) => v.publicIpAddress).filter((a): a is string => !!a));
 
@@ -165,7 +162,7 @@ export class VmService {
             {
               id: `${nicId}/ipConfigurations/ipconfig1`,
               name: "ipconfig1",
-              type: "Microsoft.Network/networkInterfaces/ipConfigurations",
+              type: RESOURCE_TYPES.networkInterfaceIpConfiguration,
               properties: {
                 provisioningState: "Succeeded",
                 privateIPAddress: privateIp,

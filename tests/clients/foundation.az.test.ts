@@ -1,11 +1,13 @@
 // The real Azure CLI against hsmlink's foundation: sign-in, account, resource groups, providers, and the gateway's
 // refusals. Only the environment of `hsmlink env` (plus the Debian packaging shim) is set.
-import { test, before, after } from "node:test";
+import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { grantArmRole } from "../support/arm-roles.js";
 import { CONTRIBUTOR } from "../../src/kernel/azure-roles.js";
 import { Az } from "../support/az.js";
+
+const { test, before, after } = clientSuite("az");
 
 let h: TestHsmlink;
 let az: Az;

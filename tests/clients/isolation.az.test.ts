@@ -2,7 +2,7 @@
 // real ARM routes with az (no store seeding), VMs are the vantage points (hsmlink's admin API), `dig` asks a VM's
 // DNS view and the VM's data-plane requests are `az rest` calls through the gateway as that VM (`hsmlink env --vm`).
 // One hsmlink and one resource group for the file; the tests run in order and build on each other.
-import { test, before, after } from "node:test";
+import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -10,6 +10,8 @@ import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az, type AzResult } from "../support/az.js";
 import { adminRequest } from "../../src/client/admin-client.js";
 import { publicAddressOfHsm } from "../../src/network/index.js";
+
+const { test, before, after } = clientSuite("az", "dig");
 
 const execFileP = promisify(execFile);
 const RG = "rg-iso-az";

@@ -1,11 +1,13 @@
 // The real `hsmlink` CLI against a running hsmlink: vm create/show/list/exec/delete, explain and log, errors exit 1.
 // `vm exec` runs a stock `dig` with the VM's DNS view and `curl` through the gateway as the VM.
-import { test, before, after } from "node:test";
+import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { seedHowTo } from "../http/network-isolation/topology.js";
+
+const { test, before, after } = clientSuite("dig");
 
 const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 let h: TestHsmlink;

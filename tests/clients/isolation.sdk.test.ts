@@ -2,7 +2,7 @@
 // how-to topology is built with the real az through the real ARM routes (no store seeding), a VM in the linked VNet
 // is the vantage, and the same client script runs from the VM and from the internet — only `hsmlink env [--vm]`
 // differs. Trusted-service bypass is exercised with ClientSecretCredential service principals.
-import { test, before, after } from "node:test";
+import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,8 @@ import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { runNodeClient } from "../support/node-client.js";
 import { Az } from "../support/az.js";
 import { adminRequest } from "../../src/client/admin-client.js";
+
+const { test, before, after } = clientSuite("az");
 
 const SCRIPT = fileURLToPath(new URL("./sdk/isolation-keys.ts", import.meta.url));
 const RG = "rg-iso-sdk";

@@ -1,11 +1,13 @@
 // The real Azure CLI (Debian az 2.45 + the packaging shim) against the managed HSM data plane: `az keyvault key
 // random` (the one key command Debian's az runs end to end) and `az rest` for the key list (track-1 `key list` is
 // broken in that package, data-plane.md §0.8). Signed in with `az login --identity`; environment of `hsmlink env`.
-import { test, before, after } from "node:test";
+import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
 import { API, grant, hsmCall, ROLE, seedHsm } from "../http/hsm/support.js";
+
+const { test, before, after } = clientSuite("az");
 
 let h: TestHsmlink;
 let az: Az;

@@ -2,13 +2,15 @@
 // create/show/list, update-hsm (FC-17), private link resources, private endpoint connections (approve/reject/delete;
 // the PE is seeded in-process the way the network side creates it), delete, list-deleted/show-deleted, the
 // soft-deleted name reservation (FC-32), recover and purge (control-plane.md §2 rows 5–7, 15–18b, 23–29).
-import { test, before, after } from "node:test";
+import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
 import { runNodeClient } from "../support/node-client.js";
 import { connectPrivateEndpoint } from "../../src/arm/resource-types/managed-hsms/private-link.js";
+
+const { test, before, after } = clientSuite("az");
 
 let h: TestHsmlink;
 let az: Az;

@@ -1,10 +1,12 @@
 // The real Azure CLI (Debian az 2.45 + the packaging shim) against hsmlink's Microsoft.Network side: the how-to's
 // vnet / subnet / peering / private endpoint / nic commands (control-plane.md §2 rows 8–10, 13–14, 19) and the
 // refusals a user meets (region mismatch, network policies, wrong group id, missing HSM).
-import { test, before, after } from "node:test";
+import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
+
+const { test, before, after } = clientSuite("az");
 
 let h: TestHsmlink;
 let az: Az;

@@ -3,11 +3,13 @@
 // PreconditionFailed, remove-record, zone delete rules, and private endpoint DNS zone groups.
 // The VNet comes from `az network vnet create`; the private endpoint is seeded into the store (§4.3 shape) so the
 // zone-group test does not need a managed HSM.
-import { test, before, after } from "node:test";
+import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
 import { Dns } from "../http/private-dns/helpers.js";
+
+const { test, before, after } = clientSuite("az");
 
 const ZONE = "privatelink.managedhsm.azure.net";
 const RG = "rg-dns-az";

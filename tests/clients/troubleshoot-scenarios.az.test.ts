@@ -3,7 +3,7 @@
 // and for quick restores), runs `hsmlink troubleshoot -o json` through its three sources (the running hsmlink;
 // --from an export read from the ARM API; --subscription/--arm-endpoint with DefaultAzureCredential via MSI_ENDPOINT),
 // asserts the expected finding and that the three sources agree, and restores BASE before the next test.
-import { test, before, after } from 'node:test';
+import { clientSuite } from '../support/clients.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,8 @@ import { runHsmlinkCli } from '../support/hsmlink-cli.js';
 import type { Finding } from '../../src/troubleshoot/types.js';
 import { armCall } from '../support/arm-client.js';
 import { readFromHsmlink } from '../../src/troubleshoot/sources.js';
+
+const { test, before, after } = clientSuite('az');
 
 const ZONE = 'privatelink.managedhsm.azure.net';
 const RG = 'rg-sc';

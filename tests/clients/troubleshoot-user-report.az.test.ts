@@ -4,7 +4,7 @@
 // findings print are run as printed with az 2.45 and mend what they report.
 import { runHsmlinkCli } from '../support/hsmlink-cli.js';
 import type { Finding } from '../../src/troubleshoot/types.js';
-import { test, before, after } from 'node:test';
+import { clientSuite } from '../support/clients.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ import { startTestHsmlink, type TestHsmlink } from '../support/hsmlink.js';
 import { Az } from '../support/az.js';
 import { adminRequest } from '../../src/client/admin-client.js';
 import type { VmView } from '../../src/vms/vms.js';
+
+const { test, before, after } = clientSuite('az');
 
 const ZONE = 'privatelink.managedhsm.azure.net';
 const WRONG = 'privatelink.managedhsm.azure.com';

@@ -2,13 +2,15 @@
 // the troubleshooter through its three sources (running hsmlink, --from an export, --subscription/--arm-endpoint
 // with a managed-identity credential) — same findings each way; then a broken record gives a failing finding.
 import { runHsmlinkCli } from '../support/hsmlink-cli.js';
-import { test, before, after } from 'node:test';
+import { clientSuite } from '../support/clients.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestHsmlink, type TestHsmlink } from '../support/hsmlink.js';
 import { Az } from '../support/az.js';
+
+const { test, before, after } = clientSuite('az');
 
 const ZONE = 'privatelink.managedhsm.azure.net';
 let h: TestHsmlink;

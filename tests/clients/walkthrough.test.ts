@@ -1,8 +1,10 @@
 // The how-to end to end: `npm run walkthrough` (examples/walkthrough.ts) must finish with every step as promised.
-import { test } from "node:test";
+import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+
+const { test } = clientSuite("az", "nslookup");
 
 test("npm run walkthrough follows every step of the how-to and exits 0", () => {
   const script = fileURLToPath(new URL("../../examples/walkthrough.ts", import.meta.url));

@@ -13,7 +13,7 @@
  * is a JWS (RS256) by the emulator's release signing key, whose public JWK is in the JWS header.
  */
 import { constants, createCipheriv, createPublicKey, publicEncrypt, randomBytes, sign as nodeSign, type KeyObject } from "node:crypto";
-import { badParameter, kvError } from "../errors.js";
+import { badParameter, kvError, kvErrors } from "../errors.js";
 
 export const RELEASE_ENCRYPTIONS = ["CKM_RSA_AES_KEY_WRAP", "RSA_AES_KEY_WRAP_256", "RSA_AES_KEY_WRAP_384"] as const;
 export type ReleaseEncryption = (typeof RELEASE_ENCRYPTIONS)[number];
@@ -27,7 +27,7 @@ export interface AttestationToken {
 
 /** Decodes a compact JWT without verifying its signature. @throws 400 BadParameter when it is not one */
 export function parseAttestationToken(target: unknown, nowS: number): AttestationToken {
-  if (typeof target !== "string" || target.length === 0) throw badParameter("The parameter 'target' (the attestation token of the release target) is required.");
+  if (typeof target !== "string" || target.length === 0) throw kvErrors.parameterRequired("target", "the attestation token of the release target");
   const parts = target.split(".");
   if (parts.length !== 3) throw badParameter("The release target is not a JWT (expected header.payload.signature).");
   let header: unknown;

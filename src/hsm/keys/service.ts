@@ -30,7 +30,7 @@ import {
 } from "../crypto/index.js";
 import { randomHex } from "../../kernel/ids.js";
 import { LATEST_API_VERSION } from "../api-versions.js";
-import { badParameter, deletedButRecoverable, deletedKeyNotFound, fromCryptoError, keyForbidden, keyNotFound, kvError } from "../errors.js";
+import { badParameter, deletedButRecoverable, deletedKeyNotFound, fromCryptoError, keyForbidden, keyNotFound, kvError, kvErrors } from "../errors.js";
 import type { CryptoPool } from "../crypto-pool.js";
 import type { MasterKey } from "../master-key.js";
 import type { HsmStore, KeyNameRecord, KeyVersionRecord, NewKeyVersion, StoredKeyAttributes, StoredReleasePolicy, StoredRotationPolicy } from "../store.js";
@@ -222,7 +222,7 @@ export class KeyService {
   async create(ctx: KeyContext, name: string, raw: unknown): Promise<Record<string, unknown>> {
     checkKeyName(name);
     const body = objectBody(raw, "KeyCreateParameters");
-    if (body.kty === undefined) throw badParameter("The parameter 'kty' is required.");
+    if (body.kty === undefined) throw kvErrors.parameterRequired("kty");
     let kty;
     try {
       kty = normalizeKty(body.kty);
@@ -258,7 +258,7 @@ export class KeyService {
     const body = objectBody(raw, "KeyImportParameters");
     if (body.Hsm !== undefined && body.Hsm !== null && typeof body.Hsm !== "boolean") throw badParameter("The parameter 'Hsm' must be true or false.");
     const jwk = body.key;
-    if (jwk === undefined || jwk === null) throw badParameter("The parameter 'key' (the JSON Web Key to import) is required.");
+    if (jwk === undefined || jwk === null) throw kvErrors.parameterRequired("key", "the JSON Web Key to import");
     if (typeof jwk !== "object" || Array.isArray(jwk)) throw badParameter("The parameter 'key' must be a JSON Web Key object.");
     const keyOps = parseKeyOps((jwk as Record<string, unknown>).key_ops);
     const attrs = parseAttributes(body.attributes);
@@ -537,7 +537,7 @@ export class KeyService {
    */
   async operate(ctx: KeyContext, name: string, version: string | undefined, op: CryptoOperation, raw: unknown): Promise<Record<string, unknown>> {
     const body = objectBody(raw, op === "sign" ? "KeySignParameters" : op === "verify" ? "KeyVerifyParameters" : "KeyOperationsParameters");
-    if (body.alg === undefined || body.alg === null) throw badParameter("The parameter 'alg' is required.");
+    if (body.alg === undefined || body.alg === null) throw kvErrors.parameterRequired("alg");
     if (typeof body.alg !== "string") throw badParameter("The parameter 'alg' must be an algorithm name.");
     const value = b64urlField("value", body.value, { required: true })!;
     const iv = b64urlField("iv", body.iv);
@@ -592,7 +592,7 @@ export class KeyService {
   random(raw: unknown): Record<string, unknown> {
     const body = objectBody(raw, "GetRandomBytesRequest");
     const count = body.count;
-    if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > 128) throw badParameter("GetRandomBytesRequest: count cannot be greater than 128 or less than 1");
+    if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > 128) throw kvErrors.rngCount();
     return { value: randomBytes(count).toString("base64url") };
   }
 }

@@ -4,7 +4,7 @@
  * DeletedKeyItem. Binary fields are base64url without padding; times are epoch seconds. Never renders private
  * key material.
  */
-import { badParameter } from "../errors.js";
+import { badParameter, kvErrors } from "../errors.js";
 import { recoveryLevel, type HsmInfo } from "../hsm.js";
 import type { KeyNameRecord, KeyVersionRecord, StoredKeyAttributes, StoredReleasePolicy } from "../store.js";
 
@@ -38,11 +38,11 @@ const B64URL = /^[A-Za-z0-9_-]*={0,2}$/;
  */
 export function b64urlField(name: string, value: unknown, opts: { required?: boolean } = {}): Buffer | undefined {
   if (value === undefined || value === null) {
-    if (opts.required) throw badParameter(`The parameter '${name}' is required.`);
+    if (opts.required) throw kvErrors.parameterRequired(name);
     return undefined;
   }
   if (typeof value !== "string" || !B64URL.test(value) || value.replace(/=+$/, "").length % 4 === 1) {
-    throw badParameter(`The parameter '${name}' is not a valid base64url string.`);
+    throw kvErrors.parameterNotBase64Url(name);
   }
   return Buffer.from(value, "base64url");
 }
@@ -57,13 +57,13 @@ export function checkKeyName(name: string): void {
   } catch {
     /* keep the raw form */
   }
-  throw badParameter(`The key name '${shown.length > 140 ? shown.slice(0, 140) + "…" : shown}' is invalid: use 1-127 letters, digits and '-'.`);
+  throw kvErrors.invalidKeyName(shown.length > 140 ? shown.slice(0, 140) + "…" : shown);
 }
 
 /** Requires a JSON object body. @throws 400 BadParameter */
 export function objectBody(body: unknown, what: string): Record<string, unknown> {
-  if (body === undefined) throw badParameter(`The request body is missing; expected ${what}.`);
-  if (body === null || typeof body !== "object" || Array.isArray(body)) throw badParameter(`The request body must be a JSON object (${what}).`);
+  if (body === undefined) throw kvErrors.requestBodyMissing(what);
+  if (body === null || typeof body !== "object" || Array.isArray(body)) throw kvErrors.requestBodyNotObject(what);
   return body as Record<string, unknown>;
 }
 

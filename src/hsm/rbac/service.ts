@@ -5,7 +5,8 @@
  * Administrator at `/` implicitly: computed from the ARM resource on every request, never stored.
  */
 import { guidFrom } from "../../kernel/ids.js";
-import { badParameter, kvError } from "../errors.js";
+import { StoreVersionCache } from "../../store/version-cache.js";
+import { badParameter, kvError, kvErrors } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
 import type { HsmStore, RoleAssignmentRecord } from "../store.js";
 import {
@@ -44,7 +45,9 @@ export function renderAssignment(a: RoleAssignmentRecord): Record<string, unknow
 const sameScope = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export class Rbac {
-  constructor(private readonly store: HsmStore) {}
+  constructor(private readonly store: HsmStore) {
+    this.decisions = new StoreVersionCache<boolean>(store.store);
+  }
 
   /** Built-in role definitions followed by the HSM's custom ones. */
   definitions(hsm: HsmInfo): RoleDefinition[] {
@@ -75,20 +78,11 @@ export class Rbac {
    */
   isAllowed(hsm: HsmInfo, principalId: string, dataAction: string, scope: string): boolean {
     // Memoised per store version: the answer depends only on stored data and the HSM's ARM resource.
-    const version = this.store.store.version();
-    if (version === undefined) return this.evaluate(hsm, principalId, dataAction, scope);
-    if (version !== this.decisions.version) this.decisions = { version, map: new Map() };
     const key = `${hsm.name}\n${hsm.initialAdminObjectIds.join(",")}\n${principalId.toLowerCase()}\n${dataAction}\n${scope}`;
-    let allowed = this.decisions.map.get(key);
-    if (allowed === undefined) {
-      allowed = this.evaluate(hsm, principalId, dataAction, scope);
-      if (this.decisions.map.size >= 10_000) this.decisions.map.clear();
-      this.decisions.map.set(key, allowed);
-    }
-    return allowed;
+    return this.decisions.get(key, () => this.evaluate(hsm, principalId, dataAction, scope));
   }
 
-  private decisions: { version: number; map: Map<string, boolean> } = { version: -1, map: new Map() };
+  private readonly decisions: StoreVersionCache<boolean>;
 
   private evaluate(hsm: HsmInfo, principalId: string, dataAction: string, scope: string): boolean {
     const chain = scopeChain(scope);
@@ -120,7 +114,7 @@ export class Rbac {
           principal = m[1].toLowerCase();
           continue;
         }
-        throw badParameter(`The $filter '${filter.slice(0, 100)}' is not supported; use atScope() and/or principalId eq '{objectId}'.`);
+        throw kvErrors.filterNotSupported(filter, "atScope() and/or principalId eq '{objectId}'");
       }
     }
     const chain = scopeChain(scope);
@@ -144,7 +138,7 @@ export class Rbac {
     const props = (body as { properties?: Record<string, unknown> } | undefined)?.properties;
     if (!props || typeof props !== "object") throw badParameter("The request body must be {\"properties\":{\"roleDefinitionId\":…,\"principalId\":…}}.");
     const { roleDefinitionId, principalId } = props as { roleDefinitionId?: unknown; principalId?: unknown };
-    if (typeof roleDefinitionId !== "string" || roleDefinitionId === "") throw badParameter("The parameter 'properties.roleDefinitionId' is required.");
+    if (typeof roleDefinitionId !== "string" || roleDefinitionId === "") throw kvErrors.parameterRequired("properties.roleDefinitionId");
     if (typeof principalId !== "string" || !GUID_RE.test(principalId)) throw badParameter("The parameter 'properties.principalId' must be the object id (GUID) of a principal.");
     const def = this.definition(hsm, roleDefinitionId);
     if (!def) throw badParameter(`The role definition '${roleDefinitionId.slice(0, 160)}' does not exist in this managed HSM.`);
@@ -183,7 +177,7 @@ export class Rbac {
     const all = this.definitions(hsm);
     if (filter === undefined || filter.trim() === "") return all;
     const m = /^\s*roleName\s+eq\s+'([^']*)'\s*$/i.exec(filter);
-    if (!m) throw badParameter(`The $filter '${filter.slice(0, 100)}' is not supported; use roleName eq '{name}'.`);
+    if (!m) throw kvErrors.filterNotSupported(filter, "roleName eq '{name}'");
     return all.filter((d) => d.properties.roleName.toLowerCase() === m[1].toLowerCase());
   }
 
@@ -203,9 +197,9 @@ export class Rbac {
     const props = (body as { properties?: Record<string, unknown> } | undefined)?.properties;
     if (!props || typeof props !== "object") throw badParameter("The request body must be {\"properties\":{\"roleName\":…,\"permissions\":[…]}}.");
     const roleName = props.roleName;
-    if (typeof roleName !== "string" || roleName.trim() === "") throw badParameter("The parameter 'properties.roleName' is required.");
+    if (typeof roleName !== "string" || roleName.trim() === "") throw kvErrors.parameterRequired("properties.roleName");
     if (builtInRole(guid) || BUILT_IN_ROLES.some((r) => r.properties.roleName.toLowerCase() === roleName.trim().toLowerCase())) {
-      throw badParameter("Cannot re-use the name/GUID matching that of a built-in role. Please use a unique role ID.");
+      throw kvErrors.builtInRoleReused();
     }
     if (props.type !== undefined && props.type !== null && props.type !== "CustomRole") throw badParameter("The role type of a custom role definition must be CustomRole.");
     const clash = this.store.customRoleDefinitions(hsm.name).find((d) => (d as unknown as RoleDefinition).name !== guid && (d as unknown as RoleDefinition).properties.roleName.toLowerCase() === roleName.trim().toLowerCase());

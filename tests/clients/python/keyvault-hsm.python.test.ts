@@ -1,12 +1,14 @@
 // Debian's Python SDKs (/usr/bin/python3: azure-keyvault-keys 4.8.0b3, azure-keyvault-administration 4.3.0b2
 // KeyVaultAccessControlClient, azure-identity) against the managed HSM data plane with the `hsmlink env`
 // environment: create keys, AES-GCM, list, random bytes, role definitions, role assignments create/list/delete.
-import { test, before, after } from "node:test";
+import { clientSuite } from "../../support/clients.js";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { runClientProcess } from "../../support/node-client.js";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { grant, ROLE, seedHsm } from "../../http/hsm/support.js";
+
+const { test, before, after } = clientSuite("python3-azure");
 
 const SCRIPT = fileURLToPath(new URL("./keyvault_hsm.py", import.meta.url));
 let h: TestHsmlink;

@@ -2,6 +2,7 @@
 // curl and Node print), still in X-Hsmlink-Reason and the body; CONNECT targets must be host:port (RFC 9110
 // §9.3.6); every refusal is in the decision trace log that `hsmlink log` reads.
 import { test, before, after } from "node:test";
+import { needs } from "../../support/clients.js";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { request as httpRequest } from "node:http";
@@ -133,7 +134,7 @@ test("gateway refusals are in the decision trace log with vantage, host and reas
   assert.ok(p502.steps.some((s) => s.step === "dns"), "the DNS steps are in the trace");
 });
 
-test("Python's http.client (what requests and az use) prints the reason", { skip: spawnSync("python3", ["--version"]).status !== 0 && "python3 not found" }, async () => {
+test("Python's http.client (what requests and az use) prints the reason", needs("python3"), async () => {
   const { host, port } = gw();
   const py = [
     "import http.client, sys",

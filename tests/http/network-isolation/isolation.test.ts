@@ -1,6 +1,7 @@
 // Network isolation end to end on a seeded how-to topology: VMs as vantage points, per-VM DNS (dig/nslookup),
 // gateway routing (407/502), the firewall and private endpoint states, the decision trace (log + explain).
 import { test, before, after } from "node:test";
+import { needs } from "../../support/clients.js";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -50,7 +51,7 @@ test("vm create: unknown resource group, VNet, subnet and duplicate names are cl
   await assert.rejects(createVm(h, "VM1", "vnet1"), (e: AdminError) => e.status === 409);
 });
 
-test("dig against vm1's DNS: CNAME chain to the privatelink name and the PE address, TTLs from the records", async () => {
+test("dig against vm1's DNS: CNAME chain to the privatelink name and the PE address, TTLs from the records", needs("dig"), async () => {
   const { stdout } = await run("dig", ["@" + vm1.dns.host, "-p", String(vm1.dns.port), HOST, "+noall", "+answer"]);
   assert.match(stdout, /^hsm1\.managedhsm\.azure\.net\.\s+\d+\s+IN\s+CNAME\s+hsm1\.privatelink\.managedhsm\.azure\.net\.$/m);
   assert.match(stdout, /^hsm1\.privatelink\.managedhsm\.azure\.net\.\s+10\s+IN\s+A\s+10\.0\.1\.4$/m);
@@ -58,7 +59,7 @@ test("dig against vm1's DNS: CNAME chain to the privatelink name and the PE addr
   assert.equal(tcp.stdout.trim().split("\n").pop(), "10.0.1.4");
 });
 
-test("nslookup against vm1's DNS shows 'canonical name =' and the PE address; internet and vm2 get the public address", async () => {
+test("nslookup against vm1's DNS shows 'canonical name =' and the PE address; internet and vm2 get the public address", needs("nslookup", "dig"), async () => {
   const { stdout } = await run("nslookup", [`-port=${vm1.dns.port}`, HOST, vm1.dns.host]);
   assert.match(stdout, /hsm1\.managedhsm\.azure\.net\s+canonical name = hsm1\.privatelink\.managedhsm\.azure\.net\./);
   assert.match(stdout, /Address: 10\.0\.1\.4/);
@@ -71,7 +72,7 @@ test("nslookup against vm1's DNS shows 'canonical name =' and the PE address; in
   assert.match(nx.stdout, /status: NXDOMAIN/);
 });
 
-test("garbage over UDP and TCP does not crash the DNS server", async () => {
+test("garbage over UDP and TCP does not crash the DNS server", needs("dig"), async () => {
   const port = vm1.dns.port;
   const udp = createSocket("udp4");
   for (const junk of [Buffer.from([1, 2, 3]), Buffer.alloc(0), Buffer.from("definitely not dns, but long enough to have a header")]) {

@@ -1,5 +1,6 @@
 // VMs are durable: after a restart their DNS listeners come back (on the same port when free) and still answer.
 import { test } from "node:test";
+import { needs } from "../../support/clients.js";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -11,7 +12,7 @@ import { createVm, seedHowTo, type VmView } from "./topology.js";
 
 const run = promisify(execFile);
 
-test("VM DNS listeners come back after a restart", async () => {
+test("VM DNS listeners come back after a restart", needs("dig"), async () => {
   const h = await startTestHsmlink({}, { inMemory: false });
   seedHowTo(h);
   const vm = await createVm(h, "vm1", "vnet1");

@@ -11,20 +11,21 @@ import type { ArmContext } from "../../engine.js";
 import type { Principal } from "../../../entra/identity.js";
 import { parseResourceId, resourceId } from "../../../kernel/resource-ids.js";
 import { armErrors } from "../../errors.js";
+import { RESOURCE_TYPES } from "../../../kernel/azure-names.js";
 
-export const MHSM_TYPE = "Microsoft.KeyVault/managedHSMs";
+export const MHSM_TYPE = RESOURCE_TYPES.managedHsm;
 /** Store type of the HSM-side private endpoint connections (children of the HSM row). */
-export const MHSM_PEC_TYPE = "Microsoft.KeyVault/managedHSMs/privateEndpointConnections";
+export const MHSM_PEC_TYPE = RESOURCE_TYPES.managedHsmPrivateEndpointConnection;
 /**
  * `type` the real service prints for an HSM private endpoint connection: `vaults`, not `managedHSMs` (a service bug
  * seen in the 2021 recording, control-plane.md §0.6). Copied on purpose; the SDKs deserialise either.
  */
 export const MHSM_PEC_WIRE_TYPE = "Microsoft.KeyVault/vaults/privateEndpointConnections";
 /** Store type of soft-deleted HSMs (subscription-level, not in any resource group). */
-export const DELETED_MHSM_TYPE = "Microsoft.KeyVault/deletedManagedHSMs";
+export const DELETED_MHSM_TYPE = RESOURCE_TYPES.deletedManagedHsm;
 /** `type` the real service prints for a deleted HSM: lower-case `v` in `Keyvault` (control-plane.md §3.3). */
 export const DELETED_MHSM_WIRE_TYPE = "Microsoft.Keyvault/deletedManagedHSMs";
-export const MHSM_PRIVATE_LINK_TYPE = "Microsoft.KeyVault/managedHSMs/privateLinkResources";
+export const MHSM_PRIVATE_LINK_TYPE = RESOURCE_TYPES.managedHsmPrivateLinkResource;
 
 /** The one private link sub-resource (group id) of a managed HSM and its zone (§3.5; the spec example's `managedhsms` is wrong). */
 export const MHSM_GROUP_ID = "managedhsm";
@@ -48,8 +49,10 @@ export const SECURITY_DOMAIN_ACTIVE = {
 export interface NetworkAcls {
   bypass: "AzureServices" | "None";
   defaultAction: "Allow" | "Deny";
-  ipRules: unknown[];
-  virtualNetworkRules: unknown[];
+  /** `IPRule` of the 2023-07-01 spec: an address or CIDR range. */
+  ipRules: { value: string }[];
+  /** `VirtualNetworkRule` of the spec: a subnet id. */
+  virtualNetworkRules: { id: string }[];
 }
 
 export interface ConnectionState {

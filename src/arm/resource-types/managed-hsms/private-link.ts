@@ -30,8 +30,9 @@ import {
   type ManagedHsmBody,
   type PrivateEndpointConnectionBody,
 } from "./model.js";
+import { RESOURCE_TYPES } from "../../../kernel/azure-names.js";
 
-export const PRIVATE_ENDPOINT_TYPE = "Microsoft.Network/privateEndpoints";
+export const PRIVATE_ENDPOINT_TYPE = RESOURCE_TYPES.privateEndpoint;
 
 export type ConnectionStatus = "Pending" | "Approved" | "Rejected" | "Disconnected";
 

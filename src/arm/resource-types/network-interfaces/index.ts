@@ -14,6 +14,7 @@ import { NETWORK_NS, NIC_TYPE, PE_TYPE, newEtag, okWithEtag, networkDeleteResult
 import { networkErrors } from "../virtual-networks/errors.js";
 import { allocatedAddresses, getSubnet, subnetPrefixes, updateSubnetBackReferences, type SubnetBody } from "../virtual-networks/model.js";
 import { newGuid } from "../../../kernel/ids.js";
+import { RESOURCE_TYPES } from "../../../kernel/azure-names.js";
 
 export interface NicIpConfigurationBody {
   name: string;
@@ -58,7 +59,7 @@ export interface NicBody {
   };
 }
 
-export const NIC_IPCONFIG_TYPE = "Microsoft.Network/networkInterfaces/ipConfigurations";
+export const NIC_IPCONFIG_TYPE = RESOURCE_TYPES.networkInterfaceIpConfiguration;
 
 /** Canonical NIC id. */
 export function nicIdOf(subscriptionId: string, rg: string, name: string): string {

@@ -10,13 +10,14 @@ import { privateDnsAccepted } from "../../lro.js";
 import type { StoredResource } from "../../../store/resources.js";
 import type { AzureError } from "../../../kernel/errors.js";
 import { newGuid } from "../../../kernel/ids.js";
+import { NAMESPACES, RESOURCE_TYPES } from "../../../kernel/azure-names.js";
 
-export const NETWORK = "Microsoft.Network";
-export const ZONE_TYPE = "Microsoft.Network/privateDnsZones";
-export const LINK_TYPE = "Microsoft.Network/privateDnsZones/virtualNetworkLinks";
-export const VNET_TYPE = "Microsoft.Network/virtualNetworks";
-export const PE_TYPE = "Microsoft.Network/privateEndpoints";
-export const ZONE_GROUP_TYPE = "Microsoft.Network/privateEndpoints/privateDnsZoneGroups";
+export const NETWORK = NAMESPACES.network;
+export const ZONE_TYPE = RESOURCE_TYPES.privateDnsZone;
+export const LINK_TYPE = RESOURCE_TYPES.virtualNetworkLink;
+export const VNET_TYPE = RESOURCE_TYPES.virtualNetwork;
+export const PE_TYPE = RESOURCE_TYPES.privateEndpoint;
+export const ZONE_GROUP_TYPE = RESOURCE_TYPES.privateDnsZoneGroup;
 
 /** Record types Azure Private DNS stores, canonical (upper-case) spelling as in ids and `type`. */
 export const RECORD_TYPES = ["A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT"] as const;

@@ -42,7 +42,7 @@ import {
   type SubResource,
 } from "../virtual-networks/common.js";
 import { networkErrors } from "../virtual-networks/errors.js";
-import { getSubnet, getVnet, updateSubnetBackReferences } from "../virtual-networks/model.js";
+import { getSubnet, getVnet, updateSubnetBackReferences, type SubnetBody } from "../virtual-networks/model.js";
 import { allowsPrivateEndpoints } from "../virtual-networks/policies.js";
 import { MHSM_APPROVAL_ACTION, SUBNET_JOIN_ACTION } from "../../../kernel/azure-roles.js";
 import { allocateAddress, createPrivateEndpointNic, getNic, nicIdOf, putNic, removeNic } from "../network-interfaces/index.js";
@@ -187,7 +187,26 @@ function putPrivateEndpoint(ctx: ArmContext, body: PrivateEndpointBody): void {
   ctx.store.resources.put({ id: body.id, type: PE_TYPE, name: body.name, subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, body }, ctx.clock.now());
 }
 
-function handlePut(req: ArmRequest, ctx: ArmContext) {
+/** A validated PUT of a private endpoint: what the body asks for and what already exists. */
+interface PutRequest {
+  name: string;
+  resourceGroup: string;
+  location: string;
+  peId: string;
+  existing: StoredResource<PrivateEndpointBody> | undefined;
+  tags: Record<string, string> | undefined;
+  subnet: StoredResource<SubnetBody>;
+  connection: ConnectionInput;
+  statics: { name: string; groupId: string; memberName: string; ip: string }[];
+  customNic: string | undefined;
+}
+
+/**
+ * Reads and validates a PUT body against what exists (resource group, region, subnet, network policies, the
+ * unchangeable subnet and static addresses). Writes nothing.
+ * @throws AzureError with the network RP's codes (networkErrors) or ARM's (armErrors)
+ */
+function readPutRequest(req: ArmRequest, ctx: ArmContext): PutRequest {
   const body = requireObjectBody(req);
   const name = req.params.privateEndpointName;
   validateNetworkName(name);
@@ -237,121 +256,161 @@ function handlePut(req: ArmRequest, ctx: ArmContext) {
     const want = statics.map((s) => s.ip).sort();
     if (had.length !== want.length || had.some((ip, i) => ip !== want[i])) throw networkErrors.PrivateEndpointIpConfigurationsCannotBeChanged(peId);
   }
+  return {
+    name,
+    resourceGroup: rg.name,
+    location,
+    peId,
+    existing,
+    tags,
+    subnet,
+    connection,
+    statics,
+    customNic: typeof customNic === "string" && customNic ? customNic : undefined,
+  };
+}
 
-  const result = ctx.store.tx(() => {
-    const storedConn = existing && [...existing.body.properties.privateLinkServiceConnections, ...existing.body.properties.manualPrivateLinkServiceConnections][0];
-    const keep = storedConn && sameConnection(storedConn, connection.manual, connection);
-    let state: PeConnectionBody["properties"]["privateLinkServiceConnectionState"];
-    let hsmFqdn: string;
-    if (existing && keep) {
-      state = storedConn.properties.privateLinkServiceConnectionState;
-      hsmFqdn = existing.body.properties.customDnsConfigs[0]?.fqdn ?? "";
-    } else {
-      if (existing) disconnectPrivateEndpoint(ctx, peId);
-      const linked = connectPrivateEndpoint(ctx, {
-        hsmId: connection.privateLinkServiceId,
-        privateEndpointId: peId,
-        privateEndpointLocation: location,
-        connectionName: connection.name,
-        manual: connection.manual,
-        ...(connection.requestMessage !== undefined ? { requestMessage: connection.requestMessage } : {}),
-        groupIds: connection.groupIds,
-      });
-      state = linked.state;
-      hsmFqdn = linked.hsmFqdn;
-    }
-    const groupId = connection.groupIds[0] ?? MHSM_GROUP_ID;
+/** The private link side of a PUT: the connection kept as stored, or (re)connected to its target HSM. */
+interface LinkOutcome {
+  /** The stored connection when the PUT keeps it unchanged. */
+  kept: PeConnectionBody | undefined;
+  state: PeConnectionBody["properties"]["privateLinkServiceConnectionState"];
+  hsmFqdn: string;
+}
 
-    // FC-34: static ip configurations must cover exactly the members the private link resource requires.
-    if (!existing && statics.length) {
-      const ok = statics.length === 1 && statics[0].groupId.toLowerCase() === MHSM_GROUP_ID && statics[0].memberName.toLowerCase() === MHSM_REQUIRED_MEMBER;
-      if (!ok) throw networkErrors.PrivateEndpointStaticIpConfigurationMissingMemberNames(peId, statics, MHSM_GROUP_ID);
-    }
+/** Keeps the stored connection when the PUT names the same one, else disconnects it and connects the new target (writes the HSM side). */
+function linkConnection(ctx: ArmContext, put: PutRequest): LinkOutcome {
+  const { existing, connection, peId } = put;
+  const storedConn = existing && [...existing.body.properties.privateLinkServiceConnections, ...existing.body.properties.manualPrivateLinkServiceConnections][0];
+  if (existing && storedConn && sameConnection(storedConn, connection.manual, connection)) {
+    return { kept: storedConn, state: storedConn.properties.privateLinkServiceConnectionState, hsmFqdn: existing.body.properties.customDnsConfigs[0]?.fqdn ?? "" };
+  }
+  if (existing) disconnectPrivateEndpoint(ctx, peId);
+  const linked = connectPrivateEndpoint(ctx, {
+    hsmId: connection.privateLinkServiceId,
+    privateEndpointId: peId,
+    privateEndpointLocation: put.location,
+    connectionName: connection.name,
+    manual: connection.manual,
+    ...(connection.requestMessage !== undefined ? { requestMessage: connection.requestMessage } : {}),
+    groupIds: connection.groupIds,
+  });
+  return { kept: undefined, state: linked.state, hsmFqdn: linked.hsmFqdn };
+}
 
-    let nicId: string;
-    let ip: string;
-    if (existing) {
-      nicId = existing.body.properties.networkInterfaces[0]?.id ?? "";
-      const nic = nicId ? getNic(ctx, nicId) : undefined;
-      ip = nic?.body.properties.ipConfigurations[0]?.properties.privateIPAddress ?? existing.body.properties.customDnsConfigs[0]?.ipAddresses[0] ?? "";
-      if (nic && !keep) {
-        // A new target: the NIC's private link properties name the new HSM's FQDN.
-        const updated = structuredClone(nic.body);
-        for (const c of updated.properties.ipConfigurations) {
-          if (c.properties.privateLinkConnectionProperties) c.properties.privateLinkConnectionProperties = { groupId, requiredMemberName: MHSM_REQUIRED_MEMBER, fqdns: [hsmFqdn] };
-        }
-        updated.etag = newEtag();
-        putNic(ctx, updated);
+/**
+ * The private endpoint's network interface: a new PE gets a NIC with the next free (or the static) address in its
+ * subnet and a subnet back-reference; an existing one keeps its NIC, whose private link properties follow a new
+ * target HSM. @returns the NIC id and the private address
+ */
+function placeNetworkInterface(ctx: ArmContext, put: PutRequest, link: LinkOutcome, groupId: string): { nicId: string; ip: string } {
+  const { existing, statics, subnet, peId } = put;
+  if (existing) {
+    const nicId = existing.body.properties.networkInterfaces[0]?.id ?? "";
+    const nic = nicId ? getNic(ctx, nicId) : undefined;
+    const ip = nic?.body.properties.ipConfigurations[0]?.properties.privateIPAddress ?? existing.body.properties.customDnsConfigs[0]?.ipAddresses[0] ?? "";
+    if (nic && !link.kept) {
+      // A new target: the NIC's private link properties name the new HSM's FQDN.
+      const updated = structuredClone(nic.body);
+      for (const c of updated.properties.ipConfigurations) {
+        if (c.properties.privateLinkConnectionProperties) c.properties.privateLinkConnectionProperties = { groupId, requiredMemberName: MHSM_REQUIRED_MEMBER, fqdns: [link.hsmFqdn] };
       }
-    } else {
-      const nicName = typeof customNic === "string" && customNic ? customNic : `${name}.nic.${newGuid()}`;
-      nicId = nicIdOf(ctx.subscriptionId, rg.name, nicName);
-      if (ctx.store.resources.get(nicId)) throw armErrors.Conflict("NetworkInterfaceAlreadyExists", `Network interface ${nicId} already exists; choose another customNetworkInterfaceName.`);
-      const ipcName = statics[0]?.name ?? `privateEndpointIpConfig.${newGuid()}`;
-      const allocation = allocateAddress(ctx, subnet, `${nicId}/ipConfigurations/${ipcName}`, statics[0]?.ip);
-      ip = allocation.ip;
-      createPrivateEndpointNic(ctx, {
-        nicId,
-        location,
-        ...(tags ? { tags } : {}),
-        privateEndpointId: peId,
-        subnetId: subnet.id,
-        fqdns: [hsmFqdn],
-        ipConfigurations: [{ name: ipcName, ip, method: allocation.method, groupId, memberName: MHSM_REQUIRED_MEMBER }],
-      });
-      updateSubnetBackReferences(ctx, subnet.id, { add: { privateEndpoints: [peId] } });
+      updated.etag = newEtag();
+      putNic(ctx, updated);
     }
+    return { nicId, ip };
+  }
+  const nicName = put.customNic ?? `${put.name}.nic.${newGuid()}`;
+  const nicId = nicIdOf(ctx.subscriptionId, put.resourceGroup, nicName);
+  if (ctx.store.resources.get(nicId)) throw armErrors.Conflict("NetworkInterfaceAlreadyExists", `Network interface ${nicId} already exists; choose another customNetworkInterfaceName.`);
+  const ipcName = statics[0]?.name ?? `privateEndpointIpConfig.${newGuid()}`;
+  const allocation = allocateAddress(ctx, subnet, `${nicId}/ipConfigurations/${ipcName}`, statics[0]?.ip);
+  createPrivateEndpointNic(ctx, {
+    nicId,
+    location: put.location,
+    ...(put.tags ? { tags: put.tags } : {}),
+    privateEndpointId: peId,
+    subnetId: subnet.id,
+    fqdns: [link.hsmFqdn],
+    ipConfigurations: [{ name: ipcName, ip: allocation.ip, method: allocation.method, groupId, memberName: MHSM_REQUIRED_MEMBER }],
+  });
+  updateSubnetBackReferences(ctx, subnet.id, { add: { privateEndpoints: [peId] } });
+  return { nicId, ip: allocation.ip };
+}
 
-    const etag = newEtag();
-    const arrayName = connection.manual ? "manualPrivateLinkServiceConnections" : "privateLinkServiceConnections";
-    const connBody: PeConnectionBody = {
-      name: keep ? storedConn.name : connection.name,
-      id: `${peId}/${arrayName}/${keep ? storedConn.name : connection.name}`,
-      etag,
-      type: `${PE_TYPE}/${arrayName}`,
-      properties: {
-        provisioningState: "Succeeded",
-        privateLinkServiceId: keep ? storedConn.properties.privateLinkServiceId : connection.privateLinkServiceId,
-        groupIds: [...connection.groupIds],
-        ...(connection.requestMessage !== undefined ? { requestMessage: connection.requestMessage } : {}),
-        privateLinkServiceConnectionState: { ...state },
-      },
-    };
-    const staticsStored: PeIpConfigurationBody[] = existing
-      ? existing.body.properties.ipConfigurations
-      : statics.map((s) => ({
-          name: s.name,
-          id: `${peId}/ipConfigurations/${s.name}`,
-          etag,
-          type: `${PE_TYPE}/ipConfigurations`,
-          properties: { groupId: s.groupId, memberName: s.memberName, privateIPAddress: s.ip },
-        }));
-    const pe: PrivateEndpointBody = {
-      name: existing?.name ?? name,
-      id: peId,
-      etag,
-      type: PE_TYPE,
-      location,
-      ...(tags ? { tags } : {}),
-      properties: {
-        provisioningState: "Succeeded",
-        resourceGuid: existing?.body.properties.resourceGuid ?? newGuid(),
-        privateLinkServiceConnections: connection.manual ? [] : [connBody],
-        manualPrivateLinkServiceConnections: connection.manual ? [connBody] : [],
-        customNetworkInterfaceName: existing ? existing.body.properties.customNetworkInterfaceName : typeof customNic === "string" ? customNic : "",
-        subnet: { id: subnet.id },
-        ipConfigurations: staticsStored,
-        applicationSecurityGroups: existing?.body.properties.applicationSecurityGroups ?? [],
-        networkInterfaces: nicId ? [{ id: nicId }] : [],
-        customDnsConfigs: hsmFqdn && ip ? [{ fqdn: hsmFqdn, ipAddresses: [ip] }] : [],
-      },
-    };
+/** The stored body of the private endpoint after a PUT. Pure. */
+function privateEndpointBody(put: PutRequest, link: LinkOutcome, nic: { nicId: string; ip: string }): PrivateEndpointBody {
+  const { existing, connection, peId, statics } = put;
+  const etag = newEtag();
+  const arrayName = connection.manual ? "manualPrivateLinkServiceConnections" : "privateLinkServiceConnections";
+  const connectionName = link.kept ? link.kept.name : connection.name;
+  const connBody: PeConnectionBody = {
+    name: connectionName,
+    id: `${peId}/${arrayName}/${connectionName}`,
+    etag,
+    type: `${PE_TYPE}/${arrayName}`,
+    properties: {
+      provisioningState: "Succeeded",
+      privateLinkServiceId: link.kept ? link.kept.properties.privateLinkServiceId : connection.privateLinkServiceId,
+      groupIds: [...connection.groupIds],
+      ...(connection.requestMessage !== undefined ? { requestMessage: connection.requestMessage } : {}),
+      privateLinkServiceConnectionState: { ...link.state },
+    },
+  };
+  const staticsStored: PeIpConfigurationBody[] = existing
+    ? existing.body.properties.ipConfigurations
+    : statics.map((s) => ({
+        name: s.name,
+        id: `${peId}/ipConfigurations/${s.name}`,
+        etag,
+        type: `${PE_TYPE}/ipConfigurations`,
+        properties: { groupId: s.groupId, memberName: s.memberName, privateIPAddress: s.ip },
+      }));
+  return {
+    name: existing?.name ?? put.name,
+    id: peId,
+    etag,
+    type: PE_TYPE,
+    location: put.location,
+    ...(put.tags ? { tags: put.tags } : {}),
+    properties: {
+      provisioningState: "Succeeded",
+      resourceGuid: existing?.body.properties.resourceGuid ?? newGuid(),
+      privateLinkServiceConnections: connection.manual ? [] : [connBody],
+      manualPrivateLinkServiceConnections: connection.manual ? [connBody] : [],
+      customNetworkInterfaceName: existing ? existing.body.properties.customNetworkInterfaceName : (put.customNic ?? ""),
+      subnet: { id: put.subnet.id },
+      ipConfigurations: staticsStored,
+      applicationSecurityGroups: existing?.body.properties.applicationSecurityGroups ?? [],
+      networkInterfaces: nic.nicId ? [{ id: nic.nicId }] : [],
+      customDnsConfigs: link.hsmFqdn && nic.ip ? [{ fqdn: link.hsmFqdn, ipAddresses: [nic.ip] }] : [],
+    },
+  };
+}
+
+/**
+ * PUT of a private endpoint (Microsoft.Network 2022-01-01 PrivateEndpoints_CreateOrUpdate): validate, then in one
+ * transaction connect to the HSM, place the NIC, store the private endpoint and refresh its zone groups' records.
+ */
+function handlePut(req: ArmRequest, ctx: ArmContext) {
+  const put = readPutRequest(req, ctx);
+  const result = ctx.store.tx(() => {
+    const link = linkConnection(ctx, put);
+    const groupId = put.connection.groupIds[0] ?? MHSM_GROUP_ID;
+    // FC-34: static ip configurations must cover exactly the members the private link resource requires.
+    if (!put.existing && put.statics.length) {
+      const s = put.statics;
+      const ok = s.length === 1 && s[0].groupId.toLowerCase() === MHSM_GROUP_ID && s[0].memberName.toLowerCase() === MHSM_REQUIRED_MEMBER;
+      if (!ok) throw networkErrors.PrivateEndpointStaticIpConfigurationMissingMemberNames(put.peId, s, MHSM_GROUP_ID);
+    }
+    const nic = placeNetworkInterface(ctx, put, link, groupId);
+    const pe = privateEndpointBody(put, link, nic);
     putPrivateEndpoint(ctx, pe);
     // An update can change the connection (new target, new state) and so the A records its zone groups own.
-    if (existing) refreshZoneGroupRecords(ctx, pe.id);
+    if (put.existing) refreshZoneGroupRecords(ctx, pe.id);
     return pe;
   });
-  return networkPutResult(req, ctx, { created: !existing, body: result, location });
+  return networkPutResult(req, ctx, { created: !put.existing, body: result, location: put.location });
 }
 
 /** Registers the private endpoint routes and the cascade deleter (order 10: before NICs and virtual networks). */

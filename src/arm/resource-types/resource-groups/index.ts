@@ -10,9 +10,9 @@ import { resourceGroupId, parseResourceId } from "../../../kernel/resource-ids.j
 import { resourceGroupDeleteAccepted } from "../../lro.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { deleteAssignmentsUnder } from "../../../store/role-assignments.js";
-import { normalizeLocation } from "../../../kernel/azure-names.js";
+import { RESOURCE_TYPES, normalizeLocation } from "../../../kernel/azure-names.js";
 
-const RG_TYPE = "Microsoft.Resources/resourceGroups";
+const RG_TYPE = RESOURCE_TYPES.resourceGroup;
 
 interface ResourceGroupBody {
   id: string;
@@ -144,9 +144,8 @@ export function registerResourceGroups(router: ArmRouter): void {
   });
 
   router.add("GET", "/subscriptions/{subscriptionId}/resources", (_req, ctx) => {
-    const rows = ctx.store.db.prepare("SELECT id FROM resources WHERE subscription_key = ? AND resource_group_key IS NOT NULL ORDER BY created_at, rowid").all(ctx.subscriptionId.toLowerCase()) as { id: string }[];
-    const items = rows
-      .map((r) => ctx.store.resources.get(r.id)!)
+    const items = ctx.store.resources
+      .listInResourceGroups(ctx.subscriptionId)
       .filter((r) => r.type.toLowerCase() !== RG_TYPE.toLowerCase() && isTopLevel(r.id));
     return { status: 200, body: { value: items.map(genericResourceView) } };
   });

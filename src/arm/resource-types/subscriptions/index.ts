@@ -51,13 +51,13 @@ function subscriptionBody(ctx: ArmContext, sub: Subscription) {
 
 function providerBody(ctx: ArmContext, nsKey: string) {
   const known = PROVIDERS[nsKey];
-  const row = ctx.store.db.prepare("SELECT namespace, registration_state FROM providers WHERE namespace_key = ?").get(nsKey) as { namespace: string; registration_state: string } | undefined;
+  const row = ctx.store.providers.get(nsKey);
   const namespace = known?.namespace ?? row?.namespace;
   if (!namespace) return undefined;
   return {
     id: `/subscriptions/${ctx.subscriptionId}/providers/${namespace}`,
     namespace,
-    registrationState: row?.registration_state ?? "NotRegistered",
+    registrationState: row?.registrationState ?? "NotRegistered",
     registrationPolicy: "RegistrationRequired",
     resourceTypes: (known?.resourceTypes ?? []).map((t) => ({ ...t, locations: t.locations.length ? t.locations : KNOWN_LOCATIONS.slice(0, 10) })),
   };
@@ -107,11 +107,7 @@ export function registerSubscriptions(router: ArmRouter): void {
       const nsKey = req.params.resourceProviderNamespace.toLowerCase();
       const namespace = PROVIDERS[nsKey]?.namespace;
       if (!namespace) throw providerNotFound(req.params.resourceProviderNamespace);
-      ctx.store.tx(() =>
-        ctx.store.db
-          .prepare("INSERT INTO providers (namespace_key, namespace, registration_state) VALUES (?, ?, ?) ON CONFLICT (namespace_key) DO UPDATE SET registration_state = excluded.registration_state")
-          .run(nsKey, namespace, state),
-      );
+      ctx.store.tx(() => ctx.store.providers.set(nsKey, namespace, state));
       return { status: 200, body: providerBody(ctx, nsKey) };
     });
   }

@@ -7,14 +7,14 @@ import { armErrors } from "../../errors.js";
 import { networkPutAccepted, networkDeleteAccepted } from "../../lro.js";
 import { newGuid } from "../../../kernel/ids.js";
 import { networkErrors } from "./errors.js";
-import { normalizeLocation } from "../../../kernel/azure-names.js";
+import { NAMESPACES, RESOURCE_TYPES, normalizeLocation } from "../../../kernel/azure-names.js";
 
-export const NETWORK_NS = "Microsoft.Network";
-export const VNET_TYPE = "Microsoft.Network/virtualNetworks";
-export const SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets";
-export const PEERING_TYPE = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings";
-export const PE_TYPE = "Microsoft.Network/privateEndpoints";
-export const NIC_TYPE = "Microsoft.Network/networkInterfaces";
+export const NETWORK_NS = NAMESPACES.network;
+export const VNET_TYPE = RESOURCE_TYPES.virtualNetwork;
+export const SUBNET_TYPE = RESOURCE_TYPES.subnet;
+export const PEERING_TYPE = RESOURCE_TYPES.virtualNetworkPeering;
+export const PE_TYPE = RESOURCE_TYPES.privateEndpoint;
+export const NIC_TYPE = RESOURCE_TYPES.networkInterface;
 
 /** `{ "id": … }` reference as the network RP writes it. */
 export interface SubResource {

@@ -11,7 +11,8 @@ import type { ArmContext } from "../../engine.js";
 import { armErrors } from "../../errors.js";
 import { parseResourceId, parentIdOf, resourceId, sameId } from "../../../kernel/resource-ids.js";
 import type { StoredResource } from "../../../store/resources.js";
-import { NETWORK_NS, NIC_TYPE, PEERING_TYPE, SUBNET_TYPE, VNET_TYPE, newEtag, type SubResource } from "./common.js";
+import { takenAddresses } from "../../../network/allocation.js";
+import { NETWORK_NS, PEERING_TYPE, SUBNET_TYPE, VNET_TYPE, newEtag, type SubResource } from "./common.js";
 import { networkErrors } from "./errors.js";
 
 export interface SubnetBody {
@@ -202,33 +203,10 @@ export function requireSubnet(ctx: ArmContext, vnet: StoredResource<VnetBody>, n
   return s;
 }
 
-/** The part of a stored network interface that says which addresses it holds. */
-interface NicIpConfigurations {
-  properties?: { ipConfigurations?: { id: string; properties?: { privateIPAddress?: string; subnet?: { id: string } } }[] };
-}
-
 /**
- * Private addresses already taken in a subnet, address → the id of the ip configuration (or VM) holding it:
- * every NIC ip configuration placed in the subnet (found through the subnet's back-references and by scanning
- * the subscription's NICs, so NICs written by other modules count) plus simulated VMs' addresses there.
+ * Private addresses already taken in a subnet, address → the id of the ip configuration (or VM) holding it
+ * (network/allocation.ts {@link takenAddresses}, with the subnet's back-references).
  */
 export function allocatedAddresses(ctx: ArmContext, subnet: StoredResource<SubnetBody>): Map<string, string> {
-  const out = new Map<string, string>();
-  const nics = new Map<string, StoredResource<NicIpConfigurations>>();
-  for (const ref of subnet.body.properties.ipConfigurations ?? []) {
-    const nic = ctx.store.resources.get<NicIpConfigurations>(parentIdOf(ref.id));
-    if (nic && nic.type.toLowerCase() === NIC_TYPE.toLowerCase()) nics.set(nic.id.toLowerCase(), nic);
-  }
-  for (const nic of ctx.store.resources.list<NicIpConfigurations>(NIC_TYPE, { subscriptionId: ctx.subscriptionId })) nics.set(nic.id.toLowerCase(), nic);
-  for (const nic of nics.values()) {
-    for (const ipc of nic.body.properties?.ipConfigurations ?? []) {
-      const ip = ipc.properties?.privateIPAddress;
-      if (ip && sameId(ipc.properties?.subnet?.id, subnet.id)) out.set(ip, ipc.id);
-    }
-  }
-  for (const vm of ctx.store.resources.list<{ properties?: { hsmlink?: { subnetId?: string; privateIpAddress?: string } } }>("Microsoft.Compute/virtualMachines", { subscriptionId: ctx.subscriptionId })) {
-    const f = vm.body.properties?.hsmlink;
-    if (f?.privateIpAddress && sameId(f.subnetId, subnet.id) && !out.has(f.privateIpAddress)) out.set(f.privateIpAddress, vm.id);
-  }
-  return out;
+  return takenAddresses(ctx.store, ctx.subscriptionId, subnet.id, (subnet.body.properties.ipConfigurations ?? []).map((r) => r.id));
 }
