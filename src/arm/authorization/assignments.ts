@@ -1,7 +1,8 @@
 /**
  * Microsoft.Authorization/roleAssignments and roleDefinitions of Azure Resource Manager (control plane; the managed
- * HSM's own local RBAC is src/hsm/rbac/): storage, the REST operations az and the SDKs call, and the question the
- * ARM authorization step asks ("which roles does this principal hold over this scope").
+ * HSM's own local RBAC is src/hsm/rbac/): the REST operations az and the SDKs call, with Azure's validation and
+ * errors. Storage is src/store/role-assignments.ts; the decision pipeline's ARM rbac step
+ * (src/pipeline/arm-authorization.ts) reads the same rows.
  *
  * Wire shapes: azure-rest-api-specs specification/authorization/resource-manager/Microsoft.Authorization/stable/
  * 2022-04-01 (authorization-RoleAssignmentsCalls.json, authorization-RoleDefinitionsCalls.json) and the azure-cli
