@@ -12,6 +12,16 @@ import { newGuid } from "../kernel/ids.js";
 import { OWNER } from "../kernel/azure-roles.js";
 import { insertRoleAssignment } from "../store/role-assignments.js";
 
+/** Why a subscription could not be created: a bad name or id (`invalid`), or one that is taken (`conflict`). */
+export class SubscriptionError extends Error {
+  constructor(
+    readonly kind: "invalid" | "conflict",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface Subscription {
   subscriptionId: string;
   displayName: string;
@@ -40,16 +50,17 @@ export function getSubscription(store: Store, subscriptionId: string): Subscript
 /**
  * Creates a subscription and makes `ownerObjectId` its Owner, in one transaction.
  * @param subscriptionId a GUID; a new one when omitted
- * @throws Error when the display name is empty or longer than 64 characters, the id is not a GUID, or the id or name is taken
+ * @throws SubscriptionError `invalid` when the display name is empty or longer than 64 characters or the id is not a
+ *   GUID; `conflict` when the id or the name is taken
  */
 export function createSubscription(store: Store, opts: { displayName: string; subscriptionId?: string; ownerObjectId: string; now: number }): Subscription {
   const name = opts.displayName.trim();
-  if (!name || name.length > 64) throw new Error("a subscription name must have 1 to 64 characters");
+  if (!name || name.length > 64) throw new SubscriptionError("invalid", "a subscription name must have 1 to 64 characters");
   const id = (opts.subscriptionId ?? newGuid()).toLowerCase();
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw new Error(`'${opts.subscriptionId}' is not a GUID`);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw new SubscriptionError("invalid", `subscription id '${opts.subscriptionId}' is not a GUID`);
   return store.tx(() => {
-    if (getSubscription(store, id)) throw new Error(`subscription ${id} already exists`);
-    if (listSubscriptions(store).some((s) => s.displayName.toLowerCase() === name.toLowerCase())) throw new Error(`a subscription named '${name}' already exists`);
+    if (getSubscription(store, id)) throw new SubscriptionError("conflict", `subscription ${id} already exists`);
+    if (listSubscriptions(store).some((s) => s.displayName.toLowerCase() === name.toLowerCase())) throw new SubscriptionError("conflict", `a subscription named '${name}' already exists`);
     store.db.prepare("INSERT INTO subscriptions (subscription_key, subscription_id, display_name, created_at) VALUES (?, ?, ?, ?)").run(id, id, name, opts.now);
     insertRoleAssignment(store.db, { scope: `/subscriptions/${id}`, name: newGuid(), roleDefinitionGuid: OWNER, principalId: opts.ownerObjectId, principalType: "ServicePrincipal", subscriptionId: id, createdBy: null, now: opts.now });
     return { subscriptionId: id, displayName: name, createdAt: opts.now };

@@ -12,7 +12,7 @@ import type { IdentityService } from "../entra/identity.js";
 import type { VmService } from "../vms/vms.js";
 import type { RequestTrace, TraceLog } from "../pipeline/trace-log.js";
 import { explainRequest } from "../pipeline/explain.js";
-import { createSubscription, listSubscriptions } from "../arm/subscriptions.js";
+import { createSubscription, listSubscriptions, SubscriptionError } from "../arm/subscriptions.js";
 
 /**
  * Admin API routes of the network-isolation feature (on the direct HTTPS listener, under `/_hsmlink/`):
@@ -126,7 +126,8 @@ export function adminHandler(deps: {
       try {
         sub = createSubscription(deps.store, { displayName: body.name, ...(typeof body.subscriptionId === "string" ? { subscriptionId: body.subscriptionId } : {}), ownerObjectId: subs.ownerObjectId, now: subs.now() });
       } catch (e) {
-        throw new AzureError(409, "Conflict", (e as Error).message);
+        if (e instanceof SubscriptionError) throw new AzureError(e.kind === "conflict" ? 409 : 400, e.kind === "conflict" ? "Conflict" : "BadRequest", e.message);
+        throw e;
       }
       return { status: 201, body: { subscriptionId: sub.subscriptionId, displayName: sub.displayName, tenantId: subs.tenantId, owner: subs.ownerObjectId } };
     }

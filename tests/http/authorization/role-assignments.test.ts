@@ -8,6 +8,7 @@ import { armCall } from "../../support/arm-client.js";
 import { armActionOf, UNCHECKED } from "../../../src/pipeline/arm-authorization.js";
 import { CONTRIBUTOR, NETWORK_CONTRIBUTOR, OWNER, READER } from "../../../src/kernel/azure-roles.js";
 import { runHsmlinkCli } from "../../support/hsmlink-cli.js";
+import { adminRequest, AdminError } from "../../../src/client/admin-client.js";
 import { createSubscription } from "../../../src/arm/subscriptions.js";
 
 let h: TestHsmlink;
@@ -210,4 +211,27 @@ test("hsmlink explain covers ARM: the rbac step for a principal, without sending
   assert.equal((await armCall(h, "GET", `/subscriptions/${sub}/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/vx?api-version=2023-09-01`)).status, 404, "explain sent nothing");
   const asDefault = await runHsmlinkCli(["explain", "-o", "json", "DELETE", `https://management.azure.com/subscriptions/${sub}/resourcegroups/rg2?api-version=2021-04-01`], env);
   assert.equal(asDefault.code, 0, "the default identity is Owner");
+});
+
+test("admin API: subscriptions create and list; bad names and ids 400, taken ones 409, nothing half-written", async () => {
+  const made = await adminRequest<{ subscriptionId: string; displayName: string; owner: string }>(h.endpoints, "POST", "/_hsmlink/subscriptions", { name: "admin made", subscriptionId: "11111111-2222-4333-8444-555555555555" });
+  assert.equal(made.subscriptionId, "11111111-2222-4333-8444-555555555555");
+  assert.equal(made.owner, h.endpoints.principalObjectId);
+  const status = async (body: unknown) => {
+    try {
+      await adminRequest(h.endpoints, "POST", "/_hsmlink/subscriptions", body);
+      return 201;
+    } catch (e) {
+      return e instanceof AdminError ? e.status : String(e);
+    }
+  };
+  assert.equal(await status({ name: "x", subscriptionId: "not-a-guid" }), 400);
+  assert.equal(await status({ name: "" }), 400);
+  assert.equal(await status({ name: "admin made" }), 409);
+  assert.equal(await status({ name: "other name", subscriptionId: made.subscriptionId }), 409);
+  const list = await adminRequest<{ value: { subscriptionId: string; isDefault: boolean }[] }>(h.endpoints, "GET", "/_hsmlink/subscriptions");
+  assert.equal(list.value.filter((s) => s.isDefault).length, 1);
+  assert.equal(list.value.filter((s) => s.subscriptionId === made.subscriptionId).length, 1);
+  const owners = await armCall(h, "GET", `/subscriptions/${made.subscriptionId}/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()&api-version=2022-04-01`);
+  assert.deepEqual(owners.json.value.map((a: { properties: { principalId: string; roleDefinitionId: string } }) => [a.properties.principalId, a.properties.roleDefinitionId.split("/").pop()]), [[h.endpoints.principalObjectId, OWNER]]);
 });
