@@ -230,6 +230,15 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
 // The connect half of the pipeline (vantage → DNS → route), shared by the gateway and `explain`
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Why a connection cannot be made: the name does not resolve from the vantage (`no-resolution`), or no path
+ * leads to its address (`no-route`). The gateway answers either as a failed CONNECT (src/pipeline/connect.ts).
+ */
+export interface ConnectRefusal {
+  readonly kind: "no-resolution" | "no-route";
+  readonly reason: string;
+}
+
 /** What {@link evaluateConnect} found. `refusal` set = the CONNECT fails (no path, like Azure). */
 export interface ConnectEvaluation {
   readonly vantage: Vantage;
@@ -238,7 +247,7 @@ export interface ConnectEvaluation {
   /** The address the client connects to (first A record of the answer), if any. */
   readonly address?: string;
   readonly route?: RouteDecision;
-  readonly refusal?: { readonly status: 502; readonly reason: string };
+  readonly refusal?: ConnectRefusal;
   readonly steps: readonly TraceStep[];
 }
 
@@ -267,14 +276,14 @@ export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hos
   if (dns.rcode !== "NOERROR" || address === undefined) {
     const why = dns.rcode !== "NOERROR" ? dns.rcode : "no address (NODATA)";
     steps.push({ step: "dns", rule: "answer", detail: `${hostName}: ${why}${chain ? ` after ${chain}` : ""}` });
-    return { vantage, hostName, dns, steps, refusal: { status: 502, reason: `could not resolve ${hostName} from ${vantageText(vantage)}: ${why}` } };
+    return { vantage, hostName, dns, steps, refusal: { kind: "no-resolution", reason: `could not resolve ${hostName} from ${vantageText(vantage)}: ${why}` } };
   }
   steps.push({ step: "dns", rule: "answer", detail: `${hostName} → ${chain}`, refs: { address } });
   const route = routeTo(snapshot, vantage, address, hostName, options);
   steps.push(...route.trace);
   if (route.path === "none") {
     const last = route.trace[route.trace.length - 1];
-    return { vantage, hostName, dns, address, route, steps, refusal: { status: 502, reason: `connection to ${address}:443 (${hostName}) failed: ${last?.detail ?? route.reason}` } };
+    return { vantage, hostName, dns, address, route, steps, refusal: { kind: "no-route", reason: `connection to ${address}:443 (${hostName}) failed: ${last?.detail ?? route.reason}` } };
   }
   return { vantage, hostName, dns, address, route, steps };
 }

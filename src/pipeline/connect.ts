@@ -97,7 +97,8 @@ export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vant
     steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: a managed HSM host; the network decides from ${vantageText(vantagePoint)}` });
     const network = evaluateConnect(ctx.snapshot(), vantagePoint, target.hostName, { internetClientAddress: ctx.internetClientAddress });
     steps.push(...network.steps);
-    if (network.refusal) return { ok: false, status: network.refusal.status, reason: network.refusal.reason, steps };
+    // A name that does not resolve or an address without a path: the proxy cannot connect upstream (502, RFC 9110 §15.6.3).
+    if (network.refusal) return { ok: false, status: 502, reason: network.refusal.reason, steps };
     return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage, network }, steps };
   }
   steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: served by hsmlink's emulated ${target.hostName === ARM_HOST ? "Azure Resource Manager" : target.hostName === GRAPH_HOST ? "Microsoft Graph stand-in (it answers that Graph is not emulated)" : "Entra ID login endpoint"} (no network isolation applies)` });

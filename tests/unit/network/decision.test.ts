@@ -220,7 +220,7 @@ test('connect from the internet and from an unlinked VNet: public path; the full
 
 test('connect to an unknown HSM: NXDOMAIN → refusal "could not resolve"', () => {
   const c = evaluateConnect(howTo(), { kind: 'internet' }, 'nope.managedhsm.azure.net');
-  assert.equal(c.refusal?.status, 502);
+  assert.equal(c.refusal?.kind, 'no-resolution');
   assert.match(c.refusal?.reason ?? '', /could not resolve nope\.managedhsm\.azure\.net .*NXDOMAIN/);
 });
 
@@ -232,7 +232,7 @@ test('connect from a VM whose DNS points at an unreachable private endpoint → 
   const c = evaluateConnect(s2, { kind: 'vm', vm: s2.vms[1] }, 'hsm1.managedhsm.azure.net');
   assert.equal(c.address, '10.0.1.4');
   assert.equal(c.route?.path, 'none');
-  assert.equal(c.refusal?.status, 502);
+  assert.equal(c.refusal?.kind, 'no-route');
   assert.match(c.refusal?.reason ?? '', /connection to 10\.0\.1\.4:443/);
 });
 
