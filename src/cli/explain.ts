@@ -17,7 +17,7 @@ const outputOption = () => new Option("-o, --output <format>", "output format").
 export function registerExplainCommands(program: Command): void {
   program
     .command("explain <method> <url>")
-    .description(`print the decision trace (gateway, vantage, DNS, route, TLS, network rules; authentication, activation, RBAC and the operation not evaluated) of a request WITHOUT sending it; METHOD is one of ${EXPLAIN_METHODS.join(", ")}; exits 1 when the request would be refused`)
+    .description(`print the decision trace (gateway, vantage, DNS, route, TLS, network rules; authentication, activation, RBAC and the operation not evaluated; for an Azure Resource Manager URL the Azure RBAC step of --principal) of a request WITHOUT sending it; METHOD is one of ${EXPLAIN_METHODS.join(", ")}; exits 1 when the request would be refused`)
     .option("--vm <name>", "ask from this VM (default: the public internet)")
     .option("--principal <objectId>", "for an Azure Resource Manager URL: whose role assignments decide (default: the identity of 'az login --identity')")
     .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
@@ -37,7 +37,7 @@ export function registerExplainCommands(program: Command): void {
     });
   program
     .command("log")
-    .description("show the decision traces of recent data-plane requests and of requests the gateway refused (407 unknown VM, 403 not emulated, 502 no resolution or route)")
+    .description("show the decision traces of recent data-plane and Azure Resource Manager requests and of requests the gateway refused (407 unknown VM, 403 not emulated, 502 no resolution or route)")
     .option("-f, --follow", "keep printing new traces (Ctrl-C stops)")
     .option("-n, --limit <n>", "how many recent traces", "20")
     .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
