@@ -5,17 +5,14 @@
 // is refused the automatic connection (LinkedAuthorizationFailed), gets a Pending one with --manual-request, the
 // security team (Managed HSM contributor on A) approves it, and a VM in B then reaches the HSM through it.
 // One hsmlink for the file; the tests run in order and build on each other.
-import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { clientSuite } from "../support/clients.js";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
 import { runHsmlinkCli } from "../support/hsmlink-cli.js";
 import { adminRequest } from "../../src/client/admin-client.js";
 
-const hasAz = spawnSync("az", ["--version"], { stdio: "ignore" }).status === 0;
-const skip = !hasAz && process.env.HSMLINK_REQUIRE_CLIENTS !== "1" ? "the Azure CLI (az) is not installed" : false;
-if (skip) console.warn(`SKIPPED authorization.az.test.ts: ${skip}`);
+const { test, before, after } = clientSuite("az");
 
 const LOC = "westeurope";
 const HSM = "sechsm14";
@@ -41,7 +38,6 @@ async function loginAs(name: string, extra: string[] = []) {
 }
 
 before(async () => {
-  if (skip) return;
   h = await startTestHsmlink();
   subA = h.endpoints.subscriptionId;
   owner = new Az(h.clientEnv());
@@ -49,7 +45,7 @@ before(async () => {
 });
 after(async () => h?.dispose());
 
-test("hsmlink subscription create: a second subscription the default identity owns; az login lists it; az account set / --subscription", { skip }, async () => {
+test("hsmlink subscription create: a second subscription the default identity owns; az login lists it; az account set / --subscription", async () => {
   const env = { ...process.env, HSMLINK_HOME: h.config.dataDir };
   const made = await runHsmlinkCli(["subscription", "create", "app team"], env);
   assert.equal(made.code, 0, made.stderr);
@@ -74,7 +70,7 @@ test("hsmlink subscription create: a second subscription the default identity ow
   await owner.ok(["account", "set", "--subscription", subA]);
 });
 
-test("a service principal without a role: az login finds no subscription (its ARM writes: authorization.sdk.test.ts)", { skip }, async () => {
+test("a service principal without a role: az login finds no subscription (its ARM writes: authorization.sdk.test.ts)", async () => {
   newSp("no-role");
   const r = await loginAs("no-role");
   assert.notEqual(r.code, 0);
@@ -84,7 +80,7 @@ test("a service principal without a role: az login finds no subscription (its AR
   assert.equal(tenantOnly.json[0].name, "N/A(tenant level account)");
 });
 
-test("Contributor on one resource group: a VNet there, not in another group, and no new resource group", { skip }, async () => {
+test("Contributor on one resource group: a VNet there, not in another group, and no new resource group", async () => {
   await owner.ok(["group", "create", "-n", "rg-net", "-l", LOC]);
   await owner.ok(["group", "create", "-n", "rg-other", "-l", LOC]);
   const dev = newSp("rg-contributor");
@@ -110,7 +106,7 @@ test("Contributor on one resource group: a VNet there, not in another group, and
   assert.match(group.stderr, /AuthorizationFailed/);
 });
 
-test("az role assignment list and delete (Graph is not emulated: object ids only, and Graph errors say so)", { skip }, async () => {
+test("az role assignment list and delete (Graph is not emulated: object ids only, and Graph errors say so)", async () => {
   const dev = sp["rg-contributor"];
   const scope = `/subscriptions/${subA}/resourceGroups/rg-net`;
   const listed = await owner.ok(["role", "assignment", "list", "--scope", scope]);
@@ -140,7 +136,7 @@ test("az role assignment list and delete (Graph is not emulated: object ids only
   assert.match(again.stderr, /No matched assignments were found to delete/);
 });
 
-test("the security team's HSM in subscription A; the app team is Contributor on subscription B only", { skip }, async () => {
+test("the security team's HSM in subscription A; the app team is Contributor on subscription B only", async () => {
   await owner.ok(["group", "create", "-n", "rg-sec", "-l", LOC]);
   const hsm = await owner.ok(["keyvault", "create", "--hsm-name", HSM, "-g", "rg-sec", "-l", LOC, "--administrators", h.endpoints.principalObjectId, "--retention-days", "7"]);
   hsmId = hsm.id;
@@ -158,7 +154,7 @@ test("the security team's HSM in subscription A; the app team is Contributor on 
   assert.deepEqual(secSubs.map((s: { id: string }) => s.id), [subA]);
 });
 
-test("app team: a private endpoint in B to the HSM in A without --manual-request is refused (LinkedAuthorizationFailed); with it, Pending", { skip }, async () => {
+test("app team: a private endpoint in B to the HSM in A without --manual-request is refused (LinkedAuthorizationFailed); with it, Pending", async () => {
   const az = session["app-team"];
   await az.ok(["group", "create", "-n", "rg-app", "-l", LOC]);
   await az.ok(["network", "vnet", "create", "-g", "rg-app", "-n", "vnet-app", "--address-prefixes", "10.20.0.0/16", "--subnet-name", "snet-app", "--subnet-prefixes", "10.20.1.0/24", "-l", LOC]);
@@ -192,7 +188,7 @@ test("app team: a private endpoint in B to the HSM in A without --manual-request
   assert.notEqual(selfApprove.code, 0);
 });
 
-test("security team approves; the app team's VM in B reaches the HSM in A through the private endpoint", { skip }, async () => {
+test("security team approves; the app team's VM in B reaches the HSM in A through the private endpoint", async () => {
   const sec = session["security-team"];
   const hsm = await sec.ok(["keyvault", "show", "--hsm-name", HSM, "-g", "rg-sec"]);
   const conns = hsm.properties.privateEndpointConnections;

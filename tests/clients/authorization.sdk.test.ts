@@ -3,7 +3,7 @@
 // azure-mgmt-authorization assigns, lists and deletes role assignments (subscription ids of a second subscription too).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { needs } from "../support/clients.js";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
@@ -14,9 +14,6 @@ import { CONTRIBUTOR } from "../../src/kernel/azure-roles.js";
 
 const NODE_SCRIPT = fileURLToPath(new URL("./sdk/arm-authorization.ts", import.meta.url));
 const PY_SCRIPT = fileURLToPath(new URL("./python/arm_authorization.py", import.meta.url));
-const hasPython = existsSync("/usr/bin/python3") && existsSync("/usr/lib/python3/dist-packages/azure/mgmt/authorization");
-const pySkip = !hasPython && process.env.HSMLINK_REQUIRE_CLIENTS !== "1" ? "Debian's python3-azure (azure-mgmt-authorization) is not installed" : false;
-if (pySkip) console.warn(`SKIPPED part of authorization.sdk.test.ts: ${pySkip}`);
 
 let h: TestHsmlink;
 before(async () => {
@@ -46,7 +43,7 @@ test("ResourceManagementClient with a service principal: AuthorizationFailed wit
   assert.equal(r.json["rg-sdk-other"].code, "AuthorizationFailed", "Contributor on one subscription gives nothing in another");
 });
 
-test("Python azure-mgmt-authorization: role definition by name, create, duplicate refused, list atScope(), delete — in a second subscription", { skip: pySkip }, async () => {
+test("Python azure-mgmt-authorization: role definition by name, create, duplicate refused, list atScope(), delete — in a second subscription", needs("python3-azure"), async () => {
   const { principal } = h.identity.createServicePrincipal("py-rbac");
   const b = createSubscription(h.store, { displayName: "python team", ownerObjectId: h.endpoints.principalObjectId, now: Date.now() });
   assert.equal((await armCall(h, "PUT", `/subscriptions/${b.subscriptionId}/resourcegroups/rg-py?api-version=2021-04-01`, { body: { location: "westeurope" } })).status, 201);
