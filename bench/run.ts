@@ -60,7 +60,7 @@ interface Endpoints {
 // ---------------------------------------------------------------- hsmlink child process
 
 function hsmlinkCommand(dataDir: string): [string, string[]] {
-  const args = ["start", "--data-dir", dataDir, "--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--log-level", "warn"];
+  const args = ["start", "--data-dir", dataDir, "--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--log-level", "warn", "--activate-new-hsms"];
   // BENCH_HSMLINK_NODE_ARGS: extra node flags for the hsmlink process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env["BENCH_HSMLINK_NODE_ARGS"] ?? "").split(/\s+/).filter(Boolean);
   if (existsSync(join(ROOT, "dist/cli/main.js"))) return [process.execPath, [...nodeArgs, join(ROOT, "bin/hsmlink.js"), ...args]];

@@ -101,9 +101,9 @@ function parseEnv(text: string): NodeJS.ProcessEnv {
 }
 
 async function main(): Promise<void> {
-  for (const tool of ["az", "nslookup"]) {
+  for (const tool of ["az", "nslookup", "openssl"]) {
     if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) {
-      process.stderr.write(`walkthrough: '${tool}' is not installed (Debian: apt-get install azure-cli dnsutils)\n`);
+      process.stderr.write(`walkthrough: '${tool}' is not installed (Debian: apt-get install azure-cli dnsutils openssl)\n`);
       process.exit(2);
     }
   }
@@ -151,6 +151,30 @@ async function main(): Promise<void> {
       async () => {
         const r = await az(["keyvault", "create", "--hsm-name", HSM, "-g", RG, "-l", REGION, "--administrators", endpoints.principalObjectId, "--retention-days", "7"]);
         return { ok: r.json?.properties?.provisioningState === "Succeeded" && r.json?.properties?.hsmUri === `https://${HSM}.managedhsm.azure.net/`, got: r.json?.properties?.hsmUri ?? r.stderr };
+      },
+    );
+    // Microsoft's quickstart "Provision and activate a managed HSM using Azure CLI": a new HSM is NotActivated until
+    // its security domain is downloaded with 3 RSA wrapping keys (openssl) and a quorum.
+    const sdDir = join(dataDir, "walkthrough-sd");
+    await step(
+      "Prerequisite: activate the HSM — three wrapping key pairs",
+      `openssl req -newkey rsa:2048 -nodes -keyout cert_{0,1,2}.key -x509 -days 365 -out cert_{0,1,2}.cer`,
+      "three RSA-2048 self-signed certificates",
+      async () => {
+        spawnSync("mkdir", ["-p", sdDir]);
+        const codes = [0, 1, 2].map((i) => spawnSync("openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", join(sdDir, `cert_${i}.key`), "-x509", "-days", "365", "-out", join(sdDir, `cert_${i}.cer`), "-subj", `/CN=${HSM} wrapping key ${i}`]).status);
+        return { ok: codes.every((c) => c === 0), got: codes.map((c) => `exit ${c}`).join(", ") };
+      },
+    );
+    await step(
+      "Prerequisite: activate the HSM — download the security domain",
+      `az keyvault security-domain download --hsm-name ${HSM} --sd-wrapping-keys cert_0.cer cert_1.cer cert_2.cer --sd-quorum 2 --security-domain-file ${HSM}-SD.json`,
+      "status Success; the HSM's activationStatus becomes Active",
+      async () => {
+        const r = await az(["keyvault", "security-domain", "download", "--hsm-name", HSM, "--sd-wrapping-keys", ...[0, 1, 2].map((i) => join(sdDir, `cert_${i}.cer`)), "--sd-quorum", "2", "--security-domain-file", join(sdDir, `${HSM}-SD.json`)]);
+        const shown = await az(["rest", "--method", "get", "--url", `https://management.azure.com${hsmId}?api-version=2023-07-01`]);
+        const status = shown.json?.properties?.securityDomainProperties?.activationStatus;
+        return { ok: r.code === 0 && r.json?.status === "Success" && existsSync(join(sdDir, `${HSM}-SD.json`)) && status === "Active", got: r.code === 0 ? { download: r.json?.status, activationStatus: status } : r.stderr };
       },
     );
     await step("Turn on the firewall", `az keyvault update-hsm --hsm-name ${HSM} -g ${RG} --default-action deny`, "networkAcls.defaultAction Deny", async () => {

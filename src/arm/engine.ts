@@ -62,6 +62,8 @@ export interface ArmContext {
   deleters: CascadeDeleter[];
   /** Starts the decisions (and trace) of one authenticated ARM request. */
   decide(req: { requestId: string; receivedAt: number; method: string; host: string; path: string; vantage?: string }, caller: Principal): ArmRequestDecisions;
+  /** Called (and awaited) after a managed HSM is created, before the create is acknowledged (`--activate-new-hsms`). */
+  onManagedHsmCreated?: (name: string) => Promise<void>;
 }
 
 /**

@@ -17,7 +17,7 @@ const outputOption = () => new Option("-o, --output <format>", "output format").
 export function registerExplainCommands(program: Command): void {
   program
     .command("explain <method> <url>")
-    .description(`print the decision trace (gateway, vantage, DNS, route, TLS, network rules; authentication, activation, RBAC and the operation not evaluated; for an Azure Resource Manager URL the Azure RBAC step of --principal) of a request WITHOUT sending it; METHOD is one of ${EXPLAIN_METHODS.join(", ")}; exits 1 when the request would be refused`)
+    .description(`print the decision trace (gateway, vantage, DNS, route, TLS, network rules; injected faults, authentication, activation, RBAC and the operation not evaluated; for an Azure Resource Manager URL the Azure RBAC step of --principal) of a request WITHOUT sending it; METHOD is one of ${EXPLAIN_METHODS.join(", ")}; exits 1 when the request would be refused`)
     .option("--vm <name>", "ask from this VM (default: the public internet)")
     .option("--principal <objectId>", "for an Azure Resource Manager URL: whose role assignments decide (default: the identity of 'az login --identity')")
     .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")

@@ -10,6 +10,7 @@ import { adminRequest } from "../client/admin-client.js";
 import { registerVmCommands } from "./vm.js";
 import { registerExplainCommands } from "./explain.js";
 import { registerTroubleshoot } from "./troubleshoot.js";
+import { registerFixtureCommands, registerStateCommands, registerFaultCommands, registerSeedCommand } from "./fixture.js";
 import { readEndpoints } from "../client/endpoints.js";
 
 /** This package's version (package.json sits two levels above both src/cli and dist/cli). */
@@ -49,7 +50,7 @@ start.action(async (opts: Record<string, unknown>) => {
     const h = await startHsmlink(config);
     const e = h.endpoints;
     process.stdout.write(
-      `hsmlink ready: gateway ${e.gatewayUrl} https ${e.httpsUrl} msi ${e.msiEndpoint} dns ${e.dns.host}:${e.dns.port} ca ${e.caCertPath} data ${config.dataDir}${config.inMemory ? " (in memory)" : ""}\n`,
+      `hsmlink ready: gateway ${e.gatewayUrl} https ${e.httpsUrl} msi ${e.msiEndpoint} dns ${e.dns.host}:${e.dns.port} ca ${e.caCertPath} data ${config.dataDir}${config.inMemory ? " (in memory)" : ""}${config.seed ? ` seeded from ${config.seed}` : ""}\n`,
     );
     let stopping = false;
     const stop = (sig: string) => {
@@ -151,9 +152,31 @@ subscription
     process.stdout.write(JSON.stringify(r.value, null, 2) + "\n");
   });
 
+const hsm = program.command("hsm").description("managed HSMs of the running hsmlink");
+hsm
+  .command("activate <name>")
+  .description("activate a managed HSM: download its security domain with three generated RSA wrapping keys (quorum 2) kept in the data dir; prints where")
+  .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+  .addOption(new Option("-o, --output <format>", "output format").choices(["json", "text"]).default("text"))
+  .action(async (name: string, opts: { dataDir?: string; output: string }) => {
+    const e = readEndpoints(dataDirFrom(opts.dataDir));
+    const r = await adminRequest<{ directory: string; securityDomainFile: string; wrappingKeys: { key: string; certificate: string }[]; quorum: number }>(e, "POST", `/_hsmlink/hsms/${encodeURIComponent(name.toLowerCase())}/activate`);
+    if (opts.output === "json") process.stdout.write(JSON.stringify(r, null, 2) + "\n");
+    else {
+      process.stdout.write(
+        `managed HSM '${name}' is activated\nsecurity domain: ${r.securityDomainFile}\nwrapping keys (quorum ${r.quorum}): ${r.wrappingKeys.map((k) => k.key).join(" ")}\n` +
+          `keep them: recovering this domain on another HSM needs ${r.quorum} of them ('az keyvault security-domain upload --sd-wrapping-keys …')\n`,
+      );
+    }
+  });
+
 registerVmCommands(program);
 registerExplainCommands(program);
 registerTroubleshoot(program);
+registerFixtureCommands(program);
+registerStateCommands(program);
+registerFaultCommands(program);
+registerSeedCommand(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`hsmlink: ${e.message}\n`);

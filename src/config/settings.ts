@@ -35,6 +35,10 @@ export interface HsmlinkConfig {
   maxHsmsWithPrivateEndpointsPerSubscription: number;
   bodyLimitBytes: number;
   internetClientAddress: string;
+  activateNewHsms: boolean;
+  blobEndpoint: string;
+  /** A seed file (YAML/JSON) whose world replaces the state at start; "" = none. */
+  seed: string;
 }
 
 /** Well-known ids of the emulated cloud (fixed so scripts and docs can name them). */
@@ -62,6 +66,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: "maxPrivateEndpointsPerHsm", type: "integer", flag: "--max-private-endpoints-per-hsm", env: "HSMLINK_MAX_PE_PER_HSM", describe: "Private endpoints per managed HSM (Azure default 64)", default: () => 64 },
   { key: "maxHsmsWithPrivateEndpointsPerSubscription", type: "integer", flag: "--max-hsms-with-private-endpoints", env: "HSMLINK_MAX_HSMS_WITH_PE", describe: "Managed HSMs with private endpoints per subscription (Azure default 400)", default: () => 400 },
   { key: "bodyLimitBytes", type: "integer", flag: "--body-limit", env: "HSMLINK_BODY_LIMIT", describe: "Largest request body accepted, in bytes", default: () => 1048576 },
+  { key: "activateNewHsms", type: "boolean", flag: "--activate-new-hsms", env: "HSMLINK_ACTIVATE_NEW_HSMS", describe: "Activate every new managed HSM at creation (security domain downloaded with generated wrapping keys kept under <data dir>/security-domains)", default: () => false },
+  { key: "blobEndpoint", type: "string", flag: "--blob-endpoint", env: "HSMLINK_BLOB_ENDPOINT", describe: "An Azurite blob endpoint (http://host:port) to serve {account}.blob.core.windows.net; default: hsmlink starts Azurite under <data dir>/azurite on first use", default: () => "" },
+  { key: "seed", type: "string", flag: "--seed", env: "HSMLINK_SEED", describe: "Seed file (YAML or JSON) whose world replaces the state at start (examples/howto-world.seed.yaml)", default: () => "" },
   { key: "internetClientAddress", type: "string", flag: "--internet-client-address", env: "HSMLINK_INTERNET_ADDRESS", describe: "Source address the HSM sees for a client on the internet", default: () => "198.51.100.7" },
 ];
 
@@ -111,6 +118,9 @@ export function loadConfig(flags: Partial<Record<keyof HsmlinkConfig, unknown>>,
     const loc = normalizeLocation(out.location);
     if (loc === undefined || loc === "global") problems.push(`--location: '${out.location}' is not an Azure region hsmlink knows; use one of ${KNOWN_LOCATIONS.join(", ")}`);
     else out.location = loc;
+  }
+  if (typeof out.blobEndpoint === "string" && out.blobEndpoint !== "" && !/^http:\/\/[^/\s]+(:\d+)?\/?$/.test(out.blobEndpoint)) {
+    problems.push(`--blob-endpoint: expected an Azurite blob endpoint http://host:port, got '${out.blobEndpoint}'`);
   }
   if (problems.length) throw new ConfigError(problems.join("\n"));
   out.dataDir = resolve(out.dataDir as string);

@@ -89,7 +89,8 @@ export class IdentityService {
     return svc;
   }
 
-  private ensureDefaultIdentity(): void {
+  /** Inserts the default managed identity unless present (at start, and after `hsmlink state reset`). */
+  ensureDefaultIdentity(): void {
     this.store.principals.ensureManagedIdentity(WELL_KNOWN.principalObjectId, WELL_KNOWN.principalAppId, "hsmlink-default-identity", this.clock.now());
   }
 
@@ -115,9 +116,10 @@ export class IdentityService {
   /**
    * Creates a service principal with a fresh client secret (shown once; only its scrypt hash is stored).
    * @param trustedService resource provider namespace whose trusted-service identity this is (e.g. Microsoft.Storage)
-   * @throws Error when a principal with that display name exists
+   * @param fixed ids and secret to use instead of fresh ones (seed files: the same app id and secret on every run)
+   * @throws Error when a principal with that display name (or a fixed id) exists, or a fixed value is malformed
    */
-  createServicePrincipal(displayName: string, trustedService?: string): { principal: Principal; password: string } {
+  createServicePrincipal(displayName: string, trustedService?: string, fixed: { appId?: string; objectId?: string; secret?: string } = {}): { principal: Principal; password: string } {
     let service: string | undefined;
     if (trustedService !== undefined) {
       service = trustedServiceNamespace(trustedService);
@@ -125,9 +127,18 @@ export class IdentityService {
     }
     if (!/^[\w.-]{1,120}$/.test(displayName)) throw new Error(`invalid identity name '${displayName}': use letters, digits, '.', '-' or '_' (at most 120)`);
     if (this.store.principals.displayNameTaken(displayName)) throw new Error(`an identity named '${displayName}' already exists`);
-    const objectId = newGuid();
-    const appId = newGuid();
-    const password = randomBytes(24).toString("base64url");
+    const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    for (const k of ["appId", "objectId"] as const) {
+      const v = fixed[k];
+      if (v === undefined) continue;
+      if (!guid.test(v)) throw new Error(`${k} '${v}' is not a GUID`);
+      const taken = k === "appId" ? this.store.principals.byAppId(v.toLowerCase()) : this.store.principals.byObjectId(v.toLowerCase());
+      if (taken) throw new Error(`a principal with ${k} ${v} already exists`);
+    }
+    if (fixed.secret !== undefined && fixed.secret.length < 8) throw new Error("the secret must have at least 8 characters");
+    const objectId = fixed.objectId?.toLowerCase() ?? newGuid();
+    const appId = fixed.appId?.toLowerCase() ?? newGuid();
+    const password = fixed.secret ?? randomBytes(24).toString("base64url");
     const salt = randomBytes(16);
     const hash = `${salt.toString("hex")}:${scryptSync(password, salt, 32).toString("hex")}`;
     this.store.tx(() => this.store.principals.insertServicePrincipal(objectId, appId, displayName, hash, service ?? null, this.clock.now()));

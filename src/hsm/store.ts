@@ -259,6 +259,28 @@ export class HsmStore {
     });
   }
 
+  /**
+   * Replaces the HSM's keys (live and soft-deleted) and local RBAC with `keys`, `assignments` and `definitions`, in
+   * one transaction (a full restore, which is destructive as in Azure). With `only`, replaces just that key.
+   */
+  replaceFromBackup(
+    hsm: string,
+    content: { keys: { name: string; versions: NewKeyVersion[]; rotationPolicy?: StoredRotationPolicy }[]; assignments?: RoleAssignmentRecord[]; definitions?: Record<string, unknown>[] },
+    now: number,
+    only?: string,
+  ): void {
+    this.store.tx(() => {
+      if (only !== undefined) {
+        this.db.prepare("DELETE FROM hsm_keys WHERE hsm = ? AND name_key = ?").run(hsm, only.toLowerCase());
+      } else {
+        for (const t of ["hsm_key_versions", "hsm_keys", "hsm_role_assignments", "hsm_role_definitions"]) this.db.prepare(`DELETE FROM ${t} WHERE hsm = ?`).run(hsm);
+        for (const a of content.assignments ?? []) this.putRoleAssignment(hsm, a);
+        for (const d of content.definitions ?? []) this.putCustomRoleDefinition(hsm, String(d.name), d);
+      }
+      for (const k of content.keys) this.restoreKey(hsm, k.name, k.versions, k.rotationPolicy, now);
+    });
+  }
+
   /** Moves a live key to the soft-deleted state. @param deletedDate, scheduledPurgeDate epoch seconds */
   markDeleted(hsm: string, nameKey: string, deletedDate: number, scheduledPurgeDate: number): void {
     this.store.tx(() => this.db.prepare("UPDATE hsm_keys SET deleted_date = ?, scheduled_purge_date = ? WHERE hsm = ? AND name_key = ?").run(deletedDate, scheduledPurgeDate, hsm, nameKey));
@@ -337,6 +359,14 @@ export class HsmStore {
 export function forgetHsmData(store: Store, name: string): void {
   const hsm = name.toLowerCase();
   store.tx(() => {
-    for (const t of ["hsm_key_versions", "hsm_keys", "hsm_role_definitions", "hsm_role_assignments", "hsm_instances"]) store.db.prepare(`DELETE FROM ${t} WHERE hsm = ?`).run(hsm);
+    for (const t of ["hsm_key_versions", "hsm_keys", "hsm_role_definitions", "hsm_role_assignments", "hsm_instances", "hsm_security_domains", "hsm_backup_jobs", "hsm_settings"]) store.db.prepare(`DELETE FROM ${t} WHERE hsm = ?`).run(hsm);
   });
+}
+
+/**
+ * Purges, in every HSM, the soft-deleted keys whose scheduled purge date is at or before `nowS` (epoch seconds), as
+ * Managed HSM does once the retention period ends (soft-delete-overview.md). Returns how many keys went.
+ */
+export function purgeExpiredKeys(store: Store, nowS: number): number {
+  return store.tx(() => store.db.prepare("DELETE FROM hsm_keys WHERE scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ?").run(nowS).changes);
 }

@@ -18,6 +18,13 @@ import { KeyService, KEY_OPERATION_PATHS } from "./keys/service.js";
 import type { KeyContext } from "./keys/wire.js";
 import { Rbac } from "./rbac/service.js";
 import { action, normaliseScope } from "./rbac/roles.js";
+import { SecurityDomainService } from "./security-domain/service.js";
+import { securityDomainRoutes } from "./security-domain/routes.js";
+import { BackupService } from "./backup/service.js";
+import { backupRoutes } from "./backup/routes.js";
+import { BlobStorage } from "./backup/blob-storage.js";
+import { SettingsService } from "./settings/service.js";
+import { settingsRoutes } from "./settings/routes.js";
 
 export const SERVICE_VERSION = "1.9.1331.1";
 
@@ -51,6 +58,8 @@ export interface HsmOperationsOptions {
   /** The data dir (holds the master key that wraps key material at rest). */
   dataDir: string;
   clock: Clock;
+  /** Azure Blob Storage for full backups: an Azurite blob endpoint, or hsmlink starts Azurite (in memory with `inMemory`). */
+  blob?: { endpoint?: string; inMemory?: boolean; host?: string };
   /** More routes (e.g. the security domain); a method and template may be registered once. */
   extraRoutes?: DataPlaneRoute[];
   /** Worker pool size (default: available parallelism, at least 2). */
@@ -62,6 +71,10 @@ export interface HsmOperations {
   keys: KeyService;
   rbac: Rbac;
   hsmStore: HsmStore;
+  securityDomain: SecurityDomainService;
+  backup: BackupService;
+  /** Azure Blob Storage (Azurite) for full backups and the gateway's `{account}.blob.core.windows.net`. */
+  blobStorage: BlobStorage;
   /** The route for `method` and `path` and its params, or undefined. */
   match(method: string, path: string): { route: DataPlaneRoute; params: RouteParams } | undefined;
   close(): Promise<void>;
@@ -109,6 +122,9 @@ function builtInRoutes(keys: KeyService, rbac: Rbac, clock: Clock): DataPlaneRou
     path: `/{*scope}/providers/Microsoft.Authorization/${kind}${named ? "/{name}" : ""}`,
     authorize: (p) => ({ dataAction: action(`${kind}/${verb}/action`), scope: rbacScope(p) }),
     handle,
+    // Role management works before activation (Microsoft Learn quickstart: assign roles, then download the
+    // security domain).
+    beforeActivation: true,
   });
   return [
     k("POST", "/keys/{name}/create", "keys/create", async (r, p) => ok(await keys.create(r.key, p.name, r.body()))),
@@ -164,16 +180,26 @@ export function createHsmOperations(opts: HsmOperationsOptions): HsmOperations {
   const keys = new KeyService({ store: hsmStore, pool, master });
   const rbac = new Rbac(hsmStore);
   const table = new RouteTable<DataPlaneRoute>();
-  for (const route of [...(opts.extraRoutes ?? []), ...builtInRoutes(keys, rbac, opts.clock)]) table.add(route.method, route.path, route);
+  const securityDomain = new SecurityDomainService(opts.store, master, () => opts.clock.now());
+  const blobStorage = new BlobStorage({ endpoint: opts.blob?.endpoint || undefined, dataDir: opts.dataDir, inMemory: opts.blob?.inMemory ?? false, host: opts.blob?.host ?? "127.0.0.1" });
+  const backup = new BackupService(opts.store, hsmStore, securityDomain, blobStorage, () => opts.clock.now());
+  const features = [...securityDomainRoutes(securityDomain), ...backupRoutes(backup), ...settingsRoutes(new SettingsService(opts.store))];
+  for (const route of [...(opts.extraRoutes ?? []), ...features, ...builtInRoutes(keys, rbac, opts.clock)]) table.add(route.method, route.path, route);
   return {
     keys,
     rbac,
     hsmStore,
+    securityDomain,
+    backup,
+    blobStorage,
     match(method, path) {
       const found = table.match(method, path);
       return found && found !== "method" ? { route: found.value, params: found.params } : undefined;
     },
-    close: () => pool.close(),
+    close: async () => {
+      await blobStorage.close();
+      await pool.close();
+    },
   };
 }
 

@@ -15,6 +15,11 @@ export const LOGIN_HOST = "login.microsoftonline.com";
 export const IMDS_HOST = "169.254.169.254";
 /** Microsoft Graph: not emulated; hsmlink answers every request there with an error that says so. */
 export const GRAPH_HOST = "graph.microsoft.com";
+/**
+ * Azure Blob Storage, `{account}.blob.core.windows.net` (account: 3–24 lower-case letters and digits); served by
+ * Azurite behind the gateway (src/hsm/backup/blob-storage.ts).
+ */
+export const BLOB_HOST_PATTERN = /^[a-z0-9]{3,24}\.blob\.core\.windows\.net$/;
 /** The public DNS zone of managed HSM data-plane hosts. */
 export const MANAGED_HSM_PUBLIC_ZONE = "managedhsm.azure.net";
 /** The private DNS zone Azure's private endpoint DNS integration uses for managed HSMs. */

@@ -7,10 +7,10 @@
 /**
  * The pipeline's steps in the order every data-plane request passes them (design: architecture.md "decision
  * pipeline"): where the client stands, what its DNS answers, which path the packets take, the TLS endpoint and
- * the HSM it names, who the caller is, the HSM's network rules, security domain activation, local RBAC, and the
+ * the HSM it names, injected faults (`hsmlink fault`, a test fixture's throttling and outages), who the caller is, the HSM's network rules, security domain activation, local RBAC, and the
  * operation itself.
  */
-export const PIPELINE_STEPS = ["vantage", "dns", "route", "tls", "authentication", "network", "activation", "rbac", "operation"] as const;
+export const PIPELINE_STEPS = ["vantage", "dns", "route", "tls", "fault", "authentication", "network", "activation", "rbac", "operation"] as const;
 
 /** One of {@link PIPELINE_STEPS}. */
 export type PipelineStepName = (typeof PIPELINE_STEPS)[number];

@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import { TLSSocket } from "node:tls";
 import type { Duplex } from "node:stream";
-import type { Socket } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
 import type { LocalCa } from "./ca.js";
 import type { ConnectionInfo } from "../kernel/exchange.js";
 import type { HttpApp } from "./http-app.js";
@@ -80,10 +80,41 @@ function refuse(socket: Duplex, status: number, reason: string, headers: Record<
 }
 
 /**
+ * Wraps a raw socket in server-side TLS (certificate for the requested name) and pipes the plaintext to a backend
+ * HTTP server that serves the host itself (Azurite for `{account}.blob.core.windows.net`: it reads the account from
+ * the Host header, as for production-style URLs).
+ */
+export function terminateTlsTo(ca: LocalCa, socket: Duplex, hostName: string, backend: () => Promise<{ host: string; port: number }>): void {
+  void Promise.all([ca.contextFor(hostName), backend()]).then(
+    ([secureContext, target]) => {
+      const tls = new TLSSocket(socket as Socket, { isServer: true, secureContext });
+      const upstream = netConnect(target.port, target.host);
+      const close = () => {
+        tls.destroy();
+        upstream.destroy();
+      };
+      tls.on("error", close);
+      upstream.on("error", close);
+      tls.on("close", close);
+      upstream.on("close", close);
+      tls.pipe(upstream).pipe(tls);
+    },
+    () => socket.destroy(),
+  );
+}
+
+/**
  * Creates the gateway server (not yet listening). `onRefusal` hears of every refusal it sends (malformed
  * targets and policy refusals) so the decision trace log can show them.
  */
-export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPolicy; onRefusal?: (r: GatewayRefusal) => void }): Server {
+export function createGateway(opts: {
+  ca: LocalCa;
+  app: HttpApp;
+  policy: ProxyPolicy;
+  onRefusal?: (r: GatewayRefusal) => void;
+  /** Hosts served by a backend HTTP server rather than the HTTP app (Azure Blob Storage → Azurite). */
+  passThrough?: (hostName: string) => (() => Promise<{ host: string; port: number }>) | undefined;
+}): Server {
   const report = (r: GatewayRefusal) => {
     try {
       opts.onRefusal?.(r);
@@ -147,7 +178,9 @@ export function createGateway(opts: { ca: LocalCa; app: HttpApp; policy: ProxyPo
       }
       socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       if (head && head.length) socket.unshift(head);
-      terminateTls(opts.ca, opts.app, socket, d.conn, authority.hostName);
+      const backend = opts.passThrough?.(authority.hostName);
+      if (backend) terminateTlsTo(opts.ca, socket, authority.hostName, backend);
+      else terminateTls(opts.ca, opts.app, socket, d.conn, authority.hostName);
     });
   });
 

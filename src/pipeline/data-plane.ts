@@ -29,6 +29,7 @@ import { pass, refuse, runPipeline, type PipelineStep } from "./runner.js";
 import { activationStep, networkStep, rbacStep, tlsStep } from "./steps.js";
 import { refusalOf, renderKeyVault, type Refusal } from "./render.js";
 import { TraceLog } from "./trace-log.js";
+import { faultStep, type FaultSet } from "./faults.js";
 
 /** What the network step reads: the network model and the address of a client on the internet. */
 export interface NetworkView {
@@ -40,9 +41,11 @@ export interface DataPlaneOptions {
   store: Store;
   identity: IdentityService;
   clock: Clock;
-  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location">;
+  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location"> & Partial<Pick<HsmlinkConfig, "inMemory" | "host" | "blobEndpoint">>;
   /** The network step's view (required: there is no data plane without the network step). */
   network: NetworkView;
+  /** Injected fault rules (`hsmlink fault add`) the `fault` step applies; none by default. */
+  faults?: FaultSet;
   /** Where request traces go (`hsmlink log`); default: a log of its own. */
   traces?: TraceLog;
   /** More routes (e.g. the security domain), tried before the built-in ones. */
@@ -52,7 +55,7 @@ export interface DataPlaneOptions {
 }
 
 /** The data plane: a SurfaceHandler plus its services, its trace log and `close()` (stops the worker pool). */
-export type DataPlane = SurfaceHandler & Pick<HsmOperations, "keys" | "rbac" | "hsmStore"> & { traces: TraceLog; close(): Promise<void> };
+export type DataPlane = SurfaceHandler & Pick<HsmOperations, "keys" | "rbac" | "hsmStore" | "securityDomain" | "backup" | "blobStorage"> & { traces: TraceLog; close(): Promise<void> };
 
 /** The state one request carries through the steps. */
 interface RequestState {
@@ -70,7 +73,14 @@ interface RequestState {
  * @returns the handler, with `close()` to stop its worker pool (call it when hsmlink stops)
  */
 export function createDataPlane(opts: DataPlaneOptions): DataPlane {
-  const ops = createHsmOperations({ store: opts.store, dataDir: opts.config.dataDir, clock: opts.clock, extraRoutes: opts.extraRoutes, poolSize: opts.poolSize });
+  const ops = createHsmOperations({
+    store: opts.store,
+    dataDir: opts.config.dataDir,
+    clock: opts.clock,
+    blob: { endpoint: opts.config.blobEndpoint, inMemory: opts.config.inMemory, host: opts.config.host },
+    extraRoutes: opts.extraRoutes,
+    poolSize: opts.poolSize,
+  });
   const traces = opts.traces ?? new TraceLog();
   const { identity, clock, network } = opts;
 
@@ -89,6 +99,10 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
         s.hsm = name ? findHsm(opts.store, name) : undefined;
         return tlsStep(s.ex.conn.hostName, name, s.hsm && { name: s.hsm.name, id: s.hsm.resourceId, provisioningState: s.hsm.provisioningState });
       },
+    },
+    {
+      name: "fault",
+      run: (s) => faultStep(opts.faults, s.ex),
     },
     {
       name: "authentication",
@@ -180,6 +194,8 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     let result: ExchangeResult;
     try {
       const run = await runPipeline(steps, state, trace.steps);
+      const fault = trace.steps.find((l) => l.step === "fault" && l.refs?.faultRule);
+      if (fault) trace.injectedFault = fault.refs!.faultRule;
       if (run.verdict === "drop") {
         traces.dropped(trace, run.step);
         return { status: 0, dropConnection: true };
@@ -209,5 +225,5 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     return result;
   };
 
-  return Object.assign(handler, { keys: ops.keys, rbac: ops.rbac, hsmStore: ops.hsmStore, traces, close: () => ops.close() });
+  return Object.assign(handler, { keys: ops.keys, rbac: ops.rbac, hsmStore: ops.hsmStore, securityDomain: ops.securityDomain, backup: ops.backup, blobStorage: ops.blobStorage, traces, close: () => ops.close() });
 }

@@ -2,7 +2,7 @@
  * `hsmlink explain`: the trace a request would produce, WITHOUT performing it. It runs the same pipeline code as a
  * real request: the gateway's {@link decideProxy} (proxy user, emulated host, scheme and port, then vantage → DNS →
  * route), then for a managed HSM host the same step functions (steps.ts) the data plane runs — `tls`, `network` —
- * in the same order, with `authentication`, `activation`, `rbac` and `operation` written as "not evaluated" (no
+ * in the same order, with `fault`, `authentication`, `activation`, `rbac` and `operation` written as "not evaluated" (no
  * caller, nothing sent), so an allowed request claims no status. The troubleshooter calls this function on its
  * snapshot, so `hsmlink troubleshoot` prints the steps `hsmlink explain` prints for the same request.
  */
@@ -60,6 +60,7 @@ const EXPLAIN_STEPS: readonly SyncPipelineStep<ExplainState>[] = [
       return tlsStep(s.host, name, s.hsm && { name: s.hsm.name, id: s.hsm.id, provisioningState: s.hsm.properties.provisioningState ?? "Succeeded" });
     },
   },
+  { name: "fault", run: () => notEvaluated("injected faults (hsmlink fault list shows the rules)") },
   { name: "authentication", run: () => notEvaluated("authentication") },
   { name: "network", run: (s) => networkStep(s.hsm, s.connect, undefined, s.connect.route?.path === "none" ? "" : (s.connect.route?.sourceAddress ?? "")).verdict },
   { name: "activation", run: () => notEvaluated("security domain activation") },

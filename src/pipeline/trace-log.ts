@@ -40,6 +40,8 @@ export interface RequestTrace {
   verdict?: "refused" | "network-allows";
   steps: TraceStep[];
   outcome?: { status: number; code?: string; innerCode?: string; message?: string };
+  /** Set when an injected fault (`hsmlink fault add`) shaped this request: the rule's id. Not a real refusal. */
+  injectedFault?: string;
 }
 
 /** Bounded, in-memory ring buffer of recent traces. */
@@ -127,7 +129,8 @@ export function renderTrace(t: RequestTrace): string {
         ? " → Azure RBAC allows; the operation not evaluated"
         : ` → ${NETWORK_ALLOWS}`
       : "";
-  const head = `#${t.seq} ${t.time} ${t.explained ? "EXPLAIN " : ""}${t.method} ${t.url} from ${t.vantage}${verdict}`;
+  const fault = t.injectedFault ? ` [INJECTED FAULT ${t.injectedFault}: hsmlink fault add, not a real refusal]` : "";
+  const head = `#${t.seq} ${t.time} ${t.explained ? "EXPLAIN " : ""}${t.method} ${t.url} from ${t.vantage}${verdict}${fault}`;
   return `${head}\n${renderSteps(t.steps)}`;
 }
 

@@ -97,6 +97,8 @@ export function adminHandler(deps: {
   identity: IdentityService;
   internetClientAddress: string;
   subscriptions: { tenantId: string; defaultSubscriptionId: string; ownerObjectId: string; now: () => number };
+  /** `hsmlink hsm activate NAME`: activates the HSM with generated wrapping keys; returns where they are. */
+  activateHsm?: (name: string) => Promise<unknown>;
 }): (ex: Exchange) => Promise<ExchangeResult> {
   const networkAdmin = networkAdminHandler({
     ...deps,
@@ -118,6 +120,16 @@ export function adminHandler(deps: {
       }
     }
     if (p === "/_hsmlink/identities" && ex.method === "GET") return { status: 200, body: { value: identity.list() } };
+    const activate = /^\/_hsmlink\/hsms\/([a-z0-9-]{1,63})\/activate$/.exec(p);
+    if (activate && ex.method === "POST" && deps.activateHsm) {
+      try {
+        return { status: 200, body: await deps.activateHsm(activate[1]) };
+      } catch (e) {
+        // The data plane's errors use the Key Vault envelope; the admin API answers in its own.
+        if (e instanceof AzureError) throw new AzureError(e.status, e.code, e.message);
+        throw e;
+      }
+    }
     const subs = deps.subscriptions;
     if (p === "/_hsmlink/subscriptions" && ex.method === "POST") {
       const body = parseJsonBody(ex, (m) => new AzureError(400, "BadRequest", `invalid JSON: ${m}`)) as { name?: unknown; subscriptionId?: unknown } | undefined;

@@ -4,7 +4,7 @@
  * tests call.
  */
 import { mkdirSync, writeFileSync, readFileSync, existsSync, unlinkSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
 import type { HsmlinkConfig } from "../config/settings.js";
@@ -36,6 +36,10 @@ import { renderArm, renderKeyVault, refusalOf } from "../pipeline/render.js";
 import { TraceLog } from "../pipeline/trace-log.js";
 import { beginArmRequest } from "../pipeline/arm-authorization.js";
 import { adminHandler as createAdminHandler } from "./admin.js";
+import { findHsm } from "../hsm/hsm.js";
+import { BLOB_HOST_PATTERN } from "../kernel/azure-names.js";
+import { EmulatedClock } from "../fixture/clock.js";
+import { createFixture, type Fixture } from "../fixture/index.js";
 
 export interface Hsmlink {
   endpoints: Endpoints;
@@ -48,6 +52,8 @@ export interface Hsmlink {
   vms: VmService;
   /** Decision traces of recent data-plane requests. */
   traces: TraceLog;
+  /** Test-fixture controls: the emulated clock, fault rules, state snapshots/exports (src/fixture/). */
+  fixture: Fixture;
   /** Stops every listener and closes the store; resolves when done. Idempotent. */
   close(): Promise<void>;
 }
@@ -94,13 +100,14 @@ function listen(server: Server | NetServer, port: number, host: string): Promise
  * @throws DataDirInUseError when another live process holds the data dir; listen errors (EADDRINUSE) as thrown by Node
  */
 export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock; quiet?: boolean } = {}): Promise<Hsmlink> {
-  const clock = opts.clock ?? systemClock;
   mkdirSync(config.dataDir, { recursive: true });
   const releaseLock = acquireLock(config.dataDir);
   const cleanups: (() => void | Promise<void>)[] = [releaseLock];
   try {
     const store = Store.open(config.inMemory ? ":memory:" : join(config.dataDir, "hsmlink.db"));
     cleanups.unshift(() => store.close());
+    // Everything that ages reads this one clock: real time (or the caller's) plus the offset `hsmlink clock` set.
+    const clock = new EmulatedClock(opts.clock ?? systemClock, store);
     const ca = await LocalCa.loadOrCreate(config.dataDir);
     const identity = await IdentityService.open(store, clock, config.dataDir, config.tenantId);
 
@@ -126,6 +133,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const armHandler = armSurface(router, arm, identity, baseUrlOf);
     const entraHandler = entraSurface(identity, clock, baseUrlOf);
     const miHandler = managedIdentitySurface(identity);
+    const fixture = createFixture({ store, arm, clock, config, identity, traces });
     // The managed HSM data plane behind the decision pipeline (src/pipeline/data-plane.ts).
     const dataPlane = createDataPlane({
       store,
@@ -133,41 +141,60 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       clock,
       config,
       traces,
+      faults: fixture.faults,
       network: { snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress },
     });
     cleanups.unshift(() => dataPlane.close());
+    // Activation with generated wrapping keys: `hsmlink hsm activate NAME`, and every new HSM under --activate-new-hsms.
+    const activateGenerated = async (name: string) => {
+      const hsm = findHsm(store, name);
+      if (!hsm) throw new AzureError(404, "NotFound", `There is no managed HSM named '${name}'.`);
+      return dataPlane.securityDomain.activateWithGeneratedKeys(hsm, join(config.dataDir, "security-domains", hsm.name));
+    };
+    if (config.activateNewHsms) {
+      arm.onManagedHsmCreated = async (name) => {
+        await activateGenerated(name);
+      };
+    }
 
     let gatewayUrl = "";
     const vms = new VmService(store, clock, { subscriptionId: config.subscriptionId, location: config.location, dnsHost: config.host, gatewayUrl: () => gatewayUrl });
     cleanups.unshift(() => vms.close());
     // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
     deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
-    const adminHandler = createAdminHandler({
+    fixture.attach({ vms, arm: armHandler, dataPlane });
+    const coreAdmin = createAdminHandler({
       vms,
       traces,
       store,
       identity,
       internetClientAddress: config.internetClientAddress,
+      activateHsm: activateGenerated,
       subscriptions: { tenantId: config.tenantId, defaultSubscriptionId: config.subscriptionId, ownerObjectId: WELL_KNOWN.principalObjectId, now: () => clock.now() },
     });
+    const adminHandler = async (ex: Exchange): Promise<ExchangeResult> => (await fixture.admin(ex)) ?? coreAdmin(ex);
 
     const isLoginPath = (path: string) => /^\/[^/]+\/(oauth2\/|v2\.0\/\.well-known|\.well-known|discovery\/)/i.test(path) || /^\/common\/discovery\//i.test(path);
 
+    // ARM and sign-in have no decision pipeline of their own: the same fault step runs before them
+    // (the data plane runs it as its `fault` step, src/pipeline/data-plane.ts).
+    const withFaults = async (ex: Exchange, host: string, serve: () => Promise<ExchangeResult>): Promise<ExchangeResult> => (await fixture.injectFault(ex, host)) ?? serve();
+
     const dispatch = async (ex: Exchange): Promise<ExchangeResult> => {
       const c = ex.conn;
-      if (c.listener === "msi") return miHandler(ex);
+      if (c.listener === "msi") return withFaults(ex, IMDS_HOST, () => miHandler(ex));
       if (c.listener === "https") {
         const p = ex.path.toLowerCase();
         if (p === "/ca.pem" || p === "/ca") return { status: 200, body: ca.certPem, contentType: "application/x-pem-file" };
         if (p === "/healthz") return { status: 200, body: { status: "ok" } };
         if (p.startsWith("/_hsmlink/")) return adminHandler(ex);
-        if (p.startsWith("/metadata/identity/") || p.startsWith("/msi/")) return miHandler(ex);
-        if (isLoginPath(ex.path)) return entraHandler(ex);
-        return armHandler(ex);
+        if (p.startsWith("/metadata/identity/") || p.startsWith("/msi/")) return withFaults(ex, IMDS_HOST, () => miHandler(ex));
+        if (isLoginPath(ex.path)) return withFaults(ex, LOGIN_HOST, () => entraHandler(ex));
+        return withFaults(ex, ARM_HOST, () => armHandler(ex));
       }
-      if (c.hostName === ARM_HOST) return armHandler(ex);
-      if (c.hostName === LOGIN_HOST) return entraHandler(ex);
-      if (c.hostName === IMDS_HOST) return miHandler(ex);
+      if (c.hostName === ARM_HOST) return withFaults(ex, ARM_HOST, () => armHandler(ex));
+      if (c.hostName === LOGIN_HOST) return withFaults(ex, LOGIN_HOST, () => entraHandler(ex));
+      if (c.hostName === IMDS_HOST) return withFaults(ex, IMDS_HOST, () => miHandler(ex));
       if (c.hostName === GRAPH_HOST) return graphNotEmulated(ex);
       if (managedHsmNameOfHost(c.hostName)) return dataPlane(ex);
       throw new AzureError(421, "MisdirectedRequest", `hsmlink does not emulate ${c.hostName}`);
@@ -185,7 +212,13 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const policy: ProxyPolicy = async (target, vantage) =>
       decideProxy({ vantageOf: (name) => vms.vantageOf(name), snapshot: () => snapshotFromStore(store), internetClientAddress: config.internetClientAddress }, target, vantage);
 
-    const gateway = createGateway({ ca, app: httpApp, policy, onRefusal: (r) => traces.refusal(r) });
+    const gateway = createGateway({
+      ca,
+      app: httpApp,
+      policy,
+      onRefusal: (r) => traces.refusal(r),
+      passThrough: (hostName) => (BLOB_HOST_PATTERN.test(hostName) ? () => dataPlane.blobStorage.endpoint() : undefined),
+    });
     const gatewayPort = await listen(gateway, config.gatewayPort, config.host);
     cleanups.unshift(() => new Promise<void>((r) => gateway.close(() => r())));
 
@@ -206,6 +239,8 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const internetDns = await startDnsServer({ host: config.host, port: config.dnsPort, answer: cacheAnswersByStoreVersion(store, (qname, qtype) => resolveDns(snapshotFromStore(store), { kind: "internet" }, qname, qtype)) });
     cleanups.unshift(() => internetDns.close());
     await vms.start();
+    // `--seed FILE`: the state becomes the seed's world (src/fixture/seed.ts); a bad seed stops the start.
+    if (config.seed) await fixture.startFromSeed(resolvePath(config.seed));
 
     const endpoints: Endpoints = {
       gatewayUrl: `http://${config.host}:${gatewayPort}`,
@@ -241,6 +276,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       arm,
       vms,
       traces,
+      fixture,
       close() {
         closing ??= (async () => {
           for (const c of cleanups) await c();

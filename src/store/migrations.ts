@@ -108,6 +108,65 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    // Managed HSM security domain (src/hsm/security-domain/): the domain an activated HSM holds, its exchange
+    // (transfer) key for an upload, and the status of the last download/upload. `hsm` is the lower-cased HSM name.
+    id: "0200-hsm-security-domain",
+    sql: `
+      CREATE TABLE hsm_security_domains (
+        hsm TEXT PRIMARY KEY,
+        domain_id TEXT,                   -- identity of the security domain (same on every HSM recovered from it)
+        sealed_domain_key BLOB,           -- 32-byte domain key (encrypts full backups), sealed under the emulator master key
+        required INTEGER,                 -- quorum of the download that created the domain
+        certificates TEXT,                -- JSON array of the wrapping certificates' x5t#S256
+        exchange_key BLOB,                -- sealed PKCS#8 of the exchange (transfer) key, NULL until GET /securitydomain/upload
+        exchange_cert TEXT,               -- base64 DER of its self-signed certificate
+        operation TEXT,                   -- last operation: download | upload
+        operation_status TEXT,            -- Success | Failed | InProgress
+        operation_details TEXT,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
+  {
+    // Full backup, full restore and selective key restore jobs (src/hsm/backup/), one row per job.
+    id: "0200-hsm-backup-jobs",
+    sql: `
+      CREATE TABLE hsm_backup_jobs (
+        job_id TEXT PRIMARY KEY,          -- 32 lower-case hex
+        hsm TEXT NOT NULL,
+        kind TEXT NOT NULL,               -- backup | restore | selectiveKeyRestore
+        status TEXT NOT NULL,             -- InProgress | Succeeded | Failed
+        status_details TEXT,
+        start_time INTEGER NOT NULL,      -- epoch seconds
+        end_time INTEGER,
+        container_uri TEXT                -- the backup folder's URI (backup jobs that succeeded)
+      );
+      CREATE INDEX hsm_backup_jobs_by_hsm ON hsm_backup_jobs (hsm, status);
+    `,
+  },
+  {
+    // Managed HSM account settings (src/hsm/settings/): only the values changed from their defaults.
+    id: "0200-hsm-settings",
+    sql: `
+      CREATE TABLE hsm_settings (
+        hsm TEXT NOT NULL,
+        name TEXT NOT NULL,               -- setting name as the service spells it
+        value TEXT NOT NULL,
+        PRIMARY KEY (hsm, name)
+      );
+    `,
+  },
+  {
+    // Test-fixture state (src/fixture/): the emulated clock's offset from real time, one row.
+    id: "0600-fixture-clock",
+    sql: `
+      CREATE TABLE fixture_clock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        offset_ms INTEGER NOT NULL        -- emulated minus real time, milliseconds
+      );
+    `,
+  },
+  {
     id: "0300-arm-authorization",
     sql: `
       CREATE TABLE subscriptions (

@@ -230,6 +230,20 @@ export class VmService {
     for (const r of this.rows()) await this.startListener(r.body);
   }
 
+  /**
+   * Matches the DNS listeners to the stored VMs after the whole state was replaced (`hsmlink state restore|import|
+   * reset`, a seed): stops those of VMs that are gone, starts those of VMs that appeared.
+   */
+  async sync(): Promise<void> {
+    const stored = new Map(this.rows().map((r) => [r.name.toLowerCase(), r.body]));
+    for (const [key, l] of [...this.listeners]) {
+      if (stored.has(key)) continue;
+      this.listeners.delete(key);
+      await l.close();
+    }
+    for (const body of stored.values()) await this.startListener(body);
+  }
+
   /** Stops every listener. */
   async close(): Promise<void> {
     const all = [...this.listeners.values()];

@@ -41,7 +41,7 @@ test("a request refused by local RBAC: hsmlink log shows every step through rbac
   assert.equal(r.json.error.code, "AccessDenied");
   const t = (await logTraces()).find((x) => x.requestId === r.headers["x-ms-request-id"]);
   assert.ok(t, "the request is in hsmlink log");
-  assert.deepEqual(stepNames(t), ["vantage", "dns", "route", "tls", "authentication", "network", "activation", "rbac", "outcome"]);
+  assert.deepEqual(stepNames(t), ["vantage", "dns", "route", "tls", "fault", "authentication", "network", "activation", "rbac", "outcome"]);
   const rbac = t.steps.find((s) => s.step === "rbac")!;
   assert.equal(rbac.rule, "no-role-assignment");
   assert.match(rbac.detail, /Microsoft\.KeyVault\/managedHsm\/keys\/read\/action/);
@@ -56,7 +56,7 @@ test("a 401 (no bearer token): hsmlink log shows the authentication step that re
   assert.equal(r.status, 401);
   const t = (await logTraces()).find((x) => x.requestId === r.headers["x-ms-request-id"]);
   assert.ok(t, "the request is in hsmlink log");
-  assert.deepEqual(stepNames(t), ["vantage", "dns", "route", "tls", "authentication", "outcome"]);
+  assert.deepEqual(stepNames(t), ["vantage", "dns", "route", "tls", "fault", "authentication", "outcome"]);
   assert.equal(t.steps.find((s) => s.step === "authentication")!.rule, "no-bearer-token");
   assert.equal(t.outcome?.status, 401);
 });

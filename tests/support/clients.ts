@@ -14,7 +14,7 @@ import { delimiter, join } from "node:path";
 import { tmpdir } from "node:os";
 
 /** A real client a test drives. */
-export type RealClient = "az" | "dig" | "nslookup" | "curl" | "python3" | "python3-azure" | "chromium";
+export type RealClient = "az" | "dig" | "nslookup" | "curl" | "python3" | "python3-azure" | "chromium" | "openssl";
 
 /** The Debian package that provides each client. */
 export const CLIENT_PACKAGES: Readonly<Record<RealClient, string>> = {
@@ -25,6 +25,7 @@ export const CLIENT_PACKAGES: Readonly<Record<RealClient, string>> = {
   python3: "python3",
   "python3-azure": "python3-azure",
   chromium: "chromium",
+  openssl: "openssl",
 };
 
 /** True when an executable named `name` is on PATH. */

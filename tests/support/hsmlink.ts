@@ -17,11 +17,15 @@ export interface TestHsmlink extends Hsmlink {
   dispose(): Promise<void>;
 }
 
-/** Starts hsmlink for one test file. `overrides` are settings keys (e.g. `{ loose: true }`). */
+/**
+ * Starts hsmlink for one test file. `overrides` are settings keys (e.g. `{ loose: true }`). New managed HSMs are
+ * activated at creation (`--activate-new-hsms`) unless `activateNewHsms: false` is given: suites about keys, network
+ * or ARM do not run the security-domain ceremony; the security-domain suites turn it off.
+ */
 export async function startTestHsmlink(overrides: Partial<HsmlinkConfig> = {}, opts: { clock?: Clock; inMemory?: boolean } = {}): Promise<TestHsmlink> {
   const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-test-"));
   const config = loadConfig(
-    { dataDir, inMemory: opts.inMemory ?? true, gatewayPort: 0, httpsPort: 0, msiPort: 0, dnsPort: 0, logLevel: "warn", ...overrides },
+    { dataDir, inMemory: opts.inMemory ?? true, gatewayPort: 0, httpsPort: 0, msiPort: 0, dnsPort: 0, logLevel: "warn", activateNewHsms: true, ...overrides },
     {},
   );
   const h = await startHsmlink(config, { clock: opts.clock });

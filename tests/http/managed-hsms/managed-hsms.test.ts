@@ -14,7 +14,7 @@ let clock: ManualClock;
 
 before(async () => {
   clock = new ManualClock(Date.parse("2026-03-01T10:00:00.000Z"));
-  h = await startTestHsmlink({}, { clock });
+  h = await startTestHsmlink({ activateNewHsms: false }, { clock });
   arm = new ArmClient(h);
 });
 after(async () => h?.dispose());
@@ -54,7 +54,12 @@ test("create answers 202 + Location (never 201); the poll returns 200 with the f
   assert.deepEqual(p.networkAcls, { bypass: "AzureServices", defaultAction: "Allow", ipRules: [], virtualNetworkRules: [] });
   assert.equal(p.publicNetworkAccess, "Enabled");
   assert.deepEqual(p.regions, []);
-  assert.equal(p.securityDomainProperties.activationStatus, "Active");
+  // New HSMs are not activated until their security domain is downloaded (azure-cli recording
+  // test_mhsm_private_link_resource.yaml).
+  assert.deepEqual(p.securityDomainProperties, {
+    activationStatus: "NotActivated",
+    activationStatusMessage: "Your HSM has been provisioned, but cannot be used for cryptographic operations until it is activated. To activate the HSM, download the security domain.",
+  });
   assert.equal("privateEndpointConnections" in p, false);
   // GET (any path casing) returns the same document with the canonical id.
   const got = await arm.call("GET", `/SUBSCRIPTIONS/${sub()}/resourcegroups/RG-CREATE/providers/microsoft.keyvault/MANAGEDHSMS/contosohsm1`);

@@ -6,7 +6,14 @@
 #  2. `az keyvault key ...` reads help text, models and KeyVaultIdentifier from the track-1 SDK azure.keyvault.v7_0,
 #     which Debian does not package. Commands that execute through track-1 (key list/delete/..., secret *) stay
 #     broken; the tests use `az rest` for those.
-#  3. `az role assignment create/list/delete` read `client.config.subscription_id`, but Debian's azure-mgmt-authorization
+#  3. `az keyvault security-domain ...` runs on az's own vendored track-1 client (vendored_sdks/azure_keyvault_t1), which
+#     imports its helper modules as `azure.keyvault.<module>` (the track-1 package Debian does not ship) and calls
+#     `inspect.getargspec` (removed in Python 3.11). The shim serves those modules from the vendored copy and maps
+#     getargspec to getfullargspec. The security-domain crypto is az's, unchanged.
+#  4. az's profile asks the administration SDK (`keyvault backup/restore`, `keyvault role`) for API version
+#     7.2-preview, which Debian's azure-keyvault-administration 4.3.0b2 no longer has (it has 7.2, 7.3,
+#     7.4-preview.1): the shim asks for 7.2, the same wire contract GA'd.
+#  5. `az role assignment create/list/delete` read `client.config.subscription_id`, but Debian's azure-mgmt-authorization
 #     3.0.0 keeps it in `_config` ("'RoleAssignmentsOperations' object has no attribute 'config'"; fixed upstream in
 #     az 2.46). The shim gives every authorization operations class a read-only `config` that returns `_config`.
 import importlib, importlib.abc, importlib.machinery, importlib.util, os, sys, types
@@ -125,4 +132,61 @@ _v.api_version_validation = api_version_validation
 sys.modules["azure.mgmt.network._validation"] = _v
 sys.meta_path.insert(0, _Finder())
 sys.meta_path.insert(0, _PatchNetworkClient())
+
+
+_T1 = ("http_bearer_challenge_cache", "http_challenge", "http_message_security", "_internal", "models", "http_bearer_challenge")
+_T1_HOME = "azure.cli.command_modules.keyvault.vendored_sdks.azure_keyvault_t1."
+
+
+class _T1Loader(_AliasLoader):
+    def create_module(self, spec):
+        m = importlib.import_module(self.real)
+        if self.real.endswith(".models") and not hasattr(m, "JsonWebKey"):
+            # read only by message-level protection, which Managed HSM never negotiates; the vendored models lack it
+            m.JsonWebKey = type("JsonWebKey", (), {})
+        return m
+
+
+class _T1Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        parts = fullname.split(".")
+        if len(parts) >= 3 and parts[:2] == ["azure", "keyvault"] and parts[2] in _T1:
+            return importlib.machinery.ModuleSpec(fullname, _T1Loader(_T1_HOME + ".".join(parts[2:])), is_package=True)
+        return None
+
+
+sys.meta_path.insert(0, _T1Finder())
+import inspect as _inspect  # noqa: E402
+if not hasattr(_inspect, "getargspec"):
+    _inspect.getargspec = _inspect.getfullargspec
+
+
+class _PatchAdminClientBase(importlib.abc.MetaPathFinder):
+    _NAME = "azure.keyvault.administration._internal.client_base"
+
+    def find_spec(self, name, path=None, target=None):
+        if name != self._NAME:
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        orig = spec.loader.exec_module
+
+        def exec_module(module):
+            orig(module)
+            base = module.KeyVaultClientBase
+            init = base.__init__
+
+            def __init__(self, vault_url, credential, **kwargs):
+                if kwargs.get("api_version") == "7.2-preview":
+                    kwargs["api_version"] = "7.2"
+                init(self, vault_url, credential, **kwargs)
+            base.__init__ = __init__
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _PatchAdminClientBase())
 sys.meta_path.insert(0, _PatchAuthorizationOperations())

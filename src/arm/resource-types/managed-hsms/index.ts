@@ -105,7 +105,7 @@ export function softDeleteManagedHsm(ctx: ArmContext, hsmId: string): void {
   ctx.store.resources.delete(fresh.id);
 }
 
-function putManagedHsm(req: ArmRequest, ctx: ArmContext): ArmResult {
+async function putManagedHsm(req: ArmRequest, ctx: ArmContext): Promise<ArmResult> {
   const rg = req.params.resourceGroupName;
   const name = req.params.name;
   const problem = nameProblem(name);
@@ -114,6 +114,7 @@ function putManagedHsm(req: ArmRequest, ctx: ArmContext): ArmResult {
   const mode = createModeOf(body);
   let location = "";
   let resourceId = "";
+  let created = "";
   ctx.store.tx(() => {
     purgeExpired(ctx, true);
     const id = managedHsmId(ctx.subscriptionId, rg, name);
@@ -135,7 +136,9 @@ function putManagedHsm(req: ArmRequest, ctx: ArmContext): ArmResult {
     putHsm(ctx, { id: next.id, name: next.name, subscriptionId: ctx.subscriptionId, resourceGroup: rg }, next);
     location = next.location;
     resourceId = next.id;
+    if (!current) created = next.name;
   });
+  if (created && ctx.onManagedHsmCreated) await ctx.onManagedHsmCreated(created);
   return accepted(req, ctx, location, resourceId);
 }
 

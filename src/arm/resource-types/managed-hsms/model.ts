@@ -36,16 +36,6 @@ export const SKU_NAMES = ["Standard_B1", "Custom_B32", "Custom_B6", "Custom_C42"
 
 export const STATUS_PROVISIONED = "The Managed HSM is provisioned and ready to use.";
 
-/**
- * Security domain state reported for every provisioned HSM. Until the security-domain download flow exists, the data
- * plane treats a provisioned HSM as activated, so ARM says `Active` too (the real service says `NotActivated` until the
- * security domain is downloaded, §3.2). Change both together when activation is emulated.
- */
-export const SECURITY_DOMAIN_ACTIVE = {
-  activationStatus: "Active",
-  activationStatusMessage: "Your HSM has been activated and can be used for cryptographic operations.",
-} as const;
-
 export interface NetworkAcls {
   bypass: "AzureServices" | "None";
   defaultAction: "Allow" | "Deny";

@@ -13,7 +13,6 @@ import { armErrors } from "../../errors.js";
 import { isoNow } from "../../../kernel/clock.js";
 import {
   MHSM_TYPE,
-  SECURITY_DOMAIN_ACTIVE,
   SKU_NAMES,
   STATUS_PROVISIONED,
   actorOf,
@@ -22,6 +21,7 @@ import {
   type ManagedHsmBody,
   type NetworkAcls,
 } from "./model.js";
+import { NOT_ACTIVATED } from "../../../hsm/security-domain/activation.js";
 import { normalizeLocation } from "../../../kernel/azure-names.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -234,7 +234,8 @@ export function buildHsmBody(w: WriteInput): ManagedHsmBody {
     ...(current?.properties.privateEndpointConnections?.length ? { privateEndpointConnections: current.properties.privateEndpointConnections } : {}),
     publicNetworkAccess,
     regions: [],
-    securityDomainProperties: { ...SECURITY_DOMAIN_ACTIVE },
+    // The security domain (src/hsm/security-domain) activates the HSM; ARM never changes the status itself.
+    securityDomainProperties: current?.properties.securityDomainProperties ?? { ...NOT_ACTIVATED },
   });
 
   return {
