@@ -25,6 +25,24 @@ export interface ArmRequest {
   principal: Principal;
   /** Scheme and authority the client used, e.g. `https://management.azure.com`; used to build LRO URLs. */
   baseUrl: string;
+  /** The request's decisions in the decision pipeline (its `rbac` step and linked access checks). */
+  decisions: ArmRequestDecisions;
+}
+
+/**
+ * The decisions of one ARM request, made by the decision pipeline (src/pipeline/arm-authorization.ts) and written
+ * into the request's trace; the server wires them in ({@link ArmContext.decide}).
+ */
+export interface ArmRequestDecisions {
+  /** The request's `rbac` step. @throws AzureError 403 AuthorizationFailed */
+  authorize(): void;
+  /**
+   * A linked access check: the request (`action` over its path) needs `linkedAction` on `linkedScope`.
+   * @throws AzureError 403 LinkedAuthorizationFailed
+   */
+  linked(action: string, linkedAction: string, linkedScope: string): void;
+  /** Records the status the client got. */
+  finish(status: number, error?: { code: string; message: string }): void;
 }
 
 export type ArmResult = Pick<ExchangeResult, "status" | "body" | "headers">;
@@ -32,11 +50,18 @@ export type ArmResult = Pick<ExchangeResult, "status" | "body" | "headers">;
 /** What every handler can reach: state, time, settings and the LRO registry. */
 export interface ArmContext {
   store: Store;
+  /**
+   * The subscription of the request being handled, in its stored casing (the surface checks it exists); outside a
+   * request (cascade deletes, start-up), the default subscription of the settings.
+   */
+  subscriptionId: string;
   clock: Clock;
   config: HsmlinkConfig;
   operations: Operations;
   /** Per-type delete functions that resource-group delete runs, dependents first. */
   deleters: CascadeDeleter[];
+  /** Starts the decisions (and trace) of one authenticated ARM request. */
+  decide(req: { requestId: string; receivedAt: number; method: string; host: string; path: string; vantage?: string }, caller: Principal): ArmRequestDecisions;
   /** Called (and awaited) after a managed HSM is created, before the create is acknowledged (`--activate-new-hsms`). */
   onManagedHsmCreated?: (name: string) => Promise<void>;
 }

@@ -8,7 +8,8 @@ import { AzureError } from "../kernel/errors.js";
 import { TokenError, type IdentityService } from "../entra/identity.js";
 import { checkArmApiVersion } from "./api-versions.js";
 import { armErrors } from "./errors.js";
-import { decodePathSegment, type ArmContext, type ArmRouter, type ArmRequest } from "./engine.js";
+import { decodePathSegment, type ArmContext, type ArmRouter, type ArmRequest, type ArmRequestDecisions } from "./engine.js";
+import { getSubscription } from "./subscriptions.js";
 
 export const ARM_AUDIENCES = [
   "https://management.core.windows.net/",
@@ -42,6 +43,7 @@ function tokenErrorToArm(e: TokenError, now: number): AzureError {
 /** Builds the ARM surface handler over a route table. */
 export function armSurface(router: ArmRouter, ctx: ArmContext, identity: IdentityService, baseUrlOf: (ex: Exchange) => string) {
   return async function handleArm(ex: Exchange): Promise<ExchangeResult> {
+    let decisions: ArmRequestDecisions | undefined;
     try {
       const auth = ex.headers["authorization"];
       const bearer = auth && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, "").trim() : undefined;
@@ -56,16 +58,23 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
       if (!apiVersion) throw armErrors.MissingApiVersionParameter();
 
       const parts = ex.path.split("/").filter(Boolean);
-      if (parts[0]?.toLowerCase() === "subscriptions" && parts[1] && parts[1].toLowerCase() !== ctx.config.subscriptionId.toLowerCase()) {
-        throw armErrors.SubscriptionNotFound(parts[1]);
+      let reqCtx = ctx;
+      if (parts[0]?.toLowerCase() === "subscriptions" && parts[1]) {
+        const subscription = getSubscription(ctx.store, decodePathSegment(parts[1]));
+        if (!subscription) throw armErrors.SubscriptionNotFound(parts[1]);
+        reqCtx = { ...ctx, subscriptionId: subscription.subscriptionId };
       }
+      const method = ex.method.toUpperCase();
+      // The decision pipeline's rbac step. It comes before any existence check below the subscription: a caller
+      // without rights learns nothing about what exists ("… over scope '…' or the scope is invalid").
+      decisions = ctx.decide({ requestId: ex.requestId, receivedAt: ex.receivedAt, method, host: ex.conn.hostName, path: ex.path, ...(ex.conn.vantage ? { vantage: ex.conn.vantage } : {}) }, principal);
+      decisions.authorize();
       // Anything below a resource group needs the group (ARM answers ResourceGroupNotFound before the provider sees it).
       if (parts.length > 4 && parts[2]?.toLowerCase() === "resourcegroups") {
         const rg = decodePathSegment(parts[3]);
         if (!ctx.store.resources.get(`/subscriptions/${parts[1]}/resourceGroups/${rg}`)) throw armErrors.ResourceGroupNotFound(rg);
       }
 
-      const method = ex.method.toUpperCase();
       const found = router.match(method, ex.path);
       if (found === "method") throw armErrors.MethodNotAllowed(method, ex.path);
       if (!found) throw routeNotFound(ex.path, apiVersion);
@@ -85,11 +94,14 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
         params: found.params,
         principal,
         baseUrl: baseUrlOf(ex),
+        decisions,
       };
-      const result = await found.handler(req, ctx);
+      const result = await found.handler(req, reqCtx);
+      decisions.finish(result.status);
       return { status: result.status, headers: result.headers, body: result.body };
     } catch (e) {
       if (e instanceof AzureError) {
+        decisions?.finish(e.status, { code: e.code, message: e.message });
         const headers: Record<string, string> = { ...(e.options.headers ?? {}) };
         if (e.status === 401) {
           // The description quotes client-controlled text (a token's audience): made a valid quoted-string first.

@@ -134,6 +134,27 @@ identity
     process.stdout.write(JSON.stringify(r.value, null, 2) + "\n");
   });
 
+const subscription = program.command("subscription").description("subscriptions of the emulated tenant (the default identity is Owner of each one hsmlink creates)");
+subscription
+  .command("create <name>")
+  .description("create a subscription; prints {subscriptionId, displayName, tenantId, owner}")
+  .option("--subscription-id <guid>", "the subscription id (default: a new GUID)")
+  .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+  .action(async (name: string, opts: { subscriptionId?: string; dataDir?: string }) => {
+    const e = readEndpoints(dataDirFrom(opts.dataDir));
+    const r = await adminRequest<unknown>(e, "POST", "/_hsmlink/subscriptions", { name, ...(opts.subscriptionId ? { subscriptionId: opts.subscriptionId } : {}) });
+    process.stdout.write(JSON.stringify(r, null, 2) + "\n");
+  });
+subscription
+  .command("list")
+  .description("list subscriptions")
+  .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
+  .action(async (opts: { dataDir?: string }) => {
+    const e = readEndpoints(dataDirFrom(opts.dataDir));
+    const r = await adminRequest<{ value: unknown[] }>(e, "GET", "/_hsmlink/subscriptions");
+    process.stdout.write(JSON.stringify(r.value, null, 2) + "\n");
+  });
+
 const hsm = program.command("hsm").description("managed HSMs of the running hsmlink");
 hsm
   .command("activate <name>")

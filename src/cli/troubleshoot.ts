@@ -16,6 +16,7 @@ interface Opts {
   vm?: string;
   vnet?: string;
   host?: string;
+  principal?: string;
   output: 'table' | 'json';
   from?: string;
   subscription?: string;
@@ -39,6 +40,7 @@ export function registerTroubleshoot(program: Command): void {
     .option('--vm <name>', "client: a simulated VM of the running hsmlink ('hsmlink vm list'; its VNet and addresses)")
     .option('--vnet <nameOrId>', 'client: a virtual network (name or ARM id)')
     .option('--host <name>', 'host name or URL the client is configured with (checked against https://{hsm}.managedhsm.azure.net)')
+    .option('--principal <objectId>', 'object id of the identity that sets up the private endpoint: checks its Azure roles (auto-approval, records in the zone)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--from <file>', "read resources from a JSON file (az network … / keyvault list output, ARM bodies; not plain 'az resource list', which has no properties)")
     .option('--subscription <id>', 'read a subscription through --arm-endpoint with DefaultAzureCredential')
@@ -59,13 +61,14 @@ export function registerTroubleshoot(program: Command): void {
         import('../troubleshoot/sources.js'),
       ]);
       const kind: SourceKind = opts.from ? 'file' : opts.subscription ? 'subscription' : 'hsmlink';
+      if (opts.principal !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(opts.principal)) usage('--principal takes an object id (a GUID); Microsoft Graph is not emulated, so names are not resolved');
       let source: SourceResult;
       if (opts.from) source = readFromFile(opts.from);
-      else if (opts.subscription) source = await readFromSubscription(opts.subscription, opts.armEndpoint!, opts.armAudience);
-      else source = await readFromHsmlink(readEndpoints(dataDirFrom(opts.dataDir)));
+      else if (opts.subscription) source = await readFromSubscription(opts.subscription, opts.armEndpoint!, opts.armAudience, opts.principal);
+      else source = await readFromHsmlink(readEndpoints(dataDirFrom(opts.dataDir)), opts.principal);
       let report;
       try {
-        report = troubleshootSource(source, kind, { hsm: opts.hsm, resourceGroup: opts.resourceGroup, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.vm !== undefined ? { vm: opts.vm } : { vnet: opts.vnet! }) });
+        report = troubleshootSource(source, kind, { hsm: opts.hsm, resourceGroup: opts.resourceGroup, ...(opts.host !== undefined ? { host: opts.host } : {}), ...(opts.principal !== undefined ? { principal: opts.principal } : {}), ...(opts.vm !== undefined ? { vm: opts.vm } : { vnet: opts.vnet! }) });
       } catch (e) {
         if (e instanceof TroubleshootUsageError) usage(e.message);
         throw e;

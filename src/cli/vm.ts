@@ -34,11 +34,12 @@ export function registerVmCommands(program: Command): void {
     .requiredOption("--vnet <vnet>", "virtual network name (or id)")
     .requiredOption("--subnet <subnet>", "subnet name")
     .option("--dns-forwarder", "the VM runs a DNS forwarder to Azure DNS (usable as a VNet custom DNS server)")
+    .option("--subscription <id>", "subscription of the resource group (default: the default subscription)")
     .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
     .addOption(outputOption())
-    .action(async (name: string, o: { resourceGroup: string; vnet: string; subnet: string; dnsForwarder?: boolean; dataDir?: string; output: string }) => {
+    .action(async (name: string, o: { resourceGroup: string; vnet: string; subnet: string; dnsForwarder?: boolean; subscription?: string; dataDir?: string; output: string }) => {
       const e = readEndpoints(dataDirFrom(o.dataDir));
-      const v = await adminRequest<VmView>(e, "POST", "/_hsmlink/vms", { name, resourceGroup: o.resourceGroup, vnet: o.vnet, subnet: o.subnet, dnsForwarder: !!o.dnsForwarder });
+      const v = await adminRequest<VmView>(e, "POST", "/_hsmlink/vms", { name, resourceGroup: o.resourceGroup, vnet: o.vnet, subnet: o.subnet, dnsForwarder: !!o.dnsForwarder, ...(o.subscription ? { subscription: o.subscription } : {}) });
       printView(v, o.output);
     });
   vm.command("list")

@@ -13,6 +13,8 @@ export const ARM_HOST = "management.azure.com";
 export const LOGIN_HOST = "login.microsoftonline.com";
 /** The instance metadata service (managed identity tokens from inside a VM). */
 export const IMDS_HOST = "169.254.169.254";
+/** Microsoft Graph: not emulated; hsmlink answers every request there with an error that says so. */
+export const GRAPH_HOST = "graph.microsoft.com";
 /**
  * Azure Blob Storage, `{account}.blob.core.windows.net` (account: 3–24 lower-case letters and digits); served by
  * Azurite behind the gateway (src/hsm/backup/blob-storage.ts).

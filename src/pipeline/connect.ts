@@ -6,7 +6,7 @@
  */
 import type { ConnectionInfo } from "../kernel/exchange.js";
 import type { TraceStep } from "../kernel/trace.js";
-import { ARM_HOST, BLOB_HOST_PATTERN, IMDS_HOST, LOGIN_HOST, managedHsmNameOfHost } from "../kernel/azure-names.js";
+import { ARM_HOST, BLOB_HOST_PATTERN, GRAPH_HOST, IMDS_HOST, LOGIN_HOST, managedHsmNameOfHost } from "../kernel/azure-names.js";
 import { evaluateConnect, vantageText, type ConnectEvaluation } from "../network/decision.js";
 import type { NetworkSnapshot, Vantage } from "../network/topology.js";
 
@@ -104,7 +104,7 @@ export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vant
   const hostPort = `${target.hostName}:${target.port}`;
   const isHsm = managedHsmNameOfHost(target.hostName) !== undefined;
   const isBlob = BLOB_HOST_PATTERN.test(target.hostName);
-  const known = target.hostName === ARM_HOST || target.hostName === LOGIN_HOST || isHsm || isBlob;
+  const known = target.hostName === ARM_HOST || target.hostName === LOGIN_HOST || target.hostName === GRAPH_HOST || isHsm || isBlob;
   if (target.kind === "absolute") {
     if (target.hostName === IMDS_HOST) {
       steps.push({ step: "gateway", rule: "imds", detail: `plain-http request to the IMDS endpoint ${IMDS_HOST}: served by hsmlink's managed identity endpoint` });
@@ -137,7 +137,7 @@ export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vant
     }
     return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage, network }, steps };
   }
-  const served = target.hostName === ARM_HOST ? "Azure Resource Manager" : isBlob ? "Azure Blob Storage (Azurite)" : "Entra ID login endpoint";
+  const served = target.hostName === ARM_HOST ? "Azure Resource Manager" : isBlob ? "Azure Blob Storage (Azurite)" : target.hostName === GRAPH_HOST ? "Microsoft Graph stand-in (it answers that Graph is not emulated)" : "Entra ID login endpoint";
   steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: served by hsmlink's emulated ${served} (no network isolation applies)` });
   return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage }, steps };
 }

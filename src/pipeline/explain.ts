@@ -12,6 +12,9 @@ import type { TraceStep } from "../kernel/trace.js";
 import { vantageText, type ConnectEvaluation } from "../network/decision.js";
 import { findManagedHsmByName, type ManagedHsm, type NetworkSnapshot, type Vantage } from "../network/topology.js";
 import { decideProxy } from "./connect.js";
+import { ARM_HOST } from "../kernel/azure-names.js";
+import type { Db } from "../store/db.js";
+import { armRbacStep, type ArmCaller } from "./arm-authorization.js";
 import { runPipelineSync, type SyncPipelineStep } from "./runner.js";
 import { networkStep, notEvaluated, tlsStep } from "./steps.js";
 
@@ -25,6 +28,8 @@ export const NETWORK_ALLOWS = "network allows; authentication and RBAC not evalu
 export interface ExplainContext {
   snapshot(): NetworkSnapshot;
   internetClientAddress: string;
+  /** For Azure Resource Manager URLs: the store's role assignments and the caller whose rights the `rbac` step judges. */
+  arm?: { db: Db; caller: ArmCaller };
 }
 
 /** An explained request: its steps and verdict (`refused` with the `outcome` the client would get, or `network-allows`). */
@@ -96,6 +101,7 @@ export function explainRequest(ctx: ExplainContext, vantage: Vantage, method: st
     return t;
   }
   const connect = decision.conn.network;
+  if (!connect && host === ARM_HOST && ctx.arm) return explainArm(t, ctx.arm, m, u.pathname);
   if (!connect) {
     t.steps.push({ step: "authentication", rule: "not-evaluated", detail: "authentication and authorization not evaluated (explain does not send the request)" });
     t.steps.push({ step: "outcome", rule: "network-allowed", detail: `the gateway lets ${vantageText(vantage)} reach ${host}; ${NETWORK_ALLOWS}` });
@@ -117,5 +123,25 @@ export function explainRequest(ctx: ExplainContext, vantage: Vantage, method: st
     return t;
   }
   t.steps.push({ step: "outcome", rule: "network-allowed", detail: `the network allows ${vantageText(vantage)} to reach ${state.hsm?.name ?? host}; authentication and RBAC not evaluated` });
+  return t;
+}
+
+/**
+ * The ARM part of an explanation: the `rbac` step a real ARM request runs (src/pipeline/arm-authorization.ts) for
+ * `arm.caller`, without sending anything: which action the request performs over which scope and which role
+ * assignment grants it, or the 403 AuthorizationFailed the caller would get. Subscription and resource existence,
+ * linked checks and the operation itself are not evaluated.
+ */
+function explainArm(t: Explanation, arm: { db: Db; caller: ArmCaller }, method: string, path: string): Explanation {
+  t.steps.push({ step: "authentication", rule: "as-principal", detail: `explained as object id ${arm.caller.objectId} (no token is checked)` });
+  const run = runPipelineSync([{ name: "rbac", run: () => armRbacStep(arm.db, arm.caller, method, path) }], null, t.steps);
+  if (run.verdict === "refuse") {
+    const r = run.refusal;
+    t.steps.push({ step: "outcome", rule: "refused", detail: `${r.status} ${r.code}: ${r.message}` });
+    t.verdict = "refused";
+    t.outcome = { status: r.status, code: r.code, message: r.message };
+    return t;
+  }
+  t.steps.push({ step: "outcome", rule: "rbac-allowed", detail: "Azure RBAC lets the caller make this request; whether the resource exists and the operation itself are not evaluated" });
   return t;
 }

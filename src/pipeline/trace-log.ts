@@ -125,7 +125,9 @@ export function renderTrace(t: RequestTrace): string {
     : t.outcome
     ? ` → ${t.outcome.status}${t.outcome.code ? ` ${t.outcome.code}` : ""}${t.outcome.innerCode ? `/${t.outcome.innerCode}` : ""}${t.gatewayRefused ? " (refused by the gateway)" : ""}`
     : t.explained
-      ? ` → ${NETWORK_ALLOWS}`
+      ? t.steps[t.steps.length - 1]?.rule === "rbac-allowed"
+        ? " → Azure RBAC allows; the operation not evaluated"
+        : ` → ${NETWORK_ALLOWS}`
       : "";
   const fault = t.injectedFault ? ` [INJECTED FAULT ${t.injectedFault}: hsmlink fault add, not a real refusal]` : "";
   const head = `#${t.seq} ${t.time} ${t.explained ? "EXPLAIN " : ""}${t.method} ${t.url} from ${t.vantage}${verdict}${fault}`;

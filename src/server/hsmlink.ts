@@ -13,7 +13,7 @@ import { Store } from "../store/db.js";
 import { systemClock, type Clock } from "../kernel/clock.js";
 import { AzureError } from "../kernel/errors.js";
 import type { ConnectionInfo, Exchange, ExchangeResult } from "../kernel/exchange.js";
-import { ARM_HOST, IMDS_HOST, LOGIN_HOST, managedHsmNameOfHost } from "../kernel/azure-names.js";
+import { ARM_HOST, GRAPH_HOST, IMDS_HOST, LOGIN_HOST, managedHsmNameOfHost } from "../kernel/azure-names.js";
 import type { Endpoints } from "../client/endpoints.js";
 import { LocalCa } from "../listeners/ca.js";
 import { buildHttpApp, httpServerLimits } from "../listeners/http-app.js";
@@ -28,6 +28,7 @@ import { armSurface } from "../arm/http.js";
 import { registerResourceTypes } from "../arm/resource-types/index.js";
 import { NETWORK_TYPES, snapshotFromStore } from "../network/snapshot.js";
 import { resolve as resolveDns } from "../network/dns-view.js";
+import { ensureDefaultSubscription } from "../arm/subscriptions.js";
 import { startDnsServer } from "../dns/server.js";
 import { cacheAnswersByStoreVersion } from "../dns/answer-cache.js";
 import { VmService } from "../vms/vms.js";
@@ -35,6 +36,7 @@ import { decideProxy, type ProxyPolicy } from "../pipeline/connect.js";
 import { createDataPlane } from "../pipeline/data-plane.js";
 import { renderArm, renderKeyVault, refusalOf } from "../pipeline/render.js";
 import { TraceLog } from "../pipeline/trace-log.js";
+import { beginArmRequest } from "../pipeline/arm-authorization.js";
 import { adminHandler as createAdminHandler } from "./admin.js";
 import { findHsm } from "../hsm/hsm.js";
 import { BLOB_HOST_PATTERN } from "../kernel/azure-names.js";
@@ -132,8 +134,19 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
 
     const router = new ArmRouter();
     const deleters: CascadeDeleter[] = [];
-    const arm: ArmContext = { store, clock, config, operations: new Operations(store, clock), deleters };
+    const traces = new TraceLog();
+    // ARM requests pass the decision pipeline's authentication and rbac steps; their traces join the data plane's.
+    const arm: ArmContext = {
+      store,
+      clock,
+      config,
+      subscriptionId: config.subscriptionId,
+      operations: new Operations(store, clock),
+      deleters,
+      decide: (req, caller) => beginArmRequest(store.db, traces, req, caller),
+    };
     registerResourceTypes(router, deleters);
+    ensureDefaultSubscription(store, { subscriptionId: config.subscriptionId, ownerObjectId: WELL_KNOWN.principalObjectId, now: clock.now() });
 
     let httpsPort = config.httpsPort;
     const directBase = () => `https://${config.host}:${httpsPort}`;
@@ -141,7 +154,6 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const armHandler = armSurface(router, arm, identity, baseUrlOf);
     const entraHandler = entraSurface(identity, clock, baseUrlOf);
     const miHandler = managedIdentitySurface(identity, { secretMatches: (given) => secretMatches(secret, given) });
-    const traces = new TraceLog();
     const fixture = createFixture({ store, arm, clock, config, identity, traces });
     // The managed HSM data plane behind the decision pipeline (src/pipeline/data-plane.ts).
     const dataPlane = createDataPlane({
@@ -172,7 +184,15 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
     deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
     fixture.attach({ vms, arm: armHandler, dataPlane, activateHsm: activateGenerated });
-    const coreAdmin = createAdminHandler({ vms, traces, store, identity, internetClientAddress: config.internetClientAddress, activateHsm: activateGenerated });
+    const coreAdmin = createAdminHandler({
+      vms,
+      traces,
+      store,
+      identity,
+      internetClientAddress: config.internetClientAddress,
+      activateHsm: activateGenerated,
+      subscriptions: { tenantId: config.tenantId, defaultSubscriptionId: config.subscriptionId, ownerObjectId: WELL_KNOWN.principalObjectId, now: () => clock.now() },
+    });
     const adminHandler = async (ex: Exchange): Promise<ExchangeResult> => (await fixture.admin(ex)) ?? coreAdmin(ex);
 
     const isLoginPath = (path: string) => /^\/[^/]+\/(oauth2\/|v2\.0\/\.well-known|\.well-known|discovery\/)/i.test(path) || /^\/common\/discovery\//i.test(path);
@@ -202,6 +222,7 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       if (c.hostName === ARM_HOST) return withFaults(ex, ARM_HOST, () => armHandler(ex));
       if (c.hostName === LOGIN_HOST) return withFaults(ex, LOGIN_HOST, () => entraHandler(ex));
       if (c.hostName === IMDS_HOST) return withFaults(ex, IMDS_HOST, () => miHandler(ex));
+      if (c.hostName === GRAPH_HOST) return graphNotEmulated(ex);
       if (managedHsmNameOfHost(c.hostName)) return dataPlane(ex);
       throw new AzureError(421, "MisdirectedRequest", `hsmlink does not emulate ${c.hostName}`);
     };
@@ -340,3 +361,24 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     throw e;
   }
 }
+
+/**
+ * Every Microsoft Graph request: hsmlink does not emulate Graph, so it answers with a Graph-shaped error
+ * (`{"error": {"code", "message", "innerError"}}`, the Graph error resource) that names the way around it.
+ * Status 501 and the code are hsmlink's choice; az shows the message (`az ad …`) or, where Graph only fills in
+ * display names (`az role assignment list`), carries on without them.
+ */
+function graphNotEmulated(ex: Exchange): ExchangeResult {
+  return {
+    status: 501,
+    body: {
+      error: {
+        code: "hsmlink_GraphNotEmulated",
+        message:
+          "hsmlink does not emulate Microsoft Graph. Use object ids instead of names: --assignee-object-id with --assignee-principal-type ServicePrincipal, the objectId that 'hsmlink identity create' printed, or principalObjectId of endpoints.json for the default identity.",
+        innerError: { "request-id": ex.requestId, date: new Date().toISOString().replace(/\.\d+Z$/, "") },
+      },
+    },
+  };
+}
+

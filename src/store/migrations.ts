@@ -166,4 +166,27 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    id: "0300-arm-authorization",
+    sql: `
+      CREATE TABLE subscriptions (
+        subscription_key TEXT PRIMARY KEY, -- lower-cased subscription GUID
+        subscription_id TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE arm_role_assignments (
+        id_key TEXT PRIMARY KEY,           -- lower-cased full id: {scope}/providers/Microsoft.Authorization/roleAssignments/{name}
+        name_key TEXT NOT NULL,            -- lower-cased GUID name (unique per tenant, as in Azure)
+        scope_key TEXT NOT NULL,           -- lower-cased scope, no trailing slash
+        principal_key TEXT NOT NULL,       -- lower-cased principal object id
+        role_definition_key TEXT NOT NULL, -- lower-cased role definition GUID
+        body TEXT NOT NULL,                -- wire JSON
+        created_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX arm_role_assignments_by_name ON arm_role_assignments (name_key);
+      CREATE INDEX arm_role_assignments_by_principal ON arm_role_assignments (principal_key);
+      CREATE INDEX arm_role_assignments_by_scope ON arm_role_assignments (scope_key);
+    `,
+  },
 ];

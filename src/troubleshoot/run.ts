@@ -6,7 +6,8 @@ import { assignableRange, formatIpv4 } from '../network/cidr.js';
 import { EXPORT_COMMANDS, snapshotFromResources } from '../network/from-resources.js';
 import { DEFAULT_INTERNET_CLIENT_ADDRESS } from '../network/route.js';
 import { findManagedHsmByName, findVirtualNetwork, findVm, type NetworkSnapshot, type VirtualNetwork, type Vm } from '../network/topology.js';
-import { CHECKS } from './checks/index.js';
+import { CHECKS, RIGHTS_CHECKS } from './checks/index.js';
+import { principalRights } from './rights.js';
 import { clientVantage, hsmHost } from './path.js';
 import { explainRequest, type Explanation } from '../pipeline/explain.js';
 import { renderSteps } from '../pipeline/trace-log.js';
@@ -24,6 +25,8 @@ export interface TroubleshootOptions {
   readonly vnet?: string;
   /** Host name (or URL) the client uses to reach the HSM (`--host`); checked by `client-host-name`. */
   readonly host?: string;
+  /** Object id of the identity that sets up the private endpoint (`--principal`): the rights checks judge its roles. */
+  readonly principal?: string;
 }
 
 /** `https://Name.Example:443/path` → `name.example`; undefined for an empty value. */
@@ -119,7 +122,7 @@ export function runChecks(ctx: CheckContext): Finding[] {
   if (ctx.missing.length > 0) {
     findings.push(finding('data-complete', 'warn', `the data lacks ${ctx.missing.length} referenced item(s); some checks may be wrong`, { code: 'DATA_INCOMPLETE', values: { missing: ctx.missing }, fix: 'export the missing resources too' }));
   }
-  for (const c of CHECKS) {
+  for (const c of ctx.rights ? [...CHECKS, ...RIGHTS_CHECKS] : CHECKS) {
     try {
       findings.push(c.run(ctx));
     } catch (e) {
@@ -134,9 +137,10 @@ export function troubleshootRequestUrl(ctx: CheckContext): string {
   return `https://${hsmHost(ctx)}/keys`;
 }
 
-/** Context + checks, and the decision trace of a request from the client vantage. */
-export function troubleshoot(snapshot: NetworkSnapshot, missing: readonly string[], opts: TroubleshootOptions): TroubleshootReport {
-  const ctx = buildContext(snapshot, missing, opts);
+/** Context + checks (with `opts.principal`, the rights checks over `roles` too), and the decision trace of a request from the client vantage. */
+export function troubleshoot(snapshot: NetworkSnapshot, missing: readonly string[], opts: TroubleshootOptions, roles?: { assignments: readonly unknown[]; definitions: readonly unknown[] }): TroubleshootReport {
+  const base = buildContext(snapshot, missing, opts);
+  const ctx = opts.principal ? { ...base, rights: principalRights(opts.principal, roles?.assignments ?? [], roles?.definitions ?? []) } : base;
   const trace = explainRequest({ snapshot: () => snapshot, internetClientAddress: DEFAULT_INTERNET_CLIENT_ADDRESS }, clientVantage(ctx), 'GET', troubleshootRequestUrl(ctx));
   return { findings: runChecks(ctx), trace };
 }
@@ -150,7 +154,7 @@ export type SourceKind = 'hsmlink' | 'file' | 'subscription';
  *   everything {@link buildContext} refuses
  */
 export function troubleshootSource(
-  source: { readonly resources: unknown[]; readonly missing: readonly string[]; readonly vms?: readonly Vm[] },
+  source: { readonly resources: unknown[]; readonly missing: readonly string[]; readonly vms?: readonly Vm[]; readonly roles?: { assignments: readonly unknown[]; definitions: readonly unknown[] } },
   kind: SourceKind,
   opts: TroubleshootOptions,
 ): TroubleshootReport {
@@ -166,7 +170,17 @@ export function troubleshootSource(
   if (opts.vm !== undefined && kind === 'file' && !findVm(snapshot, opts.vm)) {
     throw new TroubleshootUsageError(`--vm names a simulated VM of the running hsmlink; the --from file holds no VM ${opts.vm}: pass --vnet NAME_OR_ID (the client's virtual network) instead`);
   }
-  return troubleshoot(snapshot, [...source.missing, ...missing], opts);
+  // Role assignments in a --from export (`az role assignment list` output) count as the principal's assignments.
+  const flat: unknown[] = [];
+  const push = (x: unknown): void => {
+    if (Array.isArray(x)) x.forEach(push);
+    else if (x && typeof x === 'object' && Array.isArray((x as { value?: unknown }).value) && (x as { id?: unknown }).id === undefined) (x as { value: unknown[] }).value.forEach(push);
+    else flat.push(x);
+  };
+  source.resources.forEach(push);
+  const exported = flat.filter((r) => /^Microsoft\.Authorization\/roleAssignments$/i.test(String((r as { type?: unknown })?.type ?? '')));
+  const roles = source.roles ?? { assignments: exported, definitions: [] };
+  return troubleshoot(snapshot, [...source.missing, ...missing], opts, roles);
 }
 
 /** 0 when no finding fails, else 1. */

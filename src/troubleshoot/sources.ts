@@ -39,6 +39,8 @@ export interface SourceResult {
   readonly missing: string[];
   /** Simulated VMs of the running hsmlink (source (a) only). */
   readonly vms?: Vm[];
+  /** The role assignments of the asked principal and the role definitions (ARM sources with a principal only). */
+  readonly roles?: { assignments: unknown[]; definitions: unknown[] };
 }
 
 /** An {@link ArmReader} over node:https: bearer token from `token()`, optional CA PEM. */
@@ -134,14 +136,38 @@ export async function hsmlinkToken(e: Endpoints): Promise<string> {
   return ((await r.json()) as { access_token: string }).access_token;
 }
 
-/** (a) The running hsmlink. */
-export async function readFromHsmlink(e: Endpoints): Promise<SourceResult> {
+/**
+ * The role assignments of `principalId` in each subscription (`$filter=principalId eq '…'`) and the role definitions
+ * of the first (Microsoft.Authorization 2022-04-01).
+ */
+export async function readRoles(reader: ArmReader, subscriptionIds: readonly string[], principalId: string, missing: string[]): Promise<{ assignments: unknown[]; definitions: unknown[] }> {
+  const assignments: unknown[] = [];
+  const filter = encodeURIComponent(`principalId eq '${principalId}'`);
+  for (const s of subscriptionIds) assignments.push(...(await listAll(reader, `/subscriptions/${s}/providers/Microsoft.Authorization/roleAssignments?$filter=${filter}&api-version=2022-04-01`, missing)));
+  const definitions = subscriptionIds.length ? await listAll(reader, `/subscriptions/${subscriptionIds[0]}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01`, missing) : [];
+  return { assignments, definitions };
+}
+
+/**
+ * (a) The running hsmlink: every subscription its default identity sees (a private endpoint may sit in another
+ * subscription than its HSM), and with `principal` that principal's role assignments.
+ */
+export async function readFromHsmlink(e: Endpoints, principal?: string): Promise<SourceResult> {
   const ca = readFileSync(e.caCertPath);
   let cached: string | undefined;
   const reader = httpsArmReader(e.httpsUrl, async () => (cached ??= await hsmlinkToken(e)), ca);
-  const arm = await readFromArm(reader, e.subscriptionId);
+  const missing: string[] = [];
+  const subs = (await listAll(reader, '/subscriptions?api-version=2022-12-01', missing)).map((s: { subscriptionId: string }) => s.subscriptionId);
+  const ids = subs.length ? subs : [e.subscriptionId];
+  const resources: unknown[] = [];
+  for (const s of ids) {
+    const one = await readFromArm(reader, s);
+    resources.push(...one.resources);
+    missing.push(...one.missing);
+  }
+  const roles = principal ? await readRoles(reader, ids, principal, missing) : undefined;
   const views = await adminRequest<{ value: VmView[] }>(e, 'GET', '/_hsmlink/vms');
-  return { ...arm, vms: (views?.value ?? []).map((v) => vmFromView(v, arm.resources)) };
+  return { resources, missing: [...new Set(missing)], vms: (views?.value ?? []).map((v) => vmFromView(v, resources)), ...(roles ? { roles } : {}) };
 }
 
 /**
@@ -167,7 +193,7 @@ export function vmFromView(v: VmView, resources: readonly unknown[]): Vm {
  * (b) A subscription behind any ARM endpoint, with `DefaultAzureCredential` (scope `{audience}/.default`,
  * audience default `https://management.azure.com`). TLS trust is Node's (NODE_EXTRA_CA_CERTS for a local CA).
  */
-export async function readFromSubscription(subscriptionId: string, armEndpoint: string, audience = 'https://management.azure.com'): Promise<SourceResult> {
+export async function readFromSubscription(subscriptionId: string, armEndpoint: string, audience = 'https://management.azure.com', principal?: string): Promise<SourceResult> {
   const identity = (await import('@azure/identity').catch(() => {
     throw new Error("--subscription needs the '@azure/identity' package (npm install @azure/identity)");
   })) as typeof import('@azure/identity');
@@ -178,7 +204,11 @@ export async function readFromSubscription(subscriptionId: string, armEndpoint: 
     if (!t) throw new Error(`no token for ${scope}`);
     return t.token;
   });
-  return readFromArm(reader, subscriptionId);
+  const arm = await readFromArm(reader, subscriptionId);
+  if (!principal) return arm;
+  const missing = [...arm.missing];
+  const roles = await readRoles(reader, [subscriptionId], principal, missing);
+  return { ...arm, missing, roles };
 }
 
 /** (c) A JSON file: an array, or one `{"value": [...]}` page. */

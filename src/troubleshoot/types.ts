@@ -40,6 +40,16 @@ export interface CheckContext {
   readonly syntheticVm: boolean;
   /** Host name the client is configured with (`--host`, normalised: no scheme, port, path or trailing dot), if given. */
   readonly clientHost?: string;
+  /** The identity that sets up the private endpoint (`--principal`) and its Azure RBAC roles; absent = not asked. */
+  readonly rights?: PrincipalRights;
+}
+
+/** A principal's role assignments and the role definitions they name (ARM's wire values, normalised). */
+export interface PrincipalRights {
+  readonly principalId: string;
+  readonly assignments: readonly { readonly id: string; readonly scope: string; readonly roleDefinitionGuid: string }[];
+  /** By lower-case GUID. */
+  readonly definitions: ReadonlyMap<string, { readonly roleName: string; readonly actions: readonly string[]; readonly notActions: readonly string[] }>;
 }
 
 /** One check: one file under checks/. */

@@ -49,6 +49,8 @@ export interface CreateVmRequest {
   vnet: string;
   subnet: string;
   dnsForwarder?: boolean;
+  /** The subscription of the resource group; the default subscription when omitted. */
+  subscription?: string;
 }
 
 const VM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -124,7 +126,7 @@ export class VmService {
    */
   async create(req: CreateVmRequest): Promise<VmView> {
     if (!VM_NAME.test(req.name)) throw new AzureError(400, "InvalidVmName", `VM name '${req.name}' is invalid: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit`);
-    const sub = this.opts.subscriptionId;
+    const sub = req.subscription ?? this.opts.subscriptionId;
     if (!this.store.resources.get(resourceGroupId(sub, req.resourceGroup)))
       throw new AzureError(404, "ResourceGroupNotFound", `Resource group '${req.resourceGroup}' could not be found.`);
     const vnetId = req.vnet.startsWith("/") ? req.vnet : resourceId(sub, req.resourceGroup, "Microsoft.Network", "virtualNetworks", req.vnet);

@@ -3,6 +3,8 @@
 import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
+import { grantArmRole } from "../support/arm-roles.js";
+import { CONTRIBUTOR } from "../../src/kernel/azure-roles.js";
 import { Az } from "../support/az.js";
 
 const { test, before, after } = clientSuite("az");
@@ -58,8 +60,10 @@ test("az provider register/show", async () => {
 
 test("az login --service-principal with an identity made by hsmlink", async () => {
   const { principal, password } = h.identity.createServicePrincipal("ci-deployer");
+  // A new service principal has no Azure role (az login would find no subscription): Contributor on the subscription.
+  await grantArmRole(h, principal.objectId, CONTRIBUTOR);
   const spAz = new Az(h.clientEnv());
-  const accounts = await spAz.ok(["login", "--service-principal", "-u", principal.appId, "-p", password, "--tenant", h.endpoints.tenantId]);
+  const accounts = await spAz.ok(["login", "--service-principal", "-u", principal.appId, `--password=${password}`, "--tenant", h.endpoints.tenantId]);
   assert.equal(accounts[0].user.type, "servicePrincipal");
   assert.equal(accounts[0].user.name, principal.appId);
   const rg = await spAz.ok(["group", "create", "-n", "rg-sp", "-l", "northeurope"]);

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { runNodeClient } from "../support/node-client.js";
+import { grantArmRole } from "../support/arm-roles.js";
+import { CONTRIBUTOR } from "../../src/kernel/azure-roles.js";
 
 const script = fileURLToPath(new URL("./sdk/arm-resources.ts", import.meta.url));
 let h: TestHsmlink;
@@ -17,6 +19,7 @@ for (const mode of ["msi", "default", "sp"] as const) {
     const args = [h.endpoints.subscriptionId, mode];
     if (mode === "sp") {
       const { principal, password } = h.identity.createServicePrincipal("sdk-app");
+      await grantArmRole(h, principal.objectId, CONTRIBUTOR);
       args.push(h.endpoints.tenantId, principal.appId, password);
     }
     const r = await runNodeClient(script, h.clientEnv(), args);

@@ -11,6 +11,7 @@ import { registerPrivateDnsZones } from "./private-dns-zones/index.js";
 import { registerNetworkResources } from "./virtual-networks/index.js";
 import { registerPrivateEndpoints } from "./private-endpoints/index.js";
 import { registerNetworkInterfaces } from "./network-interfaces/index.js";
+import { registerAuthorization } from "../authorization/assignments.js";
 
 export function registerResourceTypes(router: ArmRouter, deleters: CascadeDeleter[]): void {
   registerSubscriptions(router);
@@ -19,6 +20,7 @@ export function registerResourceTypes(router: ArmRouter, deleters: CascadeDelete
   registerManagedHsms(router, deleters);
   registerPrivateDnsZones(router, deleters);
   registerNetworkResources(router, deleters);
+  registerAuthorization(router);
   registerPrivateEndpoints(router, deleters);
   registerNetworkInterfaces(router, deleters);
 }

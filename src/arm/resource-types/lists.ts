@@ -13,11 +13,11 @@ export function addListRoutes(router: ArmRouter, type: string): void {
   const [namespace, ...rest] = type.split("/");
   const typePath = `providers/${namespace}/${rest.join("/")}`;
   router.add("GET", `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/${typePath}`, (req, ctx) => {
-    const rg = requireResourceGroup(ctx, ctx.config.subscriptionId, req.params.resourceGroupName);
-    return { status: 200, body: { value: ctx.store.resources.list(type, { subscriptionId: ctx.config.subscriptionId, resourceGroup: rg.name }).map((r) => r.body) } };
+    const rg = requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName);
+    return { status: 200, body: { value: ctx.store.resources.list(type, { subscriptionId: ctx.subscriptionId, resourceGroup: rg.name }).map((r) => r.body) } };
   });
   router.add("GET", `/subscriptions/{subscriptionId}/${typePath}`, (_req, ctx) => ({
     status: 200,
-    body: { value: ctx.store.resources.list(type, { subscriptionId: ctx.config.subscriptionId }).map((r) => r.body) },
+    body: { value: ctx.store.resources.list(type, { subscriptionId: ctx.subscriptionId }).map((r) => r.body) },
   }));
 }

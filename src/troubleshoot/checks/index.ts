@@ -3,6 +3,8 @@
  * field-case checks, then the end-to-end and firewall views.
  */
 import type { Check } from '../types.js';
+import { check as rightsAutoApproval } from './rights-auto-approval.js';
+import { check as rightsZoneRecords } from './rights-zone-records.js';
 import { check as connectionApproved } from './connection-approved.js';
 import { check as connectionVnet } from './connection-vnet.js';
 import { check as connectionDisconnected } from './connection-disconnected.js';
@@ -46,3 +48,6 @@ export const CHECKS: readonly Check[] = [
   publicPathFirewall,
   publicNetworkAccess,
 ];
+
+/** Checks of the setup principal's Azure RBAC rights; they run only when `--principal` names one. */
+export const RIGHTS_CHECKS: readonly Check[] = [rightsAutoApproval, rightsZoneRecords];

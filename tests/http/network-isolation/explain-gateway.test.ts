@@ -50,14 +50,15 @@ function realGateway(url: string, vm?: string): Promise<{ status: number; refuse
   });
 }
 
-test("explain of ARM through the gateway: the network allows it; no status is claimed", async () => {
+test("explain of ARM through the gateway: the network allows it, Azure RBAC is evaluated for the default identity; no status is claimed", async () => {
   const t = await explain("GET", "https://management.azure.com/subscriptions");
   assert.equal(t.verdict, "network-allows");
   assert.equal(t.outcome, undefined);
   assert.ok(t.steps.some((s) => s.step === "gateway" && s.rule === "emulated-host"));
   assert.ok(!t.steps.some((s) => s.step === "dns" || s.rule === "connect-refused"), "no NXDOMAIN for ARM");
+  assert.ok(t.steps.some((s) => s.step === "rbac" && s.rule === "unchecked"), "listing subscriptions needs no action");
   const text = renderTrace(t);
-  assert.match(text.split("\n")[0], /→ network allows; authentication and RBAC not evaluated$/);
+  assert.match(text.split("\n")[0], /→ Azure RBAC allows; the operation not evaluated$/);
   assert.doesNotMatch(text, /→ 200/);
 });
 

@@ -13,6 +13,9 @@
 #  4. az's profile asks the administration SDK (`keyvault backup/restore`, `keyvault role`) for API version
 #     7.2-preview, which Debian's azure-keyvault-administration 4.3.0b2 no longer has (it has 7.2, 7.3,
 #     7.4-preview.1): the shim asks for 7.2, the same wire contract GA'd.
+#  5. `az role assignment create/list/delete` read `client.config.subscription_id`, but Debian's azure-mgmt-authorization
+#     3.0.0 keeps it in `_config` ("'RoleAssignmentsOperations' object has no attribute 'config'"; fixed upstream in
+#     az 2.46). The shim gives every authorization operations class a read-only `config` that returns `_config`.
 import importlib, importlib.abc, importlib.machinery, importlib.util, os, sys, types
 
 _NET_MAP = {"azure.mgmt.network.v2022_01_01.operations": "azure.mgmt.network.operations",
@@ -91,6 +94,29 @@ class _PatchNetworkClient(importlib.abc.MetaPathFinder):
         return spec
 
 
+class _PatchAuthorizationOperations(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if not (name.startswith("azure.mgmt.authorization.v") and name.endswith("_operations") and ".operations." in name):
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None:
+            return None
+        orig = spec.loader.exec_module
+
+        def exec_module(module):
+            orig(module)
+            for attr in dir(module):
+                cls = getattr(module, attr)
+                if isinstance(cls, type) and attr.endswith("Operations") and not hasattr(cls, "config"):
+                    cls.config = property(lambda self: self._config)
+        spec.loader.exec_module = exec_module
+        return spec
+
+
 _v = types.ModuleType("azure.mgmt.network._validation")
 
 
@@ -163,3 +189,4 @@ class _PatchAdminClientBase(importlib.abc.MetaPathFinder):
 
 
 sys.meta_path.insert(0, _PatchAdminClientBase())
+sys.meta_path.insert(0, _PatchAuthorizationOperations())

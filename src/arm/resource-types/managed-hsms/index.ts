@@ -58,7 +58,7 @@ function deletedInStateMessage(): string {
 }
 
 function accepted(req: ArmRequest, ctx: ArmContext, location: string, resourceId?: string): ArmResult {
-  return keyVaultAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.config.subscriptionId, location, apiVersion: req.apiVersion, resourceId });
+  return keyVaultAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.subscriptionId, location, apiVersion: req.apiVersion, resourceId });
 }
 
 /** `$top` of the list operations: a positive integer, else everything. */
@@ -85,7 +85,7 @@ export function softDeleteManagedHsm(ctx: ArmContext, hsmId: string): void {
   void _dropped;
   const original: ManagedHsmBody = { ...fresh.body, properties: orderProperties(props) };
   const loc = fresh.body.location;
-  const id = deletedManagedHsmId(ctx.config.subscriptionId, loc, fresh.name);
+  const id = deletedManagedHsmId(ctx.subscriptionId, loc, fresh.name);
   const body: DeletedManagedHsmBody = {
     id,
     name: fresh.name,
@@ -101,7 +101,7 @@ export function softDeleteManagedHsm(ctx: ArmContext, hsmId: string): void {
     "x-hsmlink-original": original,
   };
   ctx.store.resources.delete(id);
-  ctx.store.resources.put({ id, type: DELETED_MHSM_TYPE, name: fresh.name, subscriptionId: ctx.config.subscriptionId, body }, now);
+  ctx.store.resources.put({ id, type: DELETED_MHSM_TYPE, name: fresh.name, subscriptionId: ctx.subscriptionId, body }, now);
   ctx.store.resources.delete(fresh.id);
 }
 
@@ -117,7 +117,7 @@ async function putManagedHsm(req: ArmRequest, ctx: ArmContext): Promise<ArmResul
   let created = "";
   ctx.store.tx(() => {
     purgeExpired(ctx, true);
-    const id = managedHsmId(ctx.config.subscriptionId, rg, name);
+    const id = managedHsmId(ctx.subscriptionId, rg, name);
     const current = getManagedHsm(ctx.store, id);
     if (mode === "recover") {
       const restored = recover(ctx, req, body, rg, name);
@@ -126,14 +126,14 @@ async function putManagedHsm(req: ArmRequest, ctx: ArmContext): Promise<ArmResul
       return;
     }
     if (!current) {
-      const elsewhere = findManagedHsmByName(ctx.store, name, ctx.config.subscriptionId);
+      const elsewhere = findManagedHsmByName(ctx.store, name, ctx.subscriptionId);
       if (elsewhere) {
         throw armErrors.ConflictError(`The managed HSM name '${name}' is already in use. Managed HSM names are globally unique, so it is possible that the name is already taken.`);
       }
       if (findDeletedByName(ctx, name)) throw armErrors.ConflictError(deletedInStateMessage());
     }
     const next = buildHsmBody({ ctx, id: current?.id ?? id, name: current?.name ?? name, body, principal: req.principal, current: current?.body, patch: false });
-    putHsm(ctx, { id: next.id, name: next.name, subscriptionId: ctx.config.subscriptionId, resourceGroup: rg }, next);
+    putHsm(ctx, { id: next.id, name: next.name, subscriptionId: ctx.subscriptionId, resourceGroup: rg }, next);
     location = next.location;
     resourceId = next.id;
     if (!current) created = next.name;
@@ -151,7 +151,7 @@ function recover(ctx: ArmContext, req: ArmRequest, body: Record<string, unknown>
   checkTenant(ctx, props.tenantId, false);
   const deleted = findDeletedByName(ctx, name);
   if (!deleted) {
-    if (findManagedHsmByName(ctx.store, name, ctx.config.subscriptionId)) throw armErrors.ConflictError(`The managed HSM '${name}' is not deleted; there is nothing to recover.`);
+    if (findManagedHsmByName(ctx.store, name, ctx.subscriptionId)) throw armErrors.ConflictError(`The managed HSM '${name}' is not deleted; there is nothing to recover.`);
     throw armErrors.ConflictError(`There is no deleted managed HSM named '${name}' to recover.`);
   }
   const original = deleted.body["x-hsmlink-original"];
@@ -166,10 +166,10 @@ function recover(ctx: ArmContext, req: ArmRequest, body: Record<string, unknown>
   const actor = actorOf(req.principal);
   const restored: ManagedHsmBody = {
     ...original,
-    id: managedHsmId(ctx.config.subscriptionId, rg, original.name),
+    id: managedHsmId(ctx.subscriptionId, rg, original.name),
     systemData: { ...original.systemData, lastModifiedBy: actor.by, lastModifiedByType: actor.byType, lastModifiedAt: isoNow(ctx.clock) },
   };
-  putHsm(ctx, { id: restored.id, name: restored.name, subscriptionId: ctx.config.subscriptionId, resourceGroup: rg }, restored);
+  putHsm(ctx, { id: restored.id, name: restored.name, subscriptionId: ctx.subscriptionId, resourceGroup: rg }, restored);
   ctx.store.resources.delete(deleted.id);
   return restored;
 }
@@ -197,7 +197,7 @@ export function registerManagedHsms(router: ArmRouter, deleters: CascadeDeleter[
   router.add("GET", hsmPath, (req, ctx) => ({ status: 200, body: requireManagedHsm(ctx, req.params.resourceGroupName, req.params.name).body }));
 
   router.add("DELETE", hsmPath, (req, ctx) => {
-    const hsm = getManagedHsm(ctx.store, managedHsmId(ctx.config.subscriptionId, req.params.resourceGroupName, req.params.name));
+    const hsm = getManagedHsm(ctx.store, managedHsmId(ctx.subscriptionId, req.params.resourceGroupName, req.params.name));
     if (!hsm) return { status: 204 };
     ctx.store.tx(() => softDeleteManagedHsm(ctx, hsm.id));
     return accepted(req, ctx, hsm.body.location);
@@ -205,24 +205,24 @@ export function registerManagedHsms(router: ArmRouter, deleters: CascadeDeleter[
 
   router.add("GET", `${KV}/managedHSMs`, (req, ctx) => ({
     status: 200,
-    body: { value: top(req, ctx.store.resources.list<ManagedHsmBody>(MHSM_TYPE, { subscriptionId: ctx.config.subscriptionId, resourceGroup: req.params.resourceGroupName }).map((r) => r.body)) },
+    body: { value: top(req, ctx.store.resources.list<ManagedHsmBody>(MHSM_TYPE, { subscriptionId: ctx.subscriptionId, resourceGroup: req.params.resourceGroupName }).map((r) => r.body)) },
   }));
 
   router.add("GET", `${SUB_KV}/managedHSMs`, (req, ctx) => ({
     status: 200,
-    body: { value: top(req, ctx.store.resources.list<ManagedHsmBody>(MHSM_TYPE, { subscriptionId: ctx.config.subscriptionId }).map((r) => r.body)) },
+    body: { value: top(req, ctx.store.resources.list<ManagedHsmBody>(MHSM_TYPE, { subscriptionId: ctx.subscriptionId }).map((r) => r.body)) },
   }));
 
   router.add("GET", `${SUB_KV}/deletedManagedHSMs`, (_req, ctx) => {
     purgeExpired(ctx);
-    return { status: 200, body: { value: ctx.store.resources.list<DeletedManagedHsmBody>(DELETED_MHSM_TYPE, { subscriptionId: ctx.config.subscriptionId }).map(deletedView) } };
+    return { status: 200, body: { value: ctx.store.resources.list<DeletedManagedHsmBody>(DELETED_MHSM_TYPE, { subscriptionId: ctx.subscriptionId }).map(deletedView) } };
   });
 
   const deletedPath = `${SUB_KV}/locations/{location}/deletedManagedHSMs/{name}`;
   const requireDeleted = (req: ArmRequest, ctx: ArmContext): StoredResource<DeletedManagedHsmBody> => {
     purgeExpired(ctx);
     const loc = normalizeLocation(req.params.location) ?? req.params.location;
-    const d = ctx.store.resources.get<DeletedManagedHsmBody>(deletedManagedHsmId(ctx.config.subscriptionId, loc, req.params.name));
+    const d = ctx.store.resources.get<DeletedManagedHsmBody>(deletedManagedHsmId(ctx.subscriptionId, loc, req.params.name));
     if (!d || d.type.toLowerCase() !== DELETED_MHSM_TYPE.toLowerCase()) {
       throw armErrors.NotFound(`The deleted managed HSM '${req.params.name}' was not found in location '${req.params.location}'.`);
     }
@@ -249,7 +249,7 @@ export function registerManagedHsms(router: ArmRouter, deleters: CascadeDeleter[
     purgeExpired(ctx);
     const problem = nameProblem(name);
     if (problem) return { status: 200, body: { nameAvailable: false, reason: "AccountNameInvalid", message: problem } };
-    if (findManagedHsmByName(ctx.store, name, ctx.config.subscriptionId)) {
+    if (findManagedHsmByName(ctx.store, name, ctx.subscriptionId)) {
       return { status: 200, body: { nameAvailable: false, reason: "AlreadyExists", message: `The name '${name}' is already in use.` } };
     }
     if (findDeletedByName(ctx, name)) return { status: 200, body: { nameAvailable: false, reason: "AlreadyExists", message: deletedInStateMessage() } };

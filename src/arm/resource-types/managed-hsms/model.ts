@@ -180,7 +180,7 @@ export function findManagedHsmByName(store: Store, name: string, subscriptionId?
 
 /** The HSM at `…/resourceGroups/{rg}/…/managedHSMs/{name}` of the emulated subscription, or throws 404 `ResourceNotFound`. */
 export function requireManagedHsm(ctx: ArmContext, resourceGroup: string, name: string): StoredResource<ManagedHsmBody> {
-  const hsm = getManagedHsm(ctx.store, managedHsmId(ctx.config.subscriptionId, resourceGroup, name));
+  const hsm = getManagedHsm(ctx.store, managedHsmId(ctx.subscriptionId, resourceGroup, name));
   if (!hsm) throw armErrors.ResourceNotFound(`${MHSM_TYPE}/${name}`, resourceGroup);
   return hsm;
 }
@@ -195,7 +195,7 @@ export function findDeletedByName(ctx: ArmContext, name: string): StoredResource
   const key = name.toLowerCase();
   const now = ctx.clock.now();
   return ctx.store.resources
-    .list<DeletedManagedHsmBody>(DELETED_MHSM_TYPE, { subscriptionId: ctx.config.subscriptionId })
+    .list<DeletedManagedHsmBody>(DELETED_MHSM_TYPE, { subscriptionId: ctx.subscriptionId })
     .find((d) => d.name.toLowerCase() === key && !isExpired(d, now));
 }
 

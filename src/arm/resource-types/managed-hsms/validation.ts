@@ -107,7 +107,7 @@ export function checkTenant(ctx: ArmContext, tenantId: unknown, required: boolea
   if (!GUID.test(tenantId)) throw armErrors.BadRequest(`The tenant ID '${tenantId}' is not a valid GUID.`);
   if (tenantId.toLowerCase() !== ctx.config.tenantId.toLowerCase()) {
     throw armErrors.BadRequest(
-      `The tenant ID '${tenantId}' is not the tenant of subscription '${ctx.config.subscriptionId}'. A managed HSM must be created in tenant '${ctx.config.tenantId}'.`,
+      `The tenant ID '${tenantId}' is not the tenant of subscription '${ctx.subscriptionId}'. A managed HSM must be created in tenant '${ctx.config.tenantId}'.`,
     );
   }
 }

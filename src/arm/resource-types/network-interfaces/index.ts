@@ -181,7 +181,7 @@ export function removeNic(ctx: ArmContext, nicId: string): void {
 }
 
 function requireNic(ctx: ArmContext, rg: string, name: string): StoredResource<NicBody> {
-  const nic = getNic(ctx, nicIdOf(ctx.config.subscriptionId, rg, name));
+  const nic = getNic(ctx, nicIdOf(ctx.subscriptionId, rg, name));
   if (!nic) throw armErrors.ResourceNotFound(`${NIC_TYPE}/${name}`, rg);
   return nic;
 }
@@ -205,7 +205,7 @@ export function registerNetworkInterfaces(router: ArmRouter, deleters: CascadeDe
   });
 
   const refuseWrite = (req: { params: Record<string, string> }, ctx: ArmContext) => {
-    const id = nicIdOf(ctx.config.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName);
+    const id = nicIdOf(ctx.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName);
     const nic = getNic(ctx, id);
     if (!nic) throw networkErrors.NetworkInterfaceCreationNotSupported(id);
     if (nic.body.properties.privateEndpoint) throw networkErrors.CannotModifyNicAttachedToPrivateEndpoint(nic.id, nic.body.properties.privateEndpoint.id);
@@ -213,12 +213,12 @@ export function registerNetworkInterfaces(router: ArmRouter, deleters: CascadeDe
   };
   router.add("PUT", nicPath, (req, ctx) => refuseWrite(req, ctx));
   router.add("PATCH", nicPath, (req, ctx) => {
-    const nic = getNic(ctx, nicIdOf(ctx.config.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName));
+    const nic = getNic(ctx, nicIdOf(ctx.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName));
     if (!nic) throw armErrors.ResourceNotFound(`${NIC_TYPE}/${req.params.networkInterfaceName}`, req.params.resourceGroupName);
     return refuseWrite(req, ctx);
   });
   router.add("DELETE", nicPath, (req, ctx) => {
-    const nic = getNic(ctx, nicIdOf(ctx.config.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName));
+    const nic = getNic(ctx, nicIdOf(ctx.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName));
     if (!nic) return { status: 204 };
     if (nic.body.properties.privateEndpoint) throw networkErrors.CannotModifyNicAttachedToPrivateEndpoint(nic.id, nic.body.properties.privateEndpoint.id);
     if (nic.body.properties.virtualMachine) throw networkErrors.NicInUse(nic.id, nic.body.properties.virtualMachine.id);

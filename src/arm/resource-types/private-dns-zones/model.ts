@@ -138,20 +138,20 @@ export function zoneId(subscriptionId: string, rg: string, zone: string): string
 
 /** The stored resource-group name (canonical casing) of a request path; http.ts has already answered a missing group. */
 export function rgName(ctx: ArmContext, req: ArmRequest): string {
-  const rg = ctx.store.resources.get<{ name: string }>(`/subscriptions/${ctx.config.subscriptionId}/resourceGroups/${req.params.resourceGroupName}`);
+  const rg = ctx.store.resources.get<{ name: string }>(`/subscriptions/${ctx.subscriptionId}/resourceGroups/${req.params.resourceGroupName}`);
   return rg?.body.name ?? req.params.resourceGroupName;
 }
 
 /** The zone, or throws ARM's ResourceNotFound (the zone itself was asked for). */
 export function requireZone(ctx: ArmContext, rg: string, zone: string): StoredResource<ZoneBody> {
-  const z = ctx.store.resources.get<ZoneBody>(zoneId(ctx.config.subscriptionId, rg, zone));
+  const z = ctx.store.resources.get<ZoneBody>(zoneId(ctx.subscriptionId, rg, zone));
   if (!z) throw armErrors.ResourceNotFound(`${ZONE_TYPE}/${zone}`, rg);
   return z;
 }
 
 /** The parent zone of a link or record set, or throws ParentResourceNotFound. */
 export function requireParentZone(ctx: ArmContext, rg: string, zone: string): StoredResource<ZoneBody> {
-  const z = ctx.store.resources.get<ZoneBody>(zoneId(ctx.config.subscriptionId, rg, zone));
+  const z = ctx.store.resources.get<ZoneBody>(zoneId(ctx.subscriptionId, rg, zone));
   if (!z) throw armErrors.ParentResourceNotFound(zone);
   return z;
 }
@@ -245,7 +245,7 @@ export function header(req: ArmRequest, name: string): string | undefined {
 export function dnsAccepted(ctx: ArmContext, req: ArmRequest, rg: string, o: { resourceId?: string; error?: AzureError } = {}): ArmResult {
   return privateDnsAccepted(ctx.operations, {
     baseUrl: req.baseUrl,
-    subscriptionId: ctx.config.subscriptionId,
+    subscriptionId: ctx.subscriptionId,
     resourceGroup: rg,
     apiVersion: req.apiVersion,
     resourceId: o.error ? undefined : o.resourceId,

@@ -226,7 +226,7 @@ function assemble(type: RecordType, relativeName: string, zoneName: string, o: {
 }
 
 function notFound(ctx: ArmContext, rg: string, name: string) {
-  return armErrors.NotFound(`The resource record '${name}' does not exist in resource group '${rg}' of subscription '${ctx.config.subscriptionId}'.`);
+  return armErrors.NotFound(`The resource record '${name}' does not exist in resource group '${rg}' of subscription '${ctx.subscriptionId}'.`);
 }
 
 function checkPreconditions(req: ArmRequest, existing: StoredResource<RecordSetBody> | undefined, name: string): void {

@@ -13,6 +13,7 @@
  * a second zone group on one private endpoint → 400 `BadRequest` (learn.microsoft.com "Private endpoint DNS
  * configuration": "up to 5 DNS zones", "multiple DNS zone groups … not supported"; code chosen).
  */
+import { ZONE_JOIN_ACTION } from "../../../kernel/azure-roles.js";
 import type { ArmContext, ArmRequest, ArmRouter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import { armErrors } from "../../errors.js";
@@ -266,7 +267,7 @@ function parseConfigs(ctx: ArmContext, body: Record<string, unknown>, groupId: s
 }
 
 function requirePe(ctx: ArmContext, req: ArmRequest, rg: string): StoredResource<PrivateEndpointBody> {
-  const id = `/subscriptions/${ctx.config.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Network/privateEndpoints/${req.params.privateEndpointName}`;
+  const id = `/subscriptions/${ctx.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Network/privateEndpoints/${req.params.privateEndpointName}`;
   const pe = ctx.store.resources.get<PrivateEndpointBody>(id);
   if (!pe || pe.type.toLowerCase() !== PE_TYPE.toLowerCase()) throw armErrors.ResourceNotFound(`${PE_TYPE}/${req.params.privateEndpointName}`, rg);
   return pe;
@@ -284,6 +285,7 @@ export function registerZoneGroups(router: ArmRouter): void {
     const existing = ctx.store.resources.get<ZoneGroupBody>(id);
     const body = requireObjectBody(req);
     const configs = parseConfigs(ctx, body, existing?.id ?? id);
+    for (const c of configs) req.decisions.linked("Microsoft.Network/privateEndpoints/privateDnsZoneGroups/write", ZONE_JOIN_ACTION, c.privateDnsZoneId);
     const other = groupsOf(ctx, pe.id).find((g) => !sameId(g.id, id));
     if (other) throw armErrors.BadRequest(`Cannot create more than one private dns zone groups in the private endpoint ${pe.name}.`);
     let stored!: ZoneGroupBody;
@@ -299,7 +301,7 @@ export function registerZoneGroups(router: ArmRouter): void {
     });
     return networkPutAccepted(ctx.operations, {
       baseUrl: req.baseUrl,
-      subscriptionId: ctx.config.subscriptionId,
+      subscriptionId: ctx.subscriptionId,
       location: pe.body.location ?? ctx.config.location,
       apiVersion: req.apiVersion,
       status: existing ? 200 : 201,
@@ -322,7 +324,7 @@ export function registerZoneGroups(router: ArmRouter): void {
     const g = ctx.store.resources.get<ZoneGroupBody>(`${pe.id}/privateDnsZoneGroups/${req.params.privateDnsZoneGroupName}`);
     if (!g) return { status: 204 };
     ctx.store.tx(() => deleteZoneGroup(ctx, g.id));
-    return networkDeleteAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.config.subscriptionId, location: pe.body.location ?? ctx.config.location, apiVersion: req.apiVersion });
+    return networkDeleteAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.subscriptionId, location: pe.body.location ?? ctx.config.location, apiVersion: req.apiVersion });
   });
 
   router.add("GET", groupsPath, (req, ctx) => {

@@ -47,7 +47,7 @@ function zonePrecondition(req: ArmRequest, existing: StoredResource<ZoneBody> | 
 }
 
 function storeZone(ctx: ArmContext, rg: string, body: ZoneBody): void {
-  ctx.store.resources.put({ id: body.id, type: ZONE_TYPE, name: body.name, subscriptionId: ctx.config.subscriptionId, resourceGroup: rg, body }, ctx.clock.now());
+  ctx.store.resources.put({ id: body.id, type: ZONE_TYPE, name: body.name, subscriptionId: ctx.subscriptionId, resourceGroup: rg, body }, ctx.clock.now());
 }
 
 /**
@@ -87,7 +87,7 @@ export function registerZones(router: ArmRouter): void {
     const body = requireObjectBody(req);
     requireGlobalLocation(body, ZONE_TYPE);
     const tags = parseTags(body.tags);
-    const id = zoneId(ctx.config.subscriptionId, rg, requested);
+    const id = zoneId(ctx.subscriptionId, rg, requested);
     const existing = ctx.store.resources.get<ZoneBody>(id);
     const failed = zonePrecondition(req, existing, requested);
     if (failed) return dnsAccepted(ctx, req, rg, { error: failed });
@@ -140,7 +140,7 @@ export function registerZones(router: ArmRouter): void {
 
   router.add("DELETE", zonePath, (req, ctx) => {
     const rg = rgName(ctx, req);
-    const zone = ctx.store.resources.get<ZoneBody>(zoneId(ctx.config.subscriptionId, rg, req.params.privateZoneName));
+    const zone = ctx.store.resources.get<ZoneBody>(zoneId(ctx.subscriptionId, rg, req.params.privateZoneName));
     const ifMatch = header(req, "if-match");
     if (!zone) {
       if (ifMatch !== undefined) throw armErrors.PreconditionFailed(`The Zone ${req.params.privateZoneName} does not exist.`);
@@ -155,11 +155,11 @@ export function registerZones(router: ArmRouter): void {
 
   router.add("GET", rgZones, (req, ctx) => {
     const rg = rgName(ctx, req);
-    return { status: 200, body: pagedList(req, ctx.store.resources.list<ZoneBody>(ZONE_TYPE, { subscriptionId: ctx.config.subscriptionId, resourceGroup: rg }).map((z) => z.body)) };
+    return { status: 200, body: pagedList(req, ctx.store.resources.list<ZoneBody>(ZONE_TYPE, { subscriptionId: ctx.subscriptionId, resourceGroup: rg }).map((z) => z.body)) };
   });
 
   router.add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Network/privateDnsZones", (req, ctx) => ({
     status: 200,
-    body: pagedList(req, ctx.store.resources.list<ZoneBody>(ZONE_TYPE, { subscriptionId: ctx.config.subscriptionId }).map((z) => z.body)),
+    body: pagedList(req, ctx.store.resources.list<ZoneBody>(ZONE_TYPE, { subscriptionId: ctx.subscriptionId }).map((z) => z.body)),
   }));
 }

@@ -43,6 +43,7 @@ import {
 } from "../virtual-networks/common.js";
 import { networkErrors } from "../virtual-networks/errors.js";
 import { getSubnet, getVnet, updateSubnetBackReferences, type SubnetBody } from "../virtual-networks/model.js";
+import { MHSM_APPROVAL_ACTION, SUBNET_JOIN_ACTION } from "../../../kernel/azure-roles.js";
 import { allocateAddress, createPrivateEndpointNic, getNic, nicIdOf, putNic, removeNic } from "../network-interfaces/index.js";
 
 /** The member name every managed HSM private link resource requires (control-plane.md §3.5 `requiredMembers`). */
@@ -208,11 +209,11 @@ function readPutRequest(req: ArmRequest, ctx: ArmContext): PutRequest {
   const body = requireObjectBody(req);
   const name = req.params.privateEndpointName;
   validateNetworkName(name);
-  const rg = requireResourceGroup(ctx, ctx.config.subscriptionId, req.params.resourceGroupName);
+  const rg = requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName);
   const location = requireRegion(body.location, PE_TYPE);
-  const existing = getPrivateEndpoint(ctx, resourceId(ctx.config.subscriptionId, rg.name, NETWORK_NS, "privateEndpoints", name));
+  const existing = getPrivateEndpoint(ctx, resourceId(ctx.subscriptionId, rg.name, NETWORK_NS, "privateEndpoints", name));
   requireSameLocation(existing && { name: existing.name, location: existing.body.location }, rg.name, location);
-  const peId = existing?.id ?? resourceId(ctx.config.subscriptionId, rg.name, NETWORK_NS, "privateEndpoints", name);
+  const peId = existing?.id ?? resourceId(ctx.subscriptionId, rg.name, NETWORK_NS, "privateEndpoints", name);
   const tags = readTags(body.tags);
   const props = readProperties(body);
 
@@ -225,6 +226,14 @@ function readPutRequest(req: ArmRequest, ctx: ArmContext): PutRequest {
   }
   const connection = readConnection(props, peId);
   const statics = readStaticIpConfigurations(props);
+  // Linked access checks (private-link/rbac-permissions.md): the creator joins the subnet, and an automatic
+  // connection is approved on creation only when the creator may approve it on the target; otherwise Azure refuses
+  // the request (LinkedAuthorizationFailed) and the creator must ask with a manual connection instead.
+  req.decisions.linked("Microsoft.Network/privateEndpoints/write", SUBNET_JOIN_ACTION, subnetIdIn);
+  const keepsConnection = existing && [...existing.body.properties.privateLinkServiceConnections, ...existing.body.properties.manualPrivateLinkServiceConnections].some((c) => sameConnection(c, connection.manual, connection));
+  if (!connection.manual && !keepsConnection) {
+    req.decisions.linked("Microsoft.Network/privateEndpoints/write", MHSM_APPROVAL_ACTION, connection.privateLinkServiceId);
+  }
   const customNic = props.customNetworkInterfaceName;
   if (customNic !== undefined && customNic !== null && customNic !== "") {
     if (typeof customNic !== "string") throw networkErrors.InvalidRequestFormat("properties.customNetworkInterfaceName", "Expected a string.");
@@ -311,7 +320,7 @@ function placeNetworkInterface(ctx: ArmContext, put: PutRequest, link: LinkOutco
     return { nicId, ip };
   }
   const nicName = put.customNic ?? `${put.name}.nic.${newGuid()}`;
-  const nicId = nicIdOf(ctx.config.subscriptionId, put.resourceGroup, nicName);
+  const nicId = nicIdOf(ctx.subscriptionId, put.resourceGroup, nicName);
   if (ctx.store.resources.get(nicId)) throw armErrors.Conflict("NetworkInterfaceAlreadyExists", `Network interface ${nicId} already exists; choose another customNetworkInterfaceName.`);
   const ipcName = statics[0]?.name ?? `privateEndpointIpConfig.${newGuid()}`;
   const allocation = allocateAddress(ctx, subnet, `${nicId}/ipConfigurations/${ipcName}`, statics[0]?.ip);
@@ -407,7 +416,7 @@ function handlePut(req: ArmRequest, ctx: ArmContext) {
 export function registerPrivateEndpoints(router: ArmRouter, deleters: CascadeDeleter[]): void {
   const rgBase = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateEndpoints";
   const one = `${rgBase}/{privateEndpointName}`;
-  const idOf = (ctx: ArmContext, rg: string, name: string) => resourceId(ctx.config.subscriptionId, rg, NETWORK_NS, "privateEndpoints", name);
+  const idOf = (ctx: ArmContext, rg: string, name: string) => resourceId(ctx.subscriptionId, rg, NETWORK_NS, "privateEndpoints", name);
 
   router.add("PUT", one, handlePut);
 

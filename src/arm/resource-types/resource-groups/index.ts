@@ -9,6 +9,7 @@ import { armErrors } from "../../errors.js";
 import { resourceGroupId, parseResourceId } from "../../../kernel/resource-ids.js";
 import { resourceGroupDeleteAccepted } from "../../lro.js";
 import type { StoredResource } from "../../../store/resources.js";
+import { deleteAssignmentsUnder } from "../../../store/role-assignments.js";
 import { RESOURCE_TYPES, normalizeLocation } from "../../../kernel/azure-names.js";
 
 const RG_TYPE = RESOURCE_TYPES.resourceGroup;
@@ -85,7 +86,7 @@ export function registerResourceGroups(router: ArmRouter): void {
     const location = normalizeLocation(body.location);
     if (!location || location === "global") throw armErrors.InvalidLocation(String(body.location));
     const tags = validateTags(body.tags);
-    const id = resourceGroupId(ctx.config.subscriptionId, name);
+    const id = resourceGroupId(ctx.subscriptionId, name);
     const existing = ctx.store.resources.get<ResourceGroupBody>(id);
     if (existing && existing.body.location !== location) throw armErrors.InvalidResourceGroupLocation(existing.name, existing.body.location, location);
     const rg: ResourceGroupBody = {
@@ -98,16 +99,16 @@ export function registerResourceGroups(router: ArmRouter): void {
       properties: { provisioningState: "Succeeded" },
     };
     if (tags) rg.tags = tags;
-    ctx.store.tx(() => ctx.store.resources.put({ id: rg.id, type: RG_TYPE, name: rg.name, subscriptionId: ctx.config.subscriptionId, resourceGroup: rg.name, body: rg }, ctx.clock.now()));
+    ctx.store.tx(() => ctx.store.resources.put({ id: rg.id, type: RG_TYPE, name: rg.name, subscriptionId: ctx.subscriptionId, resourceGroup: rg.name, body: rg }, ctx.clock.now()));
     return { status: existing ? 200 : 201, body: rg };
   });
 
-  router.add("GET", rgPath, (req, ctx) => ({ status: 200, body: rgResponse(requireResourceGroup(ctx, ctx.config.subscriptionId, req.params.resourceGroupName)) }));
+  router.add("GET", rgPath, (req, ctx) => ({ status: 200, body: rgResponse(requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName)) }));
 
-  router.add("HEAD", rgPath, (req, ctx) => ({ status: ctx.store.resources.get(resourceGroupId(ctx.config.subscriptionId, req.params.resourceGroupName)) ? 204 : 404 }));
+  router.add("HEAD", rgPath, (req, ctx) => ({ status: ctx.store.resources.get(resourceGroupId(ctx.subscriptionId, req.params.resourceGroupName)) ? 204 : 404 }));
 
   router.add("PATCH", rgPath, (req, ctx) => {
-    const rg = requireResourceGroup(ctx, ctx.config.subscriptionId, req.params.resourceGroupName);
+    const rg = requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName);
     const body = requireObjectBody(req);
     if (body.location !== undefined && normalizeLocation(body.location) !== rg.body.location) {
       throw armErrors.InvalidResourceGroupLocation(rg.name, rg.body.location, String(body.location));
@@ -119,30 +120,32 @@ export function registerResourceGroups(router: ArmRouter): void {
   });
 
   router.add("DELETE", rgPath, (req, ctx) => {
-    const rg = requireResourceGroup(ctx, ctx.config.subscriptionId, req.params.resourceGroupName);
+    const rg = requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName);
     ctx.store.tx(() => {
-      deleteResourceGroupContents(ctx, ctx.config.subscriptionId, rg.name);
+      deleteResourceGroupContents(ctx, ctx.subscriptionId, rg.name);
       ctx.store.resources.delete(rg.id);
+      // Role assignments scoped to the group or inside it go with it.
+      deleteAssignmentsUnder(ctx.store.db, rg.id);
     });
-    return resourceGroupDeleteAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.config.subscriptionId, apiVersion: req.apiVersion });
+    return resourceGroupDeleteAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.subscriptionId, apiVersion: req.apiVersion });
   });
 
   router.add("GET", "/subscriptions/{subscriptionId}/resourcegroups", (_req, ctx) => ({
     status: 200,
-    body: { value: ctx.store.resources.list<ResourceGroupBody>(RG_TYPE, { subscriptionId: ctx.config.subscriptionId }).map(rgResponse) },
+    body: { value: ctx.store.resources.list<ResourceGroupBody>(RG_TYPE, { subscriptionId: ctx.subscriptionId }).map(rgResponse) },
   }));
 
   router.add("GET", "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/resources", (req, ctx) => {
-    const rg = requireResourceGroup(ctx, ctx.config.subscriptionId, req.params.resourceGroupName);
+    const rg = requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName);
     const items = ctx.store.resources
-      .listInResourceGroup(ctx.config.subscriptionId, rg.name)
+      .listInResourceGroup(ctx.subscriptionId, rg.name)
       .filter((r) => r.type.toLowerCase() !== RG_TYPE.toLowerCase() && isTopLevel(r.id));
     return { status: 200, body: { value: items.map(genericResourceView) } };
   });
 
   router.add("GET", "/subscriptions/{subscriptionId}/resources", (_req, ctx) => {
     const items = ctx.store.resources
-      .listInResourceGroups(ctx.config.subscriptionId)
+      .listInResourceGroups(ctx.subscriptionId)
       .filter((r) => r.type.toLowerCase() !== RG_TYPE.toLowerCase() && isTopLevel(r.id));
     return { status: 200, body: { value: items.map(genericResourceView) } };
   });

@@ -1,11 +1,15 @@
 /**
  * Subscriptions, tenants, locations and resource provider registration (control-plane.md §6.1, §6.3).
- * The emulated cloud has one tenant and one subscription; every provider is usable, registered or not.
+ * The emulated cloud has one tenant and any number of subscriptions (./registry.ts); every provider is usable,
+ * registered or not, and the registration state is kept per tenant, not per subscription (hsmlink's choice: nothing
+ * depends on it).
  */
 import type { ArmRouter, ArmContext, ArmRequest } from "../../engine.js";
 
 import { AzureError } from "../../../kernel/errors.js";
 import { KNOWN_LOCATIONS } from "../../../kernel/azure-names.js";
+import { getSubscription, listSubscriptions, type Subscription } from "../../subscriptions.js";
+import { hasAnyRoleIn } from "../../../store/role-assignments.js";
 import { MANAGED_HSM_API_VERSIONS, NETWORK_API_VERSIONS, PRIVATE_DNS_API_VERSIONS, RESOURCES_API_VERSIONS } from "../../api-versions.js";
 
 /** Newest first, as ARM lists them; the same tables the api-version check uses (src/arm/api-versions.ts). */
@@ -38,15 +42,15 @@ const PROVIDERS: Record<string, { namespace: string; resourceTypes: { resourceTy
   "microsoft.authorization": { namespace: "Microsoft.Authorization", resourceTypes: [{ resourceType: "roleAssignments", locations: [], apiVersions: ["2022-04-01"] }] },
 };
 
-function subscriptionBody(ctx: ArmContext) {
-  const id = ctx.config.subscriptionId;
+function subscriptionBody(ctx: ArmContext, sub: Subscription) {
+  const id = sub.subscriptionId;
   return {
     id: `/subscriptions/${id}`,
     authorizationSource: "RoleBased",
     managedByTenants: [],
     subscriptionId: id,
     tenantId: ctx.config.tenantId,
-    displayName: "hsmlink emulated subscription",
+    displayName: sub.displayName,
     state: "Enabled",
     subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
   };
@@ -58,7 +62,7 @@ function providerBody(ctx: ArmContext, nsKey: string) {
   const namespace = known?.namespace ?? row?.namespace;
   if (!namespace) return undefined;
   return {
-    id: `/subscriptions/${ctx.config.subscriptionId}/providers/${namespace}`,
+    id: `/subscriptions/${ctx.subscriptionId}/providers/${namespace}`,
     namespace,
     registrationState: row?.registrationState ?? "NotRegistered",
     registrationPolicy: "RegistrationRequired",
@@ -71,8 +75,14 @@ function providerNotFound(ns: string) {
 }
 
 export function registerSubscriptions(router: ArmRouter): void {
-  router.add("GET", "/subscriptions", (_req, ctx) => ({ status: 200, body: { value: [subscriptionBody(ctx)], count: { type: "Total", value: 1 } } }));
-  router.add("GET", "/subscriptions/{subscriptionId}", (_req, ctx) => ({ status: 200, body: subscriptionBody(ctx) }));
+  // Azure lists the subscriptions in which the caller holds a role at any scope (az login then offers them).
+  router.add("GET", "/subscriptions", (req, ctx) => {
+    const value = listSubscriptions(ctx.store)
+      .filter((s) => hasAnyRoleIn(ctx.store.db, req.principal.objectId, s.subscriptionId))
+      .map((s) => subscriptionBody(ctx, s));
+    return { status: 200, body: { value, count: { type: "Total", value: value.length } } };
+  });
+  router.add("GET", "/subscriptions/{subscriptionId}", (_req, ctx) => ({ status: 200, body: subscriptionBody(ctx, getSubscription(ctx.store, ctx.subscriptionId)!) }));
   router.add("GET", "/tenants", (_req, ctx) => ({
     status: 200,
     body: { value: [{ id: `/tenants/${ctx.config.tenantId}`, tenantId: ctx.config.tenantId, tenantCategory: "Home", displayName: "hsmlink", defaultDomain: "hsmlink.onmicrosoft.com", domains: ["hsmlink.onmicrosoft.com"], tenantType: "AAD" }] },
@@ -81,7 +91,7 @@ export function registerSubscriptions(router: ArmRouter): void {
     status: 200,
     body: {
       value: KNOWN_LOCATIONS.map((name) => ({
-        id: `/subscriptions/${ctx.config.subscriptionId}/locations/${name}`,
+        id: `/subscriptions/${ctx.subscriptionId}/locations/${name}`,
         name,
         displayName: name,
         regionalDisplayName: name,

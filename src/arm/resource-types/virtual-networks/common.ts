@@ -128,7 +128,7 @@ export function asUpdating<T>(body: T): T {
 export function networkPutResult(req: ArmRequest, ctx: ArmContext, o: { created: boolean; body: { id: string; etag?: string }; location: string }): ArmResult {
   const result = networkPutAccepted(ctx.operations, {
     baseUrl: req.baseUrl,
-    subscriptionId: ctx.config.subscriptionId,
+    subscriptionId: ctx.subscriptionId,
     location: o.location,
     apiVersion: req.apiVersion,
     status: o.created ? 201 : 200,
@@ -141,7 +141,7 @@ export function networkPutResult(req: ArmRequest, ctx: ArmContext, o: { created:
 
 /** The network LRO answer of a DELETE: 202 with `Azure-AsyncOperation` and `Location` (control-plane.md §4.3). */
 export function networkDeleteResult(req: ArmRequest, ctx: ArmContext, location: string): ArmResult {
-  return networkDeleteAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.config.subscriptionId, location, apiVersion: req.apiVersion });
+  return networkDeleteAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.subscriptionId, location, apiVersion: req.apiVersion });
 }
 
 /** A GET answer with the network etag also in the `ETag` header. */

@@ -63,11 +63,11 @@ function registerVirtualNetworks(router: ArmRouter, deleters: CascadeDeleter[]):
     const body = requireObjectBody(req);
     const name = req.params.virtualNetworkName;
     validateNetworkName(name);
-    const rg = requireResourceGroup(ctx, ctx.config.subscriptionId, req.params.resourceGroupName);
+    const rg = requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName);
     const location = requireRegion(body.location, VNET_TYPE);
-    const existing = getVnet(ctx, vnetId(ctx.config.subscriptionId, rg.name, name));
+    const existing = getVnet(ctx, vnetId(ctx.subscriptionId, rg.name, name));
     requireSameLocation(existing && { name: existing.name, location: existing.body.location }, rg.name, location);
-    const id = existing?.id ?? vnetId(ctx.config.subscriptionId, rg.name, name);
+    const id = existing?.id ?? vnetId(ctx.subscriptionId, rg.name, name);
     const tags = readTags(body.tags);
     const props = readProperties(body);
 
@@ -154,7 +154,7 @@ function registerVirtualNetworks(router: ArmRouter, deleters: CascadeDeleter[]):
   addListRoutes(router, VNET_TYPE);
 
   router.add("DELETE", one, (req, ctx) => {
-    const v = getVnet(ctx, vnetId(ctx.config.subscriptionId, req.params.resourceGroupName, req.params.virtualNetworkName));
+    const v = getVnet(ctx, vnetId(ctx.subscriptionId, req.params.resourceGroupName, req.params.virtualNetworkName));
     if (!v) return { status: 204 };
     ctx.store.tx(() => removeVirtualNetwork(ctx, v.id));
     return networkDeleteResult(req, ctx, v.body.location);

@@ -90,7 +90,7 @@ export function getVnet(ctx: ArmContext, id: string): StoredResource<VnetBody> |
 
 /** The stored VNet, or ARM's 404 ResourceNotFound (what ARM answers for a missing parent, too). */
 export function requireVnet(ctx: ArmContext, rg: string, name: string): StoredResource<VnetBody> {
-  const r = getVnet(ctx, vnetId(ctx.config.subscriptionId, rg, name));
+  const r = getVnet(ctx, vnetId(ctx.subscriptionId, rg, name));
   if (!r) throw armErrors.ResourceNotFound(`${VNET_TYPE}/${name}`, rg);
   return r;
 }
@@ -120,7 +120,7 @@ export function peeringsOf(ctx: ArmContext, vnet: string): StoredResource<Peerin
 /** Every peering in the subscription whose remote is `vnet` (the other sides of `vnet`'s peerings). */
 export function peeringsPointingAt(ctx: ArmContext, vnet: string): StoredResource<PeeringBody>[] {
   return ctx.store.resources
-    .list<PeeringBody>(PEERING_TYPE, { subscriptionId: ctx.config.subscriptionId })
+    .list<PeeringBody>(PEERING_TYPE, { subscriptionId: ctx.subscriptionId })
     .filter((p) => sameId(p.body.properties.remoteVirtualNetwork.id, vnet));
 }
 
@@ -208,5 +208,5 @@ export function requireSubnet(ctx: ArmContext, vnet: StoredResource<VnetBody>, n
  * (network/allocation.ts {@link takenAddresses}, with the subnet's back-references).
  */
 export function allocatedAddresses(ctx: ArmContext, subnet: StoredResource<SubnetBody>): Map<string, string> {
-  return takenAddresses(ctx.store, ctx.config.subscriptionId, subnet.id, (subnet.body.properties.ipConfigurations ?? []).map((r) => r.id));
+  return takenAddresses(ctx.store, ctx.subscriptionId, subnet.id, (subnet.body.properties.ipConfigurations ?? []).map((r) => r.id));
 }
