@@ -39,9 +39,17 @@ export const MAX_LEAF_CERTIFICATES = 256;
 
 /**
  * DNS names (each with all its subdomains, RFC 5280 §4.2.1.10) the CA may vouch for: the emulated Azure hosts
- * (ARM, Entra ID sign-in, managed HSM data planes, Storage blob accounts served through the gateway) and localhost.
+ * (ARM, Entra ID sign-in, managed HSM data planes, Storage blob accounts served through the gateway, the Microsoft
+ * Graph stand-in that answers az's `directoryObjects/getByIds` with "not emulated") and localhost.
  */
-export const PERMITTED_DNS_NAMES = ["management.azure.com", "login.microsoftonline.com", "managedhsm.azure.net", "blob.core.windows.net", "localhost"] as const;
+export const PERMITTED_DNS_NAMES = [
+  "management.azure.com",
+  "login.microsoftonline.com",
+  "managedhsm.azure.net",
+  "blob.core.windows.net",
+  "graph.microsoft.com",
+  "localhost",
+] as const;
 
 /** Address ranges the CA may vouch for: loopback and the IMDS address (`169.254.169.254`). */
 export const PERMITTED_IP_RANGES = ["127.0.0.0/8", "::1/128", "169.254.169.254/32"] as const;
