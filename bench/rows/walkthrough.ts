@@ -33,7 +33,9 @@ async function startNullStub(dataDir: string, msiEndpoint: string): Promise<{ po
   const caKey = await webcrypto.subtle.importKey("pkcs8", caKeyDer, signAlg, false, ["sign"]);
   const leafAlg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const leafKeys = (await webcrypto.subtle.generateKey(leafAlg, true, ["sign", "verify"])) as CryptoKeyPair;
-  const names = ["management.azure.com", "*.managedhsm.azure.net", "login.microsoftonline.com", "graph.microsoft.com", "*.vault.azure.net"];
+  // Only names inside the CA's name constraints (src/listeners/ca.ts PERMITTED_DNS_NAMES): a leaf naming anything
+  // else (graph.microsoft.com, *.vault.azure.net) fails verification as a permitted subtree violation.
+  const names = ["management.azure.com", "*.managedhsm.azure.net", "login.microsoftonline.com"];
   const leaf = await x509.X509CertificateGenerator.create({
     serialNumber: randomBytes(8).toString("hex"),
     subject: "CN=management.azure.com",
