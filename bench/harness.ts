@@ -20,6 +20,8 @@ import { fileURLToPath } from "node:url";
 import { randomBytes, webcrypto } from "node:crypto";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import { ADMIN_SECRET_HEADER, INTERNET_PROXY_USER } from "../src/kernel/instance-secret.js";
+import { readInstanceSecret } from "../src/client/endpoints.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const QUICK = process.argv.includes("--quick");
@@ -59,6 +61,17 @@ export interface Endpoints {
   subscriptionId: string;
   tenantId: string;
   principalObjectId: string;
+  location: string;
+  dataDir: string;
+  pid: number;
+}
+
+/**
+ * The running hsmlink's instance secret (`<data dir>/instance-secret`): the admin API (`/_hsmlink/*`) and the
+ * managed identity endpoint refuse requests without it, and it is the proxy password of `hsmlink env`'s proxy URL.
+ */
+export function instanceSecret(e: Endpoints): string {
+  return readInstanceSecret(e.dataDir);
 }
 
 // ---------------------------------------------------------------- hsmlink child process
@@ -107,19 +120,27 @@ export function rssMb(pid: number): number {
 
 // ---------------------------------------------------------------- HTTP plumbing
 
-/** An https.Agent whose sockets are CONNECT tunnels through hsmlink's gateway (keep-alive, one tunnel per socket). */
+/**
+ * An https.Agent whose sockets are CONNECT tunnels through hsmlink's gateway (keep-alive, one tunnel per socket).
+ * With `secret`, each CONNECT carries the proxy credentials of `hsmlink env`'s proxy URL (user `_internet`, the
+ * instance secret as password), as real clients configured by `hsmlink env` send them.
+ */
 export class TunnelAgent extends HttpsAgent {
+  private readonly proxyAuthorization: string | undefined;
+
   constructor(
     private readonly gateway: URL,
     private readonly caPem: string,
     opts: AgentOptions,
+    secret?: string,
   ) {
     super(opts);
+    this.proxyAuthorization = secret === undefined ? undefined : `Basic ${Buffer.from(`${INTERNET_PROXY_USER}:${secret}`).toString("base64")}`;
   }
 
   override createConnection(options: { host?: string | null; servername?: string }, cb: (err: Error | null, s?: Duplex) => void): Duplex | undefined {
     const host = options.servername ?? options.host ?? "";
-    const req = httpRequest({ host: this.gateway.hostname, port: Number(this.gateway.port), method: "CONNECT", path: `${host}:443`, headers: { host: `${host}:443` } });
+    const req = httpRequest({ host: this.gateway.hostname, port: Number(this.gateway.port), method: "CONNECT", path: `${host}:443`, headers: { host: `${host}:443`, ...(this.proxyAuthorization ? { "proxy-authorization": this.proxyAuthorization } : {}) } });
     req.on("connect", (res: IncomingMessage, socket) => {
       if (res.statusCode !== 200) return cb(new Error(`CONNECT ${host}: ${res.statusCode}`));
       socket.setNoDelay(true);
@@ -136,7 +157,8 @@ export interface Res {
   text: string;
 }
 
-export function call(url: string, method: string, opts: { agent?: HttpsAgent; ca?: string; token?: string; body?: unknown; rawBody?: Buffer } = {}): Promise<Res> {
+/** One HTTPS request; `secret` sends the instance secret in the admin API's header (for `/_hsmlink/*`). */
+export function call(url: string, method: string, opts: { agent?: HttpsAgent; ca?: string; token?: string; body?: unknown; rawBody?: Buffer; secret?: string } = {}): Promise<Res> {
   const payload = opts.rawBody ?? (opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body)));
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -147,6 +169,7 @@ export function call(url: string, method: string, opts: { agent?: HttpsAgent; ca
         ca: opts.ca,
         headers: {
           ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+          ...(opts.secret ? { [ADMIN_SECRET_HEADER]: opts.secret } : {}),
           "content-type": "application/json",
           "content-length": String(payload?.length ?? 0),
         },
@@ -163,8 +186,9 @@ export function call(url: string, method: string, opts: { agent?: HttpsAgent; ca
   });
 }
 
+/** A token from the managed identity endpoint, sending the instance secret as @azure/identity does (IDENTITY_HEADER). */
 export async function msiToken(e: Endpoints, resource: string): Promise<string> {
-  const r = await fetch(`${e.msiEndpoint}?resource=${encodeURIComponent(resource)}`, { headers: { Metadata: "true" } });
+  const r = await fetch(`${e.msiEndpoint}?resource=${encodeURIComponent(resource)}`, { headers: { Metadata: "true", "X-IDENTITY-HEADER": instanceSecret(e) } });
   if (!r.ok) throw new Error(`MSI token for ${resource}: ${r.status} ${await r.text()}`);
   return ((await r.json()) as { access_token: string }).access_token;
 }

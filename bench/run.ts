@@ -29,7 +29,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import {
-  call, CONCURRENCY, CORES, CRYPTO_USER, DURATION_MS, expect, HSM, msiToken, ONLY, PINNING, QUICK, ROOT, round, selfSigned,
+  call, CONCURRENCY, CORES, CRYPTO_USER, DURATION_MS, expect, HSM, instanceSecret, msiToken, ONLY, PINNING, QUICK, ROOT, round, selfSigned,
   startChild, stopChild, TunnelAgent, want, which, type DataPlaneContext, type Endpoints, type Row,
 } from "./harness.js";
 import { aes256Wrap } from "./rows/aes256-wrap.js";
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
     }
 
-    const agent = new TunnelAgent(new URL(e.gatewayUrl), ca, { keepAlive: true, maxSockets: CONCURRENCY });
+    const agent = new TunnelAgent(new URL(e.gatewayUrl), ca, { keepAlive: true, maxSockets: CONCURRENCY }, instanceSecret(e));
     const hsmToken = await msiToken(e, "https://managedhsm.azure.net");
     const base = `https://${HSM}.managedhsm.azure.net`;
     const dpUrl = (path: string) => `${base}${path}${path.includes("?") ? "&" : "?"}api-version=7.4`;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Resolver } from "node:dns/promises";
-import { call, expect, HSM, msiToken, onServerCores, procCpuMs, QUICK, round, type Endpoints, type Row } from "../harness.js";
+import { call, expect, HSM, instanceSecret, msiToken, onServerCores, procCpuMs, QUICK, round, type Endpoints, type Row } from "../harness.js";
 
 /** One A query to the DNS server at host:port; resolves with the addresses. */
 export function resolverAt(host: string, port: number): (name: string) => Promise<string[]> {
@@ -107,7 +107,7 @@ export async function dnsRow(e: Endpoints, ca: string, pid: number): Promise<Row
   const rg = `/subscriptions/${e.subscriptionId}/resourceGroups/rg-bench`;
   const vnetId = `${rg}/providers/Microsoft.Network/virtualNetworks/vnet-dns`;
   expect(await call(`${e.httpsUrl}${vnetId}?api-version=2022-01-01`, "PUT", { ca, token: armToken, body: { location: "westeurope", properties: { addressSpace: { addressPrefixes: ["10.250.0.0/16"] }, subnets: [{ name: "vms", properties: { addressPrefix: "10.250.1.0/24" } }] } } }), [200, 201], "create vnet-dns");
-  const vm = expect(await call(`${e.httpsUrl}/_hsmlink/vms`, "POST", { ca, body: { name: "dnsvm", resourceGroup: "rg-bench", vnet: "vnet-dns", subnet: "vms" } }), [201], "create VM") as { dns: { host: string; port: number | null } };
+  const vm = expect(await call(`${e.httpsUrl}/_hsmlink/vms`, "POST", { ca, secret: instanceSecret(e), body: { name: "dnsvm", resourceGroup: "rg-bench", vnet: "vnet-dns", subnet: "vms" } }), [201], "create VM") as { dns: { host: string; port: number | null } };
   if (!vm.dns.port) throw new Error("VM has no DNS listener");
   const name = `${HSM}.managedhsm.azure.net`;
   const answer = await dnsAnswer(vm.dns.host, vm.dns.port, name);

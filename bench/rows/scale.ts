@@ -1,7 +1,7 @@
 // The scale rows: `keys` keys in one HSM (create rate, RSS, listing every page), private endpoints on that HSM (ARM
 // list times, DNS from a VM), VNets linked to the private DNS zone (DNS, explain, the troubleshoot CLI).
 import { spawn } from "node:child_process";
-import { call, CONCURRENCY, expect, HSM, hsmlinkCliCommand, msiToken, parallel, ROOT, round, rssMb, timed, TunnelAgent, type Endpoints } from "../harness.js";
+import { call, CONCURRENCY, expect, HSM, hsmlinkCliCommand, instanceSecret, msiToken, parallel, ROOT, round, rssMb, timed, TunnelAgent, type Endpoints } from "../harness.js";
 import { resolverAt } from "./dns.js";
 
 export const SCALE_KEYS = Number(process.env["BENCH_SCALE_KEYS"] ?? 10_000);
@@ -12,10 +12,11 @@ export async function scale(e: Endpoints, pid: number, ca: string, dataDir: stri
   const out: Record<string, unknown> = { keys: SCALE_KEYS, privateEndpoints: SCALE_PES, vnets: SCALE_VNETS };
   const armToken = await msiToken(e, "https://management.azure.com/");
   const hsmToken = await msiToken(e, "https://managedhsm.azure.net");
-  const agent = new TunnelAgent(new URL(e.gatewayUrl), ca, { keepAlive: true, maxSockets: CONCURRENCY });
+  const secret = instanceSecret(e);
+  const agent = new TunnelAgent(new URL(e.gatewayUrl), ca, { keepAlive: true, maxSockets: CONCURRENCY }, secret);
   const rg = `/subscriptions/${e.subscriptionId}/resourceGroups/rg-bench`;
   const arm = (method: string, path: string, body?: unknown) => call(`${e.httpsUrl}${path}`, method, { ca, token: armToken, body });
-  const admin = (method: string, path: string, body?: unknown) => call(`${e.httpsUrl}${path}`, method, { ca, body });
+  const admin = (method: string, path: string, body?: unknown) => call(`${e.httpsUrl}${path}`, method, { ca, body, secret });
   const base = `https://${HSM}.managedhsm.azure.net`;
   const dp = (method: string, url: string, body?: unknown) => call(url.startsWith("https://") ? url : `${base}${url}${url.includes("?") ? "&" : "?"}api-version=7.4`, method, { agent, token: hsmToken, body });
   try {

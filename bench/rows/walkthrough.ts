@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { randomBytes, randomUUID, webcrypto } from "node:crypto";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { HSM, QUICK, ROOT, round, round3, type Endpoints, type Row } from "../harness.js";
+import { clientEnvironment } from "../../src/cli/env.js";
+import { HSM, instanceSecret, QUICK, ROOT, round, round3, type Endpoints, type Row } from "../harness.js";
 
 const AZ_SHIM = join(ROOT, "tests/support/azshim");
 const WALKTHROUGH_ROUNDS = QUICK ? 1 : 3;
@@ -32,7 +33,9 @@ async function startNullStub(dataDir: string, msiEndpoint: string): Promise<{ po
   const caKey = await webcrypto.subtle.importKey("pkcs8", caKeyDer, signAlg, false, ["sign"]);
   const leafAlg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const leafKeys = (await webcrypto.subtle.generateKey(leafAlg, true, ["sign", "verify"])) as CryptoKeyPair;
-  const names = ["management.azure.com", "*.managedhsm.azure.net", "login.microsoftonline.com", "graph.microsoft.com", "*.vault.azure.net"];
+  // Only names inside the CA's name constraints (src/listeners/ca.ts PERMITTED_DNS_NAMES): a leaf naming anything
+  // else (graph.microsoft.com, *.vault.azure.net) fails verification as a permitted subtree violation.
+  const names = ["management.azure.com", "*.managedhsm.azure.net", "login.microsoftonline.com"];
   const leaf = await x509.X509CertificateGenerator.create({
     serialNumber: randomBytes(8).toString("hex"),
     subject: "CN=management.azure.com",
@@ -148,19 +151,18 @@ export async function walkthroughRow(e: Endpoints, dataDir: string): Promise<Row
     HOME: process.env["HOME"],
     LANG: process.env["LANG"] ?? "C.UTF-8",
     PYTHONPATH: AZ_SHIM,
-    REQUESTS_CA_BUNDLE: e.caCertPath,
-    SSL_CERT_FILE: e.caCertPath,
-    CURL_CA_BUNDLE: e.caCertPath,
-    AZURE_CORE_COLLECT_TELEMETRY: "false",
-    AZURE_CORE_ERROR_RECOMMENDATION: "off",
     AZURE_CORE_NO_COLOR: "true",
     AZURE_CORE_SURVEY_MESSAGE: "false",
   };
-  const gw = new URL(e.gatewayUrl);
-  const envH: NodeJS.ProcessEnv = { ...base, HTTPS_PROXY: `http://${gw.host}`, HTTP_PROXY: `http://${gw.host}`, NO_PROXY: `${gw.hostname},localhost`, MSI_ENDPOINT: e.msiEndpoint, AZURE_CONFIG_DIR: cfgH };
+  // The variables `hsmlink env` prints (src/cli/env.ts): the proxy URL with the instance secret as password, the CA
+  // bundles, and the managed identity endpoint with the secret (az 2.45 sends MSI_SECRET as header `secret`).
+  const hsmlinkEnv = Object.fromEntries(clientEnvironment(e, undefined, instanceSecret(e)));
+  const envH: NodeJS.ProcessEnv = { ...base, ...hsmlinkEnv, AZURE_CONFIG_DIR: cfgH };
   const stub = await startNullStub(dataDir, e.msiEndpoint);
   const sp = `http://127.0.0.1:${stub.port}`;
-  const envS: NodeJS.ProcessEnv = { ...base, HTTPS_PROXY: sp, HTTP_PROXY: sp, NO_PROXY: "localhost", MSI_ENDPOINT: `${sp}/msi/token`, AZURE_CONFIG_DIR: cfgS };
+  // The stub side: the same variables with the proxy and identity endpoint pointed at the stub (which forwards the
+  // secret header to hsmlink's identity endpoint the first time it sees a query).
+  const envS: NodeJS.ProcessEnv = { ...base, ...hsmlinkEnv, HTTPS_PROXY: sp, HTTP_PROXY: sp, NO_PROXY: "localhost", MSI_ENDPOINT: `${sp}/msi/token`, IDENTITY_ENDPOINT: `${sp}/msi/token`, AZURE_CONFIG_DIR: cfgS };
   try {
     const login = await azTimed(["login", "--identity"], envH);
     if (login.code !== 0) throw new Error(`az login --identity: ${login.stderr}`);
