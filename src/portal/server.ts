@@ -221,9 +221,11 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
     for (const hsmId of managedHsmIds(domain)) {
       const r = await armClient().call("GET", `${hsmId}/privateEndpointConnections?api-version=${apiVersionOf(hsmId)}`);
       if (r.status !== 200 || !Array.isArray(r.json?.value)) continue;
+      // List items are `MHSMPrivateEndpointConnectionItem`s: `id`, `etag`, `properties`, no `name` (azure-cli
+      // recording test_hsm_private_endpoint_connection.yaml); the name is the id's last segment, as az users read it.
       for (const c of r.json.value as {
         id: string;
-        name: string;
+        name?: string;
         properties?: {
           privateEndpoint?: { id?: string };
           privateLinkServiceConnectionState?: { status?: string; description?: string };
@@ -231,9 +233,11 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
         };
       }[]) {
         const pe = c.properties?.privateEndpoint?.id;
+        const name = c.name ?? parseConnectionId(c.id)?.name;
+        if (!name) continue;
         out.push({
           id: c.id,
-          name: c.name,
+          name,
           hsmId,
           hsmName: hsmId.split("/").pop() ?? hsmId,
           resourceGroup: scopeOf(hsmId).resourceGroup,
@@ -250,7 +254,7 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
     return [...out, ...privateEndpointOnlyConnections(domain, out)];
   };
 
-  /** Approve / reject: GET the connection, set status and description, PUT it back, GET until settled (az's steps). */
+  /** Approve / reject as az does: GET the connection, set status and description, PUT it back, GET until Succeeded. */
   const act = async (a: ConnectionAction): Promise<{ status: number; json: unknown }> => {
     const parsed = parseConnectionId(a.id);
     if (!parsed)
@@ -272,16 +276,14 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
     };
     const put = await armClient().call("PUT", url, connection);
     if (put.status >= 400) return put;
-    let last = put;
-    for (
-      let i = 0;
-      i < 10 && !/^(succeeded|failed)$/i.test(String(last.json?.properties?.provisioningState ?? "Succeeded"));
-      i++
-    ) {
-      await new Promise((r) => setTimeout(r, 1000));
-      last = await armClient().call("GET", url);
+    // The PUT answers `Updating` (+ Azure-AsyncOperation); az 2.45 (keyvault custom.py `_wait_private_link_operation`)
+    // then GETs the connection up to 10 times, 1 s apart, until `Succeeded`, and falls back to the PUT's answer.
+    for (let i = 0; i < 10; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 1000));
+      const got = await armClient().call("GET", url);
+      if (got.status === 200 && got.json?.properties?.provisioningState === "Succeeded") return got;
     }
-    return last;
+    return put;
   };
 
   const api = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
