@@ -11,7 +11,7 @@
  * | `GET /api/connections`, `POST /api/connections/action` | the private link center (ARM reads and writes) |
  * | `GET /api/events?token=` | server-sent events: `trace` (each new decision trace), `version` (the store changed) |
  *
- * Safety on a shared machine: every `/api/` call carries the per-start secret (header `x-hsmlink-portal-token`, or
+ * Safety on a shared machine: every `/api/` call carries the portal token derived from the instance secret (header `x-hsmlink-portal-token`, or
  * `token=` for the event stream, which EventSource cannot give headers); state-changing calls must also come from
  * the portal's own origin (`Origin` = `http://{Host}`) as JSON; on a loopback bind the `Host` header must name a
  * loopback address (DNS rebinding). The secret reaches the browser in the URL fragment `hsmlink portal` prints,
@@ -19,7 +19,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -50,13 +50,15 @@ export interface PortalOptions {
   readonly internetClientAddress: string;
   /** How to reach this hsmlink's ARM API (read when the portal first calls it). */
   readonly endpoints: () => Endpoints;
+  /** The token every API call must carry: `portalToken(instance secret)` (src/kernel/instance-secret.ts). */
+  readonly secret: string;
 }
 
 export interface Portal {
   /** `http://{host}:{port}` (no secret). */
   readonly url: string;
   readonly port: number;
-  /** The per-start secret; `{url}/#token={secret}` opens the portal. */
+  /** The portal token; `{url}/#token={secret}` opens the portal. */
   readonly secret: string;
   close(): Promise<void>;
 }
@@ -166,7 +168,7 @@ function parseConnectionId(id: string): { hsmId: string; name: string } | undefi
  * @throws the listen error (EADDRINUSE) as Node reports it
  */
 export async function startPortal(o: PortalOptions): Promise<Portal> {
-  const secret = randomBytes(24).toString("base64url");
+  const secret = o.secret;
   const domain: PortalDomain = {
     store: o.store,
     vms: o.vms,
@@ -297,7 +299,7 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
         res,
         401,
         "PortalTokenRequired",
-        "open the portal with the URL 'hsmlink portal' prints (it carries this start's secret)",
+        "open the portal with the URL 'hsmlink portal' prints (it carries the portal token)",
       );
     if (req.method === "POST") {
       const origin = req.headers.origin;

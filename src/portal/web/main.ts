@@ -489,7 +489,7 @@ function connectEvents(): void {
 
 async function boot(): Promise<void> {
   if (!token) {
-    status("This page needs the URL 'hsmlink portal' prints (it carries this start's secret).");
+    status("This page needs the URL 'hsmlink portal' prints (it carries the portal token).");
     return;
   }
   // The layout worker starts, the picture loads and the log fills at the same time.
