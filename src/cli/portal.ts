@@ -1,20 +1,19 @@
 /**
- * `hsmlink portal`: prints the URL of the running hsmlink's web portal, with this start's secret in the fragment
- * (`#token=…`, which browsers never send to a server). The secret is in `<data dir>/portal-secret` (owner-only).
+ * `hsmlink portal`: prints the URL of the running hsmlink's web portal, with the portal token in the fragment
+ * (`#token=…`, which browsers never send to a server). The token is derived from the instance secret
+ * (`<data dir>/instance-secret`, owner-only), so only the user who can read that file can open the portal.
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { dataDirFrom } from "../config/settings.js";
-import { readEndpoints } from "../client/endpoints.js";
-import { portalSecretPath } from "../portal/secret.js";
+import { readEndpoints, readInstanceSecret } from "../client/endpoints.js";
+import { portalToken } from "../kernel/instance-secret.js";
 
 /** The URL that opens the portal of the hsmlink running on `dataDir`. @throws Error when it is not running */
 export function portalUrl(dataDir: string): string {
   const e = readEndpoints(dataDir);
   if (!e.portalUrl)
     throw new Error(`the hsmlink running on ${dataDir} has no portal (it predates 'hsmlink portal'); restart it`);
-  const secret = readFileSync(portalSecretPath(dataDir), "utf8").trim();
-  return `${e.portalUrl}/#token=${secret}`;
+  return `${e.portalUrl}/#token=${portalToken(readInstanceSecret(dataDir))}`;
 }
 
 /** Adds `portal` to `program`. */

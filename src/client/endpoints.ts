@@ -19,7 +19,7 @@ export interface Endpoints {
   location: string;
   dataDir: string;
   pid: number;
-  /** The web portal (`hsmlink portal` adds the per-start secret from `<data dir>/portal-secret`). */
+  /** The web portal (`hsmlink portal` adds the portal token derived from the instance secret). */
   portalUrl?: string;
 }
 

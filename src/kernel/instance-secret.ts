@@ -3,7 +3,7 @@
  * hsmlink CLI sends it in to the admin API, the proxy user name that means the internet, and the comparison.
  * Creating and reading the file is the server's (src/server/instance.ts) and the client's (src/client/) business.
  */
-import { timingSafeEqual, createHash } from "node:crypto";
+import { timingSafeEqual, createHash, createHmac } from "node:crypto";
 
 export const INSTANCE_SECRET_FILE = "instance-secret";
 
@@ -23,4 +23,17 @@ export function secretMatches(secret: string, given: string | undefined): boolea
   const a = createHash("sha256").update(secret).digest();
   const b = createHash("sha256").update(given).digest();
   return timingSafeEqual(a, b);
+}
+
+/**
+ * The web portal's token: HMAC-SHA256 of the instance secret over a fixed label, first 24 bytes, base64url (32
+ * characters). One secret in one place (the instance secret); the portal URL, which lands in browser history,
+ * carries a value that opens the portal's API only, never the instance secret that guards the admin API and tokens.
+ */
+export function portalToken(instanceSecret: string): string {
+  return createHmac("sha256", instanceSecret)
+    .update("hsmlink portal token")
+    .digest()
+    .subarray(0, 24)
+    .toString("base64url");
 }

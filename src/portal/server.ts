@@ -11,7 +11,7 @@
  * | `GET /api/connections`, `POST /api/connections/action` | the private link center (ARM reads and writes) |
  * | `GET /api/events?token=` | server-sent events: `trace` (each new decision trace), `version` (the store changed) |
  *
- * Safety on a shared machine: every `/api/` call carries the per-start secret (header `x-hsmlink-portal-token`, or
+ * Safety on a shared machine: every `/api/` call carries the portal token derived from the instance secret (header `x-hsmlink-portal-token`, or
  * `token=` for the event stream, which EventSource cannot give headers); state-changing calls must also come from
  * the portal's own origin (`Origin` = `http://{Host}`) as JSON; on a loopback bind the `Host` header must name a
  * loopback address (DNS rebinding). The secret reaches the browser in the URL fragment `hsmlink portal` prints,
@@ -19,7 +19,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -50,13 +50,15 @@ export interface PortalOptions {
   readonly internetClientAddress: string;
   /** How to reach this hsmlink's ARM API (read when the portal first calls it). */
   readonly endpoints: () => Endpoints;
+  /** The token every API call must carry: `portalToken(instance secret)` (src/kernel/instance-secret.ts). */
+  readonly secret: string;
 }
 
 export interface Portal {
   /** `http://{host}:{port}` (no secret). */
   readonly url: string;
   readonly port: number;
-  /** The per-start secret; `{url}/#token={secret}` opens the portal. */
+  /** The portal token; `{url}/#token={secret}` opens the portal. */
   readonly secret: string;
   close(): Promise<void>;
 }
@@ -166,7 +168,7 @@ function parseConnectionId(id: string): { hsmId: string; name: string } | undefi
  * @throws the listen error (EADDRINUSE) as Node reports it
  */
 export async function startPortal(o: PortalOptions): Promise<Portal> {
-  const secret = randomBytes(24).toString("base64url");
+  const secret = o.secret;
   const domain: PortalDomain = {
     store: o.store,
     vms: o.vms,
@@ -221,9 +223,11 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
     for (const hsmId of managedHsmIds(domain)) {
       const r = await armClient().call("GET", `${hsmId}/privateEndpointConnections?api-version=${apiVersionOf(hsmId)}`);
       if (r.status !== 200 || !Array.isArray(r.json?.value)) continue;
+      // List items are `MHSMPrivateEndpointConnectionItem`s: `id`, `etag`, `properties`, no `name` (azure-cli
+      // recording test_hsm_private_endpoint_connection.yaml); the name is the id's last segment, as az users read it.
       for (const c of r.json.value as {
         id: string;
-        name: string;
+        name?: string;
         properties?: {
           privateEndpoint?: { id?: string };
           privateLinkServiceConnectionState?: { status?: string; description?: string };
@@ -231,9 +235,11 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
         };
       }[]) {
         const pe = c.properties?.privateEndpoint?.id;
+        const name = c.name ?? parseConnectionId(c.id)?.name;
+        if (!name) continue;
         out.push({
           id: c.id,
-          name: c.name,
+          name,
           hsmId,
           hsmName: hsmId.split("/").pop() ?? hsmId,
           resourceGroup: scopeOf(hsmId).resourceGroup,
@@ -250,7 +256,7 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
     return [...out, ...privateEndpointOnlyConnections(domain, out)];
   };
 
-  /** Approve / reject: GET the connection, set status and description, PUT it back, GET until settled (az's steps). */
+  /** Approve / reject as az does: GET the connection, set status and description, PUT it back, GET until Succeeded. */
   const act = async (a: ConnectionAction): Promise<{ status: number; json: unknown }> => {
     const parsed = parseConnectionId(a.id);
     if (!parsed)
@@ -272,16 +278,14 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
     };
     const put = await armClient().call("PUT", url, connection);
     if (put.status >= 400) return put;
-    let last = put;
-    for (
-      let i = 0;
-      i < 10 && !/^(succeeded|failed)$/i.test(String(last.json?.properties?.provisioningState ?? "Succeeded"));
-      i++
-    ) {
-      await new Promise((r) => setTimeout(r, 1000));
-      last = await armClient().call("GET", url);
+    // The PUT answers `Updating` (+ Azure-AsyncOperation); az 2.45 (keyvault custom.py `_wait_private_link_operation`)
+    // then GETs the connection up to 10 times, 1 s apart, until `Succeeded`, and falls back to the PUT's answer.
+    for (let i = 0; i < 10; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 1000));
+      const got = await armClient().call("GET", url);
+      if (got.status === 200 && got.json?.properties?.provisioningState === "Succeeded") return got;
     }
-    return last;
+    return put;
   };
 
   const api = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -295,7 +299,7 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
         res,
         401,
         "PortalTokenRequired",
-        "open the portal with the URL 'hsmlink portal' prints (it carries this start's secret)",
+        "open the portal with the URL 'hsmlink portal' prints (it carries the portal token)",
       );
     if (req.method === "POST") {
       const origin = req.headers.origin;

@@ -20,7 +20,7 @@ import { buildHttpApp, httpServerLimits } from "../listeners/http-app.js";
 import { createGateway, connOfTlsRequest } from "../listeners/gateway.js";
 import { IdentityService } from "../entra/identity.js";
 import { entraSurface, managedIdentitySurface } from "../entra/entra.js";
-import { secretMatches, ADMIN_SECRET_HEADER, INSTANCE_SECRET_FILE } from "../kernel/instance-secret.js";
+import { secretMatches, ADMIN_SECRET_HEADER, INSTANCE_SECRET_FILE, portalToken } from "../kernel/instance-secret.js";
 import { securePrivateDir, privateFile, loadOrCreateInstanceSecret } from "./instance.js";
 import { ArmRouter, type ArmContext, type CascadeDeleter } from "../arm/engine.js";
 import { Operations } from "../arm/lro.js";
@@ -43,7 +43,6 @@ import { BLOB_HOST_PATTERN } from "../kernel/azure-names.js";
 import { EmulatedClock } from "../fixture/clock.js";
 import { createFixture, type Fixture } from "../fixture/index.js";
 import { startPortal } from "../portal/server.js";
-import { writePortalSecret, removePortalSecret } from "../portal/secret.js";
 
 export interface Hsmlink {
   endpoints: Endpoints;
@@ -306,10 +305,8 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     if (config.seed) await fixture.startFromSeed(resolvePath(config.seed));
 
     let endpointsForPortal: Endpoints | undefined;
-    const portal = await startPortal({ host: config.host, port: config.portalPort, store, vms, traces, subscriptionId: config.subscriptionId, internetClientAddress: config.internetClientAddress, endpoints: () => endpointsForPortal! });
+    const portal = await startPortal({ host: config.host, port: config.portalPort, store, vms, traces, subscriptionId: config.subscriptionId, internetClientAddress: config.internetClientAddress, endpoints: () => endpointsForPortal!, secret: portalToken(secret) });
     cleanups.unshift(() => portal.close());
-    writePortalSecret(config.dataDir, portal.secret);
-    cleanups.unshift(() => removePortalSecret(config.dataDir));
 
     const endpoints: Endpoints = {
       gatewayUrl: `http://${config.host}:${gatewayPort}`,

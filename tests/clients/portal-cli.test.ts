@@ -1,5 +1,5 @@
 // `hsmlink portal` as a user runs it: a real `hsmlink start` child process, then `hsmlink portal` prints a URL whose
-// page and API answer (the secret in its fragment is accepted), and stopping hsmlink removes the secret file.
+// page and API answer (the token in its fragment is accepted); once hsmlink stops, `hsmlink portal` says so.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -13,7 +13,7 @@ const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-portal-cli-"));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-test("hsmlink portal prints a URL that opens the portal of the running hsmlink; the secret file goes with it", async () => {
+test("hsmlink portal prints a URL that opens the portal of the running hsmlink; none once it stopped", async () => {
   const child = spawn(
     process.execPath,
     [
@@ -66,12 +66,13 @@ test("hsmlink portal prints a URL that opens the portal of the running hsmlink; 
       ["internet"],
     );
     assert.equal((await fetch(new URL("/api/vantages", url))).status, 401);
-    assert.ok(existsSync(join(dataDir, "portal-secret")));
+    // One secret on disk: the portal's token is derived from the instance secret, no second file.
+    assert.ok(existsSync(join(dataDir, "instance-secret")));
+    assert.equal(existsSync(join(dataDir, "portal-secret")), false);
   } finally {
     child.kill("SIGTERM");
     await exited;
   }
-  assert.equal(existsSync(join(dataDir, "portal-secret")), false, "the secret dies with the process");
   const gone = await runHsmlinkCli(["portal", "--data-dir", dataDir], process.env);
   assert.notEqual(gone.code, 0);
   assert.match(gone.stderr, /not running/);

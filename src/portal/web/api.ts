@@ -1,4 +1,4 @@
-/** The portal page's calls to its server: the per-start secret from the URL fragment goes in a header. */
+/** The portal page's calls to its server: the portal token from the URL fragment goes in a header. */
 
 /** `#token=…` of the URL `hsmlink portal` printed. */
 export const token: string = new URLSearchParams(location.hash.replace(/^#/, "")).get("token") ?? "";

@@ -308,11 +308,19 @@ $("vantage").addEventListener("change", () => void loadFromHere());
 
 // ---------------------------------------------------------------- private link center
 const STATES = ["Pending", "Approved", "Rejected", "Disconnected"];
+/**
+ * Descriptions typed but not yet sent, by connection id: the list is redrawn whenever the store changes (another
+ * client, a poll), and a redraw must not throw away what the user is typing.
+ */
+const drafts = new Map<string, string>();
+/** Number of the latest list request: an older answer arriving after a newer one is not drawn. */
+let connectionsGeneration = 0;
 
 async function act(c: ConnectionView, action: "approve" | "reject" | "delete", description: string): Promise<void> {
   status(`${action} ${c.name}…`);
   try {
     await post("connections/action", { id: c.id, action, ...(action === "delete" ? {} : { description }) });
+    drafts.delete(c.id);
     status(`${action} ${c.name}: done`);
   } catch (e) {
     failed(`${action} ${c.name}`, e);
@@ -322,8 +330,10 @@ async function act(c: ConnectionView, action: "approve" | "reject" | "delete", d
 }
 
 async function loadConnections(): Promise<void> {
+  const generation = ++connectionsGeneration;
   try {
     const list = (await get<{ value: ConnectionView[] }>("connections")).value;
+    if (generation !== connectionsGeneration) return;
     const groups = [...STATES, ...new Set(list.map((c) => c.status).filter((s) => !STATES.includes(s)))];
     const sections = groups
       .map((state) => {
@@ -358,7 +368,8 @@ async function loadConnections(): Promise<void> {
                   "aria-label": `Description for ${c.name}`,
                   placeholder: "description",
                 });
-                input.value = c.description ?? "";
+                input.value = drafts.get(c.id) ?? c.description ?? "";
+                input.addEventListener("input", () => drafts.set(c.id, input.value));
                 const actions: (Node | string)[] = [];
                 if (c.actionable) {
                   for (const a of ["approve", "reject", "delete"] as const) {
@@ -398,13 +409,21 @@ async function loadConnections(): Promise<void> {
 
 // ---------------------------------------------------------------- live log
 const traces: TraceView[] = [];
-const outcomeOf = (t: TraceView) => (t.outcome && t.outcome.status >= 400 ? "refused" : "allowed");
+/**
+ * A trace's outcome as the trace records it: `pending` while the request is in flight (no outcome step yet; the
+ * server sends the trace again once it has one), `allowed` when it was served (< 400), `refused` for a refusal or a
+ * dropped connection (status 0: the client got no answer).
+ */
+const outcomeOf = (t: TraceView): "pending" | "allowed" | "refused" =>
+  !t.outcome ? "pending" : t.outcome.status > 0 && t.outcome.status < 400 ? "allowed" : "refused";
 
 function renderLogEntry(t: TraceView): HTMLLIElement {
   const o = outcomeOf(t);
-  const verdict = t.outcome
-    ? `${t.outcome.status}${t.outcome.code ? ` ${t.outcome.code}` : ""}${t.outcome.innerCode ? `/${t.outcome.innerCode}` : ""}${t.gatewayRefused ? " (refused by the gateway)" : ""}`
-    : "…";
+  const verdict = !t.outcome
+    ? "…"
+    : t.outcome.status === 0
+      ? `no answer (${t.outcome.message ?? "connection dropped"})`
+      : `${t.outcome.status}${t.outcome.code ? ` ${t.outcome.code}` : ""}${t.outcome.innerCode ? `/${t.outcome.innerCode}` : ""}${t.gatewayRefused ? " (refused by the gateway)" : ""}`;
   return h(
     "li",
     { "data-seq": String(t.seq), "data-host": t.host, "data-vantage": t.vantage, "data-outcome": o },
@@ -470,7 +489,7 @@ function connectEvents(): void {
 
 async function boot(): Promise<void> {
   if (!token) {
-    status("This page needs the URL 'hsmlink portal' prints (it carries this start's secret).");
+    status("This page needs the URL 'hsmlink portal' prints (it carries the portal token).");
     return;
   }
   // The layout worker starts, the picture loads and the log fills at the same time.

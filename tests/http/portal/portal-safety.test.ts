@@ -1,13 +1,14 @@
-// The portal listener on a shared machine: assets served locally, every API call needs this start's secret,
+// The portal listener on a shared machine: assets served locally, every API call needs the portal token,
 // state-changing calls need the portal's own Origin and JSON, foreign Host names are refused (DNS rebinding),
-// and the secret file is the owner's only. No browser needed: plain HTTP requests.
+// and the token derives from the owner-only instance secret without revealing it. No browser needed: plain HTTP requests.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { statSync } from "node:fs";
+import { join } from "node:path";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { portalUrl } from "../../../src/cli/portal.js";
-import { portalSecretPath } from "../../../src/portal/secret.js";
+import { portalToken } from "../../../src/kernel/instance-secret.js";
 
 let h: TestHsmlink;
 let base: URL;
@@ -44,10 +45,12 @@ function call(
   });
 }
 
-test("hsmlink portal prints http://{host}:{port}/#token={secret}; the secret file is owner-only", () => {
+test("hsmlink portal prints http://{host}:{port}/#token={token}: derived from the owner-only instance secret, not it", () => {
   assert.match(portalUrl(h.config.dataDir), /^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{32}$/);
   assert.equal(h.endpoints.portalUrl, base.origin);
-  assert.equal(statSync(portalSecretPath(h.config.dataDir)).mode & 0o777, 0o600);
+  assert.equal(token, portalToken(h.secret));
+  assert.ok(!h.secret.includes(token) && !token.includes(h.secret), "the URL does not carry the instance secret");
+  assert.equal(statSync(join(h.config.dataDir, "instance-secret")).mode & 0o777, 0o600);
 });
 
 test("the page, the bundled client and elkjs's worker are served by hsmlink itself, with a same-origin CSP", async () => {
@@ -66,7 +69,7 @@ test("the page, the bundled client and elkjs's worker are served by hsmlink itse
   assert.equal((await call("GET", "/assets/style.css")).status, 200);
 });
 
-test("API calls without this start's secret get 401; with it, 200", async () => {
+test("API calls without the portal token get 401; with it, 200", async () => {
   const none = await call("GET", "/api/topology");
   assert.equal(none.status, 401);
   assert.equal(JSON.parse(none.text).error.code, "PortalTokenRequired");
