@@ -19,7 +19,22 @@ const layers = {
   troubleshoot: ["kernel", "network", "pipeline", "client", "vms"],
   fixture: ["kernel", "store", "config", "network", "entra", "hsm", "arm", "vms", "pipeline"],
   portal: ["kernel", "store", "network", "pipeline", "client", "vms", "troubleshoot"],
-  server: ["kernel", "store", "config", "network", "dns", "entra", "hsm", "arm", "vms", "pipeline", "listeners", "client", "fixture", "portal"],
+  server: [
+    "kernel",
+    "store",
+    "config",
+    "network",
+    "dns",
+    "entra",
+    "hsm",
+    "arm",
+    "vms",
+    "pipeline",
+    "listeners",
+    "client",
+    "fixture",
+    "portal",
+  ],
   cli: ["kernel", "config", "pipeline", "client", "troubleshoot", "vms", "server", "fixture", "portal"],
 };
 

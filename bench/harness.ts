@@ -26,7 +26,10 @@ import { readInstanceSecret } from "../src/client/endpoints.js";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const QUICK = process.argv.includes("--quick");
 /** `--only=dns,walkthrough`: run just those rows (after the setup), no startup/scale rows; for working on one row. */
-export const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+export const ONLY = process.argv
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
 export const want = (row: string) => !ONLY || ONLY.includes(row);
 export const DURATION_MS = QUICK ? 3_000 : 10_000;
 export const WARMUP_MS = QUICK ? 500 : 2_000;
@@ -34,7 +37,8 @@ export const CORES = Math.max(1, availableParallelism());
 
 /** The CPU sets hsmlink (and the baselines) and the load generator run on, or undefined when not pinned. */
 export const PINNING: { server: string; client: string } | undefined = (() => {
-  if (process.env["BENCH_PIN"] === "0" || CORES < 2 || spawnSync("sh", ["-c", "command -v taskset"]).status !== 0) return undefined;
+  if (process.env["BENCH_PIN"] === "0" || CORES < 2 || spawnSync("sh", ["-c", "command -v taskset"]).status !== 0)
+    return undefined;
   const client = String(CORES - 1);
   const server = CORES === 2 ? "0" : `0-${CORES - 2}`;
   // pin this process and all its threads now, so every worker and child it starts inherits the client core
@@ -77,10 +81,28 @@ export function instanceSecret(e: Endpoints): string {
 // ---------------------------------------------------------------- hsmlink child process
 
 export function hsmlinkCommand(dataDir: string): [string, string[]] {
-  const args = ["start", "--data-dir", dataDir, "--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--portal-port", "0", "--log-level", "warn", "--activate-new-hsms"];
+  const args = [
+    "start",
+    "--data-dir",
+    dataDir,
+    "--gateway-port",
+    "0",
+    "--https-port",
+    "0",
+    "--msi-port",
+    "0",
+    "--dns-port",
+    "0",
+    "--portal-port",
+    "0",
+    "--log-level",
+    "warn",
+    "--activate-new-hsms",
+  ];
   // BENCH_HSMLINK_NODE_ARGS: extra node flags for the hsmlink process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env["BENCH_HSMLINK_NODE_ARGS"] ?? "").split(/\s+/).filter(Boolean);
-  if (existsSync(join(ROOT, "dist/cli/main.js"))) return onServerCores(process.execPath, [...nodeArgs, join(ROOT, "bin/hsmlink.js"), ...args]);
+  if (existsSync(join(ROOT, "dist/cli/main.js")))
+    return onServerCores(process.execPath, [...nodeArgs, join(ROOT, "bin/hsmlink.js"), ...args]);
   return onServerCores(process.execPath, [...nodeArgs, "--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args]);
 }
 
@@ -88,7 +110,11 @@ export function hsmlinkCommand(dataDir: string): [string, string[]] {
 export function startChild(dataDir: string): Promise<{ child: ChildProcess; ms: number }> {
   const t0 = performance.now();
   const [cmd, args] = hsmlinkCommand(dataDir);
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
@@ -135,12 +161,25 @@ export class TunnelAgent extends HttpsAgent {
     secret?: string,
   ) {
     super(opts);
-    this.proxyAuthorization = secret === undefined ? undefined : `Basic ${Buffer.from(`${INTERNET_PROXY_USER}:${secret}`).toString("base64")}`;
+    this.proxyAuthorization =
+      secret === undefined ? undefined : `Basic ${Buffer.from(`${INTERNET_PROXY_USER}:${secret}`).toString("base64")}`;
   }
 
-  override createConnection(options: { host?: string | null; servername?: string }, cb: (err: Error | null, s?: Duplex) => void): Duplex | undefined {
+  override createConnection(
+    options: { host?: string | null; servername?: string },
+    cb: (err: Error | null, s?: Duplex) => void,
+  ): Duplex | undefined {
     const host = options.servername ?? options.host ?? "";
-    const req = httpRequest({ host: this.gateway.hostname, port: Number(this.gateway.port), method: "CONNECT", path: `${host}:443`, headers: { host: `${host}:443`, ...(this.proxyAuthorization ? { "proxy-authorization": this.proxyAuthorization } : {}) } });
+    const req = httpRequest({
+      host: this.gateway.hostname,
+      port: Number(this.gateway.port),
+      method: "CONNECT",
+      path: `${host}:443`,
+      headers: {
+        host: `${host}:443`,
+        ...(this.proxyAuthorization ? { "proxy-authorization": this.proxyAuthorization } : {}),
+      },
+    });
     req.on("connect", (res: IncomingMessage, socket) => {
       if (res.statusCode !== 200) return cb(new Error(`CONNECT ${host}: ${res.statusCode}`));
       socket.setNoDelay(true);
@@ -158,7 +197,11 @@ export interface Res {
 }
 
 /** One HTTPS request; `secret` sends the instance secret in the admin API's header (for `/_hsmlink/*`). */
-export function call(url: string, method: string, opts: { agent?: HttpsAgent; ca?: string; token?: string; body?: unknown; rawBody?: Buffer; secret?: string } = {}): Promise<Res> {
+export function call(
+  url: string,
+  method: string,
+  opts: { agent?: HttpsAgent; ca?: string; token?: string; body?: unknown; rawBody?: Buffer; secret?: string } = {},
+): Promise<Res> {
   const payload = opts.rawBody ?? (opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body)));
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -188,7 +231,9 @@ export function call(url: string, method: string, opts: { agent?: HttpsAgent; ca
 
 /** A token from the managed identity endpoint, sending the instance secret as @azure/identity does (IDENTITY_HEADER). */
 export async function msiToken(e: Endpoints, resource: string): Promise<string> {
-  const r = await fetch(`${e.msiEndpoint}?resource=${encodeURIComponent(resource)}`, { headers: { Metadata: "true", "X-IDENTITY-HEADER": instanceSecret(e) } });
+  const r = await fetch(`${e.msiEndpoint}?resource=${encodeURIComponent(resource)}`, {
+    headers: { Metadata: "true", "X-IDENTITY-HEADER": instanceSecret(e) },
+  });
   if (!r.ok) throw new Error(`MSI token for ${resource}: ${r.status} ${await r.text()}`);
   return ((await r.json()) as { access_token: string }).access_token;
 }
@@ -235,7 +280,11 @@ export const selfCpuMs = () => {
  * (CPU read when the warm-up ends and at the end, divided by the operations completed in between), so connection
  * set-up, TLS handshakes and lazy loading during the warm-up are not charged to the row.
  */
-export async function load(op: () => Promise<number>, serverPid?: number, concurrency = CONCURRENCY): Promise<LoadResult> {
+export async function load(
+  op: () => Promise<number>,
+  serverPid?: number,
+  concurrency = CONCURRENCY,
+): Promise<LoadResult> {
   const lat: number[] = [];
   let errors = 0;
   let okMeasured = 0;
@@ -270,18 +319,32 @@ export async function load(op: () => Promise<number>, serverPid?: number, concur
   await Promise.all(Array.from({ length: concurrency }, worker));
   clearTimeout(startMeasuring);
   const n = Math.max(1, okMeasured);
-  const cpu = serverPid && measuring ? { serverCpuMsPerOp: round((procCpuMs(serverPid) - cpu0) / n, 3), clientCpuMsPerOp: round((selfCpuMs() - self0) / n, 3) } : {};
+  const cpu =
+    serverPid && measuring
+      ? {
+          serverCpuMsPerOp: round((procCpuMs(serverPid) - cpu0) / n, 3),
+          clientCpuMsPerOp: round((selfCpuMs() - self0) / n, 3),
+        }
+      : {};
   if (errors) console.error(`  ${errors} failed requests${firstErr ? ` (first: ${firstErr})` : ""}`);
   lat.sort((a, b) => a - b);
-  return { opsPerSec: round(lat.length / (DURATION_MS / 1000), 1), p50Ms: round(percentile(lat, 50)), p99Ms: round(percentile(lat, 99)), errors, ...cpu };
+  return {
+    opsPerSec: round(lat.length / (DURATION_MS / 1000), 1),
+    p50Ms: round(percentile(lat, 50)),
+    p99Ms: round(percentile(lat, 99)),
+    errors,
+    ...cpu,
+  };
 }
 
 /** Runs `fn(0..n-1)` with `concurrency` in flight. */
 export async function parallel(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, async () => {
-    while (next < n) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, concurrency) }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
 }
 
 /** Median and p99 wall time of `runs` sequential calls of `fn`, in ms. */
@@ -345,11 +408,23 @@ Promise.all(Array.from({ length: threads }, () => new Promise((resolve, reject) 
  */
 export async function cryptoBaseline(op: CryptoOp): Promise<LoadResult> {
   const { generateKeyPairSync } = await import("node:crypto");
-  const { privateKey } = op === "ecSign" ? generateKeyPairSync("ec", { namedCurve: "P-256" }) : generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const { privateKey } =
+    op === "ecSign"
+      ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+      : generateKeyPairSync("rsa", { modulusLength: 2048 });
   const pem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
   const [cmd, args] = onServerCores(process.execPath, ["-e", CRYPTO_BASELINE]);
   const out = await new Promise<string>((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_OPTIONS: "", BENCH_OP: op, BENCH_PEM: pem, BENCH_ARGS: JSON.stringify({ warmupMs: WARMUP_MS, durationMs: DURATION_MS, threads: SERVER_CORES }) } });
+    const c = spawn(cmd, args, {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: {
+        ...process.env,
+        NODE_OPTIONS: "",
+        BENCH_OP: op,
+        BENCH_PEM: pem,
+        BENCH_ARGS: JSON.stringify({ warmupMs: WARMUP_MS, durationMs: DURATION_MS, threads: SERVER_CORES }),
+      },
+    });
     let text = "";
     c.stdout!.on("data", (d) => (text += d));
     c.on("error", reject);
@@ -357,7 +432,13 @@ export async function cryptoBaseline(op: CryptoOp): Promise<LoadResult> {
   });
   const { lat, cpuMs } = JSON.parse(out) as { lat: number[]; cpuMs: number };
   lat.sort((a, b) => a - b);
-  return { opsPerSec: round(lat.length / (DURATION_MS / 1000), 1), p50Ms: round(percentile(lat, 50), 3), p99Ms: round(percentile(lat, 99), 3), errors: 0, serverCpuMsPerOp: round(cpuMs / Math.max(1, lat.length), 4) };
+  return {
+    opsPerSec: round(lat.length / (DURATION_MS / 1000), 1),
+    p50Ms: round(percentile(lat, 50), 3),
+    p99Ms: round(percentile(lat, 99), 3),
+    errors: 0,
+    serverCpuMsPerOp: round(cpuMs / Math.max(1, lat.length), 4),
+  };
 }
 
 export async function selfSigned(): Promise<{ keyPem: string; certPem: string }> {
@@ -370,10 +451,18 @@ export async function selfSigned(): Promise<{ keyPem: string; certPem: string }>
     notAfter: new Date(Date.now() + 86_400_000),
     keys,
     signingAlgorithm: alg,
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: "dns", value: "localhost" }, { type: "ip", value: "127.0.0.1" }])],
+    extensions: [
+      new x509.SubjectAlternativeNameExtension([
+        { type: "dns", value: "localhost" },
+        { type: "ip", value: "127.0.0.1" },
+      ]),
+    ],
   });
   const der = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n").trimEnd()}\n-----END PRIVATE KEY-----\n`;
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${der
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .trimEnd()}\n-----END PRIVATE KEY-----\n`;
   return { keyPem, certPem: cert.toString("pem") + "\n" };
 }
 
@@ -387,9 +476,15 @@ const s = https.createServer({ key: process.env.BENCH_KEY, cert: process.env.BEN
 s.listen(0, "127.0.0.1", () => console.log("port " + s.address().port));
 `;
 
-export function startBareServer(body: string, tls: { keyPem: string; certPem: string }): Promise<{ child: ChildProcess; port: number }> {
+export function startBareServer(
+  body: string,
+  tls: { keyPem: string; certPem: string },
+): Promise<{ child: ChildProcess; port: number }> {
   const [cmd, args] = onServerCores(process.execPath, ["-e", BARE_SERVER]);
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_OPTIONS: "", BENCH_BODY: body, BENCH_KEY: tls.keyPem, BENCH_CERT: tls.certPem } });
+  const child = spawn(cmd, args, {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, NODE_OPTIONS: "", BENCH_BODY: body, BENCH_KEY: tls.keyPem, BENCH_CERT: tls.certPem },
+  });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d) => {
@@ -402,20 +497,28 @@ export function startBareServer(body: string, tls: { keyPem: string; certPem: st
 }
 
 /** The same request against a bare https server that answers `body` (a sample full-path response). */
-export async function bareBaseline(tls: { keyPem: string; certPem: string }, body: string, method: string, token: string, payload?: unknown): Promise<LoadResult> {
+export async function bareBaseline(
+  tls: { keyPem: string; certPem: string },
+  body: string,
+  method: string,
+  token: string,
+  payload?: unknown,
+): Promise<LoadResult> {
   const bare = await startBareServer(body, tls);
   try {
     const bareAgent = new HttpsAgent({ keepAlive: true, maxSockets: CONCURRENCY, ca: tls.certPem });
     const url = `https://localhost:${bare.port}/keys/bench`;
     const raw = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload));
-    const r = await load(async () => (await call(url, method, { agent: bareAgent, token, ...(raw ? { rawBody: raw } : {}) })).status, bare.child.pid);
+    const r = await load(
+      async () => (await call(url, method, { agent: bareAgent, token, ...(raw ? { rawBody: raw } : {}) })).status,
+      bare.child.pid,
+    );
     bareAgent.destroy();
     return r;
   } finally {
     await stopChild(bare.child);
   }
 }
-
 
 /** True when `cmd` is on PATH. */
 export function which(cmd: string): boolean {
@@ -470,14 +573,26 @@ export interface DataPlaneContext {
   dp: (method: string, path: string, body?: unknown) => Promise<Res>;
   hsmToken: string;
   bareTls: { keyPem: string; certPem: string };
-  keys: { rsa: { key: { kid: string; n: string; e: string } }; ec: { key: { kid: string } }; aes: { key: { kid: string } } };
+  keys: {
+    rsa: { key: { kid: string; n: string; e: string } };
+    ec: { key: { kid: string } };
+    aes: { key: { kid: string } };
+  };
 }
 
 /**
  * A full-path row: checks one sample answer, loads hsmlink with the request, then measures the baseline (which may
  * use the sample, e.g. to answer the same bytes).
  */
-export async function fullPathRow(ctx: DataPlaneContext, name: string, method: string, path: string, body: unknown, checkSample: (j: any) => void, baseline: (sample: Res) => Promise<LoadResult>): Promise<Row> {
+export async function fullPathRow(
+  ctx: DataPlaneContext,
+  name: string,
+  method: string,
+  path: string,
+  body: unknown,
+  checkSample: (j: any) => void,
+  baseline: (sample: Res) => Promise<LoadResult>,
+): Promise<Row> {
   const sample = await ctx.dp(method, path, body);
   checkSample(expect(sample, [200], name));
   console.error(`${name}: full path …`);

@@ -27,7 +27,8 @@ for (const f of readdirSync(dir).filter((x) => x.endsWith(".cpuprofile"))) {
   const nodes = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const short = (url: string) => url.replace(/^file:\/\/.*?\/(node_modules|dist|src)\//, "$1/").replace(/^node:/, "node:");
+  const short = (url: string) =>
+    url.replace(/^file:\/\/.*?\/(node_modules|dist|src)\//, "$1/").replace(/^node:/, "node:");
   p.samples.forEach((id, i) => {
     const dt = p.timeDeltas[i] ?? 0;
     total += dt;
@@ -37,7 +38,9 @@ for (const f of readdirSync(dir).filter((x) => x.endsWith(".cpuprofile"))) {
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const u = nodes.get(cur)!.callFrame.url;
-      const file = u ? short(u).replace(/(node_modules\/(@[^/]+\/)?[^/]+).*/, "$1") : nodes.get(cur)!.callFrame.functionName || "(native)";
+      const file = u
+        ? short(u).replace(/(node_modules\/(@[^/]+\/)?[^/]+).*/, "$1")
+        : nodes.get(cur)!.callFrame.functionName || "(native)";
       if (!seen.has(file)) {
         seen.add(file);
         byFile.set(file, (byFile.get(file) ?? 0) + dt);

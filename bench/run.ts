@@ -29,8 +29,29 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import {
-  call, CONCURRENCY, CORES, CRYPTO_USER, DURATION_MS, expect, HSM, instanceSecret, msiToken, ONLY, PINNING, QUICK, ROOT, round, selfSigned,
-  startChild, stopChild, TunnelAgent, want, which, type DataPlaneContext, type Endpoints, type Row,
+  call,
+  CONCURRENCY,
+  CORES,
+  CRYPTO_USER,
+  DURATION_MS,
+  expect,
+  HSM,
+  instanceSecret,
+  msiToken,
+  ONLY,
+  PINNING,
+  QUICK,
+  ROOT,
+  round,
+  selfSigned,
+  startChild,
+  stopChild,
+  TunnelAgent,
+  want,
+  which,
+  type DataPlaneContext,
+  type Endpoints,
+  type Row,
 } from "./harness.js";
 import { aes256Wrap } from "./rows/aes256-wrap.js";
 import { dnsRow } from "./rows/dns.js";
@@ -46,13 +67,29 @@ import { walkthroughRow } from "./rows/walkthrough.js";
 const THROUGHPUT_ROWS = ["rsa2048Sign", "rsa2048Decrypt", "ecP256Sign", "aes256Wrap", "getKey", "dns", "dnsInternet"];
 
 async function main(): Promise<void> {
-  const results: Record<string, unknown> = { quick: QUICK, cores: CORES, pinning: PINNING ? { hsmlinkAndBaselines: `cpu ${PINNING.server}`, loadGenerator: `cpu ${PINNING.client}`, tool: "taskset (util-linux)" } : "none (one core, BENCH_PIN=0 or no taskset)", concurrency: CONCURRENCY, durationMs: DURATION_MS, node: process.version, date: new Date().toISOString() };
+  const results: Record<string, unknown> = {
+    quick: QUICK,
+    cores: CORES,
+    pinning: PINNING
+      ? {
+          hsmlinkAndBaselines: `cpu ${PINNING.server}`,
+          loadGenerator: `cpu ${PINNING.client}`,
+          tool: "taskset (util-linux)",
+        }
+      : "none (one core, BENCH_PIN=0 or no taskset)",
+    concurrency: CONCURRENCY,
+    durationMs: DURATION_MS,
+    node: process.version,
+    date: new Date().toISOString(),
+  };
   const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-bench-"));
   let server: ChildProcess | undefined;
   const tStart = performance.now();
   try {
     console.error(`bench: ${QUICK ? "quick" : "full"} run, ${CORES} cores, data dir ${dataDir}`);
-    results["hsmlinkVia"] = existsSync(join(ROOT, "dist/cli/main.js")) ? "bin/hsmlink.js (dist)" : "node --import tsx src/cli/main.ts (dist not built; run npm run build)";
+    results["hsmlinkVia"] = existsSync(join(ROOT, "dist/cli/main.js"))
+      ? "bin/hsmlink.js (dist)"
+      : "node --import tsx src/cli/main.ts (dist not built; run npm run build)";
     server = (await startChild(dataDir)).child;
     const e = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as Endpoints;
     const ca = readFileSync(e.caCertPath, "utf8");
@@ -60,12 +97,23 @@ async function main(): Promise<void> {
     // --- setup through ARM and the data plane
     const armToken = await msiToken(e, "https://management.azure.com/");
     const rg = `/subscriptions/${e.subscriptionId}/resourceGroups/rg-bench`;
-    const arm = (method: string, path: string, body?: unknown) => call(`${e.httpsUrl}${path}`, method, { ca, token: armToken, body });
-    expect(await arm("PUT", `${rg}?api-version=2021-04-01`, { location: "westeurope" }), [200, 201], "create resource group");
+    const arm = (method: string, path: string, body?: unknown) =>
+      call(`${e.httpsUrl}${path}`, method, { ca, token: armToken, body });
+    expect(
+      await arm("PUT", `${rg}?api-version=2021-04-01`, { location: "westeurope" }),
+      [200, 201],
+      "create resource group",
+    );
     const hsmBody = {
       location: "westeurope",
       sku: { family: "B", name: "Standard_B1" },
-      properties: { tenantId: e.tenantId, initialAdminObjectIds: [e.principalObjectId], enableSoftDelete: true, softDeleteRetentionInDays: 7, networkAcls: { bypass: "AzureServices", defaultAction: "Allow" } },
+      properties: {
+        tenantId: e.tenantId,
+        initialAdminObjectIds: [e.principalObjectId],
+        enableSoftDelete: true,
+        softDeleteRetentionInDays: 7,
+        networkAcls: { bypass: "AzureServices", defaultAction: "Allow" },
+      },
     };
     const hsmId = `${rg}/providers/Microsoft.KeyVault/managedHSMs/${HSM}`;
     const hsmUrl = `${hsmId}?api-version=2022-07-01`;
@@ -78,24 +126,53 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
     }
 
-    const agent = new TunnelAgent(new URL(e.gatewayUrl), ca, { keepAlive: true, maxSockets: CONCURRENCY }, instanceSecret(e));
+    const agent = new TunnelAgent(
+      new URL(e.gatewayUrl),
+      ca,
+      { keepAlive: true, maxSockets: CONCURRENCY },
+      instanceSecret(e),
+    );
     const hsmToken = await msiToken(e, "https://managedhsm.azure.net");
     const base = `https://${HSM}.managedhsm.azure.net`;
     const dpUrl = (path: string) => `${base}${path}${path.includes("?") ? "&" : "?"}api-version=7.4`;
-    const dp = (method: string, path: string, body?: unknown) => call(dpUrl(path), method, { agent, token: hsmToken, body });
-    expect(await dp("PUT", `/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`, { properties: { roleDefinitionId: `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${CRYPTO_USER}`, principalId: e.principalObjectId } }), [201], "role assignment");
-    const rsa = expect(await dp("POST", "/keys/bench-rsa/create", { kty: "RSA-HSM", key_size: 2048 }), [200], "create RSA key");
-    const ec = expect(await dp("POST", "/keys/bench-ec/create", { kty: "EC-HSM", crv: "P-256" }), [200], "create EC key");
-    const aes = expect(await dp("POST", "/keys/bench-aes/create", { kty: "oct-HSM", key_size: 256 }), [200], "create AES key");
+    const dp = (method: string, path: string, body?: unknown) =>
+      call(dpUrl(path), method, { agent, token: hsmToken, body });
+    expect(
+      await dp("PUT", `/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`, {
+        properties: {
+          roleDefinitionId: `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${CRYPTO_USER}`,
+          principalId: e.principalObjectId,
+        },
+      }),
+      [201],
+      "role assignment",
+    );
+    const rsa = expect(
+      await dp("POST", "/keys/bench-rsa/create", { kty: "RSA-HSM", key_size: 2048 }),
+      [200],
+      "create RSA key",
+    );
+    const ec = expect(
+      await dp("POST", "/keys/bench-ec/create", { kty: "EC-HSM", crv: "P-256" }),
+      [200],
+      "create EC key",
+    );
+    const aes = expect(
+      await dp("POST", "/keys/bench-aes/create", { kty: "oct-HSM", key_size: 256 }),
+      [200],
+      "create AES key",
+    );
     const pid = server.pid!;
     const bareTls = await selfSigned();
 
     // Open every tunnel (CONNECT, TLS handshake, the leaf certificate) and warm the shared request path (JIT) for a
     // second before the first row, so the first row does not pay for what every row uses.
     const warmUntil = performance.now() + 1_000;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < warmUntil) expect(await dp("GET", "/keys/bench-rsa"), [200], "warm-up");
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < warmUntil) expect(await dp("GET", "/keys/bench-rsa"), [200], "warm-up");
+      }),
+    );
     const ctx: DataPlaneContext = { pid, dp, hsmToken, bareTls, keys: { rsa, ec, aes } };
     const dataPlaneRows: [string, (c: DataPlaneContext) => Promise<Row>][] = [
       ["rsa2048Sign", rsa2048Sign],
@@ -119,7 +196,17 @@ async function main(): Promise<void> {
       const dns = await dnsRow(e, ca, pid);
       results["dns"] = dns;
       const internet = dns["internet"] as { opsPerSec: number; ratio: number; p50Ms: number; serverCpuMsPerOp: number };
-      results["dnsInternet"] = { opsPerSec: internet.opsPerSec, baselineOpsPerSec: dns.baselineOpsPerSec, ratio: internet.ratio, p50Ms: internet.p50Ms, baselineP50Ms: dns.baselineP50Ms, serverCpuMsPerOp: internet.serverCpuMsPerOp, baselineCpuMsPerOp: dns.baselineCpuMsPerOp, clientCpuMsPerOp: "n/a (dnsperf)", note: "the same query from the internet's view; baseline: the dns row's dnsmasq run" };
+      results["dnsInternet"] = {
+        opsPerSec: internet.opsPerSec,
+        baselineOpsPerSec: dns.baselineOpsPerSec,
+        ratio: internet.ratio,
+        p50Ms: internet.p50Ms,
+        baselineP50Ms: dns.baselineP50Ms,
+        serverCpuMsPerOp: internet.serverCpuMsPerOp,
+        baselineCpuMsPerOp: dns.baselineCpuMsPerOp,
+        clientCpuMsPerOp: "n/a (dnsperf)",
+        note: "the same query from the internet's view; baseline: the dns row's dnsmasq run",
+      };
     } else results["dns"] = { skipped: "dnsperf/dnsmasq not installed (apt-get install -y dnsperf dnsmasq)" };
 
     // --- walkthrough overhead (az against hsmlink vs a null stub)
@@ -158,34 +245,62 @@ async function main(): Promise<void> {
   results["benchSeconds"] = round((performance.now() - tStart) / 1000, 1);
 
   // --only runs go to their own file so they never replace a complete results.json
-  writeFileSync(join(ROOT, ONLY ? "bench/results-only.json" : "bench/results.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(
+    join(ROOT, ONLY ? "bench/results-only.json" : "bench/results.json"),
+    JSON.stringify(results, null, 2) + "\n",
+  );
   printTable(results);
 }
 
 /** The scale rows on a running hsmlink (fresh tokens and agent; the HSM of main() exists). */
 function printTable(results: Record<string, unknown>): void {
-  const lines = ["| metric | ops/s | baseline ops/s | ratio | p50 ms | p99 ms | baseline p50/p99 ms | CPU ms/op: hsmlink / baseline / load generator |", "|---|---|---|---|---|---|---|---|"];
+  const lines = [
+    "| metric | ops/s | baseline ops/s | ratio | p50 ms | p99 ms | baseline p50/p99 ms | CPU ms/op: hsmlink / baseline / load generator |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
   for (const k of THROUGHPUT_ROWS) {
     const r = results[k] as Row | undefined;
     if (!r) continue;
     if (r.skipped) lines.push(`| ${k} | skipped: ${r.skipped} | | | | | | |`);
-    else lines.push(`| ${k} | ${r.opsPerSec} | ${r.baselineOpsPerSec} | ${r.ratio} | ${r.p50Ms} | ${r.p99Ms ?? "—"} | ${r.baselineP50Ms} / ${r.baselineP99Ms ?? "—"} | ${r["serverCpuMsPerOp"]} / ${r["baselineCpuMsPerOp"] ?? "—"} / ${r["clientCpuMsPerOp"]} |`);
+    else
+      lines.push(
+        `| ${k} | ${r.opsPerSec} | ${r.baselineOpsPerSec} | ${r.ratio} | ${r.p50Ms} | ${r.p99Ms ?? "—"} | ${r.baselineP50Ms} / ${r.baselineP99Ms ?? "—"} | ${r["serverCpuMsPerOp"]} / ${r["baselineCpuMsPerOp"] ?? "—"} / ${r["clientCpuMsPerOp"]} |`,
+      );
   }
   const ec = results["ecdsaSignDigest"] as Record<string, Row> | undefined;
-  if (ec) for (const [crv, r] of Object.entries(ec)) lines.push(`| ecdsaSignDigest ${crv} (in-process, 1 thread) | ${r.opsPerSec} | ${r.baselineOpsPerSec} | ${r.ratio} | | | | ${r.serverCpuMsPerOp} / ${r.baselineCpuMsPerOp} / — |`);
-  if (results["startupMs"] !== undefined) lines.push(`| startupMs (median of 3) | ${results["startupMs"]} | | | | | | |`, `| idleRssMb | ${results["idleRssMb"]} | | | | | | |`);
+  if (ec)
+    for (const [crv, r] of Object.entries(ec))
+      lines.push(
+        `| ecdsaSignDigest ${crv} (in-process, 1 thread) | ${r.opsPerSec} | ${r.baselineOpsPerSec} | ${r.ratio} | | | | ${r.serverCpuMsPerOp} / ${r.baselineCpuMsPerOp} / — |`,
+      );
+  if (results["startupMs"] !== undefined)
+    lines.push(
+      `| startupMs (median of 3) | ${results["startupMs"]} | | | | | | |`,
+      `| idleRssMb | ${results["idleRssMb"]} | | | | | | |`,
+    );
   console.log(lines.join("\n"));
   const wt = results["walkthrough"] as Record<string, unknown> | undefined;
   if (wt?.["skipped"]) console.log(`\nwalkthrough: skipped: ${wt["skipped"]}`);
   else if (wt)
-    console.log(`\nwalkthrough (${wt["commands"]} az commands, subset): hsmlink ${wt["hsmlinkSeconds"]} s, null stub ${wt["stubSeconds"]} s, overhead ${wt["overheadSeconds"]} s (${wt["overheadMsPerCommand"]} ms per command; ${wt["hsmlinkMsPerCommand"]} vs ${wt["stubMsPerCommand"]} ms mean)`);
+    console.log(
+      `\nwalkthrough (${wt["commands"]} az commands, subset): hsmlink ${wt["hsmlinkSeconds"]} s, null stub ${wt["stubSeconds"]} s, overhead ${wt["overheadSeconds"]} s (${wt["overheadMsPerCommand"]} ms per command; ${wt["hsmlinkMsPerCommand"]} vs ${wt["stubMsPerCommand"]} ms mean)`,
+    );
   const sc = results["scale"] as Record<string, unknown> | undefined;
   if (sc) {
-    const fmt = (v: unknown) => (v && typeof v === "object" ? `${(v as { medianMs: number }).medianMs} ms median (p99 ${(v as { p99Ms: number }).p99Ms})` : String(v));
-    console.log(["", "| scale | value |", "|---|---|", ...Object.entries(sc).map(([k, v]) => `| ${k} | ${fmt(v)} |`)].join("\n"));
+    const fmt = (v: unknown) =>
+      v && typeof v === "object"
+        ? `${(v as { medianMs: number }).medianMs} ms median (p99 ${(v as { p99Ms: number }).p99Ms})`
+        : String(v);
+    console.log(
+      ["", "| scale | value |", "|---|---|", ...Object.entries(sc).map(([k, v]) => `| ${k} | ${fmt(v)} |`)].join("\n"),
+    );
   }
-  const pin = PINNING ? `hsmlink and baselines on cpu ${PINNING.server}, load generator on cpu ${PINNING.client}` : "not pinned";
-  console.log(`(written to bench/${ONLY ? "results-only" : "results"}.json; ${results["quick"] ? "quick" : "full"} run, ${results["cores"]} cores, ${pin}, concurrency ${results["concurrency"]}, ${results["benchSeconds"]} s)`);
+  const pin = PINNING
+    ? `hsmlink and baselines on cpu ${PINNING.server}, load generator on cpu ${PINNING.client}`
+    : "not pinned";
+  console.log(
+    `(written to bench/${ONLY ? "results-only" : "results"}.json; ${results["quick"] ? "quick" : "full"} run, ${results["cores"]} cores, ${pin}, concurrency ${results["concurrency"]}, ${results["benchSeconds"]} s)`,
+  );
 }
 
 main().catch((e) => {

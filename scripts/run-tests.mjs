@@ -21,6 +21,13 @@ if (files.length === 0) {
   console.error("no test files found under", roots.join(" "));
   process.exit(1);
 }
-const args = ["--import", "tsx", "--test", "--test-reporter=spec", `--test-concurrency=${process.env.HSMLINK_TEST_CONCURRENCY ?? 2}`, ...files];
+const args = [
+  "--import",
+  "tsx",
+  "--test",
+  "--test-reporter=spec",
+  `--test-concurrency=${process.env.HSMLINK_TEST_CONCURRENCY ?? 2}`,
+  ...files,
+];
 const r = spawnSync(process.execPath, args, { stdio: "inherit" });
 process.exit(r.status ?? 1);

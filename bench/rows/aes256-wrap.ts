@@ -4,5 +4,13 @@ import { bareBaseline, fullPathRow, type DataPlaneContext, type Row } from "../h
 
 export function aes256Wrap(ctx: DataPlaneContext): Promise<Row> {
   const body = { alg: "A256KW", value: randomBytes(32).toString("base64url") };
-  return fullPathRow(ctx, "aes256Wrap", "POST", `${new URL(ctx.keys.aes.key.kid).pathname}/wrapkey`, body, () => {}, (sample) => bareBaseline(ctx.bareTls, sample.text, "POST", ctx.hsmToken, body));
+  return fullPathRow(
+    ctx,
+    "aes256Wrap",
+    "POST",
+    `${new URL(ctx.keys.aes.key.kid).pathname}/wrapkey`,
+    body,
+    () => {},
+    (sample) => bareBaseline(ctx.bareTls, sample.text, "POST", ctx.hsmToken, body),
+  );
 }

@@ -5,7 +5,19 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Resolver } from "node:dns/promises";
-import { call, expect, HSM, instanceSecret, msiToken, onServerCores, procCpuMs, QUICK, round, type Endpoints, type Row } from "../harness.js";
+import {
+  call,
+  expect,
+  HSM,
+  instanceSecret,
+  msiToken,
+  onServerCores,
+  procCpuMs,
+  QUICK,
+  round,
+  type Endpoints,
+  type Row,
+} from "../harness.js";
 
 /** One A query to the DNS server at host:port; resolves with the addresses. */
 export function resolverAt(host: string, port: number): (name: string) => Promise<string[]> {
@@ -34,7 +46,11 @@ async function dnsperf(host: string, port: number, name: string): Promise<Dnsper
     const file = join(dir, "queries.txt");
     writeFileSync(file, `${name} A\n`);
     const out = await new Promise<string>((resolve, reject) => {
-      const c = spawn("dnsperf", ["-s", host, "-p", String(port), "-d", file, "-l", String(DNSPERF_SECONDS), "-t", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+      const c = spawn(
+        "dnsperf",
+        ["-s", host, "-p", String(port), "-d", file, "-l", String(DNSPERF_SECONDS), "-t", "2"],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
       let text = "";
       c.stdout!.on("data", (d) => (text += d));
       c.stderr!.on("data", (d) => (text += d));
@@ -60,13 +76,20 @@ async function dnsperf(host: string, port: number, name: string): Promise<Dnsper
 }
 
 /** The answer for `name` at a DNS server: the CNAME chain and the final A addresses. */
-async function dnsAnswer(host: string, port: number, name: string): Promise<{ cnames: string[]; a: string[]; ttl: number }> {
+async function dnsAnswer(
+  host: string,
+  port: number,
+  name: string,
+): Promise<{ cnames: string[]; a: string[]; ttl: number }> {
   const r = new Resolver({ timeout: 2000, tries: 2 });
   r.setServers([`${host}:${port}`]);
   const cnames: string[] = [];
   let cur = name;
   for (let i = 0; i < 8; i++) {
-    const next = await r.resolveCname(cur).then((x) => x[0], () => undefined);
+    const next = await r.resolveCname(cur).then(
+      (x) => x[0],
+      () => undefined,
+    );
     if (!next) break;
     cnames.push(next);
     cur = next;
@@ -106,8 +129,30 @@ export async function dnsRow(e: Endpoints, ca: string, pid: number): Promise<Row
   const armToken = await msiToken(e, "https://management.azure.com/");
   const rg = `/subscriptions/${e.subscriptionId}/resourceGroups/rg-bench`;
   const vnetId = `${rg}/providers/Microsoft.Network/virtualNetworks/vnet-dns`;
-  expect(await call(`${e.httpsUrl}${vnetId}?api-version=2022-01-01`, "PUT", { ca, token: armToken, body: { location: "westeurope", properties: { addressSpace: { addressPrefixes: ["10.250.0.0/16"] }, subnets: [{ name: "vms", properties: { addressPrefix: "10.250.1.0/24" } }] } } }), [200, 201], "create vnet-dns");
-  const vm = expect(await call(`${e.httpsUrl}/_hsmlink/vms`, "POST", { ca, secret: instanceSecret(e), body: { name: "dnsvm", resourceGroup: "rg-bench", vnet: "vnet-dns", subnet: "vms" } }), [201], "create VM") as { dns: { host: string; port: number | null } };
+  expect(
+    await call(`${e.httpsUrl}${vnetId}?api-version=2022-01-01`, "PUT", {
+      ca,
+      token: armToken,
+      body: {
+        location: "westeurope",
+        properties: {
+          addressSpace: { addressPrefixes: ["10.250.0.0/16"] },
+          subnets: [{ name: "vms", properties: { addressPrefix: "10.250.1.0/24" } }],
+        },
+      },
+    }),
+    [200, 201],
+    "create vnet-dns",
+  );
+  const vm = expect(
+    await call(`${e.httpsUrl}/_hsmlink/vms`, "POST", {
+      ca,
+      secret: instanceSecret(e),
+      body: { name: "dnsvm", resourceGroup: "rg-bench", vnet: "vnet-dns", subnet: "vms" },
+    }),
+    [201],
+    "create VM",
+  ) as { dns: { host: string; port: number | null } };
   if (!vm.dns.port) throw new Error("VM has no DNS listener");
   const name = `${HSM}.managedhsm.azure.net`;
   const answer = await dnsAnswer(vm.dns.host, vm.dns.port, name);
@@ -125,7 +170,19 @@ export async function dnsRow(e: Endpoints, ca: string, pid: number): Promise<Row
   // dnsmasq: the same chain, from --cname (each link) and --host-record (the last name → the A addresses)
   const port = await freeDnsPort();
   const chain = [name, ...answer.cnames];
-  const args = ["--no-daemon", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=", "--listen-address=127.0.0.1", "--bind-interfaces", `--port=${port}`, "--user=", "--group=", `--local-ttl=${answer.ttl}`];
+  const args = [
+    "--no-daemon",
+    "--no-resolv",
+    "--no-hosts",
+    "--conf-file=/dev/null",
+    "--pid-file=",
+    "--listen-address=127.0.0.1",
+    "--bind-interfaces",
+    `--port=${port}`,
+    "--user=",
+    "--group=",
+    `--local-ttl=${answer.ttl}`,
+  ];
   for (let i = 0; i + 1 < chain.length; i++) args.push(`--cname=${chain[i]},${chain[i + 1]}`);
   args.push(`--host-record=${chain[chain.length - 1]},${answer.a.join(",")}`);
   const [dmCmd, dmArgs] = onServerCores("dnsmasq", args);
@@ -161,7 +218,14 @@ export async function dnsRow(e: Endpoints, ca: string, pid: number): Promise<Row
       dnsmasq: d,
       serverCpuMsPerOp: serverCpuMsPerQuery,
       baselineCpuMsPerOp: baselineCpuMsPerQuery,
-      internet: { opsPerSec: hi.qps, ratio: round(hi.qps / d.qps, 3), p50Ms: hi.avgLatencyMs, serverCpuMsPerOp: internetCpuMsPerQuery, answer: internetAnswer, dnsperf: hi },
+      internet: {
+        opsPerSec: hi.qps,
+        ratio: round(hi.qps / d.qps, 3),
+        p50Ms: hi.avgLatencyMs,
+        serverCpuMsPerOp: internetCpuMsPerQuery,
+        answer: internetAnswer,
+        dnsperf: hi,
+      },
       clientCpuMsPerOp: "n/a (dnsperf)",
     };
   } finally {

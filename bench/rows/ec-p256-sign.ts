@@ -5,7 +5,15 @@ import { cryptoBaseline, fullPathRow, type DataPlaneContext, type Row } from "..
 
 export function ecP256Sign(ctx: DataPlaneContext): Promise<Row> {
   const digest = randomBytes(32).toString("base64url");
-  return fullPathRow(ctx, "ecP256Sign", "POST", `${new URL(ctx.keys.ec.key.kid).pathname}/sign`, { alg: "ES256", value: digest }, (j) => {
-    if (Buffer.from(j.value, "base64url").length !== 64) throw new Error("ES256: unexpected signature length");
-  }, () => cryptoBaseline("ecSign"));
+  return fullPathRow(
+    ctx,
+    "ecP256Sign",
+    "POST",
+    `${new URL(ctx.keys.ec.key.kid).pathname}/sign`,
+    { alg: "ES256", value: digest },
+    (j) => {
+      if (Buffer.from(j.value, "base64url").length !== 64) throw new Error("ES256: unexpected signature length");
+    },
+    () => cryptoBaseline("ecSign"),
+  );
 }

@@ -16,8 +16,12 @@ const CURVES = [
 
 export async function ecdsaSignDigestRow(): Promise<Record<string, Row>> {
   const dist = join(ROOT, "dist/hsm/crypto/index.js");
-  const lib = (await import(existsSync(dist) ? pathToFileURL(dist).href : pathToFileURL(join(ROOT, "src/hsm/crypto/index.ts")).href)) as typeof import("../../src/hsm/crypto/index.js");
-  const { privateKeyObject } = (await import(pathToFileURL(join(ROOT, existsSync(dist) ? "dist/hsm/crypto/keys.js" : "src/hsm/crypto/keys.ts")).href)) as typeof import("../../src/hsm/crypto/keys.js");
+  const lib = (await import(
+    existsSync(dist) ? pathToFileURL(dist).href : pathToFileURL(join(ROOT, "src/hsm/crypto/index.ts")).href
+  )) as typeof import("../../src/hsm/crypto/index.js");
+  const { privateKeyObject } = (await import(
+    pathToFileURL(join(ROOT, existsSync(dist) ? "dist/hsm/crypto/keys.js" : "src/hsm/crypto/keys.ts")).href
+  )) as typeof import("../../src/hsm/crypto/keys.js");
   const out: Record<string, Row> = {};
   const slices = QUICK ? 10 : 30;
   for (const { crv, alg, hash, digestBytes } of CURVES) {
@@ -48,13 +52,20 @@ export async function ecdsaSignDigestRow(): Promise<Record<string, Row>> {
         const ms = performance.now() - t0;
         const c = process.cpuUsage(c0);
         const cpu = (c.user + c.system) / 1000;
-        if (which === "o") (oursOps += n), (oursMs += ms), (oursCpu += cpu);
-        else (nativeOps += n), (nativeMs += ms), (nativeCpu += cpu);
+        if (which === "o") ((oursOps += n), (oursMs += ms), (oursCpu += cpu));
+        else ((nativeOps += n), (nativeMs += ms), (nativeCpu += cpu));
       }
     }
     const opsPerSec = round((oursOps * 1000) / oursMs, 1);
     const baselineOpsPerSec = round((nativeOps * 1000) / nativeMs, 1);
-    out[crv] = { opsPerSec, baselineOpsPerSec, ratio: round(opsPerSec / baselineOpsPerSec, 3), serverCpuMsPerOp: round(oursCpu / oursOps, 4), baselineCpuMsPerOp: round(nativeCpu / nativeOps, 4), threads: 1 };
+    out[crv] = {
+      opsPerSec,
+      baselineOpsPerSec,
+      ratio: round(opsPerSec / baselineOpsPerSec, 3),
+      serverCpuMsPerOp: round(oursCpu / oursOps, 4),
+      baselineCpuMsPerOp: round(nativeCpu / nativeOps, 4),
+      threads: 1,
+    };
   }
   return out;
 }

@@ -4,7 +4,15 @@ import { cryptoBaseline, fullPathRow, type DataPlaneContext, type Row } from "..
 
 export function rsa2048Sign(ctx: DataPlaneContext): Promise<Row> {
   const digest = randomBytes(32).toString("base64url");
-  return fullPathRow(ctx, "rsa2048Sign", "POST", `${new URL(ctx.keys.rsa.key.kid).pathname}/sign`, { alg: "RS256", value: digest }, (j) => {
-    if (Buffer.from(j.value, "base64url").length !== 256) throw new Error("sign: unexpected signature length");
-  }, () => cryptoBaseline("rsaSign"));
+  return fullPathRow(
+    ctx,
+    "rsa2048Sign",
+    "POST",
+    `${new URL(ctx.keys.rsa.key.kid).pathname}/sign`,
+    { alg: "RS256", value: digest },
+    (j) => {
+      if (Buffer.from(j.value, "base64url").length !== 256) throw new Error("sign: unexpected signature length");
+    },
+    () => cryptoBaseline("rsaSign"),
+  );
 }

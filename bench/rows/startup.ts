@@ -2,7 +2,9 @@
 // that process once ready and idle.
 import { median, round, rssMb, startChild, stopChild } from "../harness.js";
 
-export async function startupRow(dataDir: string): Promise<{ startupMs: number; startupRunsMs: number[]; idleRssMb: number }> {
+export async function startupRow(
+  dataDir: string,
+): Promise<{ startupMs: number; startupRunsMs: number[]; idleRssMb: number }> {
   console.error("startup: 3 runs …");
   const startups: number[] = [];
   const rss: number[] = [];

@@ -20,7 +20,10 @@ const WALKTHROUGH_ROUNDS = QUICK ? 1 : 3;
  * provisioningState Succeeded. MSI answers are taken from hsmlink once per distinct query (the warm-up command
  * fills that cache) and replayed after.
  */
-async function startNullStub(dataDir: string, msiEndpoint: string): Promise<{ port: number; requests: () => number; close: () => Promise<void> }> {
+async function startNullStub(
+  dataDir: string,
+  msiEndpoint: string,
+): Promise<{ port: number; requests: () => number; close: () => Promise<void> }> {
   const { createServer: createHttpServer } = await import("node:http");
   const { createServer: createHttpsServer } = await import("node:https");
   const caPem = readFileSync(join(dataDir, "ca.pem"), "utf8");
@@ -29,7 +32,10 @@ async function startNullStub(dataDir: string, msiEndpoint: string): Promise<{ po
   const caCert = new x509.X509Certificate(caPem);
   const caKeyDer = createPrivateKey(caKeyPem).export({ type: "pkcs8", format: "der" });
   const caAlg = caCert.publicKey.algorithm as { name: string; namedCurve?: string };
-  const signAlg = caAlg.name === "ECDSA" ? { name: "ECDSA", namedCurve: caAlg.namedCurve, hash: "SHA-256" } : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const signAlg =
+    caAlg.name === "ECDSA"
+      ? { name: "ECDSA", namedCurve: caAlg.namedCurve, hash: "SHA-256" }
+      : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
   const caKey = await webcrypto.subtle.importKey("pkcs8", caKeyDer, signAlg, false, ["sign"]);
   const leafAlg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const leafKeys = (await webcrypto.subtle.generateKey(leafAlg, true, ["sign", "verify"])) as CryptoKeyPair;
@@ -54,34 +60,62 @@ async function startNullStub(dataDir: string, msiEndpoint: string): Promise<{ po
     ],
   });
   const leafKeyDer = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", leafKeys.privateKey));
-  const leafKeyPem = `-----BEGIN PRIVATE KEY-----\n${leafKeyDer.toString("base64").replace(/(.{64})/g, "$1\n").trimEnd()}\n-----END PRIVATE KEY-----\n`;
+  const leafKeyPem = `-----BEGIN PRIVATE KEY-----\n${leafKeyDer
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .trimEnd()}\n-----END PRIVATE KEY-----\n`;
   let count = 0;
   const armBody = (path: string, reqBody: any) => {
     const segs = path.split("/").filter(Boolean);
     const iProv = segs.map((x) => x.toLowerCase()).lastIndexOf("providers");
-    const type = iProv >= 0 ? [segs[iProv + 1], ...segs.slice(iProv + 2).filter((_, i) => i % 2 === 0)].join("/") : "Microsoft.Resources/resourceGroups";
+    const type =
+      iProv >= 0
+        ? [segs[iProv + 1], ...segs.slice(iProv + 2).filter((_, i) => i % 2 === 0)].join("/")
+        : "Microsoft.Resources/resourceGroups";
     const body = reqBody && typeof reqBody === "object" ? reqBody : {};
-    return { location: "westeurope", ...body, id: path, name: segs[segs.length - 1] ?? "", type, properties: { ...(body.properties ?? {}), provisioningState: "Succeeded" } };
+    return {
+      location: "westeurope",
+      ...body,
+      id: path,
+      name: segs[segs.length - 1] ?? "",
+      type,
+      properties: { ...(body.properties ?? {}), provisioningState: "Succeeded" },
+    };
   };
-  const tlsServer = createHttpsServer({ key: leafKeyPem, cert: leaf.toString("pem") + "\n" + caPem, keepAliveTimeout: 30_000 }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      count++;
-      const path = (req.url ?? "/").split("?")[0]!;
-      let reqBody: unknown;
-      try {
-        reqBody = chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : undefined;
-      } catch {
-        reqBody = undefined;
-      }
-      const listing = req.method === "GET" && /\/(resourceGroups|virtualNetworks|privateDnsZones|managedHSMs|privateEndpoints|A|subscriptions)$/i.test(path);
-      const body = listing ? { value: [] } : req.method === "GET" || req.method === "PUT" || req.method === "PATCH" ? armBody(path, reqBody) : {};
-      const text = JSON.stringify(body);
-      res.writeHead(req.method === "PUT" ? 201 : 200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "x-ms-request-id": randomUUID() });
-      res.end(text);
-    });
-  });
+  const tlsServer = createHttpsServer(
+    { key: leafKeyPem, cert: leaf.toString("pem") + "\n" + caPem, keepAliveTimeout: 30_000 },
+    (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        count++;
+        const path = (req.url ?? "/").split("?")[0]!;
+        let reqBody: unknown;
+        try {
+          reqBody = chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : undefined;
+        } catch {
+          reqBody = undefined;
+        }
+        const listing =
+          req.method === "GET" &&
+          /\/(resourceGroups|virtualNetworks|privateDnsZones|managedHSMs|privateEndpoints|A|subscriptions)$/i.test(
+            path,
+          );
+        const body = listing
+          ? { value: [] }
+          : req.method === "GET" || req.method === "PUT" || req.method === "PATCH"
+            ? armBody(path, reqBody)
+            : {};
+        const text = JSON.stringify(body);
+        res.writeHead(req.method === "PUT" ? 201 : 200, {
+          "content-type": "application/json; charset=utf-8",
+          "content-length": Buffer.byteLength(text),
+          "x-ms-request-id": randomUUID(),
+        });
+        res.end(text);
+      });
+    },
+  );
   const msiCache = new Map<string, { status: number; text: string }>();
   const front = createHttpServer(async (req, res) => {
     // the MSI endpoint (az POSTs the resource as a form, possibly in proxy form through HTTP_PROXY): replay
@@ -94,7 +128,12 @@ async function startNullStub(dataDir: string, msiEndpoint: string): Promise<{ po
     let hit = msiCache.get(key);
     if (!hit) {
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && !["host", "connection", "content-length", "proxy-connection", "keep-alive"].includes(k)) headers[k] = v;
+      for (const [k, v] of Object.entries(req.headers))
+        if (
+          typeof v === "string" &&
+          !["host", "connection", "content-length", "proxy-connection", "keep-alive"].includes(k)
+        )
+          headers[k] = v;
       const r = await fetch(`${msiEndpoint}${q}`, { method: req.method, headers, ...(body.length ? { body } : {}) });
       hit = { status: r.status, text: await r.text() };
       if (r.ok) msiCache.set(key, hit);
@@ -113,11 +152,12 @@ async function startNullStub(dataDir: string, msiEndpoint: string): Promise<{ po
   return {
     port,
     requests: () => count,
-    close: () => new Promise<void>((resolve) => {
-      front.closeAllConnections();
-      tlsServer.closeAllConnections();
-      front.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        front.closeAllConnections();
+        tlsServer.closeAllConnections();
+        front.close(() => resolve());
+      }),
   };
 }
 
@@ -162,7 +202,16 @@ export async function walkthroughRow(e: Endpoints, dataDir: string): Promise<Row
   const sp = `http://127.0.0.1:${stub.port}`;
   // The stub side: the same variables with the proxy and identity endpoint pointed at the stub (which forwards the
   // secret header to hsmlink's identity endpoint the first time it sees a query).
-  const envS: NodeJS.ProcessEnv = { ...base, ...hsmlinkEnv, HTTPS_PROXY: sp, HTTP_PROXY: sp, NO_PROXY: "localhost", MSI_ENDPOINT: `${sp}/msi/token`, IDENTITY_ENDPOINT: `${sp}/msi/token`, AZURE_CONFIG_DIR: cfgS };
+  const envS: NodeJS.ProcessEnv = {
+    ...base,
+    ...hsmlinkEnv,
+    HTTPS_PROXY: sp,
+    HTTP_PROXY: sp,
+    NO_PROXY: "localhost",
+    MSI_ENDPOINT: `${sp}/msi/token`,
+    IDENTITY_ENDPOINT: `${sp}/msi/token`,
+    AZURE_CONFIG_DIR: cfgS,
+  };
   try {
     const login = await azTimed(["login", "--identity"], envH);
     if (login.code !== 0) throw new Error(`az login --identity: ${login.stderr}`);
@@ -189,13 +238,21 @@ export async function walkthroughRow(e: Endpoints, dataDir: string): Promise<Row
     let n = 0;
     for (let round = 0; round < WALKTHROUGH_ROUNDS; round++) {
       for (const cmd of commands(round)) {
-        const key = cmd.slice(0, cmd.findIndex((x) => x.startsWith("-"))).join(" ");
+        const key = cmd
+          .slice(
+            0,
+            cmd.findIndex((x) => x.startsWith("-")),
+          )
+          .join(" ");
         const entry = (per[key] ??= { hsmlinkMs: [], stubMs: [] });
         // alternate which side goes first, so neither always runs on a warmer machine
         const order = (round + n) % 2 === 0 ? (["h", "s"] as const) : (["s", "h"] as const);
         for (const side of order) {
           const r = await azTimed(cmd, side === "h" ? envH : envS);
-          if (r.code !== 0) throw new Error(`az ${cmd.join(" ")} against ${side === "h" ? "hsmlink" : "the null stub"} exited ${r.code}: ${r.stderr}`);
+          if (r.code !== 0)
+            throw new Error(
+              `az ${cmd.join(" ")} against ${side === "h" ? "hsmlink" : "the null stub"} exited ${r.code}: ${r.stderr}`,
+            );
           if (side === "h") {
             entry.hsmlinkMs.push(round3(r.ms));
             hsmlinkMs += r.ms;
@@ -208,7 +265,8 @@ export async function walkthroughRow(e: Endpoints, dataDir: string): Promise<Row
       }
     }
     return {
-      subset: "representative subset of the how-to's az commands, not all of them: group create, network vnet create, network private-dns zone create, network private-dns record-set a add-record, keyvault show --hsm-name (after an untimed az login --identity, shared by both sides)",
+      subset:
+        "representative subset of the how-to's az commands, not all of them: group create, network vnet create, network private-dns zone create, network private-dns record-set a add-record, keyvault show --hsm-name (after an untimed az login --identity, shared by both sides)",
       rounds: WALKTHROUGH_ROUNDS,
       commands: n,
       hsmlinkSeconds: round(hsmlinkMs / 1000, 2),

@@ -23,24 +23,99 @@ import { KNOWN_LOCATIONS } from "../kernel/azure-names.js";
 
 /** Microsoft.KeyVault/managedHSMs and its child types (learn.microsoft.com/azure/templates/microsoft.keyvault/allversions; spec examples for 2026-04-01*). */
 export const MANAGED_HSM_API_VERSIONS = [
-  "2020-04-01-preview", "2021-04-01-preview", "2021-06-01-preview", "2021-10-01", "2021-11-01-preview", "2022-02-01-preview",
-  "2022-07-01", "2022-11-01", "2023-02-01", "2023-07-01", "2024-04-01-preview", "2024-11-01", "2024-12-01-preview",
-  "2025-05-01", "2026-02-01", "2026-03-01-preview", "2026-04-01-preview", "2026-04-01",
+  "2020-04-01-preview",
+  "2021-04-01-preview",
+  "2021-06-01-preview",
+  "2021-10-01",
+  "2021-11-01-preview",
+  "2022-02-01-preview",
+  "2022-07-01",
+  "2022-11-01",
+  "2023-02-01",
+  "2023-07-01",
+  "2024-04-01-preview",
+  "2024-11-01",
+  "2024-12-01-preview",
+  "2025-05-01",
+  "2026-02-01",
+  "2026-03-01-preview",
+  "2026-04-01-preview",
+  "2026-04-01",
 ] as const;
 
 /** Every Microsoft.KeyVault api-version (vaults published the older ones too); for the namespace's other types. */
-export const KEY_VAULT_API_VERSIONS = ["2015-06-01", "2016-10-01", "2018-02-14", "2018-02-14-preview", "2019-09-01", ...MANAGED_HSM_API_VERSIONS] as const;
+export const KEY_VAULT_API_VERSIONS = [
+  "2015-06-01",
+  "2016-10-01",
+  "2018-02-14",
+  "2018-02-14-preview",
+  "2019-09-01",
+  ...MANAGED_HSM_API_VERSIONS,
+] as const;
 
 /** Microsoft.Network (privateEndpoints, virtualNetworks, subnets, networkInterfaces, peerings, …): the network RP releases all its types together. */
 export const NETWORK_API_VERSIONS = [
-  "2015-05-01-preview", "2015-06-15", "2016-03-30", "2016-06-01", "2016-09-01", "2016-12-01", "2017-03-01", "2017-06-01",
-  "2017-08-01", "2017-09-01", "2017-10-01", "2017-11-01", "2018-01-01", "2018-02-01", "2018-04-01", "2018-06-01",
-  "2018-07-01", "2018-08-01", "2018-10-01", "2018-11-01", "2018-12-01", "2019-02-01", "2019-04-01", "2019-06-01",
-  "2019-07-01", "2019-08-01", "2019-09-01", "2019-11-01", "2019-12-01", "2020-03-01", "2020-04-01", "2020-05-01",
-  "2020-06-01", "2020-07-01", "2020-08-01", "2020-11-01", "2021-02-01", "2021-03-01", "2021-05-01", "2021-08-01",
-  "2022-01-01", "2022-04-01-preview", "2022-05-01", "2022-07-01", "2022-09-01", "2022-11-01", "2023-02-01", "2023-04-01",
-  "2023-05-01", "2023-06-01", "2023-09-01", "2023-11-01", "2024-01-01", "2024-03-01", "2024-05-01", "2024-07-01",
-  "2024-10-01", "2025-01-01", "2025-03-01", "2025-05-01", "2025-07-01",
+  "2015-05-01-preview",
+  "2015-06-15",
+  "2016-03-30",
+  "2016-06-01",
+  "2016-09-01",
+  "2016-12-01",
+  "2017-03-01",
+  "2017-06-01",
+  "2017-08-01",
+  "2017-09-01",
+  "2017-10-01",
+  "2017-11-01",
+  "2018-01-01",
+  "2018-02-01",
+  "2018-04-01",
+  "2018-06-01",
+  "2018-07-01",
+  "2018-08-01",
+  "2018-10-01",
+  "2018-11-01",
+  "2018-12-01",
+  "2019-02-01",
+  "2019-04-01",
+  "2019-06-01",
+  "2019-07-01",
+  "2019-08-01",
+  "2019-09-01",
+  "2019-11-01",
+  "2019-12-01",
+  "2020-03-01",
+  "2020-04-01",
+  "2020-05-01",
+  "2020-06-01",
+  "2020-07-01",
+  "2020-08-01",
+  "2020-11-01",
+  "2021-02-01",
+  "2021-03-01",
+  "2021-05-01",
+  "2021-08-01",
+  "2022-01-01",
+  "2022-04-01-preview",
+  "2022-05-01",
+  "2022-07-01",
+  "2022-09-01",
+  "2022-11-01",
+  "2023-02-01",
+  "2023-04-01",
+  "2023-05-01",
+  "2023-06-01",
+  "2023-09-01",
+  "2023-11-01",
+  "2024-01-01",
+  "2024-03-01",
+  "2024-05-01",
+  "2024-07-01",
+  "2024-10-01",
+  "2025-01-01",
+  "2025-03-01",
+  "2025-05-01",
+  "2025-07-01",
 ] as const;
 
 /** Microsoft.Network/privateDnsZones and its children (learn change log; Azure.Provisioning.PrivateDns ResourceVersions). */
@@ -48,20 +123,51 @@ export const PRIVATE_DNS_API_VERSIONS = ["2018-09-01", "2020-01-01", "2020-06-01
 
 /** ARM's own resources API (subscriptions/{s}/resourcegroups, providers, resources): Microsoft.Resources. */
 export const RESOURCES_API_VERSIONS = [
-  "2014-04-01", "2014-04-01-preview", "2015-01-01", "2015-11-01", "2016-02-01", "2016-06-01", "2016-07-01", "2016-09-01",
-  "2017-05-10", "2017-06-01", "2017-08-01", "2018-02-01", "2018-05-01", "2018-06-01", "2019-03-01", "2019-05-01",
-  "2019-05-10", "2019-06-01", "2019-07-01", "2019-08-01", "2019-10-01", "2019-11-01", "2020-01-01", "2020-06-01",
-  "2020-08-01", "2020-10-01", "2021-01-01", "2021-04-01", "2022-01-01", "2022-09-01", "2022-12-01", "2023-07-01",
-  "2024-03-01", "2024-07-01", "2024-11-01", "2025-01-01", "2025-03-01", "2025-04-01",
+  "2014-04-01",
+  "2014-04-01-preview",
+  "2015-01-01",
+  "2015-11-01",
+  "2016-02-01",
+  "2016-06-01",
+  "2016-07-01",
+  "2016-09-01",
+  "2017-05-10",
+  "2017-06-01",
+  "2017-08-01",
+  "2018-02-01",
+  "2018-05-01",
+  "2018-06-01",
+  "2019-03-01",
+  "2019-05-01",
+  "2019-05-10",
+  "2019-06-01",
+  "2019-07-01",
+  "2019-08-01",
+  "2019-10-01",
+  "2019-11-01",
+  "2020-01-01",
+  "2020-06-01",
+  "2020-08-01",
+  "2020-10-01",
+  "2021-01-01",
+  "2021-04-01",
+  "2022-01-01",
+  "2022-09-01",
+  "2022-12-01",
+  "2023-07-01",
+  "2024-03-01",
+  "2024-07-01",
+  "2024-11-01",
+  "2025-01-01",
+  "2025-03-01",
+  "2025-04-01",
 ] as const;
 
 const WELL_FORMED = /^(\d{4})-(\d{2})-(\d{2})(-preview|-beta|-alpha|-privatepreview)?$/i;
 
 /** How a request's api-version fares against a table. */
 export type ApiVersionVerdict =
-  | { readonly kind: "known" }
-  | { readonly kind: "newer"; readonly newest: string }
-  | { readonly kind: "unsupported" };
+  { readonly kind: "known" } | { readonly kind: "newer"; readonly newest: string } | { readonly kind: "unsupported" };
 
 /** The date part of a version, or undefined when it is not well-formed (a real calendar date). */
 function dateOf(v: string): string | undefined {
@@ -98,7 +204,11 @@ export function apiVersionTableFor(path: string): ApiVersionTable | undefined {
   const p = parts.findIndex((s) => s.toLowerCase() === "providers");
   if (p < 0) {
     // /subscriptions, /subscriptions/{s}, /subscriptions/{s}/resourcegroups[/{rg}[/resources]], /tenants, …
-    return { versions: RESOURCES_API_VERSIONS, type: parts.filter((_, i) => i % 2 === 0).join("/") || "tenants", armOwn: true };
+    return {
+      versions: RESOURCES_API_VERSIONS,
+      type: parts.filter((_, i) => i % 2 === 0).join("/") || "tenants",
+      armOwn: true,
+    };
   }
   const ns = (parts[p + 1] ?? "").toLowerCase();
   const rest = parts.slice(p + 2);
@@ -109,18 +219,29 @@ export function apiVersionTableFor(path: string): ApiVersionTable | undefined {
   const type = rest.filter((_, i) => i % 2 === 0).join("/");
   const first = rest[0]!.toLowerCase();
   if (ns === "microsoft.keyvault") {
-    const mhsm = first === "managedhsms" || /deletedmanagedhsms|managedhsmoperationresults|checkmhsmnameavailability|mhsm/i.test(type);
+    const mhsm =
+      first === "managedhsms" ||
+      /deletedmanagedhsms|managedhsmoperationresults|checkmhsmnameavailability|mhsm/i.test(type);
     return { versions: mhsm ? MANAGED_HSM_API_VERSIONS : KEY_VAULT_API_VERSIONS, type, armOwn: false };
   }
   if (ns === "microsoft.network") {
-    return { versions: first === "privatednszones" ? PRIVATE_DNS_API_VERSIONS : NETWORK_API_VERSIONS, type, armOwn: false };
+    return {
+      versions: first === "privatednszones" ? PRIVATE_DNS_API_VERSIONS : NETWORK_API_VERSIONS,
+      type,
+      armOwn: false,
+    };
   }
   if (ns === "microsoft.resources") return { versions: RESOURCES_API_VERSIONS, type, armOwn: true };
   return undefined;
 }
 
 /** 400 `NoRegisteredProviderFound` with ARM's full message. */
-export function noRegisteredProviderFound(location: string, apiVersion: string, type: string, versions: readonly string[]): AzureError {
+export function noRegisteredProviderFound(
+  location: string,
+  apiVersion: string,
+  type: string,
+  versions: readonly string[],
+): AzureError {
   const supported = [...versions].reverse().join(", ");
   return new AzureError(
     400,
@@ -132,7 +253,12 @@ export function noRegisteredProviderFound(location: string, apiVersion: string, 
 
 /** 400 `InvalidApiVersionParameter` for ARM's own endpoints. */
 export function invalidApiVersionParameter(apiVersion: string, versions: readonly string[]): AzureError {
-  return new AzureError(400, "InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${[...versions].reverse().join(",")}'.`, { surface: "arm" });
+  return new AzureError(
+    400,
+    "InvalidApiVersionParameter",
+    `The api-version '${apiVersion}' is invalid. The supported versions are '${[...versions].reverse().join(",")}'.`,
+    { surface: "arm" },
+  );
 }
 
 const noted = new Set<string>();
@@ -143,7 +269,12 @@ const noted = new Set<string>();
  * @param note called once per (type, version) that is newer than the newest known
  * @throws AzureError 400 `NoRegisteredProviderFound` | `InvalidApiVersionParameter`
  */
-export function checkArmApiVersion(path: string, apiVersion: string, location: string, note: (message: string) => void): void {
+export function checkArmApiVersion(
+  path: string,
+  apiVersion: string,
+  location: string,
+  note: (message: string) => void,
+): void {
   const table = apiVersionTableFor(path);
   if (!table) return;
   const verdict = judgeApiVersion(apiVersion, table.versions);
@@ -152,9 +283,13 @@ export function checkArmApiVersion(path: string, apiVersion: string, location: s
     const key = `${table.type.toLowerCase()}@${apiVersion.toLowerCase()}`;
     if (!noted.has(key)) {
       noted.add(key);
-      note(`api-version ${apiVersion} of ${table.type} is newer than the newest hsmlink knows (${verdict.newest}); served with ${verdict.newest}'s behaviour`);
+      note(
+        `api-version ${apiVersion} of ${table.type} is newer than the newest hsmlink knows (${verdict.newest}); served with ${verdict.newest}'s behaviour`,
+      );
     }
     return;
   }
-  throw table.armOwn ? invalidApiVersionParameter(apiVersion, table.versions) : noRegisteredProviderFound(location, apiVersion, table.type, table.versions);
+  throw table.armOwn
+    ? invalidApiVersionParameter(apiVersion, table.versions)
+    : noRegisteredProviderFound(location, apiVersion, table.type, table.versions);
 }

@@ -61,7 +61,10 @@ export interface ArmContext {
   /** Per-type delete functions that resource-group delete runs, dependents first. */
   deleters: CascadeDeleter[];
   /** Starts the decisions (and trace) of one authenticated ARM request. */
-  decide(req: { requestId: string; receivedAt: number; method: string; host: string; path: string; vantage?: string }, caller: Principal): ArmRequestDecisions;
+  decide(
+    req: { requestId: string; receivedAt: number; method: string; host: string; path: string; vantage?: string },
+    caller: Principal,
+  ): ArmRequestDecisions;
   /** Called (and awaited) after a managed HSM is created, before the create is acknowledged (`--activate-new-hsms`). */
   onManagedHsmCreated?: (name: string) => Promise<void>;
 }
@@ -91,7 +94,13 @@ function compile(method: string, template: string, handler: ArmHandler): Route {
     .split("/")
     .filter(Boolean)
     .map((s) => (s.startsWith("{") && s.endsWith("}") ? { param: s.slice(1, -1) } : { literal: s.toLowerCase() }));
-  return { method: method.toUpperCase(), template, segments, literalCount: segments.filter((s) => s.literal).length, handler };
+  return {
+    method: method.toUpperCase(),
+    template,
+    segments,
+    literalCount: segments.filter((s) => s.literal).length,
+    handler,
+  };
 }
 
 /** Route table; the most specific template (most literal segments) wins. */
@@ -149,9 +158,14 @@ export function decodePathSegment(segment: string): string {
 
 /** Reads the request body as a JSON object, or throws ARM's error for a missing/wrong body. */
 export function requireObjectBody(req: ArmRequest): Record<string, unknown> {
-  if (req.body === undefined || req.body === null) throw armErrors.InvalidRequestContent("The request content was invalid and could not be deserialized: 'The request body is empty.'.");
+  if (req.body === undefined || req.body === null)
+    throw armErrors.InvalidRequestContent(
+      "The request content was invalid and could not be deserialized: 'The request body is empty.'.",
+    );
   if (typeof req.body !== "object" || Array.isArray(req.body)) {
-    throw armErrors.InvalidRequestContent("The request content was invalid and could not be deserialized: 'Expected a JSON object.'.");
+    throw armErrors.InvalidRequestContent(
+      "The request content was invalid and could not be deserialized: 'Expected a JSON object.'.",
+    );
   }
   return req.body as Record<string, unknown>;
 }

@@ -8,7 +8,13 @@ import { AzureError } from "../kernel/errors.js";
 import { TokenError, type IdentityService } from "../entra/identity.js";
 import { checkArmApiVersion } from "./api-versions.js";
 import { armErrors } from "./errors.js";
-import { decodePathSegment, type ArmContext, type ArmRouter, type ArmRequest, type ArmRequestDecisions } from "./engine.js";
+import {
+  decodePathSegment,
+  type ArmContext,
+  type ArmRouter,
+  type ArmRequest,
+  type ArmRequestDecisions,
+} from "./engine.js";
 import { getSubscription } from "./subscriptions.js";
 
 export const ARM_AUDIENCES = [
@@ -34,14 +40,21 @@ function tokenErrorToArm(e: TokenError, now: number): AzureError {
     case "signature":
       return armErrors.InvalidAuthenticationToken("The access token is invalid. The signature could not be validated.");
     case "tenant":
-      return armErrors.InvalidAuthenticationToken("The access token is from the wrong issuer. It must match the tenant associated with this subscription.");
+      return armErrors.InvalidAuthenticationToken(
+        "The access token is from the wrong issuer. It must match the tenant associated with this subscription.",
+      );
     default:
       return armErrors.InvalidAuthenticationToken();
   }
 }
 
 /** Builds the ARM surface handler over a route table. */
-export function armSurface(router: ArmRouter, ctx: ArmContext, identity: IdentityService, baseUrlOf: (ex: Exchange) => string) {
+export function armSurface(
+  router: ArmRouter,
+  ctx: ArmContext,
+  identity: IdentityService,
+  baseUrlOf: (ex: Exchange) => string,
+) {
   return async function handleArm(ex: Exchange): Promise<ExchangeResult> {
     let decisions: ArmRequestDecisions | undefined;
     try {
@@ -67,21 +80,40 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
       const method = ex.method.toUpperCase();
       // The decision pipeline's rbac step. It comes before any existence check below the subscription: a caller
       // without rights learns nothing about what exists ("… over scope '…' or the scope is invalid").
-      decisions = ctx.decide({ requestId: ex.requestId, receivedAt: ex.receivedAt, method, host: ex.conn.hostName, path: ex.path, ...(ex.conn.vantage ? { vantage: ex.conn.vantage } : {}) }, principal);
+      decisions = ctx.decide(
+        {
+          requestId: ex.requestId,
+          receivedAt: ex.receivedAt,
+          method,
+          host: ex.conn.hostName,
+          path: ex.path,
+          ...(ex.conn.vantage ? { vantage: ex.conn.vantage } : {}),
+        },
+        principal,
+      );
       decisions.authorize();
       // Anything below a resource group needs the group (ARM answers ResourceGroupNotFound before the provider sees it).
       if (parts.length > 4 && parts[2]?.toLowerCase() === "resourcegroups") {
         const rg = decodePathSegment(parts[3]);
-        if (!ctx.store.resources.get(`/subscriptions/${parts[1]}/resourceGroups/${rg}`)) throw armErrors.ResourceGroupNotFound(rg);
+        if (!ctx.store.resources.get(`/subscriptions/${parts[1]}/resourceGroups/${rg}`))
+          throw armErrors.ResourceGroupNotFound(rg);
       }
 
       const found = router.match(method, ex.path);
       if (found === "method") throw armErrors.MethodNotAllowed(method, ex.path);
       if (!found) throw routeNotFound(ex.path, apiVersion);
 
-      const body = method === "GET" || method === "DELETE" || method === "HEAD" ? undefined : parseJsonBody(ex, (m) => armErrors.InvalidRequestContent(`The request content was invalid and could not be deserialized: '${m}'.`));
+      const body =
+        method === "GET" || method === "DELETE" || method === "HEAD"
+          ? undefined
+          : parseJsonBody(ex, (m) =>
+              armErrors.InvalidRequestContent(`The request content was invalid and could not be deserialized: '${m}'.`),
+            );
       if (!ctx.config.lenientApiVersions) {
-        const loc = body && typeof body === "object" && typeof (body as { location?: unknown }).location === "string" ? (body as { location: string }).location : ctx.config.location;
+        const loc =
+          body && typeof body === "object" && typeof (body as { location?: unknown }).location === "string"
+            ? (body as { location: string }).location
+            : ctx.config.location;
         checkArmApiVersion(ex.path, apiVersion, loc, noteApiVersion);
       }
       const req: ArmRequest = {
@@ -105,7 +137,8 @@ export function armSurface(router: ArmRouter, ctx: ArmContext, identity: Identit
         const headers: Record<string, string> = { ...(e.options.headers ?? {}) };
         if (e.status === 401) {
           // The description quotes client-controlled text (a token's audience): made a valid quoted-string first.
-          headers["WWW-Authenticate"] = `Bearer authorization_uri="https://login.microsoftonline.com/${ctx.config.tenantId}", error="invalid_token", error_description="${quotedStringText(e.message)}"`;
+          headers["WWW-Authenticate"] =
+            `Bearer authorization_uri="https://login.microsoftonline.com/${ctx.config.tenantId}", error="invalid_token", error_description="${quotedStringText(e.message)}"`;
         }
         headers["x-ms-failure-cause"] = e.status >= 500 ? "service" : "gateway";
         return { status: e.status, headers, body: e.toBody(ex.requestId) };
@@ -126,7 +159,11 @@ function utf8Escapes(s: string): string {
  * controls become spaces, and letters beyond ASCII are UTF-8 percent-encoded.
  */
 export function quotedStringText(text: string): string {
-  return text.replace(/"/g, "'").replace(/\\/g, "\\\\").replace(/[\x00-\x1f\x7f]/g, " ").replace(/[^\x20-\x7e]+/gu, (m) => utf8Escapes(m));
+  return text
+    .replace(/"/g, "'")
+    .replace(/\\/g, "\\\\")
+    .replace(/[\x00-\x1f\x7f]/g, " ")
+    .replace(/[^\x20-\x7e]+/gu, (m) => utf8Escapes(m));
 }
 
 /** ARM's answer for a path no resource provider serves. */
@@ -135,7 +172,10 @@ function routeNotFound(path: string, apiVersion: string): AzureError {
   const p = parts.findIndex((s) => s.toLowerCase() === "providers");
   if (p >= 0 && parts[p + 1]) {
     const ns = parts[p + 1];
-    const type = parts.slice(p + 2).filter((_, i) => i % 2 === 0).join("/");
+    const type = parts
+      .slice(p + 2)
+      .filter((_, i) => i % 2 === 0)
+      .join("/");
     if (!KNOWN_NAMESPACES.includes(ns.toLowerCase())) return armErrors.InvalidResourceNamespace(ns);
     return armErrors.InvalidResourceType(type, ns, apiVersion);
   }

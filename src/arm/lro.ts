@@ -31,13 +31,26 @@ export interface OperationRecord {
 }
 
 export class Operations {
-  constructor(private readonly store: Store, private readonly clock: Clock) {}
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
 
   /** Records a terminal operation and returns its id. `result` fixes the final poll body (else the resource is read at poll time). */
-  record(kind: OperationKind, op: { resourceId?: string; result?: unknown; error?: { code: string; message: string } } = {}): string {
+  record(
+    kind: OperationKind,
+    op: { resourceId?: string; result?: unknown; error?: { code: string; message: string } } = {},
+  ): string {
     const id = newGuid();
     this.store.operations.insert(
-      { id, kind, status: op.error ? "Failed" : "Succeeded", resource_id: op.resourceId ?? null, result: op.result === undefined ? null : JSON.stringify(op.result), error: op.error ? JSON.stringify(op.error) : null },
+      {
+        id,
+        kind,
+        status: op.error ? "Failed" : "Succeeded",
+        resource_id: op.resourceId ?? null,
+        result: op.result === undefined ? null : JSON.stringify(op.result),
+        error: op.error ? JSON.stringify(op.error) : null,
+      },
       this.clock.now(),
     );
     return id;
@@ -78,7 +91,13 @@ function q(apiVersion: string): string {
  */
 export function urlSegment(name: string): string {
   // Bytes outside RFC 3986's unreserved set are escaped; a lone surrogate (not UTF-8) becomes U+FFFD, never a throw.
-  return [...Buffer.from(name, "utf8")].map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+  return [...Buffer.from(name, "utf8")]
+    .map((b) =>
+      /[A-Za-z0-9\-._~]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
+    )
+    .join("");
 }
 
 /**
@@ -102,44 +121,100 @@ export function canonicalPath(path: string): string {
 }
 
 /** Key Vault dialect: 202, empty body, `Location` to the provider-level operation result. */
-export function keyVaultAccepted(ops: Operations, o: { baseUrl: string; subscriptionId: string; location: string; apiVersion: string; resourceId?: string; result?: unknown; error?: { code: string; message: string } }): ArmResult {
+export function keyVaultAccepted(
+  ops: Operations,
+  o: {
+    baseUrl: string;
+    subscriptionId: string;
+    location: string;
+    apiVersion: string;
+    resourceId?: string;
+    result?: unknown;
+    error?: { code: string; message: string };
+  },
+): ArmResult {
   const id = ops.record("keyvault", { resourceId: o.resourceId, result: o.result, error: o.error });
   const url = `${o.baseUrl}/subscriptions/${urlSegment(o.subscriptionId)}/providers/Microsoft.KeyVault/locations/${urlSegment(o.location)}/managedHsmOperationResults/${id}${q(o.apiVersion)}`;
   return { status: 202, headers: { Location: url, ...RETRY } };
 }
 
 /** Network dialect for PUT: `status` (201 new / 200 update) with the body and `Azure-AsyncOperation`. */
-export function networkPutAccepted(ops: Operations, o: { baseUrl: string; subscriptionId: string; location: string; apiVersion: string; status: 200 | 201; body: unknown; resourceId: string }): ArmResult {
+export function networkPutAccepted(
+  ops: Operations,
+  o: {
+    baseUrl: string;
+    subscriptionId: string;
+    location: string;
+    apiVersion: string;
+    status: 200 | 201;
+    body: unknown;
+    resourceId: string;
+  },
+): ArmResult {
   const id = ops.record("network", { resourceId: o.resourceId });
   const url = `${o.baseUrl}/subscriptions/${urlSegment(o.subscriptionId)}/providers/Microsoft.Network/locations/${urlSegment(o.location)}/operations/${id}${q(o.apiVersion)}`;
-  return { status: o.status, body: o.body, headers: { "Azure-AsyncOperation": url, "Azure-AsyncNotification": "Enabled", ...RETRY } };
+  return {
+    status: o.status,
+    body: o.body,
+    headers: { "Azure-AsyncOperation": url, "Azure-AsyncNotification": "Enabled", ...RETRY },
+  };
 }
 
 /** Network dialect for DELETE: 202 with `Azure-AsyncOperation` and `Location`. */
-export function networkDeleteAccepted(ops: Operations, o: { baseUrl: string; subscriptionId: string; location: string; apiVersion: string }): ArmResult {
+export function networkDeleteAccepted(
+  ops: Operations,
+  o: { baseUrl: string; subscriptionId: string; location: string; apiVersion: string },
+): ArmResult {
   const id = ops.record("network", {});
   const base = `${o.baseUrl}/subscriptions/${urlSegment(o.subscriptionId)}/providers/Microsoft.Network/locations/${urlSegment(o.location)}`;
   return {
     status: 202,
-    headers: { "Azure-AsyncOperation": `${base}/operations/${id}${q(o.apiVersion)}`, Location: `${base}/operationResults/${id}${q(o.apiVersion)}`, ...RETRY },
+    headers: {
+      "Azure-AsyncOperation": `${base}/operations/${id}${q(o.apiVersion)}`,
+      Location: `${base}/operationResults/${id}${q(o.apiVersion)}`,
+      ...RETRY,
+    },
   };
 }
 
 /** Private DNS dialect: 202 `{}` with `Azure-AsyncOperation` (status) and `Location` (result). */
-export function privateDnsAccepted(ops: Operations, o: { baseUrl: string; subscriptionId: string; resourceGroup: string; apiVersion: string; resourceId?: string; error?: { code: string; message: string } }): ArmResult {
+export function privateDnsAccepted(
+  ops: Operations,
+  o: {
+    baseUrl: string;
+    subscriptionId: string;
+    resourceGroup: string;
+    apiVersion: string;
+    resourceId?: string;
+    error?: { code: string; message: string };
+  },
+): ArmResult {
   const id = ops.record("privatedns", { resourceId: o.resourceId, error: o.error });
   const base = `${o.baseUrl}/subscriptions/${urlSegment(o.subscriptionId)}/resourceGroups/${urlSegment(o.resourceGroup)}/providers/Microsoft.Network`;
   return {
     status: 202,
     body: {},
-    headers: { "Azure-AsyncOperation": `${base}/privateDnsOperationStatuses/${id}${q(o.apiVersion)}`, Location: `${base}/privateDnsOperationResults/${id}${q(o.apiVersion)}`, ...RETRY },
+    headers: {
+      "Azure-AsyncOperation": `${base}/privateDnsOperationStatuses/${id}${q(o.apiVersion)}`,
+      Location: `${base}/privateDnsOperationResults/${id}${q(o.apiVersion)}`,
+      ...RETRY,
+    },
   };
 }
 
 /** Resource-group delete: 202 with `Location` to the subscription-level operation result. */
-export function resourceGroupDeleteAccepted(ops: Operations, o: { baseUrl: string; subscriptionId: string; apiVersion: string }): ArmResult {
+export function resourceGroupDeleteAccepted(
+  ops: Operations,
+  o: { baseUrl: string; subscriptionId: string; apiVersion: string },
+): ArmResult {
   const id = ops.record("resourcegroup", {});
-  return { status: 202, headers: { Location: `${o.baseUrl}/subscriptions/${urlSegment(o.subscriptionId)}/operationresults/${id}${q(o.apiVersion)}`, ...RETRY } };
+  return {
+    status: 202,
+    headers: {
+      Location: `${o.baseUrl}/subscriptions/${urlSegment(o.subscriptionId)}/operationresults/${id}${q(o.apiVersion)}`,
+      ...RETRY,
+    },
+  };
 }
 
 /** The `{status, error?}` document of an `Azure-AsyncOperation` poll. */

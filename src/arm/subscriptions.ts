@@ -34,16 +34,24 @@ interface Row {
   created_at: number;
 }
 
-const toSubscription = (r: Row): Subscription => ({ subscriptionId: r.subscription_id, displayName: r.display_name, createdAt: r.created_at });
+const toSubscription = (r: Row): Subscription => ({
+  subscriptionId: r.subscription_id,
+  displayName: r.display_name,
+  createdAt: r.created_at,
+});
 
 /** Every subscription, oldest first. */
 export function listSubscriptions(store: Store): Subscription[] {
-  return (store.db.prepare("SELECT * FROM subscriptions ORDER BY created_at, rowid").all() as Row[]).map(toSubscription);
+  return (store.db.prepare("SELECT * FROM subscriptions ORDER BY created_at, rowid").all() as Row[]).map(
+    toSubscription,
+  );
 }
 
 /** The subscription with this id (any casing), or undefined. */
 export function getSubscription(store: Store, subscriptionId: string): Subscription | undefined {
-  const r = store.db.prepare("SELECT * FROM subscriptions WHERE subscription_key = ?").get(subscriptionId.toLowerCase()) as Row | undefined;
+  const r = store.db
+    .prepare("SELECT * FROM subscriptions WHERE subscription_key = ?")
+    .get(subscriptionId.toLowerCase()) as Row | undefined;
   return r ? toSubscription(r) : undefined;
 }
 
@@ -53,22 +61,49 @@ export function getSubscription(store: Store, subscriptionId: string): Subscript
  * @throws SubscriptionError `invalid` when the display name is empty or longer than 64 characters or the id is not a
  *   GUID; `conflict` when the id or the name is taken
  */
-export function createSubscription(store: Store, opts: { displayName: string; subscriptionId?: string; ownerObjectId: string; now: number }): Subscription {
+export function createSubscription(
+  store: Store,
+  opts: { displayName: string; subscriptionId?: string; ownerObjectId: string; now: number },
+): Subscription {
   const name = opts.displayName.trim();
-  if (!name || name.length > 64) throw new SubscriptionError("invalid", "a subscription name must have 1 to 64 characters");
+  if (!name || name.length > 64)
+    throw new SubscriptionError("invalid", "a subscription name must have 1 to 64 characters");
   const id = (opts.subscriptionId ?? newGuid()).toLowerCase();
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw new SubscriptionError("invalid", `subscription id '${opts.subscriptionId}' is not a GUID`);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id))
+    throw new SubscriptionError("invalid", `subscription id '${opts.subscriptionId}' is not a GUID`);
   return store.tx(() => {
     if (getSubscription(store, id)) throw new SubscriptionError("conflict", `subscription ${id} already exists`);
-    if (listSubscriptions(store).some((s) => s.displayName.toLowerCase() === name.toLowerCase())) throw new SubscriptionError("conflict", `a subscription named '${name}' already exists`);
-    store.db.prepare("INSERT INTO subscriptions (subscription_key, subscription_id, display_name, created_at) VALUES (?, ?, ?, ?)").run(id, id, name, opts.now);
-    insertRoleAssignment(store.db, { scope: `/subscriptions/${id}`, name: newGuid(), roleDefinitionGuid: OWNER, principalId: opts.ownerObjectId, principalType: "ServicePrincipal", subscriptionId: id, createdBy: null, now: opts.now });
+    if (listSubscriptions(store).some((s) => s.displayName.toLowerCase() === name.toLowerCase()))
+      throw new SubscriptionError("conflict", `a subscription named '${name}' already exists`);
+    store.db
+      .prepare(
+        "INSERT INTO subscriptions (subscription_key, subscription_id, display_name, created_at) VALUES (?, ?, ?, ?)",
+      )
+      .run(id, id, name, opts.now);
+    insertRoleAssignment(store.db, {
+      scope: `/subscriptions/${id}`,
+      name: newGuid(),
+      roleDefinitionGuid: OWNER,
+      principalId: opts.ownerObjectId,
+      principalType: "ServicePrincipal",
+      subscriptionId: id,
+      createdBy: null,
+      now: opts.now,
+    });
     return { subscriptionId: id, displayName: name, createdAt: opts.now };
   });
 }
 
 /** Makes sure the default subscription exists (first start of a data dir, or a data dir from before subscriptions were stored). */
-export function ensureDefaultSubscription(store: Store, opts: { subscriptionId: string; ownerObjectId: string; now: number }): void {
+export function ensureDefaultSubscription(
+  store: Store,
+  opts: { subscriptionId: string; ownerObjectId: string; now: number },
+): void {
   if (getSubscription(store, opts.subscriptionId)) return;
-  createSubscription(store, { displayName: "hsmlink emulated subscription", subscriptionId: opts.subscriptionId, ownerObjectId: opts.ownerObjectId, now: opts.now });
+  createSubscription(store, {
+    displayName: "hsmlink emulated subscription",
+    subscriptionId: opts.subscriptionId,
+    ownerObjectId: opts.ownerObjectId,
+    now: opts.now,
+  });
 }

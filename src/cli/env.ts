@@ -50,7 +50,13 @@ function quote(shell: ShellKind, v: string): string {
 export function renderEnvironment(vars: [string, string][], shell: ShellKind): string {
   return (
     vars
-      .map(([k, v]) => (shell === "fish" ? `set -gx ${k} ${quote(shell, v)};` : shell === "pwsh" ? `$env:${k} = ${quote(shell, v)}` : `export ${k}=${quote(shell, v)}`))
+      .map(([k, v]) =>
+        shell === "fish"
+          ? `set -gx ${k} ${quote(shell, v)};`
+          : shell === "pwsh"
+            ? `$env:${k} = ${quote(shell, v)}`
+            : `export ${k}=${quote(shell, v)}`,
+      )
       .join("\n") + "\n"
   );
 }
@@ -72,7 +78,9 @@ export async function checkVmExists(e: Endpoints, vm: string): Promise<void> {
   const names = value.map((v) => v.name);
   throw new Error(
     `VM '${vm}' does not exist in the running hsmlink; ` +
-      (names.length ? `VMs: ${names.join(", ")}` : "there are no VMs yet (create one with 'hsmlink vm create NAME -g RG --vnet VNET --subnet SUBNET')") +
+      (names.length
+        ? `VMs: ${names.join(", ")}`
+        : "there are no VMs yet (create one with 'hsmlink vm create NAME -g RG --vnet VNET --subnet SUBNET')") +
       "; see 'hsmlink vm list'",
   );
 }

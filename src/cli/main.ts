@@ -11,14 +11,22 @@ import { adminRequest } from "../client/admin-client.js";
 import { registerVmCommands } from "./vm.js";
 import { registerExplainCommands } from "./explain.js";
 import { registerTroubleshoot } from "./troubleshoot.js";
-import { registerFixtureCommands, registerStateCommands, registerFaultCommands, registerSeedCommand } from "./fixture.js";
+import {
+  registerFixtureCommands,
+  registerStateCommands,
+  registerFaultCommands,
+  registerSeedCommand,
+} from "./fixture.js";
 import { readEndpoints, readInstanceSecret } from "../client/endpoints.js";
 import { registerPortalCommand } from "./portal.js";
 
 /** This package's version (package.json sits two levels above both src/cli and dist/cli). */
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string }).version ?? "unknown";
+    return (
+      (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string })
+        .version ?? "unknown"
+    );
   } catch {
     return "unknown";
   }
@@ -30,7 +38,10 @@ function portOwners(config: HsmlinkConfig, port: number | undefined): string[] {
   return SETTINGS.filter((s) => s.type === "port" && config[s.key] === port).map((s) => `${s.flag} (env ${s.env})`);
 }
 
-const program = new Command("hsmlink").description("Local, offline emulator of Azure Managed HSM behind Azure Private Link").version(packageVersion(), "-V, --version", "print the hsmlink version").showHelpAfterError();
+const program = new Command("hsmlink")
+  .description("Local, offline emulator of Azure Managed HSM behind Azure Private Link")
+  .version(packageVersion(), "-V, --version", "print the hsmlink version")
+  .showHelpAfterError();
 
 const start = program.command("start").description("start hsmlink in the foreground (Ctrl-C stops it)");
 for (const s of SETTINGS) {
@@ -86,7 +97,9 @@ start.action(async (opts: Record<string, unknown>) => {
 
 program
   .command("env")
-  .description("print the environment that points clients (az, SDKs, curl) at the running hsmlink; use: eval \"$(hsmlink env)\"")
+  .description(
+    'print the environment that points clients (az, SDKs, curl) at the running hsmlink; use: eval "$(hsmlink env)"',
+  )
   .option("--data-dir <dir>", "data dir of the running hsmlink [env HSMLINK_HOME]")
   .option("--vm <name>", "send traffic as this simulated VM (proxy user name)")
   .addOption(new Option("--shell <shell>", "output syntax").choices(["sh", "fish", "pwsh"]).default("sh"))
@@ -116,13 +129,29 @@ const identity = program.command("identity").description("service principals of 
 identity
   .command("create <name>")
   .description("create a service principal; prints {appId, password, objectId, tenantId}")
-  .option("--trusted-service <namespace>", "make it the identity of a trusted Azure service (e.g. Microsoft.Storage) for firewall bypass AzureServices")
+  .option(
+    "--trusted-service <namespace>",
+    "make it the identity of a trusted Azure service (e.g. Microsoft.Storage) for firewall bypass AzureServices",
+  )
   .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
   .addOption(new Option("-o, --output <format>", "output format").choices(["json", "tsv"]).default("json"))
   .action(async (name: string, opts: { trustedService?: string; dataDir?: string; output: string }) => {
     const e = readEndpoints(dataDirFrom(opts.dataDir));
-    const r = await adminRequest<{ appId: string; password: string; objectId: string; tenantId: string }>(e, "POST", "/_hsmlink/identities", { name, trustedService: opts.trustedService });
-    process.stdout.write(opts.output === "tsv" ? `${r.appId}\t${r.password}\t${r.objectId}\t${r.tenantId}\n` : JSON.stringify({ appId: r.appId, password: r.password, objectId: r.objectId, tenantId: r.tenantId }, null, 2) + "\n");
+    const r = await adminRequest<{ appId: string; password: string; objectId: string; tenantId: string }>(
+      e,
+      "POST",
+      "/_hsmlink/identities",
+      { name, trustedService: opts.trustedService },
+    );
+    process.stdout.write(
+      opts.output === "tsv"
+        ? `${r.appId}\t${r.password}\t${r.objectId}\t${r.tenantId}\n`
+        : JSON.stringify(
+            { appId: r.appId, password: r.password, objectId: r.objectId, tenantId: r.tenantId },
+            null,
+            2,
+          ) + "\n",
+    );
   });
 identity
   .command("list")
@@ -134,7 +163,9 @@ identity
     process.stdout.write(JSON.stringify(r.value, null, 2) + "\n");
   });
 
-const subscription = program.command("subscription").description("subscriptions of the emulated tenant (the default identity is Owner of each one hsmlink creates)");
+const subscription = program
+  .command("subscription")
+  .description("subscriptions of the emulated tenant (the default identity is Owner of each one hsmlink creates)");
 subscription
   .command("create <name>")
   .description("create a subscription; prints {subscriptionId, displayName, tenantId, owner}")
@@ -142,7 +173,10 @@ subscription
   .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
   .action(async (name: string, opts: { subscriptionId?: string; dataDir?: string }) => {
     const e = readEndpoints(dataDirFrom(opts.dataDir));
-    const r = await adminRequest<unknown>(e, "POST", "/_hsmlink/subscriptions", { name, ...(opts.subscriptionId ? { subscriptionId: opts.subscriptionId } : {}) });
+    const r = await adminRequest<unknown>(e, "POST", "/_hsmlink/subscriptions", {
+      name,
+      ...(opts.subscriptionId ? { subscriptionId: opts.subscriptionId } : {}),
+    });
     process.stdout.write(JSON.stringify(r, null, 2) + "\n");
   });
 subscription
@@ -158,12 +192,19 @@ subscription
 const hsm = program.command("hsm").description("managed HSMs of the running hsmlink");
 hsm
   .command("activate <name>")
-  .description("activate a managed HSM: download its security domain with three generated RSA wrapping keys (quorum 2) kept in the data dir; prints where")
+  .description(
+    "activate a managed HSM: download its security domain with three generated RSA wrapping keys (quorum 2) kept in the data dir; prints where",
+  )
   .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
   .addOption(new Option("-o, --output <format>", "output format").choices(["json", "text"]).default("text"))
   .action(async (name: string, opts: { dataDir?: string; output: string }) => {
     const e = readEndpoints(dataDirFrom(opts.dataDir));
-    const r = await adminRequest<{ directory: string; securityDomainFile: string; wrappingKeys: { key: string; certificate: string }[]; quorum: number }>(e, "POST", `/_hsmlink/hsms/${encodeURIComponent(name.toLowerCase())}/activate`);
+    const r = await adminRequest<{
+      directory: string;
+      securityDomainFile: string;
+      wrappingKeys: { key: string; certificate: string }[];
+      quorum: number;
+    }>(e, "POST", `/_hsmlink/hsms/${encodeURIComponent(name.toLowerCase())}/activate`);
     if (opts.output === "json") process.stdout.write(JSON.stringify(r, null, 2) + "\n");
     else {
       process.stdout.write(

@@ -12,13 +12,30 @@ import { adminRequest } from "../client/admin-client.js";
 import { clientEnvironment } from "./env.js";
 import { readEndpoints, readInstanceSecret } from "../client/endpoints.js";
 
-const outputOption = () => new Option("-o, --output <format>", "output format").choices(["json", "table"]).default("table");
+const outputOption = () =>
+  new Option("-o, --output <format>", "output format").choices(["json", "table"]).default("table");
 
 function table(rows: VmView[]): string {
   const head = ["Name", "ResourceGroup", "VNet/Subnet", "PrivateIP", "PublicIP", "DNS"];
-  const lines = rows.map((v) => [v.name, v.resourceGroup, `${v.vnet}/${v.subnet}`, v.privateIpAddress, v.publicIpAddress ?? "-", v.dns.port ? `${v.dns.host}:${v.dns.port}` : "-"]);
+  const lines = rows.map((v) => [
+    v.name,
+    v.resourceGroup,
+    `${v.vnet}/${v.subnet}`,
+    v.privateIpAddress,
+    v.publicIpAddress ?? "-",
+    v.dns.port ? `${v.dns.host}:${v.dns.port}` : "-",
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  return [head, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    [head, ...lines]
+      .map((l) =>
+        l
+          .map((c, i) => c.padEnd(widths[i]))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 function printView(v: VmView, output: string): void {
@@ -27,9 +44,13 @@ function printView(v: VmView, output: string): void {
 
 /** Adds the `vm` command group to `program`. */
 export function registerVmCommands(program: Command): void {
-  const vm = program.command("vm").description("simulated VMs: vantage points inside a VNet subnet (proxy user name + own DNS view)");
+  const vm = program
+    .command("vm")
+    .description("simulated VMs: vantage points inside a VNet subnet (proxy user name + own DNS view)");
   vm.command("create <name>")
-    .description("create a VM with a NIC in a subnet (next free address) and a public SNAT address; prints {name, privateIpAddress, publicIpAddress, dns, proxy}")
+    .description(
+      "create a VM with a NIC in a subnet (next free address) and a public SNAT address; prints {name, privateIpAddress, publicIpAddress, dns, proxy}",
+    )
     .requiredOption("-g, --resource-group <rg>", "resource group")
     .requiredOption("--vnet <vnet>", "virtual network name (or id)")
     .requiredOption("--subnet <subnet>", "subnet name")
@@ -37,11 +58,31 @@ export function registerVmCommands(program: Command): void {
     .option("--subscription <id>", "subscription of the resource group (default: the default subscription)")
     .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
     .addOption(outputOption())
-    .action(async (name: string, o: { resourceGroup: string; vnet: string; subnet: string; dnsForwarder?: boolean; subscription?: string; dataDir?: string; output: string }) => {
-      const e = readEndpoints(dataDirFrom(o.dataDir));
-      const v = await adminRequest<VmView>(e, "POST", "/_hsmlink/vms", { name, resourceGroup: o.resourceGroup, vnet: o.vnet, subnet: o.subnet, dnsForwarder: !!o.dnsForwarder, ...(o.subscription ? { subscription: o.subscription } : {}) });
-      printView(v, o.output);
-    });
+    .action(
+      async (
+        name: string,
+        o: {
+          resourceGroup: string;
+          vnet: string;
+          subnet: string;
+          dnsForwarder?: boolean;
+          subscription?: string;
+          dataDir?: string;
+          output: string;
+        },
+      ) => {
+        const e = readEndpoints(dataDirFrom(o.dataDir));
+        const v = await adminRequest<VmView>(e, "POST", "/_hsmlink/vms", {
+          name,
+          resourceGroup: o.resourceGroup,
+          vnet: o.vnet,
+          subnet: o.subnet,
+          dnsForwarder: !!o.dnsForwarder,
+          ...(o.subscription ? { subscription: o.subscription } : {}),
+        });
+        printView(v, o.output);
+      },
+    );
   vm.command("list")
     .description("list VMs")
     .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
@@ -67,7 +108,9 @@ export function registerVmCommands(program: Command): void {
       await adminRequest(e, "DELETE", `/_hsmlink/vms/${encodeURIComponent(name)}`);
     });
   vm.command("exec <name> <command...>")
-    .description("run a command as if on the VM: hsmlink env --vm NAME, plus HSMLINK_VM_DNS_SERVER/HSMLINK_VM_DNS_PORT (use: hsmlink vm exec vm1 -- sh -c 'dig @$HSMLINK_VM_DNS_SERVER -p $HSMLINK_VM_DNS_PORT name')")
+    .description(
+      "run a command as if on the VM: hsmlink env --vm NAME, plus HSMLINK_VM_DNS_SERVER/HSMLINK_VM_DNS_PORT (use: hsmlink vm exec vm1 -- sh -c 'dig @$HSMLINK_VM_DNS_SERVER -p $HSMLINK_VM_DNS_PORT name')",
+    )
     .option("--data-dir <dir>", "data dir [env HSMLINK_HOME]")
     .action(async (name: string, command: string[], o: { dataDir?: string }) => {
       const e = readEndpoints(dataDirFrom(o.dataDir));

@@ -7,7 +7,10 @@ import { type Endpoints, readInstanceSecret } from "./endpoints.js";
 import { ADMIN_SECRET_HEADER } from "../kernel/instance-secret.js";
 
 export class AdminError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -29,7 +32,15 @@ export function adminRequest<T>(e: Endpoints, method: string, path: string, body
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method, ca: readFileSync(e.caCertPath), headers: { "content-type": "application/json", [ADMIN_SECRET_HEADER]: secret, ...(payload ? { "content-length": String(payload.length) } : {}) } },
+      {
+        method,
+        ca: readFileSync(e.caCertPath),
+        headers: {
+          "content-type": "application/json",
+          [ADMIN_SECRET_HEADER]: secret,
+          ...(payload ? { "content-length": String(payload.length) } : {}),
+        },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c) => chunks.push(c));

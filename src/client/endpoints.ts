@@ -41,15 +41,20 @@ function processAlive(pid: number): boolean {
  */
 export function readEndpoints(dataDir: string): Endpoints {
   const p = join(dataDir, "endpoints.json");
-  if (!existsSync(p)) throw new Error(`hsmlink is not running with data dir ${dataDir} (no ${p}); start it with 'hsmlink start'`);
+  if (!existsSync(p))
+    throw new Error(`hsmlink is not running with data dir ${dataDir} (no ${p}); start it with 'hsmlink start'`);
   let e: Endpoints;
   try {
     e = JSON.parse(readFileSync(p, "utf8")) as Endpoints;
   } catch (err) {
-    throw new Error(`hsmlink is not running with data dir ${dataDir}: ${p} is unreadable (${(err as Error).message}); start it with 'hsmlink start'`);
+    throw new Error(
+      `hsmlink is not running with data dir ${dataDir}: ${p} is unreadable (${(err as Error).message}); start it with 'hsmlink start'`,
+    );
   }
   if (!processAlive(e.pid)) {
-    throw new Error(`hsmlink is not running with data dir ${dataDir} (stale endpoints.json from pid ${e.pid}, which is gone); start it with 'hsmlink start'`);
+    throw new Error(
+      `hsmlink is not running with data dir ${dataDir} (stale endpoints.json from pid ${e.pid}, which is gone); start it with 'hsmlink start'`,
+    );
   }
   return e;
 }
@@ -63,6 +68,8 @@ export function readInstanceSecret(dataDir: string): string {
   try {
     return readFileSync(path, "utf8").trim();
   } catch (e) {
-    throw new Error(`cannot read hsmlink's instance secret ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run this as the user that started hsmlink`);
+    throw new Error(
+      `cannot read hsmlink's instance secret ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run this as the user that started hsmlink`,
+    );
   }
 }

@@ -42,10 +42,14 @@ export function plausibleDnsMessage(buf: Buffer): boolean {
 const GUARDED = Symbol.for("hsmlink.dns.guardedParse");
 if (!(Packet.parse as unknown as Record<symbol, boolean>)[GUARDED]) {
   const parse = Packet.parse.bind(Packet);
-  Packet.parse = Object.assign((buf: Buffer) => {
-    if (!plausibleDnsMessage(buf)) throw new Error("malformed DNS message: the header claims more records than the message holds");
-    return parse(buf);
-  }, { [GUARDED]: true }) as unknown as typeof Packet.parse;
+  Packet.parse = Object.assign(
+    (buf: Buffer) => {
+      if (!plausibleDnsMessage(buf))
+        throw new Error("malformed DNS message: the header claims more records than the message holds");
+      return parse(buf);
+    },
+    { [GUARDED]: true },
+  ) as unknown as typeof Packet.parse;
 }
 /** RFC 1035 §4.1.1 response codes (dns2's typings omit `Packet.RCODE`). */
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4 } as const;
@@ -74,7 +78,12 @@ function txtStrings(data: string): string[] {
 
 /** The dns2 resource object of a model record. @throws Error for record data it cannot encode */
 export function toWireRecord(r: DnsRecord): Record<string, unknown> {
-  const base = { name: r.name, type: Packet.TYPE[r.type as keyof typeof Packet.TYPE], class: Packet.CLASS.IN, ttl: r.ttl };
+  const base = {
+    name: r.name,
+    type: Packet.TYPE[r.type as keyof typeof Packet.TYPE],
+    class: Packet.CLASS.IN,
+    ttl: r.ttl,
+  };
   const parts = r.data.split(/\s+/);
   switch (r.type) {
     case "A":
@@ -86,7 +95,13 @@ export function toWireRecord(r: DnsRecord): Record<string, unknown> {
     case "MX":
       return { ...base, priority: Number(parts[0]), exchange: parts[1] };
     case "SRV":
-      return { ...base, priority: Number(parts[0]), weight: Number(parts[1]), port: Number(parts[2]), target: parts[3] };
+      return {
+        ...base,
+        priority: Number(parts[0]),
+        weight: Number(parts[1]),
+        port: Number(parts[2]),
+        target: parts[3],
+      };
     case "TXT":
       return { ...base, data: txtStrings(r.data) };
     case "SOA":
@@ -155,7 +170,17 @@ export function parsePlainQuery(buf: Buffer): PlainQuery | undefined {
   if (len < 17 || len > 4096) return undefined;
   const flags = buf[2]!;
   if ((flags & 0xf8) !== 0) return undefined; // QR=1 or OPCODE≠0
-  if (buf[4] !== 0 || buf[5] !== 1 || buf[6] !== 0 || buf[7] !== 0 || buf[8] !== 0 || buf[9] !== 0 || buf[10] !== 0 || buf[11]! > 1) return undefined;
+  if (
+    buf[4] !== 0 ||
+    buf[5] !== 1 ||
+    buf[6] !== 0 ||
+    buf[7] !== 0 ||
+    buf[8] !== 0 ||
+    buf[9] !== 0 ||
+    buf[10] !== 0 ||
+    buf[11]! > 1
+  )
+    return undefined;
   let i = 12;
   let key = "";
   for (;;) {
@@ -325,7 +350,12 @@ function reuseUdpAnswers(udp: DnsUdpSocket, version: () => number | undefined): 
     // Reuse only an answer that echoes the question, is not SERVFAIL, and was computed under the version it is filed under.
     const answer = sent as Buffer | undefined;
     sent = undefined;
-    if (answer !== undefined && answer.length >= q.nameEnd && (answer[3]! & 0x0f) !== RCODE.SERVFAIL && version() === v) {
+    if (
+      answer !== undefined &&
+      answer.length >= q.nameEnd &&
+      (answer[3]! & 0x0f) !== RCODE.SERVFAIL &&
+      version() === v
+    ) {
       if (answers.size >= MAX_REUSED_ANSWERS) answers.clear();
       answers.set(q.key, Buffer.from(answer));
     }

@@ -58,11 +58,24 @@ export function entraSurface(identity: IdentityService, clock: Clock, baseUrlOf:
     };
   }
 
-  async function tokenResponse(principal: Principal, resource: string, v2: boolean, scope?: string): Promise<ExchangeResult> {
+  async function tokenResponse(
+    principal: Principal,
+    resource: string,
+    v2: boolean,
+    scope?: string,
+  ): Promise<ExchangeResult> {
     const { token, expiresIn, expiresOn } = await identity.issue(principal, resource);
     const body: Record<string, unknown> = v2
       ? { token_type: "Bearer", expires_in: expiresIn, ext_expires_in: expiresIn, access_token: token, scope }
-      : { token_type: "Bearer", expires_in: String(expiresIn), ext_expires_in: String(expiresIn), expires_on: String(expiresOn), not_before: String(expiresOn - expiresIn), resource, access_token: token };
+      : {
+          token_type: "Bearer",
+          expires_in: String(expiresIn),
+          ext_expires_in: String(expiresIn),
+          expires_on: String(expiresOn),
+          not_before: String(expiresOn - expiresIn),
+          resource,
+          access_token: token,
+        };
     return { status: 200, headers: { "Cache-Control": "no-store, no-cache", Pragma: "no-cache" }, body };
   }
 
@@ -70,7 +83,8 @@ export function entraSurface(identity: IdentityService, clock: Clock, baseUrlOf:
     const base = baseUrlOf(ex);
     const parts = ex.path.split("/").filter(Boolean);
     const t = parts[0] ?? "";
-    const tenantOk = (x: string) => ["common", "organizations", tenant.toLowerCase(), "hsmlink.onmicrosoft.com"].includes(x.toLowerCase());
+    const tenantOk = (x: string) =>
+      ["common", "organizations", tenant.toLowerCase(), "hsmlink.onmicrosoft.com"].includes(x.toLowerCase());
 
     if (ex.method === "GET" && t === "common" && parts[1] === "discovery" && parts[2] === "instance") {
       return {
@@ -78,14 +92,30 @@ export function entraSurface(identity: IdentityService, clock: Clock, baseUrlOf:
         body: {
           tenant_discovery_endpoint: `${base}/${tenant}/v2.0/.well-known/openid-configuration`,
           "api-version": "1.1",
-          metadata: [{ preferred_network: "login.microsoftonline.com", preferred_cache: "login.windows.net", aliases: ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"] }],
+          metadata: [
+            {
+              preferred_network: "login.microsoftonline.com",
+              preferred_cache: "login.windows.net",
+              aliases: ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"],
+            },
+          ],
         },
       };
     }
-    if (!tenantOk(t)) return aadError(400, "invalid_request", 90002, `Tenant '${t}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`, clock);
+    if (!tenantOk(t))
+      return aadError(
+        400,
+        "invalid_request",
+        90002,
+        `Tenant '${t}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+        clock,
+      );
 
     const rest = parts.slice(1).join("/").toLowerCase();
-    if (ex.method === "GET" && (rest === "v2.0/.well-known/openid-configuration" || rest === ".well-known/openid-configuration")) {
+    if (
+      ex.method === "GET" &&
+      (rest === "v2.0/.well-known/openid-configuration" || rest === ".well-known/openid-configuration")
+    ) {
       return { status: 200, body: oidc(base, tenant, rest.startsWith("v2.0")) };
     }
     if (ex.method === "GET" && (rest === "discovery/v2.0/keys" || rest === "discovery/keys")) {
@@ -95,19 +125,50 @@ export function entraSurface(identity: IdentityService, clock: Clock, baseUrlOf:
       const v2 = rest.startsWith("oauth2/v2.0");
       const form = parseFormBody(ex);
       if (form.grant_type !== "client_credentials") {
-        return aadError(400, "unsupported_grant_type", 70003, `The app requested an unsupported grant type '${form.grant_type ?? ""}'. hsmlink issues tokens for client credentials (service principals) and managed identities.`, clock);
+        return aadError(
+          400,
+          "unsupported_grant_type",
+          70003,
+          `The app requested an unsupported grant type '${form.grant_type ?? ""}'. hsmlink issues tokens for client credentials (service principals) and managed identities.`,
+          clock,
+        );
       }
       const clientId = form.client_id ?? "";
       if (!identity.byAppId(clientId)) {
-        return aadError(400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. Create it with 'hsmlink identity create'.`, clock);
+        return aadError(
+          400,
+          "unauthorized_client",
+          700016,
+          `Application with identifier '${clientId}' was not found in the directory '${tenant}'. Create it with 'hsmlink identity create'.`,
+          clock,
+        );
       }
       const principal = identity.authenticateClient(clientId, form.client_secret ?? "");
-      if (!principal) return aadError(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '" + clientId + "'.", clock);
-      const resource = v2 ? resourceFromScope(form.scope ?? "") : form.resource ?? "";
-      if (!resource) return aadError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.", clock);
+      if (!principal)
+        return aadError(
+          401,
+          "invalid_client",
+          7000215,
+          "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '" +
+            clientId +
+            "'.",
+          clock,
+        );
+      const resource = v2 ? resourceFromScope(form.scope ?? "") : (form.resource ?? "");
+      if (!resource)
+        return aadError(
+          400,
+          "invalid_request",
+          900144,
+          "The request body must contain the following parameter: 'scope'.",
+          clock,
+        );
       return tokenResponse(principal, resource, v2, form.scope);
     }
-    return { status: 404, body: { error: "not_found", error_description: `hsmlink: no Entra ID endpoint at ${ex.method} ${ex.path}` } };
+    return {
+      status: 404,
+      body: { error: "not_found", error_description: `hsmlink: no Entra ID endpoint at ${ex.method} ${ex.path}` },
+    };
   };
 }
 
@@ -120,15 +181,23 @@ export function entraSurface(identity: IdentityService, clock: Clock, baseUrlOf:
  * APPSETTING_WEBSITE_SITE_NAME is set, azure-identity's Azure ML source) — "Managed identities for App Service",
  * REST endpoint reference.
  */
-export function managedIdentitySurface(identity: IdentityService, opts: { secretMatches: (given: string | undefined) => boolean }) {
+export function managedIdentitySurface(
+  identity: IdentityService,
+  opts: { secretMatches: (given: string | undefined) => boolean },
+) {
   return async function handleManagedIdentity(ex: Exchange): Promise<ExchangeResult> {
-    if (ex.conn.listener !== "gateway" && !opts.secretMatches(ex.headers["x-identity-header"]) && !opts.secretMatches(ex.headers["secret"])) {
+    if (
+      ex.conn.listener !== "gateway" &&
+      !opts.secretMatches(ex.headers["x-identity-header"]) &&
+      !opts.secretMatches(ex.headers["secret"])
+    ) {
       // hsmlink's choice: App Service documents the header, not the answer without it; 401 with an OAuth error.
       return {
         status: 401,
         body: {
           error: "unauthorized_client",
-          error_description: "hsmlink: this managed identity endpoint needs the instance secret in the X-IDENTITY-HEADER (IDENTITY_HEADER) or secret (MSI_SECRET) header; eval \"$(hsmlink env)\" sets both",
+          error_description:
+            'hsmlink: this managed identity endpoint needs the instance secret in the X-IDENTITY-HEADER (IDENTITY_HEADER) or secret (MSI_SECRET) header; eval "$(hsmlink env)" sets both',
         },
       };
     }
@@ -136,14 +205,31 @@ export function managedIdentitySurface(identity: IdentityService, opts: { secret
     const isImds = path === "/metadata/identity/oauth2/token";
     const isMsi = path === "/msi/token" || path === "/msi/token/";
     if (!isImds && !isMsi) {
-      return { status: 404, body: { error: "not_found", error_description: `hsmlink: no managed identity endpoint at ${ex.method} ${ex.path}` } };
+      return {
+        status: 404,
+        body: {
+          error: "not_found",
+          error_description: `hsmlink: no managed identity endpoint at ${ex.method} ${ex.path}`,
+        },
+      };
     }
     if (isImds && String(ex.headers["metadata"]).toLowerCase() !== "true") {
-      return { status: 400, body: { error: "invalid_request", error_description: "Required metadata header not specified" } };
+      return {
+        status: 400,
+        body: { error: "invalid_request", error_description: "Required metadata header not specified" },
+      };
     }
     const form = ex.method === "POST" ? parseFormBody(ex) : {};
-    const resource = form.resource ?? ex.query["resource"] ?? (ex.query["scope"] ? resourceFromScope(ex.query["scope"]) : undefined);
-    if (!resource) return { status: 400, body: { error: "invalid_resource", error_description: "AADSTS500011: The resource principal named was not found in the tenant." } };
+    const resource =
+      form.resource ?? ex.query["resource"] ?? (ex.query["scope"] ? resourceFromScope(ex.query["scope"]) : undefined);
+    if (!resource)
+      return {
+        status: 400,
+        body: {
+          error: "invalid_resource",
+          error_description: "AADSTS500011: The resource principal named was not found in the tenant.",
+        },
+      };
     const principal = identity.defaultIdentity();
     const { token, expiresIn, expiresOn } = await identity.issue(principal, resource);
     return {

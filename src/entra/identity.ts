@@ -39,7 +39,11 @@ export interface TokenClaims {
 }
 
 export class TokenError extends Error {
-  constructor(readonly reason: "missing" | "malformed" | "signature" | "expired" | "audience" | "tenant" | "notYetValid", message: string, readonly detail: { aud?: string; exp?: number } = {}) {
+  constructor(
+    readonly reason: "missing" | "malformed" | "signature" | "expired" | "audience" | "tenant" | "notYetValid",
+    message: string,
+    readonly detail: { aud?: string; exp?: number } = {},
+  ) {
     super(message);
   }
 }
@@ -76,7 +80,10 @@ export class IdentityService {
     if (existsSync(keyPath)) {
       pem = readFileSync(keyPath, "utf8");
     } else {
-      pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+      pem = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({
+        type: "pkcs8",
+        format: "pem",
+      }) as string;
       writeFileSync(keyPath, pem, { mode: 0o600 });
       chmodSync(keyPath, 0o600);
     }
@@ -91,7 +98,12 @@ export class IdentityService {
 
   /** Inserts the default managed identity unless present (at start, and after `hsmlink state reset`). */
   ensureDefaultIdentity(): void {
-    this.store.principals.ensureManagedIdentity(WELL_KNOWN.principalObjectId, WELL_KNOWN.principalAppId, "hsmlink-default-identity", this.clock.now());
+    this.store.principals.ensureManagedIdentity(
+      WELL_KNOWN.principalObjectId,
+      WELL_KNOWN.principalAppId,
+      "hsmlink-default-identity",
+      this.clock.now(),
+    );
   }
 
   /** The identity `az login --identity` and `ManagedIdentityCredential` obtain. */
@@ -119,29 +131,51 @@ export class IdentityService {
    * @param fixed ids and secret to use instead of fresh ones (seed files: the same app id and secret on every run)
    * @throws Error when a principal with that display name (or a fixed id) exists, or a fixed value is malformed
    */
-  createServicePrincipal(displayName: string, trustedService?: string, fixed: { appId?: string; objectId?: string; secret?: string } = {}): { principal: Principal; password: string } {
+  createServicePrincipal(
+    displayName: string,
+    trustedService?: string,
+    fixed: { appId?: string; objectId?: string; secret?: string } = {},
+  ): { principal: Principal; password: string } {
     let service: string | undefined;
     if (trustedService !== undefined) {
       service = trustedServiceNamespace(trustedService);
-      if (!service) throw new Error(`'${trustedService}' is not a trusted Microsoft service for Managed HSM (the Key Vault trusted-services table); use one of: ${MANAGED_HSM_TRUSTED_SERVICES.join(", ")}`);
+      if (!service)
+        throw new Error(
+          `'${trustedService}' is not a trusted Microsoft service for Managed HSM (the Key Vault trusted-services table); use one of: ${MANAGED_HSM_TRUSTED_SERVICES.join(", ")}`,
+        );
     }
-    if (!/^[\w.-]{1,120}$/.test(displayName)) throw new Error(`invalid identity name '${displayName}': use letters, digits, '.', '-' or '_' (at most 120)`);
-    if (this.store.principals.displayNameTaken(displayName)) throw new Error(`an identity named '${displayName}' already exists`);
+    if (!/^[\w.-]{1,120}$/.test(displayName))
+      throw new Error(`invalid identity name '${displayName}': use letters, digits, '.', '-' or '_' (at most 120)`);
+    if (this.store.principals.displayNameTaken(displayName))
+      throw new Error(`an identity named '${displayName}' already exists`);
     const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
     for (const k of ["appId", "objectId"] as const) {
       const v = fixed[k];
       if (v === undefined) continue;
       if (!guid.test(v)) throw new Error(`${k} '${v}' is not a GUID`);
-      const taken = k === "appId" ? this.store.principals.byAppId(v.toLowerCase()) : this.store.principals.byObjectId(v.toLowerCase());
+      const taken =
+        k === "appId"
+          ? this.store.principals.byAppId(v.toLowerCase())
+          : this.store.principals.byObjectId(v.toLowerCase());
       if (taken) throw new Error(`a principal with ${k} ${v} already exists`);
     }
-    if (fixed.secret !== undefined && fixed.secret.length < 8) throw new Error("the secret must have at least 8 characters");
+    if (fixed.secret !== undefined && fixed.secret.length < 8)
+      throw new Error("the secret must have at least 8 characters");
     const objectId = fixed.objectId?.toLowerCase() ?? newGuid();
     const appId = fixed.appId?.toLowerCase() ?? newGuid();
     const password = fixed.secret ?? randomBytes(24).toString("base64url");
     const salt = randomBytes(16);
     const hash = `${salt.toString("hex")}:${scryptSync(password, salt, 32).toString("hex")}`;
-    this.store.tx(() => this.store.principals.insertServicePrincipal(objectId, appId, displayName, hash, service ?? null, this.clock.now()));
+    this.store.tx(() =>
+      this.store.principals.insertServicePrincipal(
+        objectId,
+        appId,
+        displayName,
+        hash,
+        service ?? null,
+        this.clock.now(),
+      ),
+    );
     return { principal: this.byObjectId(objectId)!, password };
   }
 
@@ -158,7 +192,10 @@ export class IdentityService {
    * Issues an access token for `principal` and `resource` (audience). Lifetime one hour.
    * @returns the compact JWT and its expiry in epoch seconds
    */
-  async issue(principal: Principal, resource: string): Promise<{ token: string; expiresOn: number; expiresIn: number }> {
+  async issue(
+    principal: Principal,
+    resource: string,
+  ): Promise<{ token: string; expiresOn: number; expiresIn: number }> {
     const now = Math.floor(this.clock.now() / 1000);
     const exp = now + TOKEN_LIFETIME_S;
     const token = await new SignJWT({
@@ -184,7 +221,10 @@ export class IdentityService {
    * Validates a bearer token: signature (this emulator's key), expiry, audience among `audiences`, and tenant.
    * @throws TokenError with the reason, for the surface to render as its 401
    */
-  async verify(token: string | undefined, audiences: readonly string[]): Promise<{ claims: TokenClaims; principal: Principal }> {
+  async verify(
+    token: string | undefined,
+    audiences: readonly string[],
+  ): Promise<{ claims: TokenClaims; principal: Principal }> {
     if (!token) throw new TokenError("missing", "The request is missing a bearer token.");
     let payload: TokenClaims | undefined;
     // A token whose signature verified once is remembered (the signing key never changes); its time claims are
@@ -192,39 +232,62 @@ export class IdentityService {
     const known = this.verified.get(token);
     if (known) {
       const now = Math.floor(this.clock.now() / 1000);
-      if ((known.nbf === undefined || known.nbf <= now) && (known.exp === undefined || known.exp > now)) payload = known;
+      if ((known.nbf === undefined || known.nbf <= now) && (known.exp === undefined || known.exp > now))
+        payload = known;
       else this.verified.delete(token);
     }
-    if (!payload) try {
-      this.jwks ??= createLocalJWKSet({ keys: [this.jwk] });
-      ({ payload } = (await jwtVerify(token, this.jwks, { currentDate: new Date(this.clock.now()), clockTolerance: 0, requiredClaims: ["exp", "iss"] })) as unknown as { payload: TokenClaims });
-      // Entra's tokens always carry a lifetime (nbf/iat, exp) and the issuer; one signed by this key without them
-      // is refused as Entra-trusting services refuse it (Microsoft.IdentityModel IDX10225 / IDX10211).
-      if (payload.nbf === undefined && payload.iat === undefined) throw new TokenError("malformed", "IDX10225: Lifetime validation failed. The token has neither a NotBefore (nbf) nor an IssuedAt (iat) time.");
-      const tid = String(payload.tid).toLowerCase();
-      const issuers = [`https://sts.windows.net/${tid}/`, `https://login.microsoftonline.com/${tid}/v2.0`];
-      if (!issuers.includes(String(payload.iss).toLowerCase())) throw new TokenError("tenant", `IDX10205: Issuer validation failed. Issuer: '${payload.iss}'.`);
-      if (this.verified.size >= 1000) this.verified.clear();
-      this.verified.set(token, Object.freeze(payload));
-    } catch (e) {
-      if (e instanceof TokenError) throw e;
-      if (e instanceof joseErrors.JWTClaimValidationFailed && e.reason === "missing") {
-        throw new TokenError("malformed", e.claim === "exp" ? "IDX10225: Lifetime validation failed. The token is missing an Expiration Time." : "IDX10211: Unable to validate issuer. The 'issuer' parameter is null or whitespace.");
+    if (!payload)
+      try {
+        this.jwks ??= createLocalJWKSet({ keys: [this.jwk] });
+        ({ payload } = (await jwtVerify(token, this.jwks, {
+          currentDate: new Date(this.clock.now()),
+          clockTolerance: 0,
+          requiredClaims: ["exp", "iss"],
+        })) as unknown as { payload: TokenClaims });
+        // Entra's tokens always carry a lifetime (nbf/iat, exp) and the issuer; one signed by this key without them
+        // is refused as Entra-trusting services refuse it (Microsoft.IdentityModel IDX10225 / IDX10211).
+        if (payload.nbf === undefined && payload.iat === undefined)
+          throw new TokenError(
+            "malformed",
+            "IDX10225: Lifetime validation failed. The token has neither a NotBefore (nbf) nor an IssuedAt (iat) time.",
+          );
+        const tid = String(payload.tid).toLowerCase();
+        const issuers = [`https://sts.windows.net/${tid}/`, `https://login.microsoftonline.com/${tid}/v2.0`];
+        if (!issuers.includes(String(payload.iss).toLowerCase()))
+          throw new TokenError("tenant", `IDX10205: Issuer validation failed. Issuer: '${payload.iss}'.`);
+        if (this.verified.size >= 1000) this.verified.clear();
+        this.verified.set(token, Object.freeze(payload));
+      } catch (e) {
+        if (e instanceof TokenError) throw e;
+        if (e instanceof joseErrors.JWTClaimValidationFailed && e.reason === "missing") {
+          throw new TokenError(
+            "malformed",
+            e.claim === "exp"
+              ? "IDX10225: Lifetime validation failed. The token is missing an Expiration Time."
+              : "IDX10211: Unable to validate issuer. The 'issuer' parameter is null or whitespace.",
+          );
+        }
+        if (e instanceof joseErrors.JWTExpired) {
+          const exp = Number((e.payload as { exp?: number }).exp);
+          throw new TokenError("expired", "The access token has expired.", { exp });
+        }
+        if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === "nbf")
+          throw new TokenError("notYetValid", "The access token is not yet valid.");
+        if (
+          e instanceof joseErrors.JWSSignatureVerificationFailed ||
+          e instanceof joseErrors.JWKSNoMatchingKey ||
+          e instanceof joseErrors.JOSEAlgNotAllowed
+        ) {
+          throw new TokenError("signature", "The access token signature is invalid.");
+        }
+        throw new TokenError("malformed", "The access token is malformed.");
       }
-      if (e instanceof joseErrors.JWTExpired) {
-        const exp = Number((e.payload as { exp?: number }).exp);
-        throw new TokenError("expired", "The access token has expired.", { exp });
-      }
-      if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === "nbf") throw new TokenError("notYetValid", "The access token is not yet valid.");
-      if (e instanceof joseErrors.JWSSignatureVerificationFailed || e instanceof joseErrors.JWKSNoMatchingKey || e instanceof joseErrors.JOSEAlgNotAllowed) {
-        throw new TokenError("signature", "The access token signature is invalid.");
-      }
-      throw new TokenError("malformed", "The access token is malformed.");
-    }
     const aud = String(payload.aud);
     const norm = (s: string) => s.replace(/\/+$/, "").toLowerCase();
-    if (!audiences.some((a) => norm(a) === norm(aud))) throw new TokenError("audience", `wrong audience ${aud}`, { aud });
-    if (String(payload.tid).toLowerCase() !== this.tenantId.toLowerCase()) throw new TokenError("tenant", `token issued for tenant ${payload.tid}`);
+    if (!audiences.some((a) => norm(a) === norm(aud)))
+      throw new TokenError("audience", `wrong audience ${aud}`, { aud });
+    if (String(payload.tid).toLowerCase() !== this.tenantId.toLowerCase())
+      throw new TokenError("tenant", `token issued for tenant ${payload.tid}`);
     const principal = this.byObjectId(String(payload.oid));
     if (!principal) throw new TokenError("signature", "The principal of the token does not exist.");
     return { claims: payload, principal };
@@ -241,4 +304,3 @@ export class IdentityService {
     };
   }
 }
-

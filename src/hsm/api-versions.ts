@@ -6,8 +6,20 @@
 import { kvError } from "./errors.js";
 
 export const KNOWN_API_VERSIONS: readonly string[] = Object.freeze([
-  "7.0", "7.1", "7.2", "7.2-preview", "7.3", "7.3-preview", "7.4", "7.4-preview.1",
-  "7.5", "7.5-preview.1", "7.6", "7.6-preview.1", "7.6-preview.2", "2025-07-01",
+  "7.0",
+  "7.1",
+  "7.2",
+  "7.2-preview",
+  "7.3",
+  "7.3-preview",
+  "7.4",
+  "7.4-preview.1",
+  "7.5",
+  "7.5-preview.1",
+  "7.6",
+  "7.6-preview.1",
+  "7.6-preview.2",
+  "2025-07-01",
   // Recorded against a real managed HSM (Azure/azure-sdk-assets ManagedHsmLiveTests, 2026).
   "2026-03-01-preview",
 ]);
@@ -23,11 +35,14 @@ function versionKey(v: string): string | undefined {
   const n = NUMBERED.exec(v);
   if (n) return `0-${n[1]!.padStart(4, "0")}.${n[2]!.padStart(4, "0")}`;
   const d = DATED.exec(v);
-  if (d && Number(d[2]) >= 1 && Number(d[2]) <= 12 && Number(d[3]) >= 1 && Number(d[3]) <= 31) return `1-${d[1]}-${d[2]}-${d[3]}`;
+  if (d && Number(d[2]) >= 1 && Number(d[2]) <= 12 && Number(d[3]) >= 1 && Number(d[3]) <= 31)
+    return `1-${d[1]}-${d[2]}-${d[3]}`;
   return undefined;
 }
 
-const NEWEST_KEY = KNOWN_API_VERSIONS.map((v) => versionKey(v)!).sort().pop()!;
+const NEWEST_KEY = KNOWN_API_VERSIONS.map((v) => versionKey(v)!)
+  .sort()
+  .pop()!;
 const noted = new Set<string>();
 
 /**
@@ -40,17 +55,27 @@ const noted = new Set<string>();
 export function checkApiVersion(value: string | undefined, lenient: boolean): void {
   if (lenient) return;
   if (value === undefined || value === "") {
-    throw kvError(400, "BadParameter", `The api-version query parameter is missing. Consider using the latest supported version (${LATEST_API_VERSION}).`);
+    throw kvError(
+      400,
+      "BadParameter",
+      `The api-version query parameter is missing. Consider using the latest supported version (${LATEST_API_VERSION}).`,
+    );
   }
   if (KNOWN_API_VERSIONS.includes(value)) return;
   const key = versionKey(value);
   if (key !== undefined && key > NEWEST_KEY) {
     if (!noted.has(value)) {
       noted.add(value);
-      process.stderr.write(`hsmlink: data-plane api-version ${value} is newer than the newest hsmlink knows; served with the newest known behaviour\n`);
+      process.stderr.write(
+        `hsmlink: data-plane api-version ${value} is newer than the newest hsmlink knows; served with the newest known behaviour\n`,
+      );
     }
     return;
   }
   const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-  throw kvError(400, "BadParameter", `The specified version (${shown}) is not recognized. Consider using the latest supported version (${LATEST_API_VERSION}).`);
+  throw kvError(
+    400,
+    "BadParameter",
+    `The specified version (${shown}) is not recognized. Consider using the latest supported version (${LATEST_API_VERSION}).`,
+  );
 }

@@ -6,7 +6,12 @@
  */
 import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
-import { KeyCryptoError, type GenerateKeyOptions, type KeyOperationRequest, type KeyOperationResult } from "./crypto/index.js";
+import {
+  KeyCryptoError,
+  type GenerateKeyOptions,
+  type KeyOperationRequest,
+  type KeyOperationResult,
+} from "./crypto/index.js";
 import { MATERIAL_UNKNOWN, type PoolOp, type PoolTask } from "./crypto-worker.js";
 
 /** How many materials a worker is believed to hold before the pool starts sending them again. */
@@ -57,29 +62,44 @@ export class CryptoPool {
     if (here.endsWith(".ts")) {
       const target = new URL("./crypto-worker.ts", here).href;
       const tsx = import.meta.resolve("tsx/esm/api");
-      worker = new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`, { eval: true });
+      worker = new Worker(
+        `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`,
+        { eval: true },
+      );
     } else {
       worker = new Worker(new URL("./crypto-worker.js", here));
     }
     const slot: Slot = { worker, busy: 0, known: new Set() };
     worker.unref();
-    worker.on("message", (msg: { id: number; ok: boolean; result?: unknown; error?: { name: string; code: string; message: string } }) => {
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      slot.busy--;
-      if (msg.ok) p.resolve(msg.result);
-      else if (msg.error?.code === MATERIAL_UNKNOWN) p.reject(new MaterialUnknownError());
-      else if (msg.error?.name === "KeyCryptoError") p.reject(new KeyCryptoError(msg.error.code === "BadParameter" ? "BadParameter" : "InternalError", msg.error.message));
-      else p.reject(new Error(`crypto worker: ${msg.error?.message}`));
-    });
+    worker.on(
+      "message",
+      (msg: { id: number; ok: boolean; result?: unknown; error?: { name: string; code: string; message: string } }) => {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        slot.busy--;
+        if (msg.ok) p.resolve(msg.result);
+        else if (msg.error?.code === MATERIAL_UNKNOWN) p.reject(new MaterialUnknownError());
+        else if (msg.error?.name === "KeyCryptoError")
+          p.reject(
+            new KeyCryptoError(msg.error.code === "BadParameter" ? "BadParameter" : "InternalError", msg.error.message),
+          );
+        else p.reject(new Error(`crypto worker: ${msg.error?.message}`));
+      },
+    );
     const fail = (e: unknown) => {
       const i = this.slots.indexOf(slot);
       if (i >= 0) this.slots.splice(i, 1);
       for (const [id, p] of this.pending) {
         if (p.slot === slot) {
           this.pending.delete(id);
-          p.reject(this.closed ? new Error("crypto pool closed") : e instanceof Error ? e : new Error(`crypto worker exited (${String(e)})`));
+          p.reject(
+            this.closed
+              ? new Error("crypto pool closed")
+              : e instanceof Error
+                ? e
+                : new Error(`crypto worker exited (${String(e)})`),
+          );
         }
       }
     };

@@ -5,11 +5,26 @@
  * out: `{id, ok: true, result}` or `{id, ok: false, error: {name, code, message}}`. No key bytes in errors.
  */
 import { parentPort } from "node:worker_threads";
-import { decrypt, deserializeMaterial, encrypt, generateKeyMaterial, serializeMaterial, sign, unwrapKey, verify, wrapKey, type GenerateKeyOptions, type KeyMaterial, type KeyOperationRequest } from "./crypto/index.js";
+import {
+  decrypt,
+  deserializeMaterial,
+  encrypt,
+  generateKeyMaterial,
+  serializeMaterial,
+  sign,
+  unwrapKey,
+  verify,
+  wrapKey,
+  type GenerateKeyOptions,
+  type KeyMaterial,
+  type KeyOperationRequest,
+} from "./crypto/index.js";
 
 export type PoolOp = "encrypt" | "decrypt" | "wrapKey" | "unwrapKey" | "sign" | "verify";
 /** `material` (serialized) comes with the first task for a `materialId`; later tasks name the id only. */
-export type PoolTask = { kind: "generate"; options: GenerateKeyOptions } | { kind: "op"; op: PoolOp; materialId: number; material?: Uint8Array; request: KeyOperationRequest };
+export type PoolTask =
+  | { kind: "generate"; options: GenerateKeyOptions }
+  | { kind: "op"; op: PoolOp; materialId: number; material?: Uint8Array; request: KeyOperationRequest };
 
 /** Error code of a task whose material id this worker does not hold (the pool then sends the material). */
 export const MATERIAL_UNKNOWN = "MaterialUnknown";
@@ -65,7 +80,15 @@ parentPort?.on("message", (msg: { id: number; task: PoolTask }) => {
     (result) => parentPort!.postMessage({ id: msg.id, ok: true, result }),
     (e: unknown) => {
       const err = e as { name?: string; code?: string; message?: string };
-      parentPort!.postMessage({ id: msg.id, ok: false, error: { name: String(err?.name ?? "Error"), code: String(err?.code ?? "InternalError"), message: String(err?.message ?? e) } });
+      parentPort!.postMessage({
+        id: msg.id,
+        ok: false,
+        error: {
+          name: String(err?.name ?? "Error"),
+          code: String(err?.code ?? "InternalError"),
+          message: String(err?.message ?? e),
+        },
+      });
     },
   );
 });

@@ -14,8 +14,18 @@ import { AzureError } from "../kernel/errors.js";
 import { isKeyCryptoError } from "./crypto/index.js";
 
 /** A Key Vault-envelope error. `inner` becomes `innererror.code`. */
-export function kvError(status: number, code: string, message: string, inner?: string, headers?: Record<string, string>): AzureError {
-  return new AzureError(status, code, message, { surface: "keyvault", ...(inner ? { innerCode: inner } : {}), ...(headers ? { headers } : {}) });
+export function kvError(
+  status: number,
+  code: string,
+  message: string,
+  inner?: string,
+  headers?: Record<string, string>,
+): AzureError {
+  return new AzureError(status, code, message, {
+    surface: "keyvault",
+    ...(inner ? { innerCode: inner } : {}),
+    ...(headers ? { headers } : {}),
+  });
 }
 
 /** 400 BadParameter. */
@@ -44,7 +54,12 @@ export function deletedKeyNotFound(baseUrl: string, name: string): AzureError {
 
 /** 409 Conflict: the name belongs to a soft-deleted key (data-plane.md §2.3, exact message). */
 export function deletedButRecoverable(name: string): AzureError {
-  return kvError(409, "Conflict", `Key ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged.`, "ObjectIsDeletedButRecoverable");
+  return kvError(
+    409,
+    "Conflict",
+    `Key ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged.`,
+    "ObjectIsDeletedButRecoverable",
+  );
 }
 
 /** 403 Forbidden for a key operation the key's state or key_ops do not allow. */
@@ -67,30 +82,50 @@ export const kvErrors = {
   /** 400: the body is JSON but not an object (hsmlink's wording). */
   requestBodyNotObject: (what: string) => badParameter(`The request body must be a JSON object (${what}).`),
   /** 400: a required body parameter is absent (hsmlink's wording). */
-  parameterRequired: (name: string, what?: string) => badParameter(`The parameter '${name}'${what ? ` (${what})` : ""} is required.`),
+  parameterRequired: (name: string, what?: string) =>
+    badParameter(`The parameter '${name}'${what ? ` (${what})` : ""} is required.`),
   /** 400: a base64url parameter does not decode (hsmlink's wording). */
   parameterNotBase64Url: (name: string) => badParameter(`The parameter '${name}' is not a valid base64url string.`),
   /** 400: a key name outside `^[0-9a-zA-Z-]{1,127}$` (hsmlink's wording; the rule is Key Vault's object-name rule). */
-  invalidKeyName: (shown: string) => badParameter(`The key name '${shown}' is invalid: use 1-127 letters, digits and '-'.`),
+  invalidKeyName: (shown: string) =>
+    badParameter(`The key name '${shown}' is invalid: use 1-127 letters, digits and '-'.`),
   /** 400: `POST /rng` count outside 1..128 (message recorded, data-plane.md §2). */
   rngCount: () => badParameter("GetRandomBytesRequest: count cannot be greater than 128 or less than 1"),
   /** 400: a custom role definition reusing a built-in role's name or GUID (message recorded, data-plane.md §3). */
-  builtInRoleReused: () => badParameter("Cannot re-use the name/GUID matching that of a built-in role. Please use a unique role ID."),
+  builtInRoleReused: () =>
+    badParameter("Cannot re-use the name/GUID matching that of a built-in role. Please use a unique role ID."),
   /** 400: a local RBAC scope other than `/`, `/keys`, `/keys/{name}` (hsmlink's wording). */
-  invalidScope: (scope: string) => badParameter(`The scope '${scope || "/"}' is invalid; Managed HSM scopes are /, /keys and /keys/{key name}.`),
+  invalidScope: (scope: string) =>
+    badParameter(`The scope '${scope || "/"}' is invalid; Managed HSM scopes are /, /keys and /keys/{key name}.`),
   /** 400: an OData `$filter` the service does not support (hsmlink's wording). */
-  filterNotSupported: (filter: string, use: string) => badParameter(`The $filter '${filter.slice(0, 100)}' is not supported; use ${use}.`),
+  filterNotSupported: (filter: string, use: string) =>
+    badParameter(`The $filter '${filter.slice(0, 100)}' is not supported; use ${use}.`),
   /** 403: local RBAC grants no role with the data action at the scope or above (message recorded, Azure/azure-cli#32719). */
-  accessDenied: (dataAction: string, scope: string) => kvError(403, "AccessDenied", `Not authorized to access ${dataAction} on ${scope}`),
+  accessDenied: (dataAction: string, scope: string) =>
+    kvError(403, "AccessDenied", `Not authorized to access ${dataAction} on ${scope}`),
   /** 403 `HsmNotActivated`: the security domain is not active (hsmlink's choice of 403 over 503, data-plane.md §7.1). */
   hsmNotActivated: (name: string, activationStatus: string) =>
-    kvError(403, "Forbidden", `The managed HSM '${name}' is not activated (activationStatus ${activationStatus}). Download its security domain first ('az keyvault security-domain download') to activate it.`, "HsmNotActivated"),
+    kvError(
+      403,
+      "Forbidden",
+      `The managed HSM '${name}' is not activated (activationStatus ${activationStatus}). Download its security domain first ('az keyvault security-domain download') to activate it.`,
+      "HsmNotActivated",
+    ),
   /** 404: the host names no managed HSM (in Azure its name would not resolve; hsmlink's wording). */
   noSuchHsm: (name: string) =>
-    kvError(404, "NotFound", `There is no managed HSM named '${name}' in this emulated cloud (in Azure its host name would not resolve). Create it with 'az keyvault create --hsm-name'.`),
+    kvError(
+      404,
+      "NotFound",
+      `There is no managed HSM named '${name}' in this emulated cloud (in Azure its host name would not resolve). Create it with 'az keyvault create --hsm-name'.`,
+    ),
   /** 404: the HSM exists but is not provisioned (hsmlink's wording). */
-  hsmNotProvisioned: (name: string, provisioningState: string) => kvError(404, "NotFound", `The managed HSM '${name}' is not provisioned (provisioningState ${provisioningState || "unknown"}).`),
+  hsmNotProvisioned: (name: string, provisioningState: string) =>
+    kvError(
+      404,
+      "NotFound",
+      `The managed HSM '${name}' is not provisioned (provisioningState ${provisioningState || "unknown"}).`,
+    ),
   /** 404: no operation at this method and path (hsmlink's wording). */
-  noSuchOperation: (method: string, path: string) => kvError(404, "NotFound", `The managed HSM has no operation ${method} ${path}.`),
+  noSuchOperation: (method: string, path: string) =>
+    kvError(404, "NotFound", `The managed HSM has no operation ${method} ${path}.`),
 } as const;
-

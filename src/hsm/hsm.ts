@@ -75,7 +75,9 @@ export function findHsm(store: Store, name: string): HsmInfo | undefined {
     tenantId: String(p.tenantId ?? ""),
     retentionDays: Number.isInteger(days) && days >= 7 && days <= 90 ? days : 90,
     purgeProtection: p.enablePurgeProtection === true,
-    initialAdminObjectIds: Array.isArray(p.initialAdminObjectIds) ? p.initialAdminObjectIds.map((x) => String(x).toLowerCase()) : [],
+    initialAdminObjectIds: Array.isArray(p.initialAdminObjectIds)
+      ? p.initialAdminObjectIds.map((x) => String(x).toLowerCase())
+      : [],
     provisioningState: String(p.provisioningState ?? ""),
     activationStatus: String(p.securityDomainProperties?.activationStatus ?? "NotActivated"),
     resource: r.body as Record<string, unknown>,

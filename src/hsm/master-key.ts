@@ -21,7 +21,8 @@ export class MasterKey {
     const path = join(dataDir, MASTER_KEY_FILE);
     if (existsSync(path)) {
       const key = Buffer.from(readFileSync(path, "utf8").trim(), "base64");
-      if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key; restore it from a backup or remove the data dir`);
+      if (key.length !== 32)
+        throw new Error(`${path} does not hold a 32-byte base64 key; restore it from a backup or remove the data dir`);
       return new MasterKey(key);
     }
     const key = randomBytes(32);

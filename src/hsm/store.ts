@@ -6,7 +6,15 @@
  */
 import type { Store } from "../store/db.js";
 import { StoreVersionCache } from "../store/version-cache.js";
-import { deserializeMaterial, openWithKey, sealWithKey, serializeMaterial, type KeyMaterial, type KeyType, type PublicJwkFields } from "./crypto/index.js";
+import {
+  deserializeMaterial,
+  openWithKey,
+  sealWithKey,
+  serializeMaterial,
+  type KeyMaterial,
+  type KeyType,
+  type PublicJwkFields,
+} from "./crypto/index.js";
 import { randomBytes } from "node:crypto";
 import type { MasterKey } from "./master-key.js";
 
@@ -142,7 +150,10 @@ export class HsmStore {
   /** Reads reused while the store is unchanged (see {@link reused}): the one store-version cache. */
   private readonly reads: StoreVersionCache<unknown>;
 
-  constructor(readonly store: Store, master: MasterKey) {
+  constructor(
+    readonly store: Store,
+    master: MasterKey,
+  ) {
     this.kekWrappingKey = master.derive("hsm-kek-wrapping");
     this.reads = new StoreVersionCache<unknown>(store, 5000);
   }
@@ -165,11 +176,19 @@ export class HsmStore {
    * (cached by sealed value), so an HSM forgotten and re-created under the same name gets a fresh key.
    */
   private kek(hsm: string): Buffer {
-    const read = () => (this.db.prepare("SELECT sealed_kek FROM hsm_instances WHERE hsm = ?").get(hsm) as { sealed_kek: Buffer } | undefined)?.sealed_kek;
+    const read = () =>
+      (
+        this.db.prepare("SELECT sealed_kek FROM hsm_instances WHERE hsm = ?").get(hsm) as
+          { sealed_kek: Buffer } | undefined
+      )?.sealed_kek;
     let sealed = read();
     if (!sealed) {
       const fresh = sealWithKey(this.kekWrappingKey, randomBytes(32), `hsmlink/kek/${hsm}`);
-      this.store.tx(() => this.db.prepare("INSERT OR IGNORE INTO hsm_instances (hsm, sealed_kek, created_at) VALUES (?, ?, ?)").run(hsm, fresh, Date.now()));
+      this.store.tx(() =>
+        this.db
+          .prepare("INSERT OR IGNORE INTO hsm_instances (hsm, sealed_kek, created_at) VALUES (?, ?, ?)")
+          .run(hsm, fresh, Date.now()),
+      );
       sealed = read()!; // another writer may have won the race
     }
     const cacheKey = sealed.toString("base64");
@@ -196,14 +215,19 @@ export class HsmStore {
   /** The key name record (live or soft-deleted), or undefined. The result is frozen. */
   keyName(hsm: string, nameKey: string): KeyNameRecord | undefined {
     return this.reused(`name\n${hsm}\n${nameKey}`, () => {
-      const r = this.db.prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND name_key = ?").get(hsm, nameKey) as NameRow | undefined;
+      const r = this.db.prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND name_key = ?").get(hsm, nameKey) as
+        NameRow | undefined;
       return r ? toName(r) : undefined;
     });
   }
 
   /** Live key names in name order. */
   liveNames(hsm: string): KeyNameRecord[] {
-    return (this.db.prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND deleted_date IS NULL ORDER BY name_key").all(hsm) as NameRow[]).map(toName);
+    return (
+      this.db
+        .prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND deleted_date IS NULL ORDER BY name_key")
+        .all(hsm) as NameRow[]
+    ).map(toName);
   }
 
   /**
@@ -222,32 +246,62 @@ export class HsmStore {
 
   /** Soft-deleted key names in name order. */
   deletedNames(hsm: string): KeyNameRecord[] {
-    return (this.db.prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND deleted_date IS NOT NULL ORDER BY name_key").all(hsm) as NameRow[]).map(toName);
+    return (
+      this.db
+        .prepare("SELECT * FROM hsm_keys WHERE hsm = ? AND deleted_date IS NOT NULL ORDER BY name_key")
+        .all(hsm) as NameRow[]
+    ).map(toName);
   }
 
   /** Removes soft-deleted keys whose scheduled purge date has passed. @param nowS epoch seconds */
   purgeExpired(hsm: string, nowS: number): void {
     // The earliest purge date is read once per store version (a scan of the HSM's keys), not on every request.
-    const readDue = () => (this.db.prepare("SELECT MIN(scheduled_purge_date) AS due FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL").get(hsm) as { due: number | null }).due;
+    const readDue = () =>
+      (
+        this.db
+          .prepare(
+            "SELECT MIN(scheduled_purge_date) AS due FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL",
+          )
+          .get(hsm) as { due: number | null }
+      ).due;
     const due = this.reads.get(`purge-due\n${hsm}`, readDue) as number | null;
-    if (due !== null && due <= nowS) this.store.tx(() => this.db.prepare("DELETE FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ?").run(hsm, nowS));
+    if (due !== null && due <= nowS)
+      this.store.tx(() =>
+        this.db
+          .prepare(
+            "DELETE FROM hsm_keys WHERE hsm = ? AND scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ?",
+          )
+          .run(hsm, nowS),
+      );
   }
 
   // ---- versions ----
 
   /** Name keys (of the HSM) that have at least one version. */
   namesWithVersions(hsm: string): Set<string> {
-    return new Set((this.db.prepare("SELECT DISTINCT name_key FROM hsm_key_versions WHERE hsm = ?").all(hsm) as { name_key: string }[]).map((r) => r.name_key));
+    return new Set(
+      (
+        this.db.prepare("SELECT DISTINCT name_key FROM hsm_key_versions WHERE hsm = ?").all(hsm) as {
+          name_key: string;
+        }[]
+      ).map((r) => r.name_key),
+    );
   }
 
   versions(hsm: string, nameKey: string): KeyVersionRecord[] {
-    return (this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? ORDER BY seq").all(hsm, nameKey) as VersionRow[]).map(toVersion);
+    return (
+      this.db
+        .prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? ORDER BY seq")
+        .all(hsm, nameKey) as VersionRow[]
+    ).map(toVersion);
   }
 
   /** The current (highest-seq) version of a key, or undefined. The result is frozen. */
   latest(hsm: string, nameKey: string): KeyVersionRecord | undefined {
     return this.reused(`latest\n${hsm}\n${nameKey}`, () => {
-      const r = this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? ORDER BY seq DESC LIMIT 1").get(hsm, nameKey) as VersionRow | undefined;
+      const r = this.db
+        .prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? ORDER BY seq DESC LIMIT 1")
+        .get(hsm, nameKey) as VersionRow | undefined;
       return r ? toVersion(r) : undefined;
     });
   }
@@ -255,7 +309,9 @@ export class HsmStore {
   /** One version of a key, or undefined. The result is frozen. */
   version(hsm: string, nameKey: string, version: string): KeyVersionRecord | undefined {
     return this.reused(`version\n${hsm}\n${nameKey}\n${version}`, () => {
-      const r = this.db.prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? AND version = ?").get(hsm, nameKey, version) as VersionRow | undefined;
+      const r = this.db
+        .prepare("SELECT * FROM hsm_key_versions WHERE hsm = ? AND name_key = ? AND version = ?")
+        .get(hsm, nameKey, version) as VersionRow | undefined;
       return r ? toVersion(r) : undefined;
     });
   }
@@ -268,13 +324,31 @@ export class HsmStore {
     const nameKey = name.toLowerCase();
     const sealed = sealWithKey(this.kek(hsm), serializeMaterial(v.material), materialContext(hsm, nameKey, v.version));
     this.store.tx(() => {
-      this.db.prepare("INSERT OR IGNORE INTO hsm_keys (hsm, name_key, name, created_at) VALUES (?, ?, ?, ?)").run(hsm, nameKey, name, now);
-      const seq = (this.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM hsm_key_versions WHERE hsm = ? AND name_key = ?").get(hsm, nameKey) as { s: number }).s;
+      this.db
+        .prepare("INSERT OR IGNORE INTO hsm_keys (hsm, name_key, name, created_at) VALUES (?, ?, ?, ?)")
+        .run(hsm, nameKey, name, now);
+      const seq = (
+        this.db
+          .prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM hsm_key_versions WHERE hsm = ? AND name_key = ?")
+          .get(hsm, nameKey) as { s: number }
+      ).s;
       this.db
         .prepare(
           "INSERT INTO hsm_key_versions (hsm, name_key, version, seq, kty, key_ops, attributes, tags, release_policy, public_jwk, material) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .run(hsm, nameKey, v.version, seq, v.kty, JSON.stringify(v.keyOps), JSON.stringify(v.attributes), v.tags ? JSON.stringify(v.tags) : null, v.releasePolicy ? JSON.stringify(v.releasePolicy) : null, JSON.stringify(v.publicJwk), sealed);
+        .run(
+          hsm,
+          nameKey,
+          v.version,
+          seq,
+          v.kty,
+          JSON.stringify(v.keyOps),
+          JSON.stringify(v.attributes),
+          v.tags ? JSON.stringify(v.tags) : null,
+          v.releasePolicy ? JSON.stringify(v.releasePolicy) : null,
+          JSON.stringify(v.publicJwk),
+          sealed,
+        );
     });
     return this.version(hsm, nameKey, v.version)!;
   }
@@ -283,8 +357,18 @@ export class HsmStore {
   updateVersion(v: KeyVersionRecord): void {
     this.store.tx(() =>
       this.db
-        .prepare("UPDATE hsm_key_versions SET key_ops = ?, attributes = ?, tags = ?, release_policy = ? WHERE hsm = ? AND name_key = ? AND version = ?")
-        .run(JSON.stringify(v.keyOps), JSON.stringify(v.attributes), v.tags ? JSON.stringify(v.tags) : null, v.releasePolicy ? JSON.stringify(v.releasePolicy) : null, v.hsm, v.nameKey, v.version),
+        .prepare(
+          "UPDATE hsm_key_versions SET key_ops = ?, attributes = ?, tags = ?, release_policy = ? WHERE hsm = ? AND name_key = ? AND version = ?",
+        )
+        .run(
+          JSON.stringify(v.keyOps),
+          JSON.stringify(v.attributes),
+          v.tags ? JSON.stringify(v.tags) : null,
+          v.releasePolicy ? JSON.stringify(v.releasePolicy) : null,
+          v.hsm,
+          v.nameKey,
+          v.version,
+        ),
     );
   }
 
@@ -292,16 +376,38 @@ export class HsmStore {
    * Restores a whole key (all versions, rotation policy) from a backup under `name`; the caller has checked
    * the name is free. Versions keep their ids and order.
    */
-  restoreKey(hsm: string, name: string, versions: NewKeyVersion[], rotationPolicy: StoredRotationPolicy | undefined, now: number): void {
+  restoreKey(
+    hsm: string,
+    name: string,
+    versions: NewKeyVersion[],
+    rotationPolicy: StoredRotationPolicy | undefined,
+    now: number,
+  ): void {
     const nameKey = name.toLowerCase();
-    const sealedAll = versions.map((v) => sealWithKey(this.kek(hsm), serializeMaterial(v.material), materialContext(hsm, nameKey, v.version)));
+    const sealedAll = versions.map((v) =>
+      sealWithKey(this.kek(hsm), serializeMaterial(v.material), materialContext(hsm, nameKey, v.version)),
+    );
     this.store.tx(() => {
-      this.db.prepare("INSERT INTO hsm_keys (hsm, name_key, name, rotation_policy, created_at) VALUES (?, ?, ?, ?, ?)").run(hsm, nameKey, name, rotationPolicy ? JSON.stringify(rotationPolicy) : null, now);
+      this.db
+        .prepare("INSERT INTO hsm_keys (hsm, name_key, name, rotation_policy, created_at) VALUES (?, ?, ?, ?, ?)")
+        .run(hsm, nameKey, name, rotationPolicy ? JSON.stringify(rotationPolicy) : null, now);
       const ins = this.db.prepare(
         "INSERT INTO hsm_key_versions (hsm, name_key, version, seq, kty, key_ops, attributes, tags, release_policy, public_jwk, material) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       );
       versions.forEach((v, i) =>
-        ins.run(hsm, nameKey, v.version, i + 1, v.kty, JSON.stringify(v.keyOps), JSON.stringify(v.attributes), v.tags ? JSON.stringify(v.tags) : null, v.releasePolicy ? JSON.stringify(v.releasePolicy) : null, JSON.stringify(v.publicJwk), sealedAll[i]),
+        ins.run(
+          hsm,
+          nameKey,
+          v.version,
+          i + 1,
+          v.kty,
+          JSON.stringify(v.keyOps),
+          JSON.stringify(v.attributes),
+          v.tags ? JSON.stringify(v.tags) : null,
+          v.releasePolicy ? JSON.stringify(v.releasePolicy) : null,
+          JSON.stringify(v.publicJwk),
+          sealedAll[i],
+        ),
       );
     });
   }
@@ -312,7 +418,11 @@ export class HsmStore {
    */
   replaceFromBackup(
     hsm: string,
-    content: { keys: { name: string; versions: NewKeyVersion[]; rotationPolicy?: StoredRotationPolicy }[]; assignments?: RoleAssignmentRecord[]; definitions?: Record<string, unknown>[] },
+    content: {
+      keys: { name: string; versions: NewKeyVersion[]; rotationPolicy?: StoredRotationPolicy }[];
+      assignments?: RoleAssignmentRecord[];
+      definitions?: Record<string, unknown>[];
+    },
     now: number,
     only?: string,
   ): void {
@@ -320,7 +430,8 @@ export class HsmStore {
       if (only !== undefined) {
         this.db.prepare("DELETE FROM hsm_keys WHERE hsm = ? AND name_key = ?").run(hsm, only.toLowerCase());
       } else {
-        for (const t of ["hsm_key_versions", "hsm_keys", "hsm_role_assignments", "hsm_role_definitions"]) this.db.prepare(`DELETE FROM ${t} WHERE hsm = ?`).run(hsm);
+        for (const t of ["hsm_key_versions", "hsm_keys", "hsm_role_assignments", "hsm_role_definitions"])
+          this.db.prepare(`DELETE FROM ${t} WHERE hsm = ?`).run(hsm);
         for (const a of content.assignments ?? []) this.putRoleAssignment(hsm, a);
         for (const d of content.definitions ?? []) this.putCustomRoleDefinition(hsm, String(d.name), d);
       }
@@ -330,12 +441,20 @@ export class HsmStore {
 
   /** Moves a live key to the soft-deleted state. @param deletedDate, scheduledPurgeDate epoch seconds */
   markDeleted(hsm: string, nameKey: string, deletedDate: number, scheduledPurgeDate: number): void {
-    this.store.tx(() => this.db.prepare("UPDATE hsm_keys SET deleted_date = ?, scheduled_purge_date = ? WHERE hsm = ? AND name_key = ?").run(deletedDate, scheduledPurgeDate, hsm, nameKey));
+    this.store.tx(() =>
+      this.db
+        .prepare("UPDATE hsm_keys SET deleted_date = ?, scheduled_purge_date = ? WHERE hsm = ? AND name_key = ?")
+        .run(deletedDate, scheduledPurgeDate, hsm, nameKey),
+    );
   }
 
   /** Brings a soft-deleted key back to life. */
   markRecovered(hsm: string, nameKey: string): void {
-    this.store.tx(() => this.db.prepare("UPDATE hsm_keys SET deleted_date = NULL, scheduled_purge_date = NULL WHERE hsm = ? AND name_key = ?").run(hsm, nameKey));
+    this.store.tx(() =>
+      this.db
+        .prepare("UPDATE hsm_keys SET deleted_date = NULL, scheduled_purge_date = NULL WHERE hsm = ? AND name_key = ?")
+        .run(hsm, nameKey),
+    );
   }
 
   /** Removes a key and all its versions for good. */
@@ -344,14 +463,32 @@ export class HsmStore {
   }
 
   setRotationPolicy(hsm: string, nameKey: string, policy: StoredRotationPolicy): void {
-    this.store.tx(() => this.db.prepare("UPDATE hsm_keys SET rotation_policy = ? WHERE hsm = ? AND name_key = ?").run(JSON.stringify(policy), hsm, nameKey));
+    this.store.tx(() =>
+      this.db
+        .prepare("UPDATE hsm_keys SET rotation_policy = ? WHERE hsm = ? AND name_key = ?")
+        .run(JSON.stringify(policy), hsm, nameKey),
+    );
   }
 
   // ---- local RBAC ----
 
   roleAssignments(hsm: string): RoleAssignmentRecord[] {
-    const rows = this.db.prepare("SELECT * FROM hsm_role_assignments WHERE hsm = ? ORDER BY created_at, name").all(hsm) as { name: string; scope: string; role_definition_id: string; principal_id: string; created_at: number }[];
-    return rows.map((r) => ({ name: r.name, scope: r.scope, roleDefinitionId: r.role_definition_id, principalId: r.principal_id, createdAt: r.created_at }));
+    const rows = this.db
+      .prepare("SELECT * FROM hsm_role_assignments WHERE hsm = ? ORDER BY created_at, name")
+      .all(hsm) as {
+      name: string;
+      scope: string;
+      role_definition_id: string;
+      principal_id: string;
+      created_at: number;
+    }[];
+    return rows.map((r) => ({
+      name: r.name,
+      scope: r.scope,
+      roleDefinitionId: r.role_definition_id,
+      principalId: r.principal_id,
+      createdAt: r.created_at,
+    }));
   }
 
   roleAssignment(hsm: string, name: string): RoleAssignmentRecord | undefined {
@@ -361,27 +498,41 @@ export class HsmStore {
   putRoleAssignment(hsm: string, a: RoleAssignmentRecord): void {
     this.store.tx(() =>
       this.db
-        .prepare("INSERT INTO hsm_role_assignments (hsm, name, scope, role_definition_id, principal_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hsm, name) DO UPDATE SET scope = excluded.scope, role_definition_id = excluded.role_definition_id, principal_id = excluded.principal_id")
+        .prepare(
+          "INSERT INTO hsm_role_assignments (hsm, name, scope, role_definition_id, principal_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hsm, name) DO UPDATE SET scope = excluded.scope, role_definition_id = excluded.role_definition_id, principal_id = excluded.principal_id",
+        )
         .run(hsm, a.name, a.scope, a.roleDefinitionId, a.principalId.toLowerCase(), a.createdAt),
     );
   }
 
   deleteRoleAssignment(hsm: string, name: string): void {
-    this.store.tx(() => this.db.prepare("DELETE FROM hsm_role_assignments WHERE hsm = ? AND lower(name) = lower(?)").run(hsm, name));
+    this.store.tx(() =>
+      this.db.prepare("DELETE FROM hsm_role_assignments WHERE hsm = ? AND lower(name) = lower(?)").run(hsm, name),
+    );
   }
 
   customRoleDefinitions(hsm: string): Record<string, unknown>[] {
-    return (this.db.prepare("SELECT body FROM hsm_role_definitions WHERE hsm = ? ORDER BY name").all(hsm) as { body: string }[]).map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    return (
+      this.db.prepare("SELECT body FROM hsm_role_definitions WHERE hsm = ? ORDER BY name").all(hsm) as {
+        body: string;
+      }[]
+    ).map((r) => JSON.parse(r.body) as Record<string, unknown>);
   }
 
   putCustomRoleDefinition(hsm: string, guid: string, body: Record<string, unknown>): void {
     this.store.tx(() =>
-      this.db.prepare("INSERT INTO hsm_role_definitions (hsm, name, body) VALUES (?, ?, ?) ON CONFLICT (hsm, name) DO UPDATE SET body = excluded.body").run(hsm, guid.toLowerCase(), JSON.stringify(body)),
+      this.db
+        .prepare(
+          "INSERT INTO hsm_role_definitions (hsm, name, body) VALUES (?, ?, ?) ON CONFLICT (hsm, name) DO UPDATE SET body = excluded.body",
+        )
+        .run(hsm, guid.toLowerCase(), JSON.stringify(body)),
     );
   }
 
   deleteCustomRoleDefinition(hsm: string, guid: string): void {
-    this.store.tx(() => this.db.prepare("DELETE FROM hsm_role_definitions WHERE hsm = ? AND name = ?").run(hsm, guid.toLowerCase()));
+    this.store.tx(() =>
+      this.db.prepare("DELETE FROM hsm_role_definitions WHERE hsm = ? AND name = ?").run(hsm, guid.toLowerCase()),
+    );
   }
 
   // ---- emulator-wide values ----
@@ -395,7 +546,6 @@ export class HsmStore {
     this.store.tx(() => this.db.prepare("INSERT OR IGNORE INTO hsm_meta (k, v) VALUES (?, ?)").run(k, v));
     return this.meta(k)!;
   }
-
 }
 
 /**
@@ -406,7 +556,17 @@ export class HsmStore {
 export function forgetHsmData(store: Store, name: string): void {
   const hsm = name.toLowerCase();
   store.tx(() => {
-    for (const t of ["hsm_key_versions", "hsm_keys", "hsm_role_definitions", "hsm_role_assignments", "hsm_instances", "hsm_security_domains", "hsm_backup_jobs", "hsm_settings"]) store.db.prepare(`DELETE FROM ${t} WHERE hsm = ?`).run(hsm);
+    for (const t of [
+      "hsm_key_versions",
+      "hsm_keys",
+      "hsm_role_definitions",
+      "hsm_role_assignments",
+      "hsm_instances",
+      "hsm_security_domains",
+      "hsm_backup_jobs",
+      "hsm_settings",
+    ])
+      store.db.prepare(`DELETE FROM ${t} WHERE hsm = ?`).run(hsm);
   });
 }
 
@@ -415,5 +575,10 @@ export function forgetHsmData(store: Store, name: string): void {
  * Managed HSM does once the retention period ends (soft-delete-overview.md). Returns how many keys went.
  */
 export function purgeExpiredKeys(store: Store, nowS: number): number {
-  return store.tx(() => store.db.prepare("DELETE FROM hsm_keys WHERE scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ?").run(nowS).changes);
+  return store.tx(
+    () =>
+      store.db
+        .prepare("DELETE FROM hsm_keys WHERE scheduled_purge_date IS NOT NULL AND scheduled_purge_date <= ?")
+        .run(nowS).changes,
+  );
 }

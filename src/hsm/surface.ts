@@ -100,11 +100,24 @@ const ok = (body: unknown, status = 200): ExchangeResult => ({ status, body });
 
 const keyScope = (name: string) => `/keys/${name}`;
 /** The key operations of `POST /keys/{name}/{version?}/{operation}` and their data actions. */
-const KEY_OPERATIONS: Record<string, string> = { encrypt: "keys/encrypt/action", decrypt: "keys/decrypt/action", wrapkey: "keys/wrap/action", unwrapkey: "keys/unwrap/action", sign: "keys/sign/action", verify: "keys/verify/action" };
+const KEY_OPERATIONS: Record<string, string> = {
+  encrypt: "keys/encrypt/action",
+  decrypt: "keys/decrypt/action",
+  wrapkey: "keys/wrap/action",
+  unwrapkey: "keys/unwrap/action",
+  sign: "keys/sign/action",
+  verify: "keys/verify/action",
+};
 
 /** The built-in routes: keys (§2), rng, local RBAC (§6.3). */
 function builtInRoutes(keys: KeyService, rbac: Rbac, clock: Clock): DataPlaneRoute[] {
-  const k = (method: string, path: string, suffix: string, handle: DataPlaneRoute["handle"], scope: (p: RouteParams) => string = (p) => keyScope(p.name)): DataPlaneRoute => ({
+  const k = (
+    method: string,
+    path: string,
+    suffix: string,
+    handle: DataPlaneRoute["handle"],
+    scope: (p: RouteParams) => string = (p) => keyScope(p.name),
+  ): DataPlaneRoute => ({
     method,
     path,
     authorize: (p) => ({ dataAction: action(suffix), scope: scope(p) }),
@@ -117,7 +130,13 @@ function builtInRoutes(keys: KeyService, rbac: Rbac, clock: Clock): DataPlaneRou
     return s;
   };
   // Local RBAC (§6.3). Scope = everything before /providers/Microsoft.Authorization/ ("" → /).
-  const rbacRoute = (method: string, kind: "roleAssignments" | "roleDefinitions", named: boolean, verb: "read" | "write" | "delete", handle: DataPlaneRoute["handle"]): DataPlaneRoute => ({
+  const rbacRoute = (
+    method: string,
+    kind: "roleAssignments" | "roleDefinitions",
+    named: boolean,
+    verb: "read" | "write" | "delete",
+    handle: DataPlaneRoute["handle"],
+  ): DataPlaneRoute => ({
     method,
     path: `/{*scope}/providers/Microsoft.Authorization/${kind}${named ? "/{name}" : ""}`,
     authorize: (p) => ({ dataAction: action(`${kind}/${verb}/action`), scope: rbacScope(p) }),
@@ -128,33 +147,73 @@ function builtInRoutes(keys: KeyService, rbac: Rbac, clock: Clock): DataPlaneRou
   });
   return [
     k("POST", "/keys/{name}/create", "keys/create", async (r, p) => ok(await keys.create(r.key, p.name, r.body()))),
-    k("POST", "/keys/restore", "keys/restore/action", (r) => ok(keys.restore(r.key, r.body())), () => "/keys"),
+    k(
+      "POST",
+      "/keys/restore",
+      "keys/restore/action",
+      (r) => ok(keys.restore(r.key, r.body())),
+      () => "/keys",
+    ),
     k("POST", "/keys/{name}/backup", "keys/backup/action", (r, p) => ok(keys.backup(r.key, p.name))),
     k("POST", "/keys/{name}/rotate", "keys/rotate/action", async (r, p) => ok(await keys.rotate(r.key, p.name))),
-    k("POST", "/keys/{name}/{version?}/release", "keys/release/action", async (r, p) => ok(await keys.release(r.key, p.name, p.version, r.body()))),
+    k("POST", "/keys/{name}/{version?}/release", "keys/release/action", async (r, p) =>
+      ok(await keys.release(r.key, p.name, p.version, r.body())),
+    ),
     ...Object.entries(KEY_OPERATIONS).map(([operation, dataAction]) =>
-      k("POST", `/keys/{name}/{version?}/${operation}`, dataAction, async (r, p) => ok(await keys.operate(r.key, p.name, p.version, KEY_OPERATION_PATHS[operation], r.body()))),
+      k("POST", `/keys/{name}/{version?}/${operation}`, dataAction, async (r, p) =>
+        ok(await keys.operate(r.key, p.name, p.version, KEY_OPERATION_PATHS[operation], r.body())),
+      ),
     ),
     k("PUT", "/keys/{name}", "keys/import/action", async (r, p) => ok(await keys.import(r.key, p.name, r.body()))),
-    k("GET", "/keys", "keys/read/action", (r) => ok(keys.list(r.key, r.ex.query)), () => "/keys"),
+    k(
+      "GET",
+      "/keys",
+      "keys/read/action",
+      (r) => ok(keys.list(r.key, r.ex.query)),
+      () => "/keys",
+    ),
     k("GET", "/keys/{name}/versions", "keys/read/action", (r, p) => ok(keys.listVersions(r.key, p.name, r.ex.query))),
     k("GET", "/keys/{name}/rotationpolicy", "keys/read/action", (r, p) => ok(keys.getRotationPolicy(r.key, p.name))),
-    k("PUT", "/keys/{name}/rotationpolicy", "keys/write/action", (r, p) => ok(keys.setRotationPolicy(r.key, p.name, r.body()))),
-    k("GET", "/keys/{name}/{version?}/attestation", "keys/read/action", async (r, p) => ok(await keys.attestation(r.key, p.name, p.version))),
+    k("PUT", "/keys/{name}/rotationpolicy", "keys/write/action", (r, p) =>
+      ok(keys.setRotationPolicy(r.key, p.name, r.body())),
+    ),
+    k("GET", "/keys/{name}/{version?}/attestation", "keys/read/action", async (r, p) =>
+      ok(await keys.attestation(r.key, p.name, p.version)),
+    ),
     k("GET", "/keys/{name}/{version?}", "keys/read/action", (r, p) => ok(keys.get(r.key, p.name, p.version))),
-    k("PATCH", "/keys/{name}/{version?}", "keys/write/action", (r, p) => ok(keys.update(r.key, p.name, p.version, r.body()))),
+    k("PATCH", "/keys/{name}/{version?}", "keys/write/action", (r, p) =>
+      ok(keys.update(r.key, p.name, p.version, r.body())),
+    ),
     k("DELETE", "/keys/{name}", "keys/delete", (r, p) => ok(keys.delete(r.key, p.name))),
-    k("GET", "/deletedkeys", "keys/deletedKeys/read/action", (r) => ok(keys.listDeleted(r.key, r.ex.query)), () => "/keys"),
+    k(
+      "GET",
+      "/deletedkeys",
+      "keys/deletedKeys/read/action",
+      (r) => ok(keys.listDeleted(r.key, r.ex.query)),
+      () => "/keys",
+    ),
     k("GET", "/deletedkeys/{name}", "keys/deletedKeys/read/action", (r, p) => ok(keys.getDeleted(r.key, p.name))),
     k("DELETE", "/deletedkeys/{name}", "keys/deletedKeys/delete", (r, p) => {
       keys.purge(r.key, p.name);
       return { status: 204 };
     }),
-    k("POST", "/deletedkeys/{name}/recover", "keys/deletedKeys/recover/action", (r, p) => ok(keys.recover(r.key, p.name))),
-    k("POST", "/rng", "rng/action", (r) => ok(keys.random(r.body())), () => "/"),
-    rbacRoute("GET", "roleAssignments", false, "read", (r, p) => ok({ value: rbac.listAssignments(r.hsm, requireScope(p), r.ex.query["$filter"]), nextLink: null })),
+    k("POST", "/deletedkeys/{name}/recover", "keys/deletedKeys/recover/action", (r, p) =>
+      ok(keys.recover(r.key, p.name)),
+    ),
+    k(
+      "POST",
+      "/rng",
+      "rng/action",
+      (r) => ok(keys.random(r.body())),
+      () => "/",
+    ),
+    rbacRoute("GET", "roleAssignments", false, "read", (r, p) =>
+      ok({ value: rbac.listAssignments(r.hsm, requireScope(p), r.ex.query["$filter"]), nextLink: null }),
+    ),
     rbacRoute("GET", "roleAssignments", true, "read", (r, p) => ok(rbac.getAssignment(r.hsm, p.name))),
-    rbacRoute("PUT", "roleAssignments", true, "write", (r, p) => ok(rbac.createAssignment(r.hsm, requireScope(p), p.name, r.body(), clock.now()), 201)),
+    rbacRoute("PUT", "roleAssignments", true, "write", (r, p) =>
+      ok(rbac.createAssignment(r.hsm, requireScope(p), p.name, r.body(), clock.now()), 201),
+    ),
     rbacRoute("DELETE", "roleAssignments", true, "delete", (r, p) => ok(rbac.deleteAssignment(r.hsm, p.name))),
     rbacRoute("GET", "roleDefinitions", false, "read", (r, p) => {
       requireScope(p);
@@ -181,10 +240,20 @@ export function createHsmOperations(opts: HsmOperationsOptions): HsmOperations {
   const rbac = new Rbac(hsmStore);
   const table = new RouteTable<DataPlaneRoute>();
   const securityDomain = new SecurityDomainService(opts.store, master, () => opts.clock.now());
-  const blobStorage = new BlobStorage({ endpoint: opts.blob?.endpoint || undefined, dataDir: opts.dataDir, inMemory: opts.blob?.inMemory ?? false, host: opts.blob?.host ?? "127.0.0.1" });
+  const blobStorage = new BlobStorage({
+    endpoint: opts.blob?.endpoint || undefined,
+    dataDir: opts.dataDir,
+    inMemory: opts.blob?.inMemory ?? false,
+    host: opts.blob?.host ?? "127.0.0.1",
+  });
   const backup = new BackupService(opts.store, hsmStore, securityDomain, blobStorage, () => opts.clock.now());
-  const features = [...securityDomainRoutes(securityDomain), ...backupRoutes(backup), ...settingsRoutes(new SettingsService(opts.store))];
-  for (const route of [...(opts.extraRoutes ?? []), ...features, ...builtInRoutes(keys, rbac, opts.clock)]) table.add(route.method, route.path, route);
+  const features = [
+    ...securityDomainRoutes(securityDomain),
+    ...backupRoutes(backup),
+    ...settingsRoutes(new SettingsService(opts.store)),
+  ];
+  for (const route of [...(opts.extraRoutes ?? []), ...features, ...builtInRoutes(keys, rbac, opts.clock)])
+    table.add(route.method, route.path, route);
   return {
     keys,
     rbac,

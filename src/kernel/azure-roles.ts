@@ -27,11 +27,18 @@ export const KEY_VAULT_CONTRIBUTOR = "f25e0fa2-a7c8-4377-a976-54943a77a395";
 export const MANAGED_HSM_CONTRIBUTOR = "18500a29-7fe2-46b2-a342-b16a415e101d";
 
 export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
-  { name: OWNER, roleName: "Owner", description: "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.", actions: ["*"], notActions: [] },
+  {
+    name: OWNER,
+    roleName: "Owner",
+    description: "Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
+    actions: ["*"],
+    notActions: [],
+  },
   {
     name: CONTRIBUTOR,
     roleName: "Contributor",
-    description: "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.",
+    description:
+      "Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.",
     actions: ["*"],
     notActions: [
       "Microsoft.Authorization/*/Delete",
@@ -44,7 +51,13 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
       "Microsoft.Purview/consents/delete",
     ],
   },
-  { name: READER, roleName: "Reader", description: "View all resources, but does not allow you to make any changes.", actions: ["*/read"], notActions: [] },
+  {
+    name: READER,
+    roleName: "Reader",
+    description: "View all resources, but does not allow you to make any changes.",
+    actions: ["*/read"],
+    notActions: [],
+  },
   {
     name: NETWORK_CONTRIBUTOR,
     roleName: "Network Contributor",
@@ -82,8 +95,19 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
     name: KEY_VAULT_CONTRIBUTOR,
     roleName: "Key Vault Contributor",
     description: "Lets you manage key vaults, but not access to them.",
-    actions: ["Microsoft.Authorization/*/read", "Microsoft.Insights/alertRules/*", "Microsoft.KeyVault/*", "Microsoft.Resources/deployments/*", "Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Support/*"],
-    notActions: ["Microsoft.KeyVault/locations/deletedVaults/purge/action", "Microsoft.KeyVault/hsmPools/*", "Microsoft.KeyVault/managedHsms/*"],
+    actions: [
+      "Microsoft.Authorization/*/read",
+      "Microsoft.Insights/alertRules/*",
+      "Microsoft.KeyVault/*",
+      "Microsoft.Resources/deployments/*",
+      "Microsoft.Resources/subscriptions/resourceGroups/read",
+      "Microsoft.Support/*",
+    ],
+    notActions: [
+      "Microsoft.KeyVault/locations/deletedVaults/purge/action",
+      "Microsoft.KeyVault/hsmPools/*",
+      "Microsoft.KeyVault/managedHsms/*",
+    ],
   },
   {
     name: MANAGED_HSM_CONTRIBUTOR,
@@ -112,7 +136,13 @@ const patternCache = new Map<string, RegExp>();
 export function actionMatches(pattern: string, action: string): boolean {
   let re = patternCache.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".*")}$`, "i");
+    re = new RegExp(
+      `^${pattern
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
+        .join(".*")}$`,
+      "i",
+    );
     patternCache.set(pattern, re);
   }
   return re.test(action);
@@ -140,7 +170,9 @@ export function roleDefinitionBody(role: BuiltInRole, subscriptionId: string) {
       type: "BuiltInRole",
       description: role.description,
       assignableScopes: ["/"],
-      permissions: [{ actions: [...role.actions], notActions: [...role.notActions], dataActions: [], notDataActions: [] }],
+      permissions: [
+        { actions: [...role.actions], notActions: [...role.notActions], dataActions: [], notDataActions: [] },
+      ],
       createdOn: "2015-02-02T21:55:09.8806423Z",
       updatedOn: "2025-01-25T00:00:00.0000000Z",
       createdBy: null,
@@ -157,7 +189,15 @@ export function scopeCovers(outer: string, inner: string): boolean {
 }
 
 /** Built-in roles from the narrowest to the broadest (hsmlink's ordering: one resource type, one provider, everything). */
-const NARROWEST_FIRST = [MANAGED_HSM_CONTRIBUTOR, PRIVATE_DNS_ZONE_CONTRIBUTOR, KEY_VAULT_CONTRIBUTOR, NETWORK_CONTRIBUTOR, READER, CONTRIBUTOR, OWNER];
+const NARROWEST_FIRST = [
+  MANAGED_HSM_CONTRIBUTOR,
+  PRIVATE_DNS_ZONE_CONTRIBUTOR,
+  KEY_VAULT_CONTRIBUTOR,
+  NETWORK_CONTRIBUTOR,
+  READER,
+  CONTRIBUTOR,
+  OWNER,
+];
 
 /** The built-in roles that grant every one of `actions`, narrowest first: what the troubleshooter suggests assigning. */
 export function rolesGranting(actions: readonly string[]): BuiltInRole[] {

@@ -37,7 +37,10 @@ export class AzureError extends Error {
   /** The JSON envelope; `requestId` is appended to Key Vault messages as the real service does. */
   toBody(requestId: string): { error: Record<string, unknown> } {
     if (this.surface === "keyvault") {
-      const error: Record<string, unknown> = { code: this.code, message: `${this.message} (Activity ID: ${requestId})` };
+      const error: Record<string, unknown> = {
+        code: this.code,
+        message: `${this.message} (Activity ID: ${requestId})`,
+      };
       if (this.options.innerCode) error.innererror = { code: this.options.innerCode };
       return { error };
     }

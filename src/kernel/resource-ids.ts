@@ -43,7 +43,12 @@ export function resourceGroupId(subscriptionId: string, resourceGroup: string): 
 }
 
 /** Builds a resource id from canonical parts. `segments` alternate type and name. */
-export function resourceId(subscriptionId: string, resourceGroup: string, namespace: string, ...segments: string[]): string {
+export function resourceId(
+  subscriptionId: string,
+  resourceGroup: string,
+  namespace: string,
+  ...segments: string[]
+): string {
   return `${resourceGroupId(subscriptionId, resourceGroup)}/providers/${namespace}/${segments.join("/")}`;
 }
 

@@ -34,9 +34,15 @@ export class RouteTable<T> {
     const segments = template.split("/").filter((s) => s !== "");
     const optional = segments.findIndex((s) => /^\{[^{}*?]+\?\}$/.test(s));
     if (optional >= 0) {
-      if (optional !== segments.length - 1 && segments.slice(optional + 1).some((s) => /^\{[^{}]+\?\}$/.test(s))) throw new Error(`route template ${template}: one optional segment only`);
+      if (optional !== segments.length - 1 && segments.slice(optional + 1).some((s) => /^\{[^{}]+\?\}$/.test(s)))
+        throw new Error(`route template ${template}: one optional segment only`);
       this.insert(method, [...segments.slice(0, optional), ...segments.slice(optional + 1)], template, value);
-      this.insert(method, [...segments.slice(0, optional), segments[optional].replace("?}", "}"), ...segments.slice(optional + 1)], template, value);
+      this.insert(
+        method,
+        [...segments.slice(0, optional), segments[optional].replace("?}", "}"), ...segments.slice(optional + 1)],
+        template,
+        value,
+      );
       return this;
     }
     this.insert(method, segments, template, value);
@@ -49,11 +55,13 @@ export class RouteTable<T> {
       const rest = /^\{\*([A-Za-z0-9_]+)\}$/.exec(s);
       const param = /^\{([A-Za-z0-9_]+)\}$/.exec(s);
       if (rest) {
-        if (node.rest && node.rest.name !== rest[1]) throw new Error(`route template ${template}: {*${rest[1]}} clashes with {*${node.rest.name}}`);
+        if (node.rest && node.rest.name !== rest[1])
+          throw new Error(`route template ${template}: {*${rest[1]}} clashes with {*${node.rest.name}}`);
         node.rest ??= { name: rest[1], node: newNode<T>() };
         node = node.rest.node;
       } else if (param) {
-        if (node.param && node.param.name !== param[1]) throw new Error(`route template ${template}: {${param[1]}} clashes with {${node.param.name}}`);
+        if (node.param && node.param.name !== param[1])
+          throw new Error(`route template ${template}: {${param[1]}} clashes with {${node.param.name}}`);
         node.param ??= { name: param[1], node: newNode<T>() };
         node = node.param.node;
       } else {
@@ -75,7 +83,11 @@ export class RouteTable<T> {
     if (parts.length === 1 && parts[0] === "") parts.pop();
     let pathExists = false;
     const m = method.toUpperCase();
-    const walk = (node: Node<T>, i: number, params: Record<string, string>): { value: T; params: RouteParams } | undefined => {
+    const walk = (
+      node: Node<T>,
+      i: number,
+      params: Record<string, string>,
+    ): { value: T; params: RouteParams } | undefined => {
       if (i === parts.length && node.values.size > 0) {
         const v = node.values.get(m);
         if (v !== undefined) return { value: v, params };
@@ -95,7 +107,10 @@ export class RouteTable<T> {
       if (node.rest) {
         for (let j = i; j <= parts.length; j++) {
           if (parts.slice(i, j).some((p) => p === "")) break;
-          const r = walk(node.rest.node, j, { ...params, [node.rest.name]: j > i ? `/${parts.slice(i, j).join("/")}` : "" });
+          const r = walk(node.rest.node, j, {
+            ...params,
+            [node.rest.name]: j > i ? `/${parts.slice(i, j).join("/")}` : "",
+          });
           if (r) return r;
         }
       }

@@ -10,7 +10,18 @@
  * the HSM it names, injected faults (`hsmlink fault`, a test fixture's throttling and outages), who the caller is, the HSM's network rules, security domain activation, local RBAC, and the
  * operation itself.
  */
-export const PIPELINE_STEPS = ["vantage", "dns", "route", "tls", "fault", "authentication", "network", "activation", "rbac", "operation"] as const;
+export const PIPELINE_STEPS = [
+  "vantage",
+  "dns",
+  "route",
+  "tls",
+  "fault",
+  "authentication",
+  "network",
+  "activation",
+  "rbac",
+  "operation",
+] as const;
 
 /** One of {@link PIPELINE_STEPS}. */
 export type PipelineStepName = (typeof PIPELINE_STEPS)[number];

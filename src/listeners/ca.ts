@@ -8,7 +8,14 @@
  */
 import type * as X509 from "@peculiar/x509";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { Certificate, NameConstraints, GeneralSubtree, GeneralSubtrees, GeneralName, id_ce_nameConstraints } from "@peculiar/asn1-x509";
+import {
+  Certificate,
+  NameConstraints,
+  GeneralSubtree,
+  GeneralSubtrees,
+  GeneralName,
+  id_ce_nameConstraints,
+} from "@peculiar/asn1-x509";
 import { webcrypto, randomBytes, createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, renameSync } from "node:fs";
 import { join } from "node:path";
@@ -76,7 +83,12 @@ function ipBytes(addr: string): number[] {
   let h = groups(head);
   let t = tail === undefined ? [] : groups(tail);
   // An embedded IPv4 tail (::ffff:1.2.3.4) is two groups.
-  const v4 = (g: string[]) => g.flatMap((x) => (x.includes(".") ? (([a, b, c, d]) => [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)])(x.split(".").map(Number)) : [x]));
+  const v4 = (g: string[]) =>
+    g.flatMap((x) =>
+      x.includes(".")
+        ? (([a, b, c, d]) => [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)])(x.split(".").map(Number))
+        : [x],
+    );
   h = v4(h);
   t = v4(t);
   const all = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
@@ -124,7 +136,10 @@ function nameConstraintsOf(certPem: string): Buffer | undefined {
 }
 
 function pemPkcs8(der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n").trimEnd();
+  const b64 = Buffer.from(der)
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .trimEnd();
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
 
@@ -208,9 +223,13 @@ export class LocalCa {
 
   /** Whether this CA may vouch for `host` (a DNS name or IP address): inside its name constraints. */
   permits(host: string): boolean {
-    const h = host.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+    const h = host
+      .toLowerCase()
+      .replace(/^\[|\]$/g, "")
+      .replace(/\.$/, "");
     if (isIP(h)) return this.permitted.ip.some((r) => ipInRange(h, r));
-    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(h) || h.length > 253) return false;
+    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(h) || h.length > 253)
+      return false;
     return this.permitted.dns.some((d) => h === d || h.endsWith(`.${d}`));
   }
 
@@ -239,7 +258,10 @@ export class LocalCa {
   }
 
   private leaf(host: string): Leaf | undefined {
-    const key = host.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+    const key = host
+      .toLowerCase()
+      .replace(/^\[|\]$/g, "")
+      .replace(/\.$/, "");
     if (!this.permits(key)) return undefined;
     let leaf = this.leaves.get(key);
     if (leaf) {

@@ -40,7 +40,8 @@ export function proxyCredentials(header: string | undefined): ProxyCredentials {
   if (!header) return { ok: true };
   const m = /^basic\s+(\S+)\s*$/i.exec(header.trim());
   if (!m) return { ok: true };
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(m[1])) return { ok: false, reason: "Proxy-Authorization is not valid base64 (RFC 7617 Basic credentials)" };
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(m[1]))
+    return { ok: false, reason: "Proxy-Authorization is not valid base64 (RFC 7617 Basic credentials)" };
   const raw = Buffer.from(m[1], "base64");
   const decoded = new TextDecoder("utf-8", { fatal: false }).decode(raw);
   if (decoded.includes("\ufffd")) return { ok: false, reason: "Proxy-Authorization credentials are not UTF-8" };
@@ -51,7 +52,10 @@ export function proxyCredentials(header: string | undefined): ProxyCredentials {
   try {
     user = decodeURIComponent(rawUser);
   } catch {
-    return { ok: false, reason: `proxy user name '${rawUser}' is not valid percent-encoding; write the VM name in the proxy URL as 'hsmlink env --vm NAME' prints it` };
+    return {
+      ok: false,
+      reason: `proxy user name '${rawUser}' is not valid percent-encoding; write the VM name in the proxy URL as 'hsmlink env --vm NAME' prints it`,
+    };
   }
   if (/[\x00-\x1f\x7f]/.test(user)) return { ok: false, reason: "proxy user name contains control characters" };
   return { ok: true, user: user === "" || user.toLowerCase() === INTERNET_PROXY_USER ? undefined : user, password };
@@ -70,11 +74,16 @@ export function proxyUser(header: string | undefined): string | undefined {
 export function parseAuthority(authority: string): { hostName: string; port: number } | { error: string } {
   const a = authority.trim();
   // `CONNECT HTTP/1.1` (no target) parses as the target `HTTP/1.1` with no version.
-  if (a === "" || /^HTTP\/\d(\.\d)?$/i.test(a)) return { error: "empty CONNECT target; expected host:port (e.g. myhsm.managedhsm.azure.net:443)" };
+  if (a === "" || /^HTTP\/\d(\.\d)?$/i.test(a))
+    return { error: "empty CONNECT target; expected host:port (e.g. myhsm.managedhsm.azure.net:443)" };
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9._-]+)):(\d{1,5})$/.exec(a);
   if (!m) {
     const noPort = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)$/.test(a);
-    return { error: noPort ? `CONNECT target '${a}' has no port; expected host:port (e.g. ${a}:443)` : `malformed CONNECT target '${a}'; expected host:port` };
+    return {
+      error: noPort
+        ? `CONNECT target '${a}' has no port; expected host:port (e.g. ${a}:443)`
+        : `malformed CONNECT target '${a}'; expected host:port`,
+    };
   }
   const port = Number(m[3]);
   if (port < 1 || port > 65535) return { error: `CONNECT target '${a}': port ${m[3]} is out of range 1-65535` };
@@ -88,7 +97,14 @@ export function parseAuthority(authority: string): { hostName: string; port: num
  * handshake completes. The client has `handshakeTimeoutMs` from the tunnel's 200 to finish the handshake, and may
  * name (SNI) only `tunnelHost`: no certificate is minted for another name. The raw socket goes when the TLS one does.
  */
-export function terminateTls(ca: LocalCa, app: HttpApp, socket: Duplex, conn: ConnectionInfo, tunnelHost: string, handshakeTimeoutMs: number): void {
+export function terminateTls(
+  ca: LocalCa,
+  app: HttpApp,
+  socket: Duplex,
+  conn: ConnectionInfo,
+  tunnelHost: string,
+  handshakeTimeoutMs: number,
+): void {
   const timer = setTimeout(() => socket.destroy(), handshakeTimeoutMs);
   socket.once("close", () => clearTimeout(timer));
   ca.contextFor(tunnelHost)
@@ -99,7 +115,8 @@ export function terminateTls(ca: LocalCa, app: HttpApp, socket: Duplex, conn: Co
         secureContext,
         SNICallback: (name, cb) => {
           const sni = name.toLowerCase().replace(/\.$/, "");
-          if (sni !== "" && sni !== tunnelHost) cb(new NameNotServedError(`TLS server name '${name}' differs from the tunnel's host ${tunnelHost}`));
+          if (sni !== "" && sni !== tunnelHost)
+            cb(new NameNotServedError(`TLS server name '${name}' differs from the tunnel's host ${tunnelHost}`));
           else cb(null, secureContext);
         },
       }) as TLSSocket & TaggedSocket;
@@ -132,8 +149,12 @@ export type GatewayLog = (level: "error" | "warn", message: string, err?: unknow
 function refuse(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
   if (socket.destroyed || !socket.writable) return void socket.destroy();
   const text = `hsmlink: ${reason}\n`;
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
-  socket.end(`HTTP/1.1 ${status} ${reasonPhrase(reason)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nX-Hsmlink-Reason: ${headerSafe(reason)}\r\n${extra}Connection: close\r\n\r\n${text}`);
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("");
+  socket.end(
+    `HTTP/1.1 ${status} ${reasonPhrase(reason)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nX-Hsmlink-Reason: ${headerSafe(reason)}\r\n${extra}Connection: close\r\n\r\n${text}`,
+  );
 }
 
 /**
@@ -142,7 +163,13 @@ function refuse(socket: Duplex, status: number, reason: string, headers: Record<
  * the Host header, as for production-style URLs). The same handshake timeout and server-name rule as
  * {@link terminateTls} apply; the backend's own HTTP server times out idle and slow requests.
  */
-export function terminateTlsTo(ca: LocalCa, socket: Duplex, hostName: string, backend: () => Promise<{ host: string; port: number }>, handshakeTimeoutMs: number): void {
+export function terminateTlsTo(
+  ca: LocalCa,
+  socket: Duplex,
+  hostName: string,
+  backend: () => Promise<{ host: string; port: number }>,
+  handshakeTimeoutMs: number,
+): void {
   const timer = setTimeout(() => socket.destroy(), handshakeTimeoutMs);
   socket.once("close", () => clearTimeout(timer));
   Promise.all([ca.contextFor(hostName), backend()])
@@ -153,7 +180,8 @@ export function terminateTlsTo(ca: LocalCa, socket: Duplex, hostName: string, ba
         secureContext,
         SNICallback: (name, cb) => {
           const sni = name.toLowerCase().replace(/\.$/, "");
-          if (sni !== "" && sni !== hostName) cb(new NameNotServedError(`TLS server name '${name}' differs from the tunnel's host ${hostName}`));
+          if (sni !== "" && sni !== hostName)
+            cb(new NameNotServedError(`TLS server name '${name}' differs from the tunnel's host ${hostName}`));
           else cb(null, secureContext);
         },
       });
@@ -200,13 +228,27 @@ export function createGateway(opts: {
     const method = req.method ?? "GET";
     const creds = proxyCredentials(req.headers["proxy-authorization"]);
     const vantage = creds.ok ? creds.user : undefined;
-    const refuseHttp = (status: number, reason: string, hostName: string, headers: Record<string, string> = {}, steps: readonly TraceStep[] = []) => {
+    const refuseHttp = (
+      status: number,
+      reason: string,
+      hostName: string,
+      headers: Record<string, string> = {},
+      steps: readonly TraceStep[] = [],
+    ) => {
       if (res.headersSent || res.destroyed) return;
-      res.writeHead(status, reasonPhrase(reason), { "Content-Type": "text/plain; charset=utf-8", "X-Hsmlink-Reason": headerSafe(reason), ...headers }).end(`hsmlink: ${reason}\n`);
+      res
+        .writeHead(status, reasonPhrase(reason), {
+          "Content-Type": "text/plain; charset=utf-8",
+          "X-Hsmlink-Reason": headerSafe(reason),
+          ...headers,
+        })
+        .end(`hsmlink: ${reason}\n`);
       report({ method, url, hostName, vantage, status, reason, steps });
     };
     if (!/^http:\/\//i.test(url)) {
-      res.writeHead(400, { "Content-Type": "text/plain; charset=utf-8" }).end("hsmlink: this port is a proxy; set HTTPS_PROXY/HTTP_PROXY to it (see `hsmlink env`).\n");
+      res
+        .writeHead(400, { "Content-Type": "text/plain; charset=utf-8" })
+        .end("hsmlink: this port is a proxy; set HTTPS_PROXY/HTTP_PROXY to it (see `hsmlink env`).\n");
       return;
     }
     let target: URL;
@@ -216,9 +258,13 @@ export function createGateway(opts: {
       return refuseHttp(400, `malformed absolute-form request target '${url}'`, "");
     }
     const hostName = target.hostname.toLowerCase().replace(/^\[|\]$/g, "");
-    if (!creds.ok) return refuseHttp(407, creds.reason, hostName, PROXY_CHALLENGE, [{ step: "gateway", rule: "malformed-proxy-credentials", detail: creds.reason }]);
+    if (!creds.ok)
+      return refuseHttp(407, creds.reason, hostName, PROXY_CHALLENGE, [
+        { step: "gateway", rule: "malformed-proxy-credentials", detail: creds.reason },
+      ]);
     // Both the decision and the hand-over are guarded: a failure in either answers this client and goes to the log.
-    opts.policy({ hostName, port: Number(target.port || 80), kind: "absolute", method, url }, vantage, creds.password)
+    opts
+      .policy({ hostName, port: Number(target.port || 80), kind: "absolute", method, url }, vantage, creds.password)
       .then((d) => {
         if (!d.ok) return refuseHttp(d.status, d.reason, hostName, d.headers, d.steps);
         req.url = target.pathname + target.search;
@@ -256,7 +302,15 @@ export function createGateway(opts: {
     if (open >= opts.limits.maxConnectionsPerVantage) {
       const reason = `too many open tunnels from ${vantage === undefined ? "the internet" : `proxy user '${vantage}'`} (${open}; the limit is --max-connections-per-vantage ${opts.limits.maxConnectionsPerVantage}); close idle connections and retry`;
       refuse(socket, 503, reason, { "Retry-After": "1" });
-      report({ method: "CONNECT", url, hostName: "", vantage, status: 503, reason, steps: [{ step: "gateway", rule: "connection-limit", detail: reason }] });
+      report({
+        method: "CONNECT",
+        url,
+        hostName: "",
+        vantage,
+        status: 503,
+        reason,
+        steps: [{ step: "gateway", rule: "connection-limit", detail: reason }],
+      });
       return;
     }
     perVantage.set(vantageKey, open + 1);
@@ -268,23 +322,48 @@ export function createGateway(opts: {
     const authority = parseAuthority(url);
     if ("error" in authority) {
       refuse(socket, 400, authority.error);
-      report({ method: "CONNECT", url, hostName: "", vantage, status: 400, reason: authority.error, steps: [{ step: "gateway", rule: "malformed-target", detail: authority.error }] });
+      report({
+        method: "CONNECT",
+        url,
+        hostName: "",
+        vantage,
+        status: 400,
+        reason: authority.error,
+        steps: [{ step: "gateway", rule: "malformed-target", detail: authority.error }],
+      });
       return;
     }
     if (!creds.ok) {
       refuse(socket, 407, creds.reason, PROXY_CHALLENGE);
-      report({ method: "CONNECT", url, hostName: authority.hostName, vantage, status: 407, reason: creds.reason, steps: [{ step: "gateway", rule: "malformed-proxy-credentials", detail: creds.reason }] });
+      report({
+        method: "CONNECT",
+        url,
+        hostName: authority.hostName,
+        vantage,
+        status: 407,
+        reason: creds.reason,
+        steps: [{ step: "gateway", rule: "malformed-proxy-credentials", detail: creds.reason }],
+      });
       return;
     }
     let established = false;
-    opts.policy({ ...authority, kind: "connect", method: "CONNECT", url }, vantage, creds.password)
+    opts
+      .policy({ ...authority, kind: "connect", method: "CONNECT", url }, vantage, creds.password)
       .then((d) => {
         if (socket.destroyed) return;
         if (!d.ok) {
           const send = () => {
             if (socket.destroyed) return;
             refuse(socket, d.status, d.reason, d.headers);
-            report({ method: "CONNECT", url, hostName: authority.hostName, vantage, status: d.status, reason: d.reason, steps: d.steps ?? [] });
+            report({
+              method: "CONNECT",
+              url,
+              hostName: authority.hostName,
+              vantage,
+              status: d.status,
+              reason: d.reason,
+              steps: d.steps ?? [],
+            });
           };
           if (!d.holdMs) return send();
           // A dropped connection: say nothing for a while, as the client would wait for packets Azure discards.
@@ -303,7 +382,8 @@ export function createGateway(opts: {
       .catch((e: unknown) => {
         opts.log?.("error", "gateway failed on a CONNECT", e);
         // Before the 200 the client still reads HTTP; after it, only closing the tunnel is left.
-        if (!established && !socket.destroyed) refuse(socket, 502, "hsmlink could not serve this tunnel (internal error; see its log)");
+        if (!established && !socket.destroyed)
+          refuse(socket, 502, "hsmlink could not serve this tunnel (internal error; see its log)");
         else socket.destroy();
       });
   });

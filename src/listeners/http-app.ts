@@ -4,7 +4,13 @@
  * TLS sockets terminated by the gateway or the direct HTTPS listener, absolute-form proxy requests, and the
  * plain-http managed identity endpoint. Each raw request carries its `ConnectionInfo`.
  */
-import Fastify, { LogController, type FastifyInstance, type FastifyError, type FastifyRequest, type FastifyReply } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyError,
+  type FastifyRequest,
+  type FastifyReply,
+} from "fastify";
 import type { IncomingMessage, ServerResponse, Server, ServerOptions } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { SecureContext } from "node:tls";
@@ -97,7 +103,10 @@ export function httpServerLimits(limits: ConnectionLimits): ServerOptions {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    connectionsCheckingInterval: Math.max(50, Math.min(5000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4))),
+    connectionsCheckingInterval: Math.max(
+      50,
+      Math.min(5000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 4)),
+    ),
   };
 }
 
@@ -116,12 +125,22 @@ class QuietRequestLog extends LogController {
     super({ disableRequestLogging: !perRequest });
   }
 
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    metadata?: Record<string, unknown>,
+  ): void {
     if (this.perRequest) return super.requestCompleted(error, request, reply, metadata);
     if (error) reply.log.error({ res: reply, err: error, responseTime: reply.elapsedTime }, "request errored");
   }
 
-  override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+  override defaultErrorLog(
+    error: Error,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    metadata?: Record<string, unknown>,
+  ): void {
     if (this.perRequest) return super.defaultErrorLog(error, request, reply, metadata);
     if (reply.statusCode >= 500) reply.log.error({ req: request, res: reply, err: error }, error?.message);
   }
@@ -138,7 +157,10 @@ export function buildHttpApp(opts: {
   renderError: ErrorRenderer;
   connOfSocket: (req: IncomingMessage) => ConnectionInfo | undefined;
   directConn: () => ConnectionInfo;
-  tls: { defaultCert: { key: string; cert: string }; sniCallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void };
+  tls: {
+    defaultCert: { key: string; cert: string };
+    sniCallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
+  };
   limits: ConnectionLimits;
 }): HttpApp {
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -167,7 +189,12 @@ export function buildHttpApp(opts: {
     serverFactory: (h) => {
       handler = h;
       const server = createHttpsServer(
-        { ...opts.tls.defaultCert, SNICallback: opts.tls.sniCallback, handshakeTimeout: opts.limits.tlsHandshakeTimeoutMs, ...httpServerLimits(opts.limits) },
+        {
+          ...opts.tls.defaultCert,
+          SNICallback: opts.tls.sniCallback,
+          handshakeTimeout: opts.limits.tlsHandshakeTimeoutMs,
+          ...httpServerLimits(opts.limits),
+        },
         (req, res) => {
           (req as RawWithConn)[CONN] = opts.connOfSocket(req) ?? opts.directConn();
           h(req, res);
@@ -188,12 +215,16 @@ export function buildHttpApp(opts: {
     handler: async (request, reply) => {
       const conn = (request.raw as RawWithConn)[CONN];
       if (!conn) {
-        send(reply, request.id, { status: 421, body: { error: { code: "MisdirectedRequest", message: "hsmlink: request arrived on no known listener." } } });
+        send(reply, request.id, {
+          status: 421,
+          body: { error: { code: "MisdirectedRequest", message: "hsmlink: request arrived on no known listener." } },
+        });
         return reply;
       }
       const { path, query } = splitUrl(request.raw.url ?? "/");
       const headers: Record<string, string | undefined> = {};
-      for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+      for (const [k, v] of Object.entries(request.headers))
+        headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
       const ex: Exchange = {
         method: request.method,
         path,
@@ -211,7 +242,11 @@ export function buildHttpApp(opts: {
         if (e instanceof AzureError) result = opts.renderError(conn, e, request.id);
         else {
           request.log.error({ err: e }, "unhandled error");
-          result = opts.renderError(conn, new AzureError(500, "InternalServerError", "hsmlink hit an internal error; see its log."), request.id);
+          result = opts.renderError(
+            conn,
+            new AzureError(500, "InternalServerError", "hsmlink hit an internal error; see its log."),
+            request.id,
+          );
         }
       }
       if (result.dropConnection) {
@@ -224,15 +259,39 @@ export function buildHttpApp(opts: {
     },
   });
 
-  const handleError = (err: FastifyError, request: import("fastify").FastifyRequest, reply: import("fastify").FastifyReply): void => {
+  const handleError = (
+    err: FastifyError,
+    request: import("fastify").FastifyRequest,
+    reply: import("fastify").FastifyReply,
+  ): void => {
     const conn = (request.raw as RawWithConn)[CONN] ?? { listener: "https", hostName: "localhost", port: 0 };
     if (err.code === "FST_ERR_BAD_URL") {
-      send(reply, request.id, opts.renderError(conn, new AzureError(400, "InvalidRequestFormat", "The request path is not valid percent-encoded UTF-8."), request.id));
+      send(
+        reply,
+        request.id,
+        opts.renderError(
+          conn,
+          new AzureError(400, "InvalidRequestFormat", "The request path is not valid percent-encoded UTF-8."),
+          request.id,
+        ),
+      );
       return;
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    const code = status === 413 ? "RequestEntityTooLarge" : status === 415 ? "UnsupportedMediaType" : status === 500 ? "InternalServerError" : "BadRequest";
-    const message = status === 413 ? `The request content size exceeds the maximum allowed size of ${opts.bodyLimit} bytes.` : status === 500 ? "hsmlink hit an internal error; see its log." : err.message;
+    const code =
+      status === 413
+        ? "RequestEntityTooLarge"
+        : status === 415
+          ? "UnsupportedMediaType"
+          : status === 500
+            ? "InternalServerError"
+            : "BadRequest";
+    const message =
+      status === 413
+        ? `The request content size exceeds the maximum allowed size of ${opts.bodyLimit} bytes.`
+        : status === 500
+          ? "hsmlink hit an internal error; see its log."
+          : err.message;
     if (status === 500) request.log.error({ err }, "unhandled error");
     send(reply, request.id, opts.renderError(conn, new AzureError(status, code, message), request.id));
   };

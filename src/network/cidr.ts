@@ -8,13 +8,13 @@
 /** Why a text was rejected as an IPv4 address or CIDR prefix. */
 export type CidrErrorReason =
   /** Not four dot-separated decimal octets 0–255 without leading zeros. */
-  | 'malformed-address'
+  | "malformed-address"
   /** Missing `/`, or the length after `/` is not a decimal integer 0–32. */
-  | 'malformed-prefix'
+  | "malformed-prefix"
   /** Host bits set below the prefix length (`10.0.0.1/16`). */
-  | 'host-bits-set'
+  | "host-bits-set"
   /** A valid prefix whose length Azure does not accept for a subnet. */
-  | 'subnet-size-out-of-range';
+  | "subnet-size-out-of-range";
 
 /**
  * Thrown by the parsing and validation functions of this module.
@@ -24,7 +24,7 @@ export type CidrErrorReason =
  * is known from field reports (`InvalidAddressPrefixFormat`, `InvalidCIDRNotation`).
  */
 export class CidrError extends Error {
-  override readonly name = 'CidrError';
+  override readonly name = "CidrError";
 
   constructor(
     readonly reason: CidrErrorReason,
@@ -36,14 +36,14 @@ export class CidrError extends Error {
   }
 
   /** Microsoft.Network error code for this reason, or undefined when none was observed. */
-  get azureCode(): 'InvalidAddressPrefixFormat' | 'InvalidCIDRNotation' | undefined {
+  get azureCode(): "InvalidAddressPrefixFormat" | "InvalidCIDRNotation" | undefined {
     switch (this.reason) {
-      case 'malformed-address':
-      case 'malformed-prefix':
-        return 'InvalidAddressPrefixFormat';
-      case 'host-bits-set':
-        return 'InvalidCIDRNotation';
-      case 'subnet-size-out-of-range':
+      case "malformed-address":
+      case "malformed-prefix":
+        return "InvalidAddressPrefixFormat";
+      case "host-bits-set":
+        return "InvalidCIDRNotation";
+      case "subnet-size-out-of-range":
         return undefined;
     }
   }
@@ -58,7 +58,8 @@ export interface Cidr {
 }
 
 /** Result shape for callers that prefer not to catch: `{ ok: true, value }` or `{ ok: false, error }`. */
-export type CidrResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: CidrError };
+export type CidrResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: CidrError };
 
 /**
  * Azure reserves the first four addresses of every subnet: network (.0), default gateway (.1) and
@@ -89,18 +90,18 @@ const DECIMAL_LENGTH = /^(0|[1-9][0-9]?)$/;
  * because some stacks read them as octal. Throws {@link CidrError} `malformed-address`.
  */
 export function parseIpv4(text: string): number {
-  const parts = text.split('.');
+  const parts = text.split(".");
   if (parts.length !== 4) {
-    throw new CidrError('malformed-address', text, `'${text}' is not an IPv4 address.`);
+    throw new CidrError("malformed-address", text, `'${text}' is not an IPv4 address.`);
   }
   let value = 0;
   for (const part of parts) {
     if (!DECIMAL_OCTET.test(part)) {
-      throw new CidrError('malformed-address', text, `'${text}' is not an IPv4 address.`);
+      throw new CidrError("malformed-address", text, `'${text}' is not an IPv4 address.`);
     }
     const octet = Number(part);
     if (octet > 255) {
-      throw new CidrError('malformed-address', text, `'${text}' is not an IPv4 address: octet ${part} exceeds 255.`);
+      throw new CidrError("malformed-address", text, `'${text}' is not an IPv4 address: octet ${part} exceeds 255.`);
     }
     value = value * 256 + octet;
   }
@@ -130,7 +131,7 @@ export function formatIpv4(value: number): string {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
     throw new RangeError(`${value} is not an unsigned 32-bit IPv4 address`);
   }
-  return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join('.');
+  return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join(".");
 }
 
 function hostCount(prefixLength: number): number {
@@ -148,17 +149,25 @@ function hostCount(prefixLength: number): number {
  * Throws {@link CidrError}.
  */
 export function parseCidr(text: string): Cidr {
-  const slash = text.indexOf('/');
+  const slash = text.indexOf("/");
   if (slash < 0) {
-    throw new CidrError('malformed-prefix', text, `'${text}' is not in CIDR notation (expected a.b.c.d/n).`);
+    throw new CidrError("malformed-prefix", text, `'${text}' is not in CIDR notation (expected a.b.c.d/n).`);
   }
   const address = tryParseIpv4(text.slice(0, slash));
   if (address === undefined) {
-    throw new CidrError('malformed-address', text, `'${text}' is not in CIDR notation: '${text.slice(0, slash)}' is not an IPv4 address.`);
+    throw new CidrError(
+      "malformed-address",
+      text,
+      `'${text}' is not in CIDR notation: '${text.slice(0, slash)}' is not an IPv4 address.`,
+    );
   }
   const lengthText = text.slice(slash + 1);
   if (!DECIMAL_LENGTH.test(lengthText) || Number(lengthText) > 32) {
-    throw new CidrError('malformed-prefix', text, `'${text}' has an invalid prefix length '${lengthText}' (expected 0–32).`);
+    throw new CidrError(
+      "malformed-prefix",
+      text,
+      `'${text}' has an invalid prefix length '${lengthText}' (expected 0–32).`,
+    );
   }
   const prefixLength = Number(lengthText);
   const size = hostCount(prefixLength);
@@ -166,7 +175,7 @@ export function parseCidr(text: string): Cidr {
   if (network !== address) {
     const correct = `${formatIpv4(network)}/${prefixLength}`;
     throw new CidrError(
-      'host-bits-set',
+      "host-bits-set",
       text,
       `The address prefix ${text} has an invalid CIDR notation. For the given prefix length, the address prefix should be ${correct}.`,
       correct,
@@ -196,11 +205,11 @@ export function cidrSize(cidr: Cidr | string): number {
 }
 
 function asCidr(cidr: Cidr | string): Cidr {
-  return typeof cidr === 'string' ? parseCidr(cidr) : cidr;
+  return typeof cidr === "string" ? parseCidr(cidr) : cidr;
 }
 
 function asAddress(ip: number | string): number {
-  return typeof ip === 'string' ? parseIpv4(ip) : ip;
+  return typeof ip === "string" ? parseIpv4(ip) : ip;
 }
 
 /**
@@ -242,7 +251,7 @@ export function validateSubnetPrefix(cidr: Cidr | string): Cidr {
   if (c.prefixLength < SUBNET_MIN_PREFIX_LENGTH || c.prefixLength > SUBNET_MAX_PREFIX_LENGTH) {
     const text = formatCidr(c);
     throw new CidrError(
-      'subnet-size-out-of-range',
+      "subnet-size-out-of-range",
       text,
       `Subnet prefix ${text} is not supported: Azure subnets must be between /${SUBNET_MIN_PREFIX_LENGTH} and /${SUBNET_MAX_PREFIX_LENGTH}.`,
     );

@@ -23,7 +23,14 @@ import { trustedServiceNamespace } from "./trusted-services.js";
 import { ipInCidr, tryParseCidr, tryParseIpv4 } from "./cidr.js";
 import { route as routeTo, type RouteDecision, type RouteOptions } from "./route.js";
 import { resolve, type DnsAnswer } from "./dns-view.js";
-import { findManagedHsmByName, resourceName, sameResourceId, type ManagedHsm, type NetworkSnapshot, type Vantage } from "./topology.js";
+import {
+  findManagedHsmByName,
+  resourceName,
+  sameResourceId,
+  type ManagedHsm,
+  type NetworkSnapshot,
+  type Vantage,
+} from "./topology.js";
 import type { TraceRefs, TraceStep } from "../kernel/trace.js";
 import { parseManagedHsmHost } from "../kernel/azure-names.js";
 
@@ -111,7 +118,8 @@ export type NetworkRulesOutcome =
 export const FIREWALL_MESSAGES = {
   denyBypassAzureServices: "Client address is not authorized and caller is not a trusted service.",
   denyBypassNone: "Client address is not authorized and caller was ignored because bypass is set to None",
-  pnaDisabledBypassAzureServices: "Public network access is disabled and request is not from a trusted service nor via an approved private link.",
+  pnaDisabledBypassAzureServices:
+    "Public network access is disabled and request is not from a trusted service nor via an approved private link.",
   pnaDisabledBypassNone:
     "Connection is not an approved private link and caller was ignored because bypass is not set to 'AzureServices' and PublicNetworkAccess is set to 'Disabled'.",
 } as const;
@@ -126,7 +134,8 @@ export const FIREWALL_MESSAGES = {
  *   (third-party capture, 2026; no managed HSM capture found), with managed HSM's `Ipv4` family token.
  */
 export function networkInfoHeader(sourceAddress: string, privateEndpointId?: string): string {
-  if (privateEndpointId) return `conn_type=PrivateLink;private_endpoint=${privateEndpointId};addr=${sourceAddress};act_addr_fam=Ipv4;`;
+  if (privateEndpointId)
+    return `conn_type=PrivateLink;private_endpoint=${privateEndpointId};addr=${sourceAddress};act_addr_fam=Ipv4;`;
   return `conn_type=Ipv4;addr=${sourceAddress};act_addr_fam=Ipv4;`;
 }
 
@@ -159,10 +168,17 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
   const { hsm, route, caller } = input;
   const steps: NetworkRuleStep[] = [];
   const sourceAddress = route.sourceAddress;
-  const add = (rule: NetworkRule, detail: string, refs?: TraceRefs) => steps.push(refs ? { step: "network", rule, detail, refs } : { step: "network", rule, detail });
+  const add = (rule: NetworkRule, detail: string, refs?: TraceRefs) =>
+    steps.push(refs ? { step: "network", rule, detail, refs } : { step: "network", rule, detail });
   const deny = (innerCode: "ForbiddenByFirewall" | "ForbiddenByConnection", opening: string): NetworkRulesOutcome => {
     const message = `${opening}\r\nClient address: ${sourceAddress}\r\nCaller: ${callerText(caller)}\r\nVault: ${hsm.name};location=${hsm.location ?? ""}`;
-    return { allowed: false, sourceAddress, innerCode, refusal: { action: "forbid", innerCode, message, sourceAddress }, steps };
+    return {
+      allowed: false,
+      sourceAddress,
+      innerCode,
+      refusal: { action: "forbid", innerCode, message, sourceAddress },
+      steps,
+    };
   };
   const allow = (): NetworkRulesOutcome => ({ allowed: true, sourceAddress, steps });
   const drop = (state: string, why: string): NetworkRulesOutcome => {
@@ -179,9 +195,14 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
         `the request for managed HSM ${hsm.name} arrived through private endpoint ${peName}, whose connection targets ${resourceName(route.hsmId)}: not a private link to ${hsm.name} (ForbiddenByConnection)`,
         { ...refs, targetId: route.hsmId },
       );
-      return deny("ForbiddenByConnection", `Connection is not an approved private link: it arrived through private endpoint ${peName}, which is connected to ${resourceName(route.hsmId)}, not to ${hsm.name}.`);
+      return deny(
+        "ForbiddenByConnection",
+        `Connection is not an approved private link: it arrived through private endpoint ${peName}, which is connected to ${resourceName(route.hsmId)}, not to ${hsm.name}.`,
+      );
     }
-    const hsmSide = (hsm.properties.privateEndpointConnections ?? []).find((c) => sameResourceId(c.properties.privateEndpoint?.id, route.privateEndpointId));
+    const hsmSide = (hsm.properties.privateEndpointConnections ?? []).find((c) =>
+      sameResourceId(c.properties.privateEndpoint?.id, route.privateEndpointId),
+    );
     if (!hsmSide) {
       add(
         "private-endpoint-unknown-to-hsm",
@@ -201,8 +222,15 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
       );
       return drop(notApproved, `private endpoint ${peName}, connection ${route.connectionName} to ${hsm.name}`);
     }
-    add("private-endpoint-approved", `private endpoint ${peName} connection ${route.connectionName} to ${hsm.name} is Approved; the HSM sees client address ${sourceAddress}`, refs);
-    add("acls-not-evaluated", "publicNetworkAccess and network ACLs govern only the public endpoint; not evaluated for private endpoint traffic");
+    add(
+      "private-endpoint-approved",
+      `private endpoint ${peName} connection ${route.connectionName} to ${hsm.name} is Approved; the HSM sees client address ${sourceAddress}`,
+      refs,
+    );
+    add(
+      "acls-not-evaluated",
+      "publicNetworkAccess and network ACLs govern only the public endpoint; not evaluated for private endpoint traffic",
+    );
     return allow();
   }
 
@@ -213,11 +241,18 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
   const bypassAzure = eq(bypass, "AzureServices");
   // Only the Managed HSM allow-list counts, whatever an identity claims to be (FC-20).
   const trusted = trustedServiceNamespace(caller?.trustedService);
-  const trustedText = caller ? (trusted ? `caller is trusted service ${trusted}` : "caller is not a trusted service") : "caller not evaluated";
+  const trustedText = caller
+    ? trusted
+      ? `caller is trusted service ${trusted}`
+      : "caller is not a trusted service"
+    : "caller not evaluated";
 
   if (eq(pna, "Disabled")) {
     if (bypassAzure && trusted) {
-      add("trusted-service-bypass", `publicNetworkAccess is Disabled, bypass is AzureServices and the caller is trusted service ${trusted}: allowed (RBAC still applies)`);
+      add(
+        "trusted-service-bypass",
+        `publicNetworkAccess is Disabled, bypass is AzureServices and the caller is trusted service ${trusted}: allowed (RBAC still applies)`,
+      );
       return allow();
     }
     add(
@@ -225,19 +260,31 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
       `publicNetworkAccess of ${hsm.name} is Disabled and the request came over the public endpoint from ${sourceAddress}; bypass ${bypass}, ${trustedText} (ForbiddenByConnection)`,
       { hsmId: hsm.id, sourceAddress },
     );
-    return deny("ForbiddenByConnection", bypassAzure ? FIREWALL_MESSAGES.pnaDisabledBypassAzureServices : FIREWALL_MESSAGES.pnaDisabledBypassNone);
+    return deny(
+      "ForbiddenByConnection",
+      bypassAzure ? FIREWALL_MESSAGES.pnaDisabledBypassAzureServices : FIREWALL_MESSAGES.pnaDisabledBypassNone,
+    );
   }
   if (!eq(defaultAction, "Deny")) {
-    add("default-action-allow", `publicNetworkAccess is ${pna} and networkAcls.defaultAction is ${defaultAction}: client address ${sourceAddress} allowed`);
+    add(
+      "default-action-allow",
+      `publicNetworkAccess is ${pna} and networkAcls.defaultAction is ${defaultAction}: client address ${sourceAddress} allowed`,
+    );
     return allow();
   }
   const rule = inIpRules(hsm, sourceAddress);
   if (rule !== undefined) {
-    add("ip-rule-allow", `client address ${sourceAddress} matches ipRule ${rule}: allowed`, { sourceAddress, ipRule: rule });
+    add("ip-rule-allow", `client address ${sourceAddress} matches ipRule ${rule}: allowed`, {
+      sourceAddress,
+      ipRule: rule,
+    });
     return allow();
   }
   if (bypassAzure && trusted) {
-    add("trusted-service-bypass", `defaultAction is Deny, bypass is AzureServices and the caller is trusted service ${trusted}: allowed (RBAC still applies)`);
+    add(
+      "trusted-service-bypass",
+      `defaultAction is Deny, bypass is AzureServices and the caller is trusted service ${trusted}: allowed (RBAC still applies)`,
+    );
     return allow();
   }
   add(
@@ -245,7 +292,10 @@ export function evaluateNetworkRules(input: NetworkRulesInput): NetworkRulesOutc
     `defaultAction of ${hsm.name} is Deny, client address ${sourceAddress} matches no ipRule, bypass ${bypass}, ${trustedText} (ForbiddenByFirewall)`,
     { hsmId: hsm.id, sourceAddress },
   );
-  return deny("ForbiddenByFirewall", bypassAzure ? FIREWALL_MESSAGES.denyBypassAzureServices : FIREWALL_MESSAGES.denyBypassNone);
+  return deny(
+    "ForbiddenByFirewall",
+    bypassAzure ? FIREWALL_MESSAGES.denyBypassAzureServices : FIREWALL_MESSAGES.denyBypassNone,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,7 +330,9 @@ export interface ConnectEvaluation {
 
 /** Human text of a vantage. */
 export function vantageText(vantage: Vantage): string {
-  return vantage.kind === "internet" ? "the public internet" : `VM ${vantage.vm.name} (${vantage.vm.privateIpAddress} in ${resourceName(vantage.vm.subnetId)} of ${resourceName(vantage.vm.vnetId)})`;
+  return vantage.kind === "internet"
+    ? "the public internet"
+    : `VM ${vantage.vm.name} (${vantage.vm.privateIpAddress} in ${resourceName(vantage.vm.subnetId)} of ${resourceName(vantage.vm.vnetId)})`;
 }
 
 /**
@@ -288,13 +340,20 @@ export function vantageText(vantage: Vantage): string {
  * `CONNECT host:443` takes. NXDOMAIN/SERVFAIL/NODATA → refusal "could not resolve"; route `none` → refusal with
  * the route's reason. Pure.
  */
-export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hostName: string, options: RouteOptions = {}): ConnectEvaluation {
+export function evaluateConnect(
+  snapshot: NetworkSnapshot,
+  vantage: Vantage,
+  hostName: string,
+  options: RouteOptions = {},
+): ConnectEvaluation {
   const steps: TraceStep[] = [];
   steps.push({
     step: "vantage",
     rule: vantage.kind === "internet" ? "internet" : "vm",
     detail: `request from ${vantageText(vantage)}`,
-    ...(vantage.kind === "vm" ? { refs: { vmName: vantage.vm.name, vnetId: vantage.vm.vnetId, subnetId: vantage.vm.subnetId } } : {}),
+    ...(vantage.kind === "vm"
+      ? { refs: { vmName: vantage.vm.name, vnetId: vantage.vm.vnetId, subnetId: vantage.vm.subnetId } }
+      : {}),
   });
   const dns = resolve(snapshot, vantage, hostName, "A");
   steps.push(...dns.trace);
@@ -303,7 +362,13 @@ export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hos
   if (dns.rcode !== "NOERROR" || address === undefined) {
     const why = dns.rcode !== "NOERROR" ? dns.rcode : "no address (NODATA)";
     steps.push({ step: "dns", rule: "answer", detail: `${hostName}: ${why}${chain ? ` after ${chain}` : ""}` });
-    return { vantage, hostName, dns, steps, refusal: { kind: "no-resolution", reason: `could not resolve ${hostName} from ${vantageText(vantage)}: ${why}` } };
+    return {
+      vantage,
+      hostName,
+      dns,
+      steps,
+      refusal: { kind: "no-resolution", reason: `could not resolve ${hostName} from ${vantageText(vantage)}: ${why}` },
+    };
   }
   steps.push({ step: "dns", rule: "answer", detail: `${hostName} → ${chain}`, refs: { address } });
   const softDeleted = dns.trace.find((t) => t.rule === "public-soft-deleted");
@@ -312,14 +377,30 @@ export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hos
     // (soft-delete-overview.md) but nothing serves it, so the connection fails and says why.
     const hsmName = parseManagedHsmHost(hostName)?.hsmName ?? hostName;
     const reason = `managed HSM ${hsmName} is soft-deleted: its name resolves (${address}) until it is purged, but it serves no requests; recover it ('az keyvault recover --hsm-name ${hsmName} -g <resource group> -l <location>') or purge it`;
-    steps.push({ step: "route", rule: "soft-deleted-hsm", detail: reason, ...(softDeleted.refs ? { refs: softDeleted.refs } : {}) });
+    steps.push({
+      step: "route",
+      rule: "soft-deleted-hsm",
+      detail: reason,
+      ...(softDeleted.refs ? { refs: softDeleted.refs } : {}),
+    });
     return { vantage, hostName, dns, address, steps, refusal: { kind: "soft-deleted", reason } };
   }
   const route = routeTo(snapshot, vantage, address, hostName, options);
   steps.push(...route.trace);
   if (route.path === "none") {
     const last = route.trace[route.trace.length - 1];
-    return { vantage, hostName, dns, address, route, steps, refusal: { kind: "no-route", reason: `connection to ${address}:443 (${hostName}) failed: ${last?.detail ?? route.reason}` } };
+    return {
+      vantage,
+      hostName,
+      dns,
+      address,
+      route,
+      steps,
+      refusal: {
+        kind: "no-route",
+        reason: `connection to ${address}:443 (${hostName}) failed: ${last?.detail ?? route.reason}`,
+      },
+    };
   }
   if (route.path === "private") {
     // Whether a private endpoint carries traffic depends on its connection state only (not on the caller), so the
@@ -330,7 +411,15 @@ export function evaluateConnect(snapshot: NetworkSnapshot, vantage: Vantage, hos
       const rules = evaluateNetworkRules({ hsm, route });
       if (!rules.allowed && rules.refusal.action === "drop") {
         steps.push(...rules.steps);
-        return { vantage, hostName, dns, address, route, steps, refusal: { kind: "dropped", reason: rules.refusal.reason } };
+        return {
+          vantage,
+          hostName,
+          dns,
+          address,
+          route,
+          steps,
+          refusal: { kind: "dropped", reason: rules.refusal.reason },
+        };
       }
     }
   }
@@ -348,12 +437,24 @@ export function evaluateRequestNetwork(
   hostName: string,
   caller: CallerInfo | undefined,
   options: RouteOptions = {},
-): { readonly connect: ConnectEvaluation; readonly hsm?: ManagedHsm; readonly rules?: NetworkRulesOutcome; readonly steps: readonly TraceStep[] } {
+): {
+  readonly connect: ConnectEvaluation;
+  readonly hsm?: ManagedHsm;
+  readonly rules?: NetworkRulesOutcome;
+  readonly steps: readonly TraceStep[];
+} {
   const connect = evaluateConnect(snapshot, vantage, hostName, options);
   if (connect.refusal || !connect.route || connect.route.path === "none") return { connect, steps: connect.steps };
   const parsed = parseManagedHsmHost(hostName);
   const hsm = parsed ? findManagedHsmByName(snapshot, parsed.hsmName) : undefined;
-  if (!hsm) return { connect, steps: [...connect.steps, { step: "network", rule: "no-such-hsm", detail: `${hostName} names no existing managed HSM` }] };
+  if (!hsm)
+    return {
+      connect,
+      steps: [
+        ...connect.steps,
+        { step: "network", rule: "no-such-hsm", detail: `${hostName} names no existing managed HSM` },
+      ],
+    };
   const rules = evaluateNetworkRules({ hsm, route: connect.route, caller });
   return { connect, hsm, rules, steps: [...connect.steps, ...rules.steps] };
 }

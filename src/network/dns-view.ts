@@ -7,8 +7,13 @@
  * case and an optional trailing dot; names in outputs are lower-case without the trailing dot.
  */
 
-import { formatIpv4, tryParseIpv4 } from './cidr.js';
-import { MANAGED_HSM_PRIVATELINK_ZONE, MANAGED_HSM_PUBLIC_ZONE, normalizeDnsName, parseManagedHsmHost } from '../kernel/azure-names.js';
+import { formatIpv4, tryParseIpv4 } from "./cidr.js";
+import {
+  MANAGED_HSM_PRIVATELINK_ZONE,
+  MANAGED_HSM_PUBLIC_ZONE,
+  normalizeDnsName,
+  parseManagedHsmHost,
+} from "../kernel/azure-names.js";
 import {
   findDeletedManagedHsmByName,
   findManagedHsmByName,
@@ -29,11 +34,11 @@ import {
   type RecordSetType,
   type Vantage,
   type VirtualNetwork,
-} from './topology.js';
-import type { DnsRule, TraceRefs, NetworkTraceStep } from './trace.js';
+} from "./topology.js";
+import type { DnsRule, TraceRefs, NetworkTraceStep } from "./trace.js";
 
 /** Azure's virtual public IP for platform DNS (learn.microsoft.com "What is IP address 168.63.129.16?"). */
-export const AZURE_DNS_ADDRESS = '168.63.129.16';
+export const AZURE_DNS_ADDRESS = "168.63.129.16";
 /**
  * TTL of the public `{hsm}.managedhsm.azure.net` CNAME / A answers, seconds. Chosen value: the real
  * service's TTLs were not captured; 60 s keeps emulator caches short while looking like Azure's
@@ -48,7 +53,7 @@ export const AUTO_REGISTERED_TTL_SECONDS = 10;
 export const MAX_CNAME_CHAIN = 16;
 
 /** Response codes the model produces. */
-export type DnsRcode = 'NOERROR' | 'NXDOMAIN' | 'SERVFAIL';
+export type DnsRcode = "NOERROR" | "NXDOMAIN" | "SERVFAIL";
 
 /** Record types the model can answer (those Azure Private DNS stores). */
 export type DnsRecordType = RecordSetType;
@@ -105,8 +110,8 @@ export function publicAddressOfHsm(name: string): string {
  */
 export function approvedConnectionsOf(hsm: ManagedHsm): readonly string[] {
   return (hsm.properties.privateEndpointConnections ?? [])
-    .filter((c) => (c.properties.privateLinkServiceConnectionState?.status ?? '').toLowerCase() === 'approved')
-    .map((c) => c.properties.privateEndpoint?.id ?? c.id ?? '');
+    .filter((c) => (c.properties.privateLinkServiceConnectionState?.status ?? "").toLowerCase() === "approved")
+    .map((c) => c.properties.privateEndpoint?.id ?? c.id ?? "");
 }
 
 /** Private endpoints (any connection state) that target this HSM, for the trace of a public answer. */
@@ -117,14 +122,14 @@ function privateEndpointCount(snapshot: NetworkSnapshot, hsm: ManagedHsm): numbe
 // ---------------------------------------------------------------------------------------------
 
 type View =
-  | { readonly kind: 'public' }
-  | { readonly kind: 'vnet'; readonly vnet: VirtualNetwork; readonly zones: readonly LinkedZone[] };
+  | { readonly kind: "public" }
+  | { readonly kind: "vnet"; readonly vnet: VirtualNetwork; readonly zones: readonly LinkedZone[] };
 
 type Step =
-  | { readonly kind: 'records'; readonly records: DnsRecord[] }
-  | { readonly kind: 'cname'; readonly record: DnsRecord; readonly target: string }
-  | { readonly kind: 'nodata'; readonly authority: DnsRecord[] }
-  | { readonly kind: 'nxdomain'; readonly authority: DnsRecord[] };
+  | { readonly kind: "records"; readonly records: DnsRecord[] }
+  | { readonly kind: "cname"; readonly record: DnsRecord; readonly target: string }
+  | { readonly kind: "nodata"; readonly authority: DnsRecord[] }
+  | { readonly kind: "nxdomain"; readonly authority: DnsRecord[] };
 
 interface ChainResult {
   readonly rcode: DnsRcode;
@@ -135,12 +140,12 @@ interface ChainResult {
 class Tracer {
   readonly steps: NetworkTraceStep[] = [];
   add(rule: DnsRule, detail: string, refs?: TraceRefs): void {
-    this.steps.push(refs ? { step: 'dns', rule, detail, refs } : { step: 'dns', rule, detail });
+    this.steps.push(refs ? { step: "dns", rule, detail, refs } : { step: "dns", rule, detail });
   }
 }
 
 function servfail(tracer: Tracer): DnsAnswer {
-  return { rcode: 'SERVFAIL', answers: [], authority: [], trace: tracer.steps };
+  return { rcode: "SERVFAIL", answers: [], authority: [], trace: tracer.steps };
 }
 
 function finish(result: ChainResult, tracer: Tracer): DnsAnswer {
@@ -165,38 +170,56 @@ function finish(result: ChainResult, tracer: Tracer): DnsAnswer {
  * Sources: learn.microsoft.com "Name resolution for resources in Azure virtual networks",
  * "What is IP address 168.63.129.16?", "Azure Private Endpoint DNS configuration".
  */
-export function resolve(snapshot: NetworkSnapshot, vantage: Vantage, qname: string, qtype: DnsRecordType | string): DnsAnswer {
+export function resolve(
+  snapshot: NetworkSnapshot,
+  vantage: Vantage,
+  qname: string,
+  qtype: DnsRecordType | string,
+): DnsAnswer {
   const tracer = new Tracer();
   const name = normalizeDnsName(qname);
   const type = qtype.toUpperCase();
-  if (vantage.kind === 'internet') {
-    tracer.add('vantage-internet', `query ${type} ${name} from the public internet`);
-    return finish(chase(snapshot, { kind: 'public' }, name, type, tracer), tracer);
+  if (vantage.kind === "internet") {
+    tracer.add("vantage-internet", `query ${type} ${name} from the public internet`);
+    return finish(chase(snapshot, { kind: "public" }, name, type, tracer), tracer);
   }
 
   const vm = vantage.vm;
   const vnet = findVirtualNetwork(snapshot, vm.vnetId);
-  tracer.add('vantage-vm', `query ${type} ${name} from VM ${vm.name} (${vm.privateIpAddress})`, { vmName: vm.name, vnetId: vm.vnetId });
+  tracer.add("vantage-vm", `query ${type} ${name} from VM ${vm.name} (${vm.privateIpAddress})`, {
+    vmName: vm.name,
+    vnetId: vm.vnetId,
+  });
   if (!vnet) {
-    tracer.add('vnet-missing', `virtual network ${vm.vnetId} of VM ${vm.name} does not exist; no DNS server answers`, { vnetId: vm.vnetId });
+    tracer.add("vnet-missing", `virtual network ${vm.vnetId} of VM ${vm.name} does not exist; no DNS server answers`, {
+      vnetId: vm.vnetId,
+    });
     return servfail(tracer);
   }
 
-  const servers = (vnet.properties.dhcpOptions?.dnsServers ?? []).filter((s) => s.trim() !== '');
+  const servers = (vnet.properties.dhcpOptions?.dnsServers ?? []).filter((s) => s.trim() !== "");
   if (servers.length === 0) {
-    tracer.add('azure-dns', `${vnet.name} has no custom DNS servers; VM ${vm.name} uses Azure-provided DNS (${AZURE_DNS_ADDRESS})`, {
-      vnetId: vnet.id,
-    });
+    tracer.add(
+      "azure-dns",
+      `${vnet.name} has no custom DNS servers; VM ${vm.name} uses Azure-provided DNS (${AZURE_DNS_ADDRESS})`,
+      {
+        vnetId: vnet.id,
+      },
+    );
     return finish(chase(snapshot, vnetView(snapshot, vnet), name, type, tracer), tracer);
   }
 
   const reachable = reachableVnetIds(snapshot, vnet.id);
   for (const server of servers) {
     if (sameIpv4(server, AZURE_DNS_ADDRESS)) {
-      tracer.add('custom-dns-azure', `custom DNS server ${server} of ${vnet.name} is Azure DNS; it answers for ${vnet.name}`, {
-        vnetId: vnet.id,
-        server,
-      });
+      tracer.add(
+        "custom-dns-azure",
+        `custom DNS server ${server} of ${vnet.name} is Azure DNS; it answers for ${vnet.name}`,
+        {
+          vnetId: vnet.id,
+          server,
+        },
+      );
       return finish(chase(snapshot, vnetView(snapshot, vnet), name, type, tracer), tracer);
     }
     const forwarder = findVmByPrivateAddress(snapshot, reachable, server);
@@ -204,26 +227,39 @@ export function resolve(snapshot: NetworkSnapshot, vantage: Vantage, qname: stri
       const forwarderVnet = findVirtualNetwork(snapshot, forwarder.vnetId);
       if (forwarderVnet) {
         tracer.add(
-          'custom-dns-forwarder',
+          "custom-dns-forwarder",
           `custom DNS server ${server} of ${vnet.name} is forwarder VM ${forwarder.name} in ${forwarderVnet.name}; it asks Azure DNS (${AZURE_DNS_ADDRESS}) of ${forwarderVnet.name}`,
           { vnetId: vnet.id, server, forwarderVm: forwarder.name, forwarderVnetId: forwarderVnet.id },
         );
         return finish(chase(snapshot, vnetView(snapshot, forwarderVnet), name, type, tracer), tracer);
       }
     }
-    tracer.add('custom-dns-timeout', `custom DNS server ${server} of ${vnet.name}: ${whyNoDnsServer(snapshot, vnet, reachable, server)}; query timed out`, {
-      vnetId: vnet.id,
-      server,
-    });
+    tracer.add(
+      "custom-dns-timeout",
+      `custom DNS server ${server} of ${vnet.name}: ${whyNoDnsServer(snapshot, vnet, reachable, server)}; query timed out`,
+      {
+        vnetId: vnet.id,
+        server,
+      },
+    );
   }
-  tracer.add('custom-dns-exhausted', `no custom DNS server of ${vnet.name} answered (${servers.join(', ')}): SERVFAIL`, { vnetId: vnet.id });
+  tracer.add(
+    "custom-dns-exhausted",
+    `no custom DNS server of ${vnet.name} answered (${servers.join(", ")}): SERVFAIL`,
+    { vnetId: vnet.id },
+  );
   return servfail(tracer);
 }
 
-function whyNoDnsServer(snapshot: NetworkSnapshot, vnet: VirtualNetwork, reachable: readonly string[], server: string): string {
+function whyNoDnsServer(
+  snapshot: NetworkSnapshot,
+  vnet: VirtualNetwork,
+  reachable: readonly string[],
+  server: string,
+): string {
   const local = findVmByPrivateAddress(snapshot, reachable, server);
   if (local) return `VM ${local.name} at that address runs no DNS forwarder`;
-  if (tryParseIpv4(server) === undefined) return 'not an IPv4 address';
+  if (tryParseIpv4(server) === undefined) return "not an IPv4 address";
   const elsewhere = snapshot.vms.find((v) => v.dnsForwarder && sameIpv4(v.privateIpAddress, server));
   if (elsewhere) {
     const where = findVirtualNetwork(snapshot, elsewhere.vnetId)?.name ?? elsewhere.vnetId;
@@ -245,9 +281,17 @@ function whyNoDnsServer(snapshot: NetworkSnapshot, vnet: VirtualNetwork, reachab
  * Sources: learn.microsoft.com "What is an Azure Private DNS zone?", "Fallback to internet for
  * Azure Private DNS zones", "What is the auto registration feature in Azure DNS private zones?".
  */
-export function resolveInVnet(snapshot: NetworkSnapshot, vnet: VirtualNetwork, qname: string, qtype: DnsRecordType | string): DnsAnswer {
+export function resolveInVnet(
+  snapshot: NetworkSnapshot,
+  vnet: VirtualNetwork,
+  qname: string,
+  qtype: DnsRecordType | string,
+): DnsAnswer {
   const tracer = new Tracer();
-  return finish(chase(snapshot, vnetView(snapshot, vnet), normalizeDnsName(qname), qtype.toUpperCase(), tracer), tracer);
+  return finish(
+    chase(snapshot, vnetView(snapshot, vnet), normalizeDnsName(qname), qtype.toUpperCase(), tracer),
+    tracer,
+  );
 }
 
 /**
@@ -265,11 +309,11 @@ export function resolveInVnet(snapshot: NetworkSnapshot, vnet: VirtualNetwork, q
  */
 export function resolvePublic(snapshot: NetworkSnapshot, qname: string, qtype: DnsRecordType | string): DnsAnswer {
   const tracer = new Tracer();
-  return finish(chase(snapshot, { kind: 'public' }, normalizeDnsName(qname), qtype.toUpperCase(), tracer), tracer);
+  return finish(chase(snapshot, { kind: "public" }, normalizeDnsName(qname), qtype.toUpperCase(), tracer), tracer);
 }
 
 function vnetView(snapshot: NetworkSnapshot, vnet: VirtualNetwork): View {
-  return { kind: 'vnet', vnet, zones: linkedZones(snapshot, vnet.id) };
+  return { kind: "vnet", vnet, zones: linkedZones(snapshot, vnet.id) };
 }
 
 function chase(snapshot: NetworkSnapshot, view: View, start: string, qtype: string, tracer: Tracer): ChainResult {
@@ -278,28 +322,31 @@ function chase(snapshot: NetworkSnapshot, view: View, start: string, qtype: stri
   let name = start;
   for (let hop = 0; hop < MAX_CNAME_CHAIN; hop++) {
     if (seen.has(name)) {
-      tracer.add('cname-loop', `CNAME chain loops back to ${name}: SERVFAIL`);
-      return { rcode: 'SERVFAIL', answers: [], authority: [] };
+      tracer.add("cname-loop", `CNAME chain loops back to ${name}: SERVFAIL`);
+      return { rcode: "SERVFAIL", answers: [], authority: [] };
     }
     seen.add(name);
-    const step = view.kind === 'vnet' ? lookupInVnet(snapshot, view, name, qtype, tracer) : lookupPublic(snapshot, name, qtype, tracer);
+    const step =
+      view.kind === "vnet"
+        ? lookupInVnet(snapshot, view, name, qtype, tracer)
+        : lookupPublic(snapshot, name, qtype, tracer);
     switch (step.kind) {
-      case 'records':
+      case "records":
         answers.push(...step.records);
-        return { rcode: 'NOERROR', answers, authority: [] };
-      case 'nodata':
-        return { rcode: 'NOERROR', answers, authority: step.authority };
-      case 'nxdomain':
-        return { rcode: 'NXDOMAIN', answers, authority: step.authority };
-      case 'cname':
+        return { rcode: "NOERROR", answers, authority: [] };
+      case "nodata":
+        return { rcode: "NOERROR", answers, authority: step.authority };
+      case "nxdomain":
+        return { rcode: "NXDOMAIN", answers, authority: step.authority };
+      case "cname":
         answers.push(step.record);
-        if (qtype === 'CNAME') return { rcode: 'NOERROR', answers, authority: [] };
+        if (qtype === "CNAME") return { rcode: "NOERROR", answers, authority: [] };
         name = step.target;
         break;
     }
   }
-  tracer.add('cname-chain-too-long', `CNAME chain from ${start} is longer than ${MAX_CNAME_CHAIN}: SERVFAIL`);
-  return { rcode: 'SERVFAIL', answers: [], authority: [] };
+  tracer.add("cname-chain-too-long", `CNAME chain from ${start} is longer than ${MAX_CNAME_CHAIN}: SERVFAIL`);
+  return { rcode: "SERVFAIL", answers: [], authority: [] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,13 +358,13 @@ function inZone(name: string, zoneName: string): boolean {
 
 function lookupInVnet(
   snapshot: NetworkSnapshot,
-  view: Extract<View, { kind: 'vnet' }>,
+  view: Extract<View, { kind: "vnet" }>,
   name: string,
   qtype: string,
   tracer: Tracer,
 ): Step {
   let best: LinkedZone | undefined;
-  let bestName = '';
+  let bestName = "";
   const sameName: LinkedZone[] = [];
   for (const lz of view.zones) {
     const zoneName = normalizeDnsName(lz.zone.name);
@@ -332,38 +379,46 @@ function lookupInVnet(
   }
 
   if (!best) {
-    tracer.add('no-linked-zone', `no private DNS zone linked to ${view.vnet.name} contains ${name}; resolving publicly`, {
-      vnetId: view.vnet.id,
-    });
+    tracer.add(
+      "no-linked-zone",
+      `no private DNS zone linked to ${view.vnet.name} contains ${name}; resolving publicly`,
+      {
+        vnetId: view.vnet.id,
+      },
+    );
     return lookupPublic(snapshot, name, qtype, tracer);
   }
   if (sameName.length > 0) {
     tracer.add(
-      'duplicate-zone-name',
+      "duplicate-zone-name",
       `${sameName.length + 1} zones named ${bestName} are linked to ${view.vnet.name} (ARM forbids this); using ${best.zone.id}`,
       { vnetId: view.vnet.id, zoneId: best.zone.id },
     );
   }
 
   const step = lookupPrivateZone(snapshot, view.vnet, best, bestName, name, qtype, tracer);
-  if (step.kind !== 'nxdomain') return step;
+  if (step.kind !== "nxdomain") return step;
 
   const where = `zone ${bestName} linked to ${view.vnet.name} via ${best.link.name}`;
   const refs = { zoneId: best.zone.id, linkId: best.link.id, vnetId: view.vnet.id };
-  if ((best.link.properties.resolutionPolicy ?? '').toLowerCase() === 'nxdomainredirect') {
-    tracer.add('private-zone-fallback', `${where} has no record for ${name}; resolutionPolicy NxDomainRedirect: resolving publicly`, refs);
+  if ((best.link.properties.resolutionPolicy ?? "").toLowerCase() === "nxdomainredirect") {
+    tracer.add(
+      "private-zone-fallback",
+      `${where} has no record for ${name}; resolutionPolicy NxDomainRedirect: resolving publicly`,
+      refs,
+    );
     return lookupPublic(snapshot, name, qtype, tracer);
   }
   tracer.add(
-    'private-zone-nxdomain',
-    `${where} has no record for ${name} (resolutionPolicy ${best.link.properties.resolutionPolicy ?? 'Default'}): NXDOMAIN`,
+    "private-zone-nxdomain",
+    `${where} has no record for ${name} (resolutionPolicy ${best.link.properties.resolutionPolicy ?? "Default"}): NXDOMAIN`,
     refs,
   );
   return step;
 }
 
 function relativeName(name: string, zoneName: string): string {
-  return name === zoneName ? '@' : name.slice(0, name.length - zoneName.length - 1);
+  return name === zoneName ? "@" : name.slice(0, name.length - zoneName.length - 1);
 }
 
 function lookupPrivateZone(
@@ -387,55 +442,67 @@ function lookupPrivateZone(
     const records = recordsOf(ofType, name);
     if (records.length > 0) {
       tracer.add(
-        'private-zone-answer',
-        `${where} answered ${records.map((r) => `${r.type} ${r.data}`).join(', ')} for ${name} (ttl ${records[0]!.ttl})`,
+        "private-zone-answer",
+        `${where} answered ${records.map((r) => `${r.type} ${r.data}`).join(", ")} for ${name} (ttl ${records[0]!.ttl})`,
         { ...refs, recordSetId: ofType.id },
       );
-      return { kind: 'records', records };
+      return { kind: "records", records };
     }
-    tracer.add('private-zone-nodata', `${where}: record set ${qtype} ${relative} is empty: NODATA`, { ...refs, recordSetId: ofType.id });
-    return { kind: 'nodata', authority: negative() };
+    tracer.add("private-zone-nodata", `${where}: record set ${qtype} ${relative} is empty: NODATA`, {
+      ...refs,
+      recordSetId: ofType.id,
+    });
+    return { kind: "nodata", authority: negative() };
   }
 
-  const cname = atName.find((rs) => recordSetType(rs) === 'CNAME' && rs.properties.cnameRecord?.cname);
+  const cname = atName.find((rs) => recordSetType(rs) === "CNAME" && rs.properties.cnameRecord?.cname);
   if (cname) {
     const [record] = recordsOf(cname, name);
     if (record) {
-      tracer.add('private-zone-cname', `${where} answered CNAME ${record.data} for ${name} (ttl ${record.ttl})`, {
+      tracer.add("private-zone-cname", `${where} answered CNAME ${record.data} for ${name} (ttl ${record.ttl})`, {
         ...refs,
         recordSetId: cname.id,
       });
-      return { kind: 'cname', record, target: record.data };
+      return { kind: "cname", record, target: record.data };
     }
   }
 
   if (atName.length > 0) {
-    tracer.add('private-zone-nodata', `${where} has ${relative} but no ${qtype} record: NODATA`, refs);
-    return { kind: 'nodata', authority: negative() };
+    tracer.add("private-zone-nodata", `${where} has ${relative} but no ${qtype} record: NODATA`, refs);
+    return { kind: "nodata", authority: negative() };
   }
 
-  const registered = relative.includes('.') || relative === '@' ? undefined : autoRegisteredVm(snapshot, lz, relative);
+  const registered = relative.includes(".") || relative === "@" ? undefined : autoRegisteredVm(snapshot, lz, relative);
   if (registered) {
-    if (qtype === 'A') {
-      const record: DnsRecord = { name, type: 'A', ttl: AUTO_REGISTERED_TTL_SECONDS, data: registered.privateIpAddress };
+    if (qtype === "A") {
+      const record: DnsRecord = {
+        name,
+        type: "A",
+        ttl: AUTO_REGISTERED_TTL_SECONDS,
+        data: registered.privateIpAddress,
+      };
       tracer.add(
-        'private-zone-auto-registration',
+        "private-zone-auto-registration",
         `${where} answered A ${record.data} for ${name}: auto-registered VM ${registered.name} (ttl ${record.ttl})`,
         { ...refs, vmName: registered.name },
       );
-      return { kind: 'records', records: [record] };
+      return { kind: "records", records: [record] };
     }
-    tracer.add('private-zone-nodata', `${where} has auto-registered VM ${registered.name} but no ${qtype} record: NODATA`, refs);
-    return { kind: 'nodata', authority: negative() };
+    tracer.add(
+      "private-zone-nodata",
+      `${where} has auto-registered VM ${registered.name} but no ${qtype} record: NODATA`,
+      refs,
+    );
+    return { kind: "nodata", authority: negative() };
   }
 
-  const isEmptyNonTerminal = relative === '@' || zoneSets.some((rs) => rs.name.toLowerCase().endsWith(`.${relative}`));
+  const isEmptyNonTerminal = relative === "@" || zoneSets.some((rs) => rs.name.toLowerCase().endsWith(`.${relative}`));
   if (isEmptyNonTerminal) {
-    tracer.add('private-zone-nodata', `${where} has names below ${name} but no ${qtype} record at it: NODATA`, refs);
-    return { kind: 'nodata', authority: negative() };
+    tracer.add("private-zone-nodata", `${where} has names below ${name} but no ${qtype} record at it: NODATA`, refs);
+    return { kind: "nodata", authority: negative() };
   }
   // Traced by the caller, which knows whether the link redirects NXDOMAIN to the internet.
-  return { kind: 'nxdomain', authority: negative() };
+  return { kind: "nxdomain", authority: negative() };
 }
 
 function autoRegisteredVm(snapshot: NetworkSnapshot, lz: LinkedZone, label: string) {
@@ -448,7 +515,7 @@ function autoRegisteredVm(snapshot: NetworkSnapshot, lz: LinkedZone, label: stri
 }
 
 function soaOf(zoneSets: readonly RecordSet[], zoneName: string): DnsRecord[] {
-  const soa = zoneSets.find((rs) => rs.name === '@' && recordSetType(rs) === 'SOA');
+  const soa = zoneSets.find((rs) => rs.name === "@" && recordSetType(rs) === "SOA");
   return soa ? recordsOf(soa, zoneName) : [];
 }
 
@@ -464,34 +531,34 @@ function recordsOf(rs: RecordSet, owner: string): DnsRecord[] {
   const p = rs.properties;
   const make = (data: string): DnsRecord => ({ name: owner, type, ttl, data });
   switch (type) {
-    case 'A':
+    case "A":
       return (p.aRecords ?? []).map((r) => make(r.ipv4Address));
-    case 'AAAA':
+    case "AAAA":
       return (p.aaaaRecords ?? []).map((r) => make(r.ipv6Address.toLowerCase()));
-    case 'CNAME':
+    case "CNAME":
       return p.cnameRecord?.cname ? [make(normalizeDnsName(p.cnameRecord.cname))] : [];
-    case 'MX':
+    case "MX":
       return (p.mxRecords ?? []).map((r) => make(`${r.preference} ${normalizeDnsName(r.exchange)}`));
-    case 'PTR':
+    case "PTR":
       return (p.ptrRecords ?? []).map((r) => make(normalizeDnsName(r.ptrdname)));
-    case 'SRV':
+    case "SRV":
       return (p.srvRecords ?? []).map((r) => make(`${r.priority} ${r.weight} ${r.port} ${normalizeDnsName(r.target)}`));
-    case 'TXT':
-      return (p.txtRecords ?? []).map((r) => make(r.value.map(quoteTxt).join(' ')));
-    case 'SOA': {
+    case "TXT":
+      return (p.txtRecords ?? []).map((r) => make(r.value.map(quoteTxt).join(" ")));
+    case "SOA": {
       const s = p.soaRecord;
       if (!s) return [];
       return [
         make(
           [
-            normalizeDnsName(s.host ?? 'azureprivatedns.net'),
-            normalizeDnsName(s.email ?? 'azureprivatedns-host.microsoft.com'),
+            normalizeDnsName(s.host ?? "azureprivatedns.net"),
+            normalizeDnsName(s.email ?? "azureprivatedns-host.microsoft.com"),
             s.serialNumber ?? 1,
             s.refreshTime ?? 3600,
             s.retryTime ?? 300,
             s.expireTime ?? 2419200,
             s.minimumTtl ?? 300,
-          ].join(' '),
+          ].join(" "),
         ),
       ];
     }
@@ -503,8 +570,8 @@ function recordsOf(rs: RecordSet, owner: string): DnsRecord[] {
 
 function lookupPublic(snapshot: NetworkSnapshot, name: string, qtype: string, tracer: Tracer): Step {
   if (name === MANAGED_HSM_PUBLIC_ZONE || name === MANAGED_HSM_PRIVATELINK_ZONE) {
-    tracer.add('public-nodata', `public DNS: ${name} is a zone apex with no ${qtype} record: NODATA`);
-    return { kind: 'nodata', authority: [] };
+    tracer.add("public-nodata", `public DNS: ${name} is a zone apex with no ${qtype} record: NODATA`);
+    return { kind: "nodata", authority: [] };
   }
   const host = parseManagedHsmHost(name);
   const hsm = host ? findManagedHsmByName(snapshot, host.hsmName) : undefined;
@@ -513,17 +580,21 @@ function lookupPublic(snapshot: NetworkSnapshot, name: string, qtype: string, tr
     // soft-delete-overview.md: "The DNS record that corresponds to the HSM is also kept during the retention
     // interval". Its connections went with the delete, so there is no privatelink alias; purge removes the record.
     const refs = deleted.properties.mhsmId ? { hsmId: deleted.properties.mhsmId } : undefined;
-    if (qtype !== 'A') {
-      tracer.add('public-nodata', `public DNS: ${name} (soft-deleted managed HSM ${deleted.name}) has an A record only, no ${qtype}: NODATA`, refs);
-      return { kind: 'nodata', authority: [] };
+    if (qtype !== "A") {
+      tracer.add(
+        "public-nodata",
+        `public DNS: ${name} (soft-deleted managed HSM ${deleted.name}) has an A record only, no ${qtype}: NODATA`,
+        refs,
+      );
+      return { kind: "nodata", authority: [] };
     }
     const address = publicAddressOfHsm(deleted.name);
     tracer.add(
-      'public-soft-deleted',
-      `public DNS answered A ${address} for ${name}: managed HSM ${deleted.name} is soft-deleted${deleted.properties.scheduledPurgeDate ? ` (purge scheduled ${deleted.properties.scheduledPurgeDate})` : ''} and keeps its DNS record until purged (ttl ${PUBLIC_TTL_SECONDS})`,
+      "public-soft-deleted",
+      `public DNS answered A ${address} for ${name}: managed HSM ${deleted.name} is soft-deleted${deleted.properties.scheduledPurgeDate ? ` (purge scheduled ${deleted.properties.scheduledPurgeDate})` : ""} and keeps its DNS record until purged (ttl ${PUBLIC_TTL_SECONDS})`,
       refs,
     );
-    return { kind: 'records', records: [{ name, type: 'A', ttl: PUBLIC_TTL_SECONDS, data: address }] };
+    return { kind: "records", records: [{ name, type: "A", ttl: PUBLIC_TTL_SECONDS, data: address }] };
   }
   if (!host || !hsm) {
     const why = host
@@ -531,8 +602,8 @@ function lookupPublic(snapshot: NetworkSnapshot, name: string, qtype: string, tr
       : inZone(name, MANAGED_HSM_PUBLIC_ZONE)
         ? `${name} is not a managed HSM host name`
         : `${name} is outside the emulated public namespace (${MANAGED_HSM_PUBLIC_ZONE})`;
-    tracer.add('public-nxdomain', `public DNS: ${why}: NXDOMAIN`);
-    return { kind: 'nxdomain', authority: [] };
+    tracer.add("public-nxdomain", `public DNS: ${why}: NXDOMAIN`);
+    return { kind: "nxdomain", authority: [] };
   }
 
   const refs = { hsmId: hsm.id };
@@ -541,31 +612,30 @@ function lookupPublic(snapshot: NetworkSnapshot, name: string, qtype: string, tr
   if (approved.length > 0) {
     const target = `${host.hsmName}.${MANAGED_HSM_PRIVATELINK_ZONE}`;
     tracer.add(
-      'public-cname',
-      `public DNS: managed HSM ${hsm.name} has ${approved.length} Approved private endpoint connection${approved.length === 1 ? '' : 's'}, so ${name} is CNAME ${target} (ttl ${PUBLIC_TTL_SECONDS})`,
+      "public-cname",
+      `public DNS: managed HSM ${hsm.name} has ${approved.length} Approved private endpoint connection${approved.length === 1 ? "" : "s"}, so ${name} is CNAME ${target} (ttl ${PUBLIC_TTL_SECONDS})`,
       refs,
     );
-    return { kind: 'cname', record: { name, type: 'CNAME', ttl: PUBLIC_TTL_SECONDS, data: target }, target };
+    return { kind: "cname", record: { name, type: "CNAME", ttl: PUBLIC_TTL_SECONDS, data: target }, target };
   }
   if (!host.privatelink) {
     const pes = privateEndpointCount(snapshot, hsm);
     if (pes > 0) {
       tracer.add(
-        'public-no-approved-connection',
-        `public DNS: managed HSM ${hsm.name} has ${pes} private endpoint${pes === 1 ? '' : 's'} but no Approved connection, so ${name} has no privatelink alias and resolves to the public endpoint (Azure publishes the alias only while a connection is Approved)`,
+        "public-no-approved-connection",
+        `public DNS: managed HSM ${hsm.name} has ${pes} private endpoint${pes === 1 ? "" : "s"} but no Approved connection, so ${name} has no privatelink alias and resolves to the public endpoint (Azure publishes the alias only while a connection is Approved)`,
         refs,
       );
     }
   }
-  if (qtype !== 'A') {
-    tracer.add('public-nodata', `public DNS: ${name} has an A record only, no ${qtype}: NODATA`, refs);
-    return { kind: 'nodata', authority: [] };
+  if (qtype !== "A") {
+    tracer.add("public-nodata", `public DNS: ${name} has an A record only, no ${qtype}: NODATA`, refs);
+    return { kind: "nodata", authority: [] };
   }
   tracer.add(
-    'public-answer',
+    "public-answer",
     `public DNS answered A ${address} for ${name}: public endpoint of managed HSM ${hsm.name} (ttl ${PUBLIC_TTL_SECONDS})`,
     refs,
   );
-  return { kind: 'records', records: [{ name, type: 'A', ttl: PUBLIC_TTL_SECONDS, data: address }] };
+  return { kind: "records", records: [{ name, type: "A", ttl: PUBLIC_TTL_SECONDS, data: address }] };
 }
-

@@ -28,7 +28,7 @@ import {
   type VirtualNetwork,
   type VirtualNetworkLink,
   type Vm,
-} from './topology.js';
+} from "./topology.js";
 
 /** Result of {@link snapshotFromResources}. */
 export interface SnapshotFromResources {
@@ -50,30 +50,46 @@ export const EXPORT_COMMANDS =
 
 /** Lower-cased ARM types this module reads. */
 export const RESOURCE_TYPES = {
-  managedHsm: 'microsoft.keyvault/managedhsms',
-  hsmConnection: 'microsoft.keyvault/managedhsms/privateendpointconnections',
-  virtualNetwork: 'microsoft.network/virtualnetworks',
-  subnet: 'microsoft.network/virtualnetworks/subnets',
-  privateEndpoint: 'microsoft.network/privateendpoints',
-  networkInterface: 'microsoft.network/networkinterfaces',
-  privateDnsZone: 'microsoft.network/privatednszones',
-  virtualNetworkLink: 'microsoft.network/privatednszones/virtualnetworklinks',
-  virtualMachine: 'microsoft.compute/virtualmachines',
-  privateDnsZoneGroup: 'microsoft.network/privateendpoints/privatednszonegroups',
+  managedHsm: "microsoft.keyvault/managedhsms",
+  hsmConnection: "microsoft.keyvault/managedhsms/privateendpointconnections",
+  virtualNetwork: "microsoft.network/virtualnetworks",
+  subnet: "microsoft.network/virtualnetworks/subnets",
+  privateEndpoint: "microsoft.network/privateendpoints",
+  networkInterface: "microsoft.network/networkinterfaces",
+  privateDnsZone: "microsoft.network/privatednszones",
+  virtualNetworkLink: "microsoft.network/privatednszones/virtualnetworklinks",
+  virtualMachine: "microsoft.compute/virtualmachines",
+  privateDnsZoneGroup: "microsoft.network/privateendpoints/privatednszonegroups",
 } as const;
 
-const RECORD_TYPES = ['a', 'aaaa', 'cname', 'mx', 'ptr', 'soa', 'srv', 'txt'];
+const RECORD_TYPES = ["a", "aaaa", "cname", "mx", "ptr", "soa", "srv", "txt"];
 
 /** Top-level keys that are never moved under `properties` when un-flattening az output. */
 const ENVELOPE_KEYS = new Set([
-  'id', 'name', 'type', 'location', 'etag', 'tags', 'sku', 'kind', 'identity', 'systemData', 'managedBy',
-  'resourceGroup', 'extendedLocation', 'zones', 'plan', 'properties', 'changedTime', 'createdTime',
+  "id",
+  "name",
+  "type",
+  "location",
+  "etag",
+  "tags",
+  "sku",
+  "kind",
+  "identity",
+  "systemData",
+  "managedBy",
+  "resourceGroup",
+  "extendedLocation",
+  "zones",
+  "plan",
+  "properties",
+  "changedTime",
+  "createdTime",
 ]);
 
 type Json = Record<string, unknown>;
 
 function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -98,7 +114,7 @@ function arrayOf(v: unknown): Json[] {
 }
 
 function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
+  return typeof v === "string" ? v : undefined;
 }
 
 /** `{id}` sub-resource or undefined. */
@@ -108,14 +124,16 @@ function subRes(v: unknown): { id: string } | undefined {
 }
 
 function subResList(v: unknown): { id: string }[] {
-  return arrayOf(v).map(subRes).filter((x): x is { id: string } => x !== undefined);
+  return arrayOf(v)
+    .map(subRes)
+    .filter((x): x is { id: string } => x !== undefined);
 }
 
 function normalizeSubnet(raw: Json): Subnet | undefined {
   const s = unflatten(raw);
   if (!s || !str(s.id)) return undefined;
   const p = props(s);
-  return { ...(s as object), id: str(s.id)!, name: str(s.name) ?? '', properties: { ...p } } as Subnet;
+  return { ...(s as object), id: str(s.id)!, name: str(s.name) ?? "", properties: { ...p } } as Subnet;
 }
 
 function normalizeVnet(r: Json): VirtualNetwork {
@@ -125,12 +143,19 @@ function normalizeVnet(r: Json): VirtualNetwork {
   const peerings = arrayOf(p.virtualNetworkPeerings).map((x) => {
     const pr = unflatten(x) ?? { properties: {} };
     const pp = props(pr);
-    return { ...pr, properties: { ...pp, remoteVirtualNetwork: subRes(pp.remoteVirtualNetwork) ?? { id: '' } } };
+    return { ...pr, properties: { ...pp, remoteVirtualNetwork: subRes(pp.remoteVirtualNetwork) ?? { id: "" } } };
   });
-  const subnets = arrayOf(p.subnets).map(normalizeSubnet).filter((s): s is Subnet => s !== undefined);
+  const subnets = arrayOf(p.subnets)
+    .map(normalizeSubnet)
+    .filter((s): s is Subnet => s !== undefined);
   return {
     ...(r as object),
-    properties: { ...p, addressSpace: { ...addressSpace, addressPrefixes: prefixes }, subnets, virtualNetworkPeerings: peerings },
+    properties: {
+      ...p,
+      addressSpace: { ...addressSpace, addressPrefixes: prefixes },
+      subnets,
+      virtualNetworkPeerings: peerings,
+    },
   } as unknown as VirtualNetwork;
 }
 
@@ -138,7 +163,11 @@ function normalizeConnections(v: unknown): Json[] {
   return arrayOf(v).map((c) => {
     const u = unflatten(c) ?? { properties: {} };
     const p = props(u);
-    return { ...u, name: str(u.name) ?? '', properties: { ...p, privateLinkServiceId: str(p.privateLinkServiceId) ?? '' } };
+    return {
+      ...u,
+      name: str(u.name) ?? "",
+      properties: { ...p, privateLinkServiceId: str(p.privateLinkServiceId) ?? "" },
+    };
   });
 }
 
@@ -148,7 +177,7 @@ function normalizePrivateEndpoint(r: Json): PrivateEndpoint {
     ...(r as object),
     properties: {
       ...p,
-      subnet: subRes(p.subnet) ?? { id: '' },
+      subnet: subRes(p.subnet) ?? { id: "" },
       privateLinkServiceConnections: normalizeConnections(p.privateLinkServiceConnections),
       manualPrivateLinkServiceConnections: normalizeConnections(p.manualPrivateLinkServiceConnections),
       networkInterfaces: subResList(p.networkInterfaces),
@@ -164,17 +193,28 @@ function normalizeNic(r: Json): NetworkInterface {
     // Wire spelling `privateIPAddress`; az prints `privateIpAddress`.
     const address = str(cp.privateIPAddress) ?? str(cp.privateIpAddress);
     const subnet = subRes(cp.subnet);
-    return { ...u, name: str(u.name) ?? '', properties: { ...cp, ...(address ? { privateIPAddress: address } : {}), ...(subnet ? { subnet } : {}) } };
+    return {
+      ...u,
+      name: str(u.name) ?? "",
+      properties: { ...cp, ...(address ? { privateIPAddress: address } : {}), ...(subnet ? { subnet } : {}) },
+    };
   });
   const pe = subRes(p.privateEndpoint);
-  return { ...(r as object), properties: { ...p, ipConfigurations, ...(pe ? { privateEndpoint: pe } : {}) } } as unknown as NetworkInterface;
+  return {
+    ...(r as object),
+    properties: { ...p, ipConfigurations, ...(pe ? { privateEndpoint: pe } : {}) },
+  } as unknown as NetworkInterface;
 }
 
 function normalizeLink(r: Json): VirtualNetworkLink {
   const p = props(r);
   return {
     ...(r as object),
-    properties: { ...p, virtualNetwork: subRes(p.virtualNetwork) ?? { id: '' }, registrationEnabled: p.registrationEnabled === true },
+    properties: {
+      ...p,
+      virtualNetwork: subRes(p.virtualNetwork) ?? { id: "" },
+      registrationEnabled: p.registrationEnabled === true,
+    },
   } as VirtualNetworkLink;
 }
 
@@ -190,7 +230,10 @@ function normalizeZoneGroup(r: Json): PrivateDnsZoneGroup {
   const privateDnsZoneConfigs = arrayOf(p.privateDnsZoneConfigs).map((c) => {
     const u = unflatten(c) ?? { properties: {} };
     const cp = props(u);
-    return { ...u, properties: { ...cp, privateDnsZoneId: str(cp.privateDnsZoneId) ?? '', recordSets: arrayOf(cp.recordSets) } };
+    return {
+      ...u,
+      properties: { ...cp, privateDnsZoneId: str(cp.privateDnsZoneId) ?? "", recordSets: arrayOf(cp.recordSets) },
+    };
   });
   return { ...(r as object), properties: { ...p, privateDnsZoneConfigs } } as unknown as PrivateDnsZoneGroup;
 }
@@ -202,8 +245,13 @@ function normalizeHsmConnection(raw: Json): ManagedHsmPrivateEndpointConnection 
 
 function normalizeHsm(r: Json): ManagedHsm {
   const p = props(r);
-  const conns = Array.isArray(p.privateEndpointConnections) ? arrayOf(p.privateEndpointConnections).map(normalizeHsmConnection) : undefined;
-  return { ...(r as object), properties: { ...p, ...(conns ? { privateEndpointConnections: conns } : {}) } } as ManagedHsm;
+  const conns = Array.isArray(p.privateEndpointConnections)
+    ? arrayOf(p.privateEndpointConnections).map(normalizeHsmConnection)
+    : undefined;
+  return {
+    ...(r as object),
+    properties: { ...p, ...(conns ? { privateEndpointConnections: conns } : {}) },
+  } as ManagedHsm;
 }
 
 /** The simulated VM a `Microsoft.Compute/virtualMachines` body of hsmlink describes (`properties.hsmlink`), or undefined. */
@@ -252,7 +300,9 @@ export function snapshotFromResources(resources: unknown[], vms: readonly Vm[] =
     if (!r) {
       if (isReadType(type)) {
         withoutProperties.push(id);
-        missing.push(`${raw.type} ${id} was exported without properties ('az resource list' prints properties: null; export with ${EXPORT_COMMANDS})`);
+        missing.push(
+          `${raw.type} ${id} was exported without properties ('az resource list' prints properties: null; export with ${EXPORT_COMMANDS})`,
+        );
       }
       continue;
     }
@@ -262,7 +312,9 @@ export function snapshotFromResources(resources: unknown[], vms: readonly Vm[] =
   const of = (type: string): Json[] => [...(byType.get(type)?.values() ?? [])];
 
   // VNets, with child subnet rows merged in (child rows win).
-  const subnetRows = of(RESOURCE_TYPES.subnet).map(normalizeSubnet).filter((s): s is Subnet => s !== undefined);
+  const subnetRows = of(RESOURCE_TYPES.subnet)
+    .map(normalizeSubnet)
+    .filter((s): s is Subnet => s !== undefined);
   const vnetById = new Map<string, VirtualNetwork>();
   for (const v of of(RESOURCE_TYPES.virtualNetwork).map(normalizeVnet)) vnetById.set(resourceIdKey(v.id), v);
   for (const s of subnetRows) {
@@ -283,7 +335,8 @@ export function snapshotFromResources(resources: unknown[], vms: readonly Vm[] =
   const privateDnsZones = of(RESOURCE_TYPES.privateDnsZone) as unknown as PrivateDnsZone[];
   const virtualNetworkLinks = of(RESOURCE_TYPES.virtualNetworkLink).map(normalizeLink);
   const recordSets: RecordSet[] = [];
-  for (const t of RECORD_TYPES) recordSets.push(...of(`microsoft.network/privatednszones/${t}`).map(normalizeRecordSet));
+  for (const t of RECORD_TYPES)
+    recordSets.push(...of(`microsoft.network/privatednszones/${t}`).map(normalizeRecordSet));
 
   // HSMs, with child privateEndpointConnections merged in when the HSM body lacks them.
   const connRows = of(RESOURCE_TYPES.hsmConnection).map(normalizeHsmConnection);
@@ -320,7 +373,10 @@ export function snapshotFromResources(resources: unknown[], vms: readonly Vm[] =
 
 /** True for a (lower-cased) type {@link snapshotFromResources} reads. */
 function isReadType(type: string): boolean {
-  return (Object.values(RESOURCE_TYPES) as string[]).includes(type) || RECORD_TYPES.some((t) => type === `microsoft.network/privatednszones/${t}`);
+  return (
+    (Object.values(RESOURCE_TYPES) as string[]).includes(type) ||
+    RECORD_TYPES.some((t) => type === `microsoft.network/privatednszones/${t}`)
+  );
 }
 
 /** Resources the snapshot references but does not hold. */
@@ -330,27 +386,36 @@ function gaps(s: NetworkSnapshot): string[] {
   for (const pe of s.privateEndpoints) {
     const nics = pe.properties.networkInterfaces ?? [];
     if (nics.length === 0) out.push(`private endpoint ${pe.id} lists no network interface (its private IP is unknown)`);
-    for (const n of nics) if (!has(s.networkInterfaces, n.id)) out.push(`network interface ${n.id} of private endpoint ${pe.id}`);
+    for (const n of nics)
+      if (!has(s.networkInterfaces, n.id)) out.push(`network interface ${n.id} of private endpoint ${pe.id}`);
     const subnetId = pe.properties.subnet.id;
-    if (subnetId && !has(s.virtualNetworks, parentResourceId(subnetId))) out.push(`virtual network ${parentResourceId(subnetId)} of private endpoint ${pe.id}`);
+    if (subnetId && !has(s.virtualNetworks, parentResourceId(subnetId)))
+      out.push(`virtual network ${parentResourceId(subnetId)} of private endpoint ${pe.id}`);
   }
   for (const zone of s.privateDnsZones) {
     const records = s.recordSets.filter((r) => sameResourceId(parentResourceId(r.id), zone.id));
-    if (records.length === 0) out.push(`record sets of private DNS zone ${zone.id} (none exported; list them with 'az network private-dns record-set list -g <rg> -z ${zone.name}')`);
+    if (records.length === 0)
+      out.push(
+        `record sets of private DNS zone ${zone.id} (none exported; list them with 'az network private-dns record-set list -g <rg> -z ${zone.name}')`,
+      );
     const declaredLinks = zone.properties?.numberOfVirtualNetworkLinks;
     const links = s.virtualNetworkLinks.filter((l) => sameResourceId(parentResourceId(l.id), zone.id));
-    if (typeof declaredLinks === 'number' && declaredLinks > links.length) {
+    if (typeof declaredLinks === "number" && declaredLinks > links.length) {
       out.push(`virtual network links of private DNS zone ${zone.id} (${links.length} of ${declaredLinks} exported)`);
     }
   }
-  for (const link of s.virtualNetworkLinks) if (!has(s.privateDnsZones, parentResourceId(link.id))) out.push(`private DNS zone ${parentResourceId(link.id)} of virtual network link ${link.id}`);
+  for (const link of s.virtualNetworkLinks)
+    if (!has(s.privateDnsZones, parentResourceId(link.id)))
+      out.push(`private DNS zone ${parentResourceId(link.id)} of virtual network link ${link.id}`);
   for (const rs of s.recordSets) {
-    if (!has(s.privateDnsZones, parentResourceId(rs.id))) out.push(`private DNS zone ${parentResourceId(rs.id)} of record set ${rs.id}`);
+    if (!has(s.privateDnsZones, parentResourceId(rs.id)))
+      out.push(`private DNS zone ${parentResourceId(rs.id)} of record set ${rs.id}`);
   }
   for (const hsm of s.managedHsms) {
     for (const c of hsm.properties.privateEndpointConnections ?? []) {
       const peId = c.properties.privateEndpoint?.id;
-      if (peId && !has(s.privateEndpoints, peId)) out.push(`private endpoint ${peId} of managed HSM ${hsm.id} (connection ${c.id ?? '?'})`);
+      if (peId && !has(s.privateEndpoints, peId))
+        out.push(`private endpoint ${peId} of managed HSM ${hsm.id} (connection ${c.id ?? "?"})`);
     }
   }
   return [...new Set(out)];

@@ -4,8 +4,8 @@
  * the DNS server, the request pipeline and the troubleshooter all call into this one model.
  */
 
-export * from './cidr.js';
-export * from './trace.js';
-export * from './topology.js';
-export * from './dns-view.js';
-export * from './route.js';
+export * from "./cidr.js";
+export * from "./trace.js";
+export * from "./topology.js";
+export * from "./dns-view.js";
+export * from "./route.js";

@@ -7,8 +7,8 @@
  * is decided by the network-rules step of the pipeline, not here; this module only reports facts.
  */
 
-import { ipInCidr, tryParseCidr, tryParseIpv4 } from './cidr.js';
-import { publicAddressOfHsm } from './dns-view.js';
+import { ipInCidr, tryParseCidr, tryParseIpv4 } from "./cidr.js";
+import { publicAddressOfHsm } from "./dns-view.js";
 import {
   connectionsOfPrivateEndpoint,
   findManagedHsmByName,
@@ -24,12 +24,12 @@ import {
   type PrivateLinkServiceConnectionState,
   type Vantage,
   type VirtualNetwork,
-} from './topology.js';
-import type { RouteRule, TraceRefs, NetworkTraceStep } from './trace.js';
-import { normalizeDnsName, parseManagedHsmHost } from '../kernel/azure-names.js';
+} from "./topology.js";
+import type { RouteRule, TraceRefs, NetworkTraceStep } from "./trace.js";
+import { normalizeDnsName, parseManagedHsmHost } from "../kernel/azure-names.js";
 
 /** Address the public internet vantage connects from unless configured (TEST-NET-2, RFC 5737). */
-export const DEFAULT_INTERNET_CLIENT_ADDRESS = '198.51.100.7';
+export const DEFAULT_INTERNET_CLIENT_ADDRESS = "198.51.100.7";
 
 /** Knobs of {@link route}. */
 export interface RouteOptions {
@@ -40,26 +40,26 @@ export interface RouteOptions {
 /** Why no path exists. */
 export type RouteNoneReason =
   /** The destination is not an IPv4 address. */
-  | 'invalid-address'
+  | "invalid-address"
   /** The VM's VNet is not in the snapshot. */
-  | 'vnet-missing'
+  | "vnet-missing"
   /** A private endpoint has that address, but in a VNet that is neither the VM's nor a Connected peer. */
-  | 'private-endpoint-not-reachable'
+  | "private-endpoint-not-reachable"
   /** A reachable NIC or VM has that address, but it is not a private endpoint's NIC. */
-  | 'not-a-private-endpoint'
+  | "not-a-private-endpoint"
   /** The private endpoint NIC exists but its PE has no connection (so it leads nowhere). */
-  | 'private-endpoint-without-connection'
+  | "private-endpoint-without-connection"
   /** From the internet to a private endpoint's private address: not routable. */
-  | 'private-address-from-internet'
+  | "private-address-from-internet"
   /** The VM has no public IP, so it has no path to a public endpoint (default outbound access is not modelled). */
-  | 'no-outbound-public-address'
+  | "no-outbound-public-address"
   /** Nothing the model knows listens at that address. */
-  | 'no-listener';
+  | "no-listener";
 
 /** Outcome of {@link route}; every variant carries the trace that explains it. */
 export type RouteDecision =
   | {
-      readonly path: 'private';
+      readonly path: "private";
       readonly destinationAddress: string;
       /** The VM's private address: what the HSM sees as the client address over a private endpoint. */
       readonly sourceAddress: string;
@@ -75,7 +75,7 @@ export type RouteDecision =
       readonly trace: readonly NetworkTraceStep[];
     }
   | {
-      readonly path: 'public';
+      readonly path: "public";
       readonly destinationAddress: string;
       /** The VM's public IP, or the configured internet client address. */
       readonly sourceAddress: string;
@@ -87,7 +87,7 @@ export type RouteDecision =
       readonly trace: readonly NetworkTraceStep[];
     }
   | {
-      readonly path: 'none';
+      readonly path: "none";
       readonly destinationAddress: string;
       readonly reason: RouteNoneReason;
       readonly trace: readonly NetworkTraceStep[];
@@ -96,7 +96,7 @@ export type RouteDecision =
 class Tracer {
   readonly steps: NetworkTraceStep[] = [];
   add(rule: RouteRule, detail: string, refs?: TraceRefs): void {
-    this.steps.push(refs ? { step: 'route', rule, detail, refs } : { step: 'route', rule, detail });
+    this.steps.push(refs ? { step: "route", rule, detail, refs } : { step: "route", rule, detail });
   }
 }
 
@@ -125,33 +125,42 @@ export function route(
   const tracer = new Tracer();
   const destinationAddress = address.trim();
   const host = normalizeDnsName(hostName);
-  const none = (reason: RouteNoneReason): RouteDecision => ({ path: 'none', destinationAddress, reason, trace: tracer.steps });
+  const none = (reason: RouteNoneReason): RouteDecision => ({
+    path: "none",
+    destinationAddress,
+    reason,
+    trace: tracer.steps,
+  });
 
-  if (vantage.kind === 'internet') {
-    tracer.add('vantage-internet', `connect to ${destinationAddress}:443 (host ${host}) from the public internet`);
+  if (vantage.kind === "internet") {
+    tracer.add("vantage-internet", `connect to ${destinationAddress}:443 (host ${host}) from the public internet`);
   } else {
-    tracer.add('vantage-vm', `connect to ${destinationAddress}:443 (host ${host}) from VM ${vantage.vm.name} (${vantage.vm.privateIpAddress})`, {
-      vmName: vantage.vm.name,
-      vnetId: vantage.vm.vnetId,
-    });
+    tracer.add(
+      "vantage-vm",
+      `connect to ${destinationAddress}:443 (host ${host}) from VM ${vantage.vm.name} (${vantage.vm.privateIpAddress})`,
+      {
+        vmName: vantage.vm.name,
+        vnetId: vantage.vm.vnetId,
+      },
+    );
   }
   if (tryParseIpv4(destinationAddress) === undefined) {
-    tracer.add('invalid-address', `${destinationAddress} is not an IPv4 address`);
-    return none('invalid-address');
+    tracer.add("invalid-address", `${destinationAddress} is not an IPv4 address`);
+    return none("invalid-address");
   }
 
-  if (vantage.kind === 'vm') {
+  if (vantage.kind === "vm") {
     const vm = vantage.vm;
     const vnet = findVirtualNetwork(snapshot, vm.vnetId);
     if (!vnet) {
-      tracer.add('vnet-missing', `virtual network ${vm.vnetId} of VM ${vm.name} does not exist`, { vnetId: vm.vnetId });
-      return none('vnet-missing');
+      tracer.add("vnet-missing", `virtual network ${vm.vnetId} of VM ${vm.name} does not exist`, { vnetId: vm.vnetId });
+      return none("vnet-missing");
     }
     const reachable = reachableVnetIds(snapshot, vnet.id);
     tracer.add(
-      'reachable-vnets',
+      "reachable-vnets",
       reachable.length > 1
-        ? `VM ${vm.name} reaches private addresses in ${reachable.map(resourceName).join(', ')} (own VNet and Connected peers)`
+        ? `VM ${vm.name} reaches private addresses in ${reachable.map(resourceName).join(", ")} (own VNet and Connected peers)`
         : `VM ${vm.name} reaches private addresses in ${vnet.name} only (no Connected peering)`,
       { vnetId: vnet.id },
     );
@@ -161,33 +170,43 @@ export function route(
       const pe = privateEndpointOfNic(snapshot, match.nic);
       const nicRefs = { nicId: match.nic.id, vnetId: match.vnetId };
       if (!pe) {
-        tracer.add('not-a-private-endpoint', `${destinationAddress} is NIC ${match.nic.name}, which belongs to no private endpoint; no managed HSM listens there`, nicRefs);
-        return none('not-a-private-endpoint');
+        tracer.add(
+          "not-a-private-endpoint",
+          `${destinationAddress} is NIC ${match.nic.name}, which belongs to no private endpoint; no managed HSM listens there`,
+          nicRefs,
+        );
+        return none("not-a-private-endpoint");
       }
       const [connection] = connectionsOfPrivateEndpoint(pe);
       if (!connection) {
-        tracer.add('private-endpoint-without-connection', `${destinationAddress} is private endpoint ${pe.name}, which has no private link service connection`, {
-          ...nicRefs,
-          privateEndpointId: pe.id,
-        });
-        return none('private-endpoint-without-connection');
+        tracer.add(
+          "private-endpoint-without-connection",
+          `${destinationAddress} is private endpoint ${pe.name}, which has no private link service connection`,
+          {
+            ...nicRefs,
+            privateEndpointId: pe.id,
+          },
+        );
+        return none("private-endpoint-without-connection");
       }
-      const where = sameResourceId(match.vnetId, vnet.id) ? `its own VNet ${vnet.name}` : `peered VNet ${resourceName(match.vnetId)}`;
+      const where = sameResourceId(match.vnetId, vnet.id)
+        ? `its own VNet ${vnet.name}`
+        : `peered VNet ${resourceName(match.vnetId)}`;
       tracer.add(
-        'private-endpoint-nic',
-        `${destinationAddress} is NIC ${match.nic.name} of private endpoint ${pe.name} in ${where}; connection ${connection.name}${connection.manualRequest ? ' (manual)' : ''} to ${resourceName(connection.privateLinkServiceId)} is ${connection.state.status}`,
+        "private-endpoint-nic",
+        `${destinationAddress} is NIC ${match.nic.name} of private endpoint ${pe.name} in ${where}; connection ${connection.name}${connection.manualRequest ? " (manual)" : ""} to ${resourceName(connection.privateLinkServiceId)} is ${connection.state.status}`,
         { ...nicRefs, privateEndpointId: pe.id, hsmId: connection.privateLinkServiceId },
       );
       const hostHsm = parseManagedHsmHost(host);
       if (hostHsm && hostHsm.hsmName !== resourceName(connection.privateLinkServiceId).toLowerCase()) {
         tracer.add(
-          'host-differs-from-target',
+          "host-differs-from-target",
           `host ${host} names managed HSM ${hostHsm.hsmName}, but private endpoint ${pe.name} leads to ${resourceName(connection.privateLinkServiceId)}`,
           { privateEndpointId: pe.id, hsmId: connection.privateLinkServiceId },
         );
       }
       return {
-        path: 'private',
+        path: "private",
         destinationAddress,
         sourceAddress: vm.privateIpAddress,
         privateEndpointId: pe.id,
@@ -202,63 +221,71 @@ export function route(
 
     const vmThere = findVmByPrivateAddress(snapshot, reachable, destinationAddress);
     if (vmThere) {
-      tracer.add('not-a-private-endpoint', `${destinationAddress} is VM ${vmThere.name}, not a private endpoint; no managed HSM listens there`, {
-        vmName: vmThere.name,
-      });
-      return none('not-a-private-endpoint');
+      tracer.add(
+        "not-a-private-endpoint",
+        `${destinationAddress} is VM ${vmThere.name}, not a private endpoint; no managed HSM listens there`,
+        {
+          vmName: vmThere.name,
+        },
+      );
+      return none("not-a-private-endpoint");
     }
 
-    const reachableVnets = reachable.map((id) => findVirtualNetwork(snapshot, id)).filter((v): v is VirtualNetwork => v !== undefined);
+    const reachableVnets = reachable
+      .map((id) => findVirtualNetwork(snapshot, id))
+      .filter((v): v is VirtualNetwork => v !== undefined);
     if (!reachableVnets.some((v) => inAddressSpace(v, destinationAddress))) {
       const elsewhere = privateEndpointNicAnywhere(snapshot, destinationAddress);
       if (elsewhere) {
         tracer.add(
-          'private-endpoint-not-reachable',
+          "private-endpoint-not-reachable",
           `${destinationAddress} is private endpoint ${elsewhere.peName} in ${resourceName(elsewhere.vnetId)}, which is neither ${vnet.name} nor a Connected peer of it`,
           { privateEndpointId: elsewhere.peId, vnetId: elsewhere.vnetId },
         );
-        return none('private-endpoint-not-reachable');
+        return none("private-endpoint-not-reachable");
       }
     }
   }
 
   const publicTarget = publicEndpoint(snapshot, destinationAddress, host);
   if (publicTarget) {
-    const front = publicTarget.servedHsms.map((h) => h.name).join(', ');
-    if (vantage.kind === 'vm' && !vantage.vm.publicIpAddress) {
+    const front = publicTarget.servedHsms.map((h) => h.name).join(", ");
+    if (vantage.kind === "vm" && !vantage.vm.publicIpAddress) {
       tracer.add(
-        'no-outbound-public-address',
+        "no-outbound-public-address",
         `${destinationAddress} is the public endpoint of managed HSM ${front}, but VM ${vantage.vm.name} has no public IP address (default outbound access is not modelled)`,
       );
-      return none('no-outbound-public-address');
+      return none("no-outbound-public-address");
     }
     const sourceAddress =
-      vantage.kind === 'vm' ? vantage.vm.publicIpAddress! : (options.internetClientAddress ?? DEFAULT_INTERNET_CLIENT_ADDRESS);
+      vantage.kind === "vm"
+        ? vantage.vm.publicIpAddress!
+        : (options.internetClientAddress ?? DEFAULT_INTERNET_CLIENT_ADDRESS);
     const selected = publicTarget.hostHsm
       ? `host ${host} selects managed HSM ${publicTarget.hostHsm.name}`
       : `host ${host} names none of the managed HSMs served there`;
     tracer.add(
-      'public-endpoint',
+      "public-endpoint",
       `${destinationAddress} is the public endpoint of managed HSM ${front}; ${selected}; the HSM sees client address ${sourceAddress}`,
       publicTarget.hostHsm ? { hsmId: publicTarget.hostHsm.id, sourceAddress } : { sourceAddress },
     );
-    return { path: 'public', destinationAddress, sourceAddress, hsmId: publicTarget.hostHsm?.id, trace: tracer.steps };
+    return { path: "public", destinationAddress, sourceAddress, hsmId: publicTarget.hostHsm?.id, trace: tracer.steps };
   }
 
-  if (vantage.kind === 'internet') {
+  if (vantage.kind === "internet") {
     const privateTarget = privateEndpointNicAnywhere(snapshot, destinationAddress);
     if (privateTarget) {
       tracer.add(
-        'private-address-from-internet',
+        "private-address-from-internet",
         `${destinationAddress} is the private address of private endpoint ${privateTarget.peName} in ${resourceName(privateTarget.vnetId)}; private addresses are not reachable from the internet`,
         { privateEndpointId: privateTarget.peId, vnetId: privateTarget.vnetId },
       );
-      return none('private-address-from-internet');
+      return none("private-address-from-internet");
     }
   }
 
-  tracer.add('no-listener', `nothing listens at ${destinationAddress} for this vantage: connection fails`);
-  return none('no-listener');
+  tracer.add("no-listener", `nothing listens at ${destinationAddress} for this vantage: connection fails`);
+  return none("no-listener");
 }
 
 function inAddressSpace(vnet: VirtualNetwork, address: string): boolean {

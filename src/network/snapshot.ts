@@ -40,7 +40,9 @@ export const NETWORK_TYPES = {
 } as const;
 
 /** Record set types of a private DNS zone, as stored (`Microsoft.Network/privateDnsZones/A`, …). */
-export const RECORD_SET_STORE_TYPES = ["A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT"].map((t) => `Microsoft.Network/privateDnsZones/${t}`);
+export const RECORD_SET_STORE_TYPES = ["A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT"].map(
+  (t) => `Microsoft.Network/privateDnsZones/${t}`,
+);
 
 /**
  * The emulator's part of a stored VM (`properties.hsmlink` of the `Microsoft.Compute/virtualMachines` body):
@@ -120,7 +122,9 @@ function readSnapshot(store: Store): NetworkSnapshot {
     if (list) list.push(s);
     else subnetsByVnet.set(vnetKey, [s]);
   }
-  const virtualNetworks = bodies<VirtualNetwork>(NETWORK_TYPES.virtualNetwork).map((vnet) => mergeSubnets(vnet, subnetsByVnet.get(resourceIdKey(vnet.id)) ?? []));
+  const virtualNetworks = bodies<VirtualNetwork>(NETWORK_TYPES.virtualNetwork).map((vnet) =>
+    mergeSubnets(vnet, subnetsByVnet.get(resourceIdKey(vnet.id)) ?? []),
+  );
   const recordSets: RecordSet[] = [];
   for (const t of RECORD_SET_STORE_TYPES) recordSets.push(...bodies<RecordSet>(t));
   const vms: Vm[] = [];

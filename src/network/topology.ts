@@ -7,7 +7,7 @@
  * everywhere (ARM ids are case-insensitive; az sends `/resourcegroups/` and `/resourceGroups/`).
  */
 
-import { tryParseIpv4 } from './cidr.js';
+import { tryParseIpv4 } from "./cidr.js";
 
 // ---------------------------------------------------------------------------------------------
 // Wire shapes (ARM JSON)
@@ -177,7 +177,7 @@ export interface VirtualNetworkLink extends ArmResource {
 }
 
 /** Record set types of Azure Private DNS (`…/privateDnsZones/{zone}/{type}/{name}`). */
-export type RecordSetType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'PTR' | 'SOA' | 'SRV' | 'TXT';
+export type RecordSetType = "A" | "AAAA" | "CNAME" | "MX" | "PTR" | "SOA" | "SRV" | "TXT";
 
 /** `Microsoft.Network/privateDnsZones/{type}` record set; its zone is the grandparent of its `id`, its type the parent segment. */
 export interface RecordSet {
@@ -198,7 +198,12 @@ export interface RecordSet {
     readonly cnameRecord?: { readonly cname: string };
     readonly mxRecords?: readonly { readonly preference: number; readonly exchange: string }[];
     readonly ptrRecords?: readonly { readonly ptrdname: string }[];
-    readonly srvRecords?: readonly { readonly priority: number; readonly weight: number; readonly port: number; readonly target: string }[];
+    readonly srvRecords?: readonly {
+      readonly priority: number;
+      readonly weight: number;
+      readonly port: number;
+      readonly target: string;
+    }[];
     readonly txtRecords?: readonly { readonly value: readonly string[] }[];
     readonly soaRecord?: {
       readonly host?: string;
@@ -275,7 +280,14 @@ export interface PrivateDnsZoneGroup {
       readonly name?: string;
       readonly properties: {
         readonly privateDnsZoneId: string;
-        readonly recordSets?: readonly { readonly recordType?: string; readonly recordSetName?: string; readonly fqdn?: string; readonly ttl?: number; readonly ipAddresses?: readonly string[]; readonly provisioningState?: string }[];
+        readonly recordSets?: readonly {
+          readonly recordType?: string;
+          readonly recordSetName?: string;
+          readonly fqdn?: string;
+          readonly ttl?: number;
+          readonly ipAddresses?: readonly string[];
+          readonly provisioningState?: string;
+        }[];
       };
     }[];
   };
@@ -319,7 +331,7 @@ export function findDeletedManagedHsmByName(snapshot: NetworkSnapshot, name: str
 }
 
 /** Where a request or a DNS query comes from: the public internet, or a simulated VM. */
-export type Vantage = { readonly kind: 'internet' } | { readonly kind: 'vm'; readonly vm: Vm };
+export type Vantage = { readonly kind: "internet" } | { readonly kind: "vm"; readonly vm: Vm };
 
 /** A snapshot with nothing in it; handy as a base for tests and for `{ ...EMPTY_SNAPSHOT, … }`. */
 export const EMPTY_SNAPSHOT: NetworkSnapshot = Object.freeze({
@@ -343,7 +355,7 @@ export const EMPTY_SNAPSHOT: NetworkSnapshot = Object.freeze({
  * resources": resource names are case-insensitive); never compare raw ids with `===`.
  */
 export function resourceIdKey(id: string): string {
-  return id.trim().replace(/\/+$/, '').toLowerCase();
+  return id.trim().replace(/\/+$/, "").toLowerCase();
 }
 
 /** True when two ARM ids name the same resource (case-insensitive, see {@link resourceIdKey}). */
@@ -353,14 +365,14 @@ export function sameResourceId(a: string | undefined, b: string | undefined): bo
 
 /** Last path segment of an ARM id (the resource's name), as stored. */
 export function resourceName(id: string): string {
-  const trimmed = id.trim().replace(/\/+$/, '');
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+  const trimmed = id.trim().replace(/\/+$/, "");
+  return trimmed.slice(trimmed.lastIndexOf("/") + 1);
 }
 
 /** The id with its last `levels` `/{type}/{name}` pairs removed, e.g. a subnet id → its VNet id. */
 export function parentResourceId(id: string, levels = 1): string {
-  const segments = id.trim().replace(/\/+$/, '').split('/');
-  return segments.slice(0, Math.max(0, segments.length - 2 * levels)).join('/');
+  const segments = id.trim().replace(/\/+$/, "").split("/");
+  return segments.slice(0, Math.max(0, segments.length - 2 * levels)).join("/");
 }
 
 function equalsIgnoreCase(a: string | undefined, b: string): boolean {
@@ -399,7 +411,7 @@ function connectedPeeringTo(vnet: VirtualNetwork, remoteId: string): VirtualNetw
   return vnet.properties.virtualNetworkPeerings?.find(
     (p) =>
       sameResourceId(p.properties.remoteVirtualNetwork.id, remoteId) &&
-      equalsIgnoreCase(p.properties.peeringState, 'Connected') &&
+      equalsIgnoreCase(p.properties.peeringState, "Connected") &&
       p.properties.allowVirtualNetworkAccess !== false,
   );
 }
@@ -446,7 +458,11 @@ export interface NicMatch {
  * overlap between peered VNets, so this only matters for bad data). Addresses are compared
  * numerically (`10.0.0.4` ≡ stored `10.0.0.4`); an unparsable `ip` gives undefined.
  */
-export function findNicByAddress(snapshot: NetworkSnapshot, vnetIds: readonly string[], ip: string): NicMatch | undefined {
+export function findNicByAddress(
+  snapshot: NetworkSnapshot,
+  vnetIds: readonly string[],
+  ip: string,
+): NicMatch | undefined {
   const wanted = tryParseIpv4(ip);
   if (wanted === undefined) return undefined;
   for (const vnetId of vnetIds) {
@@ -470,11 +486,17 @@ export function findVm(snapshot: NetworkSnapshot, name: string): Vm | undefined 
 }
 
 /** The VM whose `privateIpAddress` is `ip` inside one of `vnetIds` (searched in that order), or undefined. */
-export function findVmByPrivateAddress(snapshot: NetworkSnapshot, vnetIds: readonly string[], ip: string): Vm | undefined {
+export function findVmByPrivateAddress(
+  snapshot: NetworkSnapshot,
+  vnetIds: readonly string[],
+  ip: string,
+): Vm | undefined {
   const wanted = tryParseIpv4(ip);
   if (wanted === undefined) return undefined;
   for (const vnetId of vnetIds) {
-    const vm = snapshot.vms.find((v) => sameResourceId(v.vnetId, vnetId) && tryParseIpv4(v.privateIpAddress) === wanted);
+    const vm = snapshot.vms.find(
+      (v) => sameResourceId(v.vnetId, vnetId) && tryParseIpv4(v.privateIpAddress) === wanted,
+    );
     if (vm) return vm;
   }
   return undefined;
@@ -485,7 +507,8 @@ export function privateEndpointOfNic(snapshot: NetworkSnapshot, nic: NetworkInte
   const backRef = nic.properties.privateEndpoint?.id;
   return snapshot.privateEndpoints.find(
     (pe) =>
-      sameResourceId(pe.id, backRef) || (pe.properties.networkInterfaces ?? []).some((n) => sameResourceId(n.id, nic.id)),
+      sameResourceId(pe.id, backRef) ||
+      (pe.properties.networkInterfaces ?? []).some((n) => sameResourceId(n.id, nic.id)),
   );
 }
 
@@ -508,7 +531,7 @@ export function connectionsOfPrivateEndpoint(pe: PrivateEndpoint): PrivateEndpoi
       manualRequest,
       privateLinkServiceId: c.properties.privateLinkServiceId,
       groupIds: c.properties.groupIds ?? [],
-      state: c.properties.privateLinkServiceConnectionState ?? { status: 'Pending' },
+      state: c.properties.privateLinkServiceConnectionState ?? { status: "Pending" },
     }));
   return [
     ...flatten(pe.properties.privateLinkServiceConnections, false),
@@ -526,7 +549,9 @@ export function privateEndpointsTargeting(
 ): { readonly privateEndpoint: PrivateEndpoint; readonly connections: readonly PrivateEndpointConnectionRef[] }[] {
   const result: { privateEndpoint: PrivateEndpoint; connections: PrivateEndpointConnectionRef[] }[] = [];
   for (const pe of snapshot.privateEndpoints) {
-    const connections = connectionsOfPrivateEndpoint(pe).filter((c) => sameResourceId(c.privateLinkServiceId, resourceId));
+    const connections = connectionsOfPrivateEndpoint(pe).filter((c) =>
+      sameResourceId(c.privateLinkServiceId, resourceId),
+    );
     if (connections.length > 0) result.push({ privateEndpoint: pe, connections });
   }
   return result;
@@ -573,7 +598,9 @@ export function linkedZones(snapshot: NetworkSnapshot, vnetId: string): LinkedZo
     if (zone) result.push({ zone, link });
   }
   return result.sort(
-    (a, b) => compareKeys(resourceIdKey(a.zone.id), resourceIdKey(b.zone.id)) || compareKeys(resourceIdKey(a.link.id), resourceIdKey(b.link.id)),
+    (a, b) =>
+      compareKeys(resourceIdKey(a.zone.id), resourceIdKey(b.zone.id)) ||
+      compareKeys(resourceIdKey(a.link.id), resourceIdKey(b.link.id)),
   );
 }
 
@@ -581,17 +608,17 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-const RECORD_SET_TYPES: readonly RecordSetType[] = ['A', 'AAAA', 'CNAME', 'MX', 'PTR', 'SOA', 'SRV', 'TXT'];
+const RECORD_SET_TYPES: readonly RecordSetType[] = ["A", "AAAA", "CNAME", "MX", "PTR", "SOA", "SRV", "TXT"];
 
 /**
  * The record type of a record set, from its `type` (`Microsoft.Network/privateDnsZones/A`) or, if
  * absent, the type segment of its id; upper-cased. Undefined when neither names a known type.
  */
 export function recordSetType(recordSet: RecordSet): RecordSetType | undefined {
-  const fromType = recordSet.type ? recordSet.type.slice(recordSet.type.lastIndexOf('/') + 1) : undefined;
-  const segments = recordSet.id.trim().replace(/\/+$/, '').split('/');
+  const fromType = recordSet.type ? recordSet.type.slice(recordSet.type.lastIndexOf("/") + 1) : undefined;
+  const segments = recordSet.id.trim().replace(/\/+$/, "").split("/");
   const fromId = segments.length >= 2 ? segments[segments.length - 2] : undefined;
-  const candidate = (fromType ?? fromId ?? '').toUpperCase();
+  const candidate = (fromType ?? fromId ?? "").toUpperCase();
   return RECORD_SET_TYPES.find((t) => t === candidate);
 }
 
@@ -605,4 +632,3 @@ export function sameIpv4(a: string, b: string): boolean {
   const x = tryParseIpv4(a);
   return x !== undefined && x === tryParseIpv4(b);
 }
-

@@ -11,12 +11,25 @@
  * Microsoft 365 Customer Key, Power Platform) cannot be named by `--trusted-service` and are left out. Azure Cosmos
  * DB (Microsoft.DocumentDB) and Azure Data Explorer (Microsoft.Kusto) are not in the table, so they are not trusted.
  */
-export const KEY_VAULT_TRUSTED_SERVICES: readonly { readonly namespace: string; readonly services: readonly string[] }[] = [
+export const KEY_VAULT_TRUSTED_SERVICES: readonly {
+  readonly namespace: string;
+  readonly services: readonly string[];
+}[] = [
   { namespace: "Microsoft.Storage", services: ["Azure Storage"] },
-  { namespace: "Microsoft.Sql", services: ["Azure SQL Database (Transparent Data Encryption)", "Azure Synapse Analytics dedicated SQL pools (TDE)"] },
+  {
+    namespace: "Microsoft.Sql",
+    services: ["Azure SQL Database (Transparent Data Encryption)", "Azure Synapse Analytics dedicated SQL pools (TDE)"],
+  },
   { namespace: "Microsoft.DBforPostgreSQL", services: ["Azure Database for PostgreSQL single and flexible server"] },
   { namespace: "Microsoft.DBforMySQL", services: ["Azure Database for MySQL single and flexible server"] },
-  { namespace: "Microsoft.Compute", services: ["Azure Disk Storage (disk encryption sets)", "Azure Disk Encryption", "Virtual Machines deployment service"] },
+  {
+    namespace: "Microsoft.Compute",
+    services: [
+      "Azure Disk Storage (disk encryption sets)",
+      "Azure Disk Encryption",
+      "Virtual Machines deployment service",
+    ],
+  },
   { namespace: "Microsoft.Databricks", services: ["Azure Databricks"] },
   { namespace: "Microsoft.RecoveryServices", services: ["Azure Backup"] },
   { namespace: "Microsoft.EventHub", services: ["Azure Event Hubs"] },
@@ -34,7 +47,10 @@ export const KEY_VAULT_TRUSTED_SERVICES: readonly { readonly namespace: string; 
   { namespace: "Microsoft.Purview", services: ["Microsoft Purview"] },
   { namespace: "Microsoft.ApiManagement", services: ["Azure API Management"] },
   { namespace: "Microsoft.Web", services: ["Azure App Service"] },
-  { namespace: "Microsoft.Network", services: ["Azure Application Gateway", "Azure Firewall Premium", "Azure ExpressRoute (MACsec)"] },
+  {
+    namespace: "Microsoft.Network",
+    services: ["Azure Application Gateway", "Azure Firewall Premium", "Azure ExpressRoute (MACsec)"],
+  },
   { namespace: "Microsoft.Cdn", services: ["Azure Front Door", "Azure CDN"] },
   { namespace: "Microsoft.PolicyInsights", services: ["Azure Policy (scan)"] },
   { namespace: "Microsoft.Resources", services: ["Azure Resource Manager template deployment"] },

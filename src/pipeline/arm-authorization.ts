@@ -56,7 +56,8 @@ export function armActionOf(method: string, path: string): string | typeof UNCHE
   if (third === "resourcegroups") {
     if (parts.length === 3) return "Microsoft.Resources/subscriptions/resourceGroups/read";
     if (parts.length === 4) return `Microsoft.Resources/subscriptions/resourceGroups/${verb ?? "read"}`;
-    if (parts.length === 5 && parts[4].toLowerCase() === "resources") return "Microsoft.Resources/subscriptions/resourceGroups/resources/read";
+    if (parts.length === 5 && parts[4].toLowerCase() === "resources")
+      return "Microsoft.Resources/subscriptions/resourceGroups/resources/read";
   }
   if (third === "resources" && parts.length === 3) return "Microsoft.Resources/subscriptions/resources/read";
   if (third === "locations" && parts.length === 3) return "Microsoft.Resources/subscriptions/locations/read";
@@ -71,9 +72,11 @@ export function armActionOf(method: string, path: string): string | typeof UNCHE
   if (p < 0) return `Microsoft.Resources/${verb ?? "read"}`;
   const ns = parts[p + 1];
   const rest = parts.slice(p + 2);
-  if (p === 2 && rest.length === 1 && m === "POST" && ["register", "unregister"].includes(rest[0].toLowerCase())) return `${ns}/${rest[0]}/action`;
+  if (p === 2 && rest.length === 1 && m === "POST" && ["register", "unregister"].includes(rest[0].toLowerCase()))
+    return `${ns}/${rest[0]}/action`;
   const types = rest.filter((_, i) => i % 2 === 0);
-  if (rest.length % 2 === 1 && m === "POST") return [ns, ...types.slice(0, -1), types[types.length - 1], "action"].join("/");
+  if (rest.length % 2 === 1 && m === "POST")
+    return [ns, ...types.slice(0, -1), types[types.length - 1], "action"].join("/");
   const type = [ns, ...types].join("/");
   if (m === "GET" && OPERATION_STATUS_TYPES.includes(type.toLowerCase())) return UNCHECKED;
   if (m === "POST") return `${type}/action`;
@@ -86,7 +89,12 @@ export function scopeOfPath(path: string): string {
 }
 
 /** The assignments of `caller` over `scope` that grant `action`. */
-export function grantsOf(db: Db, caller: ArmCaller, action: string, scope: string): { held: HeldRole[]; granting: HeldRole[] } {
+export function grantsOf(
+  db: Db,
+  caller: ArmCaller,
+  action: string,
+  scope: string,
+): { held: HeldRole[]; granting: HeldRole[] } {
   const held = rolesOver(db, caller.objectId, scope);
   return { held, granting: held.filter((h) => roleGrants(h.role, action)) };
 }
@@ -101,7 +109,13 @@ export function authorizationFailed(caller: ArmCaller, action: string, scope: st
 }
 
 /** ARM's 403 for a request the caller may make but which needs `linkedAction` on another resource it may not touch. */
-export function linkedAuthorizationFailed(caller: ArmCaller, action: string, scope: string, linkedAction: string, linkedScope: string): Refusal {
+export function linkedAuthorizationFailed(
+  caller: ArmCaller,
+  action: string,
+  scope: string,
+  linkedAction: string,
+  linkedScope: string,
+): Refusal {
   return {
     status: 403,
     code: "LinkedAuthorizationFailed",
@@ -118,23 +132,65 @@ const grantText = (h: HeldRole) => `${h.role.roleName} at ${h.assignment.propert
  */
 export function armRbacStep(db: Db, caller: ArmCaller, method: string, path: string): StepVerdict {
   const action = armActionOf(method, path);
-  if (action === UNCHECKED) return pass("unchecked", `${method.toUpperCase()} ${path}: no action is checked (tenant-level read, subscription list, or an operation status poll)`);
+  if (action === UNCHECKED)
+    return pass(
+      "unchecked",
+      `${method.toUpperCase()} ${path}: no action is checked (tenant-level read, subscription list, or an operation status poll)`,
+    );
   const scope = scopeOfPath(path);
-  if (action === "Microsoft.Resources/subscriptions/read" && hasAnyRoleIn(db, caller.objectId, path.split("/").filter(Boolean)[1])) {
-    return pass("role-in-subscription", `${who(caller)} holds a role inside ${scope}, so it may read the subscription`, { action, scope });
+  if (
+    action === "Microsoft.Resources/subscriptions/read" &&
+    hasAnyRoleIn(db, caller.objectId, path.split("/").filter(Boolean)[1])
+  ) {
+    return pass(
+      "role-in-subscription",
+      `${who(caller)} holds a role inside ${scope}, so it may read the subscription`,
+      { action, scope },
+    );
   }
   const { held, granting } = grantsOf(db, caller, action, scope);
-  if (granting.length > 0) return pass("granted", `${action} over ${scope} granted to ${who(caller)} by ${granting.map(grantText).join(", ")}`, { action, scope, assignmentId: granting[0].assignment.id });
-  const heldText = held.length ? `it holds ${held.map(grantText).join(", ")}, none of which grants it` : "it holds no role at this scope or above";
-  return refuse(authorizationFailed(caller, action, scope), "no-role-assignment", `${who(caller)} may not ${action} over ${scope}: ${heldText} (AuthorizationFailed)`, { action, scope });
+  if (granting.length > 0)
+    return pass(
+      "granted",
+      `${action} over ${scope} granted to ${who(caller)} by ${granting.map(grantText).join(", ")}`,
+      { action, scope, assignmentId: granting[0].assignment.id },
+    );
+  const heldText = held.length
+    ? `it holds ${held.map(grantText).join(", ")}, none of which grants it`
+    : "it holds no role at this scope or above";
+  return refuse(
+    authorizationFailed(caller, action, scope),
+    "no-role-assignment",
+    `${who(caller)} may not ${action} over ${scope}: ${heldText} (AuthorizationFailed)`,
+    { action, scope },
+  );
 }
 
 /** The `rbac` step of a linked access check: `linkedAction` over `linkedScope`, or 403 LinkedAuthorizationFailed. */
-export function armLinkedStep(db: Db, caller: ArmCaller, action: string, scope: string, linkedAction: string, linkedScope: string): StepVerdict {
+export function armLinkedStep(
+  db: Db,
+  caller: ArmCaller,
+  action: string,
+  scope: string,
+  linkedAction: string,
+  linkedScope: string,
+): StepVerdict {
   const { held, granting } = grantsOf(db, caller, linkedAction, linkedScope);
-  if (granting.length > 0) return pass("linked-granted", `linked check: ${linkedAction} over ${linkedScope} granted by ${granting.map(grantText).join(", ")}`, { action: linkedAction, scope: linkedScope });
-  const heldText = held.length ? `it holds ${held.map(grantText).join(", ")} there, none of which grants it` : "it holds no role there";
-  return refuse(linkedAuthorizationFailed(caller, action, scope, linkedAction, linkedScope), "linked-not-granted", `linked check: ${who(caller)} may not ${linkedAction} over ${linkedScope}: ${heldText} (LinkedAuthorizationFailed)`, { action: linkedAction, scope: linkedScope });
+  if (granting.length > 0)
+    return pass(
+      "linked-granted",
+      `linked check: ${linkedAction} over ${linkedScope} granted by ${granting.map(grantText).join(", ")}`,
+      { action: linkedAction, scope: linkedScope },
+    );
+  const heldText = held.length
+    ? `it holds ${held.map(grantText).join(", ")} there, none of which grants it`
+    : "it holds no role there";
+  return refuse(
+    linkedAuthorizationFailed(caller, action, scope, linkedAction, linkedScope),
+    "linked-not-granted",
+    `linked check: ${who(caller)} may not ${linkedAction} over ${linkedScope}: ${heldText} (LinkedAuthorizationFailed)`,
+    { action: linkedAction, scope: linkedScope },
+  );
 }
 
 function throwRefusal(r: Refusal): never {
@@ -155,7 +211,12 @@ export interface ArmRequestDecisions {
  * Starts the trace of an ARM request (authentication passed: `caller`) and returns its decisions. The trace goes
  * to `traces` (the ring buffer `hsmlink log` reads).
  */
-export function beginArmRequest(db: Db, traces: TraceLog, req: { requestId: string; receivedAt: number; method: string; host: string; path: string; vantage?: string }, caller: ArmCaller): ArmRequestDecisions {
+export function beginArmRequest(
+  db: Db,
+  traces: TraceLog,
+  req: { requestId: string; receivedAt: number; method: string; host: string; path: string; vantage?: string },
+  caller: ArmCaller,
+): ArmRequestDecisions {
   const t: RequestTrace = {
     seq: traces.nextSeq(),
     requestId: req.requestId,
@@ -174,7 +235,11 @@ export function beginArmRequest(db: Db, traces: TraceLog, req: { requestId: stri
   };
   return {
     authorize: () => run({ name: "rbac", run: () => armRbacStep(db, caller, req.method, req.path) }),
-    linked: (action, linkedAction, linkedScope) => run({ name: "rbac", run: () => armLinkedStep(db, caller, action, scopeOfPath(req.path), linkedAction, linkedScope) }),
+    linked: (action, linkedAction, linkedScope) =>
+      run({
+        name: "rbac",
+        run: () => armLinkedStep(db, caller, action, scopeOfPath(req.path), linkedAction, linkedScope),
+      }),
     finish: (status, error) => traces.finish(t, status, error),
   };
 }

@@ -6,7 +6,14 @@
  */
 import type { ConnectionInfo } from "../kernel/exchange.js";
 import type { TraceStep } from "../kernel/trace.js";
-import { ARM_HOST, BLOB_HOST_PATTERN, GRAPH_HOST, IMDS_HOST, LOGIN_HOST, managedHsmNameOfHost } from "../kernel/azure-names.js";
+import {
+  ARM_HOST,
+  BLOB_HOST_PATTERN,
+  GRAPH_HOST,
+  IMDS_HOST,
+  LOGIN_HOST,
+  managedHsmNameOfHost,
+} from "../kernel/azure-names.js";
 import { evaluateConnect, vantageText, type ConnectEvaluation } from "../network/decision.js";
 import type { NetworkSnapshot, Vantage } from "../network/topology.js";
 
@@ -42,7 +49,11 @@ export interface ProxyTarget {
  * Decides whether a CONNECT or absolute-form request may proceed. `vantage` is the proxy user name, if any;
  * `password` the proxy password (the instance secret, for what needs it).
  */
-export type ProxyPolicy = (target: ProxyTarget, vantage: string | undefined, password?: string) => Promise<ProxyDecision>;
+export type ProxyPolicy = (
+  target: ProxyTarget,
+  vantage: string | undefined,
+  password?: string,
+) => Promise<ProxyDecision>;
 
 /** A refusal the gateway sent (policy or parse), for the decision trace log. */
 export interface GatewayRefusal {
@@ -81,12 +92,23 @@ export interface GatewayPolicyContext {
  * private endpoint whose connection is not Approved — Azure drops that traffic).
  * Real proxy requests and `hsmlink explain` both call this. Pure apart from reading `ctx`.
  */
-export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vantage: string | undefined, password?: string): ProxyDecision {
+export function decideProxy(
+  ctx: GatewayPolicyContext,
+  target: ProxyTarget,
+  vantage: string | undefined,
+  password?: string,
+): ProxyDecision {
   const steps: TraceStep[] = [];
   // The instance secret as proxy password: for the managed identity endpoint (IMDS) always, for everything when
   // hsmlink is exposed (--expose). 407 asks for proxy credentials (RFC 9110 §15.5.8). hsmlink's choice (issue 17).
-  if (ctx.secretMatches && (ctx.secretEverywhere || (target.kind === "absolute" && target.hostName === IMDS_HOST)) && !ctx.secretMatches(password)) {
-    const what = ctx.secretEverywhere ? "this hsmlink was started with --expose, so every proxy request" : `the managed identity endpoint ${IMDS_HOST}`;
+  if (
+    ctx.secretMatches &&
+    (ctx.secretEverywhere || (target.kind === "absolute" && target.hostName === IMDS_HOST)) &&
+    !ctx.secretMatches(password)
+  ) {
+    const what = ctx.secretEverywhere
+      ? "this hsmlink was started with --expose, so every proxy request"
+      : `the managed identity endpoint ${IMDS_HOST}`;
     const reason = `${what} needs hsmlink's instance secret as the proxy password; use the proxy URL 'hsmlink env' prints (http://USER:SECRET@host:port)`;
     steps.push({ step: "gateway", rule: "instance-secret-required", detail: reason });
     return { ok: false, status: 407, reason, headers: { "Proxy-Authenticate": 'Basic realm="hsmlink"' }, steps };
@@ -104,10 +126,15 @@ export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vant
   const hostPort = `${target.hostName}:${target.port}`;
   const isHsm = managedHsmNameOfHost(target.hostName) !== undefined;
   const isBlob = BLOB_HOST_PATTERN.test(target.hostName);
-  const known = target.hostName === ARM_HOST || target.hostName === LOGIN_HOST || target.hostName === GRAPH_HOST || isHsm || isBlob;
+  const known =
+    target.hostName === ARM_HOST || target.hostName === LOGIN_HOST || target.hostName === GRAPH_HOST || isHsm || isBlob;
   if (target.kind === "absolute") {
     if (target.hostName === IMDS_HOST) {
-      steps.push({ step: "gateway", rule: "imds", detail: `plain-http request to the IMDS endpoint ${IMDS_HOST}: served by hsmlink's managed identity endpoint` });
+      steps.push({
+        step: "gateway",
+        rule: "imds",
+        detail: `plain-http request to the IMDS endpoint ${IMDS_HOST}: served by hsmlink's managed identity endpoint`,
+      });
       return { ok: true, conn: { listener: "gateway", hostName: IMDS_HOST, port: target.port, vantage }, steps };
     }
     const reason = `refusing plain-http request to ${target.hostName}: only the IMDS endpoint ${IMDS_HOST} is served over http${known ? `; use https://${target.hostName}/ (port 443)` : ""}; nothing is forwarded off this machine`;
@@ -125,19 +152,41 @@ export function decideProxy(ctx: GatewayPolicyContext, target: ProxyTarget, vant
     return { ok: false, status: 403, reason, steps };
   }
   if (isHsm) {
-    steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: a managed HSM host; the network decides from ${vantageText(vantagePoint)}` });
-    const network = evaluateConnect(ctx.snapshot(), vantagePoint, target.hostName, { internetClientAddress: ctx.internetClientAddress });
+    steps.push({
+      step: "gateway",
+      rule: "emulated-host",
+      detail: `CONNECT ${hostPort}: a managed HSM host; the network decides from ${vantageText(vantagePoint)}`,
+    });
+    const network = evaluateConnect(ctx.snapshot(), vantagePoint, target.hostName, {
+      internetClientAddress: ctx.internetClientAddress,
+    });
     steps.push(...network.steps);
     // A name that does not resolve or an address without a path: the proxy cannot connect upstream (502, RFC 9110
     // §15.6.3). A drop (non-approved private endpoint): nothing answers upstream, so after holding the CONNECT for
     // `dropAfterMs` the gateway reports a timeout (504, RFC 9110 §15.6.5).
     if (network.refusal) {
-      if (network.refusal.kind === "dropped") return { ok: false, status: 504, reason: network.refusal.reason, steps, holdMs: ctx.dropAfterMs ?? 0 };
+      if (network.refusal.kind === "dropped")
+        return { ok: false, status: 504, reason: network.refusal.reason, steps, holdMs: ctx.dropAfterMs ?? 0 };
       return { ok: false, status: 502, reason: network.refusal.reason, steps };
     }
-    return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage, network }, steps };
+    return {
+      ok: true,
+      conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage, network },
+      steps,
+    };
   }
-  const served = target.hostName === ARM_HOST ? "Azure Resource Manager" : isBlob ? "Azure Blob Storage (Azurite)" : target.hostName === GRAPH_HOST ? "Microsoft Graph stand-in (it answers that Graph is not emulated)" : "Entra ID login endpoint";
-  steps.push({ step: "gateway", rule: "emulated-host", detail: `CONNECT ${hostPort}: served by hsmlink's emulated ${served} (no network isolation applies)` });
+  const served =
+    target.hostName === ARM_HOST
+      ? "Azure Resource Manager"
+      : isBlob
+        ? "Azure Blob Storage (Azurite)"
+        : target.hostName === GRAPH_HOST
+          ? "Microsoft Graph stand-in (it answers that Graph is not emulated)"
+          : "Entra ID login endpoint";
+  steps.push({
+    step: "gateway",
+    rule: "emulated-host",
+    detail: `CONNECT ${hostPort}: served by hsmlink's emulated ${served} (no network isolation applies)`,
+  });
   return { ok: true, conn: { listener: "gateway", hostName: target.hostName, port: target.port, vantage }, steps };
 }

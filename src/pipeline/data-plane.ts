@@ -23,7 +23,18 @@ import { checkApiVersion } from "../hsm/api-versions.js";
 import { isKeyCryptoError } from "../hsm/crypto/index.js";
 import { badParameter, kvErrors } from "../hsm/errors.js";
 import { findHsm, type HsmInfo } from "../hsm/hsm.js";
-import { bearerToken, challengeHeader, challengeResource, createHsmOperations, externalBaseUrl, parseRequestBody, SECURITY_HEADERS, SERVICE_VERSION, type DataPlaneRoute, type HsmOperations } from "../hsm/surface.js";
+import {
+  bearerToken,
+  challengeHeader,
+  challengeResource,
+  createHsmOperations,
+  externalBaseUrl,
+  parseRequestBody,
+  SECURITY_HEADERS,
+  SERVICE_VERSION,
+  type DataPlaneRoute,
+  type HsmOperations,
+} from "../hsm/surface.js";
 import type { KeyContext } from "../hsm/keys/wire.js";
 import { pass, refuse, runPipeline, type PipelineStep } from "./runner.js";
 import { activationStep, networkStep, rbacStep, tlsStep } from "./steps.js";
@@ -41,7 +52,8 @@ export interface DataPlaneOptions {
   store: Store;
   identity: IdentityService;
   clock: Clock;
-  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location"> & Partial<Pick<HsmlinkConfig, "inMemory" | "host" | "blobEndpoint" | "lenientApiVersions">>;
+  config: Pick<HsmlinkConfig, "dataDir" | "loose" | "location"> &
+    Partial<Pick<HsmlinkConfig, "inMemory" | "host" | "blobEndpoint" | "lenientApiVersions">>;
   /** The network step's view (required: there is no data plane without the network step). */
   network: NetworkView;
   /** Injected fault rules (`hsmlink fault add`) the `fault` step applies; none by default. */
@@ -55,7 +67,11 @@ export interface DataPlaneOptions {
 }
 
 /** The data plane: a SurfaceHandler plus its services, its trace log and `close()` (stops the worker pool). */
-export type DataPlane = SurfaceHandler & Pick<HsmOperations, "keys" | "rbac" | "hsmStore" | "securityDomain" | "backup" | "blobStorage"> & { traces: TraceLog; close(): Promise<void> };
+export type DataPlane = SurfaceHandler &
+  Pick<HsmOperations, "keys" | "rbac" | "hsmStore" | "securityDomain" | "backup" | "blobStorage"> & {
+    traces: TraceLog;
+    close(): Promise<void>;
+  };
 
 /** The state one request carries through the steps. */
 interface RequestState {
@@ -99,7 +115,11 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
       run(s) {
         const name = managedHsmNameOfHost(s.ex.conn.hostName);
         s.hsm = name ? findHsm(opts.store, name) : undefined;
-        return tlsStep(s.ex.conn.hostName, name, s.hsm && { name: s.hsm.name, id: s.hsm.resourceId, provisioningState: s.hsm.provisioningState });
+        return tlsStep(
+          s.ex.conn.hostName,
+          name,
+          s.hsm && { name: s.hsm.name, id: s.hsm.resourceId, provisioningState: s.hsm.provisioningState },
+        );
       },
     },
     {
@@ -113,26 +133,51 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
         const ex = s.ex;
         const token = bearerToken(ex);
         if (!token) {
-          const challenge = { status: 401, code: "Unauthorized", message: "", emptyBody: true, headers: { "www-authenticate": challengeHeader(hsm.tenantId, challengeResource(ex)) } };
-          return refuse(challenge, "no-bearer-token", "no bearer token: 401 with the challenge naming the tenant and resource");
+          const challenge = {
+            status: 401,
+            code: "Unauthorized",
+            message: "",
+            emptyBody: true,
+            headers: { "www-authenticate": challengeHeader(hsm.tenantId, challengeResource(ex)) },
+          };
+          return refuse(
+            challenge,
+            "no-bearer-token",
+            "no bearer token: 401 with the challenge naming the tenant and resource",
+          );
         }
         const resource = challengeResource(ex);
         try {
           const v = await identity.verify(token, [MHSM_RESOURCE, `${MHSM_RESOURCE}/`, resource, `${resource}/`]);
           const tid = String(v.claims.tid);
           if (tid.toLowerCase() !== hsm.tenantId.toLowerCase()) {
-            return refuse(unauthorized(hsm, ex, `AKV10032: Invalid issuer. Expected a token from tenant ${hsm.tenantId}, found tenant ${tid}.`), "wrong-tenant", `token from tenant ${tid}; the HSM is in tenant ${hsm.tenantId}`);
+            return refuse(
+              unauthorized(
+                hsm,
+                ex,
+                `AKV10032: Invalid issuer. Expected a token from tenant ${hsm.tenantId}, found tenant ${tid}.`,
+              ),
+              "wrong-tenant",
+              `token from tenant ${tid}; the HSM is in tenant ${hsm.tenantId}`,
+            );
           }
           s.principal = v.principal;
           const p = v.principal;
-          return pass("authenticated", `caller appid=${p.appId};oid=${p.objectId}${p.trustedService ? ` (trusted service ${p.trustedService})` : ""}`, { objectId: p.objectId });
+          return pass(
+            "authenticated",
+            `caller appid=${p.appId};oid=${p.objectId}${p.trustedService ? ` (trusted service ${p.trustedService})` : ""}`,
+            { objectId: p.objectId },
+          );
         } catch (e) {
           if (!(e instanceof TokenError)) throw e;
           const msg =
-            e.reason === "audience" ? `Found token with aud=${e.detail.aud}, but expected aud=${MHSM_RESOURCE}` :
-            e.reason === "expired" ? "AKV10000: The access token has expired." :
-            e.reason === "tenant" ? `AKV10032: Invalid issuer. The token was not issued by the tenant of this managed HSM (${hsm.tenantId}).` :
-            `AKV10000: The bearer token is invalid: ${e.message}`;
+            e.reason === "audience"
+              ? `Found token with aud=${e.detail.aud}, but expected aud=${MHSM_RESOURCE}`
+              : e.reason === "expired"
+                ? "AKV10000: The access token has expired."
+                : e.reason === "tenant"
+                  ? `AKV10032: Invalid issuer. The token was not issued by the tenant of this managed HSM (${hsm.tenantId}).`
+                  : `AKV10000: The bearer token is invalid: ${e.message}`;
           return refuse(unauthorized(hsm, ex, msg), `token-${e.reason}`, msg);
         }
       },
@@ -141,9 +186,18 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
       name: "network",
       run(s) {
         const snapshot = network.snapshot();
-        const connect = s.ex.conn.network ?? evaluateConnect(snapshot, { kind: "internet" }, s.ex.conn.hostName, { internetClientAddress: network.internetClientAddress });
+        const connect =
+          s.ex.conn.network ??
+          evaluateConnect(snapshot, { kind: "internet" }, s.ex.conn.hostName, {
+            internetClientAddress: network.internetClientAddress,
+          });
         const p = s.principal!;
-        const caller = { appId: p.appId, objectId: p.objectId, issuer: `https://sts.windows.net/${p.tenantId}/`, trustedService: p.trustedService };
+        const caller = {
+          appId: p.appId,
+          objectId: p.objectId,
+          issuer: `https://sts.windows.net/${p.tenantId}/`,
+          trustedService: p.trustedService,
+        };
         const r = networkStep(findManagedHsmByName(snapshot, s.hsm!.name), connect, caller, s.sourceAddress);
         s.sourceAddress = r.sourceAddress;
         return r.verdict;
@@ -162,7 +216,12 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
         if (!s.op) return pass("no-operation", `${s.ex.method} ${s.ex.path} names no operation; nothing to authorize`);
         const { dataAction, scope } = s.op.route.authorize(s.op.params);
         const p = s.principal!;
-        return rbacStep(ops.rbac.isAllowed(s.hsm!, p.objectId, dataAction, scope), `oid ${p.objectId}`, dataAction, scope);
+        return rbacStep(
+          ops.rbac.isAllowed(s.hsm!, p.objectId, dataAction, scope),
+          `oid ${p.objectId}`,
+          dataAction,
+          scope,
+        );
       },
     },
     {
@@ -175,7 +234,12 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
           checkApiVersion(apiVersion, opts.config.loose || opts.config.lenientApiVersions === true);
           let parsed: { value: unknown } | undefined;
           const body = () => (parsed ??= { value: parseRequestBody(ex) }).value;
-          const key: KeyContext = { hsm: s.hsm!, baseUrl: externalBaseUrl(ex), nowS: Math.floor(clock.now() / 1000), apiVersion: apiVersion ?? "" };
+          const key: KeyContext = {
+            hsm: s.hsm!,
+            baseUrl: externalBaseUrl(ex),
+            nowS: Math.floor(clock.now() / 1000),
+            apiVersion: apiVersion ?? "",
+          };
           s.result = await s.op.route.handle({ ex, hsm: s.hsm!, principal: s.principal!, key, body }, s.op.params);
           return pass("served", `${ex.method} ${ex.path} → ${s.result.status}`);
         } catch (e) {
@@ -183,7 +247,11 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
           if (e instanceof AzureError) err = e;
           else if (isKeyCryptoError(e) && e.code === "BadParameter") err = badParameter(e.message);
           else throw e;
-          return refuse(refusalOf(err), "failed", `${err.status} ${err.code}${err.options.innerCode ? `/${err.options.innerCode}` : ""}: ${err.message.split("\r\n")[0]}`);
+          return refuse(
+            refusalOf(err),
+            "failed",
+            `${err.status} ${err.code}${err.options.innerCode ? `/${err.options.innerCode}` : ""}: ${err.message.split("\r\n")[0]}`,
+          );
         }
       },
     },
@@ -221,7 +289,10 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     // The recordings of a real managed HSM carry x-ms-keyvault-network-info on 2xx and 403 answers but not on the
     // 401 challenge nor on 404 KeyNotFound (Azure/azure-sdk-assets ManagedHsmLiveTests/GetKeyNonExisting.json, 2026;
     // azure-sdk-for-js keyvault-admin challenge recordings, 2021).
-    const networkInfo: Record<string, string> = result.status === 401 || result.status === 404 ? {} : { "x-ms-keyvault-network-info": networkInfoHeader(state.sourceAddress, state.privateEndpointId) };
+    const networkInfo: Record<string, string> =
+      result.status === 401 || result.status === 404
+        ? {}
+        : { "x-ms-keyvault-network-info": networkInfoHeader(state.sourceAddress, state.privateEndpointId) };
     result.headers = {
       ...SECURITY_HEADERS,
       "x-ms-request-id": ex.requestId,
@@ -235,5 +306,14 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     return result;
   };
 
-  return Object.assign(handler, { keys: ops.keys, rbac: ops.rbac, hsmStore: ops.hsmStore, securityDomain: ops.securityDomain, backup: ops.backup, blobStorage: ops.blobStorage, traces, close: () => ops.close() });
+  return Object.assign(handler, {
+    keys: ops.keys,
+    rbac: ops.rbac,
+    hsmStore: ops.hsmStore,
+    securityDomain: ops.securityDomain,
+    backup: ops.backup,
+    blobStorage: ops.blobStorage,
+    traces,
+    close: () => ops.close(),
+  });
 }

@@ -37,7 +37,10 @@ export function refusalOf(e: AzureError): Refusal {
  */
 export function renderKeyVault(r: Refusal, requestId: string): ExchangeResult {
   if (r.emptyBody) return { status: r.status, ...(r.headers ? { headers: { ...r.headers } } : {}) };
-  const body = new AzureError(r.status, r.code, r.message, { surface: "keyvault", ...(r.innerCode ? { innerCode: r.innerCode } : {}) }).toBody(requestId);
+  const body = new AzureError(r.status, r.code, r.message, {
+    surface: "keyvault",
+    ...(r.innerCode ? { innerCode: r.innerCode } : {}),
+  }).toBody(requestId);
   return { status: r.status, ...(r.headers ? { headers: { ...r.headers } } : {}), body };
 }
 

@@ -55,7 +55,11 @@ export function linesOf(name: PipelineStepName, v: StepVerdict): TraceStep[] {
  * Runs `steps` in order on `state`, appending each step's lines to `trace`.
  * @returns how the run ended; exceptions of a step propagate (a bug: the surface answers 500)
  */
-export async function runPipeline<S>(steps: readonly PipelineStep<S>[], state: S, trace: TraceStep[]): Promise<RunResult> {
+export async function runPipeline<S>(
+  steps: readonly PipelineStep<S>[],
+  state: S,
+  trace: TraceStep[],
+): Promise<RunResult> {
   for (const step of steps) {
     const v = await step.run(state);
     trace.push(...linesOf(step.name, v));

@@ -4,7 +4,12 @@
  * request and its explanation cannot disagree.
  */
 import type { TraceRefs } from "../kernel/trace.js";
-import { evaluateNetworkRules, networkInfoHeader, type CallerInfo, type ConnectEvaluation } from "../network/decision.js";
+import {
+  evaluateNetworkRules,
+  networkInfoHeader,
+  type CallerInfo,
+  type ConnectEvaluation,
+} from "../network/decision.js";
 import type { ManagedHsm } from "../network/topology.js";
 import { pass, refuse, type StepVerdict } from "./runner.js";
 import { refusalOf, type Refusal } from "./render.js";
@@ -27,13 +32,26 @@ export interface HsmIdentity {
  */
 export function tlsStep(host: string, hsmName: string | undefined, hsm: HsmIdentity | undefined): StepVerdict {
   if (!hsm) {
-    return refuse(refusalOf(kvErrors.noSuchHsm(hsmName ?? host)), "no-such-hsm", `${host} names no existing managed HSM`);
+    return refuse(
+      refusalOf(kvErrors.noSuchHsm(hsmName ?? host)),
+      "no-such-hsm",
+      `${host} names no existing managed HSM`,
+    );
   }
   const refs: TraceRefs = { hsmId: hsm.id };
   if (!SERVED_STATES.includes(hsm.provisioningState.toLowerCase())) {
-    return refuse(refusalOf(kvErrors.hsmNotProvisioned(hsm.name, hsm.provisioningState)), "not-provisioned", `managed HSM ${hsm.name} is ${hsm.provisioningState || "not provisioned"}`, refs);
+    return refuse(
+      refusalOf(kvErrors.hsmNotProvisioned(hsm.name, hsm.provisioningState)),
+      "not-provisioned",
+      `managed HSM ${hsm.name} is ${hsm.provisioningState || "not provisioned"}`,
+      refs,
+    );
   }
-  return pass("managed-hsm", `TLS for ${host} terminated by hsmlink (leaf certificate from its local CA); managed HSM ${hsm.name}`, refs);
+  return pass(
+    "managed-hsm",
+    `TLS for ${host} terminated by hsmlink (leaf certificate from its local CA); managed HSM ${hsm.name}`,
+    refs,
+  );
 }
 
 /** The network step's verdict plus the address the service saw. */
@@ -47,9 +65,16 @@ export interface NetworkStepResult {
  * refusal is rendered as Azure's 403 `Forbidden` with the inner code and the `x-ms-keyvault-network-info` header.
  * `connect` without a usable route (the direct HTTPS listener when no route exists) passes with that said.
  */
-export function networkStep(hsm: ManagedHsm | undefined, connect: ConnectEvaluation, caller: CallerInfo | undefined, fallbackAddress: string): NetworkStepResult {
+export function networkStep(
+  hsm: ManagedHsm | undefined,
+  connect: ConnectEvaluation,
+  caller: CallerInfo | undefined,
+  fallbackAddress: string,
+): NetworkStepResult {
   if (!hsm || !connect.route || connect.route.path === "none") {
-    const detail = !hsm ? "the HSM is not in the network model; no network rules apply" : "no route was decided for this connection; no network rules apply";
+    const detail = !hsm
+      ? "the HSM is not in the network model; no network rules apply"
+      : "no route was decided for this connection; no network rules apply";
     return { verdict: pass("no-network-path", detail), sourceAddress: fallbackAddress };
   }
   const outcome = evaluateNetworkRules({ hsm, route: connect.route, caller });
@@ -59,13 +84,22 @@ export function networkStep(hsm: ManagedHsm | undefined, connect: ConnectEvaluat
   switch (r.action) {
     case "forbid": {
       const pe = connect.route.path === "private" ? connect.route.privateEndpointId : undefined;
-      const refusal: Refusal = { status: 403, code: "Forbidden", innerCode: r.innerCode, message: r.message, headers: { "x-ms-keyvault-network-info": networkInfoHeader(r.sourceAddress, pe) } };
+      const refusal: Refusal = {
+        status: 403,
+        code: "Forbidden",
+        innerCode: r.innerCode,
+        message: r.message,
+        headers: { "x-ms-keyvault-network-info": networkInfoHeader(r.sourceAddress, pe) },
+      };
       return { verdict: { verdict: "refuse", lines, refusal }, sourceAddress: r.sourceAddress };
     }
     case "drop":
       // Normally decided at CONNECT time (the gateway never opens the tunnel); here when the connection state changed
       // under an open tunnel: the request gets no answer, the connection is closed.
-      return { verdict: { verdict: "drop", lines: [...lines, { rule: "dropped", detail: r.reason }] }, sourceAddress: r.sourceAddress };
+      return {
+        verdict: { verdict: "drop", lines: [...lines, { rule: "dropped", detail: r.reason }] },
+        sourceAddress: r.sourceAddress,
+      };
   }
 }
 
@@ -75,15 +109,27 @@ export function networkStep(hsm: ManagedHsm | undefined, connect: ConnectEvaluat
  * (403 rather than 503 so SDKs fail at once instead of retrying for a minute). This is the step the security
  * domain's activation plugs into.
  */
-export function activationStep(hsm: { readonly name: string; readonly activationStatus: string }, servedBeforeActivation: boolean): StepVerdict {
+export function activationStep(
+  hsm: { readonly name: string; readonly activationStatus: string },
+  servedBeforeActivation: boolean,
+): StepVerdict {
   if (hsm.activationStatus === "Active") return pass("active", `managed HSM ${hsm.name} is activated`);
-  if (servedBeforeActivation) return pass("before-activation", `managed HSM ${hsm.name} is ${hsm.activationStatus}; this operation is served before activation`);
-  return refuse(refusalOf(kvErrors.hsmNotActivated(hsm.name, hsm.activationStatus)), "not-activated", `managed HSM ${hsm.name} is ${hsm.activationStatus} (HsmNotActivated)`);
+  if (servedBeforeActivation)
+    return pass(
+      "before-activation",
+      `managed HSM ${hsm.name} is ${hsm.activationStatus}; this operation is served before activation`,
+    );
+  return refuse(
+    refusalOf(kvErrors.hsmNotActivated(hsm.name, hsm.activationStatus)),
+    "not-activated",
+    `managed HSM ${hsm.name} is ${hsm.activationStatus} (HsmNotActivated)`,
+  );
 }
 
 /** The `rbac` step: local RBAC allows `objectId` the `dataAction` at `scope`, or 403 `AccessDenied` (data-plane.md §6). */
 export function rbacStep(allowed: boolean, who: string, dataAction: string, scope: string): StepVerdict {
-  if (allowed) return pass("allowed", `a role assignment grants ${who} ${dataAction} on ${scope}`, { dataAction, scope });
+  if (allowed)
+    return pass("allowed", `a role assignment grants ${who} ${dataAction} on ${scope}`, { dataAction, scope });
   return refuse(
     refusalOf(kvErrors.accessDenied(dataAction, scope)),
     "no-role-assignment",

@@ -70,15 +70,30 @@ export class TraceLog {
 
   /** Records the outcome (status and, for refusals, codes) of a traced request. */
   finish(t: RequestTrace, status: number, refusal?: { code: string; innerCode?: string; message: string }): void {
-    t.outcome = { status, ...(refusal ? { code: refusal.code, ...(refusal.innerCode ? { innerCode: refusal.innerCode } : {}), message: refusal.message } : {}) };
-    const detail = refusal ? `${status} ${refusal.code}${refusal.innerCode ? `/${refusal.innerCode}` : ""}${refusal.message ? `: ${refusal.message.split("\r\n")[0]}` : ""}` : `${status}`;
+    t.outcome = {
+      status,
+      ...(refusal
+        ? {
+            code: refusal.code,
+            ...(refusal.innerCode ? { innerCode: refusal.innerCode } : {}),
+            message: refusal.message,
+          }
+        : {}),
+    };
+    const detail = refusal
+      ? `${status} ${refusal.code}${refusal.innerCode ? `/${refusal.innerCode}` : ""}${refusal.message ? `: ${refusal.message.split("\r\n")[0]}` : ""}`
+      : `${status}`;
     t.steps.push({ step: "outcome", rule: status < 400 ? "served" : "refused", detail });
   }
 
   /** Records that the step `step` dropped the request's connection (no answer was sent). */
   dropped(t: RequestTrace, step: PipelineStepName): void {
     t.outcome = { status: 0, message: `connection dropped by the ${step} step` };
-    t.steps.push({ step: "outcome", rule: "dropped", detail: `the ${step} step dropped the connection; the client gets no answer` });
+    t.steps.push({
+      step: "outcome",
+      rule: "dropped",
+      detail: `the ${step} step dropped the connection; the client gets no answer`,
+    });
   }
 
   /** Records a request the gateway refused (never reached TLS or the data plane). */
@@ -120,15 +135,16 @@ export class TraceLog {
 
 /** Renders a trace as text lines (log and explain, table output). */
 export function renderTrace(t: RequestTrace): string {
-  const verdict = t.outcome?.status === 0
-    ? " → connection dropped"
-    : t.outcome
-    ? ` → ${t.outcome.status}${t.outcome.code ? ` ${t.outcome.code}` : ""}${t.outcome.innerCode ? `/${t.outcome.innerCode}` : ""}${t.gatewayRefused ? " (refused by the gateway)" : ""}`
-    : t.explained
-      ? t.steps[t.steps.length - 1]?.rule === "rbac-allowed"
-        ? " → Azure RBAC allows; the operation not evaluated"
-        : ` → ${NETWORK_ALLOWS}`
-      : "";
+  const verdict =
+    t.outcome?.status === 0
+      ? " → connection dropped"
+      : t.outcome
+        ? ` → ${t.outcome.status}${t.outcome.code ? ` ${t.outcome.code}` : ""}${t.outcome.innerCode ? `/${t.outcome.innerCode}` : ""}${t.gatewayRefused ? " (refused by the gateway)" : ""}`
+        : t.explained
+          ? t.steps[t.steps.length - 1]?.rule === "rbac-allowed"
+            ? " → Azure RBAC allows; the operation not evaluated"
+            : ` → ${NETWORK_ALLOWS}`
+          : "";
   const fault = t.injectedFault ? ` [INJECTED FAULT ${t.injectedFault}: hsmlink fault add, not a real refusal]` : "";
   const head = `#${t.seq} ${t.time} ${t.explained ? "EXPLAIN " : ""}${t.method} ${t.url} from ${t.vantage}${verdict}${fault}`;
   return `${head}\n${renderSteps(t.steps)}`;

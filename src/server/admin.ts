@@ -48,7 +48,14 @@ export function networkAdminHandler(deps: {
     };
     if (lower === "/_hsmlink/vms" && ex.method === "POST") {
       const b = body();
-      const view = await deps.vms.create({ name: str(b, "name"), resourceGroup: str(b, "resourceGroup"), vnet: str(b, "vnet"), subnet: str(b, "subnet"), dnsForwarder: b.dnsForwarder === true, ...(typeof b.subscription === "string" && b.subscription ? { subscription: b.subscription } : {}) });
+      const view = await deps.vms.create({
+        name: str(b, "name"),
+        resourceGroup: str(b, "resourceGroup"),
+        vnet: str(b, "vnet"),
+        subnet: str(b, "subnet"),
+        dnsForwarder: b.dnsForwarder === true,
+        ...(typeof b.subscription === "string" && b.subscription ? { subscription: b.subscription } : {}),
+      });
       return { status: 201, body: view };
     }
     if (lower === "/_hsmlink/vms" && ex.method === "GET") return { status: 200, body: { value: deps.vms.list() } };
@@ -75,9 +82,29 @@ export function networkAdminHandler(deps: {
       }
       const principal = typeof b.principal === "string" && b.principal !== "" ? b.principal : undefined;
       const caller = deps.armCaller?.(principal);
-      if (principal && !caller) throw new AzureError(404, "PrincipalNotFound", `no principal with object id '${principal}' ('hsmlink identity list' shows them)`);
-      const explained = explainRequest({ snapshot: () => snapshotFromStore(deps.store), internetClientAddress: deps.internetClientAddress, ...(caller ? { arm: { db: deps.store.db, caller } } : {}) }, vantage, typeof b.method === "string" ? b.method : "GET", url);
-      const trace: RequestTrace = { seq: deps.traces.nextSeq(), requestId: "explain", time: new Date().toISOString(), explained: true, ...explained };
+      if (principal && !caller)
+        throw new AzureError(
+          404,
+          "PrincipalNotFound",
+          `no principal with object id '${principal}' ('hsmlink identity list' shows them)`,
+        );
+      const explained = explainRequest(
+        {
+          snapshot: () => snapshotFromStore(deps.store),
+          internetClientAddress: deps.internetClientAddress,
+          ...(caller ? { arm: { db: deps.store.db, caller } } : {}),
+        },
+        vantage,
+        typeof b.method === "string" ? b.method : "GET",
+        url,
+      );
+      const trace: RequestTrace = {
+        seq: deps.traces.nextSeq(),
+        requestId: "explain",
+        time: new Date().toISOString(),
+        explained: true,
+        ...explained,
+      };
       deps.traces.push(trace);
       return { status: 200, body: trace };
     }
@@ -110,11 +137,26 @@ export function adminHandler(deps: {
     const networkResult = await networkAdmin(ex);
     if (networkResult) return networkResult;
     if (p === "/_hsmlink/identities" && ex.method === "POST") {
-      const body = parseJsonBody(ex, (m) => new AzureError(400, "BadRequest", `invalid JSON: ${m}`)) as { name?: unknown; trustedService?: unknown } | undefined;
-      if (!body || typeof body.name !== "string") throw new AzureError(400, "BadRequest", "body must be {\"name\": string, \"trustedService\"?: string}");
+      const body = parseJsonBody(ex, (m) => new AzureError(400, "BadRequest", `invalid JSON: ${m}`)) as
+        { name?: unknown; trustedService?: unknown } | undefined;
+      if (!body || typeof body.name !== "string")
+        throw new AzureError(400, "BadRequest", 'body must be {"name": string, "trustedService"?: string}');
       try {
-        const { principal, password } = identity.createServicePrincipal(body.name, typeof body.trustedService === "string" ? body.trustedService : undefined);
-        return { status: 201, body: { appId: principal.appId, password, objectId: principal.objectId, tenantId: principal.tenantId, displayName: principal.displayName, ...(principal.trustedService ? { trustedService: principal.trustedService } : {}) } };
+        const { principal, password } = identity.createServicePrincipal(
+          body.name,
+          typeof body.trustedService === "string" ? body.trustedService : undefined,
+        );
+        return {
+          status: 201,
+          body: {
+            appId: principal.appId,
+            password,
+            objectId: principal.objectId,
+            tenantId: principal.tenantId,
+            displayName: principal.displayName,
+            ...(principal.trustedService ? { trustedService: principal.trustedService } : {}),
+          },
+        };
       } catch (e) {
         throw new AzureError(409, "Conflict", (e as Error).message);
       }
@@ -132,19 +174,44 @@ export function adminHandler(deps: {
     }
     const subs = deps.subscriptions;
     if (p === "/_hsmlink/subscriptions" && ex.method === "POST") {
-      const body = parseJsonBody(ex, (m) => new AzureError(400, "BadRequest", `invalid JSON: ${m}`)) as { name?: unknown; subscriptionId?: unknown } | undefined;
-      if (!body || typeof body.name !== "string") throw new AzureError(400, "BadRequest", "body must be {\"name\": string, \"subscriptionId\"?: string}");
+      const body = parseJsonBody(ex, (m) => new AzureError(400, "BadRequest", `invalid JSON: ${m}`)) as
+        { name?: unknown; subscriptionId?: unknown } | undefined;
+      if (!body || typeof body.name !== "string")
+        throw new AzureError(400, "BadRequest", 'body must be {"name": string, "subscriptionId"?: string}');
       let sub;
       try {
-        sub = createSubscription(deps.store, { displayName: body.name, ...(typeof body.subscriptionId === "string" ? { subscriptionId: body.subscriptionId } : {}), ownerObjectId: subs.ownerObjectId, now: subs.now() });
+        sub = createSubscription(deps.store, {
+          displayName: body.name,
+          ...(typeof body.subscriptionId === "string" ? { subscriptionId: body.subscriptionId } : {}),
+          ownerObjectId: subs.ownerObjectId,
+          now: subs.now(),
+        });
       } catch (e) {
-        if (e instanceof SubscriptionError) throw new AzureError(e.kind === "conflict" ? 409 : 400, e.kind === "conflict" ? "Conflict" : "BadRequest", e.message);
+        if (e instanceof SubscriptionError)
+          throw new AzureError(
+            e.kind === "conflict" ? 409 : 400,
+            e.kind === "conflict" ? "Conflict" : "BadRequest",
+            e.message,
+          );
         throw e;
       }
-      return { status: 201, body: { subscriptionId: sub.subscriptionId, displayName: sub.displayName, tenantId: subs.tenantId, owner: subs.ownerObjectId } };
+      return {
+        status: 201,
+        body: {
+          subscriptionId: sub.subscriptionId,
+          displayName: sub.displayName,
+          tenantId: subs.tenantId,
+          owner: subs.ownerObjectId,
+        },
+      };
     }
     if (p === "/_hsmlink/subscriptions" && ex.method === "GET") {
-      const value = listSubscriptions(deps.store).map((s) => ({ subscriptionId: s.subscriptionId, displayName: s.displayName, tenantId: subs.tenantId, isDefault: s.subscriptionId.toLowerCase() === subs.defaultSubscriptionId.toLowerCase() }));
+      const value = listSubscriptions(deps.store).map((s) => ({
+        subscriptionId: s.subscriptionId,
+        displayName: s.displayName,
+        tenantId: subs.tenantId,
+        isDefault: s.subscriptionId.toLowerCase() === subs.defaultSubscriptionId.toLowerCase(),
+      }));
       return { status: 200, body: { value } };
     }
     throw new AzureError(404, "NotFound", `no admin endpoint ${ex.method} ${ex.path}`);

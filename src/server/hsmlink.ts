@@ -78,7 +78,10 @@ function acquireLock(dataDir: string): () => void {
         alive = (e as NodeJS.ErrnoException).code === "EPERM";
       }
     }
-    if (alive) throw new DataDirInUseError(`data dir ${dataDir} is in use by another hsmlink (pid ${pid}); stop it or pass --data-dir`);
+    if (alive)
+      throw new DataDirInUseError(
+        `data dir ${dataDir} is in use by another hsmlink (pid ${pid}); stop it or pass --data-dir`,
+      );
   }
   writeFileSync(lockPath, `${process.pid}\n`, { mode: 0o600 });
   return () => {
@@ -104,7 +107,10 @@ function listen(server: Server | NetServer, port: number, host: string): Promise
  * Starts hsmlink with `config`.
  * @throws DataDirInUseError when another live process holds the data dir; listen errors (EADDRINUSE) as thrown by Node
  */
-export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock; quiet?: boolean } = {}): Promise<Hsmlink> {
+export async function startHsmlink(
+  config: HsmlinkConfig,
+  opts: { clock?: Clock; quiet?: boolean } = {},
+): Promise<Hsmlink> {
   // A private instance (issue 17): the data dir is its owner's alone; files in it are 0600.
   const tightenedFrom = securePrivateDir(config.dataDir);
   const releaseLock = acquireLock(config.dataDir);
@@ -115,7 +121,8 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     if (!config.inMemory && !existsSync(dbPath)) writeFileSync(dbPath, "", { mode: 0o600 });
     const store = Store.open(config.inMemory ? ":memory:" : dbPath);
     cleanups.unshift(() => store.close());
-    for (const f of ["hsmlink.db", "hsmlink.db-wal", "hsmlink.db-shm", "hsmlink.pid"]) privateFile(join(config.dataDir, f));
+    for (const f of ["hsmlink.db", "hsmlink.db-wal", "hsmlink.db-shm", "hsmlink.pid"])
+      privateFile(join(config.dataDir, f));
     const secret = loadOrCreateInstanceSecret(config.dataDir);
     /** The admin API's secret: header X-Hsmlink-Secret, or the password of Basic credentials (a browser's prompt). */
     const adminSecretOk = (ex: Exchange): boolean => {
@@ -128,7 +135,9 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const clock = new EmulatedClock(opts.clock ?? systemClock, store);
     // Exposed on a specific address, the CA must also vouch for it; a wildcard bind is reached by name (localhost).
     const wildcard = config.host === "0.0.0.0" || config.host === "::";
-    const ca = await LocalCa.loadOrCreate(config.dataDir, { extra: isLoopbackAddress(config.host) || wildcard ? [] : [config.host] });
+    const ca = await LocalCa.loadOrCreate(config.dataDir, {
+      extra: isLoopbackAddress(config.host) || wildcard ? [] : [config.host],
+    });
     const identity = await IdentityService.open(store, clock, config.dataDir, config.tenantId);
 
     const router = new ArmRouter();
@@ -145,7 +154,11 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       decide: (req, caller) => beginArmRequest(store.db, traces, req, caller),
     };
     registerResourceTypes(router, deleters);
-    ensureDefaultSubscription(store, { subscriptionId: config.subscriptionId, ownerObjectId: WELL_KNOWN.principalObjectId, now: clock.now() });
+    ensureDefaultSubscription(store, {
+      subscriptionId: config.subscriptionId,
+      ownerObjectId: WELL_KNOWN.principalObjectId,
+      now: clock.now(),
+    });
 
     let httpsPort = config.httpsPort;
     const directBase = () => `https://${config.host}:${httpsPort}`;
@@ -169,7 +182,10 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     const activateGenerated = async (name: string) => {
       const hsm = findHsm(store, name);
       if (!hsm) throw new AzureError(404, "NotFound", `There is no managed HSM named '${name}'.`);
-      return dataPlane.securityDomain.activateWithGeneratedKeys(hsm, join(config.dataDir, "security-domains", hsm.name));
+      return dataPlane.securityDomain.activateWithGeneratedKeys(
+        hsm,
+        join(config.dataDir, "security-domains", hsm.name),
+      );
     };
     if (config.activateNewHsms) {
       arm.onManagedHsmCreated = async (name) => {
@@ -178,7 +194,13 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     }
 
     let gatewayUrl = "";
-    const vms = new VmService(store, clock, { subscriptionId: config.subscriptionId, location: config.location, dnsHost: config.host, gatewayUrl: () => gatewayUrl, proxyPassword: secret });
+    const vms = new VmService(store, clock, {
+      subscriptionId: config.subscriptionId,
+      location: config.location,
+      dnsHost: config.host,
+      gatewayUrl: () => gatewayUrl,
+      proxyPassword: secret,
+    });
     cleanups.unshift(() => vms.close());
     // Resource-group delete removes VMs first: their NICs sit in subnets the VNet deleter needs empty.
     deleters.push({ type: NETWORK_TYPES.virtualMachine, order: 5, remove: (_ctx, id) => vms.removeById(id) });
@@ -190,31 +212,49 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       identity,
       internetClientAddress: config.internetClientAddress,
       activateHsm: activateGenerated,
-      subscriptions: { tenantId: config.tenantId, defaultSubscriptionId: config.subscriptionId, ownerObjectId: WELL_KNOWN.principalObjectId, now: () => clock.now() },
+      subscriptions: {
+        tenantId: config.tenantId,
+        defaultSubscriptionId: config.subscriptionId,
+        ownerObjectId: WELL_KNOWN.principalObjectId,
+        now: () => clock.now(),
+      },
     });
     const adminHandler = async (ex: Exchange): Promise<ExchangeResult> => (await fixture.admin(ex)) ?? coreAdmin(ex);
 
-    const isLoginPath = (path: string) => /^\/[^/]+\/(oauth2\/|v2\.0\/\.well-known|\.well-known|discovery\/)/i.test(path) || /^\/common\/discovery\//i.test(path);
+    const isLoginPath = (path: string) =>
+      /^\/[^/]+\/(oauth2\/|v2\.0\/\.well-known|\.well-known|discovery\/)/i.test(path) ||
+      /^\/common\/discovery\//i.test(path);
 
     // ARM and sign-in have no decision pipeline of their own: the same fault step runs before them
     // (the data plane runs it as its `fault` step, src/pipeline/data-plane.ts).
-    const withFaults = async (ex: Exchange, host: string, serve: () => Promise<ExchangeResult>): Promise<ExchangeResult> => (await fixture.injectFault(ex, host)) ?? serve();
+    const withFaults = async (
+      ex: Exchange,
+      host: string,
+      serve: () => Promise<ExchangeResult>,
+    ): Promise<ExchangeResult> => (await fixture.injectFault(ex, host)) ?? serve();
 
     const dispatch = async (ex: Exchange): Promise<ExchangeResult> => {
       const c = ex.conn;
       if (c.listener === "msi") return withFaults(ex, IMDS_HOST, () => miHandler(ex));
       if (c.listener === "https") {
         const p = ex.path.toLowerCase();
-        if (p === "/ca.pem" || p === "/ca") return { status: 200, body: ca.certPem, contentType: "application/x-pem-file" };
+        if (p === "/ca.pem" || p === "/ca")
+          return { status: 200, body: ca.certPem, contentType: "application/x-pem-file" };
         if (p === "/healthz") return { status: 200, body: { status: "ok" } };
         if (p.startsWith("/_hsmlink/")) {
           if (!adminSecretOk(ex)) {
             // hsmlink's choice (no Azure counterpart): 401 with a Basic challenge, so a browser can ask for it.
-            throw new AzureError(401, "Unauthorized", `hsmlink's admin API needs the instance secret (header ${ADMIN_SECRET_HEADER}, or as a Basic password); it is in ${join(config.dataDir, INSTANCE_SECRET_FILE)}, readable only by the user that started hsmlink`, { headers: { "WWW-Authenticate": 'Basic realm="hsmlink admin"' } });
+            throw new AzureError(
+              401,
+              "Unauthorized",
+              `hsmlink's admin API needs the instance secret (header ${ADMIN_SECRET_HEADER}, or as a Basic password); it is in ${join(config.dataDir, INSTANCE_SECRET_FILE)}, readable only by the user that started hsmlink`,
+              { headers: { "WWW-Authenticate": 'Basic realm="hsmlink admin"' } },
+            );
           }
           return adminHandler(ex);
         }
-        if (p.startsWith("/metadata/identity/") || p.startsWith("/msi/")) return withFaults(ex, IMDS_HOST, () => miHandler(ex));
+        if (p.startsWith("/metadata/identity/") || p.startsWith("/msi/"))
+          return withFaults(ex, IMDS_HOST, () => miHandler(ex));
         if (isLoginPath(ex.path)) return withFaults(ex, LOGIN_HOST, () => entraHandler(ex));
         return withFaults(ex, ARM_HOST, () => armHandler(ex));
       }
@@ -228,7 +268,11 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
 
     // Errors thrown outside the pipeline (parsing, 500s) get the envelope of the surface the host belongs to.
     const renderError = (conn: ConnectionInfo, err: AzureError, requestId: string): ExchangeResult =>
-      conn.listener === "gateway" && managedHsmNameOfHost(conn.hostName) ? renderKeyVault(refusalOf(err), requestId) : err.surface === "keyvault" ? { status: err.status, headers: err.options.headers, body: err.toBody(requestId) } : renderArm(err);
+      conn.listener === "gateway" && managedHsmNameOfHost(conn.hostName)
+        ? renderKeyVault(refusalOf(err), requestId)
+        : err.surface === "keyvault"
+          ? { status: err.status, headers: err.options.headers, body: err.toBody(requestId) }
+          : renderArm(err);
 
     // The direct listener answers to `localhost` and to the address it listens on; clients that connect to an
     // address send no server name and get the certificate of the listen address (or localhost for a wildcard).
@@ -245,15 +289,22 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
         defaultCert: await ca.leafPem(directName),
         sniCallback: (name, cb) => {
           const sni = name.toLowerCase().replace(/\.$/, "");
-          if (!directNames.has(sni)) return cb(new Error(`hsmlink's direct HTTPS listener serves no TLS name '${name}'`));
-          ca.contextFor(sni).then((c) => cb(null, c), (e: Error) => cb(e));
+          if (!directNames.has(sni))
+            return cb(new Error(`hsmlink's direct HTTPS listener serves no TLS name '${name}'`));
+          ca.contextFor(sni).then(
+            (c) => cb(null, c),
+            (e: Error) => cb(e),
+          );
         },
       },
       limits: config,
     });
     await httpApp.app.ready();
     if (ca.replaced) httpApp.app.log.warn(`hsmlink: ${ca.replaced}`);
-    if (tightenedFrom !== undefined) httpApp.app.log.warn(`hsmlink: data dir ${config.dataDir} was mode ${tightenedFrom.toString(8)}; made it 0700 (it holds keys and the instance secret)`);
+    if (tightenedFrom !== undefined)
+      httpApp.app.log.warn(
+        `hsmlink: data dir ${config.dataDir} was mode ${tightenedFrom.toString(8)}; made it 0700 (it holds keys and the instance secret)`,
+      );
     cleanups.unshift(() => httpApp.app.close());
 
     // The one gateway policy (src/pipeline/connect.ts decideProxy); `hsmlink explain` calls the same function.
@@ -279,7 +330,8 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
       limits: config,
       onRefusal: (r) => traces.refusal(r),
       log: (level, message, err) => httpApp.app.log[level]({ err }, message),
-      passThrough: (hostName) => (BLOB_HOST_PATTERN.test(hostName) ? () => dataPlane.blobStorage.endpoint() : undefined),
+      passThrough: (hostName) =>
+        BLOB_HOST_PATTERN.test(hostName) ? () => dataPlane.blobStorage.endpoint() : undefined,
     });
     const gatewayPort = await listen(gateway, config.gatewayPort, config.host);
     cleanups.unshift(() => new Promise<void>((r) => gateway.close(() => r())));
@@ -288,24 +340,57 @@ export async function startHsmlink(config: HsmlinkConfig, opts: { clock?: Clock;
     direct.maxConnections = config.maxConnectionsPerVantage;
     httpsPort = await listen(direct, config.httpsPort, config.host);
     // Tunnelled TLS sockets are tracked by the same server: closeAllConnections ends them with the direct ones.
-    cleanups.unshift(() => new Promise<void>((r) => { direct.closeAllConnections(); direct.close(() => r()); }));
+    cleanups.unshift(
+      () =>
+        new Promise<void>((r) => {
+          direct.closeAllConnections();
+          direct.close(() => r());
+        }),
+    );
 
-    const msi = createHttpServer(httpServerLimits(config), (req, res) => httpApp.handle(req, res, { listener: "msi", hostName: config.host, port: msiPort }));
+    const msi = createHttpServer(httpServerLimits(config), (req, res) =>
+      httpApp.handle(req, res, { listener: "msi", hostName: config.host, port: msiPort }),
+    );
     msi.maxConnections = config.maxConnectionsPerVantage;
     let msiPort = config.msiPort;
     msiPort = await listen(msi, config.msiPort, config.host);
-    cleanups.unshift(() => new Promise<void>((r) => { msi.closeAllConnections(); msi.close(() => r()); }));
-    cleanups.unshift(() => { gateway.closeAllConnections(); });
+    cleanups.unshift(
+      () =>
+        new Promise<void>((r) => {
+          msi.closeAllConnections();
+          msi.close(() => r());
+        }),
+    );
+    cleanups.unshift(() => {
+      gateway.closeAllConnections();
+    });
     gatewayUrl = `http://${config.host}:${gatewayPort}`;
 
-    const internetDns = await startDnsServer({ host: config.host, port: config.dnsPort, answer: cacheAnswersByStoreVersion(store, (qname, qtype) => resolveDns(snapshotFromStore(store), { kind: "internet" }, qname, qtype)), version: () => store.version() });
+    const internetDns = await startDnsServer({
+      host: config.host,
+      port: config.dnsPort,
+      answer: cacheAnswersByStoreVersion(store, (qname, qtype) =>
+        resolveDns(snapshotFromStore(store), { kind: "internet" }, qname, qtype),
+      ),
+      version: () => store.version(),
+    });
     cleanups.unshift(() => internetDns.close());
     await vms.start();
     // `--seed FILE`: the state becomes the seed's world (src/fixture/seed.ts); a bad seed stops the start.
     if (config.seed) await fixture.startFromSeed(resolvePath(config.seed));
 
     let endpointsForPortal: Endpoints | undefined;
-    const portal = await startPortal({ host: config.host, port: config.portalPort, store, vms, traces, subscriptionId: config.subscriptionId, internetClientAddress: config.internetClientAddress, endpoints: () => endpointsForPortal!, secret: portalToken(secret) });
+    const portal = await startPortal({
+      host: config.host,
+      port: config.portalPort,
+      store,
+      vms,
+      traces,
+      subscriptionId: config.subscriptionId,
+      internetClientAddress: config.internetClientAddress,
+      endpoints: () => endpointsForPortal!,
+      secret: portalToken(secret),
+    });
     cleanups.unshift(() => portal.close());
 
     const endpoints: Endpoints = {
@@ -378,4 +463,3 @@ function graphNotEmulated(ex: Exchange): ExchangeResult {
     },
   };
 }
-

@@ -15,4 +15,3 @@ export function installLastResortGuard(): void {
   process.on("unhandledRejection", report("unhandled promise rejection"));
   process.on("uncaughtException", report("uncaught exception"));
 }
-

@@ -22,7 +22,10 @@ export class Store {
   private closed = false;
   private readonly versionStmt: Database.Statement;
 
-  private constructor(readonly db: Db, readonly path: string) {
+  private constructor(
+    readonly db: Db,
+    readonly path: string,
+  ) {
     this.resources = new ResourceRepository(db);
     this.principals = new PrincipalRepository(db);
     this.operations = new OperationRepository(db);

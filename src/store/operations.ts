@@ -16,7 +16,9 @@ export class OperationRepository {
 
   insert(row: OperationRow, now: number): void {
     this.db
-      .prepare("INSERT INTO operations (id, kind, status, resource_id, result, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO operations (id, kind, status, resource_id, result, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
       .run(row.id, row.kind, row.status, row.resource_id, row.result, row.error, now);
   }
 

@@ -18,28 +18,43 @@ export class PrincipalRepository {
   /** Adds a managed identity unless `objectId` exists. */
   ensureManagedIdentity(objectId: string, appId: string, displayName: string, now: number): void {
     this.db
-      .prepare("INSERT OR IGNORE INTO principals (object_id, app_id, display_name, kind, secret_hash, trusted_service, created_at) VALUES (?, ?, ?, 'ManagedIdentity', NULL, NULL, ?)")
+      .prepare(
+        "INSERT OR IGNORE INTO principals (object_id, app_id, display_name, kind, secret_hash, trusted_service, created_at) VALUES (?, ?, ?, 'ManagedIdentity', NULL, NULL, ?)",
+      )
       .run(objectId, appId, displayName, now);
   }
 
   /** Adds a service principal. @throws SqliteError on a duplicate object or app id */
-  insertServicePrincipal(objectId: string, appId: string, displayName: string, secretHash: string, trustedService: string | null, now: number): void {
+  insertServicePrincipal(
+    objectId: string,
+    appId: string,
+    displayName: string,
+    secretHash: string,
+    trustedService: string | null,
+    now: number,
+  ): void {
     this.db
-      .prepare("INSERT INTO principals (object_id, app_id, display_name, kind, secret_hash, trusted_service, created_at) VALUES (?, ?, ?, 'ServicePrincipal', ?, ?, ?)")
+      .prepare(
+        "INSERT INTO principals (object_id, app_id, display_name, kind, secret_hash, trusted_service, created_at) VALUES (?, ?, ?, 'ServicePrincipal', ?, ?, ?)",
+      )
       .run(objectId, appId, displayName, secretHash, trustedService, now);
   }
 
   byObjectId(objectId: string): PrincipalRow | undefined {
-    return this.db.prepare("SELECT * FROM principals WHERE object_id = ?").get(objectId.toLowerCase()) as PrincipalRow | undefined;
+    return this.db.prepare("SELECT * FROM principals WHERE object_id = ?").get(objectId.toLowerCase()) as
+      PrincipalRow | undefined;
   }
 
   byAppId(appId: string): PrincipalRow | undefined {
-    return this.db.prepare("SELECT * FROM principals WHERE app_id = ?").get(appId.toLowerCase()) as PrincipalRow | undefined;
+    return this.db.prepare("SELECT * FROM principals WHERE app_id = ?").get(appId.toLowerCase()) as
+      PrincipalRow | undefined;
   }
 
   /** The service principal with client id `appId`. */
   servicePrincipalByAppId(appId: string): PrincipalRow | undefined {
-    return this.db.prepare("SELECT * FROM principals WHERE app_id = ? AND kind = 'ServicePrincipal'").get(appId.toLowerCase()) as PrincipalRow | undefined;
+    return this.db
+      .prepare("SELECT * FROM principals WHERE app_id = ? AND kind = 'ServicePrincipal'")
+      .get(appId.toLowerCase()) as PrincipalRow | undefined;
   }
 
   displayNameTaken(displayName: string): boolean {

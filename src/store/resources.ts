@@ -61,7 +61,18 @@ export class ResourceRepository {
    * Creates or replaces a resource. The id's first-written casing is kept (ARM keeps the creator's casing).
    * @param now milliseconds since the epoch
    */
-  put(r: { id: string; type: string; name: string; parentId?: string; subscriptionId: string; resourceGroup?: string; body: unknown }, now: number): void {
+  put(
+    r: {
+      id: string;
+      type: string;
+      name: string;
+      parentId?: string;
+      subscriptionId: string;
+      resourceGroup?: string;
+      body: unknown;
+    },
+    now: number,
+  ): void {
     this.upsertStmt.run({
       id_key: r.id.toLowerCase(),
       id: r.id,
@@ -96,14 +107,18 @@ export class ResourceRepository {
       where.push("parent_key = ?");
       args.push(filter.parentId.toLowerCase());
     }
-    const rows = this.db.prepare(`SELECT * FROM resources WHERE ${where.join(" AND ")} ORDER BY created_at, rowid`).all(...args) as Row[];
+    const rows = this.db
+      .prepare(`SELECT * FROM resources WHERE ${where.join(" AND ")} ORDER BY created_at, rowid`)
+      .all(...args) as Row[];
     return rows.map((r) => toResource<T>(r));
   }
 
   /** Every resource inside a resource group, any type. */
   listInResourceGroup(subscriptionId: string, resourceGroup: string): StoredResource[] {
     const rows = this.db
-      .prepare("SELECT * FROM resources WHERE subscription_key = ? AND resource_group_key = ? ORDER BY created_at, rowid")
+      .prepare(
+        "SELECT * FROM resources WHERE subscription_key = ? AND resource_group_key = ? ORDER BY created_at, rowid",
+      )
       .all(subscriptionId.toLowerCase(), resourceGroup.toLowerCase()) as Row[];
     return rows.map((r) => toResource(r));
   }
@@ -111,14 +126,18 @@ export class ResourceRepository {
   /** Every resource inside a resource group of the subscription (not subscription-level ones), oldest first. */
   listInResourceGroups(subscriptionId: string): StoredResource[] {
     const rows = this.db
-      .prepare("SELECT * FROM resources WHERE subscription_key = ? AND resource_group_key IS NOT NULL ORDER BY created_at, rowid")
+      .prepare(
+        "SELECT * FROM resources WHERE subscription_key = ? AND resource_group_key IS NOT NULL ORDER BY created_at, rowid",
+      )
       .all(subscriptionId.toLowerCase()) as Row[];
     return rows.map((r) => toResource(r));
   }
 
   /** Direct children of a resource. */
   children(parentId: string): StoredResource[] {
-    const rows = this.db.prepare("SELECT * FROM resources WHERE parent_key = ? ORDER BY created_at, rowid").all(parentId.toLowerCase()) as Row[];
+    const rows = this.db
+      .prepare("SELECT * FROM resources WHERE parent_key = ? ORDER BY created_at, rowid")
+      .all(parentId.toLowerCase()) as Row[];
     return rows.map((r) => toResource(r));
   }
 }

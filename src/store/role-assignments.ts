@@ -56,7 +56,17 @@ const likePrefix = (key: string) => key.replace(/[\\%_]/g, "\\$&") + "/%";
  */
 export function insertRoleAssignment(
   db: Db,
-  a: { scope: string; name: string; roleDefinitionGuid: string; principalId: string; principalType: string; subscriptionId: string; createdBy: string | null; description?: string | null; now: number },
+  a: {
+    scope: string;
+    name: string;
+    roleDefinitionGuid: string;
+    principalId: string;
+    principalType: string;
+    subscriptionId: string;
+    createdBy: string | null;
+    description?: string | null;
+    now: number;
+  },
 ): RoleAssignmentBody {
   const scope = canonicalScope(a.scope);
   const id = `${scope === "/" ? "" : scope}/providers/Microsoft.Authorization/roleAssignments/${a.name}`;
@@ -79,7 +89,9 @@ export function insertRoleAssignment(
     type: ROLE_ASSIGNMENT_TYPE,
     name: a.name.toLowerCase(),
   };
-  db.prepare("INSERT INTO arm_role_assignments (id_key, name_key, scope_key, principal_key, role_definition_key, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+  db.prepare(
+    "INSERT INTO arm_role_assignments (id_key, name_key, scope_key, principal_key, role_definition_key, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  ).run(
     id.toLowerCase(),
     a.name.toLowerCase(),
     scope.toLowerCase(),
@@ -95,7 +107,11 @@ const parse = (rows: Row[]) => rows.map((r) => JSON.parse(r.body) as RoleAssignm
 
 /** Every role assignment of a principal (any scope), oldest first. */
 export function assignmentsOfPrincipal(db: Db, principalId: string): RoleAssignmentBody[] {
-  return parse(db.prepare("SELECT body FROM arm_role_assignments WHERE principal_key = ? ORDER BY created_at, rowid").all(principalId.toLowerCase()) as Row[]);
+  return parse(
+    db
+      .prepare("SELECT body FROM arm_role_assignments WHERE principal_key = ? ORDER BY created_at, rowid")
+      .all(principalId.toLowerCase()) as Row[],
+  );
 }
 
 /** Every role assignment, oldest first. */
@@ -105,13 +121,15 @@ export function allAssignments(db: Db): RoleAssignmentBody[] {
 
 /** The assignment with this full id (any casing), or undefined. */
 export function assignmentById(db: Db, id: string): RoleAssignmentBody | undefined {
-  const row = db.prepare("SELECT body FROM arm_role_assignments WHERE id_key = ?").get(id.toLowerCase()) as Row | undefined;
+  const row = db.prepare("SELECT body FROM arm_role_assignments WHERE id_key = ?").get(id.toLowerCase()) as
+    Row | undefined;
   return row ? (JSON.parse(row.body) as RoleAssignmentBody) : undefined;
 }
 
 /** The assignment with this name (GUID; names are unique in the tenant), or undefined. */
 export function assignmentByName(db: Db, name: string): RoleAssignmentBody | undefined {
-  const row = db.prepare("SELECT body FROM arm_role_assignments WHERE name_key = ?").get(name.toLowerCase()) as Row | undefined;
+  const row = db.prepare("SELECT body FROM arm_role_assignments WHERE name_key = ?").get(name.toLowerCase()) as
+    Row | undefined;
   return row ? (JSON.parse(row.body) as RoleAssignmentBody) : undefined;
 }
 
@@ -123,7 +141,10 @@ export function deleteAssignment(db: Db, id: string): boolean {
 /** Deletes the assignments at or below `scope` (a deleted resource group takes its assignments with it). */
 export function deleteAssignmentsUnder(db: Db, scope: string): void {
   const key = canonicalScope(scope).toLowerCase();
-  db.prepare("DELETE FROM arm_role_assignments WHERE scope_key = ? OR scope_key LIKE ? ESCAPE '\\'").run(key, likePrefix(key));
+  db.prepare("DELETE FROM arm_role_assignments WHERE scope_key = ? OR scope_key LIKE ? ESCAPE '\\'").run(
+    key,
+    likePrefix(key),
+  );
 }
 
 /** The built-in roles `principalId` holds over `scope`: its assignments at that scope or any ancestor. */
@@ -140,5 +161,9 @@ export function rolesOver(db: Db, principalId: string, scope: string): HeldRole[
 /** Whether the principal holds any role at or below the subscription (what decides whether `GET /subscriptions` lists it). */
 export function hasAnyRoleIn(db: Db, objectId: string, subscriptionId: string): boolean {
   const key = `/subscriptions/${subscriptionId}`.toLowerCase();
-  return !!db.prepare("SELECT 1 FROM arm_role_assignments WHERE principal_key = ? AND (scope_key = ? OR scope_key LIKE ? ESCAPE '\\') LIMIT 1").get(objectId.toLowerCase(), key, likePrefix(key));
+  return !!db
+    .prepare(
+      "SELECT 1 FROM arm_role_assignments WHERE principal_key = ? AND (scope_key = ? OR scope_key LIKE ? ESCAPE '\\') LIMIT 1",
+    )
+    .get(objectId.toLowerCase(), key, likePrefix(key));
 }

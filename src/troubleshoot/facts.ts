@@ -18,9 +18,9 @@ import {
   type PrivateEndpointConnectionRef,
   type RecordSet,
   type VirtualNetworkLink,
-} from '../network/topology.js';
-import type { CheckContext } from './types.js';
-import { MANAGED_HSM_PRIVATELINK_ZONE } from '../kernel/azure-names.js';
+} from "../network/topology.js";
+import type { CheckContext } from "./types.js";
+import { MANAGED_HSM_PRIVATELINK_ZONE } from "../kernel/azure-names.js";
 
 /** A private endpoint to the HSM with the facts the checks need. */
 export interface PeFact {
@@ -44,7 +44,10 @@ export function hsmIdOf(ctx: CheckContext): string | undefined {
   if (ctx.hsm) return ctx.hsm.id;
   for (const pe of ctx.snapshot.privateEndpoints) {
     for (const c of connectionsOfPrivateEndpoint(pe)) {
-      if (/\/providers\/microsoft\.keyvault\/managedhsms\/[^/]+$/i.test(c.privateLinkServiceId) && c.privateLinkServiceId.split('/').pop()!.toLowerCase() === ctx.hsmName.toLowerCase()) {
+      if (
+        /\/providers\/microsoft\.keyvault\/managedhsms\/[^/]+$/i.test(c.privateLinkServiceId) &&
+        c.privateLinkServiceId.split("/").pop()!.toLowerCase() === ctx.hsmName.toLowerCase()
+      ) {
         return c.privateLinkServiceId;
       }
     }
@@ -62,18 +65,23 @@ export function privateEndpointFacts(ctx: CheckContext): PeFact[] {
     const ips: string[] = [];
     for (const ref of pe.properties.networkInterfaces ?? []) {
       const nic = ctx.snapshot.networkInterfaces.find((n) => sameResourceId(n.id, ref.id));
-      for (const c of nic?.properties.ipConfigurations ?? []) if (c.properties.privateIPAddress) ips.push(c.properties.privateIPAddress);
+      for (const c of nic?.properties.ipConfigurations ?? [])
+        if (c.properties.privateIPAddress) ips.push(c.properties.privateIPAddress);
     }
     if (ips.length === 0) for (const d of pe.properties.customDnsConfigs ?? []) ips.push(...(d.ipAddresses ?? []));
     const vnetId = parentResourceId(pe.properties.subnet.id);
-    for (const connection of connections) out.push({ pe, connection, ips, vnetId, reachable: reachable.includes(resourceIdKey(vnetId)) });
+    for (const connection of connections)
+      out.push({ pe, connection, ips, vnetId, reachable: reachable.includes(resourceIdKey(vnetId)) });
   }
   return out;
 }
 
 /** True for a connection that carries traffic: PE side Approved (and not failed provisioning). */
 export function isApproved(f: PeFact): boolean {
-  return f.connection.state.status.toLowerCase() === 'approved' && (f.pe.properties.provisioningState ?? 'Succeeded').toLowerCase() === 'succeeded';
+  return (
+    f.connection.state.status.toLowerCase() === "approved" &&
+    (f.pe.properties.provisioningState ?? "Succeeded").toLowerCase() === "succeeded"
+  );
 }
 
 /** Zones named exactly `privatelink.managedhsm.azure.net`. */
@@ -83,7 +91,9 @@ export function correctZones(ctx: CheckContext): PrivateDnsZone[] {
 
 /** The correctly named zone linked to the client VNet, with its link, or undefined. */
 export function linkedCorrectZone(ctx: CheckContext): { zone: PrivateDnsZone; link: VirtualNetworkLink } | undefined {
-  return linkedZones(ctx.snapshot, ctx.vnet.id).find((lz) => lz.zone.name.toLowerCase() === MANAGED_HSM_PRIVATELINK_ZONE);
+  return linkedZones(ctx.snapshot, ctx.vnet.id).find(
+    (lz) => lz.zone.name.toLowerCase() === MANAGED_HSM_PRIVATELINK_ZONE,
+  );
 }
 
 /** The zone the record checks look at: the linked one, else the first correctly named one. */
@@ -93,7 +103,9 @@ export function relevantZone(ctx: CheckContext): PrivateDnsZone | undefined {
 
 /** The A record set named after the HSM in `zone`, or undefined. */
 export function hsmARecord(ctx: CheckContext, zone: PrivateDnsZone): RecordSet | undefined {
-  return recordSetsOfZone(ctx.snapshot, zone.id).find((rs) => recordSetType(rs) === 'A' && rs.name.toLowerCase() === ctx.hsmName.toLowerCase());
+  return recordSetsOfZone(ctx.snapshot, zone.id).find(
+    (rs) => recordSetType(rs) === "A" && rs.name.toLowerCase() === ctx.hsmName.toLowerCase(),
+  );
 }
 
 /** IPv4 addresses of an A record set. */
@@ -108,7 +120,7 @@ export function zoneResourceGroup(ctx: CheckContext, zone: PrivateDnsZone): stri
 
 /** Normalised Azure region name (`West Europe` ≡ `westeurope`). */
 export function normalizeLocation(l: string | undefined): string | undefined {
-  return l === undefined ? undefined : l.replace(/\s+/g, '').toLowerCase();
+  return l === undefined ? undefined : l.replace(/\s+/g, "").toLowerCase();
 }
 
 /**
@@ -128,7 +140,10 @@ export function distinctPrivateEndpoints(facts: readonly PeFact[]): PeFact[] {
 
 /** `--vnet-name V --subnet S` when the subnet's VNet is in `rg`, else `--subnet <subnet id>` (az takes either). */
 function subnetArgs(subnetId: string, rg: string): string {
-  const m = /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/i.exec(subnetId);
+  const m =
+    /\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)$/i.exec(
+      subnetId,
+    );
   if (m && m[1].toLowerCase() === rg.toLowerCase()) return `--vnet-name ${m[2]} --subnet ${m[3]}`;
   return `--subnet ${subnetId}`;
 }
@@ -142,14 +157,23 @@ export function clientSubnetId(ctx: CheckContext): string {
  * `az network private-endpoint create` for the HSM with every name filled in: resource group, endpoint name, VNet
  * and subnet (from `subnetId`), connection name.
  */
-export function privateEndpointCreateCommand(ctx: CheckContext, o: { rg: string; name: string; subnetId: string; connectionName: string; hsmId?: string }): string {
-  const hsmId = o.hsmId ?? hsmIdOf(ctx) ?? '<hsm-id>';
+export function privateEndpointCreateCommand(
+  ctx: CheckContext,
+  o: { rg: string; name: string; subnetId: string; connectionName: string; hsmId?: string },
+): string {
+  const hsmId = o.hsmId ?? hsmIdOf(ctx) ?? "<hsm-id>";
   return `az network private-endpoint create -g ${o.rg} -n ${o.name} ${subnetArgs(o.subnetId, o.rg)} --private-connection-resource-id ${hsmId} --group-id managedhsm --connection-name ${o.connectionName}`;
 }
 
 /** Delete + create of an existing private endpoint, same names and subnet. */
 export function recreatePrivateEndpointCommand(ctx: CheckContext, f: PeFact): string {
   const rg = resourceGroupOf(f.pe.id) ?? ctx.resourceGroup;
-  const create = privateEndpointCreateCommand(ctx, { rg, name: f.pe.name, subnetId: f.pe.properties.subnet.id, connectionName: f.connection.name, hsmId: ctx.hsm?.id ?? f.connection.privateLinkServiceId });
+  const create = privateEndpointCreateCommand(ctx, {
+    rg,
+    name: f.pe.name,
+    subnetId: f.pe.properties.subnet.id,
+    connectionName: f.connection.name,
+    hsmId: ctx.hsm?.id ?? f.connection.privateLinkServiceId,
+  });
   return `az network private-endpoint delete -g ${rg} -n ${f.pe.name} && ${create}`;
 }

@@ -3,11 +3,11 @@
  * the troubleshooting vantage get for `https://{hsm}.managedhsm.azure.net` — DNS answer, route, network rules?
  * Authentication is not evaluated (no caller), exactly like `hsmlink explain` without a token.
  */
-import { evaluateRequestNetwork } from '../network/decision.js';
+import { evaluateRequestNetwork } from "../network/decision.js";
 
-import type { Vantage } from '../network/topology.js';
-import type { CheckContext } from './types.js';
-import { MANAGED_HSM_PUBLIC_ZONE } from '../kernel/azure-names.js';
+import type { Vantage } from "../network/topology.js";
+import type { CheckContext } from "./types.js";
+import { MANAGED_HSM_PUBLIC_ZONE } from "../kernel/azure-names.js";
 
 /** `{hsm}.managedhsm.azure.net` (lower-case). */
 export function hsmHost(ctx: CheckContext): string {
@@ -16,7 +16,7 @@ export function hsmHost(ctx: CheckContext): string {
 
 /** The client vantage of the context. */
 export function clientVantage(ctx: CheckContext): Vantage {
-  return { kind: 'vm', vm: ctx.vm };
+  return { kind: "vm", vm: ctx.vm };
 }
 
 /** What the client gets; memoised per context. */
@@ -30,13 +30,13 @@ export function clientPath(ctx: CheckContext): ReturnType<typeof evaluateRequest
 
 /** What a client on the public internet gets. */
 export function internetPath(ctx: CheckContext): ReturnType<typeof evaluateRequestNetwork> {
-  return evaluateRequestNetwork(ctx.snapshot, { kind: 'internet' }, hsmHost(ctx), undefined);
+  return evaluateRequestNetwork(ctx.snapshot, { kind: "internet" }, hsmHost(ctx), undefined);
 }
 
 const pathCache = new WeakMap<CheckContext, ReturnType<typeof evaluateRequestNetwork>>();
 
 /** Short text of a DNS answer chain: `a CNAME b; b A 10.0.1.4`. */
 export function chainText(r: ReturnType<typeof evaluateRequestNetwork>): string {
-  const answers = r.connect.dns.answers.map((a) => `${a.name} ${a.type} ${a.data}`).join('; ');
-  return `${r.connect.dns.rcode}${answers ? ` ${answers}` : ''}`;
+  const answers = r.connect.dns.answers.map((a) => `${a.name} ${a.type} ${a.data}`).join("; ");
+  return `${r.connect.dns.rcode}${answers ? ` ${answers}` : ""}`;
 }

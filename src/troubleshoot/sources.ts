@@ -9,23 +9,23 @@
  * Simulated VMs (`--vm`) are an hsmlink concept that ARM does not serve: source (a) reads them from the admin API
  * (`GET /_hsmlink/vms`); the other sources have none.
  */
-import { readFileSync } from 'node:fs';
-import { RESOURCE_TYPES } from '../kernel/azure-names.js';
-import { request as httpsRequest } from 'node:https';
+import { readFileSync } from "node:fs";
+import { RESOURCE_TYPES } from "../kernel/azure-names.js";
+import { request as httpsRequest } from "node:https";
 
-import type { VmView } from '../vms/vms.js';
-import { adminRequest } from '../client/admin-client.js';
-import { readInstanceSecret } from '../client/endpoints.js';
-import { parentResourceId, sameResourceId, type Vm } from '../network/topology.js';
-import { type Endpoints } from '../client/endpoints.js';
+import type { VmView } from "../vms/vms.js";
+import { adminRequest } from "../client/admin-client.js";
+import { readInstanceSecret } from "../client/endpoints.js";
+import { parentResourceId, sameResourceId, type Vm } from "../network/topology.js";
+import { type Endpoints } from "../client/endpoints.js";
 
 /** API versions of the read-only lists (control-plane.md §3–§5). */
 const LISTS: readonly { readonly provider: string; readonly apiVersion: string }[] = [
-  { provider: RESOURCE_TYPES.managedHsm, apiVersion: '2022-07-01' },
-  { provider: RESOURCE_TYPES.virtualNetwork, apiVersion: '2022-01-01' },
-  { provider: RESOURCE_TYPES.privateEndpoint, apiVersion: '2022-01-01' },
-  { provider: RESOURCE_TYPES.networkInterface, apiVersion: '2022-01-01' },
-  { provider: RESOURCE_TYPES.privateDnsZone, apiVersion: '2020-06-01' },
+  { provider: RESOURCE_TYPES.managedHsm, apiVersion: "2022-07-01" },
+  { provider: RESOURCE_TYPES.virtualNetwork, apiVersion: "2022-01-01" },
+  { provider: RESOURCE_TYPES.privateEndpoint, apiVersion: "2022-01-01" },
+  { provider: RESOURCE_TYPES.networkInterface, apiVersion: "2022-01-01" },
+  { provider: RESOURCE_TYPES.privateDnsZone, apiVersion: "2020-06-01" },
 ];
 
 export interface ArmReader {
@@ -50,21 +50,29 @@ export function httpsArmReader(baseUrl: string, token: () => Promise<string>, ca
       const url = new URL(pathAndQuery, baseUrl);
       const bearer = await token();
       return new Promise((resolve, reject) => {
-        const req = httpsRequest(url, { method: 'GET', ...(ca ? { ca } : {}), headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: unknown;
-            try {
-              json = text ? JSON.parse(text) : undefined;
-            } catch {
-              json = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, json });
-          });
-        });
-        req.on('error', (e) => reject(new Error(`cannot reach ${url.origin}: ${e.message}`)));
+        const req = httpsRequest(
+          url,
+          {
+            method: "GET",
+            ...(ca ? { ca } : {}),
+            headers: { authorization: `Bearer ${bearer}`, accept: "application/json" },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c) => chunks.push(c));
+            res.on("end", () => {
+              const text = Buffer.concat(chunks).toString("utf8");
+              let json: unknown;
+              try {
+                json = text ? JSON.parse(text) : undefined;
+              } catch {
+                json = undefined;
+              }
+              resolve({ status: res.statusCode ?? 0, json });
+            });
+          },
+        );
+        req.on("error", (e) => reject(new Error(`cannot reach ${url.origin}: ${e.message}`)));
         req.end();
       });
     },
@@ -77,12 +85,14 @@ async function listAll(reader: ArmReader, path: string, missing: string[]): Prom
   for (let pages = 0; next && pages < 100; pages++) {
     const r = await reader.get(next);
     if (r.status !== 200 || !Array.isArray(r.json?.value)) {
-      missing.push(`GET ${path.split('?')[0]} answered ${r.status}${r.json?.error?.code ? ` ${r.json.error.code}` : ''}`);
+      missing.push(
+        `GET ${path.split("?")[0]} answered ${r.status}${r.json?.error?.code ? ` ${r.json.error.code}` : ""}`,
+      );
       break;
     }
     out.push(...r.json.value);
     const link: string | undefined = r.json.nextLink;
-    next = link ? (link.startsWith('http') ? new URL(link).pathname + new URL(link).search : link) : undefined;
+    next = link ? (link.startsWith("http") ? new URL(link).pathname + new URL(link).search : link) : undefined;
   }
   return out;
 }
@@ -105,17 +115,27 @@ export async function readFromArm(reader: ArmReader, subscriptionId: string): Pr
       if (l.provider === RESOURCE_TYPES.managedHsm) {
         for (const hsm of items) {
           if (Array.isArray(hsm?.properties?.privateEndpointConnections)) continue;
-          resources.push(...(await listAll(reader, `${hsm.id}/privateEndpointConnections?api-version=${l.apiVersion}`, missing)).map((c) => ({ type: RESOURCE_TYPES.managedHsmPrivateEndpointConnection, ...c })));
+          resources.push(
+            ...(await listAll(reader, `${hsm.id}/privateEndpointConnections?api-version=${l.apiVersion}`, missing)).map(
+              (c) => ({ type: RESOURCE_TYPES.managedHsmPrivateEndpointConnection, ...c }),
+            ),
+          );
         }
       }
       if (l.provider === RESOURCE_TYPES.privateEndpoint) {
         for (const pe of items) {
-          resources.push(...(await listAll(reader, `${pe.id}/privateDnsZoneGroups?api-version=${l.apiVersion}`, missing)).map((g) => ({ type: RESOURCE_TYPES.privateDnsZoneGroup, ...g })));
+          resources.push(
+            ...(await listAll(reader, `${pe.id}/privateDnsZoneGroups?api-version=${l.apiVersion}`, missing)).map(
+              (g) => ({ type: RESOURCE_TYPES.privateDnsZoneGroup, ...g }),
+            ),
+          );
         }
       }
       if (l.provider === RESOURCE_TYPES.privateDnsZone) {
         for (const zone of items) {
-          resources.push(...(await listAll(reader, `${zone.id}/virtualNetworkLinks?api-version=${l.apiVersion}`, missing)));
+          resources.push(
+            ...(await listAll(reader, `${zone.id}/virtualNetworkLinks?api-version=${l.apiVersion}`, missing)),
+          );
           resources.push(...(await listAll(reader, `${zone.id}/ALL?api-version=${l.apiVersion}`, missing)));
         }
       }
@@ -128,9 +148,13 @@ export async function readFromArm(reader: ArmReader, subscriptionId: string): Pr
 /** Token for hsmlink's ARM from its managed-identity endpoint (`MSI_ENDPOINT` style, form POST, with the instance secret). */
 export async function hsmlinkToken(e: Endpoints): Promise<string> {
   const r = await fetch(e.msiEndpoint, {
-    method: 'POST',
-    headers: { Metadata: 'true', 'content-type': 'application/x-www-form-urlencoded', 'X-IDENTITY-HEADER': readInstanceSecret(e.dataDir) },
-    body: 'resource=https://management.azure.com/',
+    method: "POST",
+    headers: {
+      Metadata: "true",
+      "content-type": "application/x-www-form-urlencoded",
+      "X-IDENTITY-HEADER": readInstanceSecret(e.dataDir),
+    },
+    body: "resource=https://management.azure.com/",
   });
   if (!r.ok) throw new Error(`managed identity endpoint ${e.msiEndpoint} answered ${r.status}`);
   return ((await r.json()) as { access_token: string }).access_token;
@@ -140,11 +164,29 @@ export async function hsmlinkToken(e: Endpoints): Promise<string> {
  * The role assignments of `principalId` in each subscription (`$filter=principalId eq '…'`) and the role definitions
  * of the first (Microsoft.Authorization 2022-04-01).
  */
-export async function readRoles(reader: ArmReader, subscriptionIds: readonly string[], principalId: string, missing: string[]): Promise<{ assignments: unknown[]; definitions: unknown[] }> {
+export async function readRoles(
+  reader: ArmReader,
+  subscriptionIds: readonly string[],
+  principalId: string,
+  missing: string[],
+): Promise<{ assignments: unknown[]; definitions: unknown[] }> {
   const assignments: unknown[] = [];
   const filter = encodeURIComponent(`principalId eq '${principalId}'`);
-  for (const s of subscriptionIds) assignments.push(...(await listAll(reader, `/subscriptions/${s}/providers/Microsoft.Authorization/roleAssignments?$filter=${filter}&api-version=2022-04-01`, missing)));
-  const definitions = subscriptionIds.length ? await listAll(reader, `/subscriptions/${subscriptionIds[0]}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01`, missing) : [];
+  for (const s of subscriptionIds)
+    assignments.push(
+      ...(await listAll(
+        reader,
+        `/subscriptions/${s}/providers/Microsoft.Authorization/roleAssignments?$filter=${filter}&api-version=2022-04-01`,
+        missing,
+      )),
+    );
+  const definitions = subscriptionIds.length
+    ? await listAll(
+        reader,
+        `/subscriptions/${subscriptionIds[0]}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01`,
+        missing,
+      )
+    : [];
   return { assignments, definitions };
 }
 
@@ -157,7 +199,9 @@ export async function readFromHsmlink(e: Endpoints, principal?: string): Promise
   let cached: string | undefined;
   const reader = httpsArmReader(e.httpsUrl, async () => (cached ??= await hsmlinkToken(e)), ca);
   const missing: string[] = [];
-  const subs = (await listAll(reader, '/subscriptions?api-version=2022-12-01', missing)).map((s: { subscriptionId: string }) => s.subscriptionId);
+  const subs = (await listAll(reader, "/subscriptions?api-version=2022-12-01", missing)).map(
+    (s: { subscriptionId: string }) => s.subscriptionId,
+  );
   const ids = subs.length ? subs : [e.subscriptionId];
   const resources: unknown[] = [];
   for (const s of ids) {
@@ -166,8 +210,13 @@ export async function readFromHsmlink(e: Endpoints, principal?: string): Promise
     missing.push(...one.missing);
   }
   const roles = principal ? await readRoles(reader, ids, principal, missing) : undefined;
-  const views = await adminRequest<{ value: VmView[] }>(e, 'GET', '/_hsmlink/vms');
-  return { resources, missing: [...new Set(missing)], vms: (views?.value ?? []).map((v) => vmFromView(v, resources)), ...(roles ? { roles } : {}) };
+  const views = await adminRequest<{ value: VmView[] }>(e, "GET", "/_hsmlink/vms");
+  return {
+    resources,
+    missing: [...new Set(missing)],
+    vms: (views?.value ?? []).map((v) => vmFromView(v, resources)),
+    ...(roles ? { roles } : {}),
+  };
 }
 
 /**
@@ -175,9 +224,14 @@ export async function readFromHsmlink(e: Endpoints, principal?: string): Promise
  * without the NIC it is rebuilt from the view's names (`vnet`/`subnet` in the VM's resource group).
  */
 export function vmFromView(v: VmView, resources: readonly unknown[]): Vm {
-  const nic = resources.find((r): r is { id: string; properties?: { ipConfigurations?: { properties?: { subnet?: { id?: string } } }[] } } => typeof (r as { id?: unknown })?.id === 'string' && sameResourceId((r as { id: string }).id, v.nicId));
-  const nicSubnet = nic?.properties?.ipConfigurations?.map((c) => c.properties?.subnet?.id).find((id): id is string => typeof id === 'string' && id.length > 0);
-  const rgId = v.id.replace(/\/providers\/.*$/i, '');
+  const nic = resources.find(
+    (r): r is { id: string; properties?: { ipConfigurations?: { properties?: { subnet?: { id?: string } } }[] } } =>
+      typeof (r as { id?: unknown })?.id === "string" && sameResourceId((r as { id: string }).id, v.nicId),
+  );
+  const nicSubnet = nic?.properties?.ipConfigurations
+    ?.map((c) => c.properties?.subnet?.id)
+    .find((id): id is string => typeof id === "string" && id.length > 0);
+  const rgId = v.id.replace(/\/providers\/.*$/i, "");
   const subnetId = nicSubnet ?? `${rgId}/providers/Microsoft.Network/virtualNetworks/${v.vnet}/subnets/${v.subnet}`;
   return {
     name: v.name,
@@ -193,12 +247,17 @@ export function vmFromView(v: VmView, resources: readonly unknown[]): Vm {
  * (b) A subscription behind any ARM endpoint, with `DefaultAzureCredential` (scope `{audience}/.default`,
  * audience default `https://management.azure.com`). TLS trust is Node's (NODE_EXTRA_CA_CERTS for a local CA).
  */
-export async function readFromSubscription(subscriptionId: string, armEndpoint: string, audience = 'https://management.azure.com', principal?: string): Promise<SourceResult> {
-  const identity = (await import('@azure/identity').catch(() => {
+export async function readFromSubscription(
+  subscriptionId: string,
+  armEndpoint: string,
+  audience = "https://management.azure.com",
+  principal?: string,
+): Promise<SourceResult> {
+  const identity = (await import("@azure/identity").catch(() => {
     throw new Error("--subscription needs the '@azure/identity' package (npm install @azure/identity)");
-  })) as typeof import('@azure/identity');
+  })) as typeof import("@azure/identity");
   const credential = new identity.DefaultAzureCredential();
-  const scope = `${audience.replace(/\/+$/, '')}/.default`;
+  const scope = `${audience.replace(/\/+$/, "")}/.default`;
   const reader = httpsArmReader(armEndpoint, async () => {
     const t = await credential.getToken(scope);
     if (!t) throw new Error(`no token for ${scope}`);
@@ -213,8 +272,9 @@ export async function readFromSubscription(subscriptionId: string, armEndpoint: 
 
 /** (c) A JSON file: an array, or one `{"value": [...]}` page. */
 export function readFromFile(path: string): SourceResult {
-  const json = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  const json = JSON.parse(readFileSync(path, "utf8")) as unknown;
   if (Array.isArray(json)) return { resources: json, missing: [] };
-  if (json && typeof json === 'object' && Array.isArray((json as { value?: unknown }).value)) return { resources: (json as { value: unknown[] }).value, missing: [] };
+  if (json && typeof json === "object" && Array.isArray((json as { value?: unknown }).value))
+    return { resources: (json as { value: unknown[] }).value, missing: [] };
   throw new Error(`${path}: expected a JSON array of ARM resources`);
 }

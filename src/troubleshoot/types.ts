@@ -2,10 +2,10 @@
  * Shapes of the troubleshooter: the context every check reads, and the finding each one returns.
  * Checks never re-implement a network rule: they ask src/network/ (DNS view, route, topology lookups).
  */
-import type { ManagedHsm, NetworkSnapshot, VirtualNetwork, Vm } from '../network/topology.js';
+import type { ManagedHsm, NetworkSnapshot, VirtualNetwork, Vm } from "../network/topology.js";
 
 /** Outcome of one check. `skip` = not applicable (a prerequisite failed or the data is not there). */
-export type FindingStatus = 'pass' | 'fail' | 'warn' | 'skip';
+export type FindingStatus = "pass" | "fail" | "warn" | "skip";
 
 /** One line of the report. */
 export interface Finding {
@@ -49,7 +49,10 @@ export interface PrincipalRights {
   readonly principalId: string;
   readonly assignments: readonly { readonly id: string; readonly scope: string; readonly roleDefinitionGuid: string }[];
   /** By lower-case GUID. */
-  readonly definitions: ReadonlyMap<string, { readonly roleName: string; readonly actions: readonly string[]; readonly notActions: readonly string[] }>;
+  readonly definitions: ReadonlyMap<
+    string,
+    { readonly roleName: string; readonly actions: readonly string[]; readonly notActions: readonly string[] }
+  >;
 }
 
 /** One check: one file under checks/. */
@@ -63,14 +66,22 @@ export function finding(
   id: string,
   status: FindingStatus,
   message: string,
-  opts: { code?: string; resources?: readonly (string | undefined)[]; values?: Record<string, unknown>; fix?: string } = {},
+  opts: {
+    code?: string;
+    resources?: readonly (string | undefined)[];
+    values?: Record<string, unknown>;
+    fix?: string;
+  } = {},
 ): Finding {
   return {
     id,
     status,
     ...(opts.code ? { code: opts.code } : {}),
     message,
-    evidence: { resources: (opts.resources ?? []).filter((x): x is string => typeof x === 'string' && x.length > 0), values: opts.values ?? {} },
-    ...(opts.fix && (status === 'fail' || status === 'warn') ? { fix: opts.fix } : {}),
+    evidence: {
+      resources: (opts.resources ?? []).filter((x): x is string => typeof x === "string" && x.length > 0),
+      values: opts.values ?? {},
+    },
+    ...(opts.fix && (status === "fail" || status === "warn") ? { fix: opts.fix } : {}),
   };
 }

@@ -71,7 +71,13 @@ export class VmService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly opts: { subscriptionId: string; location: string; dnsHost: string; gatewayUrl: () => string; proxyPassword?: string },
+    private readonly opts: {
+      subscriptionId: string;
+      location: string;
+      dnsHost: string;
+      gatewayUrl: () => string;
+      proxyPassword?: string;
+    },
   ) {}
 
   private rows() {
@@ -125,31 +131,66 @@ export class VmService {
    * @throws AzureError 400 (bad name), 404 (resource group / VNet / subnet not found), 409 (name taken, subnet full)
    */
   async create(req: CreateVmRequest): Promise<VmView> {
-    if (!VM_NAME.test(req.name)) throw new AzureError(400, "InvalidVmName", `VM name '${req.name}' is invalid: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit`);
+    if (!VM_NAME.test(req.name))
+      throw new AzureError(
+        400,
+        "InvalidVmName",
+        `VM name '${req.name}' is invalid: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit`,
+      );
     const sub = req.subscription ?? this.opts.subscriptionId;
     if (!this.store.resources.get(resourceGroupId(sub, req.resourceGroup)))
       throw new AzureError(404, "ResourceGroupNotFound", `Resource group '${req.resourceGroup}' could not be found.`);
-    const vnetId = req.vnet.startsWith("/") ? req.vnet : resourceId(sub, req.resourceGroup, "Microsoft.Network", "virtualNetworks", req.vnet);
+    const vnetId = req.vnet.startsWith("/")
+      ? req.vnet
+      : resourceId(sub, req.resourceGroup, "Microsoft.Network", "virtualNetworks", req.vnet);
     const view = this.store.tx(() => {
-      if (this.row(req.name)) throw new AzureError(409, "VmExists", `VM '${req.name}' already exists (VM names are proxy user names, so they are unique across resource groups)`);
+      if (this.row(req.name))
+        throw new AzureError(
+          409,
+          "VmExists",
+          `VM '${req.name}' already exists (VM names are proxy user names, so they are unique across resource groups)`,
+        );
       const snapshot = snapshotFromStore(this.store);
       const vnet = snapshot.virtualNetworks.find((v) => sameResourceId(v.id, vnetId));
-      if (!vnet) throw new AzureError(404, "VirtualNetworkNotFound", `Virtual network '${req.vnet}' was not found in resource group '${req.resourceGroup}'.`);
+      if (!vnet)
+        throw new AzureError(
+          404,
+          "VirtualNetworkNotFound",
+          `Virtual network '${req.vnet}' was not found in resource group '${req.resourceGroup}'.`,
+        );
       const subnetId = `${vnet.id}/subnets/${req.subnet}`;
       const found = findSubnet(snapshot, subnetId);
       if (!found) {
         const names = (vnet.properties.subnets ?? []).map((s) => s.name).join(", ") || "none";
-        throw new AzureError(404, "SubnetNotFound", `Subnet '${req.subnet}' was not found in virtual network '${vnet.name}' (subnets: ${names}).`);
+        throw new AzureError(
+          404,
+          "SubnetNotFound",
+          `Subnet '${req.subnet}' was not found in virtual network '${vnet.name}' (subnets: ${names}).`,
+        );
       }
       const prefix = found.subnet.properties.addressPrefix ?? found.subnet.properties.addressPrefixes?.[0];
-      if (!prefix) throw new AzureError(400, "SubnetWithoutPrefix", `Subnet '${found.subnet.name}' has no address prefix.`);
+      if (!prefix)
+        throw new AzureError(400, "SubnetWithoutPrefix", `Subnet '${found.subnet.name}' has no address prefix.`);
       const privateIp = nextFreeAddress(prefix, takenAddresses(this.store, sub, found.subnet.id).keys());
-      if (!privateIp) throw new AzureError(409, "SubnetIsFull", `Subnet '${found.subnet.name}' (${prefix}) has no free address left.`);
-      const publicIp = this.pickPublicAddress(req.name, snapshot.vms.map((v) => v.publicIpAddress).filter((a): a is string => !!a));
+      if (!privateIp)
+        throw new AzureError(
+          409,
+          "SubnetIsFull",
+          `Subnet '${found.subnet.name}' (${prefix}) has no free address left.`,
+        );
+      const publicIp = this.pickPublicAddress(
+        req.name,
+        snapshot.vms.map((v) => v.publicIpAddress).filter((a): a is string => !!a),
+      );
 
       const vmId = resourceId(sub, req.resourceGroup, "Microsoft.Compute", "virtualMachines", req.name);
       const nicId = resourceId(sub, req.resourceGroup, "Microsoft.Network", "networkInterfaces", `${req.name}-nic`);
-      if (this.store.resources.get(nicId)) throw new AzureError(409, "NicExists", `A network interface '${req.name}-nic' already exists in '${req.resourceGroup}'.`);
+      if (this.store.resources.get(nicId))
+        throw new AzureError(
+          409,
+          "NicExists",
+          `A network interface '${req.name}-nic' already exists in '${req.resourceGroup}'.`,
+        );
       const location = vnet.location ?? this.opts.location;
       const nic: NetworkInterface & { properties: { virtualMachine: { id: string } } } = {
         id: nicId,
@@ -185,12 +226,39 @@ export class VmService {
         properties: {
           provisioningState: "Succeeded",
           networkProfile: { networkInterfaces: [{ id: nicId }] },
-          hsmlink: { vnetId: vnet.id, subnetId: found.subnet.id, privateIpAddress: privateIp, publicIpAddress: publicIp, dnsForwarder: !!req.dnsForwarder, nicId },
+          hsmlink: {
+            vnetId: vnet.id,
+            subnetId: found.subnet.id,
+            privateIpAddress: privateIp,
+            publicIpAddress: publicIp,
+            dnsForwarder: !!req.dnsForwarder,
+            nicId,
+          },
         },
       };
       const now = this.clock.now();
-      this.store.resources.put({ id: nicId, type: NETWORK_TYPES.networkInterface, name: nic.name, subscriptionId: sub, resourceGroup: req.resourceGroup, body: nic }, now);
-      this.store.resources.put({ id: vmId, type: NETWORK_TYPES.virtualMachine, name: req.name, subscriptionId: sub, resourceGroup: req.resourceGroup, body }, now);
+      this.store.resources.put(
+        {
+          id: nicId,
+          type: NETWORK_TYPES.networkInterface,
+          name: nic.name,
+          subscriptionId: sub,
+          resourceGroup: req.resourceGroup,
+          body: nic,
+        },
+        now,
+      );
+      this.store.resources.put(
+        {
+          id: vmId,
+          type: NETWORK_TYPES.virtualMachine,
+          name: req.name,
+          subscriptionId: sub,
+          resourceGroup: req.resourceGroup,
+          body,
+        },
+        now,
+      );
       return body;
     });
     await this.startListener(view);
@@ -263,17 +331,42 @@ export class VmService {
     const wanted = body.properties.hsmlink.dnsPort ?? 0;
     let listener: DnsListener;
     try {
-      listener = await startDnsServer({ host: this.opts.dnsHost, port: wanted, answer, version: () => this.store.version() });
+      listener = await startDnsServer({
+        host: this.opts.dnsHost,
+        port: wanted,
+        answer,
+        version: () => this.store.version(),
+      });
     } catch (e) {
       if (wanted === 0) throw e;
-      listener = await startDnsServer({ host: this.opts.dnsHost, port: 0, answer, version: () => this.store.version() });
+      listener = await startDnsServer({
+        host: this.opts.dnsHost,
+        port: 0,
+        answer,
+        version: () => this.store.version(),
+      });
     }
     this.listeners.set(key, listener);
     if (listener.port !== wanted) {
       const r = this.row(body.name);
       if (r) {
-        const next: StoredVmBody = { ...r.body, properties: { ...r.body.properties, hsmlink: { ...r.body.properties.hsmlink, dnsPort: listener.port } } };
-        this.store.tx(() => this.store.resources.put({ id: r.id, type: NETWORK_TYPES.virtualMachine, name: r.name, subscriptionId: r.subscriptionId, resourceGroup: r.resourceGroup, body: next }, this.clock.now()));
+        const next: StoredVmBody = {
+          ...r.body,
+          properties: { ...r.body.properties, hsmlink: { ...r.body.properties.hsmlink, dnsPort: listener.port } },
+        };
+        this.store.tx(() =>
+          this.store.resources.put(
+            {
+              id: r.id,
+              type: NETWORK_TYPES.virtualMachine,
+              name: r.name,
+              subscriptionId: r.subscriptionId,
+              resourceGroup: r.resourceGroup,
+              body: next,
+            },
+            this.clock.now(),
+          ),
+        );
       }
     }
   }

@@ -32,7 +32,18 @@ function newSp(name: string) {
 
 async function loginAs(name: string, extra: string[] = []) {
   const az = new Az(h.clientEnv());
-  const r = await az.run(["login", "--service-principal", "-u", sp[name].appId, `--password=${sp[name].password}`, "--tenant", h.endpoints.tenantId, ...extra, "-o", "json"]);
+  const r = await az.run([
+    "login",
+    "--service-principal",
+    "-u",
+    sp[name].appId,
+    `--password=${sp[name].password}`,
+    "--tenant",
+    h.endpoints.tenantId,
+    ...extra,
+    "-o",
+    "json",
+  ]);
   session[name] = az;
   return r;
 }
@@ -85,22 +96,61 @@ test("Contributor on one resource group: a VNet there, not in another group, and
   await owner.ok(["group", "create", "-n", "rg-other", "-l", LOC]);
   const dev = newSp("rg-contributor");
   const ra = await owner.ok([
-    "role", "assignment", "create", "--assignee-object-id", dev.objectId, "--assignee-principal-type", "ServicePrincipal",
-    "--role", "Contributor", "--scope", `/subscriptions/${subA}/resourceGroups/rg-net`,
+    "role",
+    "assignment",
+    "create",
+    "--assignee-object-id",
+    dev.objectId,
+    "--assignee-principal-type",
+    "ServicePrincipal",
+    "--role",
+    "Contributor",
+    "--scope",
+    `/subscriptions/${subA}/resourceGroups/rg-net`,
   ]);
-  assert.equal(ra.roleDefinitionId, `/subscriptions/${subA}/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c`);
+  assert.equal(
+    ra.roleDefinitionId,
+    `/subscriptions/${subA}/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c`,
+  );
   assert.equal(ra.scope, `/subscriptions/${subA}/resourceGroups/rg-net`);
   assert.equal(ra.principalType, "ServicePrincipal");
 
   const login = await loginAs("rg-contributor");
   assert.equal(login.code, 0, login.stderr);
   const az = session["rg-contributor"];
-  const vnet = await az.ok(["network", "vnet", "create", "-g", "rg-net", "-n", "vnet-dev", "--address-prefixes", "10.10.0.0/16", "-l", LOC]);
+  const vnet = await az.ok([
+    "network",
+    "vnet",
+    "create",
+    "-g",
+    "rg-net",
+    "-n",
+    "vnet-dev",
+    "--address-prefixes",
+    "10.10.0.0/16",
+    "-l",
+    LOC,
+  ]);
   assert.equal(vnet.newVNet.provisioningState, "Succeeded");
-  const elsewhere = await az.run(["network", "vnet", "create", "-g", "rg-other", "-n", "vnet-dev", "--address-prefixes", "10.10.0.0/16", "-l", LOC]);
+  const elsewhere = await az.run([
+    "network",
+    "vnet",
+    "create",
+    "-g",
+    "rg-other",
+    "-n",
+    "vnet-dev",
+    "--address-prefixes",
+    "10.10.0.0/16",
+    "-l",
+    LOC,
+  ]);
   assert.notEqual(elsewhere.code, 0);
   assert.match(elsewhere.stderr, /AuthorizationFailed/);
-  assert.match(elsewhere.stderr, /Microsoft\.Network\/virtualNetworks\/write' over scope '\/subscriptions\/[^/]+\/resourceGroups\/rg-other\//);
+  assert.match(
+    elsewhere.stderr,
+    /Microsoft\.Network\/virtualNetworks\/write' over scope '\/subscriptions\/[^/]+\/resourceGroups\/rg-other\//,
+  );
   const group = await az.run(["group", "create", "-n", "rg-dev-new", "-l", LOC]);
   assert.notEqual(group.code, 0);
   assert.match(group.stderr, /AuthorizationFailed/);
@@ -114,14 +164,59 @@ test("az role assignment list and delete (Graph is not emulated: object ids only
   assert.equal(mine.length, 1);
   assert.equal(mine[0].roleDefinitionName, "Contributor");
   const inherited = await owner.ok(["role", "assignment", "list", "--scope", scope, "--include-inherited"]);
-  assert.ok(inherited.some((a: { principalId: string; roleDefinitionName: string; scope: string }) => a.principalId === h.endpoints.principalObjectId && a.roleDefinitionName === "Owner" && a.scope === `/subscriptions/${subA}`));
+  assert.ok(
+    inherited.some(
+      (a: { principalId: string; roleDefinitionName: string; scope: string }) =>
+        a.principalId === h.endpoints.principalObjectId &&
+        a.roleDefinitionName === "Owner" &&
+        a.scope === `/subscriptions/${subA}`,
+    ),
+  );
 
-  const dup = await owner.run(["role", "assignment", "create", "--assignee-object-id", dev.objectId, "--assignee-principal-type", "ServicePrincipal", "--role", "Reader", "--scope", scope, "-o", "json"]);
+  const dup = await owner.run([
+    "role",
+    "assignment",
+    "create",
+    "--assignee-object-id",
+    dev.objectId,
+    "--assignee-principal-type",
+    "ServicePrincipal",
+    "--role",
+    "Reader",
+    "--scope",
+    scope,
+    "-o",
+    "json",
+  ]);
   assert.equal(dup.code, 0, dup.stderr);
-  const unknownRole = await owner.run(["role", "assignment", "create", "--assignee-object-id", dev.objectId, "--assignee-principal-type", "ServicePrincipal", "--role", "No Such Role", "--scope", scope]);
+  const unknownRole = await owner.run([
+    "role",
+    "assignment",
+    "create",
+    "--assignee-object-id",
+    dev.objectId,
+    "--assignee-principal-type",
+    "ServicePrincipal",
+    "--role",
+    "No Such Role",
+    "--scope",
+    scope,
+  ]);
   assert.notEqual(unknownRole.code, 0);
   assert.match(unknownRole.stderr, /Role 'No Such Role' doesn't exist/);
-  const badScope = await owner.run(["role", "assignment", "create", "--assignee-object-id", dev.objectId, "--assignee-principal-type", "ServicePrincipal", "--role", "Reader", "--scope", `/subscriptions/${subA}/resourceGroups/rg-missing`]);
+  const badScope = await owner.run([
+    "role",
+    "assignment",
+    "create",
+    "--assignee-object-id",
+    dev.objectId,
+    "--assignee-principal-type",
+    "ServicePrincipal",
+    "--role",
+    "Reader",
+    "--scope",
+    `/subscriptions/${subA}/resourceGroups/rg-missing`,
+  ]);
   assert.notEqual(badScope.code, 0);
   assert.match(badScope.stderr, /ResourceGroupNotFound/);
   const byName = await owner.run(["ad", "sp", "show", "--id", dev.appId]);
@@ -130,36 +225,152 @@ test("az role assignment list and delete (Graph is not emulated: object ids only
 
   await owner.ok(["role", "assignment", "delete", "--assignee", dev.objectId, "--role", "Reader", "--scope", scope]);
   const after = await owner.ok(["role", "assignment", "list", "--scope", scope]);
-  assert.deepEqual(after.filter((a: { principalId: string }) => a.principalId === dev.objectId).map((a: { roleDefinitionName: string }) => a.roleDefinitionName), ["Contributor"]);
-  const again = await owner.run(["role", "assignment", "delete", "--assignee", dev.objectId, "--role", "Reader", "--scope", scope]);
+  assert.deepEqual(
+    after
+      .filter((a: { principalId: string }) => a.principalId === dev.objectId)
+      .map((a: { roleDefinitionName: string }) => a.roleDefinitionName),
+    ["Contributor"],
+  );
+  const again = await owner.run([
+    "role",
+    "assignment",
+    "delete",
+    "--assignee",
+    dev.objectId,
+    "--role",
+    "Reader",
+    "--scope",
+    scope,
+  ]);
   assert.notEqual(again.code, 0);
   assert.match(again.stderr, /No matched assignments were found to delete/);
 });
 
 test("the security team's HSM in subscription A; the app team is Contributor on subscription B only", async () => {
   await owner.ok(["group", "create", "-n", "rg-sec", "-l", LOC]);
-  const hsm = await owner.ok(["keyvault", "create", "--hsm-name", HSM, "-g", "rg-sec", "-l", LOC, "--administrators", h.endpoints.principalObjectId, "--retention-days", "7"]);
+  const hsm = await owner.ok([
+    "keyvault",
+    "create",
+    "--hsm-name",
+    HSM,
+    "-g",
+    "rg-sec",
+    "-l",
+    LOC,
+    "--administrators",
+    h.endpoints.principalObjectId,
+    "--retention-days",
+    "7",
+  ]);
   hsmId = hsm.id;
   await owner.ok(["keyvault", "update-hsm", "--hsm-name", HSM, "-g", "rg-sec", "--default-action", "deny"]);
   const sec = newSp("security-team");
-  await owner.ok(["role", "assignment", "create", "--assignee-object-id", sec.objectId, "--assignee-principal-type", "ServicePrincipal", "--role", "Managed HSM contributor", "--scope", `/subscriptions/${subA}`]);
+  await owner.ok([
+    "role",
+    "assignment",
+    "create",
+    "--assignee-object-id",
+    sec.objectId,
+    "--assignee-principal-type",
+    "ServicePrincipal",
+    "--role",
+    "Managed HSM contributor",
+    "--scope",
+    `/subscriptions/${subA}`,
+  ]);
   const app = newSp("app-team");
-  await owner.ok(["role", "assignment", "create", "--assignee-object-id", app.objectId, "--assignee-principal-type", "ServicePrincipal", "--role", "b24988ac-6180-42a0-ab88-20f7382dd24c", "--scope", `/subscriptions/${subB}`, "--subscription", subB]);
+  await owner.ok([
+    "role",
+    "assignment",
+    "create",
+    "--assignee-object-id",
+    app.objectId,
+    "--assignee-principal-type",
+    "ServicePrincipal",
+    "--role",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c",
+    "--scope",
+    `/subscriptions/${subB}`,
+    "--subscription",
+    subB,
+  ]);
 
-  { const l = await loginAs("app-team"); assert.equal(l.code, 0, l.stderr); }
+  {
+    const l = await loginAs("app-team");
+    assert.equal(l.code, 0, l.stderr);
+  }
   const appSubs = await session["app-team"].ok(["account", "list"]);
-  assert.deepEqual(appSubs.map((s: { id: string }) => s.id), [subB], "the app team sees subscription B only");
-  { const l = await loginAs("security-team"); assert.equal(l.code, 0, l.stderr); }
+  assert.deepEqual(
+    appSubs.map((s: { id: string }) => s.id),
+    [subB],
+    "the app team sees subscription B only",
+  );
+  {
+    const l = await loginAs("security-team");
+    assert.equal(l.code, 0, l.stderr);
+  }
   const secSubs = await session["security-team"].ok(["account", "list"]);
-  assert.deepEqual(secSubs.map((s: { id: string }) => s.id), [subA]);
+  assert.deepEqual(
+    secSubs.map((s: { id: string }) => s.id),
+    [subA],
+  );
 });
 
 test("app team: a private endpoint in B to the HSM in A without --manual-request is refused (LinkedAuthorizationFailed); with it, Pending", async () => {
   const az = session["app-team"];
   await az.ok(["group", "create", "-n", "rg-app", "-l", LOC]);
-  await az.ok(["network", "vnet", "create", "-g", "rg-app", "-n", "vnet-app", "--address-prefixes", "10.20.0.0/16", "--subnet-name", "snet-app", "--subnet-prefixes", "10.20.1.0/24", "-l", LOC]);
-  await az.ok(["network", "vnet", "subnet", "update", "-g", "rg-app", "--vnet-name", "vnet-app", "-n", "snet-app", "--disable-private-endpoint-network-policies", "true"]);
-  const peArgs = ["network", "private-endpoint", "create", "-g", "rg-app", "-n", "pe-app", "--vnet-name", "vnet-app", "--subnet", "snet-app", "--private-connection-resource-id", hsmId, "--group-id", "managedhsm", "--connection-name", "conn-app", "-l", LOC];
+  await az.ok([
+    "network",
+    "vnet",
+    "create",
+    "-g",
+    "rg-app",
+    "-n",
+    "vnet-app",
+    "--address-prefixes",
+    "10.20.0.0/16",
+    "--subnet-name",
+    "snet-app",
+    "--subnet-prefixes",
+    "10.20.1.0/24",
+    "-l",
+    LOC,
+  ]);
+  await az.ok([
+    "network",
+    "vnet",
+    "subnet",
+    "update",
+    "-g",
+    "rg-app",
+    "--vnet-name",
+    "vnet-app",
+    "-n",
+    "snet-app",
+    "--disable-private-endpoint-network-policies",
+    "true",
+  ]);
+  const peArgs = [
+    "network",
+    "private-endpoint",
+    "create",
+    "-g",
+    "rg-app",
+    "-n",
+    "pe-app",
+    "--vnet-name",
+    "vnet-app",
+    "--subnet",
+    "snet-app",
+    "--private-connection-resource-id",
+    hsmId,
+    "--group-id",
+    "managedhsm",
+    "--connection-name",
+    "conn-app",
+    "-l",
+    LOC,
+  ];
   const refused = await az.run(peArgs);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /LinkedAuthorizationFailed/);
@@ -170,21 +381,43 @@ test("app team: a private endpoint in B to the HSM in A without --manual-request
     ),
     refused.stderr,
   );
-  assert.equal((await az.run(["network", "private-endpoint", "show", "-g", "rg-app", "-n", "pe-app"])).code, 3, "nothing was created");
+  assert.equal(
+    (await az.run(["network", "private-endpoint", "show", "-g", "rg-app", "-n", "pe-app"])).code,
+    3,
+    "nothing was created",
+  );
   assert.deepEqual(await az.ok(["network", "nic", "list", "-g", "rg-app"]), [], "no NIC left behind");
   // The troubleshooter names the missing right and the assignment that would grant it.
   const vnetId = `/subscriptions/${subB}/resourceGroups/rg-app/providers/Microsoft.Network/virtualNetworks/vnet-app`;
-  const ts = await runHsmlinkCli(["troubleshoot", "--hsm", HSM, "-g", "rg-sec", "--vnet", vnetId, "--principal", app.objectId, "-o", "json"], { ...process.env, HSMLINK_HOME: h.config.dataDir });
+  const ts = await runHsmlinkCli(
+    ["troubleshoot", "--hsm", HSM, "-g", "rg-sec", "--vnet", vnetId, "--principal", app.objectId, "-o", "json"],
+    { ...process.env, HSMLINK_HOME: h.config.dataDir },
+  );
   const approval = JSON.parse(ts.stdout).findings.find((f: { id: string }) => f.id === "rights-auto-approval");
   assert.equal(approval.status, "warn", ts.stdout);
   assert.equal(approval.code, "AUTO_APPROVAL_NOT_PERMITTED");
-  assert.match(approval.fix, new RegExp(`--assignee-object-id ${app.objectId} --assignee-principal-type ServicePrincipal --role "Managed HSM contributor" --scope ${hsmId.replace(/[/.]/g, "\\$&")}`));
+  assert.match(
+    approval.fix,
+    new RegExp(
+      `--assignee-object-id ${app.objectId} --assignee-principal-type ServicePrincipal --role "Managed HSM contributor" --scope ${hsmId.replace(/[/.]/g, "\\$&")}`,
+    ),
+  );
 
   const pe = await az.ok([...peArgs, "--manual-request", "--request-message", "app team asks"]);
   assert.equal(pe.manualPrivateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Pending");
   assert.equal(pe.privateLinkServiceConnections.length, 0);
   // The app team cannot approve its own request: it has no right on the HSM in A.
-  const selfApprove = await az.run(["keyvault", "private-endpoint-connection", "list", "--hsm-name", HSM, "-g", "rg-sec", "--subscription", subA]);
+  const selfApprove = await az.run([
+    "keyvault",
+    "private-endpoint-connection",
+    "list",
+    "--hsm-name",
+    HSM,
+    "-g",
+    "rg-sec",
+    "--subscription",
+    subA,
+  ]);
   assert.notEqual(selfApprove.code, 0);
 });
 
@@ -195,7 +428,19 @@ test("security team approves; the app team's VM in B reaches the HSM in A throug
   assert.equal(conns.length, 1);
   assert.equal(conns[0].privateLinkServiceConnectionState.status, "Pending");
   const connName = conns[0].id.split("/").pop();
-  const approved = await sec.ok(["keyvault", "private-endpoint-connection", "approve", "--hsm-name", HSM, "-g", "rg-sec", "-n", connName, "--description", "security team approves"]);
+  const approved = await sec.ok([
+    "keyvault",
+    "private-endpoint-connection",
+    "approve",
+    "--hsm-name",
+    HSM,
+    "-g",
+    "rg-sec",
+    "-n",
+    connName,
+    "--description",
+    "security team approves",
+  ]);
   assert.equal(approved.privateLinkServiceConnectionState.status, "Approved");
   // The security team has no right in B.
   const noB = await sec.run(["group", "list", "--subscription", subB]);
@@ -205,21 +450,85 @@ test("security team approves; the app team's VM in B reaches the HSM in A throug
   const pe = await app.ok(["network", "private-endpoint", "show", "-g", "rg-app", "-n", "pe-app"]);
   assert.equal(pe.manualPrivateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Approved");
   await app.ok(["network", "private-dns", "zone", "create", "-g", "rg-app", "-n", "privatelink.managedhsm.azure.net"]);
-  await app.ok(["network", "private-dns", "link", "vnet", "create", "-g", "rg-app", "-z", "privatelink.managedhsm.azure.net", "-n", "link-app", "-v", "vnet-app", "-e", "false"]);
-  await app.ok(["network", "private-endpoint", "dns-zone-group", "create", "-g", "rg-app", "--endpoint-name", "pe-app", "-n", "default", "--private-dns-zone", "privatelink.managedhsm.azure.net", "--zone-name", "managedhsm"]);
+  await app.ok([
+    "network",
+    "private-dns",
+    "link",
+    "vnet",
+    "create",
+    "-g",
+    "rg-app",
+    "-z",
+    "privatelink.managedhsm.azure.net",
+    "-n",
+    "link-app",
+    "-v",
+    "vnet-app",
+    "-e",
+    "false",
+  ]);
+  await app.ok([
+    "network",
+    "private-endpoint",
+    "dns-zone-group",
+    "create",
+    "-g",
+    "rg-app",
+    "--endpoint-name",
+    "pe-app",
+    "-n",
+    "default",
+    "--private-dns-zone",
+    "privatelink.managedhsm.azure.net",
+    "--zone-name",
+    "managedhsm",
+  ]);
 
-  const vm = await adminRequest<{ name: string; privateIpAddress: string }>(h.endpoints, "POST", "/_hsmlink/vms", { name: "vm-app", resourceGroup: "rg-app", vnet: "vnet-app", subnet: "snet-app", subscription: subB });
+  const vm = await adminRequest<{ name: string; privateIpAddress: string }>(h.endpoints, "POST", "/_hsmlink/vms", {
+    name: "vm-app",
+    resourceGroup: "rg-app",
+    vnet: "vnet-app",
+    subnet: "snet-app",
+    subscription: subB,
+  });
   assert.match(vm.privateIpAddress, /^10\.20\.1\./);
   // Across the two subscriptions the troubleshooter finds nothing wrong; the app team may write the zone's records.
-  const ts = await runHsmlinkCli(["troubleshoot", "--hsm", HSM, "-g", "rg-sec", "--vm", "vm-app", "--principal", sp["app-team"].objectId, "-o", "json"], { ...process.env, HSMLINK_HOME: h.config.dataDir });
+  const ts = await runHsmlinkCli(
+    [
+      "troubleshoot",
+      "--hsm",
+      HSM,
+      "-g",
+      "rg-sec",
+      "--vm",
+      "vm-app",
+      "--principal",
+      sp["app-team"].objectId,
+      "-o",
+      "json",
+    ],
+    { ...process.env, HSMLINK_HOME: h.config.dataDir },
+  );
   const findings = JSON.parse(ts.stdout).findings as { id: string; status: string; message: string }[];
-  assert.deepEqual(findings.filter((f) => f.status === "fail"), [], ts.stdout);
+  assert.deepEqual(
+    findings.filter((f) => f.status === "fail"),
+    [],
+    ts.stdout,
+  );
   assert.equal(findings.find((f) => f.id === "rights-zone-records")?.status, "pass");
   assert.equal(findings.find((f) => f.id === "connection-approved")?.status, "pass");
   assert.equal(ts.code, 0);
   // The HSM's firewall denies the internet; from the VM the request takes the private endpoint.
   const url = `https://${HSM}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments?api-version=7.4`;
-  const fromInternet = await owner.run(["rest", "--method", "get", "--url", url, "--resource", "https://managedhsm.azure.net"]);
+  const fromInternet = await owner.run([
+    "rest",
+    "--method",
+    "get",
+    "--url",
+    url,
+    "--resource",
+    "https://managedhsm.azure.net",
+  ]);
   assert.notEqual(fromInternet.code, 0);
   assert.match(fromInternet.stderr, /Forbidden|firewall|ForbiddenByFirewall/i);
   const vmAz = new Az(h.clientEnv("vm-app"));

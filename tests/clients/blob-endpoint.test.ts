@@ -34,10 +34,19 @@ test("a container created through the gateway lives in the Azurite --blob-endpoi
   const setup = await runNodeClient(STORAGE, h.clientEnv(), ["setup", "external"]);
   assert.equal(setup.code, 0, setup.stdout + setup.stderr);
   const status = await new Promise<number>((resolve, reject) => {
-    const req = request({ host: endpoint.host, port: endpoint.port, path: `/devstoreaccount1/external?restype=container&comp=list&${setup.json.sasReadOnly}`, method: "GET", headers: { "x-ms-version": "2021-08-06" } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      {
+        host: endpoint.host,
+        port: endpoint.port,
+        path: `/devstoreaccount1/external?restype=container&comp=list&${setup.json.sasReadOnly}`,
+        method: "GET",
+        headers: { "x-ms-version": "2021-08-06" },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -45,6 +54,9 @@ test("a container created through the gateway lives in the Azurite --blob-endpoi
 });
 
 test("--blob-endpoint must be http://host:port", () => {
-  assert.throws(() => loadConfig({ blobEndpoint: "https://example.com/x" }, {}), (e: Error) => e instanceof ConfigError && /--blob-endpoint: expected an Azurite blob endpoint/.test(e.message));
+  assert.throws(
+    () => loadConfig({ blobEndpoint: "https://example.com/x" }, {}),
+    (e: Error) => e instanceof ConfigError && /--blob-endpoint: expected an Azurite blob endpoint/.test(e.message),
+  );
   assert.equal(loadConfig({ blobEndpoint: "http://127.0.0.1:10000" }, {}).blobEndpoint, "http://127.0.0.1:10000");
 });

@@ -15,7 +15,18 @@ import { seedHowTo, createVm } from "../http/network-isolation/topology.js";
 
 const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "hsmlink-cli-usability-"));
-const zeroPorts = ["--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--portal-port", "0"];
+const zeroPorts = [
+  "--gateway-port",
+  "0",
+  "--https-port",
+  "0",
+  "--msi-port",
+  "0",
+  "--dns-port",
+  "0",
+  "--portal-port",
+  "0",
+];
 let h: TestHsmlink;
 
 before(async () => {
@@ -31,7 +42,9 @@ after(async () => {
 /** Runs the CLI asynchronously (hsmlink runs in this process and must keep answering). */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", main, ...args], { env: { ...process.env, HSMLINK_HOME: h.config.dataDir, ...env } });
+    const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
+      env: { ...process.env, HSMLINK_HOME: h.config.dataDir, ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -76,7 +89,10 @@ test("a stale endpoints.json (its pid is gone, as after kill -9) is reported as 
 test("explain: refusals exit 1, allowed requests exit 0 without claiming a 200, a bad method is a usage error", async () => {
   const arm = await cli(["explain", "GET", "https://management.azure.com/subscriptions"]);
   assert.equal(arm.status, 0, arm.stderr);
-  assert.match(arm.stdout, /EXPLAIN GET https:\/\/management\.azure\.com\/subscriptions from internet → Azure RBAC allows; the operation not evaluated/);
+  assert.match(
+    arm.stdout,
+    /EXPLAIN GET https:\/\/management\.azure\.com\/subscriptions from internet → Azure RBAC allows; the operation not evaluated/,
+  );
   assert.match(arm.stdout, /rbac\s+unchecked/);
   assert.doesNotMatch(arm.stdout, /→ 200|NXDOMAIN/);
   const google = await cli(["explain", "GET", "https://www.google.com/"]);
@@ -94,7 +110,11 @@ test("explain: refusals exit 1, allowed requests exit 0 without claiming a 200, 
 test("hsmlink log shows the gateway's refusals (vantage, host, reason)", async () => {
   const gw = new URL(h.endpoints.gatewayUrl);
   await new Promise<void>((resolve, reject) => {
-    const s = connect(Number(gw.port), gw.hostname, () => s.write(`CONNECT hsm1.managedhsm.azure.net:443 HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic ${Buffer.from("nosuchvm:x").toString("base64")}\r\n\r\n`));
+    const s = connect(Number(gw.port), gw.hostname, () =>
+      s.write(
+        `CONNECT hsm1.managedhsm.azure.net:443 HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic ${Buffer.from("nosuchvm:x").toString("base64")}\r\n\r\n`,
+      ),
+    );
     s.on("data", () => undefined);
     s.on("end", () => resolve());
     s.on("error", reject);
@@ -106,7 +126,15 @@ test("hsmlink log shows the gateway's refusals (vantage, host, reason)", async (
 });
 
 test("start --location with an unknown region exits 2 naming the known regions", async () => {
-  const r = await cli(["start", "--data-dir", join(scratch, "loc"), "--in-memory", ...zeroPorts, "--location", "marsnorth"]);
+  const r = await cli([
+    "start",
+    "--data-dir",
+    join(scratch, "loc"),
+    "--in-memory",
+    ...zeroPorts,
+    "--location",
+    "marsnorth",
+  ]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--location: 'marsnorth' is not an Azure region hsmlink knows; use one of .*westeurope/);
 });
@@ -116,9 +144,22 @@ test("a taken port: the message names the flag that asked for it", async () => {
   await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
   const port = (blocker.address() as AddressInfo).port;
   try {
-    const r = await cli(["start", "--data-dir", join(scratch, "busy"), "--in-memory", ...zeroPorts, "--msi-port", String(port)]);
+    const r = await cli([
+      "start",
+      "--data-dir",
+      join(scratch, "busy"),
+      "--in-memory",
+      ...zeroPorts,
+      "--msi-port",
+      String(port),
+    ]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use; it was asked for by --msi-port \\(env HSMLINK_MSI_PORT\\)`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `port ${port} on 127\\.0\\.0\\.1 is already in use; it was asked for by --msi-port \\(env HSMLINK_MSI_PORT\\)`,
+      ),
+    );
   } finally {
     blocker.close();
   }
@@ -127,7 +168,11 @@ test("a taken port: the message names the flag that asked for it", async () => {
 /** Starts a foreground hsmlink at `level`, sends 5 requests, stops it; returns what it printed. */
 async function foregroundOutput(level: string): Promise<string> {
   const dir = join(scratch, `log-${level}`);
-  const child = spawn(process.execPath, ["--import", "tsx", main, "start", "--data-dir", dir, "--in-memory", ...zeroPorts, "--log-level", level], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", main, "start", "--data-dir", dir, "--in-memory", ...zeroPorts, "--log-level", level],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   child.stderr.on("data", (d) => (out += d));
   const exited = new Promise<void>((r) => child.once("exit", () => r()));

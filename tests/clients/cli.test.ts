@@ -15,7 +15,11 @@ const ports = ["--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "-
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function startProcess(args: string[]): { child: ChildProcess; ready: Promise<string>; exited: Promise<number> } {
-  const child = spawn(process.execPath, ["--import", "tsx", main, "start", "--data-dir", dataDir, "--log-level", "warn", ...ports, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", main, "start", "--data-dir", dataDir, "--log-level", "warn", ...ports, ...args],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   let err = "";
   const ready = new Promise<string>((resolve, reject) => {
@@ -32,17 +36,37 @@ function startProcess(args: string[]): { child: ChildProcess; ready: Promise<str
 }
 
 function cli(args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", main, ...args], { encoding: "utf8", env: { ...process.env, HSMLINK_HOME: dataDir } });
+  return spawnSync(process.execPath, ["--import", "tsx", main, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, HSMLINK_HOME: dataDir },
+  });
 }
 
-async function createGroup(endpoints: { httpsUrl: string; caCertPath: string; msiEndpoint: string; subscriptionId: string }, name: string, method = "PUT"): Promise<number> {
+async function createGroup(
+  endpoints: { httpsUrl: string; caCertPath: string; msiEndpoint: string; subscriptionId: string },
+  name: string,
+  method = "PUT",
+): Promise<number> {
   const secret = readFileSync(join(dataDir, "instance-secret"), "utf8").trim();
-  const tok = (await (await fetch(endpoints.msiEndpoint, { method: "POST", headers: { Metadata: "true", "content-type": "application/x-www-form-urlencoded", "X-IDENTITY-HEADER": secret }, body: "resource=https://management.azure.com/" })).json()) as { access_token: string };
+  const tok = (await (
+    await fetch(endpoints.msiEndpoint, {
+      method: "POST",
+      headers: { Metadata: "true", "content-type": "application/x-www-form-urlencoded", "X-IDENTITY-HEADER": secret },
+      body: "resource=https://management.azure.com/",
+    })
+  ).json()) as { access_token: string };
   const body = method === "PUT" ? JSON.stringify({ location: "westeurope" }) : undefined;
   return new Promise((resolve, reject) => {
     const req = request(
-      new URL(`/subscriptions/${endpoints.subscriptionId}/resourcegroups/${name}?api-version=2021-04-01`, endpoints.httpsUrl),
-      { method, ca: readFileSync(endpoints.caCertPath), headers: { authorization: `Bearer ${tok.access_token}`, "content-type": "application/json" } },
+      new URL(
+        `/subscriptions/${endpoints.subscriptionId}/resourcegroups/${name}?api-version=2021-04-01`,
+        endpoints.httpsUrl,
+      ),
+      {
+        method,
+        ca: readFileSync(endpoints.caCertPath),
+        headers: { authorization: `Bearer ${tok.access_token}`, "content-type": "application/json" },
+      },
       (res) => {
         res.resume();
         res.on("end", () => resolve(res.statusCode ?? 0));
@@ -57,12 +81,23 @@ test("start writes endpoints.json and a ready line; a second start exits 2; SIGT
   const first = startProcess([]);
   const line = await first.ready;
   const endpoints = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8"));
-  for (const k of ["gatewayUrl", "httpsUrl", "msiEndpoint", "caCertPath", "tenantId", "subscriptionId", "principalObjectId"]) assert.ok(endpoints[k], k);
+  for (const k of [
+    "gatewayUrl",
+    "httpsUrl",
+    "msiEndpoint",
+    "caCertPath",
+    "tenantId",
+    "subscriptionId",
+    "principalObjectId",
+  ])
+    assert.ok(endpoints[k], k);
   assert.equal(typeof endpoints.dns.port, "number");
   assert.ok(line.includes(endpoints.gatewayUrl) && line.includes(endpoints.httpsUrl));
   assert.equal(statSync(join(dataDir, "ca-key.pem")).mode & 0o777, 0o600);
 
-  const second = spawnSync(process.execPath, ["--import", "tsx", main, "start", "--data-dir", dataDir, ...ports], { encoding: "utf8" });
+  const second = spawnSync(process.execPath, ["--import", "tsx", main, "start", "--data-dir", dataDir, ...ports], {
+    encoding: "utf8",
+  });
   assert.equal(second.status, 2);
   assert.match(second.stderr, /in use by another hsmlink/);
 
@@ -74,14 +109,22 @@ test("start writes endpoints.json and a ready line; a second start exits 2; SIGT
   const again = startProcess([]);
   await again.ready;
   const endpoints2 = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8"));
-  assert.equal(readFileSync(endpoints2.caCertPath, "utf8"), readFileSync(endpoints.caCertPath, "utf8"), "the CA is reused");
+  assert.equal(
+    readFileSync(endpoints2.caCertPath, "utf8"),
+    readFileSync(endpoints.caCertPath, "utf8"),
+    "the CA is reused",
+  );
   assert.equal(await createGroup(endpoints2, "rg-persist", "HEAD"), 204, "the resource group survived the restart");
   again.child.kill("SIGINT");
   assert.equal(await again.exited, 0);
 });
 
 test("bad flags are reported together with exit 2", () => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", main, "start", "--data-dir", dataDir, "--gateway-port", "99999", "--log-level", "loud"], { encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", main, "start", "--data-dir", dataDir, "--gateway-port", "99999", "--log-level", "loud"],
+    { encoding: "utf8" },
+  );
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--gateway-port/);
 });
@@ -92,7 +135,12 @@ test("env prints the client environment for sh, fish and pwsh; --vm must name an
   try {
     const sh = cli(["env"]);
     assert.equal(sh.status, 0, sh.stderr);
-    const vars = Object.fromEntries(sh.stdout.trim().split("\n").map((l) => /^export (\w+)='(.*)'$/.exec(l)!.slice(1, 3)));
+    const vars = Object.fromEntries(
+      sh.stdout
+        .trim()
+        .split("\n")
+        .map((l) => /^export (\w+)='(.*)'$/.exec(l)!.slice(1, 3)),
+    );
     const endpoints = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8"));
     const gw = new URL(endpoints.gatewayUrl);
     const secret = readFileSync(join(dataDir, "instance-secret"), "utf8").trim();
@@ -100,7 +148,8 @@ test("env prints the client environment for sh, fish and pwsh; --vm must name an
     assert.equal(vars.HTTP_PROXY, `http://_internet:${secret}@${gw.host}`);
     for (const k of ["MSI_SECRET", "IDENTITY_HEADER"]) assert.equal(vars[k], secret);
     assert.equal(vars.IDENTITY_ENDPOINT, endpoints.msiEndpoint);
-    for (const k of ["REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "CURL_CA_BUNDLE"]) assert.equal(vars[k], endpoints.caCertPath);
+    for (const k of ["REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "CURL_CA_BUNDLE"])
+      assert.equal(vars[k], endpoints.caCertPath);
     assert.equal(vars.MSI_ENDPOINT, endpoints.msiEndpoint);
     assert.equal(vars.AZURE_CORE_COLLECT_TELEMETRY, "false");
     assert.equal(vars.AZURE_CONFIG_DIR, join(dataDir, "az"));

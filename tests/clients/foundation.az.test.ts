@@ -63,12 +63,29 @@ test("az login --service-principal with an identity made by hsmlink", async () =
   // A new service principal has no Azure role (az login would find no subscription): Contributor on the subscription.
   await grantArmRole(h, principal.objectId, CONTRIBUTOR);
   const spAz = new Az(h.clientEnv());
-  const accounts = await spAz.ok(["login", "--service-principal", "-u", principal.appId, `--password=${password}`, "--tenant", h.endpoints.tenantId]);
+  const accounts = await spAz.ok([
+    "login",
+    "--service-principal",
+    "-u",
+    principal.appId,
+    `--password=${password}`,
+    "--tenant",
+    h.endpoints.tenantId,
+  ]);
   assert.equal(accounts[0].user.type, "servicePrincipal");
   assert.equal(accounts[0].user.name, principal.appId);
   const rg = await spAz.ok(["group", "create", "-n", "rg-sp", "-l", "northeurope"]);
   assert.equal(rg.location, "northeurope");
-  const bad = await new Az(h.clientEnv()).run(["login", "--service-principal", "-u", principal.appId, "-p", "wrong", "--tenant", h.endpoints.tenantId]);
+  const bad = await new Az(h.clientEnv()).run([
+    "login",
+    "--service-principal",
+    "-u",
+    principal.appId,
+    "-p",
+    "wrong",
+    "--tenant",
+    h.endpoints.tenantId,
+  ]);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /AADSTS7000215/);
 });

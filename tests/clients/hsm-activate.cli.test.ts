@@ -37,7 +37,9 @@ test("hsm activate prints where the security domain and its wrapping keys are; t
     shares.push(await decryptWithRsa(item.enc_key, createPrivateKey(readFileSync(k.key))));
   }
   const mk = combineShares(shares, 2);
-  const datum = JSON.parse((await decryptDirect(sd.EncData.data[0].compact_jwe, sp800108(mk, sd.EncData.data[0].tag))).toString());
+  const datum = JSON.parse(
+    (await decryptDirect(sd.EncData.data[0].compact_jwe, sp800108(mk, sd.EncData.data[0].tag))).toString(),
+  );
   assert.match(datum.domainId, /^[0-9a-f-]{36}$/);
   const hsm = h.store.resources.list<any>("Microsoft.KeyVault/managedHSMs").find((x) => x.name === "clihsm")!;
   assert.equal(hsm.body.properties.securityDomainProperties.activationStatus, "Active");
@@ -63,7 +65,10 @@ test("--activate-new-hsms: an HSM created through ARM is Active and serves keys 
     assert.ok(done.body.id.startsWith(`/subscriptions/${sub}/`));
     const { grant, ROLE } = await import("../http/hsm/support.js");
     await grant(on, "autohsm", on.endpoints.principalObjectId, ROLE.cryptoUser);
-    assert.equal((await hsmCall(on, "autohsm", "POST", `/keys/k/create?${API}`, { body: { kty: "EC-HSM" } })).status, 200);
+    assert.equal(
+      (await hsmCall(on, "autohsm", "POST", `/keys/k/create?${API}`, { body: { kty: "EC-HSM" } })).status,
+      200,
+    );
   } finally {
     await on.dispose();
   }

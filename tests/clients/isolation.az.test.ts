@@ -29,10 +29,17 @@ let h: TestHsmlink;
 let az: Az;
 let vm1: Vm;
 
-const hsmId = (name: string) => `/subscriptions/${h.config.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/managedHSMs/${name}`;
+const hsmId = (name: string) =>
+  `/subscriptions/${h.config.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/managedHSMs/${name}`;
 
 function createVm(name: string, vnet: string, subnet: string, dnsForwarder = false): Promise<Vm> {
-  return adminRequest<Vm>(h.endpoints, "POST", "/_hsmlink/vms", { name, resourceGroup: RG, vnet, subnet, dnsForwarder });
+  return adminRequest<Vm>(h.endpoints, "POST", "/_hsmlink/vms", {
+    name,
+    resourceGroup: RG,
+    vnet,
+    subnet,
+    dnsForwarder,
+  });
 }
 
 /** `dig +short` of `{hsm}.managedhsm.azure.net` (or `name`) against the VM's DNS listener: the last line (the address). */
@@ -51,7 +58,9 @@ async function digStatus(vm: Vm, name: string): Promise<string> {
 function requestFrom(vm: Vm, hsm: string): Promise<AzResult> {
   const env = h.clientEnv(vm.name);
   const url = `https://${hsm}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments?api-version=7.4`;
-  return az.run(["rest", "--method", "get", "--url", url, "--resource", "https://managedhsm.azure.net", "-o", "json"], { env: { HTTPS_PROXY: env.HTTPS_PROXY, HTTP_PROXY: env.HTTP_PROXY } });
+  return az.run(["rest", "--method", "get", "--url", url, "--resource", "https://managedhsm.azure.net", "-o", "json"], {
+    env: { HTTPS_PROXY: env.HTTPS_PROXY, HTTP_PROXY: env.HTTP_PROXY },
+  });
 }
 
 function assertAllowed(r: AzResult): void {
@@ -83,15 +92,64 @@ function assertDropped(r: AzResult, state: string): void {
 }
 
 async function createHsm(name: string, deny: boolean): Promise<void> {
-  await az.ok(["keyvault", "create", "--hsm-name", name, "-g", RG, "-l", LOC, "--administrators", h.endpoints.principalObjectId, "--retention-days", "7"]);
-  if (deny) await az.ok(["keyvault", "update-hsm", "--hsm-name", name, "-g", RG, "--default-action", "deny", "--bypass", "AzureServices"]);
+  await az.ok([
+    "keyvault",
+    "create",
+    "--hsm-name",
+    name,
+    "-g",
+    RG,
+    "-l",
+    LOC,
+    "--administrators",
+    h.endpoints.principalObjectId,
+    "--retention-days",
+    "7",
+  ]);
+  if (deny)
+    await az.ok([
+      "keyvault",
+      "update-hsm",
+      "--hsm-name",
+      name,
+      "-g",
+      RG,
+      "--default-action",
+      "deny",
+      "--bypass",
+      "AzureServices",
+    ]);
 }
 
 /** A private endpoint to `hsm` in vnet/subnet; returns the PE as az prints it and its NIC's private address. */
-async function createPe(name: string, hsm: string, vnet: string, subnet: string, manual = false): Promise<{ pe: any; ip: string }> {
+async function createPe(
+  name: string,
+  hsm: string,
+  vnet: string,
+  subnet: string,
+  manual = false,
+): Promise<{ pe: any; ip: string }> {
   const pe = await az.ok([
-    "network", "private-endpoint", "create", "-g", RG, "-n", name, "-l", LOC, "--vnet-name", vnet, "--subnet", subnet,
-    "--private-connection-resource-id", hsmId(hsm), "--group-id", "managedhsm", "--connection-name", `${name}-conn`, ...(manual ? ["--manual-request"] : []),
+    "network",
+    "private-endpoint",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    name,
+    "-l",
+    LOC,
+    "--vnet-name",
+    vnet,
+    "--subnet",
+    subnet,
+    "--private-connection-resource-id",
+    hsmId(hsm),
+    "--group-id",
+    "managedhsm",
+    "--connection-name",
+    `${name}-conn`,
+    ...(manual ? ["--manual-request"] : []),
   ]);
   const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
   return { pe, ip: nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress };
@@ -103,16 +161,47 @@ async function peStatus(name: string): Promise<string> {
   return conn.privateLinkServiceConnectionState.status;
 }
 
-const addRecord = (hsm: string, ip: string) => az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", hsm, "-a", ip]);
+const addRecord = (hsm: string, ip: string) =>
+  az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", hsm, "-a", ip]);
 
 before(async () => {
   h = await startTestHsmlink();
   az = new Az(h.clientEnv());
   await az.ok(["login", "--identity"]);
   await az.ok(["group", "create", "-n", RG, "-l", LOC]);
-  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet1", "--address-prefixes", "10.0.0.0/16", "--subnet-name", "snet1", "--subnet-prefixes", "10.0.1.0/24"]);
+  await az.ok([
+    "network",
+    "vnet",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "vnet1",
+    "--address-prefixes",
+    "10.0.0.0/16",
+    "--subnet-name",
+    "snet1",
+    "--subnet-prefixes",
+    "10.0.1.0/24",
+  ]);
   await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", ZONE]);
-  await az.ok(["network", "private-dns", "link", "vnet", "create", "-g", RG, "-z", ZONE, "-n", "link1", "-v", "vnet1", "-e", "false"]);
+  await az.ok([
+    "network",
+    "private-dns",
+    "link",
+    "vnet",
+    "create",
+    "-g",
+    RG,
+    "-z",
+    ZONE,
+    "-n",
+    "link1",
+    "-v",
+    "vnet1",
+    "-e",
+    "false",
+  ]);
   vm1 = await createVm("vm1", "vnet1", "snet1");
 });
 after(async () => h?.dispose());
@@ -123,12 +212,31 @@ test("a Pending manual private endpoint leaves the name public (the VM meets the
   assert.equal(pe.manualPrivateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Pending");
   await addRecord("azmanual", ip);
   // private-link-diagnostics.md §5: no Approved connection → no privatelink alias, so the linked zone is never asked.
-  const { stdout: full } = await execFileP("dig", ["@" + vm1.dns.host, "-p", String(vm1.dns.port), "azmanual.managedhsm.azure.net", "+noall", "+answer"]);
+  const { stdout: full } = await execFileP("dig", [
+    "@" + vm1.dns.host,
+    "-p",
+    String(vm1.dns.port),
+    "azmanual.managedhsm.azure.net",
+    "+noall",
+    "+answer",
+  ]);
   assert.doesNotMatch(full, /privatelink/);
   assert.equal(await digFrom(vm1, "azmanual"), publicAddressOfHsm("azmanual"));
   assertFirewall(await requestFrom(vm1, "azmanual"), vm1.publicIpAddress);
 
-  const approved = await az.ok(["keyvault", "private-endpoint-connection", "approve", "--description", "ok", "-g", RG, "--hsm-name", "azmanual", "--name", "pe-manual-conn"]);
+  const approved = await az.ok([
+    "keyvault",
+    "private-endpoint-connection",
+    "approve",
+    "--description",
+    "ok",
+    "-g",
+    RG,
+    "--hsm-name",
+    "azmanual",
+    "--name",
+    "pe-manual-conn",
+  ]);
   assert.equal(approved.privateLinkServiceConnectionState.status, "Approved");
   assert.equal(await peStatus("pe-manual"), "Approved");
   assert.equal(await digFrom(vm1, "azmanual"), ip);
@@ -136,20 +244,64 @@ test("a Pending manual private endpoint leaves the name public (the VM meets the
 
   // A second, auto-approved endpoint elsewhere keeps the alias, so vm1 still reaches the rejected endpoint's address.
   await createHsm("azreject", false);
-  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet-other", "--address-prefixes", "10.30.0.0/16", "--subnet-name", "snet-other", "--subnet-prefixes", "10.30.1.0/24"]);
+  await az.ok([
+    "network",
+    "vnet",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "vnet-other",
+    "--address-prefixes",
+    "10.30.0.0/16",
+    "--subnet-name",
+    "snet-other",
+    "--subnet-prefixes",
+    "10.30.1.0/24",
+  ]);
   await createPe("pe-keep", "azreject", "vnet-other", "snet-other");
   const rej = await createPe("pe-reject", "azreject", "vnet1", "snet1", true);
   await addRecord("azreject", rej.ip);
-  const rejected = await az.ok(["keyvault", "private-endpoint-connection", "reject", "--description", "no", "-g", RG, "--hsm-name", "azreject", "--name", "pe-reject-conn"]);
+  const rejected = await az.ok([
+    "keyvault",
+    "private-endpoint-connection",
+    "reject",
+    "--description",
+    "no",
+    "-g",
+    RG,
+    "--hsm-name",
+    "azreject",
+    "--name",
+    "pe-reject-conn",
+  ]);
   assert.equal(rejected.privateLinkServiceConnectionState.status, "Rejected");
   assert.equal(await peStatus("pe-reject"), "Rejected");
   assert.equal(await digFrom(vm1, "azreject"), rej.ip);
   // Azure drops traffic through a rejected endpoint: az gets a connection failure (the tunnel), not a 403.
   assertDropped(await requestFrom(vm1, "azreject"), "Rejected");
-  const why = await adminRequest<{ verdict: string; outcome: { status: number; message?: string } }>(h.endpoints, "POST", "/_hsmlink/explain", { vm: "vm1", method: "GET", url: "https://azreject.managedhsm.azure.net/keys" });
+  const why = await adminRequest<{ verdict: string; outcome: { status: number; message?: string } }>(
+    h.endpoints,
+    "POST",
+    "/_hsmlink/explain",
+    { vm: "vm1", method: "GET", url: "https://azreject.managedhsm.azure.net/keys" },
+  );
   assert.equal(why.verdict, "refused");
-  assert.match(why.outcome.message ?? "", /^dropped: connection Rejected \(private endpoint pe-reject, connection pe-reject-conn to azreject\)/);
-  const again = await az.run(["keyvault", "private-endpoint-connection", "approve", "-g", RG, "--hsm-name", "azreject", "--name", "pe-reject-conn"]);
+  assert.match(
+    why.outcome.message ?? "",
+    /^dropped: connection Rejected \(private endpoint pe-reject, connection pe-reject-conn to azreject\)/,
+  );
+  const again = await az.run([
+    "keyvault",
+    "private-endpoint-connection",
+    "approve",
+    "-g",
+    RG,
+    "--hsm-name",
+    "azreject",
+    "--name",
+    "pe-reject-conn",
+  ]);
   assert.notEqual(again.code, 0);
   assert.match(again.stderr, /Approving rejected private endpoint connections is not supported\./);
   assertDropped(await requestFrom(vm1, "azreject"), "Rejected");
@@ -174,7 +326,12 @@ test("deleting the HSM disconnects its private endpoint; after recover the name 
   const gone = await requestFrom(vm1, "azdel");
   assert.notEqual(gone.code, 0);
   assert.match(gone.stderr, /Tunnel connection failed: 502 hsmlink: managed HSM azdel is soft-deleted/);
-  const why = await adminRequest<{ outcome: { status: number; message?: string } }>(h.endpoints, "POST", "/_hsmlink/explain", { vm: "vm1", method: "GET", url: "https://azdel.managedhsm.azure.net/keys" });
+  const why = await adminRequest<{ outcome: { status: number; message?: string } }>(
+    h.endpoints,
+    "POST",
+    "/_hsmlink/explain",
+    { vm: "vm1", method: "GET", url: "https://azdel.managedhsm.azure.net/keys" },
+  );
   assert.equal(why.outcome.status, 502);
   assert.match(why.outcome.message ?? "", /^managed HSM azdel is soft-deleted: its name resolves/);
 
@@ -189,7 +346,22 @@ test("deleting the HSM disconnects its private endpoint; after recover the name 
   const second = await createPe("pe-del2", "azdel", "vnet1", "snet1");
   assert.equal(second.pe.privateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Approved");
   assert.notEqual(second.ip, first.ip);
-  await az.ok(["network", "private-dns", "record-set", "a", "remove-record", "-g", RG, "-z", ZONE, "-n", "azdel", "-a", first.ip, "--keep-empty-record-set"]);
+  await az.ok([
+    "network",
+    "private-dns",
+    "record-set",
+    "a",
+    "remove-record",
+    "-g",
+    RG,
+    "-z",
+    ZONE,
+    "-n",
+    "azdel",
+    "-a",
+    first.ip,
+    "--keep-empty-record-set",
+  ]);
   await addRecord("azdel", second.ip);
   assert.equal(await digFrom(vm1, "azdel"), second.ip);
   assertAllowed(await requestFrom(vm1, "azdel"));
@@ -203,7 +375,11 @@ test("a soft-deleted HSM still resolves; after purge its name is NXDOMAIN", asyn
   await az.ok(["keyvault", "delete", "--hsm-name", "azpurge", "-g", RG]);
   assert.equal(await digStatus(vm1, "azpurge.managedhsm.azure.net"), "NOERROR");
   assert.equal(await digFrom(vm1, "azpurge"), publicAddressOfHsm("azpurge"));
-  const { stdout } = await execFileP("nslookup", ["-port=" + String(vm1.dns.port), "azpurge.managedhsm.azure.net", vm1.dns.host]);
+  const { stdout } = await execFileP("nslookup", [
+    "-port=" + String(vm1.dns.port),
+    "azpurge.managedhsm.azure.net",
+    vm1.dns.host,
+  ]);
   assert.match(stdout, new RegExp(`Address: ${publicAddressOfHsm("azpurge").replace(/\./g, "\\.")}`));
   await az.ok(["keyvault", "purge", "--hsm-name", "azpurge", "-l", LOC]);
   assert.equal(await digStatus(vm1, "azpurge.managedhsm.azure.net"), "NXDOMAIN");
@@ -211,14 +387,86 @@ test("a soft-deleted HSM still resolves; after purge its name is NXDOMAIN", asyn
 
 test("hub and spoke: a spoke VM without custom DNS hits the firewall; the hub's DNS forwarder as custom DNS, or a zone link to the spoke, gives the private path", async () => {
   await createHsm("azhub", true);
-  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet-hub", "--address-prefixes", "10.10.0.0/16", "--subnet-name", "snet-hub", "--subnet-prefixes", "10.10.1.0/24"]);
-  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet-spoke", "--address-prefixes", "10.20.0.0/16", "--subnet-name", "snet-spoke", "--subnet-prefixes", "10.20.1.0/24"]);
-  await az.ok(["network", "vnet", "peering", "create", "-g", RG, "-n", "hub-to-spoke", "--vnet-name", "vnet-hub", "--remote-vnet", "vnet-spoke", "--allow-vnet-access"]);
-  const back = await az.ok(["network", "vnet", "peering", "create", "-g", RG, "-n", "spoke-to-hub", "--vnet-name", "vnet-spoke", "--remote-vnet", "vnet-hub", "--allow-vnet-access"]);
+  await az.ok([
+    "network",
+    "vnet",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "vnet-hub",
+    "--address-prefixes",
+    "10.10.0.0/16",
+    "--subnet-name",
+    "snet-hub",
+    "--subnet-prefixes",
+    "10.10.1.0/24",
+  ]);
+  await az.ok([
+    "network",
+    "vnet",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "vnet-spoke",
+    "--address-prefixes",
+    "10.20.0.0/16",
+    "--subnet-name",
+    "snet-spoke",
+    "--subnet-prefixes",
+    "10.20.1.0/24",
+  ]);
+  await az.ok([
+    "network",
+    "vnet",
+    "peering",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "hub-to-spoke",
+    "--vnet-name",
+    "vnet-hub",
+    "--remote-vnet",
+    "vnet-spoke",
+    "--allow-vnet-access",
+  ]);
+  const back = await az.ok([
+    "network",
+    "vnet",
+    "peering",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "spoke-to-hub",
+    "--vnet-name",
+    "vnet-spoke",
+    "--remote-vnet",
+    "vnet-hub",
+    "--allow-vnet-access",
+  ]);
   assert.equal(back.peeringState, "Connected");
   const { ip } = await createPe("pe-hub", "azhub", "vnet-hub", "snet-hub");
   await addRecord("azhub", ip);
-  await az.ok(["network", "private-dns", "link", "vnet", "create", "-g", RG, "-z", ZONE, "-n", "link-hub", "-v", "vnet-hub", "-e", "false"]);
+  await az.ok([
+    "network",
+    "private-dns",
+    "link",
+    "vnet",
+    "create",
+    "-g",
+    RG,
+    "-z",
+    ZONE,
+    "-n",
+    "link-hub",
+    "-v",
+    "vnet-hub",
+    "-e",
+    "false",
+  ]);
   const fwd = await createVm("fwd1", "vnet-hub", "snet-hub", true);
   const spokeVm = await createVm("spoke1", "vnet-spoke", "snet-spoke");
   const publicIp = publicAddressOfHsm("azhub");
@@ -229,18 +477,54 @@ test("hub and spoke: a spoke VM without custom DNS hits the firewall; the hub's 
   assertFirewall(await requestFrom(spokeVm, "azhub"), spokeVm.publicIpAddress);
 
   // The hub's forwarder as the spoke's DNS server: it asks Azure DNS of the hub, which has the zone.
-  const updated = await az.ok(["network", "vnet", "update", "-g", RG, "-n", "vnet-spoke", "--dns-servers", fwd.privateIpAddress]);
+  const updated = await az.ok([
+    "network",
+    "vnet",
+    "update",
+    "-g",
+    RG,
+    "-n",
+    "vnet-spoke",
+    "--dns-servers",
+    fwd.privateIpAddress,
+  ]);
   assert.deepEqual(updated.dhcpOptions.dnsServers, [fwd.privateIpAddress]);
   assert.equal(updated.virtualNetworkPeerings.length, 1, "the update keeps the peering");
   assert.equal(await digFrom(spokeVm, "azhub"), ip);
   assertAllowed(await requestFrom(spokeVm, "azhub"));
 
   // Back to Azure-provided DNS: public again, then a zone link to the spoke mends it.
-  const cleared = await az.ok(["network", "vnet", "update", "-g", RG, "-n", "vnet-spoke", "--remove", "dhcpOptions.dnsServers"]);
+  const cleared = await az.ok([
+    "network",
+    "vnet",
+    "update",
+    "-g",
+    RG,
+    "-n",
+    "vnet-spoke",
+    "--remove",
+    "dhcpOptions.dnsServers",
+  ]);
   assert.deepEqual(cleared.dhcpOptions?.dnsServers ?? [], []);
   assert.equal(await digFrom(spokeVm, "azhub"), publicIp);
   assertFirewall(await requestFrom(spokeVm, "azhub"), spokeVm.publicIpAddress);
-  await az.ok(["network", "private-dns", "link", "vnet", "create", "-g", RG, "-z", ZONE, "-n", "link-spoke", "-v", "vnet-spoke", "-e", "false"]);
+  await az.ok([
+    "network",
+    "private-dns",
+    "link",
+    "vnet",
+    "create",
+    "-g",
+    RG,
+    "-z",
+    ZONE,
+    "-n",
+    "link-spoke",
+    "-v",
+    "vnet-spoke",
+    "-e",
+    "false",
+  ]);
   assert.equal(await digFrom(spokeVm, "azhub"), ip);
   assertAllowed(await requestFrom(spokeVm, "azhub"));
 });

@@ -14,7 +14,9 @@ let h: TestHsmlink;
 
 function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", main, ...args], { env: { ...process.env, HSMLINK_HOME: h.config.dataDir } });
+    const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
+      env: { ...process.env, HSMLINK_HOME: h.config.dataDir },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -32,14 +34,28 @@ after(async () => h?.dispose());
 test("vm create/show/list -o json, then vm exec runs dig in the VM's DNS view and curl as the VM", async () => {
   const created = await cli("vm", "create", "vm1", "-g", "rg1", "--vnet", "vnet1", "--subnet", "sn1", "-o", "json");
   assert.equal(created.status, 0, created.stderr);
-  const v = JSON.parse(created.stdout) as { name: string; privateIpAddress: string; publicIpAddress: string; dns: { host: string; port: number }; proxy: string };
+  const v = JSON.parse(created.stdout) as {
+    name: string;
+    privateIpAddress: string;
+    publicIpAddress: string;
+    dns: { host: string; port: number };
+    proxy: string;
+  };
   assert.equal(v.privateIpAddress, "10.0.1.5");
   assert.ok(v.dns.port > 0);
   const shown = JSON.parse((await cli("vm", "show", "vm1", "-o", "json")).stdout) as typeof v;
   assert.deepEqual(shown.dns, v.dns);
   const listed = await cli("vm", "list");
   assert.match(listed.stdout, /vm1\s+rg1\s+vnet1\/sn1\s+10\.0\.1\.5/);
-  const dig = await cli("vm", "exec", "vm1", "--", "sh", "-c", 'dig @"$HSMLINK_VM_DNS_SERVER" -p "$HSMLINK_VM_DNS_PORT" +short hsm1.managedhsm.azure.net');
+  const dig = await cli(
+    "vm",
+    "exec",
+    "vm1",
+    "--",
+    "sh",
+    "-c",
+    'dig @"$HSMLINK_VM_DNS_SERVER" -p "$HSMLINK_VM_DNS_PORT" +short hsm1.managedhsm.azure.net',
+  );
   assert.equal(dig.status, 0, dig.stderr);
   assert.equal(dig.stdout.trim().split("\n").pop(), "10.0.1.4");
   const env = await cli("vm", "exec", "vm1", "--", "sh", "-c", 'echo "$HTTPS_PROXY"');
@@ -56,7 +72,10 @@ test("explain from an unlinked VM prints the firewall refusal without sending an
   assert.equal((await cli("vm", "create", "vm2", "-g", "rg1", "--vnet", "vnet2", "--subnet", "sn1")).status, 0);
   const r = await cli("explain", "--vm", "vm2", "GET", "https://hsm1.managedhsm.azure.net/keys");
   assert.equal(r.status, 1, "a refusal exits 1");
-  assert.match(r.stdout, /EXPLAIN GET https:\/\/hsm1\.managedhsm\.azure\.net\/keys from vm2 → 403 Forbidden\/ForbiddenByFirewall/);
+  assert.match(
+    r.stdout,
+    /EXPLAIN GET https:\/\/hsm1\.managedhsm\.azure\.net\/keys from vm2 → 403 Forbidden\/ForbiddenByFirewall/,
+  );
   assert.match(r.stdout, /route\s+public-endpoint/);
   assert.match(r.stdout, /network\s+firewall-deny/);
   const log = await cli("log", "-o", "json");

@@ -17,7 +17,8 @@ const SCRIPT = fileURLToPath(new URL("./sdk/isolation-keys.ts", import.meta.url)
 const RG = "rg-iso-sdk";
 const HSM = "sdkiso";
 const ZONE = "privatelink.managedhsm.azure.net";
-const CRYPTO_USER = "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
+const CRYPTO_USER =
+  "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
 
 let h: TestHsmlink;
 let az: Az;
@@ -34,7 +35,10 @@ function vmProxy(name: string): NodeJS.ProcessEnv {
 async function grantCryptoUser(principalId: string, hsm = HSM): Promise<void> {
   const body = JSON.stringify({ properties: { roleDefinitionId: CRYPTO_USER, principalId } });
   const url = `https://${hsm}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=7.4`;
-  const r = await az.ok(["rest", "--method", "put", "--url", url, "--resource", "https://managedhsm.azure.net", "--body", body], { env: vmProxy(vm.name) });
+  const r = await az.ok(
+    ["rest", "--method", "put", "--url", url, "--resource", "https://managedhsm.azure.net", "--body", body],
+    { env: vmProxy(vm.name) },
+  );
   assert.equal(r.properties.principalId, principalId);
 }
 
@@ -51,7 +55,12 @@ function assertFirewall(j: any, clientAddress: string, bypassNone = false): void
   assert.equal(j.error.statusCode, 403);
   assert.equal(j.error.code, "Forbidden");
   assert.equal(j.error.innerCode, "ForbiddenByFirewall", JSON.stringify(j));
-  assert.match(j.error.message, bypassNone ? /^Client address is not authorized and caller was ignored because bypass is set to None/ : /^Client address is not authorized and caller is not a trusted service\./);
+  assert.match(
+    j.error.message,
+    bypassNone
+      ? /^Client address is not authorized and caller was ignored because bypass is set to None/
+      : /^Client address is not authorized and caller is not a trusted service\./,
+  );
   assert.ok(j.error.message.includes(`Client address: ${clientAddress}`), j.error.message);
   assert.equal(j.error.networkInfo, `conn_type=Ipv4;addr=${clientAddress};act_addr_fam=Ipv4;`);
 }
@@ -61,16 +70,95 @@ before(async () => {
   az = new Az(h.clientEnv());
   await az.ok(["login", "--identity"]);
   await az.ok(["group", "create", "-n", RG, "-l", "westeurope"]);
-  const hsm = await az.ok(["keyvault", "create", "--hsm-name", HSM, "-g", RG, "-l", "westeurope", "--administrators", h.endpoints.principalObjectId, "--retention-days", "7"]);
-  await az.ok(["keyvault", "update-hsm", "--hsm-name", HSM, "-g", RG, "--default-action", "deny", "--bypass", "AzureServices"]);
-  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet1", "--address-prefixes", "10.0.0.0/16", "--subnet-name", "snet1", "--subnet-prefixes", "10.0.1.0/24"]);
-  const pe = await az.ok(["network", "private-endpoint", "create", "-g", RG, "-n", "pe1", "-l", "westeurope", "--vnet-name", "vnet1", "--subnet", "snet1", "--private-connection-resource-id", hsm.id, "--group-id", "managedhsm", "--connection-name", "conn1"]);
+  const hsm = await az.ok([
+    "keyvault",
+    "create",
+    "--hsm-name",
+    HSM,
+    "-g",
+    RG,
+    "-l",
+    "westeurope",
+    "--administrators",
+    h.endpoints.principalObjectId,
+    "--retention-days",
+    "7",
+  ]);
+  await az.ok([
+    "keyvault",
+    "update-hsm",
+    "--hsm-name",
+    HSM,
+    "-g",
+    RG,
+    "--default-action",
+    "deny",
+    "--bypass",
+    "AzureServices",
+  ]);
+  await az.ok([
+    "network",
+    "vnet",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "vnet1",
+    "--address-prefixes",
+    "10.0.0.0/16",
+    "--subnet-name",
+    "snet1",
+    "--subnet-prefixes",
+    "10.0.1.0/24",
+  ]);
+  const pe = await az.ok([
+    "network",
+    "private-endpoint",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "pe1",
+    "-l",
+    "westeurope",
+    "--vnet-name",
+    "vnet1",
+    "--subnet",
+    "snet1",
+    "--private-connection-resource-id",
+    hsm.id,
+    "--group-id",
+    "managedhsm",
+    "--connection-name",
+    "conn1",
+  ]);
   const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
   peIp = nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress;
   await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", ZONE]);
-  await az.ok(["network", "private-dns", "link", "vnet", "create", "-g", RG, "-z", ZONE, "-n", "link1", "-v", "vnet1", "-e", "false"]);
+  await az.ok([
+    "network",
+    "private-dns",
+    "link",
+    "vnet",
+    "create",
+    "-g",
+    RG,
+    "-z",
+    ZONE,
+    "-n",
+    "link1",
+    "-v",
+    "vnet1",
+    "-e",
+    "false",
+  ]);
   await az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", HSM, "-a", peIp]);
-  vm = await adminRequest(h.endpoints, "POST", "/_hsmlink/vms", { name: "vm1", resourceGroup: RG, vnet: "vnet1", subnet: "snet1" });
+  vm = await adminRequest(h.endpoints, "POST", "/_hsmlink/vms", {
+    name: "vm1",
+    resourceGroup: RG,
+    vnet: "vnet1",
+    subnet: "snet1",
+  });
 });
 after(async () => h?.dispose());
 
@@ -85,13 +173,24 @@ test("KeyClient with ManagedIdentityCredential: from the VM in the linked VNet i
   assert.equal(fromVm.signatureValid, true);
   assert.equal(fromVm.decrypted, "secret");
   // The decision trace of the sign request: vm1, through pe1, and the HSM saw the VM's private address.
-  const { value } = await adminRequest<{ value: { vantage: string; method: string; url: string; steps: { rule: string; detail: string }[]; outcome?: { status: number } }[] }>(h.endpoints, "GET", "/_hsmlink/traces?limit=50");
+  const { value } = await adminRequest<{
+    value: {
+      vantage: string;
+      method: string;
+      url: string;
+      steps: { rule: string; detail: string }[];
+      outcome?: { status: number };
+    }[];
+  }>(h.endpoints, "GET", "/_hsmlink/traces?limit=50");
   const sign = value.find((t) => t.method === "POST" && /\/keys\/vm-key\/[0-9a-f]{32}\/sign$/.test(t.url));
   assert.ok(sign, `no trace of the sign request among ${value.map((t) => `${t.method} ${t.url}`).join(", ")}`);
   assert.equal(sign.vantage, "vm1");
   assert.equal(sign.outcome?.status, 200);
   const approved = sign.steps.find((s) => s.rule === "private-endpoint-approved");
-  assert.ok(approved?.detail.includes("pe1") && approved.detail.includes(`client address ${vm.privateIpAddress}`), JSON.stringify(sign.steps));
+  assert.ok(
+    approved?.detail.includes("pe1") && approved.detail.includes(`client address ${vm.privateIpAddress}`),
+    JSON.stringify(sign.steps),
+  );
 
   const fromInternet = await client(h.clientEnv(), "internet-key");
   assertFirewall(fromInternet, h.config.internetClientAddress);
@@ -102,13 +201,19 @@ test("bypass AzureServices: a trusted-service SP passes the firewall but needs a
   // Container Registry is in the Key Vault trusted-services table that Managed HSM points to (it was missing from the
   // last round's guessed list); Cosmos DB is not in the table, so it cannot even be made a trusted identity.
   const storage = h.identity.createServicePrincipal("acr-svc", "Microsoft.ContainerRegistry");
-  assert.throws(() => h.identity.createServicePrincipal("cosmos-svc", "Microsoft.DocumentDB"), /not a trusted Microsoft service/);
+  assert.throws(
+    () => h.identity.createServicePrincipal("cosmos-svc", "Microsoft.DocumentDB"),
+    /not a trusted Microsoft service/,
+  );
   const sp = { appId: storage.principal.appId, password: storage.password };
   const noRole = await client(h.clientEnv(), "trusted-key", sp);
   assert.equal(noRole.ok, false, JSON.stringify(noRole));
   assert.equal(noRole.error.statusCode, 403);
   assert.equal(noRole.error.code, "AccessDenied");
-  assert.match(noRole.error.message, /^Not authorized to access Microsoft\.KeyVault\/managedHsm\/keys\/create on \/keys\/trusted-key/);
+  assert.match(
+    noRole.error.message,
+    /^Not authorized to access Microsoft\.KeyVault\/managedHsm\/keys\/create on \/keys\/trusted-key/,
+  );
 
   await grantCryptoUser(storage.principal.objectId);
   const withRole = await client(h.clientEnv(), "trusted-key", sp);
@@ -118,16 +223,26 @@ test("bypass AzureServices: a trusted-service SP passes the firewall but needs a
 
   const other = h.identity.createServicePrincipal("app-untrusted");
   await grantCryptoUser(other.principal.objectId);
-  const untrusted = await client(h.clientEnv(), "untrusted-key", { appId: other.principal.appId, password: other.password });
+  const untrusted = await client(h.clientEnv(), "untrusted-key", {
+    appId: other.principal.appId,
+    password: other.password,
+  });
   assertFirewall(untrusted, h.config.internetClientAddress);
-  assert.ok(untrusted.error.message.includes(`Caller: appid=${other.principal.appId};oid=${other.principal.objectId}`), untrusted.error.message);
+  assert.ok(
+    untrusted.error.message.includes(`Caller: appid=${other.principal.appId};oid=${other.principal.objectId}`),
+    untrusted.error.message,
+  );
 
-  const acls = (await az.ok(["keyvault", "update-hsm", "--hsm-name", HSM, "-g", RG, "--bypass", "None"])).properties.networkAcls;
+  const acls = (await az.ok(["keyvault", "update-hsm", "--hsm-name", HSM, "-g", RG, "--bypass", "None"])).properties
+    .networkAcls;
   assert.equal(acls.bypass, "None");
   assert.equal(acls.defaultAction, "Deny");
   const ignored = await client(h.clientEnv(), "trusted-key-2", sp);
   assertFirewall(ignored, h.config.internetClientAddress, true);
-  assert.ok(ignored.error.message.includes(`Caller: appid=${sp.appId};oid=${storage.principal.objectId}`), ignored.error.message);
+  assert.ok(
+    ignored.error.message.includes(`Caller: appid=${sp.appId};oid=${storage.principal.objectId}`),
+    ignored.error.message,
+  );
   // The private path does not depend on bypass: the trusted SP still works from the VM.
   const viaPe = await client(h.clientEnv("vm1"), "trusted-key-3", sp);
   assert.equal(viaPe.ok, true, JSON.stringify(viaPe));
@@ -135,9 +250,54 @@ test("bypass AzureServices: a trusted-service SP passes the firewall but needs a
 
 test("connection states from the VM: a Pending-only endpoint leaves the public address (the SDK meets the firewall); approved → private; rejected behind a second, approved endpoint → dropped, a connection failure and not a 403", async () => {
   const HSM2 = "sdkiso2";
-  const hsm2 = await az.ok(["keyvault", "create", "--hsm-name", HSM2, "-g", RG, "-l", "westeurope", "--administrators", h.endpoints.principalObjectId, "--retention-days", "7"]);
-  await az.ok(["keyvault", "update-hsm", "--hsm-name", HSM2, "-g", RG, "--default-action", "deny", "--bypass", "AzureServices"]);
-  const pe = await az.ok(["network", "private-endpoint", "create", "-g", RG, "-n", "pe-m", "-l", "westeurope", "--vnet-name", "vnet1", "--subnet", "snet1", "--private-connection-resource-id", hsm2.id, "--group-id", "managedhsm", "--connection-name", "conn-m", "--manual-request"]);
+  const hsm2 = await az.ok([
+    "keyvault",
+    "create",
+    "--hsm-name",
+    HSM2,
+    "-g",
+    RG,
+    "-l",
+    "westeurope",
+    "--administrators",
+    h.endpoints.principalObjectId,
+    "--retention-days",
+    "7",
+  ]);
+  await az.ok([
+    "keyvault",
+    "update-hsm",
+    "--hsm-name",
+    HSM2,
+    "-g",
+    RG,
+    "--default-action",
+    "deny",
+    "--bypass",
+    "AzureServices",
+  ]);
+  const pe = await az.ok([
+    "network",
+    "private-endpoint",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "pe-m",
+    "-l",
+    "westeurope",
+    "--vnet-name",
+    "vnet1",
+    "--subnet",
+    "snet1",
+    "--private-connection-resource-id",
+    hsm2.id,
+    "--group-id",
+    "managedhsm",
+    "--connection-name",
+    "conn-m",
+    "--manual-request",
+  ]);
   const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
   const ip = nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress;
   await az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", HSM2, "-a", ip]);
@@ -152,8 +312,42 @@ test("connection states from the VM: a Pending-only endpoint leaves the public a
   assert.equal(approved.ok, true, JSON.stringify(approved));
 
   // A second, automatically approved endpoint in another VNet keeps the alias; vm1 still reaches pe-m's address.
-  await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet-keep", "--address-prefixes", "10.40.0.0/16", "--subnet-name", "snet-keep", "--subnet-prefixes", "10.40.1.0/24"]);
-  await az.ok(["network", "private-endpoint", "create", "-g", RG, "-n", "pe-keep", "-l", "westeurope", "--vnet-name", "vnet-keep", "--subnet", "snet-keep", "--private-connection-resource-id", hsm2.id, "--group-id", "managedhsm", "--connection-name", "conn-keep"]);
+  await az.ok([
+    "network",
+    "vnet",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "vnet-keep",
+    "--address-prefixes",
+    "10.40.0.0/16",
+    "--subnet-name",
+    "snet-keep",
+    "--subnet-prefixes",
+    "10.40.1.0/24",
+  ]);
+  await az.ok([
+    "network",
+    "private-endpoint",
+    "create",
+    "-g",
+    RG,
+    "-n",
+    "pe-keep",
+    "-l",
+    "westeurope",
+    "--vnet-name",
+    "vnet-keep",
+    "--subnet",
+    "snet-keep",
+    "--private-connection-resource-id",
+    hsm2.id,
+    "--group-id",
+    "managedhsm",
+    "--connection-name",
+    "conn-keep",
+  ]);
   await az.ok(["keyvault", "private-endpoint-connection", "reject", "-g", RG, "--hsm-name", HSM2, "-n", "conn-m"]);
   const rejected = await client(h.clientEnv("vm1"), "rejected-key", undefined, HSM2);
   assert.equal(rejected.ok, false, JSON.stringify(rejected));
@@ -163,7 +357,15 @@ test("connection states from the VM: a Pending-only endpoint leaves the public a
   // The SDK sees the proxy's failed CONNECT (504 from the gateway, no Key Vault body): "Unexpected status code: 504".
   assert.match(rejected.error.message, /504/);
   assert.notEqual(rejected.error.code, "Forbidden");
-  const why = await adminRequest<{ verdict: string; outcome: { status: number; message?: string } }>(h.endpoints, "POST", "/_hsmlink/explain", { vm: "vm1", method: "GET", url: `https://${HSM2}.managedhsm.azure.net/keys` });
+  const why = await adminRequest<{ verdict: string; outcome: { status: number; message?: string } }>(
+    h.endpoints,
+    "POST",
+    "/_hsmlink/explain",
+    { vm: "vm1", method: "GET", url: `https://${HSM2}.managedhsm.azure.net/keys` },
+  );
   assert.equal(why.verdict, "refused");
-  assert.match(why.outcome.message ?? "", /^dropped: connection Rejected \(private endpoint pe-m, connection conn-m to sdkiso2\)/);
+  assert.match(
+    why.outcome.message ?? "",
+    /^dropped: connection Rejected \(private endpoint pe-m, connection conn-m to sdkiso2\)/,
+  );
 });

@@ -32,11 +32,36 @@ test("az keyvault key random --hsm-name: challenge, MSI token, 8 random bytes pr
 });
 
 test("az rest lists the HSM's keys with a managedhsm.azure.net token", async () => {
-  assert.equal((await hsmCall(h, "azhsm", "POST", `/keys/az-key/create?${API}`, { body: { kty: "EC-HSM" } })).status, 200);
-  const r = await az.ok(["rest", "--method", "get", "--url", "https://azhsm.managedhsm.azure.net/keys?api-version=7.4", "--resource", "https://managedhsm.azure.net"]);
-  assert.deepEqual(r.value.map((k: { kid: string }) => k.kid), ["https://azhsm.managedhsm.azure.net/keys/az-key"]);
+  assert.equal(
+    (await hsmCall(h, "azhsm", "POST", `/keys/az-key/create?${API}`, { body: { kty: "EC-HSM" } })).status,
+    200,
+  );
+  const r = await az.ok([
+    "rest",
+    "--method",
+    "get",
+    "--url",
+    "https://azhsm.managedhsm.azure.net/keys?api-version=7.4",
+    "--resource",
+    "https://managedhsm.azure.net",
+  ]);
+  assert.deepEqual(
+    r.value.map((k: { kid: string }) => k.kid),
+    ["https://azhsm.managedhsm.azure.net/keys/az-key"],
+  );
   assert.equal(r.nextLink, null);
-  const denied = await az.run(["rest", "--method", "get", "--url", "https://azhsm.managedhsm.azure.net/deletedkeys?api-version=7.4", "--resource", "https://managedhsm.azure.net"]);
+  const denied = await az.run([
+    "rest",
+    "--method",
+    "get",
+    "--url",
+    "https://azhsm.managedhsm.azure.net/deletedkeys?api-version=7.4",
+    "--resource",
+    "https://managedhsm.azure.net",
+  ]);
   assert.notEqual(denied.code, 0);
-  assert.match(denied.stderr, /Not authorized to access Microsoft\.KeyVault\/managedHsm\/keys\/deletedKeys\/read\/action on \/keys/);
+  assert.match(
+    denied.stderr,
+    /Not authorized to access Microsoft\.KeyVault\/managedHsm\/keys\/deletedKeys\/read\/action on \/keys/,
+  );
 });

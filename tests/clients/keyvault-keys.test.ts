@@ -76,7 +76,10 @@ test("CRUD, paging, versions, soft delete/recover, purge, backup/restore, rotati
   assert.deepEqual(j.neverExistedVersions, { threw: false, versions: [] });
   assert.deepEqual(j.missing, { code: "KeyNotFound", statusCode: 404, message: j.missing.message });
   // ManagedHsmLiveTests/GetKeyNonExisting.json: "Key not found: https://{hsm}.managedhsm.azure.net/keys/{name} (Activity ID: …)".
-  assert.match(j.missing.message, /^Key not found: https:\/\/sdkcrud\.managedhsm\.azure\.net\/keys\/no-such-key \(Activity ID: [0-9a-f-]+\)$/);
+  assert.match(
+    j.missing.message,
+    /^Key not found: https:\/\/sdkcrud\.managedhsm\.azure\.net\/keys\/no-such-key \(Activity ID: [0-9a-f-]+\)$/,
+  );
   assert.match(j.afterPurge.message, /^Key not found: https:\/\/sdkcrud\.managedhsm\.azure\.net\/deletedkeys\/crud-1 /);
   assert.equal(j.deleted.recoveryId, "https://sdkcrud.managedhsm.azure.net/deletedkeys/crud-1");
   assert.equal(j.deleted.hasDeletedOn, true);
@@ -108,7 +111,10 @@ test("local RBAC through the SDK: no role → 403 AccessDenied; Crypto User uses
   const denied = await run("principal", "sdksp", [h.endpoints.tenantId, none.principal.appId, none.password]);
   assert.equal(denied.create.statusCode, 403);
   assert.equal(denied.create.code, "AccessDenied");
-  assert.match(denied.create.message, /^Not authorized to access Microsoft\.KeyVault\/managedHsm\/keys\/create on \/keys\/sp-key/);
+  assert.match(
+    denied.create.message,
+    /^Not authorized to access Microsoft\.KeyVault\/managedHsm\/keys\/create on \/keys\/sp-key/,
+  );
   const j = await run("principal", "sdksp", [h.endpoints.tenantId, user.principal.appId, user.password]);
   assert.equal(j.create, null);
   assert.equal(j.encrypt, "sp");

@@ -18,7 +18,20 @@ before(async () => {
   az = new Az(h.clientEnv());
   await az.ok(["login", "--identity"]);
   await az.ok(["group", "create", "-n", rg, "-l", "westeurope"]);
-  const hsm = await az.ok(["keyvault", "create", "--hsm-name", "hsmaznet", "-g", rg, "-l", "westeurope", "--administrators", h.endpoints.principalObjectId, "--retention-days", "7"]);
+  const hsm = await az.ok([
+    "keyvault",
+    "create",
+    "--hsm-name",
+    "hsmaznet",
+    "-g",
+    rg,
+    "-l",
+    "westeurope",
+    "--administrators",
+    h.endpoints.principalObjectId,
+    "--retention-days",
+    "7",
+  ]);
   hsmId = hsm.id;
 });
 after(async () => h?.dispose());
@@ -29,7 +42,23 @@ test("az network vnet create, with and without --subnet-name/--subnet-prefixes",
   assert.equal(plain.newVNet.provisioningState, "Succeeded");
   assert.deepEqual(plain.newVNet.subnets, []);
 
-  const withSubnet = await az.ok(["network", "vnet", "create", "-g", rg, "-n", "vnet2", "-l", "westeurope", "--address-prefixes", "10.1.0.0/16", "--subnet-name", "default", "--subnet-prefixes", "10.1.0.0/24"]);
+  const withSubnet = await az.ok([
+    "network",
+    "vnet",
+    "create",
+    "-g",
+    rg,
+    "-n",
+    "vnet2",
+    "-l",
+    "westeurope",
+    "--address-prefixes",
+    "10.1.0.0/16",
+    "--subnet-name",
+    "default",
+    "--subnet-prefixes",
+    "10.1.0.0/24",
+  ]);
   assert.equal(withSubnet.newVNet.subnets[0].name, "default");
   assert.equal(withSubnet.newVNet.subnets[0].addressPrefix, "10.1.0.0/24");
   const shown = await az.ok(["network", "vnet", "subnet", "show", "-g", rg, "--vnet-name", "vnet2", "-n", "default"]);
@@ -37,22 +66,105 @@ test("az network vnet create, with and without --subnet-name/--subnet-prefixes",
 });
 
 test("az network vnet subnet create, then update --disable-private-endpoint-network-policies true (GET + full PUT)", async () => {
-  const sn = await az.ok(["network", "vnet", "subnet", "create", "-g", rg, "--vnet-name", "vnet1", "-n", "subnet1", "--address-prefixes", "10.0.0.0/24"]);
+  const sn = await az.ok([
+    "network",
+    "vnet",
+    "subnet",
+    "create",
+    "-g",
+    rg,
+    "--vnet-name",
+    "vnet1",
+    "-n",
+    "subnet1",
+    "--address-prefixes",
+    "10.0.0.0/24",
+  ]);
   assert.equal(sn.addressPrefix, "10.0.0.0/24");
   assert.equal(sn.provisioningState, "Succeeded");
-  const on = await az.ok(["network", "vnet", "subnet", "update", "-g", rg, "--vnet-name", "vnet1", "-n", "subnet1", "--disable-private-endpoint-network-policies", "false"]);
+  const on = await az.ok([
+    "network",
+    "vnet",
+    "subnet",
+    "update",
+    "-g",
+    rg,
+    "--vnet-name",
+    "vnet1",
+    "-n",
+    "subnet1",
+    "--disable-private-endpoint-network-policies",
+    "false",
+  ]);
   assert.equal(on.privateEndpointNetworkPolicies, "Enabled");
-  const off = await az.ok(["network", "vnet", "subnet", "update", "-g", rg, "--vnet-name", "vnet1", "-n", "subnet1", "--disable-private-endpoint-network-policies", "true"]);
+  const off = await az.ok([
+    "network",
+    "vnet",
+    "subnet",
+    "update",
+    "-g",
+    rg,
+    "--vnet-name",
+    "vnet1",
+    "-n",
+    "subnet1",
+    "--disable-private-endpoint-network-policies",
+    "true",
+  ]);
   assert.equal(off.privateEndpointNetworkPolicies, "Disabled");
-  const outside = await az.run(["network", "vnet", "subnet", "create", "-g", rg, "--vnet-name", "vnet1", "-n", "bad", "--address-prefixes", "10.9.0.0/24"]);
+  const outside = await az.run([
+    "network",
+    "vnet",
+    "subnet",
+    "create",
+    "-g",
+    rg,
+    "--vnet-name",
+    "vnet1",
+    "-n",
+    "bad",
+    "--address-prefixes",
+    "10.9.0.0/24",
+  ]);
   assert.equal(outside.code, 1);
-  assert.match(outside.stderr, /\(NetcfgSubnetRangeOutsideVnet\) Subnet 'bad' is not valid because its IP address range is outside the IP address range of virtual network 'vnet1'\./);
+  assert.match(
+    outside.stderr,
+    /\(NetcfgSubnetRangeOutsideVnet\) Subnet 'bad' is not valid because its IP address range is outside the IP address range of virtual network 'vnet1'\./,
+  );
 });
 
 test("az network vnet peering create both ways: Initiated, then Connected", async () => {
-  const first = await az.ok(["network", "vnet", "peering", "create", "-g", rg, "-n", "one-two", "--vnet-name", "vnet1", "--remote-vnet", "vnet2", "--allow-vnet-access"]);
+  const first = await az.ok([
+    "network",
+    "vnet",
+    "peering",
+    "create",
+    "-g",
+    rg,
+    "-n",
+    "one-two",
+    "--vnet-name",
+    "vnet1",
+    "--remote-vnet",
+    "vnet2",
+    "--allow-vnet-access",
+  ]);
   assert.equal(first.peeringState, "Initiated");
-  const second = await az.ok(["network", "vnet", "peering", "create", "-g", rg, "-n", "two-one", "--vnet-name", "vnet2", "--remote-vnet", "vnet1", "--allow-vnet-access"]);
+  const second = await az.ok([
+    "network",
+    "vnet",
+    "peering",
+    "create",
+    "-g",
+    rg,
+    "-n",
+    "two-one",
+    "--vnet-name",
+    "vnet2",
+    "--remote-vnet",
+    "vnet1",
+    "--allow-vnet-access",
+  ]);
   assert.equal(second.peeringState, "Connected");
   const shown = await az.ok(["network", "vnet", "peering", "show", "-g", rg, "-n", "one-two", "--vnet-name", "vnet1"]);
   assert.equal(shown.peeringState, "Connected");
@@ -60,8 +172,25 @@ test("az network vnet peering create both ways: Initiated, then Connected", asyn
 
 test("az network private-endpoint create (automatic, then manual), private-endpoint show, nic show --ids", async () => {
   const pe = await az.ok([
-    "network", "private-endpoint", "create", "-g", rg, "--vnet-name", "vnet1", "--subnet", "subnet1", "-n", "pe1",
-    "--private-connection-resource-id", hsmId, "--group-id", "managedhsm", "--connection-name", "conn1", "-l", "westeurope",
+    "network",
+    "private-endpoint",
+    "create",
+    "-g",
+    rg,
+    "--vnet-name",
+    "vnet1",
+    "--subnet",
+    "subnet1",
+    "-n",
+    "pe1",
+    "--private-connection-resource-id",
+    hsmId,
+    "--group-id",
+    "managedhsm",
+    "--connection-name",
+    "conn1",
+    "-l",
+    "westeurope",
   ]);
   assert.equal(pe.provisioningState, "Succeeded");
   assert.equal(pe.privateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Approved");
@@ -73,9 +202,28 @@ test("az network private-endpoint create (automatic, then manual), private-endpo
   assert.deepEqual(nic.ipConfigurations[0].privateLinkConnectionProperties.fqdns, ["hsmaznet.managedhsm.azure.net"]);
 
   const manual = await az.ok([
-    "network", "private-endpoint", "create", "-g", rg, "--vnet-name", "vnet1", "--subnet", "subnet1", "-n", "pe2",
-    "--private-connection-resource-id", hsmId, "--group-id", "managedhsm", "--connection-name", "conn2", "-l", "westeurope",
-    "--manual-request", "--request-message", "Please approve",
+    "network",
+    "private-endpoint",
+    "create",
+    "-g",
+    rg,
+    "--vnet-name",
+    "vnet1",
+    "--subnet",
+    "subnet1",
+    "-n",
+    "pe2",
+    "--private-connection-resource-id",
+    hsmId,
+    "--group-id",
+    "managedhsm",
+    "--connection-name",
+    "conn2",
+    "-l",
+    "westeurope",
+    "--manual-request",
+    "--request-message",
+    "Please approve",
   ]);
   const m = manual.manualPrivateLinkServiceConnections[0];
   assert.equal(m.privateLinkServiceConnectionState.status, "Pending");
@@ -85,29 +233,134 @@ test("az network private-endpoint create (automatic, then manual), private-endpo
 });
 
 test("az network private-endpoint create: region mismatch, wrong group id and a missing HSM are refused; a subnet with policies Enabled takes the endpoint", async () => {
-  const base = ["network", "private-endpoint", "create", "-g", rg, "--vnet-name", "vnet1", "--subnet", "subnet1", "--connection-name", "cx"];
-  const region = await az.run([...base, "-n", "pe-ne", "--private-connection-resource-id", hsmId, "--group-id", "managedhsm", "-l", "northeurope"]);
+  const base = [
+    "network",
+    "private-endpoint",
+    "create",
+    "-g",
+    rg,
+    "--vnet-name",
+    "vnet1",
+    "--subnet",
+    "subnet1",
+    "--connection-name",
+    "cx",
+  ];
+  const region = await az.run([
+    ...base,
+    "-n",
+    "pe-ne",
+    "--private-connection-resource-id",
+    hsmId,
+    "--group-id",
+    "managedhsm",
+    "-l",
+    "northeurope",
+  ]);
   assert.equal(region.code, 1);
-  assert.match(region.stderr, /\(InvalidResourceReference\) Resource \/subscriptions\/.+\/virtualNetworks\/vnet1 referenced by resource .+\/privateEndpoints\/pe-ne was not found\. Please make sure that the referenced resource exists, and that both resources are in the same region\./);
+  assert.match(
+    region.stderr,
+    /\(InvalidResourceReference\) Resource \/subscriptions\/.+\/virtualNetworks\/vnet1 referenced by resource .+\/privateEndpoints\/pe-ne was not found\. Please make sure that the referenced resource exists, and that both resources are in the same region\./,
+  );
 
-  await az.ok(["network", "vnet", "subnet", "create", "-g", rg, "--vnet-name", "vnet1", "-n", "locked", "--address-prefixes", "10.0.1.0/24"]);
-  await az.ok(["network", "vnet", "subnet", "update", "-g", rg, "--vnet-name", "vnet1", "-n", "locked", "--disable-private-endpoint-network-policies", "false"]);
+  await az.ok([
+    "network",
+    "vnet",
+    "subnet",
+    "create",
+    "-g",
+    rg,
+    "--vnet-name",
+    "vnet1",
+    "-n",
+    "locked",
+    "--address-prefixes",
+    "10.0.1.0/24",
+  ]);
+  await az.ok([
+    "network",
+    "vnet",
+    "subnet",
+    "update",
+    "-g",
+    rg,
+    "--vnet-name",
+    "vnet1",
+    "-n",
+    "locked",
+    "--disable-private-endpoint-network-policies",
+    "false",
+  ]);
   // Since NSG/UDR support for private endpoints (GA 2022) Enabled policies no longer refuse an endpoint; they make the
   // subnet's NSGs and route tables apply to it (disable-private-endpoint-network-policy.md).
-  const policed = await az.ok(["network", "private-endpoint", "create", "-g", rg, "--vnet-name", "vnet1", "--subnet", "locked", "-n", "pe-policed", "--connection-name", "cy", "--private-connection-resource-id", hsmId, "--group-id", "managedhsm", "-l", "westeurope"]);
+  const policed = await az.ok([
+    "network",
+    "private-endpoint",
+    "create",
+    "-g",
+    rg,
+    "--vnet-name",
+    "vnet1",
+    "--subnet",
+    "locked",
+    "-n",
+    "pe-policed",
+    "--connection-name",
+    "cy",
+    "--private-connection-resource-id",
+    hsmId,
+    "--group-id",
+    "managedhsm",
+    "-l",
+    "westeurope",
+  ]);
   assert.equal(policed.provisioningState, "Succeeded");
   assert.match(policed.subnet.id, /\/subnets\/locked$/);
-  const lockedSubnet = await az.ok(["network", "vnet", "subnet", "show", "-g", rg, "--vnet-name", "vnet1", "-n", "locked"]);
+  const lockedSubnet = await az.ok([
+    "network",
+    "vnet",
+    "subnet",
+    "show",
+    "-g",
+    rg,
+    "--vnet-name",
+    "vnet1",
+    "-n",
+    "locked",
+  ]);
   assert.equal(lockedSubnet.privateEndpointNetworkPolicies, "Enabled");
   assert.equal(lockedSubnet.privateEndpoints.length, 1);
 
-  const group = await az.run([...base, "-n", "pe-grp", "--private-connection-resource-id", hsmId, "--group-id", "vault", "-l", "westeurope"]);
+  const group = await az.run([
+    ...base,
+    "-n",
+    "pe-grp",
+    "--private-connection-resource-id",
+    hsmId,
+    "--group-id",
+    "vault",
+    "-l",
+    "westeurope",
+  ]);
   assert.equal(group.code, 1);
   assert.match(group.stderr, /\(BadRequest\).*group id/i);
 
-  const missing = await az.run([...base, "-n", "pe-miss", "--private-connection-resource-id", hsmId.replace("hsmaznet", "nohsm"), "--group-id", "managedhsm", "-l", "westeurope"]);
+  const missing = await az.run([
+    ...base,
+    "-n",
+    "pe-miss",
+    "--private-connection-resource-id",
+    hsmId.replace("hsmaznet", "nohsm"),
+    "--group-id",
+    "managedhsm",
+    "-l",
+    "westeurope",
+  ]);
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /\(InvalidResourceReference\) Resource .+\/managedHSMs\/nohsm referenced by resource .+\/privateEndpoints\/pe-miss was not found\./);
+  assert.match(
+    missing.stderr,
+    /\(InvalidResourceReference\) Resource .+\/managedHSMs\/nohsm referenced by resource .+\/privateEndpoints\/pe-miss was not found\./,
+  );
 
   const list = await az.ok(["network", "private-endpoint", "list", "-g", rg]);
   assert.deepEqual(list.map((p: { name: string }) => p.name).sort(), ["pe-policed", "pe1", "pe2"]);

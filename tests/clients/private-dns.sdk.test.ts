@@ -26,11 +26,24 @@ test("PrivateDnsManagementClient: zones, links and record sets round-trip as Azu
   const zoneId = d.zoneId("rg-sdk-dns", ZONE);
   // core-lro turns a Failed async status into a plain Error carrying the service's code and message.
   const { again, ...rest } = r.json;
-  assert.match(again.message, /PreconditionFailed\. The Zone privatelink\.managedhsm\.azure\.net exists already and hence cannot be created again\./);
+  assert.match(
+    again.message,
+    /PreconditionFailed\. The Zone privatelink\.managedhsm\.azure\.net exists already and hence cannot be created again\./,
+  );
   assert.deepEqual(rest, {
     zone: { id: zoneId, numberOfRecordSets: 1, tags: { via: "sdk" }, provisioningState: "Succeeded" },
-    link: { id: `${zoneId}/virtualNetworkLinks/sdk-link`, state: "Completed", registrationEnabled: false, vnet: vnetId },
-    created: { id: `${zoneId}/A/myhsm`, type: "Microsoft.Network/privateDnsZones/A", fqdn: `myhsm.${ZONE}.`, aRecords: [{ ipv4Address: "10.0.0.4" }] },
+    link: {
+      id: `${zoneId}/virtualNetworkLinks/sdk-link`,
+      state: "Completed",
+      registrationEnabled: false,
+      vnet: vnetId,
+    },
+    created: {
+      id: `${zoneId}/A/myhsm`,
+      type: "Microsoft.Network/privateDnsZones/A",
+      fqdn: `myhsm.${ZONE}.`,
+      aRecords: [{ ipv4Address: "10.0.0.4" }],
+    },
     updated: { metadata: { owner: "sdk" }, ttl: 3600, etagChanged: true },
     stale: { code: "PreconditionFailed", statusCode: 412 },
     byType: ["myhsm"],

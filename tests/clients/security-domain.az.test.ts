@@ -18,7 +18,8 @@ let h: TestHsmlink;
 let az: Az;
 let dir: string;
 const RG = "rg-sd";
-const CRYPTO_USER = "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
+const CRYPTO_USER =
+  "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
 
 before(async () => {
   h = await startTestHsmlink({ activateNewHsms: false });
@@ -33,13 +34,44 @@ after(async () => {
 });
 
 const file = (name: string) => join(dir, name);
-const createHsm = (name: string) => az.ok(["keyvault", "create", "--hsm-name", name, "-g", RG, "-l", "westeurope", "--administrators", h.endpoints.principalObjectId, "--retention-days", "7"]);
+const createHsm = (name: string) =>
+  az.ok([
+    "keyvault",
+    "create",
+    "--hsm-name",
+    name,
+    "-g",
+    RG,
+    "-l",
+    "westeurope",
+    "--administrators",
+    h.endpoints.principalObjectId,
+    "--retention-days",
+    "7",
+  ]);
 /** az 2.45's 2022-07-01 models drop securityDomainProperties, so read the resource with az rest and a newer api-version. */
 const armActivation = async (name: string) =>
-  (await az.ok(["rest", "--method", "get", "--url", `https://management.azure.com/subscriptions/${h.endpoints.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/managedHSMs/${name}?api-version=2023-07-01`])).properties.securityDomainProperties;
+  (
+    await az.ok([
+      "rest",
+      "--method",
+      "get",
+      "--url",
+      `https://management.azure.com/subscriptions/${h.endpoints.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/managedHSMs/${name}?api-version=2023-07-01`,
+    ])
+  ).properties.securityDomainProperties;
 const grantCryptoUser = (hsm: string) =>
-  az.ok(["rest", "--method", "put", "--resource", "https://managedhsm.azure.net", "--url", `https://${hsm}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=7.4`,
-    "--body", JSON.stringify({ properties: { roleDefinitionId: CRYPTO_USER, principalId: h.endpoints.principalObjectId } })]);
+  az.ok([
+    "rest",
+    "--method",
+    "put",
+    "--resource",
+    "https://managedhsm.azure.net",
+    "--url",
+    `https://${hsm}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=7.4`,
+    "--body",
+    JSON.stringify({ properties: { roleDefinitionId: CRYPTO_USER, principalId: h.endpoints.principalObjectId } }),
+  ]);
 
 test("quickstart: NotActivated, key create refused, security-domain download with 3 certificates / quorum 2, Active, keys work", async () => {
   await createHsm("sdaz1");
@@ -52,11 +84,45 @@ test("quickstart: NotActivated, key create refused, security-domain download wit
   assert.match(refused.stderr, /not activated/);
 
   for (const i of [0, 1, 2]) {
-    const r = spawnSync("openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", file(`cert_${i}.key`), "-x509", "-days", "365", "-out", file(`cert_${i}.cer`), "-subj", `/CN=sd wrapping ${i}`], { encoding: "utf8" });
+    const r = spawnSync(
+      "openssl",
+      [
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        file(`cert_${i}.key`),
+        "-x509",
+        "-days",
+        "365",
+        "-out",
+        file(`cert_${i}.cer`),
+        "-subj",
+        `/CN=sd wrapping ${i}`,
+      ],
+      { encoding: "utf8" },
+    );
     assert.equal(r.status, 0, r.stderr);
   }
   // A quorum of 1 and too few certificates are az's own checks; the service's are in tests/http/hsm/security-domain.test.ts.
-  const dl = await az.run(["keyvault", "security-domain", "download", "--hsm-name", "sdaz1", "--sd-wrapping-keys", file("cert_0.cer"), file("cert_1.cer"), file("cert_2.cer"), "--sd-quorum", "2", "--security-domain-file", file("sdaz1-SD.json"), "-o", "json"]);
+  const dl = await az.run([
+    "keyvault",
+    "security-domain",
+    "download",
+    "--hsm-name",
+    "sdaz1",
+    "--sd-wrapping-keys",
+    file("cert_0.cer"),
+    file("cert_1.cer"),
+    file("cert_2.cer"),
+    "--sd-quorum",
+    "2",
+    "--security-domain-file",
+    file("sdaz1-SD.json"),
+    "-o",
+    "json",
+  ]);
   assert.equal(dl.code, 0, dl.stderr);
   assert.equal(dl.json.status, "Success");
   const sd = JSON.parse(readFileSync(file("sdaz1-SD.json"), "utf8"));
@@ -69,29 +135,113 @@ test("quickstart: NotActivated, key create refused, security-domain download wit
 
 test("recovery: init-recovery, upload with 2 of the 3 wrapping keys; restore-blob + upload --restore-blob; a blob for another HSM is refused", async () => {
   await createHsm("sdaz2");
-  const init = await az.run(["keyvault", "security-domain", "init-recovery", "--hsm-name", "sdaz2", "--sd-exchange-key", file("sdaz2-exchange.cer")]);
+  const init = await az.run([
+    "keyvault",
+    "security-domain",
+    "init-recovery",
+    "--hsm-name",
+    "sdaz2",
+    "--sd-exchange-key",
+    file("sdaz2-exchange.cer"),
+  ]);
   assert.equal(init.code, 0, init.stderr);
   assert.match(readFileSync(file("sdaz2-exchange.cer"), "utf8"), /^-----BEGIN CERTIFICATE-----/);
-  const up = await az.run(["keyvault", "security-domain", "upload", "--hsm-name", "sdaz2", "--sd-file", file("sdaz1-SD.json"), "--sd-exchange-key", file("sdaz2-exchange.cer"), "--sd-wrapping-keys", file("cert_0.key"), file("cert_2.key"), "-o", "json"]);
+  const up = await az.run([
+    "keyvault",
+    "security-domain",
+    "upload",
+    "--hsm-name",
+    "sdaz2",
+    "--sd-file",
+    file("sdaz1-SD.json"),
+    "--sd-exchange-key",
+    file("sdaz2-exchange.cer"),
+    "--sd-wrapping-keys",
+    file("cert_0.key"),
+    file("cert_2.key"),
+    "-o",
+    "json",
+  ]);
   assert.equal(up.code, 0, up.stderr);
   assert.equal(up.json.status, "Success");
   assert.equal((await armActivation("sdaz2")).activationStatus, "Active");
-  const domainId = (hsm: string) => (h.store.db.prepare("SELECT domain_id FROM hsm_security_domains WHERE hsm = ?").get(hsm) as { domain_id: string }).domain_id;
+  const domainId = (hsm: string) =>
+    (h.store.db.prepare("SELECT domain_id FROM hsm_security_domains WHERE hsm = ?").get(hsm) as { domain_id: string })
+      .domain_id;
   assert.equal(domainId("sdaz2"), domainId("sdaz1"));
 
   // Offline restore blob for sdaz3, uploaded first to sdaz4 (another HSM's exchange key: refused), then to sdaz3.
   await createHsm("sdaz3");
   await createHsm("sdaz4");
-  assert.equal((await az.run(["keyvault", "security-domain", "init-recovery", "--hsm-name", "sdaz3", "--sd-exchange-key", file("sdaz3-exchange.cer")])).code, 0);
-  assert.equal((await az.run(["keyvault", "security-domain", "init-recovery", "--hsm-name", "sdaz4", "--sd-exchange-key", file("sdaz4-exchange.cer")])).code, 0);
-  const blob = await az.run(["keyvault", "security-domain", "restore-blob", "--sd-file", file("sdaz1-SD.json"), "--sd-exchange-key", file("sdaz3-exchange.cer"), "--sd-wrapping-keys", file("cert_1.key"), file("cert_2.key"), "--sd-file-restore-blob", file("sdaz3-blob.json")]);
+  assert.equal(
+    (
+      await az.run([
+        "keyvault",
+        "security-domain",
+        "init-recovery",
+        "--hsm-name",
+        "sdaz3",
+        "--sd-exchange-key",
+        file("sdaz3-exchange.cer"),
+      ])
+    ).code,
+    0,
+  );
+  assert.equal(
+    (
+      await az.run([
+        "keyvault",
+        "security-domain",
+        "init-recovery",
+        "--hsm-name",
+        "sdaz4",
+        "--sd-exchange-key",
+        file("sdaz4-exchange.cer"),
+      ])
+    ).code,
+    0,
+  );
+  const blob = await az.run([
+    "keyvault",
+    "security-domain",
+    "restore-blob",
+    "--sd-file",
+    file("sdaz1-SD.json"),
+    "--sd-exchange-key",
+    file("sdaz3-exchange.cer"),
+    "--sd-wrapping-keys",
+    file("cert_1.key"),
+    file("cert_2.key"),
+    "--sd-file-restore-blob",
+    file("sdaz3-blob.json"),
+  ]);
   assert.equal(blob.code, 0, blob.stderr);
   assert.ok(existsSync(file("sdaz3-blob.json")));
-  const foreign = await az.run(["keyvault", "security-domain", "upload", "--hsm-name", "sdaz4", "--sd-file", file("sdaz3-blob.json"), "--restore-blob"]);
+  const foreign = await az.run([
+    "keyvault",
+    "security-domain",
+    "upload",
+    "--hsm-name",
+    "sdaz4",
+    "--sd-file",
+    file("sdaz3-blob.json"),
+    "--restore-blob",
+  ]);
   assert.notEqual(foreign.code, 0);
   assert.match(foreign.stderr, /another exchange key/);
   assert.equal((await armActivation("sdaz4")).activationStatus, "NotActivated");
-  const ok = await az.run(["keyvault", "security-domain", "upload", "--hsm-name", "sdaz3", "--sd-file", file("sdaz3-blob.json"), "--restore-blob", "-o", "json"]);
+  const ok = await az.run([
+    "keyvault",
+    "security-domain",
+    "upload",
+    "--hsm-name",
+    "sdaz3",
+    "--sd-file",
+    file("sdaz3-blob.json"),
+    "--restore-blob",
+    "-o",
+    "json",
+  ]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal((await armActivation("sdaz3")).activationStatus, "Active");
   assert.equal(domainId("sdaz3"), domainId("sdaz1"));

@@ -17,7 +17,11 @@ const cli = (...args: string[]) => runHsmlinkCli(args, { ...process.env, HSMLINK
 async function logTraces(): Promise<RequestTrace[]> {
   const r = await cli("log", "-n", "50", "-o", "json");
   assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as RequestTrace);
+  return r.stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as RequestTrace);
 }
 
 /** The pipeline step names of a trace, in order, without repeats (a step may write several lines). */
@@ -41,12 +45,27 @@ test("a request refused by local RBAC: hsmlink log shows every step through rbac
   assert.equal(r.json.error.code, "AccessDenied");
   const t = (await logTraces()).find((x) => x.requestId === r.headers["x-ms-request-id"]);
   assert.ok(t, "the request is in hsmlink log");
-  assert.deepEqual(stepNames(t), ["vantage", "dns", "route", "tls", "fault", "authentication", "network", "activation", "rbac", "outcome"]);
+  assert.deepEqual(stepNames(t), [
+    "vantage",
+    "dns",
+    "route",
+    "tls",
+    "fault",
+    "authentication",
+    "network",
+    "activation",
+    "rbac",
+    "outcome",
+  ]);
   const rbac = t.steps.find((s) => s.step === "rbac")!;
   assert.equal(rbac.rule, "no-role-assignment");
   assert.match(rbac.detail, /Microsoft\.KeyVault\/managedHsm\/keys\/read\/action/);
   assert.equal(t.steps.find((s) => s.step === "authentication")!.rule, "authenticated");
-  assert.deepEqual(t.outcome, { status: 403, code: "AccessDenied", message: "Not authorized to access Microsoft.KeyVault/managedHsm/keys/read/action on /keys" });
+  assert.deepEqual(t.outcome, {
+    status: 403,
+    code: "AccessDenied",
+    message: "Not authorized to access Microsoft.KeyVault/managedHsm/keys/read/action on /keys",
+  });
   const table = await cli("log", "-n", "50");
   assert.match(table.stdout, /\n {2}rbac +no-role-assignment +no role assignment at \/keys or above grants oid /);
 });
@@ -76,7 +95,9 @@ test("hsmlink explain and hsmlink troubleshoot print the same steps for the same
   const e = JSON.parse(explained.stdout) as RequestTrace;
   assert.ok(e.steps.some((s) => s.step === "network" && s.rule === "private-endpoint-approved"));
   const ts = await cli("troubleshoot", "--hsm", "hsm1", "-g", "rg1", "--vm", "vm1", "-o", "json");
-  const report = JSON.parse(ts.stdout) as { trace: { method: string; url: string; vantage: string; steps: RequestTrace["steps"] } };
+  const report = JSON.parse(ts.stdout) as {
+    trace: { method: string; url: string; vantage: string; steps: RequestTrace["steps"] };
+  };
   assert.equal(report.trace.url, url);
   assert.equal(report.trace.vantage, "vm1");
   assert.deepEqual(report.trace.steps, e.steps);

@@ -25,7 +25,12 @@ function run(cmd: string, args: string[]): Promise<{ missing: boolean; code: num
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: 30000, encoding: "utf8" }, (err, stdout, stderr) => {
       const e = err as (NodeJS.ErrnoException & { code?: string | number }) | null;
-      resolve({ missing: e?.code === "ENOENT", code: typeof e?.code === "number" ? e.code : e ? 1 : 0, stdout, stderr });
+      resolve({
+        missing: e?.code === "ENOENT",
+        code: typeof e?.code === "number" ? e.code : e ? 1 : 0,
+        stdout,
+        stderr,
+      });
     });
   });
 }
@@ -65,7 +70,9 @@ test("300 distinct server names on the direct listener mint no certificate; hsml
   assert.equal(results.filter(Boolean).length, 0, "a handshake for a name hsmlink does not serve completed");
   assert.equal(h.ca.cachedLeaves, leavesBefore, "certificates were minted for flood names");
   const d = await tlsDirect(h.endpoints.httpsUrl, h.ca.certPem);
-  const r = await exchangeOn(d, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", { until: /\}/ });
+  const r = await exchangeOn(d, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", {
+    until: /\}/,
+  });
   d.destroy();
   assert.equal(statusLine(r.text).status, 200);
 });
@@ -73,22 +80,48 @@ test("300 distinct server names on the direct listener mint no certificate; hsml
 test("6,000 distinct server names keep `hsmlink start`'s resident memory bounded", async (t) => {
   if (!existsSync("/proc/self/status")) return t.skip("no /proc: resident memory cannot be read");
   const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-sni-"));
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "start", "--data-dir", dataDir, "--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--log-level", "warn"], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NODE_OPTIONS: "" },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(ROOT, "src/cli/main.ts"),
+      "start",
+      "--data-dir",
+      dataDir,
+      "--gateway-port",
+      "0",
+      "--https-port",
+      "0",
+      "--msi-port",
+      "0",
+      "--dns-port",
+      "0",
+      "--log-level",
+      "warn",
+    ],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NODE_OPTIONS: "" },
+    },
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       let out = "";
       child.stdout!.on("data", (d) => ((out += d), out.includes("hsmlink ready") && resolve()));
       child.once("exit", (code) => reject(new Error(`hsmlink exited ${code} before ready`)));
     });
-    const httpsUrl = (JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as { httpsUrl: string }).httpsUrl;
-    const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+    const httpsUrl = (JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as { httpsUrl: string })
+      .httpsUrl;
+    const rss = () =>
+      Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
     const flood = async (from: number, n: number) => {
       let completed = 0;
-      for (let i = from; i < from + n; i += 50) completed += (await Promise.all(Array.from({ length: 50 }, (_, k) => handshakeAt(httpsUrl, `n${i + k}.flood.example`)))).filter(Boolean).length;
+      for (let i = from; i < from + n; i += 50)
+        completed += (
+          await Promise.all(Array.from({ length: 50 }, (_, k) => handshakeAt(httpsUrl, `n${i + k}.flood.example`)))
+        ).filter(Boolean).length;
       return completed;
     };
     // Warm up (TLS machinery, JIT), then the flood the issue measured: 6,000 names once took +260 MB.
@@ -109,7 +142,11 @@ test("6,000 distinct server names keep `hsmlink start`'s resident memory bounded
 test("inside a tunnel, a server name other than the tunnel's host is refused before any certificate is minted", async () => {
   const before = h.ca.cachedLeaves;
   for (const name of ["evil.example", "other.managedhsm.azure.net", "login.microsoftonline.com"]) {
-    await assert.rejects(tlsTunnel(h.endpoints.gatewayUrl, "management.azure.com:443", h.ca.certPem, { servername: name }), Error, name);
+    await assert.rejects(
+      tlsTunnel(h.endpoints.gatewayUrl, "management.azure.com:443", h.ca.certPem, { servername: name }),
+      Error,
+      name,
+    );
   }
   assert.ok(h.ca.cachedLeaves <= before + 1, "minted for names other than the tunnel's host");
   const ok = await tlsTunnel(h.endpoints.gatewayUrl, "management.azure.com:443", h.ca.certPem);
@@ -152,7 +189,10 @@ test("a certificate signed with the CA's own key for another name is rejected by
   await import("reflect-metadata");
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
-  const caKeyDer = createPrivateKey(readFileSync(join(h.endpoints.dataDir, "ca-key.pem"))).export({ type: "pkcs8", format: "der" });
+  const caKeyDer = createPrivateKey(readFileSync(join(h.endpoints.dataDir, "ca-key.pem"))).export({
+    type: "pkcs8",
+    format: "der",
+  });
   const caKey = await webcrypto.subtle.importKey("pkcs8", caKeyDer, alg, false, ["sign"]);
   const leafKeys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
   const caCert = new x509.X509Certificate(h.ca.certPem);
@@ -165,7 +205,10 @@ test("a certificate signed with the CA's own key for another name is rejected by
     signingKey: caKey,
     publicKey: leafKeys.publicKey,
     signingAlgorithm: alg,
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: "dns", value: "www.example.com" }]), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth])],
+    extensions: [
+      new x509.SubjectAlternativeNameExtension([{ type: "dns", value: "www.example.com" }]),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    ],
   });
   // The signature itself is the CA's: only the name constraints stand in the way.
   assert.ok(new X509Certificate(forged.toString("pem")).verify(new X509Certificate(h.ca.certPem).publicKey));
@@ -174,7 +217,12 @@ test("a certificate signed with the CA's own key for another name is rejected by
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   try {
     const err = await new Promise<Error | undefined>((resolve) => {
-      const s = tlsConnect({ host: "127.0.0.1", port: (server.address() as AddressInfo).port, servername: "www.example.com", ca: h.ca.certPem });
+      const s = tlsConnect({
+        host: "127.0.0.1",
+        port: (server.address() as AddressInfo).port,
+        servername: "www.example.com",
+        ca: h.ca.certPem,
+      });
       s.once("secureConnect", () => (s.destroy(), resolve(undefined)));
       s.once("error", (e) => resolve(e));
     });
@@ -187,7 +235,18 @@ test("a certificate signed with the CA's own key for another name is rejected by
 
 test("clients accept the name-constrained CA: curl and Python requests through the gateway, Node directly", async (t) => {
   const proxy = h.endpoints.gatewayUrl;
-  const curl = await run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--proxy", proxy, "--cacert", h.endpoints.caCertPath, "https://management.azure.com/subscriptions?api-version=2022-12-01"]);
+  const curl = await run("curl", [
+    "-sS",
+    "-o",
+    "/dev/null",
+    "-w",
+    "%{http_code}",
+    "--proxy",
+    proxy,
+    "--cacert",
+    h.endpoints.caCertPath,
+    "https://management.azure.com/subscriptions?api-version=2022-12-01",
+  ]);
   if (curl.missing) t.diagnostic("curl not installed: skipped");
   else assert.equal(curl.stdout, "401", curl.stderr);
   const py = await run("python3", [
@@ -212,7 +271,27 @@ test("clients accept the name-constrained CA: curl and Python requests through t
 test("an existing CA without name constraints is replaced at start, with a reason for the log", async () => {
   const dir = mkdtempSync(join(tmpdir(), "hsmlink-oldca-"));
   try {
-    const gen = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, "ca-key.pem"), "-out", join(dir, "ca.pem"), "-days", "30", "-subj", "/CN=old hsmlink CA"], { encoding: "utf8" });
+    const gen = spawnSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        join(dir, "ca-key.pem"),
+        "-out",
+        join(dir, "ca.pem"),
+        "-days",
+        "30",
+        "-subj",
+        "/CN=old hsmlink CA",
+      ],
+      { encoding: "utf8" },
+    );
     if (gen.error) return;
     const old = readFileSync(join(dir, "ca.pem"), "utf8");
     const ca = await LocalCa.loadOrCreate(dir);
@@ -225,4 +304,3 @@ test("an existing CA without name constraints is replaced at start, with a reaso
     rmSync(dir, { recursive: true, force: true });
   }
 });
-

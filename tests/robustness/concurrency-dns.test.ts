@@ -19,9 +19,15 @@ const HSM = "conchsm";
 const hsmBody = () => ({
   location: "westeurope",
   sku: { family: "B", name: "Standard_B1" },
-  properties: { tenantId: h.endpoints.tenantId, initialAdminObjectIds: [h.endpoints.principalObjectId], enableSoftDelete: true, softDeleteRetentionInDays: 7 },
+  properties: {
+    tenantId: h.endpoints.tenantId,
+    initialAdminObjectIds: [h.endpoints.principalObjectId],
+    enableSoftDelete: true,
+    softDeleteRetentionInDays: 7,
+  },
 });
-const countRows = (like: string) => (h.store.db.prepare("SELECT COUNT(*) AS n FROM resources WHERE id_key LIKE ?").get(like) as { n: number }).n;
+const countRows = (like: string) =>
+  (h.store.db.prepare("SELECT COUNT(*) AS n FROM resources WHERE id_key LIKE ?").get(like) as { n: number }).n;
 
 before(async () => {
   h = await startTestHsmlink();
@@ -32,25 +38,54 @@ after(async () => h?.dispose());
 
 test("the same resource group created 12 times in parallel: one 201, the rest 200 updates, one stored group", async () => {
   const path = `/subscriptions/${sub}/resourceGroups/rg-race?api-version=2021-04-01`;
-  const rs = await Promise.all(Array.from({ length: 12 }, (_, i) => armCall(h, "PUT", path, { token: armToken, body: { location: "westeurope", tags: { i: String(i) } } })));
+  const rs = await Promise.all(
+    Array.from({ length: 12 }, (_, i) =>
+      armCall(h, "PUT", path, { token: armToken, body: { location: "westeurope", tags: { i: String(i) } } }),
+    ),
+  );
   const statuses = rs.map((r) => r.status).sort();
-  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 201], rs.map((r) => r.text).join("\n"));
+  assert.deepEqual(
+    statuses,
+    [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 201],
+    rs.map((r) => r.text).join("\n"),
+  );
   assert.equal(countRows(`/subscriptions/${sub.toLowerCase()}/resourcegroups/rg-race`), 1);
   const got = await armCall(h, "GET", path, { token: armToken });
   assert.equal(got.status, 200);
-  assert.ok(rs.some((r) => r.json?.tags?.i === got.json.tags.i), "the stored group is one of the acknowledged writes");
+  assert.ok(
+    rs.some((r) => r.json?.tags?.i === got.json.tags.i),
+    "the stored group is one of the acknowledged writes",
+  );
 });
 
 test("the same managed HSM name created in parallel (same and different resource groups): exactly one creation", async () => {
-  for (const rg of ["rg-h1", "rg-h2"]) assert.equal((await armCall(h, "PUT", `/subscriptions/${sub}/resourceGroups/${rg}?api-version=2021-04-01`, { token: armToken, body: { location: "westeurope" } })).status, 201);
+  for (const rg of ["rg-h1", "rg-h2"])
+    assert.equal(
+      (
+        await armCall(h, "PUT", `/subscriptions/${sub}/resourceGroups/${rg}?api-version=2021-04-01`, {
+          token: armToken,
+          body: { location: "westeurope" },
+        })
+      ).status,
+      201,
+    );
   const rs = await Promise.all(
-    Array.from({ length: 10 }, (_, i) => armCall(h, "PUT", `/subscriptions/${sub}/resourceGroups/${i % 2 ? "rg-h2" : "rg-h1"}/providers/Microsoft.KeyVault/managedHSMs/${HSM}?api-version=2022-07-01`, { token: armToken, body: hsmBody() })),
+    Array.from({ length: 10 }, (_, i) =>
+      armCall(
+        h,
+        "PUT",
+        `/subscriptions/${sub}/resourceGroups/${i % 2 ? "rg-h2" : "rg-h1"}/providers/Microsoft.KeyVault/managedHSMs/${HSM}?api-version=2022-07-01`,
+        { token: armToken, body: hsmBody() },
+      ),
+    ),
   );
   // Create and update both answer 202 (the Key Vault LRO dialect, committed before the answer), so "one creation"
   // means: one stored HSM, in one resource group; every request to that group 202, every one to the other group
   // Azure's global-name ConflictError (409).
   assert.equal(countRows(`%/providers/microsoft.keyvault/managedhsms/${HSM}`), 1);
-  const stored = h.store.db.prepare("SELECT resource_group_key AS rg FROM resources WHERE id_key LIKE ?").get(`%/managedhsms/${HSM}`) as { rg: string };
+  const stored = h.store.db
+    .prepare("SELECT resource_group_key AS rg FROM resources WHERE id_key LIKE ?")
+    .get(`%/managedhsms/${HSM}`) as { rg: string };
   rs.forEach((r, i) => {
     const rg = i % 2 ? "rg-h2" : "rg-h1";
     if (rg === stored.rg) assert.equal(r.status, 202, `${rg}: ${r.status} ${r.text}`);
@@ -66,21 +101,28 @@ test("parallel sign and wrap/unwrap on one key: every result is correct", async 
   assert.equal(countRows(`%/managedhsms/${HSM}`), 1);
   await grant(h, HSM, h.endpoints.principalObjectId, ROLE.cryptoUser);
   const token = await hsmToken(h);
-  const dp = (method: string, path: string, body?: unknown) => hsmCall(h, HSM, method, `${path}?${API}`, { token, body });
+  const dp = (method: string, path: string, body?: unknown) =>
+    hsmCall(h, HSM, method, `${path}?${API}`, { token, body });
   const rsa = await dp("POST", "/keys/par-rsa/create", { kty: "RSA-HSM", key_size: 2048 });
   assert.equal(rsa.status, 200, rsa.text);
   const aes = await dp("POST", "/keys/par-aes/create", { kty: "oct-HSM", key_size: 256 });
   assert.equal(aes.status, 200, aes.text);
   const pub = createPublicKey({ key: { kty: "RSA", n: rsa.json.key.n, e: rsa.json.key.e }, format: "jwk" });
   const digests = Array.from({ length: 24 }, () => randomBytes(32));
-  const sigs = await Promise.all(digests.map((d) => dp("POST", "/keys/par-rsa/sign", { alg: "RS256", value: d.toString("base64url") })));
+  const sigs = await Promise.all(
+    digests.map((d) => dp("POST", "/keys/par-rsa/sign", { alg: "RS256", value: d.toString("base64url") })),
+  );
   sigs.forEach((s, i) => {
     assert.equal(s.status, 200, s.text);
     assert.ok(verifyDigest(pub, digests[i]!, Buffer.from(s.json.value, "base64url")), `signature ${i} does not verify`);
   });
   const ceks = Array.from({ length: 24 }, () => randomBytes(32));
-  const wrapped = await Promise.all(ceks.map((c) => dp("POST", "/keys/par-aes/wrapkey", { alg: "A256KW", value: c.toString("base64url") })));
-  const unwrapped = await Promise.all(wrapped.map((w) => dp("POST", "/keys/par-aes/unwrapkey", { alg: "A256KW", value: w.json?.value })));
+  const wrapped = await Promise.all(
+    ceks.map((c) => dp("POST", "/keys/par-aes/wrapkey", { alg: "A256KW", value: c.toString("base64url") })),
+  );
+  const unwrapped = await Promise.all(
+    wrapped.map((w) => dp("POST", "/keys/par-aes/unwrapkey", { alg: "A256KW", value: w.json?.value })),
+  );
   unwrapped.forEach((u, i) => {
     assert.equal(wrapped[i]!.status, 200, wrapped[i]!.text);
     assert.equal(u.status, 200, u.text);
@@ -154,7 +196,11 @@ test("DNS: random and truncated datagrams, then garbage on TCP — the server ke
       return c;
     }),
     // A compression pointer to itself, labels running past the end, a zero-length datagram.
-    fc.constantFrom(Buffer.from("abcd01000001000000000000c00c00010001", "hex"), Buffer.from("abcd010000010000000000003f616263", "hex"), Buffer.alloc(0)),
+    fc.constantFrom(
+      Buffer.from("abcd01000001000000000000c00c00010001", "hex"),
+      Buffer.from("abcd010000010000000000003f616263", "hex"),
+      Buffer.alloc(0),
+    ),
   );
   let n = 0;
   await fc.assert(
@@ -185,9 +231,9 @@ test("DNS: datagrams whose header claims more records than they hold are dropped
   const valid = Buffer.from("12340100000100000000000003777777076578616d706c6503636f6d0000010001", "hex");
   assert.equal(plausibleDnsMessage(valid), true);
   const sock = createSocket("udp4");
-  for (let i = 0; i < 50; i++) sock.send(Buffer.from("abcd0100ffffffffffffffff", "hex"), h.endpoints.dns.port, h.endpoints.dns.host);
+  for (let i = 0; i < 50; i++)
+    sock.send(Buffer.from("abcd0100ffffffffffffffff", "hex"), h.endpoints.dns.port, h.endpoints.dns.host);
   await new Promise((r) => setTimeout(r, 50));
   sock.close();
   await assertAnswers(0x7878);
 });
-

@@ -21,8 +21,31 @@ interface Endpoints {
 }
 
 function start(dataDir: string): Promise<{ child: ChildProcess; e: Endpoints }> {
-  const args = ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "start", "--data-dir", dataDir, "--gateway-port", "0", "--https-port", "0", "--msi-port", "0", "--dns-port", "0", "--portal-port", "0", "--log-level", "warn"];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+  const args = [
+    "--import",
+    "tsx",
+    join(ROOT, "src/cli/main.ts"),
+    "start",
+    "--data-dir",
+    dataDir,
+    "--gateway-port",
+    "0",
+    "--https-port",
+    "0",
+    "--msi-port",
+    "0",
+    "--dns-port",
+    "0",
+    "--portal-port",
+    "0",
+    "--log-level",
+    "warn",
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
@@ -41,7 +64,9 @@ function start(dataDir: string): Promise<{ child: ChildProcess; e: Endpoints }> 
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
+  return new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve()),
+  );
 }
 
 function put(e: Endpoints, ca: string, token: string, path: string, body?: unknown, method = "PUT"): Promise<number> {
@@ -49,7 +74,16 @@ function put(e: Endpoints, ca: string, token: string, path: string, body?: unkno
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       new URL(path, e.httpsUrl),
-      { method, ca, agent: false, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": String(payload?.length ?? 0) } },
+      {
+        method,
+        ca,
+        agent: false,
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          "content-length": String(payload?.length ?? 0),
+        },
+      },
       (res) => {
         res.resume();
         res.on("end", () => resolve(res.statusCode ?? 0));
@@ -70,7 +104,9 @@ test("kill -9 during concurrent resource group creates: integrity_check ok, ever
     const e = first.e;
     const ca = readFileSync(e.caCertPath, "utf8");
     const secret = readFileSync(join(dataDir, "instance-secret"), "utf8").trim();
-    const tokenRes = await fetch(`${e.msiEndpoint}?resource=${encodeURIComponent("https://management.azure.com/")}`, { headers: { Metadata: "true", "X-IDENTITY-HEADER": secret } });
+    const tokenRes = await fetch(`${e.msiEndpoint}?resource=${encodeURIComponent("https://management.azure.com/")}`, {
+      headers: { Metadata: "true", "X-IDENTITY-HEADER": secret },
+    });
     assert.equal(tokenRes.status, 200);
     const token = ((await tokenRes.json()) as { access_token: string }).access_token;
 
@@ -84,7 +120,13 @@ test("kill -9 during concurrent resource group creates: integrity_check ok, ever
       while (next < TOTAL) {
         const name = `rg-crash-${next++}`;
         try {
-          const status = await put(e, ca, token, `/subscriptions/${e.subscriptionId}/resourceGroups/${name}?api-version=2021-04-01`, { location: "westeurope", tags: { n: name } });
+          const status = await put(
+            e,
+            ca,
+            token,
+            `/subscriptions/${e.subscriptionId}/resourceGroups/${name}?api-version=2021-04-01`,
+            { location: "westeurope", tags: { n: name } },
+          );
           if (status === 201 || status === 200) acked.push(name);
           else failed++;
         } catch {
@@ -107,7 +149,13 @@ test("kill -9 during concurrent resource group creates: integrity_check ok, ever
     const db = new Database(join(dataDir, "hsmlink.db"));
     try {
       assert.deepEqual(db.pragma("integrity_check"), [{ integrity_check: "ok" }]);
-      const stored = new Set((db.prepare("SELECT name FROM resources WHERE type_key = 'microsoft.resources/resourcegroups'").all() as { name: string }[]).map((r) => r.name));
+      const stored = new Set(
+        (
+          db.prepare("SELECT name FROM resources WHERE type_key = 'microsoft.resources/resourcegroups'").all() as {
+            name: string;
+          }[]
+        ).map((r) => r.name),
+      );
       for (const name of acked) assert.ok(stored.has(name), `acknowledged ${name} missing from the database`);
     } finally {
       db.close();
@@ -117,7 +165,14 @@ test("kill -9 during concurrent resource group creates: integrity_check ok, ever
     const second = await start(dataDir);
     child = second.child;
     for (const name of acked) {
-      const status = await put(second.e, ca, token, `/subscriptions/${e.subscriptionId}/resourceGroups/${name}?api-version=2021-04-01`, undefined, "GET");
+      const status = await put(
+        second.e,
+        ca,
+        token,
+        `/subscriptions/${e.subscriptionId}/resourceGroups/${name}?api-version=2021-04-01`,
+        undefined,
+        "GET",
+      );
       assert.equal(status, 200, `GET ${name} after restart`);
     }
     child.kill("SIGTERM");

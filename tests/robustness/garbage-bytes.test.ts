@@ -27,7 +27,11 @@ function bytes(seed: number, n: number): Buffer {
 }
 
 /** A TLS record header announcing a ClientHello, followed by `body` (a truncated or corrupt hello). */
-const brokenHello = (body: Buffer) => Buffer.concat([Buffer.from([0x16, 0x03, 0x01, (body.length >> 8) & 0xff, body.length & 0xff, 0x01, 0x00, 0xff, 0xff]), body]);
+const brokenHello = (body: Buffer) =>
+  Buffer.concat([
+    Buffer.from([0x16, 0x03, 0x01, (body.length >> 8) & 0xff, body.length & 0xff, 0x01, 0x00, 0xff, 0xff]),
+    body,
+  ]);
 
 const INPUTS: Buffer[] = [
   ...Array.from({ length: 12 }, (_, i) => bytes(1000 + i, [1, 7, 64, 512, 4096, 20000][i % 6])),
@@ -40,10 +44,16 @@ const INPUTS: Buffer[] = [
 
 async function assertServing(): Promise<void> {
   const s = await tlsTunnel(h.endpoints.gatewayUrl, "management.azure.com:443", h.ca.certPem);
-  const r = await exchangeOn(s, "GET /subscriptions?api-version=2022-12-01 HTTP/1.1\r\nHost: management.azure.com\r\nConnection: close\r\n\r\n", { until: /\r\n\r\n[\s\S]*\}/ });
+  const r = await exchangeOn(
+    s,
+    "GET /subscriptions?api-version=2022-12-01 HTTP/1.1\r\nHost: management.azure.com\r\nConnection: close\r\n\r\n",
+    { until: /\r\n\r\n[\s\S]*\}/ },
+  );
   s.destroy();
   assert.equal(statusLine(r.text).status, 401, r.text);
-  const msi = await fetch(`${h.endpoints.msiEndpoint}?resource=https://management.azure.com/`, { headers: { "X-IDENTITY-HEADER": h.secret } });
+  const msi = await fetch(`${h.endpoints.msiEndpoint}?resource=https://management.azure.com/`, {
+    headers: { "X-IDENTITY-HEADER": h.secret },
+  });
   assert.equal(msi.status, 200);
 }
 
@@ -71,7 +81,11 @@ for (const [name, url] of [
 test("garbage inside a CONNECT tunnel after its 200: closed, never a 5xx; hsmlink keeps serving", async () => {
   for (const [i, input] of INPUTS.entries()) {
     const s = await openTcp(h.endpoints.gatewayUrl);
-    const ok = await exchangeOn(s, "CONNECT login.microsoftonline.com:443 HTTP/1.1\r\nHost: login.microsoftonline.com:443\r\n\r\n", { until: /\r\n\r\n/ });
+    const ok = await exchangeOn(
+      s,
+      "CONNECT login.microsoftonline.com:443 HTTP/1.1\r\nHost: login.microsoftonline.com:443\r\n\r\n",
+      { until: /\r\n\r\n/ },
+    );
     assert.equal(statusLine(ok.text).status, 200, ok.text);
     const closed = closedWithin(s, 8000);
     let text = "";

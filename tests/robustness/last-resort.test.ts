@@ -11,7 +11,11 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
 function runChild(code: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -28,11 +32,16 @@ setTimeout(() => { console.log("still alive"); process.exit(0); }, 300);
 `;
 
 test("with the guard, an uncaught exception and an unhandled rejection are logged and the process keeps running", async () => {
-  const r = await runChild(`import { installLastResortGuard } from "./src/server/last-resort.ts"; installLastResortGuard();${ESCAPES}`);
+  const r = await runChild(
+    `import { installLastResortGuard } from "./src/server/last-resort.ts"; installLastResortGuard();${ESCAPES}`,
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /still alive/);
   assert.match(r.stderr, /hsmlink: uncaught exception \(kept serving; please report it\): Error: boom from a timer/);
-  assert.match(r.stderr, /hsmlink: unhandled promise rejection \(kept serving; please report it\): Error: nobody handles this/);
+  assert.match(
+    r.stderr,
+    /hsmlink: unhandled promise rejection \(kept serving; please report it\): Error: nobody handles this/,
+  );
 });
 
 test("without it the same process dies (what the guard prevents)", async () => {
@@ -44,5 +53,8 @@ test("without it the same process dies (what the guard prevents)", async () => {
 test("hsmlink start installs the guard before it starts listening", () => {
   const main = readFileSync(join(ROOT, "src/cli/main.ts"), "utf8");
   const install = main.indexOf("installLastResortGuard();");
-  assert.ok(install > 0 && install < main.indexOf("await startHsmlink(config)"), "hsmlink start does not install the guard first");
+  assert.ok(
+    install > 0 && install < main.indexOf("await startHsmlink(config)"),
+    "hsmlink start does not install the guard first",
+  );
 });

@@ -22,7 +22,8 @@ const API = { rg: "2021-04-01", hsm: "2023-07-01", net: "2023-09-01", dns: "2020
 const ZONE = "privatelink.managedhsm.azure.net";
 
 const seg = (s: string) => encodeURIComponent(s);
-const arm = (method: string, path: string, body?: unknown) => armCall(h, method, path, { token, ...(body !== undefined ? { body } : {}) });
+const arm = (method: string, path: string, body?: unknown) =>
+  armCall(h, method, path, { token, ...(body !== undefined ? { body } : {}) });
 
 /** Every URL the answer carries for the client to follow: ASCII only, the group's name in it UTF-8 encoded, pollable. */
 async function assertUrls(r: RawResponse, rg: string, what: string): Promise<void> {
@@ -53,8 +54,20 @@ for (const [n, rg] of GROUPS.entries()) {
     const netId = `${rgId}/providers/Microsoft.Network`;
     const hsmName = `namehsm${n}`;
     const hsmPath = `${rgPath}/providers/Microsoft.KeyVault/managedHSMs/${hsmName}`;
-    const step = async (what: string, method: string, path: string, body?: unknown, ok: number[] = [200, 201, 202, 204]) => {
-      const api = path.includes("Microsoft.KeyVault") ? API.hsm : path.includes("privateDnsZones") ? API.dns : path.includes("Microsoft.Network") ? API.net : API.rg;
+    const step = async (
+      what: string,
+      method: string,
+      path: string,
+      body?: unknown,
+      ok: number[] = [200, 201, 202, 204],
+    ) => {
+      const api = path.includes("Microsoft.KeyVault")
+        ? API.hsm
+        : path.includes("privateDnsZones")
+          ? API.dns
+          : path.includes("Microsoft.Network")
+            ? API.net
+            : API.rg;
       const r = await arm(method, `${path}${path.includes("?") ? "&" : "?"}api-version=${api}`, body);
       assert.ok(ok.includes(r.status), `${what} → ${r.status} ${r.text}`);
       await assertUrls(r, rg, what);
@@ -65,26 +78,70 @@ for (const [n, rg] of GROUPS.entries()) {
     await step("managed HSM PUT", "PUT", hsmPath, {
       location: "westeurope",
       sku: { family: "B", name: "Standard_B1" },
-      properties: { tenantId: h.endpoints.tenantId, initialAdminObjectIds: [h.endpoints.principalObjectId], networkAcls: { bypass: "AzureServices", defaultAction: "Deny" }, publicNetworkAccess: "Disabled" },
+      properties: {
+        tenantId: h.endpoints.tenantId,
+        initialAdminObjectIds: [h.endpoints.principalObjectId],
+        networkAcls: { bypass: "AzureServices", defaultAction: "Deny" },
+        publicNetworkAccess: "Disabled",
+      },
     });
     await step("virtual network PUT", "PUT", `${net}/virtualNetworks/vnet1`, {
       location: "westeurope",
-      properties: { addressSpace: { addressPrefixes: ["10.0.0.0/16"] }, subnets: [{ name: "sn1", properties: { addressPrefix: "10.0.1.0/24" } }] },
+      properties: {
+        addressSpace: { addressPrefixes: ["10.0.0.0/16"] },
+        subnets: [{ name: "sn1", properties: { addressPrefix: "10.0.1.0/24" } }],
+      },
     });
-    await step("subnet PUT", "PUT", `${net}/virtualNetworks/vnet1/subnets/sn2`, { properties: { addressPrefix: "10.0.2.0/24" } });
+    await step("subnet PUT", "PUT", `${net}/virtualNetworks/vnet1/subnets/sn2`, {
+      properties: { addressPrefix: "10.0.2.0/24" },
+    });
     await step("private DNS zone PUT", "PUT", `${net}/privateDnsZones/${ZONE}`, { location: "global" });
-    await step("virtual network link PUT", "PUT", `${net}/privateDnsZones/${ZONE}/virtualNetworkLinks/link1`, { location: "global", properties: { virtualNetwork: { id: `${netId}/virtualNetworks/vnet1` }, registrationEnabled: false } });
-    await step("record set PUT", "PUT", `${net}/privateDnsZones/${ZONE}/A/rec1`, { properties: { ttl: 10, aRecords: [{ ipv4Address: "10.0.1.9" }] } });
-    await step("record set PUT (second)", "PUT", `${net}/privateDnsZones/${ZONE}/A/rec2`, { properties: { ttl: 10, aRecords: [{ ipv4Address: "10.0.1.10" }] } });
+    await step("virtual network link PUT", "PUT", `${net}/privateDnsZones/${ZONE}/virtualNetworkLinks/link1`, {
+      location: "global",
+      properties: { virtualNetwork: { id: `${netId}/virtualNetworks/vnet1` }, registrationEnabled: false },
+    });
+    await step("record set PUT", "PUT", `${net}/privateDnsZones/${ZONE}/A/rec1`, {
+      properties: { ttl: 10, aRecords: [{ ipv4Address: "10.0.1.9" }] },
+    });
+    await step("record set PUT (second)", "PUT", `${net}/privateDnsZones/${ZONE}/A/rec2`, {
+      properties: { ttl: 10, aRecords: [{ ipv4Address: "10.0.1.10" }] },
+    });
     await step("record set list paged (nextLink)", "GET", `${net}/privateDnsZones/${ZONE}/A?$top=1`, undefined, [200]);
     await step("private endpoint PUT", "PUT", `${net}/privateEndpoints/pe1`, {
       location: "westeurope",
-      properties: { subnet: { id: `${netId}/virtualNetworks/vnet1/subnets/sn1` }, manualPrivateLinkServiceConnections: [{ name: "c1", properties: { privateLinkServiceId: `${rgId}/providers/Microsoft.KeyVault/managedHSMs/${hsmName}`, groupIds: ["managedhsm"], requestMessage: "please" } }] },
+      properties: {
+        subnet: { id: `${netId}/virtualNetworks/vnet1/subnets/sn1` },
+        manualPrivateLinkServiceConnections: [
+          {
+            name: "c1",
+            properties: {
+              privateLinkServiceId: `${rgId}/providers/Microsoft.KeyVault/managedHSMs/${hsmName}`,
+              groupIds: ["managedhsm"],
+              requestMessage: "please",
+            },
+          },
+        ],
+      },
     });
-    await step("zone group PUT", "PUT", `${net}/privateEndpoints/pe1/privateDnsZoneGroups/default`, { properties: { privateDnsZoneConfigs: [{ name: "cfg", properties: { privateDnsZoneId: `${netId}/privateDnsZones/${ZONE}` } }] } });
-    const pecs = await step("private endpoint connections list", "GET", `${hsmPath}/privateEndpointConnections`, undefined, [200]);
+    await step("zone group PUT", "PUT", `${net}/privateEndpoints/pe1/privateDnsZoneGroups/default`, {
+      properties: {
+        privateDnsZoneConfigs: [{ name: "cfg", properties: { privateDnsZoneId: `${netId}/privateDnsZones/${ZONE}` } }],
+      },
+    });
+    const pecs = await step(
+      "private endpoint connections list",
+      "GET",
+      `${hsmPath}/privateEndpointConnections`,
+      undefined,
+      [200],
+    );
     const pecName: string = pecs.json.value[0].name;
-    await step("private endpoint connection PUT (approve)", "PUT", `${hsmPath}/privateEndpointConnections/${seg(pecName)}`, { properties: { privateLinkServiceConnectionState: { status: "Approved", description: "ok" } } });
+    await step(
+      "private endpoint connection PUT (approve)",
+      "PUT",
+      `${hsmPath}/privateEndpointConnections/${seg(pecName)}`,
+      { properties: { privateLinkServiceConnectionState: { status: "Approved", description: "ok" } } },
+    );
     await step("private endpoint connection DELETE", "DELETE", `${hsmPath}/privateEndpointConnections/${seg(pecName)}`);
     await step("zone group DELETE", "DELETE", `${net}/privateEndpoints/pe1/privateDnsZoneGroups/default`);
     await step("private endpoint DELETE", "DELETE", `${net}/privateEndpoints/pe1`);
@@ -103,12 +160,20 @@ for (const [what, aud] of [
 ] as const) {
   test(`a token whose audience holds ${what} gets ARM's 401 InvalidAuthenticationTokenAudience, not a 500`, async () => {
     const t = (await h.identity.issue(h.identity.defaultIdentity(), aud)).token;
-    const r = await armCall(h, "GET", `/subscriptions/${h.endpoints.subscriptionId}/resourcegroups?api-version=${API.rg}`, { token: t });
+    const r = await armCall(
+      h,
+      "GET",
+      `/subscriptions/${h.endpoints.subscriptionId}/resourcegroups?api-version=${API.rg}`,
+      { token: t },
+    );
     assert.equal(r.status, 401, r.text);
     assert.equal(r.json?.error?.code, "InvalidAuthenticationTokenAudience");
     assert.ok(r.json.error.message.includes(aud), "the body keeps the audience as it was");
     const challenge = String(r.headers["www-authenticate"]);
-    assert.match(challenge, /^Bearer authorization_uri="https:\/\/login\.microsoftonline\.com\/[^"]+", error="invalid_token", error_description="[^"]*"$/);
+    assert.match(
+      challenge,
+      /^Bearer authorization_uri="https:\/\/login\.microsoftonline\.com\/[^"]+", error="invalid_token", error_description="[^"]*"$/,
+    );
     assert.match(challenge, /^[\x20-\x7e]+$/);
     assert.equal(r.headers["x-injected"], undefined);
   });

@@ -15,7 +15,8 @@ after(async () => h?.dispose());
 /** N requests for tenants t-0 … t-(N-1): each answer (AADSTS90002) names its tenant, so their order shows. */
 function requests(n: number, host: string): string {
   let out = "";
-  for (let i = 0; i < n; i++) out += `GET /t-${i}/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: ${host}\r\n${i === n - 1 ? "Connection: close\r\n" : ""}\r\n`;
+  for (let i = 0; i < n; i++)
+    out += `GET /t-${i}/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: ${host}\r\n${i === n - 1 ? "Connection: close\r\n" : ""}\r\n`;
   return out;
 }
 
@@ -28,7 +29,10 @@ test("60 pipelined requests inside a CONNECT tunnel are all answered in order", 
   const r = await exchangeOn(s, requests(60, "login.microsoftonline.com"), { timeoutMs: 20000 });
   s.destroy();
   assert.equal((r.text.match(/HTTP\/1\.1 400 /g) ?? []).length, 60, r.text.slice(0, 300));
-  assert.deepEqual(answeredTenants(r.text), Array.from({ length: 60 }, (_, i) => i));
+  assert.deepEqual(
+    answeredTenants(r.text),
+    Array.from({ length: 60 }, (_, i) => i),
+  );
 });
 
 test("200 pipelined requests on the direct HTTPS listener are all answered in order", async () => {
@@ -36,7 +40,10 @@ test("200 pipelined requests on the direct HTTPS listener are all answered in or
   const r = await exchangeOn(s, requests(200, "localhost"), { timeoutMs: 20000 });
   s.destroy();
   assert.equal((r.text.match(/HTTP\/1\.1 400 /g) ?? []).length, 200, r.text.slice(0, 300));
-  assert.deepEqual(answeredTenants(r.text), Array.from({ length: 200 }, (_, i) => i));
+  assert.deepEqual(
+    answeredTenants(r.text),
+    Array.from({ length: 200 }, (_, i) => i),
+  );
 });
 
 test("pipelined requests whose client reads nothing until it has sent them all are answered (back-pressure)", async () => {
@@ -48,5 +55,8 @@ test("pipelined requests whose client reads nothing until it has sent them all a
   s.resume();
   const r = await answer;
   s.destroy();
-  assert.deepEqual(answeredTenants(r.text), Array.from({ length: 150 }, (_, i) => i));
+  assert.deepEqual(
+    answeredTenants(r.text),
+    Array.from({ length: 150 }, (_, i) => i),
+  );
 });

@@ -15,7 +15,11 @@ after(async () => h?.dispose());
 /** hsmlink still answers: a tunnel to ARM and a plain request on the direct listener. */
 async function assertAlive(): Promise<void> {
   const s = await tlsTunnel(h.endpoints.gatewayUrl, "management.azure.com:443", h.ca.certPem);
-  const r = await exchangeOn(s, "GET /subscriptions?api-version=2022-12-01 HTTP/1.1\r\nHost: management.azure.com\r\nConnection: close\r\n\r\n", { until: /\r\n\r\n[\s\S]*\}/ });
+  const r = await exchangeOn(
+    s,
+    "GET /subscriptions?api-version=2022-12-01 HTTP/1.1\r\nHost: management.azure.com\r\nConnection: close\r\n\r\n",
+    { until: /\r\n\r\n[\s\S]*\}/ },
+  );
   s.destroy();
   assert.equal(statusLine(r.text).status, 401, r.text);
   const health = await fetch(`${h.endpoints.msiEndpoint}`).catch((e: Error) => e);
@@ -33,7 +37,11 @@ const BAD: [string, string, RegExp][] = [
 
 for (const [what, header, reason] of BAD) {
   test(`CONNECT with ${what} → 407 with the reason in the status line; hsmlink keeps serving`, async () => {
-    const r = await rawExchange(h.endpoints.gatewayUrl, `CONNECT management.azure.com:443 HTTP/1.1\r\nHost: management.azure.com:443\r\nProxy-Authorization: ${header}\r\n\r\n`, { until: /\r\n\r\n/ });
+    const r = await rawExchange(
+      h.endpoints.gatewayUrl,
+      `CONNECT management.azure.com:443 HTTP/1.1\r\nHost: management.azure.com:443\r\nProxy-Authorization: ${header}\r\n\r\n`,
+      { until: /\r\n\r\n/ },
+    );
     const line = statusLine(r.text);
     assert.equal(line.status, 407, r.text);
     assert.match(line.reason, /^hsmlink: /);

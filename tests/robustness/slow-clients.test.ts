@@ -7,9 +7,24 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import type { TLSSocket } from "node:tls";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
-import { openTcp, tlsTunnel, tlsDirect, closedWithin, exchangeOn, rawExchange, statusLine, openDescriptors } from "../support/raw-socket.js";
+import {
+  openTcp,
+  tlsTunnel,
+  tlsDirect,
+  closedWithin,
+  exchangeOn,
+  rawExchange,
+  statusLine,
+  openDescriptors,
+} from "../support/raw-socket.js";
 
-const LIMITS = { tlsHandshakeTimeoutMs: 400, headersTimeoutMs: 500, requestTimeoutMs: 1000, keepAliveTimeoutMs: 300, maxConnectionsPerVantage: 12 };
+const LIMITS = {
+  tlsHandshakeTimeoutMs: 400,
+  headersTimeoutMs: 500,
+  requestTimeoutMs: 1000,
+  keepAliveTimeoutMs: 300,
+  maxConnectionsPerVantage: 12,
+};
 /** Upper bound for "closed by a timeout" (several times the longest limit, for a loaded CI machine). */
 const CLOSE_BOUND_MS = 8000;
 let h: TestHsmlink;
@@ -31,7 +46,9 @@ async function assertServing(): Promise<void> {
   s.destroy();
   assert.equal(statusLine(r.text).status, 401, r.text);
   const d = await tlsDirect(h.endpoints.httpsUrl, h.ca.certPem);
-  const ca = await exchangeOn(d, "GET /ca.pem HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", { until: /END CERTIFICATE/ });
+  const ca = await exchangeOn(d, "GET /ca.pem HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", {
+    until: /END CERTIFICATE/,
+  });
   d.destroy();
   assert.equal(statusLine(ca.text).status, 200, ca.text);
 }
@@ -57,7 +74,8 @@ test("a client that starts TLS and stops in the middle of the handshake is close
 });
 
 for (const where of ["tunnel", "direct"] as const) {
-  const open = (): Promise<TLSSocket> => (where === "tunnel" ? tunnel() : tlsDirect(h.endpoints.httpsUrl, h.ca.certPem));
+  const open = (): Promise<TLSSocket> =>
+    where === "tunnel" ? tunnel() : tlsDirect(h.endpoints.httpsUrl, h.ca.certPem);
 
   test(`${where}: a client that completes TLS and sends nothing is closed`, async () => {
     const s = await open();
@@ -83,7 +101,9 @@ for (const where of ["tunnel", "direct"] as const) {
     let text = "";
     s.on("data", (d) => (text += d));
     const closed = closedWithin(s, CLOSE_BOUND_MS);
-    s.write("PUT /subscriptions/x/resourcegroups/rg1?api-version=2021-04-01 HTTP/1.1\r\nHost: management.azure.com\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
+    s.write(
+      "PUT /subscriptions/x/resourcegroups/rg1?api-version=2021-04-01 HTTP/1.1\r\nHost: management.azure.com\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+    );
     for (let i = 0; i < 60 && !s.destroyed; i++) {
       s.write(" ");
       await sleep(100);
@@ -107,14 +127,19 @@ test("idle tunnels from one vantage point beyond the limit are refused with 503 
   try {
     const fdBefore = openDescriptors();
     const held: TLSSocket[] = [];
-    for (let i = 0; i < LIMITS.maxConnectionsPerVantage; i++) held.push(await tlsTunnel(g.endpoints.gatewayUrl, ARM, g.ca.certPem));
-    const r = await rawExchange(g.endpoints.gatewayUrl, `CONNECT ${ARM} HTTP/1.1\r\nHost: ${ARM}\r\n\r\n`, { until: /\r\n\r\n/ });
+    for (let i = 0; i < LIMITS.maxConnectionsPerVantage; i++)
+      held.push(await tlsTunnel(g.endpoints.gatewayUrl, ARM, g.ca.certPem));
+    const r = await rawExchange(g.endpoints.gatewayUrl, `CONNECT ${ARM} HTTP/1.1\r\nHost: ${ARM}\r\n\r\n`, {
+      until: /\r\n\r\n/,
+    });
     const line = statusLine(r.text);
     assert.equal(line.status, 503, r.text);
     assert.match(line.reason, /too many open tunnels from the internet/);
     // The direct listener is a separate budget and still answers.
     const d = await tlsDirect(g.endpoints.httpsUrl, g.ca.certPem);
-    const ca = await exchangeOn(d, "GET /ca.pem HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", { until: /END CERTIFICATE/ });
+    const ca = await exchangeOn(d, "GET /ca.pem HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", {
+      until: /END CERTIFICATE/,
+    });
     d.destroy();
     assert.equal(statusLine(ca.text).status, 200);
     // The clients go; their tunnels are released and the internet is served again.
@@ -140,22 +165,36 @@ test("228 idle tunnels (the count that once exhausted descriptors) are all close
   // The internet's limit is 12 here, so most are refused at once (503); those accepted are closed by the headers
   // timeout.
   const outcomes = await Promise.allSettled(Array.from({ length: 228 }, () => tunnel()));
-  const accepted = outcomes.filter((o): o is PromiseFulfilledResult<TLSSocket> => o.status === "fulfilled").map((o) => o.value);
-  const refused = outcomes.filter((o) => o.status === "rejected").map((o) => String((o as PromiseRejectedResult).reason));
+  const accepted = outcomes
+    .filter((o): o is PromiseFulfilledResult<TLSSocket> => o.status === "fulfilled")
+    .map((o) => o.value);
+  const refused = outcomes
+    .filter((o) => o.status === "rejected")
+    .map((o) => String((o as PromiseRejectedResult).reason));
   assert.ok(refused.length > 0, "the per-vantage limit never engaged");
-  assert.ok(refused.every((r) => /503/.test(r)), refused.find((r) => !/503/.test(r)));
+  assert.ok(
+    refused.every((r) => /503/.test(r)),
+    refused.find((r) => !/503/.test(r)),
+  );
   const closed = await Promise.all(accepted.map((s) => closedWithin(s, CLOSE_BOUND_MS)));
   assert.ok(closed.every(Boolean), `${closed.filter((c) => !c).length} tunnels still open`);
   await assertServing();
   await sleep(200);
   const fdAfter = openDescriptors();
-  if (fdBefore !== undefined && fdAfter !== undefined) assert.ok(fdAfter <= fdBefore + 2, `descriptors ${fdBefore} → ${fdAfter}`);
+  if (fdBefore !== undefined && fdAfter !== undefined)
+    assert.ok(fdAfter <= fdBefore + 2, `descriptors ${fdBefore} → ${fdAfter}`);
 });
 
 test("hsmlink refuses limits of 0 (no timeout) and a headers timeout longer than the request timeout", async () => {
   const { loadConfig, ConfigError } = await import("../../src/config/settings.js");
   assert.throws(() => loadConfig({ headersTimeoutMs: 0 }, {}), ConfigError);
-  assert.throws(() => loadConfig({}, { HSMLINK_HEADERS_TIMEOUT_MS: "90000", HSMLINK_REQUEST_TIMEOUT_MS: "60000" }), /must not exceed/);
+  assert.throws(
+    () => loadConfig({}, { HSMLINK_HEADERS_TIMEOUT_MS: "90000", HSMLINK_REQUEST_TIMEOUT_MS: "60000" }),
+    /must not exceed/,
+  );
   const c = loadConfig({}, {});
-  assert.deepEqual([c.tlsHandshakeTimeoutMs, c.headersTimeoutMs, c.requestTimeoutMs, c.keepAliveTimeoutMs, c.maxConnectionsPerVantage], [10000, 20000, 60000, 5000, 256]);
+  assert.deepEqual(
+    [c.tlsHandshakeTimeoutMs, c.headersTimeoutMs, c.requestTimeoutMs, c.keepAliveTimeoutMs, c.maxConnectionsPerVantage],
+    [10000, 20000, 60000, 5000, 256],
+  );
 });

@@ -30,14 +30,32 @@ before(async () => {
   const sub = h.endpoints.subscriptionId;
   armToken = (await h.identity.issue(h.identity.defaultIdentity(), "https://management.azure.com/")).token;
   rgPath = `/subscriptions/${sub}/resourceGroups/rg-soak`;
-  const rg = await armCall(h, "PUT", `${rgPath}?api-version=2021-04-01`, { token: armToken, body: { location: "westeurope" } });
-  assert.equal(rg.status, 201, rg.text);
-  const vnet = await armCall(h, "PUT", `${rgPath}/providers/Microsoft.Network/virtualNetworks/vnet-soak?api-version=2022-01-01`, {
+  const rg = await armCall(h, "PUT", `${rgPath}?api-version=2021-04-01`, {
     token: armToken,
-    body: { location: "westeurope", properties: { addressSpace: { addressPrefixes: ["10.60.0.0/16"] }, subnets: [{ name: "vms", properties: { addressPrefix: "10.60.1.0/24" } }] } },
+    body: { location: "westeurope" },
   });
+  assert.equal(rg.status, 201, rg.text);
+  const vnet = await armCall(
+    h,
+    "PUT",
+    `${rgPath}/providers/Microsoft.Network/virtualNetworks/vnet-soak?api-version=2022-01-01`,
+    {
+      token: armToken,
+      body: {
+        location: "westeurope",
+        properties: {
+          addressSpace: { addressPrefixes: ["10.60.0.0/16"] },
+          subnets: [{ name: "vms", properties: { addressPrefix: "10.60.1.0/24" } }],
+        },
+      },
+    },
+  );
   assert.ok([200, 201].includes(vnet.status), vnet.text);
-  const vm = await armCall(h, "POST", "/_hsmlink/vms", { token: false, headers: { "x-hsmlink-secret": h.secret }, body: { name: "soakvm", resourceGroup: "rg-soak", vnet: "vnet-soak", subnet: "vms" } });
+  const vm = await armCall(h, "POST", "/_hsmlink/vms", {
+    token: false,
+    headers: { "x-hsmlink-secret": h.secret },
+    body: { name: "soakvm", resourceGroup: "rg-soak", vnet: "vnet-soak", subnet: "vms" },
+  });
   assert.equal(vm.status, 201, vm.text);
   assert.ok(vm.json?.dns?.port, `VM has a DNS listener: ${vm.text}`);
   vmDns = { host: vm.json.dns.host, port: vm.json.dns.port };
@@ -88,18 +106,51 @@ async function iteration(loop: number, i: number, tally: Tally, internet: Resolv
     }
   };
   const rgN = `${rgPath}-${loop}-${i % 5}`; // a few groups per loop, re-PUT (update) after the first round
-  const dp = (method: string, path: string, body?: unknown) => hsmCall(h, HSM, method, `${path}?${API}`, { token: dpToken, body });
-  await check("PUT resource group", [200, 201], armCall(h, "PUT", `${rgN}?api-version=2021-04-01`, { token: armToken, body: { location: "westeurope", tags: { i: String(i) } } }));
-  await check("GET resource group", [200], armCall(h, "GET", `${rgN}?api-version=2021-04-01`, { token: armToken }));
-  await check("GET VNet", [200], armCall(h, "GET", `${rgPath}/providers/Microsoft.Network/virtualNetworks/vnet-soak?api-version=2022-01-01`, { token: armToken }));
-  if (i % 10 === 0)
-    await check("PUT VNet (tag update)", [200, 201], armCall(h, "PUT", `${rgPath}/providers/Microsoft.Network/virtualNetworks/vnet-soak?api-version=2022-01-01`, {
+  const dp = (method: string, path: string, body?: unknown) =>
+    hsmCall(h, HSM, method, `${path}?${API}`, { token: dpToken, body });
+  await check(
+    "PUT resource group",
+    [200, 201],
+    armCall(h, "PUT", `${rgN}?api-version=2021-04-01`, {
       token: armToken,
-      body: { location: "westeurope", tags: { loop: String(loop) }, properties: { addressSpace: { addressPrefixes: ["10.60.0.0/16"] }, subnets: [{ name: "vms", properties: { addressPrefix: "10.60.1.0/24" } }] } },
-    }));
+      body: { location: "westeurope", tags: { i: String(i) } },
+    }),
+  );
+  await check("GET resource group", [200], armCall(h, "GET", `${rgN}?api-version=2021-04-01`, { token: armToken }));
+  await check(
+    "GET VNet",
+    [200],
+    armCall(h, "GET", `${rgPath}/providers/Microsoft.Network/virtualNetworks/vnet-soak?api-version=2022-01-01`, {
+      token: armToken,
+    }),
+  );
+  if (i % 10 === 0)
+    await check(
+      "PUT VNet (tag update)",
+      [200, 201],
+      armCall(h, "PUT", `${rgPath}/providers/Microsoft.Network/virtualNetworks/vnet-soak?api-version=2022-01-01`, {
+        token: armToken,
+        body: {
+          location: "westeurope",
+          tags: { loop: String(loop) },
+          properties: {
+            addressSpace: { addressPrefixes: ["10.60.0.0/16"] },
+            subnets: [{ name: "vms", properties: { addressPrefix: "10.60.1.0/24" } }],
+          },
+        },
+      }),
+    );
   await check("GET key", [200], dp("GET", "/keys/soak-rsa"));
-  await check("sign", [200], dp("POST", "/keys/soak-rsa/sign", { alg: "RS256", value: randomBytes(32).toString("base64url") }));
-  await check("wrapkey", [200], dp("POST", "/keys/soak-aes/wrapkey", { alg: "A256KW", value: randomBytes(32).toString("base64url") }));
+  await check(
+    "sign",
+    [200],
+    dp("POST", "/keys/soak-rsa/sign", { alg: "RS256", value: randomBytes(32).toString("base64url") }),
+  );
+  await check(
+    "wrapkey",
+    [200],
+    dp("POST", "/keys/soak-aes/wrapkey", { alg: "A256KW", value: randomBytes(32).toString("base64url") }),
+  );
   await check("GET missing key", [404], dp("GET", "/keys/soak-missing"));
   await dns("DNS (internet view)", internet);
   await dns("DNS (from the VM)", fromVm);
@@ -141,8 +192,12 @@ test(`soak: ${LOOPS} loops × ${ITERATIONS} mixed iterations (ARM, data plane, D
   await phase(ITERATIONS, WARMUP_ITERATIONS, tally);
   const rss1 = rssMb();
   const growth = rss1 - rss0;
-  t.diagnostic(`soak: ${tally.requests} requests after ${warm.requests} warm-up requests; 5xx ${tally.serverErrors}; unexpected ${tally.unexpected.length} (error rate ${((tally.unexpected.length / tally.requests) * 100).toFixed(3)}%)`);
-  t.diagnostic(`soak: RSS ${rss0.toFixed(1)} MB after warm-up → ${rss1.toFixed(1)} MB after the measured phase (growth ${growth.toFixed(1)} MB, bound ${RSS_GROWTH_BOUND_MB} MB; global.gc ${gc ? "used" : "not available"})`);
+  t.diagnostic(
+    `soak: ${tally.requests} requests after ${warm.requests} warm-up requests; 5xx ${tally.serverErrors}; unexpected ${tally.unexpected.length} (error rate ${((tally.unexpected.length / tally.requests) * 100).toFixed(3)}%)`,
+  );
+  t.diagnostic(
+    `soak: RSS ${rss0.toFixed(1)} MB after warm-up → ${rss1.toFixed(1)} MB after the measured phase (growth ${growth.toFixed(1)} MB, bound ${RSS_GROWTH_BOUND_MB} MB; global.gc ${gc ? "used" : "not available"})`,
+  );
   assert.equal(tally.serverErrors, 0, tally.unexpected.slice(0, 5).join("\n"));
   assert.deepEqual(tally.unexpected.slice(0, 10), [], `${tally.unexpected.length} unexpected results`);
   assert.equal(tally.requests, LOOPS * (ITERATIONS * 9 + ITERATIONS / 10), "every iteration ran");

@@ -13,10 +13,21 @@ export interface RawResponse {
 }
 
 /** One HTTPS request to `path` (relative to `h.endpoints.httpsUrl`, or an absolute https URL such as an LRO poll). `token: false` sends no Authorization header. */
-export async function armCall(h: TestHsmlink, method: string, path: string, opts: { body?: unknown; rawBody?: string; token?: string | false; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+export async function armCall(
+  h: TestHsmlink,
+  method: string,
+  path: string,
+  opts: { body?: unknown; rawBody?: string; token?: string | false; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
   let token = opts.token;
-  if (token === undefined) token = (await h.identity.issue(h.identity.defaultIdentity(), "https://management.azure.com/")).token;
-  const payload = opts.rawBody !== undefined ? Buffer.from(opts.rawBody) : opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
+  if (token === undefined)
+    token = (await h.identity.issue(h.identity.defaultIdentity(), "https://management.azure.com/")).token;
+  const payload =
+    opts.rawBody !== undefined
+      ? Buffer.from(opts.rawBody)
+      : opts.body !== undefined
+        ? Buffer.from(JSON.stringify(opts.body))
+        : undefined;
   const url = new URL(path, h.endpoints.httpsUrl);
   return new Promise((resolve, reject) => {
     const req = request(

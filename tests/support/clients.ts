@@ -49,7 +49,10 @@ export function clientAvailable(client: RealClient): boolean {
   let ok = found.get(client);
   if (ok === undefined) {
     if (client === "python3-azure") {
-      ok = spawnSync("/usr/bin/python3", ["-c", "import azure.keyvault.keys, azure.keyvault.administration"], { stdio: "ignore" }).status === 0;
+      ok =
+        spawnSync("/usr/bin/python3", ["-c", "import azure.keyvault.keys, azure.keyvault.administration"], {
+          stdio: "ignore",
+        }).status === 0;
     } else if (client === "chromium") {
       ok = onPath("chromium") || onPath("chromium-browser");
     } else {
@@ -78,7 +81,9 @@ function announceSkip(client: RealClient): void {
   } catch {
     return;
   }
-  process.stderr.write(`\n*** SKIPPING the ${client} client tests: ${missingText(client)}; set HSMLINK_REQUIRE_CLIENTS=1 to make this a failure ***\n\n`);
+  process.stderr.write(
+    `\n*** SKIPPING the ${client} client tests: ${missingText(client)}; set HSMLINK_REQUIRE_CLIENTS=1 to make this a failure ***\n\n`,
+  );
 }
 
 /**
@@ -109,7 +114,11 @@ type TestFn = typeof nodeTest;
  * test is reported as skipped with the reason and the hooks do nothing (nothing is started);
  * with HSMLINK_REQUIRE_CLIENTS=1 the file fails at load naming the missing clients.
  */
-export function clientSuite(...clients: RealClient[]): { test: TestFn; before: typeof nodeBefore; after: typeof nodeAfter } {
+export function clientSuite(...clients: RealClient[]): {
+  test: TestFn;
+  before: typeof nodeBefore;
+  after: typeof nodeAfter;
+} {
   const reason = missingClients(...clients);
   if (!reason) return { test: nodeTest, before: nodeBefore, after: nodeAfter };
   const skipped = ((name: string) => nodeTest(name, { skip: reason }, () => {})) as unknown as TestFn;

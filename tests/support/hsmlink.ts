@@ -22,17 +22,33 @@ export interface TestHsmlink extends Hsmlink {
  * activated at creation (`--activate-new-hsms`) unless `activateNewHsms: false` is given: suites about keys, network
  * or ARM do not run the security-domain ceremony; the security-domain suites turn it off.
  */
-export async function startTestHsmlink(overrides: Partial<HsmlinkConfig> = {}, opts: { clock?: Clock; inMemory?: boolean } = {}): Promise<TestHsmlink> {
+export async function startTestHsmlink(
+  overrides: Partial<HsmlinkConfig> = {},
+  opts: { clock?: Clock; inMemory?: boolean } = {},
+): Promise<TestHsmlink> {
   const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-test-"));
   const config = loadConfig(
-    { dataDir, inMemory: opts.inMemory ?? true, gatewayPort: 0, httpsPort: 0, msiPort: 0, dnsPort: 0, portalPort: 0, logLevel: "warn", activateNewHsms: true, dropAfterSeconds: 0, ...overrides },
+    {
+      dataDir,
+      inMemory: opts.inMemory ?? true,
+      gatewayPort: 0,
+      httpsPort: 0,
+      msiPort: 0,
+      dnsPort: 0,
+      portalPort: 0,
+      logLevel: "warn",
+      activateNewHsms: true,
+      dropAfterSeconds: 0,
+      ...overrides,
+    },
     {},
   );
   const h = await startHsmlink(config, { clock: opts.clock });
   return Object.assign(h, {
     clientEnv(vm?: string): NodeJS.ProcessEnv {
       const base: NodeJS.ProcessEnv = {};
-      for (const k of ["PATH", "HOME", "LANG", "TERM", "TMPDIR", "USER"]) if (process.env[k] !== undefined) base[k] = process.env[k];
+      for (const k of ["PATH", "HOME", "LANG", "TERM", "TMPDIR", "USER"])
+        if (process.env[k] !== undefined) base[k] = process.env[k];
       for (const [k, v] of clientEnvironment(h.endpoints, vm, h.secret)) base[k] = v;
       return base;
     },

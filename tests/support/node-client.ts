@@ -13,7 +13,12 @@ export interface ClientRun {
 }
 
 /** Runs `command …args` with `env` (killed after `timeoutMs`); never rejects on a non-zero exit. */
-export function runClientProcess(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<ClientRun> {
+export function runClientProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 180_000,
+): Promise<ClientRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

@@ -27,7 +27,11 @@ export function openTcp(url: string, timeoutMs = 5000): Promise<Socket> {
  * Sends `raw` bytes on a new connection to `url` and collects what comes back until the server closes, `until`
  * matches the text so far, or `timeoutMs` passes. @returns the text and whether the server closed the connection
  */
-export async function rawExchange(url: string, raw: string | Buffer, opts: { timeoutMs?: number; until?: RegExp } = {}): Promise<{ text: string; closed: boolean }> {
+export async function rawExchange(
+  url: string,
+  raw: string | Buffer,
+  opts: { timeoutMs?: number; until?: RegExp } = {},
+): Promise<{ text: string; closed: boolean }> {
   const s = await openTcp(url);
   return new Promise((resolve) => {
     let text = "";
@@ -58,7 +62,12 @@ export function statusLine(text: string): { status: number; reason: string } {
  * Opens a CONNECT tunnel through the gateway to `target` (host:port) and starts TLS in it with SNI `servername`.
  * @throws Error with the gateway's status line when it refuses the tunnel
  */
-export async function tlsTunnel(gatewayUrl: string, target: string, ca: string, opts: { servername?: string; proxyAuthorization?: string; timeoutMs?: number } = {}): Promise<TLSSocket> {
+export async function tlsTunnel(
+  gatewayUrl: string,
+  target: string,
+  ca: string,
+  opts: { servername?: string; proxyAuthorization?: string; timeoutMs?: number } = {},
+): Promise<TLSSocket> {
   const raw = await openTcp(gatewayUrl);
   const timeoutMs = opts.timeoutMs ?? 5000;
   await new Promise<void>((resolve, reject) => {
@@ -74,7 +83,9 @@ export async function tlsTunnel(gatewayUrl: string, target: string, ca: string, 
     };
     raw.on("data", onData);
     raw.once("error", (e) => (clearTimeout(t), reject(e)));
-    raw.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${opts.proxyAuthorization ? `Proxy-Authorization: ${opts.proxyAuthorization}\r\n` : ""}\r\n`);
+    raw.write(
+      `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${opts.proxyAuthorization ? `Proxy-Authorization: ${opts.proxyAuthorization}\r\n` : ""}\r\n`,
+    );
   });
   return new Promise((resolve, reject) => {
     const s = tlsConnect({ socket: raw, ca, servername: opts.servername ?? target.replace(/:\d+$/, "") });
@@ -85,7 +96,12 @@ export async function tlsTunnel(gatewayUrl: string, target: string, ca: string, 
 }
 
 /** Opens TLS to a direct `https://host:port` listener with SNI `servername`. */
-export function tlsDirect(httpsUrl: string, ca: string, servername = "localhost", timeoutMs = 5000): Promise<TLSSocket> {
+export function tlsDirect(
+  httpsUrl: string,
+  ca: string,
+  servername = "localhost",
+  timeoutMs = 5000,
+): Promise<TLSSocket> {
   const { host, port } = hostPort(httpsUrl);
   return new Promise((resolve, reject) => {
     const s = tlsConnect({ host, port, ca, servername });
@@ -96,7 +112,11 @@ export function tlsDirect(httpsUrl: string, ca: string, servername = "localhost"
 }
 
 /** Writes `raw` on `s` and collects the answer text until `until` matches, the socket closes, or `timeoutMs`. */
-export function exchangeOn(s: Socket | TLSSocket, raw: string, opts: { until?: RegExp; timeoutMs?: number } = {}): Promise<{ text: string; closed: boolean }> {
+export function exchangeOn(
+  s: Socket | TLSSocket,
+  raw: string,
+  opts: { until?: RegExp; timeoutMs?: number } = {},
+): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve) => {
     let text = "";
     let closed = false;

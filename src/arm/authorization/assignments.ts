@@ -15,27 +15,65 @@ import { requireObjectBody } from "../engine.js";
 import { AzureError } from "../../kernel/errors.js";
 import { armErrors } from "../errors.js";
 import { parseResourceId } from "../../kernel/resource-ids.js";
-import { BUILT_IN_ROLES, builtInRole, roleDefinitionBody, scopeCovers, type BuiltInRole } from "../../kernel/azure-roles.js";
-import { allAssignments, assignmentById, assignmentByName, canonicalScope, deleteAssignment as deleteAssignmentRow, insertRoleAssignment, rolesOver, type RoleAssignmentBody } from "../../store/role-assignments.js";
+import {
+  BUILT_IN_ROLES,
+  builtInRole,
+  roleDefinitionBody,
+  scopeCovers,
+  type BuiltInRole,
+} from "../../kernel/azure-roles.js";
+import {
+  allAssignments,
+  assignmentById,
+  assignmentByName,
+  canonicalScope,
+  deleteAssignment as deleteAssignmentRow,
+  insertRoleAssignment,
+  rolesOver,
+  type RoleAssignmentBody,
+} from "../../store/role-assignments.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Azure's errors of the authorization resource provider (codes recorded in the field; messages as cited). */
 export const authorizationErrors = {
   /** Recorded: terraform-provider-azurerm #12583, ansible azure #1137 ("The role assignment already exists."). */
-  RoleAssignmentExists: () => new AzureError(409, "RoleAssignmentExists", "The role assignment already exists.", { surface: "arm" }),
+  RoleAssignmentExists: () =>
+    new AzureError(409, "RoleAssignmentExists", "The role assignment already exists.", { surface: "arm" }),
   /** Documented (learn.microsoft.com "Troubleshoot Azure RBAC"): a PUT that changes an existing assignment's principal, role or scope. */
   RoleAssignmentUpdateNotPermitted: () =>
-    new AzureError(409, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.", { surface: "arm" }),
+    new AzureError(
+      409,
+      "RoleAssignmentUpdateNotPermitted",
+      "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+      { surface: "arm" },
+    ),
   /** Recorded: terraform-provider-azurerm #8547 ("The role definition ID '…' is not valid."). */
-  InvalidRoleDefinitionId: (value: string) => new AzureError(400, "InvalidRoleDefinitionId", `The role definition ID '${value}' is not valid.`, { surface: "arm" }),
+  InvalidRoleDefinitionId: (value: string) =>
+    new AzureError(400, "InvalidRoleDefinitionId", `The role definition ID '${value}' is not valid.`, {
+      surface: "arm",
+    }),
   /** Code recorded (JulianHayward/AzAPICall #23); wording hsmlink's choice. */
-  RoleDefinitionDoesNotExist: (guid: string) => new AzureError(400, "RoleDefinitionDoesNotExist", `The specified role definition with ID '${guid}' does not exist.`, { surface: "arm" }),
+  RoleDefinitionDoesNotExist: (guid: string) =>
+    new AzureError(
+      400,
+      "RoleDefinitionDoesNotExist",
+      `The specified role definition with ID '${guid}' does not exist.`,
+      { surface: "arm" },
+    ),
   /** (memory) A role assignment name that is not a GUID. */
   InvalidRoleAssignmentId: (name: string) =>
-    new AzureError(400, "InvalidRoleAssignmentId", `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`, { surface: "arm" }),
+    new AzureError(
+      400,
+      "InvalidRoleAssignmentId",
+      `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`,
+      { surface: "arm" },
+    ),
   /** (memory) A principal id that is not a GUID. */
-  InvalidPrincipalId: () => new AzureError(400, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.", { surface: "arm" }),
+  InvalidPrincipalId: () =>
+    new AzureError(400, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.", {
+      surface: "arm",
+    }),
   /** Documented (learn.microsoft.com "Troubleshoot Azure RBAC", PrincipalNotFound). hsmlink knows only its own principals: Microsoft Graph is not emulated. */
   PrincipalNotFound: (principalId: string, tenantId: string) =>
     new AzureError(
@@ -50,7 +88,11 @@ export const authorizationErrors = {
 function scopeOfPath(path: string): string {
   const parts = path.split("/").filter(Boolean);
   let i = parts.length - 1;
-  while (i >= 0 && !(parts[i].toLowerCase() === "providers" && parts[i + 1]?.toLowerCase() === "microsoft.authorization")) i--;
+  while (
+    i >= 0 &&
+    !(parts[i].toLowerCase() === "providers" && parts[i + 1]?.toLowerCase() === "microsoft.authorization")
+  )
+    i--;
   return canonicalScope("/" + parts.slice(0, Math.max(i, 0)).join("/"));
 }
 
@@ -65,10 +107,14 @@ function requireScope(ctx: ArmContext, scope: string): void {
     if (p.namespace) throw armErrors.BadRequest(`The scope '${scope}' is not a valid scope for role assignments.`);
     return;
   }
-  if (!ctx.store.resources.get(`/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}`)) throw armErrors.ResourceGroupNotFound(p.resourceGroup);
+  if (!ctx.store.resources.get(`/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}`))
+    throw armErrors.ResourceGroupNotFound(p.resourceGroup);
   if (p.namespace && !ctx.store.resources.get(scope)) {
     const last = p.segments[p.segments.length - 1];
-    throw armErrors.ResourceNotFound(`${[p.namespace, ...p.segments.map((s) => s.type)].join("/")}/${last?.name ?? ""}`, p.resourceGroup);
+    throw armErrors.ResourceNotFound(
+      `${[p.namespace, ...p.segments.map((s) => s.type)].join("/")}/${last?.name ?? ""}`,
+      p.resourceGroup,
+    );
   }
 }
 
@@ -79,7 +125,9 @@ function principalExists(store: Store, objectId: string): boolean {
 /** Parses `roleDefinitionId` (a full id or a bare GUID) to a known role. */
 function resolveRoleDefinition(value: unknown): BuiltInRole {
   if (typeof value !== "string" || !value) throw authorizationErrors.InvalidRoleDefinitionId(String(value ?? ""));
-  const m = /^(?:\/subscriptions\/[^/]+)?\/providers\/Microsoft\.Authorization\/roleDefinitions\/([^/]+)$/i.exec(value) ?? (GUID.test(value) ? [value, value] : null);
+  const m =
+    /^(?:\/subscriptions\/[^/]+)?\/providers\/Microsoft\.Authorization\/roleDefinitions\/([^/]+)$/i.exec(value) ??
+    (GUID.test(value) ? [value, value] : null);
   if (!m || !GUID.test(m[1])) throw authorizationErrors.InvalidRoleDefinitionId(value);
   const role = builtInRole(m[1]);
   if (!role) throw authorizationErrors.RoleDefinitionDoesNotExist(m[1]);
@@ -99,7 +147,10 @@ function readFilter(req: ArmRequest): { atScope: boolean; principalId?: string; 
 /** Registers the role assignment and role definition operations at every scope (subscription, resource group, resource). */
 export function registerAuthorization(router: ArmRouter): void {
   // Scopes: {scope} is 2 segments (subscription), 4 (resource group), or 4 + 2 + 2k (resource, child resource).
-  const scopes = ["/subscriptions/{subscriptionId}", "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}"];
+  const scopes = [
+    "/subscriptions/{subscriptionId}",
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}",
+  ];
   let resourceScope = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/{ns}/{t1}/{n1}";
   for (let depth = 1; depth <= 3; depth++) {
     scopes.push(resourceScope);
@@ -124,19 +175,32 @@ function putAssignment(req: ArmRequest, ctx: ArmContext) {
   if (!GUID.test(name)) throw authorizationErrors.InvalidRoleAssignmentId(name);
   const body = requireObjectBody(req);
   const props = body.properties;
-  if (!props || typeof props !== "object" || Array.isArray(props)) throw armErrors.InvalidRequestContent("The request content was invalid and could not be deserialized: 'Required property 'properties' not found in JSON.'.");
+  if (!props || typeof props !== "object" || Array.isArray(props))
+    throw armErrors.InvalidRequestContent(
+      "The request content was invalid and could not be deserialized: 'Required property 'properties' not found in JSON.'.",
+    );
   const p = props as Record<string, unknown>;
   const scope = scopeOfPath(req.path);
   const role = resolveRoleDefinition(p.roleDefinitionId);
   const principalId = p.principalId;
   if (typeof principalId !== "string" || !GUID.test(principalId)) throw authorizationErrors.InvalidPrincipalId();
-  const principalType = p.principalType === undefined || p.principalType === null ? "ServicePrincipal" : p.principalType;
-  if (typeof principalType !== "string" || !["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"].includes(principalType)) {
-    throw armErrors.InvalidRequestContent(`The request content was invalid and could not be deserialized: 'Error converting value "${String(principalType)}" to type 'PrincipalType'.'.`);
+  const principalType =
+    p.principalType === undefined || p.principalType === null ? "ServicePrincipal" : p.principalType;
+  if (
+    typeof principalType !== "string" ||
+    !["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"].includes(principalType)
+  ) {
+    throw armErrors.InvalidRequestContent(
+      `The request content was invalid and could not be deserialized: 'Error converting value "${String(principalType)}" to type 'PrincipalType'.'.`,
+    );
   }
-  if (p.description !== undefined && p.description !== null && typeof p.description !== "string") throw armErrors.InvalidRequestContent("The request content was invalid and could not be deserialized: 'description must be a string.'.");
+  if (p.description !== undefined && p.description !== null && typeof p.description !== "string")
+    throw armErrors.InvalidRequestContent(
+      "The request content was invalid and could not be deserialized: 'description must be a string.'.",
+    );
   requireScope(ctx, scope);
-  if (!principalExists(ctx.store, principalId)) throw authorizationErrors.PrincipalNotFound(principalId, ctx.config.tenantId);
+  if (!principalExists(ctx.store, principalId))
+    throw authorizationErrors.PrincipalNotFound(principalId, ctx.config.tenantId);
 
   return ctx.store.tx(() => {
     const existing = assignmentByName(ctx.store.db, name);
@@ -148,7 +212,9 @@ function putAssignment(req: ArmRequest, ctx: ArmContext) {
       if (!same) throw authorizationErrors.RoleAssignmentUpdateNotPermitted();
       return { status: 200, body: existing };
     }
-    const dup = rolesOver(ctx.store.db, principalId, scope).find((h) => h.role.name === role.name && h.assignment.properties.scope.toLowerCase() === scope.toLowerCase());
+    const dup = rolesOver(ctx.store.db, principalId, scope).find(
+      (h) => h.role.name === role.name && h.assignment.properties.scope.toLowerCase() === scope.toLowerCase(),
+    );
     if (dup) throw authorizationErrors.RoleAssignmentExists();
     const subscriptionId = parseResourceId(scope)?.subscriptionId ?? ctx.subscriptionId;
     const created = insertRoleAssignment(ctx.store.db, {
@@ -167,13 +233,22 @@ function putAssignment(req: ArmRequest, ctx: ArmContext) {
 }
 
 function findAssignment(ctx: ArmContext, req: ArmRequest): RoleAssignmentBody | undefined {
-  return assignmentById(ctx.store.db, `${scopeOfPath(req.path)}/providers/Microsoft.Authorization/roleAssignments/${req.params.roleAssignmentName}`);
+  return assignmentById(
+    ctx.store.db,
+    `${scopeOfPath(req.path)}/providers/Microsoft.Authorization/roleAssignments/${req.params.roleAssignmentName}`,
+  );
 }
 
 function getAssignment(req: ArmRequest, ctx: ArmContext) {
   const a = findAssignment(ctx, req);
   // Spec: RoleAssignments_Get 200 only; ARM answers 404 RoleAssignmentNotFound for a missing one.
-  if (!a) throw new AzureError(404, "RoleAssignmentNotFound", "The role assignment '" + req.params.roleAssignmentName + "' is not found.", { surface: "arm" });
+  if (!a)
+    throw new AzureError(
+      404,
+      "RoleAssignmentNotFound",
+      "The role assignment '" + req.params.roleAssignmentName + "' is not found.",
+      { surface: "arm" },
+    );
   return { status: 200, body: a };
 }
 
@@ -190,8 +265,11 @@ function listAssignments(req: ArmRequest, ctx: ArmContext) {
   requireScope(ctx, scope);
   const f = readFilter(req);
   // Without atScope(): assignments at, above and below the scope; with it: at and above (REST doc "List role assignments").
-  let items = allAssignments(ctx.store.db).filter((a) => scopeCovers(a.properties.scope, scope) || (!f.atScope && scopeCovers(scope, a.properties.scope)));
-  if (f.principalId !== undefined) items = items.filter((a) => a.properties.principalId === f.principalId!.toLowerCase());
+  let items = allAssignments(ctx.store.db).filter(
+    (a) => scopeCovers(a.properties.scope, scope) || (!f.atScope && scopeCovers(scope, a.properties.scope)),
+  );
+  if (f.principalId !== undefined)
+    items = items.filter((a) => a.properties.principalId === f.principalId!.toLowerCase());
   return { status: 200, body: { value: items } };
 }
 
@@ -199,7 +277,9 @@ function listDefinitions(req: ArmRequest, ctx: ArmContext) {
   const scope = scopeOfPath(req.path);
   const subscriptionId = parseResourceId(scope)?.subscriptionId ?? ctx.subscriptionId;
   const f = readFilter(req);
-  const roles = BUILT_IN_ROLES.filter((r) => f.roleName === undefined || r.roleName.toLowerCase() === f.roleName.toLowerCase());
+  const roles = BUILT_IN_ROLES.filter(
+    (r) => f.roleName === undefined || r.roleName.toLowerCase() === f.roleName.toLowerCase(),
+  );
   return { status: 200, body: { value: roles.map((r) => roleDefinitionBody(r, subscriptionId)) } };
 }
 

@@ -14,7 +14,14 @@ export function addListRoutes(router: ArmRouter, type: string): void {
   const typePath = `providers/${namespace}/${rest.join("/")}`;
   router.add("GET", `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/${typePath}`, (req, ctx) => {
     const rg = requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName);
-    return { status: 200, body: { value: ctx.store.resources.list(type, { subscriptionId: ctx.subscriptionId, resourceGroup: rg.name }).map((r) => r.body) } };
+    return {
+      status: 200,
+      body: {
+        value: ctx.store.resources
+          .list(type, { subscriptionId: ctx.subscriptionId, resourceGroup: rg.name })
+          .map((r) => r.body),
+      },
+    };
   });
   router.add("GET", `/subscriptions/{subscriptionId}/${typePath}`, (_req, ctx) => ({
     status: 200,

@@ -4,7 +4,17 @@
  * troubleshooter read): each stored body must be assignable to the type the network model reads it as, so a field
  * renamed or retyped on one side fails the type check here instead of silently reading `undefined`.
  */
-import type { ManagedHsm, NetworkInterface, PrivateDnsZone, PrivateEndpoint, RecordSet, Subnet, VirtualNetwork, VirtualNetworkLink, VirtualNetworkPeering } from "../../network/topology.js";
+import type {
+  ManagedHsm,
+  NetworkInterface,
+  PrivateDnsZone,
+  PrivateEndpoint,
+  RecordSet,
+  Subnet,
+  VirtualNetwork,
+  VirtualNetworkLink,
+  VirtualNetworkPeering,
+} from "../../network/topology.js";
 import type { NicBody } from "./network-interfaces/index.js";
 import type { PrivateEndpointBody } from "./private-endpoints/index.js";
 import type { LinkBody, RecordSetBody, ZoneBody } from "./private-dns-zones/model.js";

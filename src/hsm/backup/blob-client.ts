@@ -8,7 +8,11 @@ import type { BlobEndpoint } from "./blob-storage.js";
 
 /** A storage error: the HTTP status and the service's error code (`<Code>` of its XML body). */
 export class BlobError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -22,7 +26,13 @@ export interface ContainerTarget {
 
 const STORAGE_VERSION = "2021-08-06";
 
-function call(endpoint: BlobEndpoint, method: string, t: ContainerTarget, blob: string, body?: Buffer): Promise<Buffer> {
+function call(
+  endpoint: BlobEndpoint,
+  method: string,
+  t: ContainerTarget,
+  blob: string,
+  body?: Buffer,
+): Promise<Buffer> {
   const path = `/${t.account}/${t.container}/${blob.split("/").map(encodeURIComponent).join("/")}?${t.sas}`;
   return new Promise((resolve, reject) => {
     const req = request(
@@ -34,7 +44,13 @@ function call(endpoint: BlobEndpoint, method: string, t: ContainerTarget, blob: 
         headers: {
           "x-ms-version": STORAGE_VERSION,
           "x-ms-date": new Date().toUTCString(),
-          ...(body ? { "x-ms-blob-type": "BlockBlob", "content-type": "application/octet-stream", "content-length": String(body.length) } : {}),
+          ...(body
+            ? {
+                "x-ms-blob-type": "BlockBlob",
+                "content-type": "application/octet-stream",
+                "content-length": String(body.length),
+              }
+            : {}),
         },
       },
       (res) => {
@@ -52,7 +68,15 @@ function call(endpoint: BlobEndpoint, method: string, t: ContainerTarget, blob: 
         res.on("error", reject);
       },
     );
-    req.on("error", (e) => reject(new BlobError(0, "StorageUnreachable", `the blob endpoint ${endpoint.host}:${endpoint.port} is unreachable: ${e.message}`)));
+    req.on("error", (e) =>
+      reject(
+        new BlobError(
+          0,
+          "StorageUnreachable",
+          `the blob endpoint ${endpoint.host}:${endpoint.port} is unreachable: ${e.message}`,
+        ),
+      ),
+    );
     req.setTimeout(30_000, () => req.destroy(new Error("timed out")));
     req.end(body);
   });

@@ -38,7 +38,10 @@ export class BlobStorage {
   endpoint(): Promise<BlobEndpoint> {
     if (this.opts.endpoint) {
       const u = new URL(this.opts.endpoint);
-      if (u.protocol !== "http:") return Promise.reject(new Error(`--blob-endpoint must be an http:// Azurite blob endpoint, got ${this.opts.endpoint}`));
+      if (u.protocol !== "http:")
+        return Promise.reject(
+          new Error(`--blob-endpoint must be an http:// Azurite blob endpoint, got ${this.opts.endpoint}`),
+        );
       return Promise.resolve({ host: u.hostname, port: Number(u.port || 80) });
     }
     if (this.closed) return Promise.reject(new Error("hsmlink is stopping"));
@@ -56,8 +59,25 @@ export class BlobStorage {
     // Azurite refuses --location together with --inMemoryPersistence; its debug/log files still go to the cwd below.
     // Azurite must not outlive hsmlink, even when hsmlink is killed: the child exits once it is re-parented.
     const watchdog = `data:text/javascript,${encodeURIComponent("const p=process.ppid;setInterval(()=>{if(process.ppid!==p)process.exit(0)},500).unref();")}`;
-    const args = ["--import", watchdog, main, "--blobHost", this.opts.host, "--blobPort", "0", "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry", ...(this.opts.inMemory ? ["--inMemoryPersistence"] : ["--location", location])];
-    const child = spawn(process.execPath, args, { cwd: location, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+    const args = [
+      "--import",
+      watchdog,
+      main,
+      "--blobHost",
+      this.opts.host,
+      "--blobPort",
+      "0",
+      "--silent",
+      "--skipApiVersionCheck",
+      "--loose",
+      "--disableTelemetry",
+      ...(this.opts.inMemory ? ["--inMemoryPersistence"] : ["--location", location]),
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: location,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
     this.child = child;
     return new Promise((resolve, reject) => {
       let out = "";

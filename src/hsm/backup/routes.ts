@@ -8,27 +8,53 @@ import { action } from "../rbac/roles.js";
 import type { BackupService } from "./service.js";
 
 export function backupRoutes(backup: BackupService): DataPlaneRoute[] {
-  const route = (method: string, path: string, dataAction: string, handle: DataPlaneRoute["handle"]): DataPlaneRoute => ({
+  const route = (
+    method: string,
+    path: string,
+    dataAction: string,
+    handle: DataPlaneRoute["handle"],
+  ): DataPlaneRoute => ({
     method,
     path,
     authorize: () => ({ dataAction: action(dataAction), scope: "/" }),
     handle,
   });
-  const started = (r: Parameters<DataPlaneRoute["handle"]>[0], kind: "backup" | "restore", body: Record<string, unknown>) => {
+  const started = (
+    r: Parameters<DataPlaneRoute["handle"]>[0],
+    kind: "backup" | "restore",
+    body: Record<string, unknown>,
+  ) => {
     const v = r.ex.query["api-version"];
     return {
       status: 202,
-      headers: { "azure-asyncoperation": `${r.key.baseUrl}/${kind}/${String(body.jobId)}/pending${v ? `?api-version=${encodeURIComponent(v)}` : ""}`, "retry-after": "10" },
+      headers: {
+        "azure-asyncoperation": `${r.key.baseUrl}/${kind}/${String(body.jobId)}/pending${v ? `?api-version=${encodeURIComponent(v)}` : ""}`,
+        "retry-after": "10",
+      },
       body,
     };
   };
   return [
     route("POST", "/backup", "backup/start/action", (r) => started(r, "backup", backup.startBackup(r.hsm, r.body()))),
-    route("GET", "/backup/{jobId}/pending", "backup/status/action", (r, p) => ({ status: 200, body: backup.status(r.hsm, "backup", p.jobId) })),
-    route("POST", "/prebackup", "backup/start/action", (r) => started(r, "backup", backup.startPreBackup(r.hsm, r.body(), r.key.apiVersion))),
-    route("PUT", "/prerestore", "restore/start/action", (r) => started(r, "restore", backup.startPreRestore(r.hsm, r.body(), r.key.apiVersion))),
-    route("PUT", "/restore", "restore/start/action", (r) => started(r, "restore", backup.startRestore(r.hsm, r.body()))),
-    route("GET", "/restore/{jobId}/pending", "restore/status/action", (r, p) => ({ status: 200, body: backup.status(r.hsm, "restore", p.jobId) })),
-    route("PUT", "/keys/{name}/restore", "restore/start/action", (r, p) => started(r, "restore", backup.startSelectiveRestore(r.hsm, decodeParam(p.name, "key name"), r.body()))),
+    route("GET", "/backup/{jobId}/pending", "backup/status/action", (r, p) => ({
+      status: 200,
+      body: backup.status(r.hsm, "backup", p.jobId),
+    })),
+    route("POST", "/prebackup", "backup/start/action", (r) =>
+      started(r, "backup", backup.startPreBackup(r.hsm, r.body(), r.key.apiVersion)),
+    ),
+    route("PUT", "/prerestore", "restore/start/action", (r) =>
+      started(r, "restore", backup.startPreRestore(r.hsm, r.body(), r.key.apiVersion)),
+    ),
+    route("PUT", "/restore", "restore/start/action", (r) =>
+      started(r, "restore", backup.startRestore(r.hsm, r.body())),
+    ),
+    route("GET", "/restore/{jobId}/pending", "restore/status/action", (r, p) => ({
+      status: 200,
+      body: backup.status(r.hsm, "restore", p.jobId),
+    })),
+    route("PUT", "/keys/{name}/restore", "restore/start/action", (r, p) =>
+      started(r, "restore", backup.startSelectiveRestore(r.hsm, decodeParam(p.name, "key name"), r.body())),
+    ),
   ];
 }

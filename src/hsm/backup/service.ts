@@ -14,7 +14,14 @@
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
 import type { Store } from "../../store/db.js";
-import type { HsmStore, NewKeyVersion, RoleAssignmentRecord, StoredRotationPolicy, StoredKeyAttributes, StoredReleasePolicy } from "../store.js";
+import type {
+  HsmStore,
+  NewKeyVersion,
+  RoleAssignmentRecord,
+  StoredRotationPolicy,
+  StoredKeyAttributes,
+  StoredReleasePolicy,
+} from "../store.js";
 import { deserializeMaterial, type KeyType, type PublicJwkFields } from "../crypto/index.js";
 import { badParameter, kvError } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
@@ -97,18 +104,27 @@ export class BackupService {
   ) {
     // A job that was running when hsmlink stopped never finishes: say so instead of blocking the HSM forever.
     this.store.tx(() =>
-      this.store.db.prepare("UPDATE hsm_backup_jobs SET status = 'Failed', status_details = ?, end_time = ? WHERE status = 'InProgress'").run("hsmlink stopped while the operation ran.", Math.floor(this.now() / 1000)),
+      this.store.db
+        .prepare(
+          "UPDATE hsm_backup_jobs SET status = 'Failed', status_details = ?, end_time = ? WHERE status = 'InProgress'",
+        )
+        .run("hsmlink stopped while the operation ran.", Math.floor(this.now() / 1000)),
     );
   }
 
   private job(jobId: string): JobRow | undefined {
-    return this.store.db.prepare("SELECT * FROM hsm_backup_jobs WHERE job_id = ?").get(jobId.toLowerCase()) as JobRow | undefined;
+    return this.store.db.prepare("SELECT * FROM hsm_backup_jobs WHERE job_id = ?").get(jobId.toLowerCase()) as
+      JobRow | undefined;
   }
 
   private target(value: unknown, where: string): StorageTarget {
     const p = value as { storageResourceUri?: unknown; token?: unknown; useManagedIdentity?: unknown } | undefined;
-    if (!p || typeof p !== "object") throw badParameter(`${where} must be an object with storageResourceUri and token.`);
-    if (typeof p.storageResourceUri !== "string") throw badParameter(`${where}.storageResourceUri is required: https://{account}.blob.core.windows.net/{container}.`);
+    if (!p || typeof p !== "object")
+      throw badParameter(`${where} must be an object with storageResourceUri and token.`);
+    if (typeof p.storageResourceUri !== "string")
+      throw badParameter(
+        `${where}.storageResourceUri is required: https://{account}.blob.core.windows.net/{container}.`,
+      );
     let url: URL;
     try {
       url = new URL(p.storageResourceUri);
@@ -118,25 +134,54 @@ export class BackupService {
     const account = /^([a-z0-9]{3,24})\.blob\.core\.windows\.net$/.exec(url.hostname)?.[1];
     const container = url.pathname.replace(/^\/+|\/+$/g, "");
     if (url.protocol !== "https:" || !account || !/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?$/.test(container)) {
-      throw badParameter(`${where}.storageResourceUri must be a blob container URI, https://{account}.blob.core.windows.net/{container}; got '${p.storageResourceUri}'.`);
+      throw badParameter(
+        `${where}.storageResourceUri must be a blob container URI, https://{account}.blob.core.windows.net/{container}; got '${p.storageResourceUri}'.`,
+      );
     }
     if (p.useManagedIdentity === true) {
       // hsmlink's choice: no managed identity for the HSM towards storage is emulated (Azurite has no Entra ID).
-      throw badParameter("useManagedIdentity is not supported by hsmlink; pass a SAS token for the container in 'token'.");
+      throw badParameter(
+        "useManagedIdentity is not supported by hsmlink; pass a SAS token for the container in 'token'.",
+      );
     }
-    if (typeof p.token !== "string" || p.token.trim() === "") throw badParameter(`${where}.token is required: a SAS token for the container (or useManagedIdentity).`);
-    return { uri: `https://${account}.blob.core.windows.net/${container}`, account, container, sas: p.token.replace(/^\?/, "") };
+    if (typeof p.token !== "string" || p.token.trim() === "")
+      throw badParameter(`${where}.token is required: a SAS token for the container (or useManagedIdentity).`);
+    return {
+      uri: `https://${account}.blob.core.windows.net/${container}`,
+      account,
+      container,
+      sas: p.token.replace(/^\?/, ""),
+    };
   }
 
   private start(hsm: HsmInfo, kind: Kind): JobRow {
-    const row: JobRow = { job_id: randomBytes(16).toString("hex"), hsm: hsm.name, kind, status: "InProgress", status_details: null, start_time: Math.floor(this.now() / 1000), end_time: null, container_uri: null };
+    const row: JobRow = {
+      job_id: randomBytes(16).toString("hex"),
+      hsm: hsm.name,
+      kind,
+      status: "InProgress",
+      status_details: null,
+      start_time: Math.floor(this.now() / 1000),
+      end_time: null,
+      container_uri: null,
+    };
     this.store.tx(() => {
-      const running = this.store.db.prepare("SELECT job_id, kind FROM hsm_backup_jobs WHERE hsm = ? AND status = 'InProgress'").get(hsm.name) as { job_id: string; kind: string } | undefined;
+      const running = this.store.db
+        .prepare("SELECT job_id, kind FROM hsm_backup_jobs WHERE hsm = ? AND status = 'InProgress'")
+        .get(hsm.name) as { job_id: string; kind: string } | undefined;
       if (running) {
         // hsmlink's choice of status and code: one backup or restore at a time per HSM (Microsoft Learn).
-        throw kvError(409, "Conflict", `A ${BACKUP_KINDS.includes(running.kind as Kind) ? "backup" : "restore"} operation (job ${running.job_id}) is already in progress on the managed HSM '${hsm.name}'; one backup or restore runs at a time.`);
+        throw kvError(
+          409,
+          "Conflict",
+          `A ${BACKUP_KINDS.includes(running.kind as Kind) ? "backup" : "restore"} operation (job ${running.job_id}) is already in progress on the managed HSM '${hsm.name}'; one backup or restore runs at a time.`,
+        );
       }
-      this.store.db.prepare("INSERT INTO hsm_backup_jobs (job_id, hsm, kind, status, start_time) VALUES (?, ?, ?, 'InProgress', ?)").run(row.job_id, row.hsm, row.kind, row.start_time);
+      this.store.db
+        .prepare(
+          "INSERT INTO hsm_backup_jobs (job_id, hsm, kind, status, start_time) VALUES (?, ?, ?, 'InProgress', ?)",
+        )
+        .run(row.job_id, row.hsm, row.kind, row.start_time);
     });
     return row;
   }
@@ -144,8 +189,16 @@ export class BackupService {
   private finish(jobId: string, outcome: { ok: true; containerUri?: string } | { ok: false; details: string }): void {
     this.store.tx(() =>
       this.store.db
-        .prepare("UPDATE hsm_backup_jobs SET status = ?, status_details = ?, end_time = ?, container_uri = ? WHERE job_id = ?")
-        .run(outcome.ok ? "Succeeded" : "Failed", outcome.ok ? null : outcome.details, Math.floor(this.now() / 1000), outcome.ok ? outcome.containerUri ?? null : null, jobId),
+        .prepare(
+          "UPDATE hsm_backup_jobs SET status = ?, status_details = ?, end_time = ?, container_uri = ? WHERE job_id = ?",
+        )
+        .run(
+          outcome.ok ? "Succeeded" : "Failed",
+          outcome.ok ? null : outcome.details,
+          Math.floor(this.now() / 1000),
+          outcome.ok ? (outcome.containerUri ?? null) : null,
+          jobId,
+        ),
     );
   }
 
@@ -161,7 +214,16 @@ export class BackupService {
     setImmediate(() => {
       work().then(
         (containerUri) => record({ ok: true, containerUri }),
-        (e: unknown) => record({ ok: false, details: e instanceof JobFailure ? e.message : e instanceof BlobError ? storageDetails(e) : `hsmlink: ${(e as Error).message}` }),
+        (e: unknown) =>
+          record({
+            ok: false,
+            details:
+              e instanceof JobFailure
+                ? e.message
+                : e instanceof BlobError
+                  ? storageDetails(e)
+                  : `hsmlink: ${(e as Error).message}`,
+          }),
       );
     });
   }
@@ -182,7 +244,11 @@ export class BackupService {
   /** The pending-status body: the service returns the same fields in alphabetical order (recordings). */
   private pending(row: JobRow): Record<string, unknown> {
     const op = this.operation(row);
-    return Object.fromEntries(Object.keys(op).sort().map((k) => [k, op[k]]));
+    return Object.fromEntries(
+      Object.keys(op)
+        .sort()
+        .map((k) => [k, op[k]]),
+    );
   }
 
   private domainKey(hsm: HsmInfo): { fingerprint: Buffer; key: Buffer } {
@@ -190,7 +256,9 @@ export class BackupService {
     if (!domain) throw kvError(403, "Forbidden", `The managed HSM '${hsm.name}' is not activated.`, "HsmNotActivated");
     return {
       fingerprint: createHash("sha256").update(`hsmlink security domain ${domain.domainId}`).digest().subarray(0, 16),
-      key: Buffer.from(hkdfSync("sha256", domain.domainKey, Buffer.alloc(0), Buffer.from("hsmlink managed HSM full backup v1"), 32)),
+      key: Buffer.from(
+        hkdfSync("sha256", domain.domainKey, Buffer.alloc(0), Buffer.from("hsmlink managed HSM full backup v1"), 32),
+      ),
     };
   }
 
@@ -206,7 +274,9 @@ export class BackupService {
   private open<T>(d: { fingerprint: Buffer; key: Buffer }, name: string, blob: Buffer): T {
     if (blob.length < 52 || !blob.subarray(0, 8).equals(MAGIC)) throw new JobFailure("Invalid backup provided");
     if (!blob.subarray(8, 24).equals(d.fingerprint)) {
-      throw new JobFailure("Invalid backup provided: the backup was made under another security domain; restore it into a managed HSM recovered with that security domain.");
+      throw new JobFailure(
+        "Invalid backup provided: the backup was made under another security domain; restore it into a managed HSM recovered with that security domain.",
+      );
     }
     try {
       const dc = createDecipheriv("aes-256-gcm", d.key, blob.subarray(24, 36));
@@ -235,12 +305,28 @@ export class BackupService {
         const key: BackupKey = {
           name: n.name,
           ...(n.rotationPolicy ? { rotationPolicy: n.rotationPolicy } : {}),
-          versions: versions.map((v) => ({ version: v.version, kty: v.kty, keyOps: v.keyOps, attributes: v.attributes, tags: v.tags, releasePolicy: v.releasePolicy, publicJwk: v.publicJwk, material: this.hsmStore.materialBytes(v).toString("base64") })),
+          versions: versions.map((v) => ({
+            version: v.version,
+            kty: v.kty,
+            keyOps: v.keyOps,
+            attributes: v.attributes,
+            tags: v.tags,
+            releasePolicy: v.releasePolicy,
+            publicJwk: v.publicJwk,
+            material: this.hsmStore.materialBytes(v).toString("base64"),
+          })),
         };
         keys.push({ name: n.name, blob });
         blobs.push([blob, this.seal(d, blob, key)]);
       });
-      const manifest: Manifest = { format: FORMAT, hsm: hsm.name, created: Math.floor(this.now() / 1000), keys, roleAssignments: this.hsmStore.roleAssignments(hsm.name), roleDefinitions: this.hsmStore.customRoleDefinitions(hsm.name) };
+      const manifest: Manifest = {
+        format: FORMAT,
+        hsm: hsm.name,
+        created: Math.floor(this.now() / 1000),
+        keys,
+        roleAssignments: this.hsmStore.roleAssignments(hsm.name),
+        roleDefinitions: this.hsmStore.customRoleDefinitions(hsm.name),
+      };
       for (const [name, content] of blobs) await putBlob(endpoint, target, `${folder}/${name}`, content);
       // The manifest last: a folder without one is an incomplete backup and does not restore.
       await putBlob(endpoint, target, `${folder}/manifest`, this.seal(d, "manifest", manifest));
@@ -249,34 +335,55 @@ export class BackupService {
     return this.operation(row);
   }
 
-  private async readBackup(hsm: HsmInfo, target: StorageTarget, folder: string, only?: string): Promise<{ manifest: Manifest; keys: { name: string; versions: NewKeyVersion[]; rotationPolicy?: StoredRotationPolicy }[] }> {
+  private async readBackup(
+    hsm: HsmInfo,
+    target: StorageTarget,
+    folder: string,
+    only?: string,
+  ): Promise<{
+    manifest: Manifest;
+    keys: { name: string; versions: NewKeyVersion[]; rotationPolicy?: StoredRotationPolicy }[];
+  }> {
     const d = this.domainKey(hsm);
     const endpoint = await this.blobs.endpoint();
     let manifestBlob: Buffer;
     try {
       manifestBlob = await getBlob(endpoint, target, `${folder}/manifest`);
     } catch (e) {
-      if (e instanceof BlobError && e.code === "BlobNotFound") throw new JobFailure(`Invalid backup provided: there is no backup in the folder '${folder}'.`);
+      if (e instanceof BlobError && e.code === "BlobNotFound")
+        throw new JobFailure(`Invalid backup provided: there is no backup in the folder '${folder}'.`);
       throw e;
     }
     const manifest = this.open<Manifest>(d, "manifest", manifestBlob);
     if (manifest.format !== FORMAT || !Array.isArray(manifest.keys)) throw new JobFailure("Invalid backup provided");
-    const wanted = only === undefined ? manifest.keys : manifest.keys.filter((k) => k.name.toLowerCase() === only.toLowerCase());
-    if (only !== undefined && wanted.length === 0) throw new JobFailure(`The key '${only}' is not in the backup '${folder}'.`);
+    const wanted =
+      only === undefined ? manifest.keys : manifest.keys.filter((k) => k.name.toLowerCase() === only.toLowerCase());
+    if (only !== undefined && wanted.length === 0)
+      throw new JobFailure(`The key '${only}' is not in the backup '${folder}'.`);
     const keys = [];
     for (const k of wanted) {
       const b = this.open<BackupKey>(d, k.blob, await getBlob(endpoint, target, `${folder}/${k.blob}`));
       keys.push({
         name: b.name,
         rotationPolicy: b.rotationPolicy,
-        versions: b.versions.map((v) => ({ version: v.version, kty: v.kty, keyOps: v.keyOps, attributes: v.attributes, tags: v.tags, releasePolicy: v.releasePolicy, publicJwk: v.publicJwk, material: deserializeMaterial(Buffer.from(v.material, "base64")) })),
+        versions: b.versions.map((v) => ({
+          version: v.version,
+          kty: v.kty,
+          keyOps: v.keyOps,
+          attributes: v.attributes,
+          tags: v.tags,
+          releasePolicy: v.releasePolicy,
+          publicJwk: v.publicJwk,
+          material: deserializeMaterial(Buffer.from(v.material, "base64")),
+        })),
       });
     }
     return { manifest, keys };
   }
 
   private folderOf(value: unknown, field: string): string {
-    if (typeof value !== "string" || !/^[A-Za-z0-9._-]{1,200}$/.test(value)) throw badParameter(`'${field}' is required: the backup folder name (mhsm-{name}-{timestamp}).`);
+    if (typeof value !== "string" || !/^[A-Za-z0-9._-]{1,200}$/.test(value))
+      throw badParameter(`'${field}' is required: the backup folder name (mhsm-{name}-{timestamp}).`);
     return value;
   }
 
@@ -289,7 +396,11 @@ export class BackupService {
     const row = this.start(hsm, "restore");
     this.runLater(row.job_id, async () => {
       const { manifest, keys } = await this.readBackup(hsm, target, folder);
-      this.hsmStore.replaceFromBackup(hsm.name, { keys, assignments: manifest.roleAssignments, definitions: manifest.roleDefinitions }, this.now());
+      this.hsmStore.replaceFromBackup(
+        hsm.name,
+        { keys, assignments: manifest.roleAssignments, definitions: manifest.roleDefinitions },
+        this.now(),
+      );
       return undefined;
     });
     return this.operation(row);
@@ -352,14 +463,19 @@ export class BackupService {
   status(hsm: HsmInfo, kind: "backup" | "restore", jobId: string): Record<string, unknown> {
     const row = this.job(jobId);
     if (!row || row.hsm !== hsm.name || (kind === "backup") !== BACKUP_KINDS.includes(row.kind)) {
-      throw kvError(404, "NotFound", `There is no ${kind} operation with job id '${jobId}' on the managed HSM '${hsm.name}'.`);
+      throw kvError(
+        404,
+        "NotFound",
+        `There is no ${kind} operation with job id '${jobId}' on the managed HSM '${hsm.name}'.`,
+      );
     }
     return this.pending(row);
   }
 
   /** Waits until no job of the HSM is running (tests and shutdown). */
   async idle(hsm: string): Promise<void> {
-    while (this.store.db.prepare("SELECT 1 FROM hsm_backup_jobs WHERE hsm = ? AND status = 'InProgress'").get(hsm)) await new Promise((r) => setTimeout(r, 20));
+    while (this.store.db.prepare("SELECT 1 FROM hsm_backup_jobs WHERE hsm = ? AND status = 'InProgress'").get(hsm))
+      await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -369,8 +485,13 @@ export class BackupService {
  */
 function requirePreChecks(apiVersion: string): void {
   const m = /^(\d+)\.(\d+)/.exec(apiVersion);
-  const ok = /^\d{4}-\d{2}-\d{2}/.test(apiVersion) || (m !== null && (Number(m[1]) > 7 || (Number(m[1]) === 7 && Number(m[2]) >= 5)));
-  if (!ok) throw badParameter(`Pre-backup and pre-restore checks need api-version 7.5 or later; this request has api-version ${apiVersion || "(none)"}.`);
+  const ok =
+    /^\d{4}-\d{2}-\d{2}/.test(apiVersion) ||
+    (m !== null && (Number(m[1]) > 7 || (Number(m[1]) === 7 && Number(m[2]) >= 5)));
+  if (!ok)
+    throw badParameter(
+      `Pre-backup and pre-restore checks need api-version 7.5 or later; this request has api-version ${apiVersion || "(none)"}.`,
+    );
 }
 
 /** `statusDetails` for a storage error: the recorded `ResourceNotFound` for a missing container or blob, else code + message. */

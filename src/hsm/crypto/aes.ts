@@ -2,12 +2,12 @@
 // key wrap RFC 3394 (A*KW, CKM_AES_KEY_WRAP), key wrap with padding RFC 5649 (CKM_AES_KEY_WRAP_PAD),
 // GCM (NIST SP 800-38D, 96-bit IV, 128-bit tag) and CBC (SP 800-38A; PKCS#7 padding for *CBCPAD).
 // `alg` parameters are only used in error messages.
-import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from "node:crypto";
 
-import { badParameter } from './errors.js';
+import { badParameter } from "./errors.js";
 
-const KW_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex'); // RFC 3394 §2.2.3.1 default initial value
-const KWP_IV = Buffer.from('a65959a6', 'hex'); // RFC 5649 §3 alternative initial value (AIV) constant
+const KW_IV = Buffer.from("a6a6a6a6a6a6a6a6", "hex"); // RFC 3394 §2.2.3.1 default initial value
+const KWP_IV = Buffer.from("a65959a6", "hex"); // RFC 5649 §3 alternative initial value (AIV) constant
 export const GCM_IV_BYTES = 12;
 export const GCM_TAG_BYTES = 16;
 export const CBC_IV_BYTES = 16;
@@ -29,16 +29,18 @@ export function aesKeyWrap(alg: string, key: Buffer, plaintext: Buffer, padded: 
         : `${alg} needs a value whose length is a multiple of 8 bytes and at least 16 bytes, got ${plaintext.length}.`,
     );
   }
-  const cipher = createCipheriv(`id-aes${bits(key)}-wrap${padded ? '-pad' : ''}`, key, padded ? KWP_IV : KW_IV);
+  const cipher = createCipheriv(`id-aes${bits(key)}-wrap${padded ? "-pad" : ""}`, key, padded ? KWP_IV : KW_IV);
   return Buffer.concat([cipher.update(plaintext), cipher.final()]);
 }
 
 /** Unwraps and checks integrity; throws KeyCryptoError BadParameter if the wrapped key is not authentic. */
 export function aesKeyUnwrap(alg: string, key: Buffer, wrapped: Buffer, padded: boolean): Buffer {
   if (wrapped.length % 8 !== 0 || wrapped.length < (padded ? 16 : 24)) {
-    throw badParameter(`${alg} cannot unwrap a value of ${wrapped.length} bytes: it must be a multiple of 8 and at least ${padded ? 16 : 24}.`);
+    throw badParameter(
+      `${alg} cannot unwrap a value of ${wrapped.length} bytes: it must be a multiple of 8 and at least ${padded ? 16 : 24}.`,
+    );
   }
-  const decipher = createDecipheriv(`id-aes${bits(key)}-wrap${padded ? '-pad' : ''}`, key, padded ? KWP_IV : KW_IV);
+  const decipher = createDecipheriv(`id-aes${bits(key)}-wrap${padded ? "-pad" : ""}`, key, padded ? KWP_IV : KW_IV);
   try {
     return Buffer.concat([decipher.update(wrapped), decipher.final()]);
   } catch {
@@ -47,7 +49,11 @@ export function aesKeyUnwrap(alg: string, key: Buffer, wrapped: Buffer, padded: 
 }
 
 /** GCM encryption with a fresh random 96-bit IV (the service, not the caller, picks GCM IVs). */
-export function aesGcmEncrypt(key: Buffer, plaintext: Buffer, aad?: Buffer): { value: Buffer; iv: Buffer; tag: Buffer } {
+export function aesGcmEncrypt(
+  key: Buffer,
+  plaintext: Buffer,
+  aad?: Buffer,
+): { value: Buffer; iv: Buffer; tag: Buffer } {
   const iv = randomBytes(GCM_IV_BYTES);
   const cipher = createCipheriv(gcmCipherName(key), key, iv, { authTagLength: GCM_TAG_BYTES });
   if (aad) cipher.setAAD(aad);
@@ -56,12 +62,23 @@ export function aesGcmEncrypt(key: Buffer, plaintext: Buffer, aad?: Buffer): { v
 }
 
 /** GCM decryption; throws KeyCryptoError BadParameter on bad IV/tag lengths or failed authentication. */
-export function aesGcmDecrypt(alg: string, key: Buffer, ciphertext: Buffer, iv: Buffer | undefined, tag: Buffer | undefined, aad?: Buffer): Buffer {
+export function aesGcmDecrypt(
+  alg: string,
+  key: Buffer,
+  ciphertext: Buffer,
+  iv: Buffer | undefined,
+  tag: Buffer | undefined,
+  aad?: Buffer,
+): Buffer {
   if (!iv || iv.length !== GCM_IV_BYTES) {
-    throw badParameter(`${alg} decryption needs the ${GCM_IV_BYTES}-byte iv returned by encrypt${iv ? `, got ${iv.length} bytes` : ''}.`);
+    throw badParameter(
+      `${alg} decryption needs the ${GCM_IV_BYTES}-byte iv returned by encrypt${iv ? `, got ${iv.length} bytes` : ""}.`,
+    );
   }
   if (!tag || tag.length !== GCM_TAG_BYTES) {
-    throw badParameter(`${alg} decryption needs the ${GCM_TAG_BYTES}-byte authentication tag${tag ? `, got ${tag.length} bytes` : ''}.`);
+    throw badParameter(
+      `${alg} decryption needs the ${GCM_TAG_BYTES}-byte authentication tag${tag ? `, got ${tag.length} bytes` : ""}.`,
+    );
   }
   const decipher = createDecipheriv(gcmCipherName(key), key, iv, { authTagLength: GCM_TAG_BYTES });
   decipher.setAuthTag(tag);
@@ -75,7 +92,7 @@ export function aesGcmDecrypt(alg: string, key: Buffer, ciphertext: Buffer, iv: 
 
 function checkCbcIv(alg: string, iv: Buffer | undefined): Buffer {
   if (!iv || iv.length !== CBC_IV_BYTES) {
-    throw badParameter(`${alg} needs a ${CBC_IV_BYTES}-byte iv${iv ? `, got ${iv.length} bytes` : ''}.`);
+    throw badParameter(`${alg} needs a ${CBC_IV_BYTES}-byte iv${iv ? `, got ${iv.length} bytes` : ""}.`);
   }
   return iv;
 }
@@ -84,17 +101,27 @@ function checkCbcIv(alg: string, iv: Buffer | undefined): Buffer {
 export function aesCbcEncrypt(alg: string, key: Buffer, plaintext: Buffer, iv: Buffer, padded: boolean): Buffer {
   checkCbcIv(alg, iv);
   if (!padded && plaintext.length % 16 !== 0) {
-    throw badParameter(`${alg} needs a value whose length is a multiple of 16 bytes, got ${plaintext.length}; use ${alg}PAD for other lengths.`);
+    throw badParameter(
+      `${alg} needs a value whose length is a multiple of 16 bytes, got ${plaintext.length}; use ${alg}PAD for other lengths.`,
+    );
   }
   const cipher = createCipheriv(`aes-${bits(key)}-cbc`, key, iv).setAutoPadding(padded);
   return Buffer.concat([cipher.update(plaintext), cipher.final()]);
 }
 
 /** CBC decryption; throws KeyCryptoError BadParameter on a missing iv, bad length or bad padding. */
-export function aesCbcDecrypt(alg: string, key: Buffer, ciphertext: Buffer, iv: Buffer | undefined, padded: boolean): Buffer {
+export function aesCbcDecrypt(
+  alg: string,
+  key: Buffer,
+  ciphertext: Buffer,
+  iv: Buffer | undefined,
+  padded: boolean,
+): Buffer {
   const checkedIv = checkCbcIv(alg, iv);
   if (ciphertext.length % 16 !== 0 || (padded && ciphertext.length === 0)) {
-    throw badParameter(`${alg} ciphertext length must be a ${padded ? 'non-zero ' : ''}multiple of 16 bytes, got ${ciphertext.length}.`);
+    throw badParameter(
+      `${alg} ciphertext length must be a ${padded ? "non-zero " : ""}multiple of 16 bytes, got ${ciphertext.length}.`,
+    );
   }
   const decipher = createDecipheriv(`aes-${bits(key)}-cbc`, key, checkedIv).setAutoPadding(padded);
   try {

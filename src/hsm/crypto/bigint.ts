@@ -3,15 +3,15 @@
 
 /** OS2IP: big-endian bytes to a non-negative integer; the empty string is 0. */
 export function os2ip(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt('0x' + Buffer.from(bytes).toString('hex'));
+  return bytes.length === 0 ? 0n : BigInt("0x" + Buffer.from(bytes).toString("hex"));
 }
 
 /** I2OSP: a non-negative integer to exactly `length` big-endian bytes; throws RangeError if it does not fit. */
 export function i2osp(value: bigint, length: number): Buffer {
-  if (value < 0n) throw new RangeError('i2osp: negative integer');
+  if (value < 0n) throw new RangeError("i2osp: negative integer");
   const hex = value.toString(16);
-  if (hex.length > length * 2) throw new RangeError('i2osp: integer too large');
-  return Buffer.from(hex.padStart(length * 2, '0'), 'hex');
+  if (hex.length > length * 2) throw new RangeError("i2osp: integer too large");
+  return Buffer.from(hex.padStart(length * 2, "0"), "hex");
 }
 
 /** Number of significant bits of a non-negative integer (0 for 0). */
@@ -34,6 +34,6 @@ export function modInverse(a: bigint, m: bigint): bigint {
     [oldR, r] = [r, oldR - q * r];
     [oldS, s] = [s, oldS - q * s];
   }
-  if (oldR !== 1n) throw new RangeError('modInverse: not invertible');
+  if (oldR !== 1n) throw new RangeError("modInverse: not invertible");
   return mod(oldS, m);
 }

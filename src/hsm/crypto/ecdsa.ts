@@ -18,11 +18,11 @@
 // Verification (SEC 1 v2 §4.1.4) needs R' = u1·G + u2·Q. hsmlink holds d (Q = d·G), so R' = (u1 + u2·d)·G: one
 // native fixed-base multiplication again, mathematically the same check as with Q, and no JavaScript curve library
 // in the server at all.
-import { createECDH, randomFillSync, type ECDH } from 'node:crypto';
+import { createECDH, randomFillSync, type ECDH } from "node:crypto";
 
-import { os2ip, i2osp, mod, modInverse } from './bigint.js';
-import { CURVES, type CurveInfo } from './curves.js';
-import { privateKeyObject, type EcKeyMaterial } from './keys.js';
+import { os2ip, i2osp, mod, modInverse } from "./bigint.js";
+import { CURVES, type CurveInfo } from "./curves.js";
+import { privateKeyObject, type EcKeyMaterial } from "./keys.js";
 
 /** Per key: the private scalar d as a BigInt. */
 interface EcSecrets {
@@ -33,8 +33,8 @@ const secrets = new WeakMap<EcKeyMaterial, EcSecrets>();
 function secretsOf(material: EcKeyMaterial): EcSecrets {
   let s = secrets.get(material);
   if (s === undefined) {
-    const jwk = privateKeyObject(material).export({ format: 'jwk' });
-    s = { d: os2ip(Buffer.from(jwk.d!, 'base64url')) };
+    const jwk = privateKeyObject(material).export({ format: "jwk" });
+    s = { d: os2ip(Buffer.from(jwk.d!, "base64url")) };
     secrets.set(material, s);
   }
   return s;

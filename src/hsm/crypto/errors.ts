@@ -7,7 +7,7 @@
  * `InternalError`: the emulator's own data is unusable (sealed material fails its integrity check,
  * a stored blob is malformed, a KEK has the wrong size); the HTTP layer answers 500.
  */
-export type KeyCryptoErrorCode = 'BadParameter' | 'InternalError';
+export type KeyCryptoErrorCode = "BadParameter" | "InternalError";
 
 /**
  * Error thrown by every function in `src/hsm/crypto/`. Messages name algorithms and lengths only,
@@ -18,17 +18,17 @@ export class KeyCryptoError extends Error {
 
   constructor(code: KeyCryptoErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'KeyCryptoError';
+    this.name = "KeyCryptoError";
     this.code = code;
   }
 }
 
 /** Shorthand for `new KeyCryptoError('BadParameter', message)`. */
 export function badParameter(message: string): KeyCryptoError {
-  return new KeyCryptoError('BadParameter', message);
+  return new KeyCryptoError("BadParameter", message);
 }
 
 /** Type guard for {@link KeyCryptoError}; works across module instances by checking `name`. */
 export function isKeyCryptoError(error: unknown): error is KeyCryptoError {
-  return error instanceof KeyCryptoError || (error instanceof Error && error.name === 'KeyCryptoError');
+  return error instanceof KeyCryptoError || (error instanceof Error && error.name === "KeyCryptoError");
 }

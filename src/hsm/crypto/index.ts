@@ -1,7 +1,7 @@
 // Public API of the HSM crypto module: key material (keys.ts), key operations (operations.ts),
 // at-rest sealing (at-rest.ts) and the error type (errors.ts). Pure functions on node:crypto; no
 // HTTP, no storage. rsa.ts, ecdsa.ts, aes.ts, curves.ts and bigint.ts are internal.
-export { KeyCryptoError, badParameter, isKeyCryptoError, type KeyCryptoErrorCode } from './errors.js';
+export { KeyCryptoError, badParameter, isKeyCryptoError, type KeyCryptoErrorCode } from "./errors.js";
 export {
   AES_KEY_SIZES,
   EC_CURVE_NAMES,
@@ -23,7 +23,7 @@ export {
   type OctKeyMaterial,
   type PublicJwkFields,
   type RsaKeyMaterial,
-} from './keys.js';
+} from "./keys.js";
 export {
   ALGORITHMS,
   checkAlgorithm,
@@ -39,5 +39,5 @@ export {
   type AlgorithmInfo,
   type KeyOperationRequest,
   type KeyOperationResult,
-} from './operations.js';
-export { openWithKey, sealWithKey } from './at-rest.js';
+} from "./operations.js";
+export { openWithKey, sealWithKey } from "./at-rest.js";

@@ -9,42 +9,42 @@ import {
   randomBytes,
   type JsonWebKey as NodeJsonWebKey,
   type KeyObject,
-} from 'node:crypto';
-import { promisify } from 'node:util';
+} from "node:crypto";
+import { promisify } from "node:util";
 
-import { bitLength, mod, os2ip } from './bigint.js';
-import { CURVES, curveByName, curveByOpensslName, type CurveInfo, type CurveName } from './curves.js';
-import { badParameter, KeyCryptoError } from './errors.js';
+import { bitLength, mod, os2ip } from "./bigint.js";
+import { CURVES, curveByName, curveByOpensslName, type CurveInfo, type CurveName } from "./curves.js";
+import { badParameter, KeyCryptoError } from "./errors.js";
 
-export type { CurveName } from './curves.js';
+export type { CurveName } from "./curves.js";
 
 /** Key types Managed HSM stores; every key lives in the HSM, hence only the `-HSM` forms. */
-export type KeyType = 'RSA-HSM' | 'EC-HSM' | 'oct-HSM';
+export type KeyType = "RSA-HSM" | "EC-HSM" | "oct-HSM";
 
 /** The key operations this module performs (Key Vault JsonWebKeyOperation, minus import/export). */
-export type CryptoOperation = 'encrypt' | 'decrypt' | 'wrapKey' | 'unwrapKey' | 'sign' | 'verify';
+export type CryptoOperation = "encrypt" | "decrypt" | "wrapKey" | "unwrapKey" | "sign" | "verify";
 
 export const RSA_KEY_SIZES: readonly number[] = Object.freeze([2048, 3072, 4096]);
 export const AES_KEY_SIZES: readonly number[] = Object.freeze([128, 192, 256]);
-export const EC_CURVE_NAMES: readonly CurveName[] = Object.freeze(['P-256', 'P-256K', 'P-384', 'P-521'] as const);
+export const EC_CURVE_NAMES: readonly CurveName[] = Object.freeze(["P-256", "P-256K", "P-384", "P-521"] as const);
 
 /** An RSA private key; `pkcs8` is the PKCS#8 DER encoding, `keySize` the modulus length in bits. */
 export interface RsaKeyMaterial {
-  readonly kty: 'RSA-HSM';
+  readonly kty: "RSA-HSM";
   readonly keySize: number;
   readonly pkcs8: Buffer;
 }
 
 /** An EC private key; `pkcs8` is the PKCS#8 DER encoding (named curve). */
 export interface EcKeyMaterial {
-  readonly kty: 'EC-HSM';
+  readonly kty: "EC-HSM";
   readonly crv: CurveName;
   readonly pkcs8: Buffer;
 }
 
 /** An AES key; `k` holds the raw key bytes, `keySize` is `k.length * 8`. */
 export interface OctKeyMaterial {
-  readonly kty: 'oct-HSM';
+  readonly kty: "oct-HSM";
   readonly keySize: number;
   readonly k: Buffer;
 }
@@ -94,13 +94,13 @@ export interface PublicJwkFields {
 }
 
 const KTY_ALIASES: Readonly<Record<string, KeyType>> = Object.freeze({
-  RSA: 'RSA-HSM',
-  'RSA-HSM': 'RSA-HSM',
-  EC: 'EC-HSM',
-  'EC-HSM': 'EC-HSM',
-  oct: 'oct-HSM',
-  'oct-HSM': 'oct-HSM',
-  AES: 'oct-HSM',
+  RSA: "RSA-HSM",
+  "RSA-HSM": "RSA-HSM",
+  EC: "EC-HSM",
+  "EC-HSM": "EC-HSM",
+  oct: "oct-HSM",
+  "oct-HSM": "oct-HSM",
+  AES: "oct-HSM",
 });
 
 /**
@@ -109,7 +109,7 @@ const KTY_ALIASES: Readonly<Record<string, KeyType>> = Object.freeze({
  * REST enum is. Throws KeyCryptoError BadParameter for anything else.
  */
 export function normalizeKty(kty: unknown): KeyType {
-  if (typeof kty === 'string' && Object.hasOwn(KTY_ALIASES, kty)) return KTY_ALIASES[kty]!;
+  if (typeof kty === "string" && Object.hasOwn(KTY_ALIASES, kty)) return KTY_ALIASES[kty]!;
   throw badParameter(
     `Invalid key type (kty) ${describe(kty)}. Supported: RSA-HSM, EC-HSM, oct-HSM (or RSA, EC, oct, AES).`,
   );
@@ -121,12 +121,12 @@ export function normalizeKty(kty: unknown): KeyType {
  */
 export function defaultKeyOps(kty: KeyType): CryptoOperation[] {
   switch (kty) {
-    case 'RSA-HSM':
-      return ['wrapKey', 'decrypt', 'encrypt', 'unwrapKey', 'sign', 'verify'];
-    case 'EC-HSM':
-      return ['sign', 'verify'];
-    case 'oct-HSM':
-      return ['wrapKey', 'unwrapKey', 'encrypt', 'decrypt'];
+    case "RSA-HSM":
+      return ["wrapKey", "decrypt", "encrypt", "unwrapKey", "sign", "verify"];
+    case "EC-HSM":
+      return ["sign", "verify"];
+    case "oct-HSM":
+      return ["wrapKey", "unwrapKey", "encrypt", "decrypt"];
   }
 }
 
@@ -141,7 +141,7 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 export async function generateKeyMaterial(options: GenerateKeyOptions): Promise<KeyMaterial> {
   const kty = normalizeKty(options.kty);
   switch (kty) {
-    case 'RSA-HSM': {
+    case "RSA-HSM": {
       const keySize = options.keySize ?? 2048;
       if (!RSA_KEY_SIZES.includes(keySize)) {
         throw badParameter(`RSA key size ${describe(keySize)} is not supported; use 2048, 3072 or 4096.`);
@@ -153,20 +153,22 @@ export async function generateKeyMaterial(options: GenerateKeyOptions): Promise<
         publicExponent > 0xffffffff ||
         publicExponent % 2 === 0
       ) {
-        throw badParameter(`RSA public exponent ${describe(publicExponent)} is invalid; use an odd integer such as 65537.`);
+        throw badParameter(
+          `RSA public exponent ${describe(publicExponent)} is invalid; use an odd integer such as 65537.`,
+        );
       }
-      const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: keySize, publicExponent });
+      const { privateKey } = await generateKeyPairAsync("rsa", { modulusLength: keySize, publicExponent });
       return remember({ kty, keySize, pkcs8: exportPkcs8(privateKey) }, privateKey);
     }
-    case 'EC-HSM': {
-      const curve = options.crv === undefined ? CURVES['P-256'] : curveByName(options.crv);
+    case "EC-HSM": {
+      const curve = options.crv === undefined ? CURVES["P-256"] : curveByName(options.crv);
       if (!curve) {
         throw badParameter(`Curve ${describe(options.crv)} is not supported; use P-256, P-256K, P-384 or P-521.`);
       }
-      const { privateKey } = await generateKeyPairAsync('ec', { namedCurve: curve.opensslName });
+      const { privateKey } = await generateKeyPairAsync("ec", { namedCurve: curve.opensslName });
       return remember({ kty, crv: curve.name, pkcs8: exportPkcs8(privateKey) }, privateKey);
     }
-    case 'oct-HSM': {
+    case "oct-HSM": {
       const keySize = options.keySize ?? 256;
       if (!AES_KEY_SIZES.includes(keySize)) {
         throw badParameter(`AES key size ${describe(keySize)} is not supported; use 128, 192 or 256.`);
@@ -185,18 +187,18 @@ export async function generateKeyMaterial(options: GenerateKeyOptions): Promise<
  * inconsistent parameters, or `key_hsm` (BYOK transfer blobs are not emulated).
  */
 export function importKeyMaterial(jwk: JsonWebKeyInput): KeyMaterial {
-  if (jwk === null || typeof jwk !== 'object') throw badParameter('The key to import must be a JSON Web Key object.');
+  if (jwk === null || typeof jwk !== "object") throw badParameter("The key to import must be a JSON Web Key object.");
   if (jwk.key_hsm !== undefined) {
-    throw badParameter('Importing a key_hsm (BYOK) blob is not supported by this emulator; import the plain JWK.');
+    throw badParameter("Importing a key_hsm (BYOK) blob is not supported by this emulator; import the plain JWK.");
   }
   const kty = normalizeKty(jwk.kty);
   switch (kty) {
-    case 'RSA-HSM':
+    case "RSA-HSM":
       return importRsa(jwk);
-    case 'EC-HSM':
+    case "EC-HSM":
       return importEc(jwk);
-    case 'oct-HSM': {
-      const k = b64urlField(jwk, 'k');
+    case "oct-HSM": {
+      const k = b64urlField(jwk, "k");
       if (!AES_KEY_SIZES.includes(k.length * 8)) {
         throw badParameter(`AES key size ${k.length * 8} is not supported; use 128, 192 or 256.`);
       }
@@ -206,13 +208,20 @@ export function importKeyMaterial(jwk: JsonWebKeyInput): KeyMaterial {
 }
 
 function importRsa(jwk: JsonWebKeyInput): RsaKeyMaterial {
-  const names = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const;
+  const names = ["n", "e", "d", "p", "q", "dp", "dq", "qi"] as const;
   const parts = Object.fromEntries(names.map((name) => [name, b64urlField(jwk, name)])) as Record<
     (typeof names)[number],
     Buffer
   >;
   const [n, e, d, p, q, dp, dq, qi] = names.map((name) => os2ip(parts[name])) as [
-    bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint,
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+    bigint,
   ];
   const keySize = bitLength(n);
   if (!RSA_KEY_SIZES.includes(keySize)) {
@@ -221,36 +230,47 @@ function importRsa(jwk: JsonWebKeyInput): RsaKeyMaterial {
   // OpenSSL accepts mismatched CRT parts and silently falls back to d, so a wrong-but-working key
   // would be stored; check the RFC 8017 §3.2 relations ourselves.
   const consistent =
-    p > 1n && q > 1n && e > 1n && p * q === n &&
-    mod(d, p - 1n) === dp && mod(d, q - 1n) === dq &&
-    mod(e * dp, p - 1n) === 1n && mod(e * dq, q - 1n) === 1n &&
+    p > 1n &&
+    q > 1n &&
+    e > 1n &&
+    p * q === n &&
+    mod(d, p - 1n) === dp &&
+    mod(d, q - 1n) === dq &&
+    mod(e * dp, p - 1n) === 1n &&
+    mod(e * dq, q - 1n) === 1n &&
     mod(qi * q, p) === 1n;
-  if (!consistent) throw badParameter('The RSA key parameters are inconsistent (n, e, d, p, q, dp, dq, qi).');
-  const nodeJwk: NodeJsonWebKey = { kty: 'RSA' };
-  for (const name of names) nodeJwk[name] = parts[name].toString('base64url');
-  const privateKey = parsePrivateJwk(nodeJwk, 'RSA');
-  return remember({ kty: 'RSA-HSM', keySize, pkcs8: exportPkcs8(privateKey) }, privateKey);
+  if (!consistent) throw badParameter("The RSA key parameters are inconsistent (n, e, d, p, q, dp, dq, qi).");
+  const nodeJwk: NodeJsonWebKey = { kty: "RSA" };
+  for (const name of names) nodeJwk[name] = parts[name].toString("base64url");
+  const privateKey = parsePrivateJwk(nodeJwk, "RSA");
+  return remember({ kty: "RSA-HSM", keySize, pkcs8: exportPkcs8(privateKey) }, privateKey);
 }
 
 function importEc(jwk: JsonWebKeyInput): EcKeyMaterial {
-  const curve = typeof jwk.crv === 'string' ? curveByName(jwk.crv) : undefined;
+  const curve = typeof jwk.crv === "string" ? curveByName(jwk.crv) : undefined;
   if (!curve) throw badParameter(`Curve ${describe(jwk.crv)} is not supported; use P-256, P-256K, P-384 or P-521.`);
-  const x = b64urlField(jwk, 'x');
-  const y = b64urlField(jwk, 'y');
-  const d = b64urlField(jwk, 'd');
+  const x = b64urlField(jwk, "x");
+  const y = b64urlField(jwk, "y");
+  const d = b64urlField(jwk, "d");
   // RFC 7518 §6.2.1.2/§6.2.2.1: coordinates and d are full-length octet strings.
   if (x.length !== curve.byteLength || y.length !== curve.byteLength || d.length !== curve.byteLength) {
     throw badParameter(`EC key fields x, y and d must each be ${curve.byteLength} bytes for ${curve.name}.`);
   }
   const privateKey = parsePrivateJwk(
-    { kty: 'EC', crv: curve.nodeJwkCrv, x: x.toString('base64url'), y: y.toString('base64url'), d: d.toString('base64url') },
-    'EC',
+    {
+      kty: "EC",
+      crv: curve.nodeJwkCrv,
+      x: x.toString("base64url"),
+      y: y.toString("base64url"),
+      d: d.toString("base64url"),
+    },
+    "EC",
   );
   // Node checks that (x, y) is on the curve but not that it equals d·G.
   if (!publicPointOf(curve, d).equals(Buffer.concat([Buffer.from([0x04]), x, y]))) {
-    throw badParameter('The EC key parameters are inconsistent: (x, y) is not the public key of d.');
+    throw badParameter("The EC key parameters are inconsistent: (x, y) is not the public key of d.");
   }
-  return remember({ kty: 'EC-HSM', crv: curve.name, pkcs8: exportPkcs8(privateKey) }, privateKey);
+  return remember({ kty: "EC-HSM", crv: curve.name, pkcs8: exportPkcs8(privateKey) }, privateKey);
 }
 
 /** Uncompressed public point 0x04||X||Y of scalar `d`, computed by OpenSSL; throws BadParameter if d ∉ [1, n-1]. */
@@ -271,12 +291,12 @@ function publicPointOf(curve: CurveInfo, d: Buffer): Buffer {
  * are derived from the private key itself.
  */
 export function publicJwk(material: KeyMaterial): PublicJwkFields {
-  if (material.kty === 'oct-HSM') return {};
+  if (material.kty === "oct-HSM") return {};
   let fields = publicFields.get(material);
   if (!fields) {
     // Export from the derived public key so the private parts are never materialized as strings.
-    const jwk = createPublicKey(privateKeyObject(material)).export({ format: 'jwk' });
-    fields = material.kty === 'RSA-HSM' ? { n: jwk.n!, e: jwk.e! } : { crv: material.crv, x: jwk.x!, y: jwk.y! };
+    const jwk = createPublicKey(privateKeyObject(material)).export({ format: "jwk" });
+    fields = material.kty === "RSA-HSM" ? { n: jwk.n!, e: jwk.e! } : { crv: material.crv, x: jwk.x!, y: jwk.y! };
     publicFields.set(material, fields);
   }
   return { ...fields };
@@ -298,12 +318,12 @@ interface SerializedMaterialV1 {
  */
 export function serializeMaterial(material: KeyMaterial): Buffer {
   const body: SerializedMaterialV1 =
-    material.kty === 'oct-HSM'
-      ? { v: 1, kty: material.kty, keySize: material.keySize, key: material.k.toString('base64url') }
-      : material.kty === 'RSA-HSM'
-        ? { v: 1, kty: material.kty, keySize: material.keySize, key: material.pkcs8.toString('base64url') }
-        : { v: 1, kty: material.kty, crv: material.crv, key: material.pkcs8.toString('base64url') };
-  return Buffer.from(JSON.stringify(body), 'utf8');
+    material.kty === "oct-HSM"
+      ? { v: 1, kty: material.kty, keySize: material.keySize, key: material.k.toString("base64url") }
+      : material.kty === "RSA-HSM"
+        ? { v: 1, kty: material.kty, keySize: material.keySize, key: material.pkcs8.toString("base64url") }
+        : { v: 1, kty: material.kty, crv: material.crv, key: material.pkcs8.toString("base64url") };
+  return Buffer.from(JSON.stringify(body), "utf8");
 }
 
 /**
@@ -312,34 +332,35 @@ export function serializeMaterial(material: KeyMaterial): Buffer {
  * (the store's data is corrupt; not the caller's fault).
  */
 export function deserializeMaterial(bytes: Buffer): KeyMaterial {
-  const corrupt = (why: string) => new KeyCryptoError('InternalError', `Stored key material is unreadable: ${why}.`);
+  const corrupt = (why: string) => new KeyCryptoError("InternalError", `Stored key material is unreadable: ${why}.`);
   let body: Partial<SerializedMaterialV1>;
   try {
-    body = JSON.parse(bytes.toString('utf8')) as Partial<SerializedMaterialV1>;
+    body = JSON.parse(bytes.toString("utf8")) as Partial<SerializedMaterialV1>;
   } catch {
-    throw corrupt('not JSON');
+    throw corrupt("not JSON");
   }
-  if (body === null || typeof body !== 'object' || body.v !== 1) throw corrupt('unknown format version');
-  if (typeof body.key !== 'string') throw corrupt('missing key');
-  const key = Buffer.from(body.key, 'base64url');
+  if (body === null || typeof body !== "object" || body.v !== 1) throw corrupt("unknown format version");
+  if (typeof body.key !== "string") throw corrupt("missing key");
+  const key = Buffer.from(body.key, "base64url");
   switch (body.kty) {
-    case 'oct-HSM':
-      if (!AES_KEY_SIZES.includes(key.length * 8) || body.keySize !== key.length * 8) throw corrupt('AES key size mismatch');
-      return { kty: 'oct-HSM', keySize: key.length * 8, k: key };
-    case 'RSA-HSM': {
-      const privateKey = parsePkcs8(key, 'rsa', corrupt);
+    case "oct-HSM":
+      if (!AES_KEY_SIZES.includes(key.length * 8) || body.keySize !== key.length * 8)
+        throw corrupt("AES key size mismatch");
+      return { kty: "oct-HSM", keySize: key.length * 8, k: key };
+    case "RSA-HSM": {
+      const privateKey = parsePkcs8(key, "rsa", corrupt);
       const keySize = privateKey.asymmetricKeyDetails?.modulusLength;
-      if (keySize === undefined || keySize !== body.keySize) throw corrupt('RSA key size mismatch');
-      return remember({ kty: 'RSA-HSM', keySize, pkcs8: key }, privateKey);
+      if (keySize === undefined || keySize !== body.keySize) throw corrupt("RSA key size mismatch");
+      return remember({ kty: "RSA-HSM", keySize, pkcs8: key }, privateKey);
     }
-    case 'EC-HSM': {
-      const privateKey = parsePkcs8(key, 'ec', corrupt);
+    case "EC-HSM": {
+      const privateKey = parsePkcs8(key, "ec", corrupt);
       const curve = curveByOpensslName(privateKey.asymmetricKeyDetails?.namedCurve);
-      if (!curve || curve.name !== body.crv) throw corrupt('EC curve mismatch');
-      return remember({ kty: 'EC-HSM', crv: curve.name, pkcs8: key }, privateKey);
+      if (!curve || curve.name !== body.crv) throw corrupt("EC curve mismatch");
+      return remember({ kty: "EC-HSM", crv: curve.name, pkcs8: key }, privateKey);
     }
     default:
-      throw corrupt('unknown key type');
+      throw corrupt("unknown key type");
   }
 }
 
@@ -359,30 +380,30 @@ function remember<M extends RsaKeyMaterial | EcKeyMaterial>(material: M, private
 export function privateKeyObject(material: RsaKeyMaterial | EcKeyMaterial): KeyObject {
   let key = keyObjects.get(material);
   if (!key) {
-    key = createPrivateKey({ key: material.pkcs8, format: 'der', type: 'pkcs8' });
+    key = createPrivateKey({ key: material.pkcs8, format: "der", type: "pkcs8" });
     keyObjects.set(material, key);
   }
   return key;
 }
 
 function exportPkcs8(privateKey: KeyObject): Buffer {
-  return privateKey.export({ format: 'der', type: 'pkcs8' });
+  return privateKey.export({ format: "der", type: "pkcs8" });
 }
 
-function parsePkcs8(der: Buffer, type: 'rsa' | 'ec', corrupt: (why: string) => KeyCryptoError): KeyObject {
+function parsePkcs8(der: Buffer, type: "rsa" | "ec", corrupt: (why: string) => KeyCryptoError): KeyObject {
   let key: KeyObject;
   try {
-    key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    key = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
   } catch {
-    throw corrupt('not a PKCS#8 private key');
+    throw corrupt("not a PKCS#8 private key");
   }
   if (key.asymmetricKeyType !== type) throw corrupt(`expected a ${type} key`);
   return key;
 }
 
-function parsePrivateJwk(jwk: NodeJsonWebKey, label: 'RSA' | 'EC'): KeyObject {
+function parsePrivateJwk(jwk: NodeJsonWebKey, label: "RSA" | "EC"): KeyObject {
   try {
-    return createPrivateKey({ key: jwk, format: 'jwk' });
+    return createPrivateKey({ key: jwk, format: "jwk" });
   } catch {
     throw badParameter(`The ${label} key could not be imported: the JWK parameters are invalid.`);
   }
@@ -393,15 +414,15 @@ const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 /** Decodes a required base64url JWK field; Buffer.from would silently skip invalid characters. */
 function b64urlField(jwk: JsonWebKeyInput, name: keyof JsonWebKeyInput): Buffer {
   const value = jwk[name];
-  if (value === undefined || value === null || value === '') throw badParameter(`JWK field '${name}' is required.`);
-  if (typeof value !== 'string' || !BASE64URL.test(value) || value.replace(/=+$/, '').length % 4 === 1) {
+  if (value === undefined || value === null || value === "") throw badParameter(`JWK field '${name}' is required.`);
+  if (typeof value !== "string" || !BASE64URL.test(value) || value.replace(/=+$/, "").length % 4 === 1) {
     throw badParameter(`JWK field '${name}' must be a base64url string.`);
   }
-  return Buffer.from(value, 'base64url');
+  return Buffer.from(value, "base64url");
 }
 
 /** Renders a caller-supplied scalar for an error message, bounded so a huge value cannot flood logs. */
 function describe(value: unknown): string {
-  const text = typeof value === 'string' ? `'${value}'` : String(value);
+  const text = typeof value === "string" ? `'${value}'` : String(value);
   return text.length > 64 ? `${text.slice(0, 61)}...` : text;
 }

@@ -2,34 +2,62 @@
 // (POST /keys/{name}/{version}/<op>, data-plane.md §2) on key material, plus the algorithm table the
 // HTTP layer validates with. Algorithm names and semantics: JWA (RFC 7518) and the Key Vault
 // JsonWebKeyEncryptionAlgorithm / JsonWebKeySignatureAlgorithm enums; per-kty support: data-plane.md §2.2.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from "node:crypto";
 
-import { aesCbcDecrypt, aesCbcEncrypt, aesGcmDecrypt, aesGcmEncrypt, aesKeyUnwrap, aesKeyWrap, CBC_IV_BYTES } from './aes.js';
-import { ecdsaSignDigest, ecdsaVerifyDigest } from './ecdsa.js';
-import { badParameter } from './errors.js';
-import type { CryptoOperation, CurveName, KeyMaterial, KeyType } from './keys.js';
-import { rsaDecrypt, rsaEncrypt, rsaSignDigest, rsaVerifyDigest, type SignatureHash } from './rsa.js';
+import {
+  aesCbcDecrypt,
+  aesCbcEncrypt,
+  aesGcmDecrypt,
+  aesGcmEncrypt,
+  aesKeyUnwrap,
+  aesKeyWrap,
+  CBC_IV_BYTES,
+} from "./aes.js";
+import { ecdsaSignDigest, ecdsaVerifyDigest } from "./ecdsa.js";
+import { badParameter } from "./errors.js";
+import type { CryptoOperation, CurveName, KeyMaterial, KeyType } from "./keys.js";
+import { rsaDecrypt, rsaEncrypt, rsaSignDigest, rsaVerifyDigest, type SignatureHash } from "./rsa.js";
 
 /** Every algorithm this module implements. */
 export type Algorithm =
-  | 'RSA1_5' | 'RSA-OAEP' | 'RSA-OAEP-256'
-  | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512'
-  | 'ES256' | 'ES256K' | 'ES384' | 'ES512'
-  | 'A128KW' | 'A192KW' | 'A256KW' | 'CKM_AES_KEY_WRAP' | 'CKM_AES_KEY_WRAP_PAD'
-  | 'A128GCM' | 'A192GCM' | 'A256GCM'
-  | 'A128CBC' | 'A192CBC' | 'A256CBC'
-  | 'A128CBCPAD' | 'A192CBCPAD' | 'A256CBCPAD';
+  | "RSA1_5"
+  | "RSA-OAEP"
+  | "RSA-OAEP-256"
+  | "RS256"
+  | "RS384"
+  | "RS512"
+  | "PS256"
+  | "PS384"
+  | "PS512"
+  | "ES256"
+  | "ES256K"
+  | "ES384"
+  | "ES512"
+  | "A128KW"
+  | "A192KW"
+  | "A256KW"
+  | "CKM_AES_KEY_WRAP"
+  | "CKM_AES_KEY_WRAP_PAD"
+  | "A128GCM"
+  | "A192GCM"
+  | "A256GCM"
+  | "A128CBC"
+  | "A192CBC"
+  | "A256CBC"
+  | "A128CBCPAD"
+  | "A192CBCPAD"
+  | "A256CBCPAD";
 
 export type AlgorithmFamily =
-  | 'rsa-encryption' // RSAES-PKCS1-v1_5 / RSAES-OAEP
-  | 'rsa-pkcs1-signature' // RSASSA-PKCS1-v1_5 over a digest
-  | 'rsa-pss-signature' // RSASSA-PSS over a digest, sLen = hLen
-  | 'ecdsa' // ECDSA over a digest, r||s output
-  | 'aes-key-wrap' // RFC 3394
-  | 'aes-key-wrap-pad' // RFC 5649
-  | 'aes-gcm'
-  | 'aes-cbc'
-  | 'aes-cbc-pad';
+  | "rsa-encryption" // RSAES-PKCS1-v1_5 / RSAES-OAEP
+  | "rsa-pkcs1-signature" // RSASSA-PKCS1-v1_5 over a digest
+  | "rsa-pss-signature" // RSASSA-PSS over a digest, sLen = hLen
+  | "ecdsa" // ECDSA over a digest, r||s output
+  | "aes-key-wrap" // RFC 3394
+  | "aes-key-wrap-pad" // RFC 5649
+  | "aes-gcm"
+  | "aes-cbc"
+  | "aes-cbc-pad";
 
 export interface AlgorithmInfo {
   readonly family: AlgorithmFamily;
@@ -38,7 +66,7 @@ export interface AlgorithmInfo {
   /** Operations the algorithm may be used for. */
   readonly operations: readonly CryptoOperation[];
   /** OAEP hash (rsa-encryption) or the hash whose digest sign/verify take. */
-  readonly hash?: 'sha1' | SignatureHash;
+  readonly hash?: "sha1" | SignatureHash;
   /** sign/verify: required digest length in bytes. */
   readonly digestLength?: number;
   /** ES*: the only curve the algorithm is defined for (RFC 7518 §3.4, RFC 8812 §3.2). */
@@ -70,22 +98,27 @@ export interface KeyOperationResult {
   aad?: Buffer;
 }
 
-const ENCRYPTION_OPS: readonly CryptoOperation[] = Object.freeze(['encrypt', 'decrypt', 'wrapKey', 'unwrapKey']);
-const CIPHER_OPS: readonly CryptoOperation[] = Object.freeze(['encrypt', 'decrypt']);
-const SIGNATURE_OPS: readonly CryptoOperation[] = Object.freeze(['sign', 'verify']);
+const ENCRYPTION_OPS: readonly CryptoOperation[] = Object.freeze(["encrypt", "decrypt", "wrapKey", "unwrapKey"]);
+const CIPHER_OPS: readonly CryptoOperation[] = Object.freeze(["encrypt", "decrypt"]);
+const SIGNATURE_OPS: readonly CryptoOperation[] = Object.freeze(["sign", "verify"]);
 const DIGEST_LENGTH: Readonly<Record<SignatureHash, number>> = { sha256: 32, sha384: 48, sha512: 64 };
 
-function rsaSignature(family: 'rsa-pkcs1-signature' | 'rsa-pss-signature', hash: SignatureHash): AlgorithmInfo {
-  return { family, kty: 'RSA-HSM', operations: SIGNATURE_OPS, hash, digestLength: DIGEST_LENGTH[hash] };
+function rsaSignature(family: "rsa-pkcs1-signature" | "rsa-pss-signature", hash: SignatureHash): AlgorithmInfo {
+  return { family, kty: "RSA-HSM", operations: SIGNATURE_OPS, hash, digestLength: DIGEST_LENGTH[hash] };
 }
 
 function ecdsa(crv: CurveName, hash: SignatureHash): AlgorithmInfo {
-  return { family: 'ecdsa', kty: 'EC-HSM', operations: SIGNATURE_OPS, hash, digestLength: DIGEST_LENGTH[hash], crv };
+  return { family: "ecdsa", kty: "EC-HSM", operations: SIGNATURE_OPS, hash, digestLength: DIGEST_LENGTH[hash], crv };
 }
 
 function aes(family: AlgorithmFamily, aesKeySize?: number): AlgorithmInfo {
-  const wrap = family === 'aes-key-wrap' || family === 'aes-key-wrap-pad';
-  return { family, kty: 'oct-HSM', operations: wrap ? ENCRYPTION_OPS : CIPHER_OPS, ...(aesKeySize ? { aesKeySize } : {}) };
+  const wrap = family === "aes-key-wrap" || family === "aes-key-wrap-pad";
+  return {
+    family,
+    kty: "oct-HSM",
+    operations: wrap ? ENCRYPTION_OPS : CIPHER_OPS,
+    ...(aesKeySize ? { aesKeySize } : {}),
+  };
 }
 
 /**
@@ -94,38 +127,38 @@ function aes(family: AlgorithmFamily, aesKeySize?: number): AlgorithmInfo {
  * encrypt/decrypt only. Frozen.
  */
 export const ALGORITHMS: Readonly<Record<Algorithm, AlgorithmInfo>> = Object.freeze({
-  RSA1_5: { family: 'rsa-encryption', kty: 'RSA-HSM', operations: ENCRYPTION_OPS },
-  'RSA-OAEP': { family: 'rsa-encryption', kty: 'RSA-HSM', operations: ENCRYPTION_OPS, hash: 'sha1' },
-  'RSA-OAEP-256': { family: 'rsa-encryption', kty: 'RSA-HSM', operations: ENCRYPTION_OPS, hash: 'sha256' },
-  RS256: rsaSignature('rsa-pkcs1-signature', 'sha256'),
-  RS384: rsaSignature('rsa-pkcs1-signature', 'sha384'),
-  RS512: rsaSignature('rsa-pkcs1-signature', 'sha512'),
-  PS256: rsaSignature('rsa-pss-signature', 'sha256'),
-  PS384: rsaSignature('rsa-pss-signature', 'sha384'),
-  PS512: rsaSignature('rsa-pss-signature', 'sha512'),
-  ES256: ecdsa('P-256', 'sha256'),
-  ES256K: ecdsa('P-256K', 'sha256'),
-  ES384: ecdsa('P-384', 'sha384'),
-  ES512: ecdsa('P-521', 'sha512'),
-  A128KW: aes('aes-key-wrap', 128),
-  A192KW: aes('aes-key-wrap', 192),
-  A256KW: aes('aes-key-wrap', 256),
-  CKM_AES_KEY_WRAP: aes('aes-key-wrap'),
-  CKM_AES_KEY_WRAP_PAD: aes('aes-key-wrap-pad'),
-  A128GCM: aes('aes-gcm', 128),
-  A192GCM: aes('aes-gcm', 192),
-  A256GCM: aes('aes-gcm', 256),
-  A128CBC: aes('aes-cbc', 128),
-  A192CBC: aes('aes-cbc', 192),
-  A256CBC: aes('aes-cbc', 256),
-  A128CBCPAD: aes('aes-cbc-pad', 128),
-  A192CBCPAD: aes('aes-cbc-pad', 192),
-  A256CBCPAD: aes('aes-cbc-pad', 256),
+  RSA1_5: { family: "rsa-encryption", kty: "RSA-HSM", operations: ENCRYPTION_OPS },
+  "RSA-OAEP": { family: "rsa-encryption", kty: "RSA-HSM", operations: ENCRYPTION_OPS, hash: "sha1" },
+  "RSA-OAEP-256": { family: "rsa-encryption", kty: "RSA-HSM", operations: ENCRYPTION_OPS, hash: "sha256" },
+  RS256: rsaSignature("rsa-pkcs1-signature", "sha256"),
+  RS384: rsaSignature("rsa-pkcs1-signature", "sha384"),
+  RS512: rsaSignature("rsa-pkcs1-signature", "sha512"),
+  PS256: rsaSignature("rsa-pss-signature", "sha256"),
+  PS384: rsaSignature("rsa-pss-signature", "sha384"),
+  PS512: rsaSignature("rsa-pss-signature", "sha512"),
+  ES256: ecdsa("P-256", "sha256"),
+  ES256K: ecdsa("P-256K", "sha256"),
+  ES384: ecdsa("P-384", "sha384"),
+  ES512: ecdsa("P-521", "sha512"),
+  A128KW: aes("aes-key-wrap", 128),
+  A192KW: aes("aes-key-wrap", 192),
+  A256KW: aes("aes-key-wrap", 256),
+  CKM_AES_KEY_WRAP: aes("aes-key-wrap"),
+  CKM_AES_KEY_WRAP_PAD: aes("aes-key-wrap-pad"),
+  A128GCM: aes("aes-gcm", 128),
+  A192GCM: aes("aes-gcm", 192),
+  A256GCM: aes("aes-gcm", 256),
+  A128CBC: aes("aes-cbc", 128),
+  A192CBC: aes("aes-cbc", 192),
+  A256CBC: aes("aes-cbc", 256),
+  A128CBCPAD: aes("aes-cbc-pad", 128),
+  A192CBCPAD: aes("aes-cbc-pad", 192),
+  A256CBCPAD: aes("aes-cbc-pad", 256),
 });
 
 /** True if `alg` names an algorithm in {@link ALGORITHMS} (exact, case-sensitive, own keys only). */
 export function isAlgorithm(alg: unknown): alg is Algorithm {
-  return typeof alg === 'string' && Object.hasOwn(ALGORITHMS, alg);
+  return typeof alg === "string" && Object.hasOwn(ALGORITHMS, alg);
 }
 
 /**
@@ -135,7 +168,7 @@ export function isAlgorithm(alg: unknown): alg is Algorithm {
  */
 export function checkAlgorithm(material: KeyMaterial, alg: unknown, operation: CryptoOperation): AlgorithmInfo {
   if (!isAlgorithm(alg)) {
-    const shown = typeof alg === 'string' ? `'${alg.slice(0, 40)}'` : String(alg);
+    const shown = typeof alg === "string" ? `'${alg.slice(0, 40)}'` : String(alg);
     throw badParameter(`Algorithm ${shown} is not supported.`);
   }
   const info = ALGORITHMS[alg];
@@ -145,11 +178,13 @@ export function checkAlgorithm(material: KeyMaterial, alg: unknown, operation: C
   if (!info.operations.includes(operation)) {
     throw badParameter(`Algorithm ${alg} cannot be used for ${operation}.`);
   }
-  if (info.crv && material.kty === 'EC-HSM' && material.crv !== info.crv) {
+  if (info.crv && material.kty === "EC-HSM" && material.crv !== info.crv) {
     throw badParameter(`Algorithm ${alg} requires a ${info.crv} key; this key uses ${material.crv}.`);
   }
-  if (info.aesKeySize && material.kty === 'oct-HSM' && material.keySize !== info.aesKeySize) {
-    throw badParameter(`Algorithm ${alg} requires a ${info.aesKeySize}-bit AES key; this key is ${material.keySize}-bit (key size incorrect).`);
+  if (info.aesKeySize && material.kty === "oct-HSM" && material.keySize !== info.aesKeySize) {
+    throw badParameter(
+      `Algorithm ${alg} requires a ${info.aesKeySize}-bit AES key; this key is ${material.keySize}-bit (key size incorrect).`,
+    );
   }
   return info;
 }
@@ -162,7 +197,7 @@ export function checkAlgorithm(material: KeyMaterial, alg: unknown, operation: C
  * Throws KeyCryptoError BadParameter for alg/key mismatches and invalid lengths.
  */
 export function encrypt(material: KeyMaterial, request: KeyOperationRequest): KeyOperationResult {
-  return forward(material, request, 'encrypt');
+  return forward(material, request, "encrypt");
 }
 
 /**
@@ -171,7 +206,7 @@ export function encrypt(material: KeyMaterial, request: KeyOperationRequest): Ke
  * mismatches, invalid lengths and ciphertexts that fail authentication or padding checks.
  */
 export function decrypt(material: KeyMaterial, request: KeyOperationRequest): KeyOperationResult {
-  return backward(material, request, 'decrypt');
+  return backward(material, request, "decrypt");
 }
 
 /**
@@ -180,7 +215,7 @@ export function decrypt(material: KeyMaterial, request: KeyOperationRequest): Ke
  * Throws KeyCryptoError BadParameter for alg/key mismatches and invalid lengths.
  */
 export function wrapKey(material: KeyMaterial, request: KeyOperationRequest): KeyOperationResult {
-  return forward(material, request, 'wrapKey');
+  return forward(material, request, "wrapKey");
 }
 
 /**
@@ -188,53 +223,63 @@ export function wrapKey(material: KeyMaterial, request: KeyOperationRequest): Ke
  * for alg/key mismatches, invalid lengths and failed integrity checks.
  */
 export function unwrapKey(material: KeyMaterial, request: KeyOperationRequest): KeyOperationResult {
-  return backward(material, request, 'unwrapKey');
+  return backward(material, request, "unwrapKey");
 }
 
-function forward(material: KeyMaterial, request: KeyOperationRequest, operation: 'encrypt' | 'wrapKey'): KeyOperationResult {
+function forward(
+  material: KeyMaterial,
+  request: KeyOperationRequest,
+  operation: "encrypt" | "wrapKey",
+): KeyOperationResult {
   const alg = request.alg as Algorithm;
   const info = checkAlgorithm(material, alg, operation);
-  if (material.kty === 'RSA-HSM') {
-    return { value: rsaEncrypt(material, alg as 'RSA1_5' | 'RSA-OAEP' | 'RSA-OAEP-256', request.value) };
+  if (material.kty === "RSA-HSM") {
+    return { value: rsaEncrypt(material, alg as "RSA1_5" | "RSA-OAEP" | "RSA-OAEP-256", request.value) };
   }
-  if (material.kty !== 'oct-HSM') throw badParameter(`Algorithm ${alg} cannot be used for ${operation}.`);
+  if (material.kty !== "oct-HSM") throw badParameter(`Algorithm ${alg} cannot be used for ${operation}.`);
   switch (info.family) {
-    case 'aes-key-wrap':
-    case 'aes-key-wrap-pad':
-      return { value: aesKeyWrap(alg, material.k, request.value, info.family === 'aes-key-wrap-pad') };
-    case 'aes-gcm': {
+    case "aes-key-wrap":
+    case "aes-key-wrap-pad":
+      return { value: aesKeyWrap(alg, material.k, request.value, info.family === "aes-key-wrap-pad") };
+    case "aes-gcm": {
       if (request.iv !== undefined) {
-        throw badParameter(`${alg} encryption does not take an iv: the service generates a unique 12-byte iv and returns it.`);
+        throw badParameter(
+          `${alg} encryption does not take an iv: the service generates a unique 12-byte iv and returns it.`,
+        );
       }
       const result = aesGcmEncrypt(material.k, request.value, request.aad);
       return request.aad ? { ...result, aad: request.aad } : result;
     }
-    case 'aes-cbc':
-    case 'aes-cbc-pad': {
+    case "aes-cbc":
+    case "aes-cbc-pad": {
       const iv = request.iv ?? randomBytes(CBC_IV_BYTES);
-      return { value: aesCbcEncrypt(alg, material.k, request.value, iv, info.family === 'aes-cbc-pad'), iv };
+      return { value: aesCbcEncrypt(alg, material.k, request.value, iv, info.family === "aes-cbc-pad"), iv };
     }
     default:
       throw badParameter(`Algorithm ${alg} cannot be used for ${operation}.`);
   }
 }
 
-function backward(material: KeyMaterial, request: KeyOperationRequest, operation: 'decrypt' | 'unwrapKey'): KeyOperationResult {
+function backward(
+  material: KeyMaterial,
+  request: KeyOperationRequest,
+  operation: "decrypt" | "unwrapKey",
+): KeyOperationResult {
   const alg = request.alg as Algorithm;
   const info = checkAlgorithm(material, alg, operation);
-  if (material.kty === 'RSA-HSM') {
-    return { value: rsaDecrypt(material, alg as 'RSA1_5' | 'RSA-OAEP' | 'RSA-OAEP-256', request.value) };
+  if (material.kty === "RSA-HSM") {
+    return { value: rsaDecrypt(material, alg as "RSA1_5" | "RSA-OAEP" | "RSA-OAEP-256", request.value) };
   }
-  if (material.kty !== 'oct-HSM') throw badParameter(`Algorithm ${alg} cannot be used for ${operation}.`);
+  if (material.kty !== "oct-HSM") throw badParameter(`Algorithm ${alg} cannot be used for ${operation}.`);
   switch (info.family) {
-    case 'aes-key-wrap':
-    case 'aes-key-wrap-pad':
-      return { value: aesKeyUnwrap(alg, material.k, request.value, info.family === 'aes-key-wrap-pad') };
-    case 'aes-gcm':
+    case "aes-key-wrap":
+    case "aes-key-wrap-pad":
+      return { value: aesKeyUnwrap(alg, material.k, request.value, info.family === "aes-key-wrap-pad") };
+    case "aes-gcm":
       return { value: aesGcmDecrypt(alg, material.k, request.value, request.iv, request.tag, request.aad) };
-    case 'aes-cbc':
-    case 'aes-cbc-pad': {
-      const value = aesCbcDecrypt(alg, material.k, request.value, request.iv, info.family === 'aes-cbc-pad');
+    case "aes-cbc":
+    case "aes-cbc-pad": {
+      const value = aesCbcDecrypt(alg, material.k, request.value, request.iv, info.family === "aes-cbc-pad");
       return { value, iv: request.iv! };
     }
     default:
@@ -245,7 +290,9 @@ function backward(material: KeyMaterial, request: KeyOperationRequest, operation
 function checkDigest(alg: string, info: AlgorithmInfo, digest: Buffer | undefined): Buffer {
   if (!digest) throw badParameter(`${alg} needs a digest.`);
   if (digest.length !== info.digestLength) {
-    throw badParameter(`The digest for ${alg} must be ${info.digestLength} bytes (${info.hash}), got ${digest.length}.`);
+    throw badParameter(
+      `The digest for ${alg} must be ${info.digestLength} bytes (${info.hash}), got ${digest.length}.`,
+    );
   }
   return digest;
 }
@@ -258,13 +305,13 @@ function checkDigest(alg: string, info: AlgorithmInfo, digest: Buffer | undefine
  */
 export function sign(material: KeyMaterial, request: KeyOperationRequest): KeyOperationResult {
   const alg = request.alg;
-  const info = checkAlgorithm(material, alg, 'sign');
+  const info = checkAlgorithm(material, alg, "sign");
   const digest = checkDigest(alg, info, request.value);
-  if (material.kty === 'RSA-HSM') {
-    const scheme = info.family === 'rsa-pss-signature' ? 'pss' : 'pkcs1';
+  if (material.kty === "RSA-HSM") {
+    const scheme = info.family === "rsa-pss-signature" ? "pss" : "pkcs1";
     return { value: rsaSignDigest(material, scheme, info.hash as SignatureHash, digest) };
   }
-  if (material.kty === 'EC-HSM') return { value: ecdsaSignDigest(material, digest) };
+  if (material.kty === "EC-HSM") return { value: ecdsaSignDigest(material, digest) };
   throw badParameter(`Algorithm ${alg} cannot be used for sign.`);
 }
 
@@ -275,12 +322,12 @@ export function sign(material: KeyMaterial, request: KeyOperationRequest): KeyOp
  */
 export function verify(material: KeyMaterial, request: KeyOperationRequest): boolean {
   const alg = request.alg;
-  const info = checkAlgorithm(material, alg, 'verify');
+  const info = checkAlgorithm(material, alg, "verify");
   const digest = checkDigest(alg, info, request.digest);
-  if (material.kty === 'RSA-HSM') {
-    const scheme = info.family === 'rsa-pss-signature' ? 'pss' : 'pkcs1';
+  if (material.kty === "RSA-HSM") {
+    const scheme = info.family === "rsa-pss-signature" ? "pss" : "pkcs1";
     return rsaVerifyDigest(material, scheme, info.hash as SignatureHash, digest, request.value);
   }
-  if (material.kty === 'EC-HSM') return ecdsaVerifyDigest(material, digest, request.value);
+  if (material.kty === "EC-HSM") return ecdsaVerifyDigest(material, digest, request.value);
   throw badParameter(`Algorithm ${alg} cannot be used for verify.`);
 }

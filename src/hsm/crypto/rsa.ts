@@ -16,23 +16,23 @@ import {
   publicEncrypt,
   randomBytes,
   timingSafeEqual,
-} from 'node:crypto';
+} from "node:crypto";
 
-import { badParameter } from './errors.js';
-import { privateKeyObject, type RsaKeyMaterial } from './keys.js';
+import { badParameter } from "./errors.js";
+import { privateKeyObject, type RsaKeyMaterial } from "./keys.js";
 
-export type RsaEncryptionScheme = 'RSA1_5' | 'RSA-OAEP' | 'RSA-OAEP-256';
-export type RsaSignatureScheme = 'pkcs1' | 'pss';
-export type SignatureHash = 'sha256' | 'sha384' | 'sha512';
+export type RsaEncryptionScheme = "RSA1_5" | "RSA-OAEP" | "RSA-OAEP-256";
+export type RsaSignatureScheme = "pkcs1" | "pss";
+export type SignatureHash = "sha256" | "sha384" | "sha512";
 
-const OAEP_HASH = { 'RSA-OAEP': 'sha1', 'RSA-OAEP-256': 'sha256' } as const;
+const OAEP_HASH = { "RSA-OAEP": "sha1", "RSA-OAEP-256": "sha256" } as const;
 const HASH_LENGTH = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 } as const;
 
 // RFC 8017 §9.2 Note 1: DER of DigestInfo up to (not including) the digest bytes.
 const DIGEST_INFO_PREFIX: Readonly<Record<SignatureHash, Buffer>> = {
-  sha256: Buffer.from('3031300d060960864801650304020105000420', 'hex'),
-  sha384: Buffer.from('3041300d060960864801650304020205000430', 'hex'),
-  sha512: Buffer.from('3051300d060960864801650304020305000440', 'hex'),
+  sha256: Buffer.from("3031300d060960864801650304020105000420", "hex"),
+  sha384: Buffer.from("3041300d060960864801650304020205000430", "hex"),
+  sha512: Buffer.from("3051300d060960864801650304020305000440", "hex"),
 };
 
 /** Modulus length in bytes (k in RFC 8017). */
@@ -46,12 +46,12 @@ function modulusBytes(material: RsaKeyMaterial): number {
  */
 export function rsaEncrypt(material: RsaKeyMaterial, scheme: RsaEncryptionScheme, plaintext: Buffer): Buffer {
   const k = modulusBytes(material);
-  const max = scheme === 'RSA1_5' ? k - 11 : k - 2 * HASH_LENGTH[OAEP_HASH[scheme]] - 2;
+  const max = scheme === "RSA1_5" ? k - 11 : k - 2 * HASH_LENGTH[OAEP_HASH[scheme]] - 2;
   if (plaintext.length > max) {
     throw badParameter(`The value is too long for ${scheme} with a ${material.keySize}-bit key: at most ${max} bytes.`);
   }
   const key = privateKeyObject(material);
-  return scheme === 'RSA1_5'
+  return scheme === "RSA1_5"
     ? publicEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, plaintext)
     : publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: OAEP_HASH[scheme] }, plaintext);
 }
@@ -63,13 +63,18 @@ export function rsaEncrypt(material: RsaKeyMaterial, scheme: RsaEncryptionScheme
 export function rsaDecrypt(material: RsaKeyMaterial, scheme: RsaEncryptionScheme, ciphertext: Buffer): Buffer {
   const k = modulusBytes(material);
   if (ciphertext.length !== k) {
-    throw badParameter(`The ciphertext for ${scheme} with a ${material.keySize}-bit key must be ${k} bytes, got ${ciphertext.length}.`);
+    throw badParameter(
+      `The ciphertext for ${scheme} with a ${material.keySize}-bit key must be ${k} bytes, got ${ciphertext.length}.`,
+    );
   }
   const key = privateKeyObject(material);
   const failed = () => badParameter(`${scheme} decryption failed: the ciphertext is not valid for this key.`);
-  if (scheme !== 'RSA1_5') {
+  if (scheme !== "RSA1_5") {
     try {
-      return privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: OAEP_HASH[scheme] }, ciphertext);
+      return privateDecrypt(
+        { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: OAEP_HASH[scheme] },
+        ciphertext,
+      );
     } catch {
       throw failed();
     }
@@ -94,8 +99,11 @@ export function rsaSignDigest(
   digest: Buffer,
 ): Buffer {
   const key = privateKeyObject(material);
-  if (scheme === 'pkcs1') {
-    return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([DIGEST_INFO_PREFIX[hash], digest]));
+  if (scheme === "pkcs1") {
+    return privateEncrypt(
+      { key, padding: constants.RSA_PKCS1_PADDING },
+      Buffer.concat([DIGEST_INFO_PREFIX[hash], digest]),
+    );
   }
   const em = emsaPssEncode(digest, hash, material.keySize - 1);
   const k = modulusBytes(material);
@@ -118,9 +126,14 @@ export function rsaVerifyDigest(
   } catch {
     return false; // s ≥ n
   }
-  if (scheme === 'pkcs1') {
+  if (scheme === "pkcs1") {
     const t = Buffer.concat([DIGEST_INFO_PREFIX[hash], digest]);
-    const expected = Buffer.concat([Buffer.from([0x00, 0x01]), Buffer.alloc(k - t.length - 3, 0xff), Buffer.from([0x00]), t]);
+    const expected = Buffer.concat([
+      Buffer.from([0x00, 0x01]),
+      Buffer.alloc(k - t.length - 3, 0xff),
+      Buffer.from([0x00]),
+      t,
+    ]);
     return m.length === expected.length && timingSafeEqual(m, expected);
   }
   const emBits = material.keySize - 1;

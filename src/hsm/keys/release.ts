@@ -12,13 +12,25 @@
  * by AES key wrap with padding (RFC 5649) of the key (PKCS#8 DER for RSA/EC, raw bytes for oct). The result
  * is a JWS (RS256) by the emulator's release signing key, whose public JWK is in the JWS header.
  */
-import { constants, createCipheriv, createPublicKey, publicEncrypt, randomBytes, sign as nodeSign, type KeyObject } from "node:crypto";
+import {
+  constants,
+  createCipheriv,
+  createPublicKey,
+  publicEncrypt,
+  randomBytes,
+  sign as nodeSign,
+  type KeyObject,
+} from "node:crypto";
 import { badParameter, kvError, kvErrors } from "../errors.js";
 
 export const RELEASE_ENCRYPTIONS = ["CKM_RSA_AES_KEY_WRAP", "RSA_AES_KEY_WRAP_256", "RSA_AES_KEY_WRAP_384"] as const;
 export type ReleaseEncryption = (typeof RELEASE_ENCRYPTIONS)[number];
 
-const OAEP_HASH: Record<ReleaseEncryption, string> = { CKM_RSA_AES_KEY_WRAP: "sha1", RSA_AES_KEY_WRAP_256: "sha256", RSA_AES_KEY_WRAP_384: "sha384" };
+const OAEP_HASH: Record<ReleaseEncryption, string> = {
+  CKM_RSA_AES_KEY_WRAP: "sha1",
+  RSA_AES_KEY_WRAP_256: "sha256",
+  RSA_AES_KEY_WRAP_384: "sha384",
+};
 
 export interface AttestationToken {
   header: Record<string, unknown>;
@@ -27,7 +39,8 @@ export interface AttestationToken {
 
 /** Decodes a compact JWT without verifying its signature. @throws 400 BadParameter when it is not one */
 export function parseAttestationToken(target: unknown, nowS: number): AttestationToken {
-  if (typeof target !== "string" || target.length === 0) throw kvErrors.parameterRequired("target", "the attestation token of the release target");
+  if (typeof target !== "string" || target.length === 0)
+    throw kvErrors.parameterRequired("target", "the attestation token of the release target");
   const parts = target.split(".");
   if (parts.length !== 3) throw badParameter("The release target is not a JWT (expected header.payload.signature).");
   let header: unknown;
@@ -38,9 +51,11 @@ export function parseAttestationToken(target: unknown, nowS: number): Attestatio
   } catch {
     throw badParameter("The release target is not a JWT: its header or payload is not base64url JSON.");
   }
-  if (!header || typeof header !== "object" || !claims || typeof claims !== "object") throw badParameter("The release target is not a JWT.");
+  if (!header || typeof header !== "object" || !claims || typeof claims !== "object")
+    throw badParameter("The release target is not a JWT.");
   const c = claims as Record<string, unknown>;
-  if (typeof c.exp === "number" && c.exp <= nowS) throw badParameter("The release target attestation token has expired.");
+  if (typeof c.exp === "number" && c.exp <= nowS)
+    throw badParameter("The release target attestation token has expired.");
   return { header: header as Record<string, unknown>, claims: c };
 }
 
@@ -90,12 +105,16 @@ export function policyAllows(policy: Record<string, unknown>, token: Attestation
 
 /** The RSA public key the released key is wrapped to. @throws 400 BadParameter when the token has none */
 export function targetKey(token: AttestationToken): { key: KeyObject; kid?: string } {
-  const runtime = (claimValue(token.claims, "x-ms-runtime") ?? claimValue(token.claims, "x-ms-isolation-tee.x-ms-runtime")) as { keys?: unknown } | undefined;
+  const runtime = (claimValue(token.claims, "x-ms-runtime") ??
+    claimValue(token.claims, "x-ms-isolation-tee.x-ms-runtime")) as { keys?: unknown } | undefined;
   const keys = Array.isArray(runtime?.keys) ? (runtime!.keys as Record<string, unknown>[]) : [];
   for (const k of keys) {
     if (k && k.kty === "RSA" && typeof k.n === "string" && typeof k.e === "string") {
       try {
-        return { key: createPublicKey({ key: { kty: "RSA", n: k.n, e: k.e }, format: "jwk" }), ...(typeof k.kid === "string" ? { kid: k.kid } : {}) };
+        return {
+          key: createPublicKey({ key: { kty: "RSA", n: k.n, e: k.e }, format: "jwk" }),
+          ...(typeof k.kid === "string" ? { kid: k.kid } : {}),
+        };
       } catch {
         throw badParameter("The RSA key in the attestation token's x-ms-runtime.keys is invalid.");
       }
@@ -107,14 +126,20 @@ export function targetKey(token: AttestationToken): { key: KeyObject; kid?: stri
 /** Parses `enc`. @throws 400 BadParameter for an unknown value */
 export function releaseEncryption(enc: unknown): ReleaseEncryption {
   if (enc === undefined || enc === null) return "CKM_RSA_AES_KEY_WRAP";
-  if (typeof enc === "string" && (RELEASE_ENCRYPTIONS as readonly string[]).includes(enc)) return enc as ReleaseEncryption;
-  throw badParameter(`The key export encryption algorithm ${typeof enc === "string" ? `'${enc.slice(0, 40)}'` : String(enc)} is not supported; use ${RELEASE_ENCRYPTIONS.join(", ")}.`);
+  if (typeof enc === "string" && (RELEASE_ENCRYPTIONS as readonly string[]).includes(enc))
+    return enc as ReleaseEncryption;
+  throw badParameter(
+    `The key export encryption algorithm ${typeof enc === "string" ? `'${enc.slice(0, 40)}'` : String(enc)} is not supported; use ${RELEASE_ENCRYPTIONS.join(", ")}.`,
+  );
 }
 
 /** RSA-OAEP(target, aes256) || AES-KWP(aes256, keyBytes). */
 export function wrapForRelease(target: KeyObject, enc: ReleaseEncryption, keyBytes: Buffer): Buffer {
   const aes = randomBytes(32);
-  const wrappedAes = publicEncrypt({ key: target, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: OAEP_HASH[enc] }, aes);
+  const wrappedAes = publicEncrypt(
+    { key: target, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: OAEP_HASH[enc] },
+    aes,
+  );
   const c = createCipheriv("id-aes256-wrap-pad", aes, Buffer.from("a65959a6", "hex"));
   const wrappedKey = Buffer.concat([c.update(keyBytes), c.final()]);
   aes.fill(0);
@@ -123,7 +148,12 @@ export function wrapForRelease(target: KeyObject, enc: ReleaseEncryption, keyByt
 
 /** 403 when the token does not satisfy the policy. */
 export function policyNotSatisfied(): never {
-  throw kvError(403, "Forbidden", "Target environment attestation statement does not conform to the Secure Key Release policy for the key.", "ReleasePolicyNotSatisfied");
+  throw kvError(
+    403,
+    "Forbidden",
+    "Target environment attestation statement does not conform to the Secure Key Release policy for the key.",
+    "ReleasePolicyNotSatisfied",
+  );
 }
 
 /** A compact JWS (RS256) of `payload` with the signer's public JWK in the header. */

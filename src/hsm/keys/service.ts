@@ -30,10 +30,27 @@ import {
 } from "../crypto/index.js";
 import { randomHex } from "../../kernel/ids.js";
 import { LATEST_API_VERSION } from "../api-versions.js";
-import { badParameter, deletedButRecoverable, deletedKeyNotFound, fromCryptoError, keyForbidden, keyNotFound, kvError, kvErrors } from "../errors.js";
+import {
+  badParameter,
+  deletedButRecoverable,
+  deletedKeyNotFound,
+  fromCryptoError,
+  keyForbidden,
+  keyNotFound,
+  kvError,
+  kvErrors,
+} from "../errors.js";
 import type { CryptoPool } from "../crypto-pool.js";
 import type { MasterKey } from "../master-key.js";
-import type { HsmStore, KeyNameRecord, KeyVersionRecord, NewKeyVersion, StoredKeyAttributes, StoredReleasePolicy, StoredRotationPolicy } from "../store.js";
+import type {
+  HsmStore,
+  KeyNameRecord,
+  KeyVersionRecord,
+  NewKeyVersion,
+  StoredKeyAttributes,
+  StoredReleasePolicy,
+  StoredRotationPolicy,
+} from "../store.js";
 import {
   b64urlField,
   checkKeyName,
@@ -52,7 +69,15 @@ import {
   type KeyContext,
 } from "./wire.js";
 import { durationSeconds, parseRotationPolicy, renderRotationPolicy } from "./rotation.js";
-import { parseAttestationToken, policyAllows, policyNotSatisfied, releaseEncryption, signJws, targetKey, wrapForRelease } from "./release.js";
+import {
+  parseAttestationToken,
+  policyAllows,
+  policyNotSatisfied,
+  releaseEncryption,
+  signJws,
+  targetKey,
+  wrapForRelease,
+} from "./release.js";
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -99,7 +124,8 @@ function paging(query: Record<string, string>): { max: number; skip: number } {
   let max = MAX_PAGE;
   if (rawMax !== undefined && rawMax !== "") {
     max = Number(rawMax);
-    if (!Number.isInteger(max) || max < 1 || max > MAX_PAGE) throw badParameter(`The value of maxresults (${rawMax.slice(0, 20)}) must be between 1 and ${MAX_PAGE}.`);
+    if (!Number.isInteger(max) || max < 1 || max > MAX_PAGE)
+      throw badParameter(`The value of maxresults (${rawMax.slice(0, 20)}) must be between 1 and ${MAX_PAGE}.`);
   }
   const rawSkip = query["$skiptoken"];
   let skip = 0;
@@ -126,11 +152,18 @@ function keyCursorFrom(token: string | undefined): string {
   return nameKey;
 }
 
-function page<T>(ctx: KeyContext, path: string, query: Record<string, string>, all: T[]): { value: T[]; nextLink: string | null } {
+function page<T>(
+  ctx: KeyContext,
+  path: string,
+  query: Record<string, string>,
+  all: T[],
+): { value: T[]; nextLink: string | null } {
   const { max, skip } = paging(query);
   const value = all.slice(skip, skip + max);
   const more = skip + max < all.length;
-  const nextLink = more ? `${ctx.baseUrl}${path}?api-version=${encodeURIComponent(ctx.apiVersion || LATEST_API_VERSION)}&$skiptoken=${skip + max}&maxresults=${max}` : null;
+  const nextLink = more
+    ? `${ctx.baseUrl}${path}?api-version=${encodeURIComponent(ctx.apiVersion || LATEST_API_VERSION)}&$skiptoken=${skip + max}&maxresults=${max}`
+    : null;
   return { value, nextLink };
 }
 
@@ -157,7 +190,9 @@ export class KeyService {
     const rec = this.store.keyName(ctx.hsm.name, name.toLowerCase());
     if (!rec || rec.deletedDate !== undefined) throw keyNotFound(ctx.baseUrl, name, version);
     if (version !== undefined && !VERSION_RE.test(version)) throw keyNotFound(ctx.baseUrl, name, version);
-    const v = version ? this.store.version(ctx.hsm.name, rec.nameKey, version.toLowerCase()) : this.store.latest(ctx.hsm.name, rec.nameKey);
+    const v = version
+      ? this.store.version(ctx.hsm.name, rec.nameKey, version.toLowerCase())
+      : this.store.latest(ctx.hsm.name, rec.nameKey);
     if (!v) throw keyNotFound(ctx.baseUrl, name, version);
     return { rec, v };
   }
@@ -184,26 +219,59 @@ export class KeyService {
   private usable(ctx: KeyContext, name: string, v: KeyVersionRecord, op: string, checkOps = true): void {
     const a = v.attributes;
     if (!a.enabled) throw keyForbidden(`Operation ${op} is not allowed on a disabled key (${name}).`, "KeyDisabled");
-    if (a.nbf !== undefined && ctx.nowS < a.nbf) throw keyForbidden(`Operation ${op} is not allowed before the key's activation time (nbf ${new Date(a.nbf * 1000).toISOString()}).`, "KeyNotYetValid");
-    if (a.exp !== undefined && ctx.nowS >= a.exp) throw keyForbidden(`Operation ${op} is not allowed on an expired key (exp ${new Date(a.exp * 1000).toISOString()}).`, "KeyExpired");
-    if (checkOps && !v.keyOps.includes(op)) throw keyForbidden(`Operation ${op} is not allowed by the key's key_ops (${v.keyOps.join(", ") || "none"}).`, "KeyOperationForbidden");
+    if (a.nbf !== undefined && ctx.nowS < a.nbf)
+      throw keyForbidden(
+        `Operation ${op} is not allowed before the key's activation time (nbf ${new Date(a.nbf * 1000).toISOString()}).`,
+        "KeyNotYetValid",
+      );
+    if (a.exp !== undefined && ctx.nowS >= a.exp)
+      throw keyForbidden(
+        `Operation ${op} is not allowed on an expired key (exp ${new Date(a.exp * 1000).toISOString()}).`,
+        "KeyExpired",
+      );
+    if (checkOps && !v.keyOps.includes(op))
+      throw keyForbidden(
+        `Operation ${op} is not allowed by the key's key_ops (${v.keyOps.join(", ") || "none"}).`,
+        "KeyOperationForbidden",
+      );
   }
 
   // ---- material ----
 
-  private async generate(kty: string, keySize: number | undefined, crv: string | undefined, publicExponent: number | undefined): Promise<KeyMaterial> {
+  private async generate(
+    kty: string,
+    keySize: number | undefined,
+    crv: string | undefined,
+    publicExponent: number | undefined,
+  ): Promise<KeyMaterial> {
     try {
       const normalized = normalizeKty(kty);
       if (normalized === "RSA-HSM") {
-        return deserializeMaterial(await this.deps.pool.generate({ kty: normalized, ...(keySize !== undefined ? { keySize } : {}), ...(publicExponent !== undefined ? { publicExponent } : {}) }));
+        return deserializeMaterial(
+          await this.deps.pool.generate({
+            kty: normalized,
+            ...(keySize !== undefined ? { keySize } : {}),
+            ...(publicExponent !== undefined ? { publicExponent } : {}),
+          }),
+        );
       }
-      return await generateKeyMaterial({ kty: normalized, ...(normalized === "oct-HSM" && keySize !== undefined ? { keySize } : {}), ...(crv !== undefined ? { crv } : {}) });
+      return await generateKeyMaterial({
+        kty: normalized,
+        ...(normalized === "oct-HSM" && keySize !== undefined ? { keySize } : {}),
+        ...(crv !== undefined ? { crv } : {}),
+      });
     } catch (e) {
       return fromCryptoError(e);
     }
   }
 
-  private newVersion(material: KeyMaterial, keyOps: string[] | undefined, attrs: StoredKeyAttributes, tags: Record<string, string> | undefined, releasePolicy: StoredReleasePolicy | undefined): NewKeyVersion {
+  private newVersion(
+    material: KeyMaterial,
+    keyOps: string[] | undefined,
+    attrs: StoredKeyAttributes,
+    tags: Record<string, string> | undefined,
+    releasePolicy: StoredReleasePolicy | undefined,
+  ): NewKeyVersion {
     return {
       version: randomHex(16),
       kty: material.kty,
@@ -217,8 +285,12 @@ export class KeyService {
   }
 
   private exportableRules(exportable: boolean, policy: StoredReleasePolicy | undefined): void {
-    if (exportable && !policy) throw badParameter("Exportable keys must have a release policy: set release_policy together with attributes.exportable=true.");
-    if (!exportable && policy) throw badParameter("A key release policy can only be set on an exportable key: set attributes.exportable=true.");
+    if (exportable && !policy)
+      throw badParameter(
+        "Exportable keys must have a release policy: set release_policy together with attributes.exportable=true.",
+      );
+    if (!exportable && policy)
+      throw badParameter("A key release policy can only be set on an exportable key: set attributes.exportable=true.");
   }
 
   private freshAttributes(ctx: KeyContext, a: ReturnType<typeof parseAttributes>): StoredKeyAttributes {
@@ -246,18 +318,26 @@ export class KeyService {
       return fromCryptoError(e);
     }
     const keySize = body.key_size ?? undefined;
-    if (keySize !== undefined && keySize !== null && (typeof keySize !== "number" || !Number.isInteger(keySize))) throw badParameter("The parameter 'key_size' must be an integer.");
+    if (keySize !== undefined && keySize !== null && (typeof keySize !== "number" || !Number.isInteger(keySize)))
+      throw badParameter("The parameter 'key_size' must be an integer.");
     const exponent = body.public_exponent ?? undefined;
-    if (exponent !== undefined && exponent !== null && (typeof exponent !== "number" || !Number.isInteger(exponent))) throw badParameter("The parameter 'public_exponent' must be an integer.");
+    if (exponent !== undefined && exponent !== null && (typeof exponent !== "number" || !Number.isInteger(exponent)))
+      throw badParameter("The parameter 'public_exponent' must be an integer.");
     const crv = body.crv ?? undefined;
-    if (crv !== undefined && crv !== null && typeof crv !== "string") throw badParameter("The parameter 'crv' must be a curve name.");
+    if (crv !== undefined && crv !== null && typeof crv !== "string")
+      throw badParameter("The parameter 'crv' must be a curve name.");
     const keyOps = parseKeyOps(body.key_ops);
     const attrs = parseAttributes(body.attributes);
     const tags = parseTags(body.tags);
     const policy = parseReleasePolicy(body.release_policy);
     this.exportableRules(attrs.exportable === true, policy);
     this.requireNotDeleted(ctx, name);
-    const material = await this.generate(kty, (keySize as number | null) ?? undefined, kty === "EC-HSM" ? ((crv as string | null) ?? undefined) : undefined, kty === "RSA-HSM" ? ((exponent as number | null) ?? undefined) : undefined);
+    const material = await this.generate(
+      kty,
+      (keySize as number | null) ?? undefined,
+      kty === "EC-HSM" ? ((crv as string | null) ?? undefined) : undefined,
+      kty === "RSA-HSM" ? ((exponent as number | null) ?? undefined) : undefined,
+    );
     return this.store2(ctx, name, this.newVersion(material, keyOps, this.freshAttributes(ctx, attrs), tags, policy));
   }
 
@@ -272,10 +352,12 @@ export class KeyService {
   async import(ctx: KeyContext, name: string, raw: unknown): Promise<Record<string, unknown>> {
     checkKeyName(name);
     const body = objectBody(raw, "KeyImportParameters");
-    if (body.Hsm !== undefined && body.Hsm !== null && typeof body.Hsm !== "boolean") throw badParameter("The parameter 'Hsm' must be true or false.");
+    if (body.Hsm !== undefined && body.Hsm !== null && typeof body.Hsm !== "boolean")
+      throw badParameter("The parameter 'Hsm' must be true or false.");
     const jwk = body.key;
     if (jwk === undefined || jwk === null) throw kvErrors.parameterRequired("key", "the JSON Web Key to import");
-    if (typeof jwk !== "object" || Array.isArray(jwk)) throw badParameter("The parameter 'key' must be a JSON Web Key object.");
+    if (typeof jwk !== "object" || Array.isArray(jwk))
+      throw badParameter("The parameter 'key' must be a JSON Web Key object.");
     const keyOps = parseKeyOps((jwk as Record<string, unknown>).key_ops);
     const attrs = parseAttributes(body.attributes);
     const tags = parseTags(body.tags);
@@ -302,14 +384,27 @@ export class KeyService {
     const { rec, v } = this.live(ctx, name, version);
     const signer = await this.signingKey();
     const kid = keyId(ctx, rec.name, v.version);
-    const statement = { kid, kty: v.kty, key_ops: v.keyOps, exportable: v.attributes.exportable, created: v.attributes.created, hsmPlatform: "hsmlink-emulated", iat: ctx.nowS };
+    const statement = {
+      kid,
+      kty: v.kty,
+      key_ops: v.keyOps,
+      exportable: v.attributes.exportable,
+      created: v.attributes.created,
+      hsmPlatform: "hsmlink-emulated",
+      iat: ctx.nowS,
+    };
     const pubPem = Buffer.from(createPublicKey(signer).export({ format: "pem", type: "spki" }) as string, "utf8");
     const attestation: Record<string, unknown> = {
       certificatePemFile: pubPem.toString("base64url"),
-      privateKeyAttestation: Buffer.from(signJws(signer, { ...statement, statement: "private key held by the emulated HSM" })).toString("base64url"),
+      privateKeyAttestation: Buffer.from(
+        signJws(signer, { ...statement, statement: "private key held by the emulated HSM" }),
+      ).toString("base64url"),
       version: "1.0",
     };
-    if (v.kty !== "oct-HSM") attestation.publicKeyAttestation = Buffer.from(signJws(signer, { ...statement, statement: "public key", key: v.publicJwk })).toString("base64url");
+    if (v.kty !== "oct-HSM")
+      attestation.publicKeyAttestation = Buffer.from(
+        signJws(signer, { ...statement, statement: "public key", key: v.publicJwk }),
+      ).toString("base64url");
     return renderBundle(ctx, rec, v, { attestation });
   }
 
@@ -321,10 +416,15 @@ export class KeyService {
     const tags = parseTags(body.tags);
     const policy = parseReleasePolicy(body.release_policy);
     const { rec, v } = this.live(ctx, name, version);
-    if (attrs.exportable !== undefined && attrs.exportable !== v.attributes.exportable) throw badParameter("The attribute 'exportable' is set when a key is created and cannot be changed.");
+    if (attrs.exportable !== undefined && attrs.exportable !== v.attributes.exportable)
+      throw badParameter("The attribute 'exportable' is set when a key is created and cannot be changed.");
     if (policy) {
-      if (v.releasePolicy?.immutable) throw badParameter(`Key ${rec.name} has an Immutable Key Release Policy; it cannot be changed.`);
-      if (!v.attributes.exportable) throw badParameter("A key release policy can only be set on an exportable key: set attributes.exportable=true when creating it.");
+      if (v.releasePolicy?.immutable)
+        throw badParameter(`Key ${rec.name} has an Immutable Key Release Policy; it cannot be changed.`);
+      if (!v.attributes.exportable)
+        throw badParameter(
+          "A key release policy can only be set on an exportable key: set attributes.exportable=true when creating it.",
+        );
     }
     const a = { ...v.attributes };
     if (attrs.enabled !== undefined) a.enabled = attrs.enabled;
@@ -336,7 +436,8 @@ export class KeyService {
       if (attrs.exp === null) delete a.exp;
       else a.exp = attrs.exp;
     }
-    if (a.nbf !== undefined && a.exp !== undefined && a.nbf >= a.exp) throw badParameter("The key's 'nbf' (not before) must be earlier than its 'exp' (expiry).");
+    if (a.nbf !== undefined && a.exp !== undefined && a.nbf >= a.exp)
+      throw badParameter("The key's 'nbf' (not before) must be earlier than its 'exp' (expiry).");
     a.updated = ctx.nowS;
     const updated: KeyVersionRecord = {
       ...v,
@@ -361,8 +462,14 @@ export class KeyService {
     const after = keyCursorFrom(query["$skiptoken"]);
     const names = this.store.liveNamesPage(ctx.hsm.name, after, max + 1);
     const value = names.slice(0, max);
-    const nextLink = names.length > max ? `${ctx.baseUrl}/keys?api-version=${encodeURIComponent(ctx.apiVersion || LATEST_API_VERSION)}&$skiptoken=${keyCursor(value[value.length - 1]!.nameKey)}&maxresults=${max}` : null;
-    return { value: value.map((rec) => renderItem(ctx, rec, this.store.latest(ctx.hsm.name, rec.nameKey)!, false)), nextLink };
+    const nextLink =
+      names.length > max
+        ? `${ctx.baseUrl}/keys?api-version=${encodeURIComponent(ctx.apiVersion || LATEST_API_VERSION)}&$skiptoken=${keyCursor(value[value.length - 1]!.nameKey)}&maxresults=${max}`
+        : null;
+    return {
+      value: value.map((rec) => renderItem(ctx, rec, this.store.latest(ctx.hsm.name, rec.nameKey)!, false)),
+      nextLink,
+    };
   }
 
   /** GET /keys/{name}/versions → `{value: KeyItem[] (versioned kids), nextLink}`. */
@@ -417,7 +524,12 @@ export class KeyService {
   purge(ctx: KeyContext, name: string): void {
     const { rec } = this.deleted(ctx, name);
     if (ctx.hsm.purgeProtection) {
-      throw kvError(403, "Forbidden", `Operation "purge" is not allowed because purge protection is enabled for this managed HSM. The key ${rec.name} will be purged automatically after the retention period (${ctx.hsm.retentionDays} days).`, "PurgeProtectionEnabled");
+      throw kvError(
+        403,
+        "Forbidden",
+        `Operation "purge" is not allowed because purge protection is enabled for this managed HSM. The key ${rec.name} will be purged automatically after the retention period (${ctx.hsm.retentionDays} days).`,
+        "PurgeProtectionEnabled",
+      );
     }
     this.store.purge(ctx.hsm.name, rec.nameKey);
   }
@@ -456,16 +568,30 @@ export class KeyService {
   restore(ctx: KeyContext, raw: unknown): Record<string, unknown> {
     const body = objectBody(raw, "KeyRestoreParameters");
     const blob = b64urlField("value", body.value, { required: true })!;
-    const invalid = () => badParameter("The backup blob is invalid or corrupt, or was not made by an hsmlink managed HSM.");
-    if (blob.length <= BACKUP_MAGIC.length || !blob.subarray(0, BACKUP_MAGIC.length).equals(BACKUP_MAGIC)) throw invalid();
+    const invalid = () =>
+      badParameter("The backup blob is invalid or corrupt, or was not made by an hsmlink managed HSM.");
+    if (blob.length <= BACKUP_MAGIC.length || !blob.subarray(0, BACKUP_MAGIC.length).equals(BACKUP_MAGIC))
+      throw invalid();
     let doc: BackupDocument;
     let versions: NewKeyVersion[];
     try {
-      doc = JSON.parse(openWithKey(this.backupKey(), blob.subarray(BACKUP_MAGIC.length), BACKUP_CONTEXT).toString("utf8")) as BackupDocument;
-      if (doc.v !== 1 || typeof doc.name !== "string" || !Array.isArray(doc.versions) || doc.versions.length === 0) throw new Error("shape");
+      doc = JSON.parse(
+        openWithKey(this.backupKey(), blob.subarray(BACKUP_MAGIC.length), BACKUP_CONTEXT).toString("utf8"),
+      ) as BackupDocument;
+      if (doc.v !== 1 || typeof doc.name !== "string" || !Array.isArray(doc.versions) || doc.versions.length === 0)
+        throw new Error("shape");
       versions = doc.versions.map((bv) => {
         const material = deserializeMaterial(Buffer.from(bv.material, "base64url"));
-        return { version: bv.version, kty: material.kty, keyOps: bv.keyOps, attributes: bv.attributes, ...(bv.tags ? { tags: bv.tags } : {}), ...(bv.releasePolicy ? { releasePolicy: bv.releasePolicy } : {}), publicJwk: publicJwk(material), material };
+        return {
+          version: bv.version,
+          kty: material.kty,
+          keyOps: bv.keyOps,
+          attributes: bv.attributes,
+          ...(bv.tags ? { tags: bv.tags } : {}),
+          ...(bv.releasePolicy ? { releasePolicy: bv.releasePolicy } : {}),
+          publicJwk: publicJwk(material),
+          material,
+        };
       });
     } catch {
       throw invalid();
@@ -474,7 +600,12 @@ export class KeyService {
     this.store.purgeExpired(ctx.hsm.name, ctx.nowS);
     const existing = this.store.keyName(ctx.hsm.name, doc.name.toLowerCase());
     if (existing?.deletedDate !== undefined) throw deletedButRecoverable(existing.name);
-    if (existing) throw kvError(409, "Conflict", `There was a conflict restoring the key '${keyId(ctx, existing.name)}': a key with that name already exists. Delete and purge it, or restore into another managed HSM.`);
+    if (existing)
+      throw kvError(
+        409,
+        "Conflict",
+        `There was a conflict restoring the key '${keyId(ctx, existing.name)}': a key with that name already exists. Delete and purge it, or restore into another managed HSM.`,
+      );
     this.store.restoreKey(ctx.hsm.name, doc.name, versions, doc.rotationPolicy, ctx.nowS);
     const rec = this.store.keyName(ctx.hsm.name, doc.name.toLowerCase())!;
     return renderBundle(ctx, rec, this.store.latest(ctx.hsm.name, rec.nameKey)!);
@@ -488,7 +619,12 @@ export class KeyService {
     const current = this.store.material(v);
     const material =
       current.kty === "RSA-HSM"
-        ? await this.generate("RSA-HSM", current.keySize, undefined, v.publicJwk.e ? Number(BigInt("0x" + Buffer.from(v.publicJwk.e, "base64url").toString("hex"))) : undefined)
+        ? await this.generate(
+            "RSA-HSM",
+            current.keySize,
+            undefined,
+            v.publicJwk.e ? Number(BigInt("0x" + Buffer.from(v.publicJwk.e, "base64url").toString("hex"))) : undefined,
+          )
         : current.kty === "EC-HSM"
           ? await this.generate("EC-HSM", undefined, current.crv, undefined)
           : await this.generate("oct-HSM", current.keySize, undefined, undefined);
@@ -526,31 +662,58 @@ export class KeyService {
       let sealed = this.store.meta("release-signing-key");
       if (!sealed) {
         const { privateKey } = await generateKeyPairAsync("rsa", { modulusLength: 2048 });
-        sealed = this.store.metaOnce("release-signing-key", sealWithKey(wrap, privateKey.export({ format: "der", type: "pkcs8" }), "hsmlink/release-signing-key"));
+        sealed = this.store.metaOnce(
+          "release-signing-key",
+          sealWithKey(wrap, privateKey.export({ format: "der", type: "pkcs8" }), "hsmlink/release-signing-key"),
+        );
       }
-      return createPrivateKey({ key: openWithKey(wrap, sealed, "hsmlink/release-signing-key"), format: "der", type: "pkcs8" });
+      return createPrivateKey({
+        key: openWithKey(wrap, sealed, "hsmlink/release-signing-key"),
+        format: "der",
+        type: "pkcs8",
+      });
     })();
     return this.signer;
   }
 
   /** POST /keys/{name}[/{version}]/release `{target, nonce?, enc?}` → `{value: JWS}` (see release.ts for what is accepted). */
-  async release(ctx: KeyContext, name: string, version: string | undefined, raw: unknown): Promise<Record<string, unknown>> {
+  async release(
+    ctx: KeyContext,
+    name: string,
+    version: string | undefined,
+    raw: unknown,
+  ): Promise<Record<string, unknown>> {
     const body = objectBody(raw, "KeyReleaseParameters");
     const enc = releaseEncryption(body.enc);
-    if (body.nonce !== undefined && body.nonce !== null && typeof body.nonce !== "string") throw badParameter("The parameter 'nonce' must be a string.");
+    if (body.nonce !== undefined && body.nonce !== null && typeof body.nonce !== "string")
+      throw badParameter("The parameter 'nonce' must be a string.");
     const token = parseAttestationToken(body.target, ctx.nowS);
     const { rec, v } = this.live(ctx, name, version);
     this.usable(ctx, rec.name, v, "release", false);
-    if (!v.attributes.exportable || !v.releasePolicy) throw badParameter(`Key ${rec.name} is not exportable: only keys created with attributes.exportable=true and a release policy can be released.`);
+    if (!v.attributes.exportable || !v.releasePolicy)
+      throw badParameter(
+        `Key ${rec.name} is not exportable: only keys created with attributes.exportable=true and a release policy can be released.`,
+      );
     if (!policyAllows(releasePolicyJson(v.releasePolicy), token)) policyNotSatisfied();
     const target = targetKey(token);
     const material = this.store.material(v);
     const keyBytes = material.kty === "oct-HSM" ? material.k : material.pkcs8;
     const ciphertext = wrapForRelease(target.key, enc, keyBytes);
-    const keyHsm = Buffer.from(JSON.stringify({ schema_version: "1.0", header: { kid: target.kid ?? "TpmEphemeralEncryptionKey", alg: "dir", enc }, ciphertext: ciphertext.toString("base64url") })).toString("base64url");
+    const keyHsm = Buffer.from(
+      JSON.stringify({
+        schema_version: "1.0",
+        header: { kid: target.kid ?? "TpmEphemeralEncryptionKey", alg: "dir", enc },
+        ciphertext: ciphertext.toString("base64url"),
+      }),
+    ).toString("base64url");
     const bundle = renderBundle(ctx, rec, v);
     const payload = {
-      request: { "api-version": ctx.apiVersion || LATEST_API_VERSION, enc, kid: keyId(ctx, rec.name, v.version), ...(typeof body.nonce === "string" ? { nonce: body.nonce } : {}) },
+      request: {
+        "api-version": ctx.apiVersion || LATEST_API_VERSION,
+        enc,
+        kid: keyId(ctx, rec.name, v.version),
+        ...(typeof body.nonce === "string" ? { nonce: body.nonce } : {}),
+      },
       response: { key: { ...bundle, key: { ...(bundle.key as Record<string, unknown>), key_hsm: keyHsm } } },
     };
     return { value: signJws(await this.signingKey(), payload) };
@@ -563,8 +726,17 @@ export class KeyService {
    * Returns KeyOperationResult `{kid, value, iv?, tag?, aad?, alg}` or, for verify, `{value: boolean}`.
    * @throws 400 bad parameters/algorithm, 404 unknown key, 403 disabled/expired/not-yet-valid key or op not in key_ops
    */
-  async operate(ctx: KeyContext, name: string, version: string | undefined, op: CryptoOperation, raw: unknown): Promise<Record<string, unknown>> {
-    const body = objectBody(raw, op === "sign" ? "KeySignParameters" : op === "verify" ? "KeyVerifyParameters" : "KeyOperationsParameters");
+  async operate(
+    ctx: KeyContext,
+    name: string,
+    version: string | undefined,
+    op: CryptoOperation,
+    raw: unknown,
+  ): Promise<Record<string, unknown>> {
+    const body = objectBody(
+      raw,
+      op === "sign" ? "KeySignParameters" : op === "verify" ? "KeyVerifyParameters" : "KeyOperationsParameters",
+    );
     if (body.alg === undefined || body.alg === null) throw kvErrors.parameterRequired("alg");
     if (typeof body.alg !== "string") throw badParameter("The parameter 'alg' must be an algorithm name.");
     const value = b64urlField("value", body.value, { required: true })!;
@@ -592,7 +764,14 @@ export class KeyService {
     } catch (e) {
       return fromCryptoError(e);
     }
-    const req: KeyOperationRequest = { alg: body.alg, value, ...(iv ? { iv } : {}), ...(aad ? { aad } : {}), ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
+    const req: KeyOperationRequest = {
+      alg: body.alg,
+      value,
+      ...(iv ? { iv } : {}),
+      ...(aad ? { aad } : {}),
+      ...(tag ? { tag } : {}),
+      ...(digest ? { digest } : {}),
+    };
     let result: KeyOperationResult | boolean;
     try {
       // Private-key RSA work and ECDSA on P-256K/P-384/P-521 (OpenSSL's generic curve code, up to milliseconds) run on
@@ -600,11 +779,21 @@ export class KeyService {
       // cheaper inline than a worker round trip. So is an RSA-2048 private operation (~0.25 ms) when this process
       // has a single core, where the pool adds no parallelism, only the hand-over (measured: more than the signature).
       const ecOffThread = material.kty === "EC-HSM" && (op === "sign" || op === "verify") && material.crv !== "P-256";
-      const rsaOffThread = material.kty === "RSA-HSM" && (op === "decrypt" || op === "unwrapKey" || op === "sign") && (this.deps.pool.parallel || material.keySize > 2048);
+      const rsaOffThread =
+        material.kty === "RSA-HSM" &&
+        (op === "decrypt" || op === "unwrapKey" || op === "sign") &&
+        (this.deps.pool.parallel || material.keySize > 2048);
       if (rsaOffThread || ecOffThread) {
         result = await this.deps.pool.operate(op, bytes, req);
       } else {
-        const fn = { encrypt: cEncrypt, decrypt: cDecrypt, wrapKey: cWrapKey, unwrapKey: cUnwrapKey, sign: cSign, verify: cVerify }[op];
+        const fn = {
+          encrypt: cEncrypt,
+          decrypt: cDecrypt,
+          wrapKey: cWrapKey,
+          unwrapKey: cUnwrapKey,
+          sign: cSign,
+          verify: cVerify,
+        }[op];
         result = fn(material, req);
       }
     } catch (e) {

@@ -14,7 +14,16 @@ export const KEY_NAME_RE = /^[0-9a-zA-Z-]{1,127}$/;
 export const VERSION_RE = /^[0-9a-fA-F]{32}$/;
 
 /** Every key operation name the JsonWebKeyOperation enum knows. */
-export const KEY_OPERATIONS: readonly string[] = Object.freeze(["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey", "import", "export"]);
+export const KEY_OPERATIONS: readonly string[] = Object.freeze([
+  "encrypt",
+  "decrypt",
+  "sign",
+  "verify",
+  "wrapKey",
+  "unwrapKey",
+  "import",
+  "export",
+]);
 
 export const MAX_TAGS = 15;
 export const MAX_TAG_LENGTH = 256;
@@ -69,7 +78,8 @@ export function objectBody(body: unknown, what: string): Record<string, unknown>
 
 function optionalTime(name: string, v: unknown): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw badParameter(`The attribute '${name}' must be a whole number of seconds since 1970-01-01T00:00:00Z.`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
+    throw badParameter(`The attribute '${name}' must be a whole number of seconds since 1970-01-01T00:00:00Z.`);
   return v;
 }
 
@@ -84,7 +94,8 @@ export interface RequestedAttributes {
 /** Parses `attributes`. @throws 400 BadParameter for wrong types or nbf ≥ exp */
 export function parseAttributes(raw: unknown): RequestedAttributes {
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== "object" || Array.isArray(raw)) throw badParameter("The parameter 'attributes' must be an object.");
+  if (typeof raw !== "object" || Array.isArray(raw))
+    throw badParameter("The parameter 'attributes' must be an object.");
   const a = raw as Record<string, unknown>;
   const out: RequestedAttributes = {};
   if (a.enabled !== undefined && a.enabled !== null) {
@@ -97,21 +108,26 @@ export function parseAttributes(raw: unknown): RequestedAttributes {
     if (typeof a.exportable !== "boolean") throw badParameter("The attribute 'exportable' must be true or false.");
     out.exportable = a.exportable;
   }
-  if (typeof out.nbf === "number" && typeof out.exp === "number" && out.nbf >= out.exp) throw badParameter("The key's 'nbf' (not before) must be earlier than its 'exp' (expiry).");
+  if (typeof out.nbf === "number" && typeof out.exp === "number" && out.nbf >= out.exp)
+    throw badParameter("The key's 'nbf' (not before) must be earlier than its 'exp' (expiry).");
   return out;
 }
 
 /** Parses `tags`: string → string, at most 15, names and values at most 256 characters. @throws 400 BadParameter */
 export function parseTags(raw: unknown): Record<string, string> | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== "object" || Array.isArray(raw)) throw badParameter("The parameter 'tags' must be an object of string values.");
+  if (typeof raw !== "object" || Array.isArray(raw))
+    throw badParameter("The parameter 'tags' must be an object of string values.");
   const entries = Object.entries(raw as Record<string, unknown>);
-  if (entries.length > MAX_TAGS) throw badParameter(`Too many tags: ${entries.length}. A key can have at most ${MAX_TAGS} tags.`);
+  if (entries.length > MAX_TAGS)
+    throw badParameter(`Too many tags: ${entries.length}. A key can have at most ${MAX_TAGS} tags.`);
   const out: Record<string, string> = {};
   for (const [k, v] of entries) {
     if (typeof v !== "string") throw badParameter(`The value of tag '${k.slice(0, 64)}' must be a string.`);
-    if (k.length === 0 || k.length > MAX_TAG_LENGTH) throw badParameter(`Tag names must be 1-${MAX_TAG_LENGTH} characters long.`);
-    if (v.length > MAX_TAG_LENGTH) throw badParameter(`The value of tag '${k.slice(0, 64)}' is longer than ${MAX_TAG_LENGTH} characters.`);
+    if (k.length === 0 || k.length > MAX_TAG_LENGTH)
+      throw badParameter(`Tag names must be 1-${MAX_TAG_LENGTH} characters long.`);
+    if (v.length > MAX_TAG_LENGTH)
+      throw badParameter(`The value of tag '${k.slice(0, 64)}' is longer than ${MAX_TAG_LENGTH} characters.`);
     out[k] = v;
   }
   return out;
@@ -124,7 +140,9 @@ export function parseKeyOps(raw: unknown): string[] | undefined {
   const out: string[] = [];
   for (const op of raw) {
     if (typeof op !== "string" || !KEY_OPERATIONS.includes(op)) {
-      throw badParameter(`Invalid key operation ${typeof op === "string" ? `'${op.slice(0, 40)}'` : String(op)} in 'key_ops'. Supported: ${KEY_OPERATIONS.join(", ")}.`);
+      throw badParameter(
+        `Invalid key operation ${typeof op === "string" ? `'${op.slice(0, 40)}'` : String(op)} in 'key_ops'. Supported: ${KEY_OPERATIONS.join(", ")}.`,
+      );
     }
     if (!out.includes(op)) out.push(op);
   }
@@ -143,7 +161,8 @@ function normaliseNode(node: unknown, depth: number): unknown {
   if (typeof n.claim === "string" && typeof n.condition === "string" && "value" in n) {
     out.claim = n.claim;
     out[n.condition] = n.value;
-    for (const [k, v] of Object.entries(n)) if (!["claim", "condition", "value"].includes(k)) out[k] = normaliseNode(v, depth + 1);
+    for (const [k, v] of Object.entries(n))
+      if (!["claim", "condition", "value"].includes(k)) out[k] = normaliseNode(v, depth + 1);
     return out;
   }
   for (const [k, v] of Object.entries(n)) out[k] = normaliseNode(v, depth + 1);
@@ -157,12 +176,18 @@ function normaliseNode(node: unknown, depth: number): unknown {
  */
 export function parseReleasePolicy(raw: unknown): StoredReleasePolicy | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== "object" || Array.isArray(raw)) throw badParameter("The parameter 'release_policy' must be an object.");
+  if (typeof raw !== "object" || Array.isArray(raw))
+    throw badParameter("The parameter 'release_policy' must be an object.");
   const r = raw as Record<string, unknown>;
-  if (r.contentType !== undefined && r.contentType !== null && (typeof r.contentType !== "string" || !/^application\/json/i.test(r.contentType))) {
+  if (
+    r.contentType !== undefined &&
+    r.contentType !== null &&
+    (typeof r.contentType !== "string" || !/^application\/json/i.test(r.contentType))
+  ) {
     throw badParameter("The key release policy content type must be application/json; charset=utf-8.");
   }
-  if (r.immutable !== undefined && r.immutable !== null && typeof r.immutable !== "boolean") throw badParameter("The key release policy 'immutable' must be true or false.");
+  if (r.immutable !== undefined && r.immutable !== null && typeof r.immutable !== "boolean")
+    throw badParameter("The key release policy 'immutable' must be true or false.");
   const data = b64urlField("release_policy.data", r.data, { required: true })!;
   let policy: unknown;
   try {
@@ -170,11 +195,17 @@ export function parseReleasePolicy(raw: unknown): StoredReleasePolicy | undefine
   } catch {
     throw badParameter("The key release policy is not valid JSON.");
   }
-  if (policy === null || typeof policy !== "object" || Array.isArray(policy)) throw badParameter("The key release policy must be a JSON object.");
+  if (policy === null || typeof policy !== "object" || Array.isArray(policy))
+    throw badParameter("The key release policy must be a JSON object.");
   const p = normaliseNode(policy, 0) as PolicyNode;
-  if (!Array.isArray(p.anyOf) && !Array.isArray(p.allOf)) throw badParameter("The key release policy must have an 'anyOf' or 'allOf' array.");
+  if (!Array.isArray(p.anyOf) && !Array.isArray(p.allOf))
+    throw badParameter("The key release policy must have an 'anyOf' or 'allOf' array.");
   if (p.version === undefined || p.version === "1.0") p.version = "1.0.0";
-  return { contentType: RELEASE_POLICY_CONTENT_TYPE, immutable: r.immutable === true, data: Buffer.from(JSON.stringify(p), "utf8").toString("base64url") };
+  return {
+    contentType: RELEASE_POLICY_CONTENT_TYPE,
+    immutable: r.immutable === true,
+    data: Buffer.from(JSON.stringify(p), "utf8").toString("base64url"),
+  };
 }
 
 /** The decoded JSON of a stored release policy. */
@@ -202,7 +233,12 @@ function renderAttributes(ctx: KeyContext, a: StoredKeyAttributes): Record<strin
 }
 
 /** KeyBundle: public JWK with `kid`, attributes, tags (when set), release policy (when set). */
-export function renderBundle(ctx: KeyContext, name: KeyNameRecord, v: KeyVersionRecord, extraAttributes: Record<string, unknown> = {}): Record<string, unknown> {
+export function renderBundle(
+  ctx: KeyContext,
+  name: KeyNameRecord,
+  v: KeyVersionRecord,
+  extraAttributes: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     key: { kid: keyId(ctx, name.name, v.version), kty: v.kty, key_ops: v.keyOps, ...v.publicJwk },
     attributes: { ...renderAttributes(ctx, v.attributes), ...extraAttributes },
@@ -212,16 +248,29 @@ export function renderBundle(ctx: KeyContext, name: KeyNameRecord, v: KeyVersion
 }
 
 function deletedFields(ctx: KeyContext, name: KeyNameRecord): Record<string, unknown> {
-  return { recoveryId: `${ctx.baseUrl}/deletedkeys/${name.name}`, deletedDate: name.deletedDate, scheduledPurgeDate: name.scheduledPurgeDate };
+  return {
+    recoveryId: `${ctx.baseUrl}/deletedkeys/${name.name}`,
+    deletedDate: name.deletedDate,
+    scheduledPurgeDate: name.scheduledPurgeDate,
+  };
 }
 
 /** DeletedKeyBundle = KeyBundle + recoveryId, deletedDate, scheduledPurgeDate. */
-export function renderDeletedBundle(ctx: KeyContext, name: KeyNameRecord, v: KeyVersionRecord): Record<string, unknown> {
+export function renderDeletedBundle(
+  ctx: KeyContext,
+  name: KeyNameRecord,
+  v: KeyVersionRecord,
+): Record<string, unknown> {
   return { ...deletedFields(ctx, name), ...renderBundle(ctx, name, v) };
 }
 
 /** KeyItem: versionless `kid` in key lists, versioned in version lists. */
-export function renderItem(ctx: KeyContext, name: KeyNameRecord, v: KeyVersionRecord, versioned: boolean): Record<string, unknown> {
+export function renderItem(
+  ctx: KeyContext,
+  name: KeyNameRecord,
+  v: KeyVersionRecord,
+  versioned: boolean,
+): Record<string, unknown> {
   return {
     kid: keyId(ctx, name.name, versioned ? v.version : undefined),
     attributes: renderAttributes(ctx, v.attributes),

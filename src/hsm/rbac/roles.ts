@@ -46,7 +46,14 @@ function builtIn(guid: string, roleName: string, suffixes: string[]): RoleDefini
   };
 }
 
-const RBAC_ADMIN = ["roleAssignments/delete/action", "roleAssignments/read/action", "roleAssignments/write/action", "roleDefinitions/read/action", "roleDefinitions/write/action", "roleDefinitions/delete/action"];
+const RBAC_ADMIN = [
+  "roleAssignments/delete/action",
+  "roleAssignments/read/action",
+  "roleAssignments/write/action",
+  "roleDefinitions/read/action",
+  "roleDefinitions/write/action",
+  "roleDefinitions/delete/action",
+];
 
 export const ROLE_IDS = {
   administrator: "a290e904-7015-4bba-90c8-60543313cdb4",
@@ -67,29 +74,77 @@ export const ROLE_IDS = {
 export const BUILT_IN_ROLES: readonly RoleDefinition[] = Object.freeze([
   builtIn(ROLE_IDS.administrator, "Managed HSM Administrator", [
     ...RBAC_ADMIN,
-    "securitydomain/download/action", "securitydomain/download/read", "securitydomain/upload/action", "securitydomain/upload/read", "securitydomain/transferkey/read",
-    "backup/start/action", "restore/start/action", "backup/status/action", "restore/status/action",
+    "securitydomain/download/action",
+    "securitydomain/download/read",
+    "securitydomain/upload/action",
+    "securitydomain/upload/read",
+    "securitydomain/transferkey/read",
+    "backup/start/action",
+    "restore/start/action",
+    "backup/status/action",
+    "restore/status/action",
   ]),
   builtIn(ROLE_IDS.cryptoOfficer, "Managed HSM Crypto Officer", [
     ...RBAC_ADMIN,
-    "keys/deletedKeys/read/action", "keys/deletedKeys/delete", "keys/deletedKeys/recover/action", "keys/export/action",
+    "keys/deletedKeys/read/action",
+    "keys/deletedKeys/delete",
+    "keys/deletedKeys/recover/action",
+    "keys/export/action",
   ]),
   builtIn(ROLE_IDS.cryptoUser, "Managed HSM Crypto User", [
-    "roleDefinitions/read/action", "roleAssignments/read/action",
-    "keys/read/action", "keys/write/action", "keys/delete", "keys/create", "keys/import/action", "keys/release/action", "keys/backup/action", "keys/restore/action",
-    "keys/encrypt/action", "keys/decrypt/action", "keys/wrap/action", "keys/unwrap/action", "keys/sign/action", "keys/verify/action", "keys/rotate/action", "rng/action",
+    "roleDefinitions/read/action",
+    "roleAssignments/read/action",
+    "keys/read/action",
+    "keys/write/action",
+    "keys/delete",
+    "keys/create",
+    "keys/import/action",
+    "keys/release/action",
+    "keys/backup/action",
+    "keys/restore/action",
+    "keys/encrypt/action",
+    "keys/decrypt/action",
+    "keys/wrap/action",
+    "keys/unwrap/action",
+    "keys/sign/action",
+    "keys/verify/action",
+    "keys/rotate/action",
+    "rng/action",
   ]),
-  builtIn(ROLE_IDS.policyAdministrator, "Managed HSM Policy Administrator", ["roleDefinitions/read/action", "roleDefinitions/write/action", "roleDefinitions/delete/action", "roleAssignments/read/action", "roleAssignments/write/action", "roleAssignments/delete/action"]),
-  builtIn(ROLE_IDS.cryptoAuditor, "Managed HSM Crypto Auditor", ["roleAssignments/read/action", "roleDefinitions/read/action", "keys/read/action", "keys/deletedKeys/read/action"]),
-  builtIn(ROLE_IDS.serviceEncryptionUser, "Managed HSM Crypto Service Encryption User", ["keys/read/action", "keys/wrap/action", "keys/unwrap/action"]),
+  builtIn(ROLE_IDS.policyAdministrator, "Managed HSM Policy Administrator", [
+    "roleDefinitions/read/action",
+    "roleDefinitions/write/action",
+    "roleDefinitions/delete/action",
+    "roleAssignments/read/action",
+    "roleAssignments/write/action",
+    "roleAssignments/delete/action",
+  ]),
+  builtIn(ROLE_IDS.cryptoAuditor, "Managed HSM Crypto Auditor", [
+    "roleAssignments/read/action",
+    "roleDefinitions/read/action",
+    "keys/read/action",
+    "keys/deletedKeys/read/action",
+  ]),
+  builtIn(ROLE_IDS.serviceEncryptionUser, "Managed HSM Crypto Service Encryption User", [
+    "keys/read/action",
+    "keys/wrap/action",
+    "keys/unwrap/action",
+  ]),
   builtIn(ROLE_IDS.serviceReleaseUser, "Managed HSM Crypto Service Release User", ["keys/release/action"]),
   builtIn(ROLE_IDS.backup, "Managed HSM Backup", ["backup/start/action", "backup/status/action", "keys/backup/action"]),
-  builtIn(ROLE_IDS.restore, "Managed HSM Restore", ["restore/start/action", "restore/status/action", "keys/restore/action"]),
+  builtIn(ROLE_IDS.restore, "Managed HSM Restore", [
+    "restore/start/action",
+    "restore/status/action",
+    "keys/restore/action",
+  ]),
 ]);
 
 /** The GUID of a role definition id given as a GUID or as `…/roleDefinitions/{guid}` (any casing); undefined otherwise. */
 export function roleGuidOf(idOrGuid: string): string | undefined {
-  const m = /^(?:.*\/roleDefinitions\/)?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/i.exec(idOrGuid.trim());
+  const m =
+    /^(?:.*\/roleDefinitions\/)?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/i.exec(
+      idOrGuid.trim(),
+    );
   return m ? m[1].toLowerCase() : undefined;
 }
 
@@ -125,7 +180,15 @@ const patterns = new Map<string, RegExp>();
 export function actionMatches(pattern: string, dataAction: string): boolean {
   let re = patterns.get(pattern);
   if (!re) {
-    re = new RegExp("^" + pattern.split("*").map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$", "i");
+    re = new RegExp(
+      "^" +
+        pattern
+          .split("*")
+          .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+          .join(".*") +
+        "$",
+      "i",
+    );
     if (patterns.size >= 1000) patterns.clear();
     patterns.set(pattern, re);
   }
@@ -134,5 +197,9 @@ export function actionMatches(pattern: string, dataAction: string): boolean {
 
 /** True when the permissions allow `dataAction`: some dataActions pattern matches and no notDataActions pattern of the same permission block does. */
 export function permits(permissions: readonly Permission[], dataAction: string): boolean {
-  return permissions.some((p) => (p.dataActions ?? []).some((a) => actionMatches(a, dataAction)) && !(p.notDataActions ?? []).some((a) => actionMatches(a, dataAction)));
+  return permissions.some(
+    (p) =>
+      (p.dataActions ?? []).some((a) => actionMatches(a, dataAction)) &&
+      !(p.notDataActions ?? []).some((a) => actionMatches(a, dataAction)),
+  );
 }

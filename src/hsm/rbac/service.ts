@@ -119,7 +119,11 @@ export class Rbac {
     }
     const chain = scopeChain(scope);
     return this.assignments(hsm)
-      .filter((a) => chain.some((s) => sameScope(s, a.scope)) && (principal === undefined || a.principalId.toLowerCase() === principal))
+      .filter(
+        (a) =>
+          chain.some((s) => sameScope(s, a.scope)) &&
+          (principal === undefined || a.principalId.toLowerCase() === principal),
+      )
       .map(renderAssignment);
   }
 
@@ -134,26 +138,52 @@ export class Rbac {
    * @throws 400 for a bad name, role or principal; 409 RoleAssignmentExists when the same principal already has the role at the scope
    */
   createAssignment(hsm: HsmInfo, scope: string, name: string, body: unknown, now: number): Record<string, unknown> {
-    if (!ASSIGNMENT_NAME_RE.test(name)) throw badParameter(`The role assignment name '${name.slice(0, 80)}' is invalid; use a GUID.`);
+    if (!ASSIGNMENT_NAME_RE.test(name))
+      throw badParameter(`The role assignment name '${name.slice(0, 80)}' is invalid; use a GUID.`);
     const props = (body as { properties?: Record<string, unknown> } | undefined)?.properties;
-    if (!props || typeof props !== "object") throw badParameter("The request body must be {\"properties\":{\"roleDefinitionId\":…,\"principalId\":…}}.");
+    if (!props || typeof props !== "object")
+      throw badParameter('The request body must be {"properties":{"roleDefinitionId":…,"principalId":…}}.');
     const { roleDefinitionId, principalId } = props as { roleDefinitionId?: unknown; principalId?: unknown };
-    if (typeof roleDefinitionId !== "string" || roleDefinitionId === "") throw kvErrors.parameterRequired("properties.roleDefinitionId");
-    if (typeof principalId !== "string" || !GUID_RE.test(principalId)) throw badParameter("The parameter 'properties.principalId' must be the object id (GUID) of a principal.");
+    if (typeof roleDefinitionId !== "string" || roleDefinitionId === "")
+      throw kvErrors.parameterRequired("properties.roleDefinitionId");
+    if (typeof principalId !== "string" || !GUID_RE.test(principalId))
+      throw badParameter("The parameter 'properties.principalId' must be the object id (GUID) of a principal.");
     const def = this.definition(hsm, roleDefinitionId);
-    if (!def) throw badParameter(`The role definition '${roleDefinitionId.slice(0, 160)}' does not exist in this managed HSM.`);
+    if (!def)
+      throw badParameter(`The role definition '${roleDefinitionId.slice(0, 160)}' does not exist in this managed HSM.`);
     if (!def.properties.assignableScopes.some((s) => scopeChain(scope).some((c) => sameScope(c, s)))) {
-      throw badParameter(`The role '${def.properties.roleName}' cannot be assigned at scope ${scope}; its assignable scopes are ${def.properties.assignableScopes.join(", ")}.`);
+      throw badParameter(
+        `The role '${def.properties.roleName}' cannot be assigned at scope ${scope}; its assignable scopes are ${def.properties.assignableScopes.join(", ")}.`,
+      );
     }
-    const record: RoleAssignmentRecord = { name, scope, roleDefinitionId: def.id, principalId: principalId.toLowerCase(), createdAt: now };
+    const record: RoleAssignmentRecord = {
+      name,
+      scope,
+      roleDefinitionId: def.id,
+      principalId: principalId.toLowerCase(),
+      createdAt: now,
+    };
     const all = this.assignments(hsm);
     const same = all.find((a) => a.name.toLowerCase() === name.toLowerCase());
     if (same) {
-      const identical = sameScope(same.scope, scope) && same.roleDefinitionId.toLowerCase() === record.roleDefinitionId.toLowerCase() && same.principalId === record.principalId;
-      if (!identical || same.implicit) throw kvError(409, "RoleAssignmentExists", `A role assignment named ${name} already exists with other properties; role assignments cannot be updated.`);
+      const identical =
+        sameScope(same.scope, scope) &&
+        same.roleDefinitionId.toLowerCase() === record.roleDefinitionId.toLowerCase() &&
+        same.principalId === record.principalId;
+      if (!identical || same.implicit)
+        throw kvError(
+          409,
+          "RoleAssignmentExists",
+          `A role assignment named ${name} already exists with other properties; role assignments cannot be updated.`,
+        );
       return renderAssignment(same);
     }
-    const dup = all.find((a) => sameScope(a.scope, scope) && a.principalId === record.principalId && a.roleDefinitionId.toLowerCase() === record.roleDefinitionId.toLowerCase());
+    const dup = all.find(
+      (a) =>
+        sameScope(a.scope, scope) &&
+        a.principalId === record.principalId &&
+        a.roleDefinitionId.toLowerCase() === record.roleDefinitionId.toLowerCase(),
+    );
     if (dup) throw kvError(409, "RoleAssignmentExists", `The role assignment already exists (name: ${dup.name}).`);
     this.store.putRoleAssignment(hsm.name, record);
     return renderAssignment(record);
@@ -164,7 +194,9 @@ export class Rbac {
     const a = this.assignments(hsm).find((x) => x.name.toLowerCase() === name.toLowerCase());
     if (!a) throw kvError(404, "RoleAssignmentNotFound", `Requested role assignment not found (name: ${name}).`);
     if (a.implicit) {
-      throw badParameter(`Role assignment ${a.name} is the initial administrator assignment of principal ${a.principalId}; it follows the HSM's initialAdminObjectIds (change those through Azure Resource Manager).`);
+      throw badParameter(
+        `Role assignment ${a.name} is the initial administrator assignment of principal ${a.principalId}; it follows the HSM's initialAdminObjectIds (change those through Azure Resource Manager).`,
+      );
     }
     this.store.deleteRoleAssignment(hsm.name, a.name);
     return renderAssignment(a);
@@ -195,22 +227,40 @@ export class Rbac {
     if (!GUID_RE.test(name)) throw badParameter(`The role definition name '${name.slice(0, 80)}' must be a GUID.`);
     const guid = name.toLowerCase();
     const props = (body as { properties?: Record<string, unknown> } | undefined)?.properties;
-    if (!props || typeof props !== "object") throw badParameter("The request body must be {\"properties\":{\"roleName\":…,\"permissions\":[…]}}.");
+    if (!props || typeof props !== "object")
+      throw badParameter('The request body must be {"properties":{"roleName":…,"permissions":[…]}}.');
     const roleName = props.roleName;
     if (typeof roleName !== "string" || roleName.trim() === "") throw kvErrors.parameterRequired("properties.roleName");
-    if (builtInRole(guid) || BUILT_IN_ROLES.some((r) => r.properties.roleName.toLowerCase() === roleName.trim().toLowerCase())) {
+    if (
+      builtInRole(guid) ||
+      BUILT_IN_ROLES.some((r) => r.properties.roleName.toLowerCase() === roleName.trim().toLowerCase())
+    ) {
       throw kvErrors.builtInRoleReused();
     }
-    if (props.type !== undefined && props.type !== null && props.type !== "CustomRole") throw badParameter("The role type of a custom role definition must be CustomRole.");
-    const clash = this.store.customRoleDefinitions(hsm.name).find((d) => (d as unknown as RoleDefinition).name !== guid && (d as unknown as RoleDefinition).properties.roleName.toLowerCase() === roleName.trim().toLowerCase());
-    if (clash) throw badParameter(`A custom role named '${roleName}' already exists (${(clash as unknown as RoleDefinition).name}); role names must be unique.`);
+    if (props.type !== undefined && props.type !== null && props.type !== "CustomRole")
+      throw badParameter("The role type of a custom role definition must be CustomRole.");
+    const clash = this.store
+      .customRoleDefinitions(hsm.name)
+      .find(
+        (d) =>
+          (d as unknown as RoleDefinition).name !== guid &&
+          (d as unknown as RoleDefinition).properties.roleName.toLowerCase() === roleName.trim().toLowerCase(),
+      );
+    if (clash)
+      throw badParameter(
+        `A custom role named '${roleName}' already exists (${(clash as unknown as RoleDefinition).name}); role names must be unique.`,
+      );
     const permissions = this.parsePermissions(props.permissions);
     let assignableScopes = ["/"];
     if (props.assignableScopes !== undefined && props.assignableScopes !== null) {
-      if (!Array.isArray(props.assignableScopes) || props.assignableScopes.length === 0) throw badParameter("The parameter 'properties.assignableScopes' must be a non-empty array of scopes.");
+      if (!Array.isArray(props.assignableScopes) || props.assignableScopes.length === 0)
+        throw badParameter("The parameter 'properties.assignableScopes' must be a non-empty array of scopes.");
       assignableScopes = props.assignableScopes.map((s) => {
         const n = typeof s === "string" ? normaliseScope(s) : undefined;
-        if (!n) throw badParameter(`The assignable scope '${String(s).slice(0, 80)}' is invalid; use /, /keys or /keys/{name}.`);
+        if (!n)
+          throw badParameter(
+            `The assignable scope '${String(s).slice(0, 80)}' is invalid; use /, /keys or /keys/{name}.`,
+          );
         return n;
       });
     }
@@ -230,20 +280,31 @@ export class Rbac {
     if (!Array.isArray(raw)) throw badParameter("The parameter 'properties.permissions' must be an array.");
     const list = (v: unknown, field: string, data: boolean): string[] => {
       if (v === undefined || v === null) return [];
-      if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw badParameter(`The permission field '${field}' must be an array of strings.`);
+      if (!Array.isArray(v) || v.some((x) => typeof x !== "string"))
+        throw badParameter(`The permission field '${field}' must be an array of strings.`);
       if (data) {
         for (const a of v as string[]) {
-          if (!a.toLowerCase().startsWith(DATA_ACTION_PREFIX.toLowerCase() + "/")) throw badParameter(`The data action '${a.slice(0, 120)}' is invalid; Managed HSM data actions start with ${DATA_ACTION_PREFIX}/.`);
+          if (!a.toLowerCase().startsWith(DATA_ACTION_PREFIX.toLowerCase() + "/"))
+            throw badParameter(
+              `The data action '${a.slice(0, 120)}' is invalid; Managed HSM data actions start with ${DATA_ACTION_PREFIX}/.`,
+            );
         }
       } else if ((v as string[]).length > 0) {
-        throw badParameter(`The permission field '${field}' must be empty: Managed HSM local roles grant data actions only.`);
+        throw badParameter(
+          `The permission field '${field}' must be empty: Managed HSM local roles grant data actions only.`,
+        );
       }
       return v as string[];
     };
     return raw.map((p) => {
       if (!p || typeof p !== "object") throw badParameter("Each permission must be an object.");
       const q = p as Record<string, unknown>;
-      return { actions: list(q.actions, "actions", false), notActions: list(q.notActions, "notActions", false), dataActions: list(q.dataActions, "dataActions", true), notDataActions: list(q.notDataActions, "notDataActions", true) };
+      return {
+        actions: list(q.actions, "actions", false),
+        notActions: list(q.notActions, "notActions", false),
+        dataActions: list(q.dataActions, "dataActions", true),
+        notDataActions: list(q.notDataActions, "notDataActions", true),
+      };
     });
   }
 
@@ -253,7 +314,11 @@ export class Rbac {
     if (guid && builtInRole(guid)) throw badParameter("Built-in role definitions cannot be deleted.");
     const def = this.getDefinition(hsm, name);
     if (this.assignments(hsm).some((a) => roleGuidOf(a.roleDefinitionId) === def.name)) {
-      throw kvError(409, "RoleDefinitionHasAssignments", `Role definition ${def.name} is still assigned; delete its role assignments first.`);
+      throw kvError(
+        409,
+        "RoleDefinitionHasAssignments",
+        `Role definition ${def.name} is still assigned; delete its role assignments first.`,
+      );
     }
     this.store.deleteCustomRoleDefinition(hsm.name, def.name);
     return def;

@@ -12,7 +12,8 @@ import { MHSM_RESOURCE_TYPE } from "../hsm.js";
  */
 export const NOT_ACTIVATED = {
   activationStatus: "NotActivated",
-  activationStatusMessage: "Your HSM has been provisioned, but cannot be used for cryptographic operations until it is activated. To activate the HSM, download the security domain.",
+  activationStatusMessage:
+    "Your HSM has been provisioned, but cannot be used for cryptographic operations until it is activated. To activate the HSM, download the security domain.",
 } as const;
 
 /** An HSM whose security domain was downloaded or uploaded (same recording family, activated HSM). */
@@ -26,10 +27,23 @@ export const ACTIVE = {
  * @returns false when there is no live HSM of that name
  */
 export function markActive(store: Store, hsm: string, now: number): boolean {
-  const r = store.resources.list<{ properties?: Record<string, unknown> }>(MHSM_RESOURCE_TYPE).find((x) => x.name.toLowerCase() === hsm);
+  const r = store.resources
+    .list<{ properties?: Record<string, unknown> }>(MHSM_RESOURCE_TYPE)
+    .find((x) => x.name.toLowerCase() === hsm);
   if (!r) return false;
   const body = structuredClone(r.body);
   body.properties = { ...(body.properties ?? {}), securityDomainProperties: { ...ACTIVE } };
-  store.resources.put({ id: r.id, type: r.type, name: r.name, parentId: r.parentId, subscriptionId: r.subscriptionId, resourceGroup: r.resourceGroup, body }, now);
+  store.resources.put(
+    {
+      id: r.id,
+      type: r.type,
+      name: r.name,
+      parentId: r.parentId,
+      subscriptionId: r.subscriptionId,
+      resourceGroup: r.resourceGroup,
+      body,
+    },
+    now,
+  );
   return true;
 }

@@ -49,8 +49,10 @@ export function certificateThumbprint(der: Uint8Array): string {
 export function parseWrappingCertificate(item: unknown, index: number): WrappingCertificate {
   const where = `certificates[${index}]`;
   let jwk = item as Record<string, unknown> | null;
-  if (jwk && typeof jwk === "object" && !Array.isArray(jwk) && jwk.value && typeof jwk.value === "object") jwk = jwk.value as Record<string, unknown>;
-  if (!jwk || typeof jwk !== "object" || Array.isArray(jwk)) throw new SecurityDomainFormatError(`${where} is not a JSON web key.`);
+  if (jwk && typeof jwk === "object" && !Array.isArray(jwk) && jwk.value && typeof jwk.value === "object")
+    jwk = jwk.value as Record<string, unknown>;
+  if (!jwk || typeof jwk !== "object" || Array.isArray(jwk))
+    throw new SecurityDomainFormatError(`${where} is not a JSON web key.`);
   let publicKey: KeyObject;
   let thumbprint: string | undefined = typeof jwk["x5t#S256"] === "string" ? (jwk["x5t#S256"] as string) : undefined;
   const x5c = jwk.x5c;
@@ -65,10 +67,12 @@ export function parseWrappingCertificate(item: unknown, index: number): Wrapping
     }
     publicKey = cert.publicKey;
     const computed = certificateThumbprint(der);
-    if (thumbprint !== undefined && thumbprint.replace(/=+$/, "") !== computed) throw new SecurityDomainFormatError(`${where}: x5t#S256 does not match the certificate in x5c.`);
+    if (thumbprint !== undefined && thumbprint.replace(/=+$/, "") !== computed)
+      throw new SecurityDomainFormatError(`${where}: x5t#S256 does not match the certificate in x5c.`);
     thumbprint = computed;
   } else {
-    if (jwk.kty !== "RSA" || typeof jwk.n !== "string" || typeof jwk.e !== "string") throw new SecurityDomainFormatError(`${where} has no x5c certificate and no RSA n/e.`);
+    if (jwk.kty !== "RSA" || typeof jwk.n !== "string" || typeof jwk.e !== "string")
+      throw new SecurityDomainFormatError(`${where} has no x5c certificate and no RSA n/e.`);
     if (!thumbprint) throw new SecurityDomainFormatError(`${where} has no x5c certificate and no x5t#S256 thumbprint.`);
     try {
       publicKey = createPublicKey({ key: { kty: "RSA", n: jwk.n, e: jwk.e }, format: "jwk" });
@@ -78,7 +82,9 @@ export function parseWrappingCertificate(item: unknown, index: number): Wrapping
   }
   const bits = publicKey.asymmetricKeyDetails?.modulusLength ?? 0;
   if (publicKey.asymmetricKeyType !== "rsa" || bits < 2048) {
-    throw new SecurityDomainFormatError(`${where}: only RSA keys of 2048 bits or more can wrap a security domain (got ${publicKey.asymmetricKeyType === "rsa" ? `RSA ${bits}` : publicKey.asymmetricKeyType ?? "unknown"}).`);
+    throw new SecurityDomainFormatError(
+      `${where}: only RSA keys of 2048 bits or more can wrap a security domain (got ${publicKey.asymmetricKeyType === "rsa" ? `RSA ${bits}` : (publicKey.asymmetricKeyType ?? "unknown")}).`,
+    );
   }
   return { publicKey, x5tS256: thumbprint.replace(/=+$/, "") };
 }
@@ -93,16 +99,24 @@ export interface SecurityDomainFile {
  * Builds a security-domain file that holds `data` (tag → plaintext) for `certificates` with quorum `required`.
  * @returns the file as a JSON string (the download's `value`)
  */
-export async function buildSecurityDomainFile(data: Map<string, Uint8Array>, certificates: WrappingCertificate[], required: number): Promise<string> {
+export async function buildSecurityDomainFile(
+  data: Map<string, Uint8Array>,
+  certificates: WrappingCertificate[],
+  required: number,
+): Promise<string> {
   const masterKey = randomBytes(MASTER_KEY_BYTES);
   const shares = splitSecret(masterKey, certificates.length, required);
   const file: SecurityDomainFile = {
     EncData: { kdf: KDF_NAME, data: [] },
     SharedKeys: { key_algorithm: SHARE_ALGORITHM, required, enc_shares: [] },
   };
-  for (const [tag, plaintext] of data) file.EncData.data.push({ tag, compact_jwe: await encryptDirect(plaintext, sp800108(masterKey, tag), tag) });
+  for (const [tag, plaintext] of data)
+    file.EncData.data.push({ tag, compact_jwe: await encryptDirect(plaintext, sp800108(masterKey, tag), tag) });
   for (let i = 0; i < certificates.length; i++) {
-    file.SharedKeys.enc_shares.push({ x5t_256: certificates[i].x5tS256, enc_key: await encryptToRsa(shares[i], certificates[i].publicKey, certificates[i].x5tS256) });
+    file.SharedKeys.enc_shares.push({
+      x5t_256: certificates[i].x5tS256,
+      enc_key: await encryptToRsa(shares[i], certificates[i].publicKey, certificates[i].x5tS256),
+    });
   }
   masterKey.fill(0);
   return JSON.stringify(file);
@@ -116,7 +130,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
  * @throws SecurityDomainFormatError when the blob is malformed, made for another exchange key, or any part
  *   does not authenticate
  */
-export async function openRestoreBlob(blob: string, exchangeKey: KeyObject, exchangeThumbprint: string): Promise<Map<string, Buffer>> {
+export async function openRestoreBlob(
+  blob: string,
+  exchangeKey: KeyObject,
+  exchangeThumbprint: string,
+): Promise<Map<string, Buffer>> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(blob);
@@ -124,29 +142,40 @@ export async function openRestoreBlob(blob: string, exchangeKey: KeyObject, exch
     throw new SecurityDomainFormatError("The security domain restore blob is not valid JSON.");
   }
   if (!isObject(parsed) || !isObject(parsed.EncData) || !isObject(parsed.WrappedKey)) {
-    throw new SecurityDomainFormatError("The security domain restore blob must have EncData and WrappedKey (make it with 'az keyvault security-domain restore-blob' or upload with --sd-wrapping-keys).");
+    throw new SecurityDomainFormatError(
+      "The security domain restore blob must have EncData and WrappedKey (make it with 'az keyvault security-domain restore-blob' or upload with --sd-wrapping-keys).",
+    );
   }
   const { EncData: enc, WrappedKey: wrapped } = parsed;
-  if (enc.kdf !== KDF_NAME) throw new SecurityDomainFormatError(`Unsupported EncData.kdf '${String(enc.kdf)}'; expected '${KDF_NAME}'.`);
+  if (enc.kdf !== KDF_NAME)
+    throw new SecurityDomainFormatError(`Unsupported EncData.kdf '${String(enc.kdf)}'; expected '${KDF_NAME}'.`);
   if (!Array.isArray(enc.data) || enc.data.length === 0) throw new SecurityDomainFormatError("EncData.data is empty.");
-  if (typeof wrapped.enc_key !== "string" || typeof wrapped.x5t_256 !== "string") throw new SecurityDomainFormatError("WrappedKey must have enc_key and x5t_256.");
+  if (typeof wrapped.enc_key !== "string" || typeof wrapped.x5t_256 !== "string")
+    throw new SecurityDomainFormatError("WrappedKey must have enc_key and x5t_256.");
   if (wrapped.x5t_256.replace(/=+$/, "") !== exchangeThumbprint) {
-    throw new SecurityDomainFormatError("The restore blob was made for another exchange key; download this managed HSM's exchange key ('az keyvault security-domain init-recovery') and make the blob again.");
+    throw new SecurityDomainFormatError(
+      "The restore blob was made for another exchange key; download this managed HSM's exchange key ('az keyvault security-domain init-recovery') and make the blob again.",
+    );
   }
   let masterKey: Buffer;
   try {
     masterKey = await decryptWithRsa(wrapped.enc_key, exchangeKey);
   } catch (e) {
-    throw new SecurityDomainFormatError(`WrappedKey.enc_key ${e instanceof JweError ? e.message : "does not decrypt"}.`);
+    throw new SecurityDomainFormatError(
+      `WrappedKey.enc_key ${e instanceof JweError ? e.message : "does not decrypt"}.`,
+    );
   }
   const out = new Map<string, Buffer>();
   try {
     for (const [i, d] of enc.data.entries()) {
-      if (!isObject(d) || typeof d.tag !== "string" || typeof d.compact_jwe !== "string") throw new SecurityDomainFormatError(`EncData.data[${i}] must have tag and compact_jwe.`);
+      if (!isObject(d) || typeof d.tag !== "string" || typeof d.compact_jwe !== "string")
+        throw new SecurityDomainFormatError(`EncData.data[${i}] must have tag and compact_jwe.`);
       try {
         out.set(d.tag, await decryptDirect(d.compact_jwe, sp800108(masterKey, d.tag)));
       } catch (e) {
-        throw new SecurityDomainFormatError(`EncData.data[${i}] (${d.tag}) ${e instanceof JweError ? e.message : "does not decrypt"}; the restore blob is corrupt or was tampered with.`);
+        throw new SecurityDomainFormatError(
+          `EncData.data[${i}] (${d.tag}) ${e instanceof JweError ? e.message : "does not decrypt"}; the restore blob is corrupt or was tampered with.`,
+        );
       }
     }
   } finally {

@@ -27,13 +27,24 @@ export function sp800108(key: Uint8Array, label: string, context = "", bits = 51
     b.writeUInt32BE(n);
     return b;
   };
-  const data = Buffer.concat([be32(1), Buffer.from(label, "utf8"), Buffer.from([0]), Buffer.from(context, "utf8"), be32(bits)]);
-  return createHmac("sha512", key).update(data).digest().subarray(0, bits / 8);
+  const data = Buffer.concat([
+    be32(1),
+    Buffer.from(label, "utf8"),
+    Buffer.from([0]),
+    Buffer.from(context, "utf8"),
+    be32(bits),
+  ]);
+  return createHmac("sha512", key)
+    .update(data)
+    .digest()
+    .subarray(0, bits / 8);
 }
 
 /** Compact JWE, RSA-OAEP-256 + A256CBC-HS512, to `publicKey`. `kid` is an optional header value. */
 export async function encryptToRsa(plaintext: Uint8Array, publicKey: KeyObject, kid?: string): Promise<string> {
-  return new CompactEncrypt(plaintext).setProtectedHeader({ alg: "RSA-OAEP-256", enc: CONTENT_ENCRYPTION, ...(kid ? { kid } : {}) }).encrypt(publicKey);
+  return new CompactEncrypt(plaintext)
+    .setProtectedHeader({ alg: "RSA-OAEP-256", enc: CONTENT_ENCRYPTION, ...(kid ? { kid } : {}) })
+    .encrypt(publicKey);
 }
 
 /** Compact JWE, dir + A256CBC-HS512, under the 64-byte `key`, with `kid` (az puts the datum's tag there). */
@@ -53,14 +64,22 @@ function checkHeader(jwe: string, alg: string): void {
   }
   if (jwe.split(".").length !== 5) throw new JweError("not a compact JWE");
   if (header.alg !== alg) throw new JweError(`alg is '${String(header.alg)}', expected '${alg}'`);
-  if (header.enc !== CONTENT_ENCRYPTION) throw new JweError(`enc is '${String(header.enc)}', expected '${CONTENT_ENCRYPTION}'`);
+  if (header.enc !== CONTENT_ENCRYPTION)
+    throw new JweError(`enc is '${String(header.enc)}', expected '${CONTENT_ENCRYPTION}'`);
 }
 
 /** Opens a RSA-OAEP-256 / A256CBC-HS512 compact JWE with `privateKey`. @throws JweError */
 export async function decryptWithRsa(jwe: string, privateKey: KeyObject): Promise<Buffer> {
   checkHeader(jwe, "RSA-OAEP-256");
   try {
-    return Buffer.from((await compactDecrypt(jwe, privateKey, { keyManagementAlgorithms: ["RSA-OAEP-256"], contentEncryptionAlgorithms: [CONTENT_ENCRYPTION] })).plaintext);
+    return Buffer.from(
+      (
+        await compactDecrypt(jwe, privateKey, {
+          keyManagementAlgorithms: ["RSA-OAEP-256"],
+          contentEncryptionAlgorithms: [CONTENT_ENCRYPTION],
+        })
+      ).plaintext,
+    );
   } catch (e) {
     throw new JweError(`does not decrypt: ${(e as Error).message}`);
   }
@@ -70,7 +89,14 @@ export async function decryptWithRsa(jwe: string, privateKey: KeyObject): Promis
 export async function decryptDirect(jwe: string, key: Uint8Array): Promise<Buffer> {
   checkHeader(jwe, "dir");
   try {
-    return Buffer.from((await compactDecrypt(jwe, key, { keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: [CONTENT_ENCRYPTION] })).plaintext);
+    return Buffer.from(
+      (
+        await compactDecrypt(jwe, key, {
+          keyManagementAlgorithms: ["dir"],
+          contentEncryptionAlgorithms: [CONTENT_ENCRYPTION],
+        })
+      ).plaintext,
+    );
   } catch (e) {
     throw new JweError(`does not decrypt: ${(e as Error).message}`);
   }

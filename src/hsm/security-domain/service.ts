@@ -21,7 +21,13 @@ import { openWithKey, sealWithKey } from "../crypto/index.js";
 import { badParameter, kvError } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
 import type * as X509 from "@peculiar/x509";
-import { buildSecurityDomainFile, certificateThumbprint, openRestoreBlob, parseWrappingCertificate, SecurityDomainFormatError } from "./format.js";
+import {
+  buildSecurityDomainFile,
+  certificateThumbprint,
+  openRestoreBlob,
+  parseWrappingCertificate,
+  SecurityDomainFormatError,
+} from "./format.js";
 import { markActive } from "./activation.js";
 
 /** The tag of hsmlink's one datum in the security-domain file (hsmlink's choice: Azure's internal tags are not public). */
@@ -81,23 +87,40 @@ function loadX509(): Promise<typeof X509> {
 }
 
 /** A fresh RSA key pair with a self-signed certificate (DER), for exchange keys and generated wrapping keys. */
-export async function generateRsaCertificate(commonName: string, bits = 2048): Promise<{ pkcs8: Buffer; certDer: Buffer }> {
+export async function generateRsaCertificate(
+  commonName: string,
+  bits = 2048,
+): Promise<{ pkcs8: Buffer; certDer: Buffer }> {
   const x509 = await loadX509();
-  const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: bits };
+  const alg = {
+    name: "RSASSA-PKCS1-v1_5",
+    hash: "SHA-256",
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: bits,
+  };
   const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomBytes(8).toString("hex").replace(/^[89a-f]/, "1"),
+    serialNumber: randomBytes(8)
+      .toString("hex")
+      .replace(/^[89a-f]/, "1"),
     name: `CN=${commonName}`,
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + 365 * 86_400_000),
     keys,
     signingAlgorithm: alg,
   });
-  return { pkcs8: Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)), certDer: Buffer.from(cert.rawData) };
+  return {
+    pkcs8: Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)),
+    certDer: Buffer.from(cert.rawData),
+  };
 }
 
-const pem = (label: string, der: Buffer) => `-----BEGIN ${label}-----\n${der.toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END ${label}-----\n`;
+const pem = (label: string, der: Buffer) =>
+  `-----BEGIN ${label}-----\n${der
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n$/, "")}\n-----END ${label}-----\n`;
 
 export class SecurityDomainService {
   private readonly sealKey: Buffer;
@@ -116,9 +139,14 @@ export class SecurityDomainService {
 
   private upsert(hsm: string, fields: Partial<Omit<Row, "hsm">>): void {
     const cols = Object.keys(fields);
-    const sets = cols.map((c) => `${c} = excluded.${c}`).concat("updated_at = excluded.updated_at").join(", ");
+    const sets = cols
+      .map((c) => `${c} = excluded.${c}`)
+      .concat("updated_at = excluded.updated_at")
+      .join(", ");
     this.store.db
-      .prepare(`INSERT INTO hsm_security_domains (hsm, ${cols.join(", ")}, updated_at) VALUES (?, ${cols.map(() => "?").join(", ")}, ?) ON CONFLICT (hsm) DO UPDATE SET ${sets}`)
+      .prepare(
+        `INSERT INTO hsm_security_domains (hsm, ${cols.join(", ")}, updated_at) VALUES (?, ${cols.map(() => "?").join(", ")}, ?) ON CONFLICT (hsm) DO UPDATE SET ${sets}`,
+      )
       .run(hsm, ...cols.map((c) => (fields as Record<string, unknown>)[c]), this.now());
   }
 
@@ -126,7 +154,10 @@ export class SecurityDomainService {
   domain(hsm: string): SecurityDomain | undefined {
     const r = this.row(hsm);
     if (!r?.domain_id || !r.sealed_domain_key) return undefined;
-    return { domainId: r.domain_id, domainKey: openWithKey(this.sealKey, r.sealed_domain_key, `hsmlink/security-domain/${r.domain_id}`) };
+    return {
+      domainId: r.domain_id,
+      domainKey: openWithKey(this.sealKey, r.sealed_domain_key, `hsmlink/security-domain/${r.domain_id}`),
+    };
   }
 
   /**
@@ -140,7 +171,10 @@ export class SecurityDomainService {
     const domainId = randomUUID();
     this.store.tx(() => {
       if (this.row(hsm.name)?.domain_id) return;
-      this.upsert(hsm.name, { domain_id: domainId, sealed_domain_key: sealWithKey(this.sealKey, randomBytes(32), `hsmlink/security-domain/${domainId}`) });
+      this.upsert(hsm.name, {
+        domain_id: domainId,
+        sealed_domain_key: sealWithKey(this.sealKey, randomBytes(32), `hsmlink/security-domain/${domainId}`),
+      });
     });
     return this.domain(hsm.name);
   }
@@ -152,7 +186,12 @@ export class SecurityDomainService {
    */
   status(hsm: HsmInfo): OperationStatus {
     const r = this.row(hsm.name);
-    if (!r?.operation_status) throw kvError(404, "NotFound", `No security domain download or upload has been started on the managed HSM '${hsm.name}'.`);
+    if (!r?.operation_status)
+      throw kvError(
+        404,
+        "NotFound",
+        `No security domain download or upload has been started on the managed HSM '${hsm.name}'.`,
+      );
     return { status: r.operation_status as OperationStatus["status"], status_details: r.operation_details ?? "" };
   }
 
@@ -160,7 +199,11 @@ export class SecurityDomainService {
     if (hsm.activationStatus === "Active" || this.row(hsm.name)?.domain_id) {
       // hsmlink's choice: a domain is created or restored once per HSM (Azure: "download the security domain right
       // after creating the HSM"; the recovery runbook uploads to a newly created HSM).
-      throw kvError(409, "Conflict", `The managed HSM '${hsm.name}' already holds a security domain; ${what} is only possible on a managed HSM that is not activated.`);
+      throw kvError(
+        409,
+        "Conflict",
+        `The managed HSM '${hsm.name}' already holds a security domain; ${what} is only possible on a managed HSM that is not activated.`,
+      );
     }
   }
 
@@ -172,15 +215,23 @@ export class SecurityDomainService {
    */
   async download(hsm: HsmInfo, body: unknown): Promise<{ value: string }> {
     const b = body as { certificates?: unknown; required?: unknown } | undefined;
-    if (!b || typeof b !== "object" || Array.isArray(b)) throw badParameter("The request body must be a JSON object {\"certificates\": [...], \"required\": N}.");
-    if (!Array.isArray(b.certificates)) throw badParameter("Property 'certificates' is required: 3 to 10 RSA certificates (JSON web keys with x5c).");
+    if (!b || typeof b !== "object" || Array.isArray(b))
+      throw badParameter('The request body must be a JSON object {"certificates": [...], "required": N}.');
+    if (!Array.isArray(b.certificates))
+      throw badParameter("Property 'certificates' is required: 3 to 10 RSA certificates (JSON web keys with x5c).");
     const n = b.certificates.length;
-    if (n < MIN_CERTIFICATES || n > MAX_CERTIFICATES) throw badParameter(`The number of certificates must be between ${MIN_CERTIFICATES} and ${MAX_CERTIFICATES}; got ${n}.`);
+    if (n < MIN_CERTIFICATES || n > MAX_CERTIFICATES)
+      throw badParameter(
+        `The number of certificates must be between ${MIN_CERTIFICATES} and ${MAX_CERTIFICATES}; got ${n}.`,
+      );
     const required = b.required;
     if (typeof required !== "number" || !Number.isInteger(required) || required < MIN_QUORUM || required > MAX_QUORUM) {
-      throw badParameter(`The quorum 'required' must be a whole number between ${MIN_QUORUM} and ${MAX_QUORUM}; got ${JSON.stringify(required ?? null)}.`);
+      throw badParameter(
+        `The quorum 'required' must be a whole number between ${MIN_QUORUM} and ${MAX_QUORUM}; got ${JSON.stringify(required ?? null)}.`,
+      );
     }
-    if (required > n) throw badParameter(`The quorum 'required' (${required}) cannot exceed the number of certificates (${n}).`);
+    if (required > n)
+      throw badParameter(`The quorum 'required' (${required}) cannot exceed the number of certificates (${n}).`);
     let certs;
     try {
       certs = b.certificates.map((c, i) => parseWrappingCertificate(c, i));
@@ -188,11 +239,16 @@ export class SecurityDomainService {
       if (e instanceof SecurityDomainFormatError) throw badParameter(e.message);
       throw e;
     }
-    if (new Set(certs.map((c) => c.x5tS256)).size !== certs.length) throw badParameter("The certificates must be distinct.");
+    if (new Set(certs.map((c) => c.x5tS256)).size !== certs.length)
+      throw badParameter("The certificates must be distinct.");
     this.refuseWhenActive(hsm, "a download");
     const domainId = randomUUID();
     const domainKey = randomBytes(32);
-    const value = await buildSecurityDomainFile(new Map([[DOMAIN_TAG, Buffer.from(JSON.stringify({ domainId, domainKey: domainKey.toString("base64") }))]]), certs, required);
+    const value = await buildSecurityDomainFile(
+      new Map([[DOMAIN_TAG, Buffer.from(JSON.stringify({ domainId, domainKey: domainKey.toString("base64") }))]]),
+      certs,
+      required,
+    );
     this.store.tx(() => {
       this.refuseWhenActive(hsm, "a download");
       this.upsert(hsm.name, {
@@ -212,12 +268,22 @@ export class SecurityDomainService {
   private async exchangeKey(hsm: HsmInfo): Promise<{ key: KeyObject; certDer: Buffer }> {
     const r = this.row(hsm.name);
     if (r?.exchange_key && r.exchange_cert) {
-      return { key: createPrivateKey({ key: openWithKey(this.sealKey, r.exchange_key, `hsmlink/exchange/${hsm.name}`), format: "der", type: "pkcs8" }), certDer: Buffer.from(r.exchange_cert, "base64") };
+      return {
+        key: createPrivateKey({
+          key: openWithKey(this.sealKey, r.exchange_key, `hsmlink/exchange/${hsm.name}`),
+          format: "der",
+          type: "pkcs8",
+        }),
+        certDer: Buffer.from(r.exchange_cert, "base64"),
+      };
     }
     const { pkcs8, certDer } = await generateRsaCertificate(`${hsm.name} security domain exchange key`);
     this.store.tx(() => {
       if (this.row(hsm.name)?.exchange_key) return; // a concurrent request made one first
-      this.upsert(hsm.name, { exchange_key: sealWithKey(this.sealKey, pkcs8, `hsmlink/exchange/${hsm.name}`), exchange_cert: certDer.toString("base64") });
+      this.upsert(hsm.name, {
+        exchange_key: sealWithKey(this.sealKey, pkcs8, `hsmlink/exchange/${hsm.name}`),
+        exchange_cert: certDer.toString("base64"),
+      });
     });
     return this.exchangeKey(hsm);
   }
@@ -255,11 +321,16 @@ export class SecurityDomainService {
    */
   async upload(hsm: HsmInfo, body: unknown): Promise<OperationStatus> {
     const b = body as { value?: unknown } | undefined;
-    if (!b || typeof b !== "object" || typeof b.value !== "string" || b.value === "") throw badParameter("The request body must be {\"value\": \"<security domain restore blob>\"}.");
+    if (!b || typeof b !== "object" || typeof b.value !== "string" || b.value === "")
+      throw badParameter('The request body must be {"value": "<security domain restore blob>"}.');
     this.refuseWhenActive(hsm, "an upload");
     const r = this.row(hsm.name);
     if (!r?.exchange_key || !r.exchange_cert) {
-      throw kvError(409, "Conflict", `The managed HSM '${hsm.name}' has no exchange key yet; get it first ('az keyvault security-domain init-recovery', GET /securitydomain/upload).`);
+      throw kvError(
+        409,
+        "Conflict",
+        `The managed HSM '${hsm.name}' has no exchange key yet; get it first ('az keyvault security-domain init-recovery', GET /securitydomain/upload).`,
+      );
     }
     const { key, certDer } = await this.exchangeKey(hsm);
     let data: Map<string, Buffer>;
@@ -305,7 +376,9 @@ export class SecurityDomainService {
   async activateWithGeneratedKeys(hsm: HsmInfo, directory: string): Promise<GeneratedActivation> {
     this.refuseWhenActive(hsm, "activation");
     mkdirSync(directory, { recursive: true, mode: 0o700 });
-    const generated = await Promise.all([0, 1, 2].map((i) => generateRsaCertificate(`${hsm.name} security domain wrapping key ${i}`)));
+    const generated = await Promise.all(
+      [0, 1, 2].map((i) => generateRsaCertificate(`${hsm.name} security domain wrapping key ${i}`)),
+    );
     const certificates = generated.map((g) => ({ kty: "RSA", x5c: [g.certDer.toString("base64")] }));
     // The private keys are on disk before the HSM is activated, so no activation leaves a domain nobody can open.
     const wrappingKeys = generated.map((g, i) => {

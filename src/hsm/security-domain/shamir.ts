@@ -35,7 +35,8 @@ function invert(a: number): number {
  */
 export function splitSecret(secret: Uint8Array, shares: number, required: number): Buffer[] {
   if (!Number.isInteger(required) || required < 2) throw new RangeError("required must be at least 2");
-  if (!Number.isInteger(shares) || shares < required || shares > 126) throw new RangeError("shares must be between required and 126");
+  if (!Number.isInteger(shares) || shares < required || shares > 126)
+    throw new RangeError("shares must be between required and 126");
   const out = Array.from({ length: shares }, () => Buffer.alloc(secret.length * 2));
   const coefficients = new Array<number>(required);
   for (let j = 0; j < secret.length; j++) {
@@ -69,7 +70,8 @@ export function combineShares(shareArrays: Uint8Array[], required: number): Buff
       const w = a.readUInt16LE(j * 2);
       return { x: w >> 9, v: w & 0x1ff };
     });
-    if (new Set(points.map((p) => p.x)).size !== points.length || points.some((p) => p.x === 0)) throw new RangeError("duplicate or zero share index");
+    if (new Set(points.map((p) => p.x)).size !== points.length || points.some((p) => p.x === 0))
+      throw new RangeError("duplicate or zero share index");
     let secret = 0;
     for (let i = 0; i < points.length; i++) {
       let num = 1;

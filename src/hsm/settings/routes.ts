@@ -8,10 +8,21 @@ import { action } from "../rbac/roles.js";
 import type { SettingsService } from "./service.js";
 
 export function settingsRoutes(settings: SettingsService): DataPlaneRoute[] {
-  const route = (method: string, path: string, dataAction: string, handle: DataPlaneRoute["handle"]): DataPlaneRoute => ({ method, path, authorize: () => ({ dataAction: action(dataAction), scope: "/" }), handle });
+  const route = (
+    method: string,
+    path: string,
+    dataAction: string,
+    handle: DataPlaneRoute["handle"],
+  ): DataPlaneRoute => ({ method, path, authorize: () => ({ dataAction: action(dataAction), scope: "/" }), handle });
   return [
     route("GET", "/settings", "roleDefinitions/read/action", (r) => ({ status: 200, body: settings.list(r.hsm) })),
-    route("GET", "/settings/{name}", "roleDefinitions/read/action", (r, p) => ({ status: 200, body: settings.get(r.hsm, decodeParam(p.name, "setting name")) })),
-    route("PATCH", "/settings/{name}", "roleAssignments/write/action", (r, p) => ({ status: 200, body: settings.update(r.hsm, decodeParam(p.name, "setting name"), r.body()) })),
+    route("GET", "/settings/{name}", "roleDefinitions/read/action", (r, p) => ({
+      status: 200,
+      body: settings.get(r.hsm, decodeParam(p.name, "setting name")),
+    })),
+    route("PATCH", "/settings/{name}", "roleAssignments/write/action", (r, p) => ({
+      status: 200,
+      body: settings.update(r.hsm, decodeParam(p.name, "setting name"), r.body()),
+    })),
   ];
 }

@@ -15,7 +15,9 @@ export interface Setting {
   type: "boolean";
 }
 
-const KNOWN: readonly { name: string; type: "boolean"; default: string }[] = [{ name: "AllowKeyManagementOperationsThroughARM", type: "boolean", default: "false" }];
+const KNOWN: readonly { name: string; type: "boolean"; default: string }[] = [
+  { name: "AllowKeyManagementOperationsThroughARM", type: "boolean", default: "false" },
+];
 
 export class SettingsService {
   constructor(private readonly store: Store) {}
@@ -23,12 +25,18 @@ export class SettingsService {
   private known(name: string) {
     const k = KNOWN.find((s) => s.name.toLowerCase() === name.toLowerCase());
     // hsmlink's choice of status and code for a name the service does not have.
-    if (!k) throw kvError(404, "NotFound", `The setting '${name}' does not exist; managed HSM settings: ${KNOWN.map((s) => s.name).join(", ")}.`);
+    if (!k)
+      throw kvError(
+        404,
+        "NotFound",
+        `The setting '${name}' does not exist; managed HSM settings: ${KNOWN.map((s) => s.name).join(", ")}.`,
+      );
     return k;
   }
 
   private value(hsm: HsmInfo, name: string, fallback: string): string {
-    const r = this.store.db.prepare("SELECT value FROM hsm_settings WHERE hsm = ? AND name = ?").get(hsm.name, name) as { value: string } | undefined;
+    const r = this.store.db.prepare("SELECT value FROM hsm_settings WHERE hsm = ? AND name = ?").get(hsm.name, name) as
+      { value: string } | undefined;
     return r?.value ?? fallback;
   }
 
@@ -50,10 +58,18 @@ export class SettingsService {
   update(hsm: HsmInfo, name: string, body: unknown): Setting {
     const k = this.known(name);
     const raw = (body as { value?: unknown } | undefined)?.value;
-    const value = typeof raw === "boolean" ? String(raw) : typeof raw === "string" ? raw.trim().toLowerCase() : undefined;
-    if (value !== "true" && value !== "false") throw badParameter(`The value of the setting '${k.name}' must be "true" or "false"; the request body is {"value": "true"}.`);
+    const value =
+      typeof raw === "boolean" ? String(raw) : typeof raw === "string" ? raw.trim().toLowerCase() : undefined;
+    if (value !== "true" && value !== "false")
+      throw badParameter(
+        `The value of the setting '${k.name}' must be "true" or "false"; the request body is {"value": "true"}.`,
+      );
     this.store.tx(() =>
-      this.store.db.prepare("INSERT INTO hsm_settings (hsm, name, value) VALUES (?, ?, ?) ON CONFLICT (hsm, name) DO UPDATE SET value = excluded.value").run(hsm.name, k.name, value),
+      this.store.db
+        .prepare(
+          "INSERT INTO hsm_settings (hsm, name, value) VALUES (?, ?, ?) ON CONFLICT (hsm, name) DO UPDATE SET value = excluded.value",
+        )
+        .run(hsm.name, k.name, value),
     );
     return { name: k.name, value, type: k.type };
   }

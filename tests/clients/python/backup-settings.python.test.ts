@@ -37,7 +37,10 @@ test("KeyVaultSettingsClient: list, get, update AllowKeyManagementOperationsThro
   const { hsmToken } = await import("../../http/hsm/support.js");
   const token = await hsmToken(h, sp.principal);
   assert.equal((await hsmCall(h, "pyset", "GET", `/settings?${API}`, { token })).status, 200);
-  const denied = await hsmCall(h, "pyset", "PATCH", `/settings/AllowKeyManagementOperationsThroughARM?${API}`, { token, body: { value: "false" } });
+  const denied = await hsmCall(h, "pyset", "PATCH", `/settings/AllowKeyManagementOperationsThroughARM?${API}`, {
+    token,
+    body: { value: "false" },
+  });
   assert.equal(denied.status, 403);
   assert.equal(denied.json.error.code, "AccessDenied");
   assert.equal((await hsmCall(h, "pyset", "GET", `/settings/NoSuchSetting?${API}`)).status, 404);
@@ -48,13 +51,18 @@ test("KeyVaultBackupClient: backup into Azurite, full restore into a recovered H
   seedHsm(h, "pyb1", { activationStatus: "NotActivated" });
   await grant(h, "pyb1", h.endpoints.principalObjectId, ROLE.cryptoUser);
   const sd = await activate(h, "pyb1", wrapping);
-  const created = await hsmCall(h, "pyb1", "POST", `/keys/pykey/create?${API}`, { body: { kty: "EC-HSM", crv: "P-384" } });
+  const created = await hsmCall(h, "pyb1", "POST", `/keys/pykey/create?${API}`, {
+    body: { kty: "EC-HSM", crv: "P-384" },
+  });
   assert.equal(created.status, 200);
   const setup = await runNodeClient(STORAGE, h.clientEnv(), ["setup", "pybackups"]);
   assert.equal(setup.code, 0, setup.stdout + setup.stderr);
   const backup = await python(["backup", "pyb1", CONTAINER, setup.json.sasWrite]);
   assert.equal(backup.json?.ok, true, backup.stdout + backup.stderr);
-  assert.match(backup.json.folderUrl, /^https:\/\/devstoreaccount1\.blob\.core\.windows\.net\/pybackups\/mhsm-pyb1-\d{16}$/);
+  assert.match(
+    backup.json.folderUrl,
+    /^https:\/\/devstoreaccount1\.blob\.core\.windows\.net\/pybackups\/mhsm-pyb1-\d{16}$/,
+  );
 
   seedHsm(h, "pyb2", { activationStatus: "NotActivated" });
   await recover(h, "pyb2", sd, wrapping, [0, 2]);

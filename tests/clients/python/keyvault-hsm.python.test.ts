@@ -36,7 +36,10 @@ function check(j: any, hsm: string) {
   assert.ok(j.definitions.includes("Managed HSM Administrator"));
   assert.ok(j.definitions.includes("Managed HSM Crypto User"));
   assert.equal(j.created.scope, "/");
-  assert.equal(j.created.role, "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b");
+  assert.equal(
+    j.created.role,
+    "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b",
+  );
   assert.equal(j.keyScoped.scope, "/keys/py-rsa");
   assert.match(j.keyScoped.id, /^\/keys\/py-rsa\/providers\/Microsoft\.Authorization\/roleAssignments\//);
   assert.equal(j.listedGlobal, true);

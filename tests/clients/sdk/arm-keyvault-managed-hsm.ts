@@ -20,7 +20,12 @@ async function main() {
     location: "westeurope",
     sku: { family: "B", name: "Standard_B1" },
     tags: { via: "sdk" },
-    properties: { tenantId, initialAdminObjectIds: [admin], softDeleteRetentionInDays: 7, networkAcls: { bypass: "AzureServices", defaultAction: "Allow" } },
+    properties: {
+      tenantId,
+      initialAdminObjectIds: [admin],
+      softDeleteRetentionInDays: 7,
+      networkAcls: { bypass: "AzureServices", defaultAction: "Allow" },
+    },
   });
   const got = await client.managedHsms.get(rg, name);
   const byRg = await collect(client.managedHsms.listByResourceGroup(rg));
@@ -35,14 +40,28 @@ async function main() {
   const afterPurge = await collect(client.managedHsms.listDeleted());
   console.log(
     JSON.stringify({
-      created: { id: created.id, hsmUri: created.properties?.hsmUri, provisioningState: created.properties?.provisioningState, tags: created.tags, activation: created.properties?.securityDomainProperties?.activationStatus },
-      got: { name: got.name, retention: got.properties?.softDeleteRetentionInDays, createdAt: got.systemData?.createdAt instanceof Date },
+      created: {
+        id: created.id,
+        hsmUri: created.properties?.hsmUri,
+        provisioningState: created.properties?.provisioningState,
+        tags: created.tags,
+        activation: created.properties?.securityDomainProperties?.activationStatus,
+      },
+      got: {
+        name: got.name,
+        retention: got.properties?.softDeleteRetentionInDays,
+        createdAt: got.systemData?.createdAt instanceof Date,
+      },
       byRg: byRg.map((h) => h.name),
       bySubIncludes: bySub.some((h) => h.name === name),
       patched: patched.properties?.networkAcls,
       taken: { nameAvailable: taken.nameAvailable, reason: taken.reason },
       groupIds: links.value?.map((l) => l.groupId),
-      deleted: { name: deleted.name, mhsmId: deleted.properties?.mhsmId, scheduledPurgeDate: deleted.properties?.scheduledPurgeDate instanceof Date },
+      deleted: {
+        name: deleted.name,
+        mhsmId: deleted.properties?.mhsmId,
+        scheduledPurgeDate: deleted.properties?.scheduledPurgeDate instanceof Date,
+      },
       deletedListed: deletedList.some((d) => d.name === name),
       afterPurgeListed: afterPurge.some((d) => d.name === name),
     }),

@@ -8,12 +8,27 @@ const [subscriptionId, rg, hsmId] = process.argv.slice(2);
 const client = new NetworkManagementClient(new ManagedIdentityCredential(), subscriptionId);
 const fast = { updateIntervalInMs: 100 };
 
-const vnet = await client.virtualNetworks.beginCreateOrUpdateAndWait(rg, "vnet-sdk", { location: "westeurope", addressSpace: { addressPrefixes: ["10.20.0.0/16"] } }, fast);
-const subnet = await client.subnets.beginCreateOrUpdateAndWait(rg, "vnet-sdk", "pe-subnet", { addressPrefix: "10.20.1.0/24" }, fast);
+const vnet = await client.virtualNetworks.beginCreateOrUpdateAndWait(
+  rg,
+  "vnet-sdk",
+  { location: "westeurope", addressSpace: { addressPrefixes: ["10.20.0.0/16"] } },
+  fast,
+);
+const subnet = await client.subnets.beginCreateOrUpdateAndWait(
+  rg,
+  "vnet-sdk",
+  "pe-subnet",
+  { addressPrefix: "10.20.1.0/24" },
+  fast,
+);
 const pe = await client.privateEndpoints.beginCreateOrUpdateAndWait(
   rg,
   "pe-sdk",
-  { location: "westeurope", subnet: { id: subnet.id }, privateLinkServiceConnections: [{ name: "conn-sdk", privateLinkServiceId: hsmId, groupIds: ["managedhsm"] }] },
+  {
+    location: "westeurope",
+    subnet: { id: subnet.id },
+    privateLinkServiceConnections: [{ name: "conn-sdk", privateLinkServiceId: hsmId, groupIds: ["managedhsm"] }],
+  },
   fast,
 );
 const nicName = pe.networkInterfaces![0].id!.split("/").pop()!;

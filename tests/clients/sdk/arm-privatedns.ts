@@ -26,12 +26,40 @@ async function errorOf(p: Promise<unknown>): Promise<{ code?: string; statusCode
 }
 
 async function main() {
-  const zone = await client.privateZones.beginCreateOrUpdateAndWait(rg, ZONE, { location: "global", tags: { via: "sdk" } }, { ifNoneMatch: "*", updateIntervalInMs: 10 });
-  const again = await errorOf(client.privateZones.beginCreateOrUpdateAndWait(rg, ZONE, { location: "global" }, { ifNoneMatch: "*", updateIntervalInMs: 10 }));
-  const link = await client.virtualNetworkLinks.beginCreateOrUpdateAndWait(rg, ZONE, "sdk-link", { location: "global", virtualNetwork: { id: vnetId }, registrationEnabled: false }, { ifNoneMatch: "*", updateIntervalInMs: 10 });
-  const created = await client.recordSets.createOrUpdate(rg, ZONE, "A", "myhsm", { ttl: 3600, aRecords: [{ ipv4Address: "10.0.0.4" }] });
+  const zone = await client.privateZones.beginCreateOrUpdateAndWait(
+    rg,
+    ZONE,
+    { location: "global", tags: { via: "sdk" } },
+    { ifNoneMatch: "*", updateIntervalInMs: 10 },
+  );
+  const again = await errorOf(
+    client.privateZones.beginCreateOrUpdateAndWait(
+      rg,
+      ZONE,
+      { location: "global" },
+      { ifNoneMatch: "*", updateIntervalInMs: 10 },
+    ),
+  );
+  const link = await client.virtualNetworkLinks.beginCreateOrUpdateAndWait(
+    rg,
+    ZONE,
+    "sdk-link",
+    { location: "global", virtualNetwork: { id: vnetId }, registrationEnabled: false },
+    { ifNoneMatch: "*", updateIntervalInMs: 10 },
+  );
+  const created = await client.recordSets.createOrUpdate(rg, ZONE, "A", "myhsm", {
+    ttl: 3600,
+    aRecords: [{ ipv4Address: "10.0.0.4" }],
+  });
   const got = await client.recordSets.get(rg, ZONE, "A", "myhsm");
-  const updated = await client.recordSets.update(rg, ZONE, "A", "myhsm", { metadata: { owner: "sdk" } }, { ifMatch: got.etag });
+  const updated = await client.recordSets.update(
+    rg,
+    ZONE,
+    "A",
+    "myhsm",
+    { metadata: { owner: "sdk" } },
+    { ifMatch: got.etag },
+  );
   const stale = await errorOf(client.recordSets.update(rg, ZONE, "A", "myhsm", { ttl: 1 }, { ifMatch: got.etag }));
   await client.recordSets.createOrUpdate(rg, ZONE, "TXT", "note", { ttl: 60, txtRecords: [{ value: ["hello"] }] });
   const byType = await collect(client.recordSets.listByType(rg, ZONE, "A", { top: 1 }));
@@ -47,9 +75,19 @@ async function main() {
   const zonesAfterDelete = await collect(client.privateZones.listByResourceGroup(rg));
   console.log(
     JSON.stringify({
-      zone: { id: zone.id, numberOfRecordSets: zone.numberOfRecordSets, tags: zone.tags, provisioningState: zone.provisioningState },
+      zone: {
+        id: zone.id,
+        numberOfRecordSets: zone.numberOfRecordSets,
+        tags: zone.tags,
+        provisioningState: zone.provisioningState,
+      },
       again: again && { message: again.message },
-      link: { id: link.id, state: link.virtualNetworkLinkState, registrationEnabled: link.registrationEnabled, vnet: link.virtualNetwork?.id },
+      link: {
+        id: link.id,
+        state: link.virtualNetworkLinkState,
+        registrationEnabled: link.registrationEnabled,
+        vnet: link.virtualNetwork?.id,
+      },
       created: { id: created.id, type: created.type, fqdn: created.fqdn, aRecords: created.aRecords },
       updated: { metadata: updated.metadata, ttl: updated.ttl, etagChanged: updated.etag !== got.etag },
       stale: stale && { code: stale.code, statusCode: stale.statusCode },

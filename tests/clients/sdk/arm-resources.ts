@@ -5,7 +5,11 @@ import { ResourceManagementClient } from "@azure/arm-resources";
 
 const [subscriptionId, mode, tenantId, appId, secret] = process.argv.slice(2);
 const credential =
-  mode === "sp" ? new ClientSecretCredential(tenantId, appId, secret) : mode === "default" ? new DefaultAzureCredential() : new ManagedIdentityCredential();
+  mode === "sp"
+    ? new ClientSecretCredential(tenantId, appId, secret)
+    : mode === "default"
+      ? new DefaultAzureCredential()
+      : new ManagedIdentityCredential();
 const client = new ResourceManagementClient(credential, subscriptionId);
 const name = `rg-sdk-${mode}`;
 const created = await client.resourceGroups.createOrUpdate(name, { location: "westeurope", tags: { via: "sdk" } });
@@ -15,4 +19,12 @@ for await (const g of client.resourceGroups.list()) names.push(g.name!);
 const provider = await client.providers.register("Microsoft.Network");
 await client.resourceGroups.beginDeleteAndWait(name, { updateIntervalInMs: 100 });
 const exists = await client.resourceGroups.checkExistence(name);
-console.log(JSON.stringify({ createdId: created.id, gotTags: got.tags, listed: names.includes(name), provider: provider.registrationState, existsAfterDelete: exists.body }));
+console.log(
+  JSON.stringify({
+    createdId: created.id,
+    gotTags: got.tags,
+    listed: names.includes(name),
+    provider: provider.registrationState,
+    existsAfterDelete: exists.body,
+  }),
+);

@@ -29,7 +29,10 @@ async function main(): Promise<Record<string, unknown>> {
   const signed = await cc.sign("RS256", digest);
   const pub = createPublicKey({ key: { kty: "RSA", n: b64(key.key!.n)!, e: b64(key.key!.e)! }, format: "jwk" });
   const signatureValid = verify("sha256", Buffer.from("hsmlink isolation"), pub, Buffer.from(signed.result));
-  const ciphertext = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" }, Buffer.from("secret"));
+  const ciphertext = publicEncrypt(
+    { key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1" },
+    Buffer.from("secret"),
+  );
   const decrypted = Buffer.from((await cc.decrypt({ algorithm: "RSA-OAEP", ciphertext })).result).toString();
   return { kid: key.id, keyType: key.keyType, signatureValid, decrypted };
 }
@@ -39,9 +42,23 @@ main().then(
   (e) => {
     // The SDK's RestError: statusCode, code, message, and `details` = the deserialized Key Vault error envelope
     // (`innererror` surfaces as `details.error.innerError`).
-    const err = e as { statusCode?: number; code?: string; message?: string; name?: string; details?: { error?: { innerError?: { code?: string } } }; response?: { headers?: { get(n: string): string | undefined } } };
+    const err = e as {
+      statusCode?: number;
+      code?: string;
+      message?: string;
+      name?: string;
+      details?: { error?: { innerError?: { code?: string } } };
+      response?: { headers?: { get(n: string): string | undefined } };
+    };
     const innerCode = err.details?.error?.innerError?.code;
-    const error = { name: err.name, statusCode: err.statusCode, code: err.code, message: String(err.message), innerCode, networkInfo: err.response?.headers?.get("x-ms-keyvault-network-info") };
+    const error = {
+      name: err.name,
+      statusCode: err.statusCode,
+      code: err.code,
+      message: String(err.message),
+      innerCode,
+      networkInfo: err.response?.headers?.get("x-ms-keyvault-network-info"),
+    };
     console.log(JSON.stringify({ ok: false, error }));
   },
 );

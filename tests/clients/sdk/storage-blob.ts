@@ -4,7 +4,12 @@
  * `hsmlink env`), with Azurite's well-known devstoreaccount1 key.
  * Usage: storage-blob.ts setup <container> | list <container> <prefix>; prints one JSON line.
  */
-import { BlobServiceClient, StorageSharedKeyCredential, ContainerSASPermissions, generateBlobSASQueryParameters } from "@azure/storage-blob";
+import {
+  BlobServiceClient,
+  StorageSharedKeyCredential,
+  ContainerSASPermissions,
+  generateBlobSASQueryParameters,
+} from "@azure/storage-blob";
 
 const ACCOUNT = "devstoreaccount1";
 // Azurite's documented well-known development key (not a secret).
@@ -15,13 +20,26 @@ const service = new BlobServiceClient(`https://${ACCOUNT}.blob.core.windows.net`
 const container = service.getContainerClient(containerName);
 
 const sas = (permissions: string, name = containerName) =>
-  generateBlobSASQueryParameters({ containerName: name, permissions: ContainerSASPermissions.parse(permissions), startsOn: new Date(Date.now() - 60_000), expiresOn: new Date(Date.now() + 3_600_000) }, credential).toString();
+  generateBlobSASQueryParameters(
+    {
+      containerName: name,
+      permissions: ContainerSASPermissions.parse(permissions),
+      startsOn: new Date(Date.now() - 60_000),
+      expiresOn: new Date(Date.now() + 3_600_000),
+    },
+    credential,
+  ).toString();
 
 async function main(): Promise<unknown> {
   if (scenario === "setup") {
     await container.create();
     // sasMissing: a valid SAS for a container that does not exist.
-    return { url: container.url, sasWrite: sas("racwdl"), sasReadOnly: sas("rl"), sasMissing: sas("racwdl", "nosuchcontainer") };
+    return {
+      url: container.url,
+      sasWrite: sas("racwdl"),
+      sasReadOnly: sas("rl"),
+      sasMissing: sas("racwdl", "nosuchcontainer"),
+    };
   }
   if (scenario === "list") {
     const names: string[] = [];
@@ -36,7 +54,9 @@ async function main(): Promise<unknown> {
 main().then(
   (r) => process.stdout.write(JSON.stringify(r) + "\n"),
   (e: Error & { statusCode?: number; code?: string }) => {
-    process.stdout.write(JSON.stringify({ error: { message: e.message.slice(0, 500), statusCode: e.statusCode, code: e.code } }) + "\n");
+    process.stdout.write(
+      JSON.stringify({ error: { message: e.message.slice(0, 500), statusCode: e.statusCode, code: e.code } }) + "\n",
+    );
     process.exit(1);
   },
 );

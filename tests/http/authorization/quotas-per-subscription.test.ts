@@ -29,22 +29,45 @@ let b: SubscriptionArm;
 async function subnet(arm: SubscriptionArm, rg: string, vnet: string, prefix: string): Promise<string> {
   const base = `/subscriptions/${arm.sub}/resourceGroups/${rg}/providers/Microsoft.Network/virtualNetworks/${vnet}`;
   const v = await armCall(h, "PUT", `${base}?api-version=2023-09-01`, {
-    body: { location: "westeurope", properties: { addressSpace: { addressPrefixes: [prefix] }, subnets: [{ name: "s", properties: { addressPrefix: prefix, privateEndpointNetworkPolicies: "Disabled" } }] } },
+    body: {
+      location: "westeurope",
+      properties: {
+        addressSpace: { addressPrefixes: [prefix] },
+        subnets: [{ name: "s", properties: { addressPrefix: prefix, privateEndpointNetworkPolicies: "Disabled" } }],
+      },
+    },
   });
   assert.ok(v.status === 201 || v.status === 200, v.text);
   return `${base}/subnets/s`;
 }
 
 function putPe(arm: SubscriptionArm, rg: string, name: string, subnetId: string, hsmId: string) {
-  return armCall(h, "PUT", `/subscriptions/${arm.sub}/resourceGroups/${rg}/providers/Microsoft.Network/privateEndpoints/${name}?api-version=2023-09-01`, {
-    body: { location: "westeurope", properties: { subnet: { id: subnetId }, privateLinkServiceConnections: [{ name: `${name}-c`, properties: { privateLinkServiceId: hsmId, groupIds: ["managedhsm"] } }] } },
-  });
+  return armCall(
+    h,
+    "PUT",
+    `/subscriptions/${arm.sub}/resourceGroups/${rg}/providers/Microsoft.Network/privateEndpoints/${name}?api-version=2023-09-01`,
+    {
+      body: {
+        location: "westeurope",
+        properties: {
+          subnet: { id: subnetId },
+          privateLinkServiceConnections: [
+            { name: `${name}-c`, properties: { privateLinkServiceId: hsmId, groupIds: ["managedhsm"] } },
+          ],
+        },
+      },
+    },
+  );
 }
 
 before(async () => {
   h = await startTestHsmlink({ maxHsmsWithPrivateEndpointsPerSubscription: 1 });
   a = new SubscriptionArm(h, h.endpoints.subscriptionId);
-  b = new SubscriptionArm(h, createSubscription(h.store, { displayName: "B", ownerObjectId: h.endpoints.principalObjectId, now: Date.now() }).subscriptionId);
+  b = new SubscriptionArm(
+    h,
+    createSubscription(h.store, { displayName: "B", ownerObjectId: h.endpoints.principalObjectId, now: Date.now() })
+      .subscriptionId,
+  );
   await a.group("rg");
   await b.group("rg");
 });
@@ -57,16 +80,36 @@ test("HSMs with private endpoints per subscription: counted in the HSM's subscri
   const netA = await subnet(a, "rg", "va", "10.1.0.0/24");
   const netB = await subnet(b, "rg", "vb", "10.2.0.0/24");
 
-  assert.equal((await putPe(b, "rg", "pe-b-to-a1", netB, a1.id)).status, 201, "cross-subscription endpoint: B's network, A's HSM");
+  assert.equal(
+    (await putPe(b, "rg", "pe-b-to-a1", netB, a1.id)).status,
+    201,
+    "cross-subscription endpoint: B's network, A's HSM",
+  );
   const refused = await putPe(a, "rg", "pe-a-to-a2", netA, a2.id);
   assert.equal(refused.status, 400);
   assert.equal(refused.json.error.code, "QuotaExceeded");
-  assert.match(refused.json.error.message, new RegExp(`Subscription '${a.sub}' already has 1 managed HSMs with private endpoints`));
-  assert.equal((await armCall(h, "GET", `/subscriptions/${a.sub}/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe-a-to-a2?api-version=2023-09-01`)).status, 404, "nothing written");
+  assert.match(
+    refused.json.error.message,
+    new RegExp(`Subscription '${a.sub}' already has 1 managed HSMs with private endpoints`),
+  );
+  assert.equal(
+    (
+      await armCall(
+        h,
+        "GET",
+        `/subscriptions/${a.sub}/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe-a-to-a2?api-version=2023-09-01`,
+      )
+    ).status,
+    404,
+    "nothing written",
+  );
   assert.equal((await putPe(b, "rg", "pe-b-to-b1", netB, b1.id)).status, 201, "subscription B has its own quota");
   const conns = await a.call("GET", `${a.hsmPath("rg", "quota-a1")}/privateEndpointConnections`);
   assert.equal(conns.body.value.length, 1);
-  assert.match(conns.body.value[0].properties.privateEndpoint.id, new RegExp(`^/subscriptions/${b.sub}/resourceGroups/rg/providers/Microsoft\\.Network/privateEndpoints/pe-b-to-a1$`));
+  assert.match(
+    conns.body.value[0].properties.privateEndpoint.id,
+    new RegExp(`^/subscriptions/${b.sub}/resourceGroups/rg/providers/Microsoft\\.Network/privateEndpoints/pe-b-to-a1$`),
+  );
 });
 
 test("approving, rejecting and deleting a connection need rights on the HSM: Reader is refused, Managed HSM contributor may", async () => {
@@ -76,9 +119,14 @@ test("approving, rejecting and deleting a connection need rights on the HSM: Rea
   const sec = h.identity.createServicePrincipal("pec-security").principal;
   await grantArmRole(h, reader.objectId, READER, `/subscriptions/${a.sub}`);
   await grantArmRole(h, sec.objectId, MANAGED_HSM_CONTRIBUTOR, a.hsmPath("rg", "quota-a1"));
-  const token = async (oid: string) => (await h.identity.issue(h.identity.byObjectId(oid)!, "https://management.azure.com/")).token;
+  const token = async (oid: string) =>
+    (await h.identity.issue(h.identity.byObjectId(oid)!, "https://management.azure.com/")).token;
   const reject = { properties: { privateLinkServiceConnectionState: { status: "Rejected", description: "no" } } };
-  assert.equal((await armCall(h, "GET", connPath, { token: await token(reader.objectId) })).status, 200, "Reader reads it");
+  assert.equal(
+    (await armCall(h, "GET", connPath, { token: await token(reader.objectId) })).status,
+    200,
+    "Reader reads it",
+  );
   const refused = await armCall(h, "PUT", connPath, { token: await token(reader.objectId), body: reject });
   assert.equal(refused.status, 403);
   assert.match(refused.json.error.message, /'Microsoft\.KeyVault\/managedHSMs\/privateEndpointConnections\/write'/);

@@ -65,7 +65,11 @@ test("403 not emulated and 502 could not resolve carry their reasons in the stat
   const other = await raw(connectHead("www.google.com:443"));
   assertReadablePhrase(other.statusLine, 403, /refusing CONNECT to www\.google\.com:443: not an emulated Azure host/);
   const nx = await raw(connectHead("nosuchhsm.managedhsm.azure.net:443"));
-  assertReadablePhrase(nx.statusLine, 502, /could not resolve nosuchhsm\.managedhsm\.azure\.net from the public internet: NXDOMAIN/);
+  assertReadablePhrase(
+    nx.statusLine,
+    502,
+    /could not resolve nosuchhsm\.managedhsm\.azure\.net from the public internet: NXDOMAIN/,
+  );
   assert.match(nx.head, /^X-Hsmlink-Reason: could not resolve/m);
 });
 
@@ -87,7 +91,11 @@ test("CONNECT targets must be host:port: an empty target and a missing port get 
   const empty = await raw("CONNECT HTTP/1.1\r\nHost: x\r\n\r\n");
   assertReadablePhrase(empty.statusLine, 400, /empty CONNECT target; expected host:port/);
   const noPort = await raw(connectHead("management.azure.com"));
-  assertReadablePhrase(noPort.statusLine, 400, /CONNECT target 'management\.azure\.com' has no port; expected host:port/);
+  assertReadablePhrase(
+    noPort.statusLine,
+    400,
+    /CONNECT target 'management\.azure\.com' has no port; expected host:port/,
+  );
   const v6NoPort = await raw(connectHead("[::1]"));
   assert.match(v6NoPort.statusLine, /^HTTP\/1\.1 400 hsmlink: CONNECT target '\[::1\]' has no port/);
 });
@@ -95,8 +103,23 @@ test("CONNECT targets must be host:port: an empty target and a missing port get 
 test("parseAuthority: authority-form only (RFC 9110 §9.3.6)", () => {
   assert.deepEqual(parseAuthority("Management.Azure.com:443"), { hostName: "management.azure.com", port: 443 });
   assert.deepEqual(parseAuthority("[::1]:8443"), { hostName: "::1", port: 8443 });
-  assert.deepEqual(parseAuthority("myhsm.managedhsm.azure.net.:443"), { hostName: "myhsm.managedhsm.azure.net", port: 443 });
-  for (const bad of ["", "HTTP/1.1", "host", "host:", ":443", "host:0", "host:65536", "a b:443", "http://host:443", "host:443/x", "[::1]"]) {
+  assert.deepEqual(parseAuthority("myhsm.managedhsm.azure.net.:443"), {
+    hostName: "myhsm.managedhsm.azure.net",
+    port: 443,
+  });
+  for (const bad of [
+    "",
+    "HTTP/1.1",
+    "host",
+    "host:",
+    ":443",
+    "host:0",
+    "host:65536",
+    "a b:443",
+    "http://host:443",
+    "host:443/x",
+    "[::1]",
+  ]) {
     assert.ok("error" in parseAuthority(bad), `'${bad}' must be refused`);
   }
 });
@@ -131,7 +154,10 @@ test("gateway refusals are in the decision trace log with vantage, host and reas
   const p502 = find("nosuchhsm.managedhsm.azure.net", 502);
   assert.ok(p502);
   assert.match(p502.outcome?.message ?? "", /could not resolve/);
-  assert.ok(p502.steps.some((s) => s.step === "dns"), "the DNS steps are in the trace");
+  assert.ok(
+    p502.steps.some((s) => s.step === "dns"),
+    "the DNS steps are in the trace",
+  );
 });
 
 test("Python's http.client (what requests and az use) prints the reason", needs("python3"), async () => {
@@ -148,5 +174,8 @@ test("Python's http.client (what requests and az use) prints the reason", needs(
   ].join("\n");
   // Asynchronously: the gateway runs in this process.
   const r = await promisify(execFile)("python3", ["-c", py], { encoding: "utf8" });
-  assert.match(r.stdout, /Tunnel connection failed: 407 hsmlink: proxy user 'nosuchvm' names no VM; see 'hsmlink vm list'/);
+  assert.match(
+    r.stdout,
+    /Tunnel connection failed: 407 hsmlink: proxy user 'nosuchvm' names no VM; see 'hsmlink vm list'/,
+  );
 });

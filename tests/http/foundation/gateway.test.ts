@@ -19,11 +19,18 @@ function gw(): { host: string; port: number } {
 }
 
 /** Sends a raw CONNECT and resolves with the proxy's status line and the socket. */
-function rawConnect(target: string, headers: Record<string, string> = {}): Promise<{ statusLine: string; head: string; socket: import("node:net").Socket }> {
+function rawConnect(
+  target: string,
+  headers: Record<string, string> = {},
+): Promise<{ statusLine: string; head: string; socket: import("node:net").Socket }> {
   return new Promise((resolve, reject) => {
     const { host, port } = gw();
     const s = connect(port, host, () => {
-      s.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`);
+      s.write(
+        `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${Object.entries(headers)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join("")}\r\n`,
+      );
     });
     let buf = "";
     const onData = (d: Buffer) => {
@@ -70,7 +77,9 @@ test("CONNECT management.azure.com:443 is terminated with a certificate for that
   assert.equal(tls.authorized, true);
   const cert = tls.getPeerCertificate();
   assert.match(String(cert.subjectaltname), /DNS:management\.azure\.com/);
-  tls.write("GET /subscriptions?api-version=2019-11-01 HTTP/1.1\r\nHost: management.azure.com\r\nConnection: close\r\n\r\n");
+  tls.write(
+    "GET /subscriptions?api-version=2019-11-01 HTTP/1.1\r\nHost: management.azure.com\r\nConnection: close\r\n\r\n",
+  );
   let text = "";
   for await (const chunk of tls) text += chunk.toString();
   assert.match(text, /^HTTP\/1\.1 401 /);
@@ -91,7 +100,10 @@ test("plain-http requests through the proxy: IMDS is served, any other host refu
     });
   // The instance secret is the proxy password, as in the proxy URL `hsmlink env` prints.
   const proxyAuth = { "Proxy-Authorization": `Basic ${Buffer.from(`_internet:${h.secret}`).toString("base64")}` };
-  const imds = await get("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/", { Metadata: "true", ...proxyAuth });
+  const imds = await get(
+    "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/",
+    { Metadata: "true", ...proxyAuth },
+  );
   assert.equal(imds.status, 200);
   const tok = JSON.parse(imds.body);
   assert.equal(tok.token_type, "Bearer");
@@ -99,9 +111,15 @@ test("plain-http requests through the proxy: IMDS is served, any other host refu
   assert.equal(claims.aud, "https://management.azure.com/");
   assert.equal(claims.oid, h.endpoints.principalObjectId);
   assert.equal(claims.tid, h.endpoints.tenantId);
-  const noHeader = await get("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x", proxyAuth);
+  const noHeader = await get(
+    "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x",
+    proxyAuth,
+  );
   assert.equal(noHeader.status, 400);
-  const noSecret = await get("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/", { Metadata: "true" });
+  const noSecret = await get(
+    "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/",
+    { Metadata: "true" },
+  );
   assert.equal(noSecret.status, 407);
   const other = await get("http://example.com/", {});
   assert.equal(other.status, 403);
@@ -120,9 +138,16 @@ test("the CA certificate is served by the direct HTTPS listener and the MSI list
       .end();
   });
   assert.equal(pem, h.ca.certPem);
-  const res = await fetch(h.endpoints.msiEndpoint, { method: "POST", headers: { Metadata: "true", "content-type": "application/x-www-form-urlencoded", "X-IDENTITY-HEADER": h.secret }, body: "resource=https%3A%2F%2Fmanagedhsm.azure.net" });
+  const res = await fetch(h.endpoints.msiEndpoint, {
+    method: "POST",
+    headers: { Metadata: "true", "content-type": "application/x-www-form-urlencoded", "X-IDENTITY-HEADER": h.secret },
+    body: "resource=https%3A%2F%2Fmanagedhsm.azure.net",
+  });
   assert.equal(res.status, 200);
   const body = (await res.json()) as { access_token: string; expires_on: string };
   assert.match(body.expires_on, /^\d+$/);
-  assert.equal(JSON.parse(Buffer.from(body.access_token.split(".")[1], "base64url").toString()).aud, "https://managedhsm.azure.net");
+  assert.equal(
+    JSON.parse(Buffer.from(body.access_token.split(".")[1], "base64url").toString()).aud,
+    "https://managedhsm.azure.net",
+  );
 });

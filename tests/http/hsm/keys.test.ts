@@ -2,7 +2,17 @@
 // policy, release, rng, and their error answers (codes, statuses, messages of data-plane.md §2–§3).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createPrivateKey, createPublicKey, createDecipheriv, generateKeyPairSync, privateDecrypt, constants, randomBytes, createHash, verify as nodeVerify } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  createDecipheriv,
+  generateKeyPairSync,
+  privateDecrypt,
+  constants,
+  randomBytes,
+  createHash,
+  verify as nodeVerify,
+} from "node:crypto";
 import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { ManualClock } from "../../../src/kernel/clock.js";
 import { API, grant, hsmCall, ROLE, seedHsm } from "./support.js";
@@ -12,7 +22,14 @@ let h: TestHsmlink;
 const clock = new ManualClock(Date.parse("2026-03-01T10:00:00Z"));
 const nowS = () => Math.floor(clock.now() / 1000);
 const HSM = "keys1";
-const call = (method: string, path: string, body?: unknown) => hsmCall(h, HSM, method, `${path}${path.includes("?") ? "&" : "?"}${API}`, body === undefined ? {} : typeof body === "string" ? { rawBody: body } : { body });
+const call = (method: string, path: string, body?: unknown) =>
+  hsmCall(
+    h,
+    HSM,
+    method,
+    `${path}${path.includes("?") ? "&" : "?"}${API}`,
+    body === undefined ? {} : typeof body === "string" ? { rawBody: body } : { body },
+  );
 
 before(async () => {
   h = await startTestHsmlink({}, { clock });
@@ -64,7 +81,11 @@ test("create validation: kty, sizes, curves, key_ops, tags, names, nbf/exp", asy
     ["/keys/bad/create", { kty: "oct-HSM", key_size: 512 }, /AES key size 512/],
     ["/keys/bad/create", { kty: "EC-HSM", crv: "P-224" }, /Curve 'P-224'/],
     ["/keys/bad/create", { kty: "EC-HSM", key_ops: ["sign", "launch"] }, /Invalid key operation 'launch'/],
-    ["/keys/bad/create", { kty: "EC-HSM", tags: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`t${i}`, "v"])) }, /at most 15 tags/],
+    [
+      "/keys/bad/create",
+      { kty: "EC-HSM", tags: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`t${i}`, "v"])) },
+      /at most 15 tags/,
+    ],
     ["/keys/bad/create", { kty: "EC-HSM", tags: { t: "x".repeat(257) } }, /longer than 256/],
     ["/keys/bad/create", { kty: "EC-HSM", tags: { t: 5 } }, /must be a string/],
     ["/keys/bad/create", { kty: "EC-HSM", attributes: { nbf: 200, exp: 100 } }, /'nbf'.*earlier/],
@@ -95,12 +116,18 @@ test("get latest (also with the SDK's trailing slash) and by version; versions l
   const ver1 = v1.key.kid.split("/").pop();
   assert.equal((await call("GET", `/keys/multi/${ver1}`)).json.tags.gen, "1");
   const versions = await call("GET", "/keys/multi/versions");
-  assert.deepEqual(versions.json.value.map((i: { kid: string }) => i.kid), [v1.key.kid, v2.key.kid]);
+  assert.deepEqual(
+    versions.json.value.map((i: { kid: string }) => i.kid),
+    [v1.key.kid, v2.key.kid],
+  );
   assert.equal(versions.json.nextLink, null);
   const missing = await call("GET", "/keys/nokey");
   assert.equal(missing.status, 404);
   assert.equal(missing.json.error.code, "KeyNotFound");
-  assert.match(missing.json.error.message, /^Key not found: https:\/\/[a-z0-9-]+\.managedhsm\.azure\.net(:\d+)?\/keys\/nokey \(Activity ID: /);
+  assert.match(
+    missing.json.error.message,
+    /^Key not found: https:\/\/[a-z0-9-]+\.managedhsm\.azure\.net(:\d+)?\/keys\/nokey \(Activity ID: /,
+  );
   // ManagedHsmLiveTests/GetPropertiesOfKeyVersionsNonExisting.json: 200 {"value":[]} for a key that never existed.
   const noVersions = await call("GET", "/keys/never-existed/versions");
   assert.equal(noVersions.status, 200);
@@ -116,12 +143,18 @@ test("list pages with maxresults 1..25 and a nextLink carrying the api-version",
   await hsmCall(h, "other", "POST", `/keys/a3/create?${API}`, { body: { kty: "oct-HSM" } });
   const p1 = await hsmCall(h, "other", "GET", `/keys?maxresults=2&${API}`);
   assert.equal(p1.status, 200);
-  assert.deepEqual(p1.json.value.map((i: { kid: string }) => i.kid), ["https://other.managedhsm.azure.net/keys/a1", "https://other.managedhsm.azure.net/keys/a2"]);
+  assert.deepEqual(
+    p1.json.value.map((i: { kid: string }) => i.kid),
+    ["https://other.managedhsm.azure.net/keys/a1", "https://other.managedhsm.azure.net/keys/a2"],
+  );
   const next = new URL(p1.json.nextLink);
   assert.equal(next.host, "other.managedhsm.azure.net");
   assert.equal(next.searchParams.get("api-version"), "7.4");
   const p2 = await hsmCall(h, "other", "GET", next.pathname + next.search, {});
-  assert.deepEqual(p2.json.value.map((i: { kid: string }) => i.kid), ["https://other.managedhsm.azure.net/keys/a3"]);
+  assert.deepEqual(
+    p2.json.value.map((i: { kid: string }) => i.kid),
+    ["https://other.managedhsm.azure.net/keys/a3"],
+  );
   assert.equal(p2.json.nextLink, null);
   for (const bad of ["0", "26", "x"]) {
     const r = await hsmCall(h, "other", "GET", `/keys?maxresults=${bad}&${API}`);
@@ -131,7 +164,8 @@ test("list pages with maxresults 1..25 and a nextLink carrying the api-version",
 });
 
 test("list: the $skiptoken is a cursor — keys created or deleted between pages neither repeat nor push others out; foreign tokens are BadParameter", async () => {
-  for (const n of ["c1", "c2", "c3", "c4"]) await hsmCall(h, "cursor", "POST", `/keys/${n}/create?${API}`, { body: { kty: "oct-HSM" } });
+  for (const n of ["c1", "c2", "c3", "c4"])
+    await hsmCall(h, "cursor", "POST", `/keys/${n}/create?${API}`, { body: { kty: "oct-HSM" } });
   const names = (r: { json: { value: { kid: string }[] } }) => r.json.value.map((i) => i.kid.split("/").pop());
   const p1 = await hsmCall(h, "cursor", "GET", `/keys?maxresults=2&${API}`);
   assert.deepEqual(names(p1), ["c1", "c2"]);
@@ -142,7 +176,13 @@ test("list: the $skiptoken is a cursor — keys created or deleted between pages
   const p2 = await hsmCall(h, "cursor", "GET", next.pathname + next.search);
   assert.deepEqual(names(p2), ["c3", "c4"]);
   assert.equal(p2.json.nextLink, null);
-  for (const bad of ["12", "x", Buffer.from("keys-after:").toString("base64url"), Buffer.from("other:c1").toString("base64url"), "%%%"]) {
+  for (const bad of [
+    "12",
+    "x",
+    Buffer.from("keys-after:").toString("base64url"),
+    Buffer.from("other:c1").toString("base64url"),
+    "%%%",
+  ]) {
     const r = await hsmCall(h, "cursor", "GET", `/keys?$skiptoken=${encodeURIComponent(bad)}&${API}`);
     assert.equal(r.status, 400, bad);
     assert.equal(r.json.error.code, "BadParameter");
@@ -153,7 +193,11 @@ test("list: the $skiptoken is a cursor — keys created or deleted between pages
 test("update: enabled/nbf/exp/tags/key_ops; exportable is immutable", async () => {
   const k = (await call("POST", "/keys/upd/create", { kty: "oct-HSM" })).json;
   clock.advance(5000);
-  const r = await call("PATCH", "/keys/upd", { attributes: { enabled: false, exp: nowS() + 3600 }, tags: { a: "b" }, key_ops: ["encrypt", "decrypt"] });
+  const r = await call("PATCH", "/keys/upd", {
+    attributes: { enabled: false, exp: nowS() + 3600 },
+    tags: { a: "b" },
+    key_ops: ["encrypt", "decrypt"],
+  });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.key.kid, k.key.kid);
   assert.equal(r.json.attributes.enabled, false);
@@ -172,7 +216,8 @@ test("update: enabled/nbf/exp/tags/key_ops; exportable is immutable", async () =
 test("key operations are refused on disabled, not-yet-valid and expired keys and outside key_ops (403 Forbidden)", async () => {
   const k = (await call("POST", "/keys/gate/create", { kty: "oct-HSM", key_size: 256 })).json;
   const ver = k.key.kid.split("/").pop();
-  const enc = () => call("POST", `/keys/gate/${ver}/encrypt`, { alg: "A256GCM", value: Buffer.from("hello").toString("base64url") });
+  const enc = () =>
+    call("POST", `/keys/gate/${ver}/encrypt`, { alg: "A256GCM", value: Buffer.from("hello").toString("base64url") });
   assert.equal((await enc()).status, 200);
   await call("PATCH", "/keys/gate", { attributes: { enabled: false } });
   let r = await enc();
@@ -195,7 +240,10 @@ test("key operations are refused on disabled, not-yet-valid and expired keys and
   r = await enc();
   assert.equal(r.status, 403);
   assert.equal(r.json.error.innererror.code, "KeyOperationForbidden");
-  const wrap = await call("POST", `/keys/gate/${ver}/wrapkey`, { alg: "A256KW", value: randomBytes(32).toString("base64url") });
+  const wrap = await call("POST", `/keys/gate/${ver}/wrapkey`, {
+    alg: "A256KW",
+    value: randomBytes(32).toString("base64url"),
+  });
   assert.equal(wrap.status, 200, wrap.text);
 });
 
@@ -214,9 +262,17 @@ test("key operation validation: wrong alg for kty, wrong AES size, bad base64url
     [`/keys/opaes/${av}/encrypt`, { alg: "ROT13", value: "AAAA" }, /Algorithm 'ROT13' is not supported/],
     [`/keys/opaes/${av}/decrypt`, { alg: "A128CBC", value: "AAAA", iv: "%%%" }, /'iv' is not a valid base64url/],
     [`/keys/oprsa/${rv}/encrypt`, { alg: "RSA-OAEP", value: randomBytes(300).toString("base64url") }, /./],
-    [`/keys/oprsa/${rv}/sign`, { alg: "RS256", value: randomBytes(20).toString("base64url") }, /digest for RS256 must be 32 bytes/],
+    [
+      `/keys/oprsa/${rv}/sign`,
+      { alg: "RS256", value: randomBytes(20).toString("base64url") },
+      /digest for RS256 must be 32 bytes/,
+    ],
     [`/keys/oprsa/${rv}/verify`, { alg: "RS256", value: "AAAA" }, /'digest' is required/],
-    [`/keys/oprsa/${rv}/sign`, { alg: "ES256", value: randomBytes(32).toString("base64url") }, /cannot be used with a key of type RSA-HSM/],
+    [
+      `/keys/oprsa/${rv}/sign`,
+      { alg: "ES256", value: randomBytes(32).toString("base64url") },
+      /cannot be used with a key of type RSA-HSM/,
+    ],
   ];
   for (const [path, body, re] of cases) {
     const r = await call("POST", path, body);
@@ -229,7 +285,10 @@ test("key operation validation: wrong alg for kty, wrong AES size, bad base64url
 test("crypto round trips on the server: RSA-OAEP-256 decrypt via the worker pool, sign/verify, GCM with aad, versionless op path", async () => {
   const rsa = (await call("POST", "/keys/rt/create", { kty: "RSA-HSM", key_size: 2048 })).json;
   const ver = rsa.key.kid.split("/").pop();
-  const enc = await call("POST", `/keys/rt/${ver}/encrypt`, { alg: "RSA-OAEP-256", value: Buffer.from("secret").toString("base64url") });
+  const enc = await call("POST", `/keys/rt/${ver}/encrypt`, {
+    alg: "RSA-OAEP-256",
+    value: Buffer.from("secret").toString("base64url"),
+  });
   assert.equal(enc.json.kid, rsa.key.kid);
   assert.equal(enc.json.alg, "RSA-OAEP-256");
   const dec = await call("POST", `/keys/rt/${ver}/decrypt`, { alg: "RSA-OAEP-256", value: enc.json.value });
@@ -239,19 +298,50 @@ test("crypto round trips on the server: RSA-OAEP-256 decrypt via the worker pool
   assert.equal(sig.status, 200, sig.text);
   assert.equal(sig.json.kid, rsa.key.kid);
   const pub = createPublicKey({ key: { kty: "RSA", n: rsa.key.n, e: rsa.key.e }, format: "jwk" });
-  assert.ok(nodeVerify("sha256", Buffer.from("doc"), { key: pub, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, Buffer.from(sig.json.value, "base64url")));
-  const ok = await call("POST", `/keys/rt/${ver}/verify`, { alg: "PS256", digest: digest.toString("base64url"), value: sig.json.value });
+  assert.ok(
+    nodeVerify(
+      "sha256",
+      Buffer.from("doc"),
+      { key: pub, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+      Buffer.from(sig.json.value, "base64url"),
+    ),
+  );
+  const ok = await call("POST", `/keys/rt/${ver}/verify`, {
+    alg: "PS256",
+    digest: digest.toString("base64url"),
+    value: sig.json.value,
+  });
   assert.deepEqual(ok.json, { value: true });
-  const bad = await call("POST", `/keys/rt/${ver}/verify`, { alg: "PS256", digest: createHash("sha256").update("other").digest("base64url"), value: sig.json.value });
+  const bad = await call("POST", `/keys/rt/${ver}/verify`, {
+    alg: "PS256",
+    digest: createHash("sha256").update("other").digest("base64url"),
+    value: sig.json.value,
+  });
   assert.deepEqual(bad.json, { value: false });
   const aes = (await call("POST", "/keys/rtaes/create", { kty: "oct-HSM" })).json;
-  const e2 = await call("POST", `/keys/rtaes/encrypt`, { alg: "A256GCM", value: Buffer.from("p").toString("base64url"), aad: Buffer.from("ctx").toString("base64url") });
+  const e2 = await call("POST", `/keys/rtaes/encrypt`, {
+    alg: "A256GCM",
+    value: Buffer.from("p").toString("base64url"),
+    aad: Buffer.from("ctx").toString("base64url"),
+  });
   assert.equal(Buffer.from(e2.json.iv, "base64url").length, 12);
   assert.equal(Buffer.from(e2.json.tag, "base64url").length, 16);
   assert.equal(e2.json.kid, aes.key.kid);
-  const d2 = await call("POST", `/keys/rtaes/decrypt`, { alg: "A256GCM", value: e2.json.value, iv: e2.json.iv, tag: e2.json.tag, aad: e2.json.aad });
+  const d2 = await call("POST", `/keys/rtaes/decrypt`, {
+    alg: "A256GCM",
+    value: e2.json.value,
+    iv: e2.json.iv,
+    tag: e2.json.tag,
+    aad: e2.json.aad,
+  });
   assert.equal(Buffer.from(d2.json.value, "base64url").toString(), "p");
-  const tampered = await call("POST", `/keys/rtaes/decrypt`, { alg: "A256GCM", value: e2.json.value, iv: e2.json.iv, tag: e2.json.tag, aad: Buffer.from("other").toString("base64url") });
+  const tampered = await call("POST", `/keys/rtaes/decrypt`, {
+    alg: "A256GCM",
+    value: e2.json.value,
+    iv: e2.json.iv,
+    tag: e2.json.tag,
+    aad: Buffer.from("other").toString("base64url"),
+  });
   assert.equal(tampered.status, 400);
 });
 
@@ -270,13 +360,24 @@ test("delete is soft: DeletedKeyBundle with the HSM's retention; deleted get/lis
   const got = await call("GET", "/deletedkeys/gone");
   assert.equal(got.json.recoveryId, d.json.recoveryId);
   const list = await call("GET", "/deletedkeys");
-  assert.ok(list.json.value.some((i: { recoveryId: string; kid: string }) => i.recoveryId === d.json.recoveryId && i.kid === "https://keys1.managedhsm.azure.net/keys/gone"));
-  for (const [m, p, b] of [["POST", "/keys/gone/create", { kty: "oct-HSM" }], ["PUT", "/keys/gone", { key: { kty: "oct", k: randomBytes(16).toString("base64url") } }]] as const) {
+  assert.ok(
+    list.json.value.some(
+      (i: { recoveryId: string; kid: string }) =>
+        i.recoveryId === d.json.recoveryId && i.kid === "https://keys1.managedhsm.azure.net/keys/gone",
+    ),
+  );
+  for (const [m, p, b] of [
+    ["POST", "/keys/gone/create", { kty: "oct-HSM" }],
+    ["PUT", "/keys/gone", { key: { kty: "oct", k: randomBytes(16).toString("base64url") } }],
+  ] as const) {
     const c = await call(m, p, b);
     assert.equal(c.status, 409, c.text);
     assert.equal(c.json.error.code, "Conflict");
     assert.equal(c.json.error.innererror.code, "ObjectIsDeletedButRecoverable");
-    assert.match(c.json.error.message, /^Key gone is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged\. \(Activity ID/);
+    assert.match(
+      c.json.error.message,
+      /^Key gone is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the key can only be recovered or purged\. \(Activity ID/,
+    );
   }
   const rec = await call("POST", "/deletedkeys/gone/recover");
   assert.equal(rec.status, 200);
@@ -336,7 +437,10 @@ test("backup/restore: opaque blob, all versions, 409 while the name exists, anot
   const back = await call("POST", "/keys/restore", { value: bk.json.value });
   assert.equal(back.status, 200);
   assert.equal(back.json.key.kid, b.key.kid);
-  const sig = await call("POST", `/keys/bk/${a.key.kid.split("/").pop()}/sign`, { alg: "ES384", value: randomBytes(48).toString("base64url") });
+  const sig = await call("POST", `/keys/bk/${a.key.kid.split("/").pop()}/sign`, {
+    alg: "ES384",
+    value: randomBytes(48).toString("base64url"),
+  });
   assert.equal(sig.status, 200, "restored material works");
   const tampered = Buffer.from(blob);
   tampered[tampered.length - 1] ^= 1;
@@ -348,23 +452,40 @@ test("backup/restore: opaque blob, all versions, 409 while the name exists, anot
 });
 
 test("rotation policy: validation, get/put, rotate makes a new version with new material and exp from expiryTime", async () => {
-  const k = (await call("POST", "/keys/rot/create", { kty: "RSA-HSM", key_ops: ["sign", "verify"], tags: { t: "1" } })).json;
+  const k = (await call("POST", "/keys/rot/create", { kty: "RSA-HSM", key_ops: ["sign", "verify"], tags: { t: "1" } }))
+    .json;
   const none = await call("GET", "/keys/rot/rotationpolicy");
-  assert.deepEqual(none.json, { id: "https://keys1.managedhsm.azure.net/keys/rot/rotationpolicy", lifetimeActions: [], attributes: {} });
+  assert.deepEqual(none.json, {
+    id: "https://keys1.managedhsm.azure.net/keys/rot/rotationpolicy",
+    lifetimeActions: [],
+    attributes: {},
+  });
   const bad: [unknown, RegExp][] = [
     [{ attributes: { expiryTime: "P10D" } }, /at least P28D/],
     [{ lifetimeActions: [{ trigger: { timeAfterCreate: "P7D" }, action: { type: "Rotate" } }] }, /at least P28D/],
-    [{ lifetimeActions: [{ trigger: { timeAfterCreate: "soon" }, action: { type: "Rotate" } }] }, /not an ISO 8601 duration/],
+    [
+      { lifetimeActions: [{ trigger: { timeAfterCreate: "soon" }, action: { type: "Rotate" } }] },
+      /not an ISO 8601 duration/,
+    ],
     [{ lifetimeActions: [{ trigger: {}, action: { type: "Rotate" } }] }, /exactly one of/],
     [{ lifetimeActions: [{ trigger: { timeAfterCreate: "P30D" }, action: { type: "Explode" } }] }, /Rotate or Notify/],
-    [{ lifetimeActions: [{ trigger: { timeBeforeExpiry: "P60D" }, action: { type: "Rotate" } }], attributes: { expiryTime: "P30D" } }, /shorter than attributes\.expiryTime/],
+    [
+      {
+        lifetimeActions: [{ trigger: { timeBeforeExpiry: "P60D" }, action: { type: "Rotate" } }],
+        attributes: { expiryTime: "P30D" },
+      },
+      /shorter than attributes\.expiryTime/,
+    ],
   ];
   for (const [body, re] of bad) {
     const r = await call("PUT", "/keys/rot/rotationpolicy", body);
     assert.equal(r.status, 400, JSON.stringify(body));
     assert.match(r.json.error.message, re);
   }
-  const put = await call("PUT", "/keys/rot/rotationpolicy", { lifetimeActions: [{ trigger: { timeAfterCreate: "P2M" }, action: { type: "rotate" } }], attributes: { expiryTime: "P90D" } });
+  const put = await call("PUT", "/keys/rot/rotationpolicy", {
+    lifetimeActions: [{ trigger: { timeAfterCreate: "P2M" }, action: { type: "rotate" } }],
+    attributes: { expiryTime: "P90D" },
+  });
   assert.equal(put.status, 200, put.text);
   assert.deepEqual(put.json.lifetimeActions, [{ trigger: { timeAfterCreate: "P2M" }, action: { type: "Rotate" } }]);
   assert.equal(put.json.attributes.expiryTime, "P90D");
@@ -388,7 +509,10 @@ test("rng: 1..128 bytes; anything else 400 with the service's exact message", as
   for (const count of [-1, 0, 129, 1.5, "8"]) {
     const bad = await call("POST", "/rng", { count });
     assert.equal(bad.status, 400, String(count));
-    assert.match(bad.json.error.message, /^GetRandomBytesRequest: count cannot be greater than 128 or less than 1 \(Activity ID: /);
+    assert.match(
+      bad.json.error.message,
+      /^GetRandomBytesRequest: count cannot be greater than 128 or less than 1 \(Activity ID: /,
+    );
   }
 });
 
@@ -400,7 +524,12 @@ function attestationToken(pub: import("node:crypto").KeyObject, claims: Record<s
 }
 
 test("release: exportable rules, policy normalisation, immutability, and a real wrapped key in a signed JWS", async () => {
-  const policy = { anyOf: [{ anyOf: [{ claim: "sdk-test", condition: "equals", value: "true" }], authority: "https://attest.example/" }], version: "1.0" };
+  const policy = {
+    anyOf: [
+      { anyOf: [{ claim: "sdk-test", condition: "equals", value: "true" }], authority: "https://attest.example/" },
+    ],
+    version: "1.0",
+  };
   const release_policy = { data: Buffer.from(JSON.stringify(policy)).toString("base64url") };
   const noPolicy = await call("POST", "/keys/rel/create", { kty: "RSA-HSM", attributes: { exportable: true } });
   assert.equal(noPolicy.status, 400);
@@ -410,13 +539,20 @@ test("release: exportable rules, policy normalisation, immutability, and a real 
   assert.match(notExportable.json.error.message, /exportable/i);
 
   const k = new Uint8Array(randomBytes(32));
-  const imported = await call("PUT", "/keys/rel", { key: { kty: "oct-HSM", k: Buffer.from(k).toString("base64url") }, attributes: { exportable: true }, release_policy: { ...release_policy, immutable: true } });
+  const imported = await call("PUT", "/keys/rel", {
+    key: { kty: "oct-HSM", k: Buffer.from(k).toString("base64url") },
+    attributes: { exportable: true },
+    release_policy: { ...release_policy, immutable: true },
+  });
   assert.equal(imported.status, 200, imported.text);
   assert.equal(imported.json.attributes.exportable, true);
   assert.equal(imported.json.release_policy.contentType, "application/json; charset=utf-8");
   assert.equal(imported.json.release_policy.immutable, true);
   const stored = JSON.parse(Buffer.from(imported.json.release_policy.data, "base64url").toString());
-  assert.deepEqual(stored, { anyOf: [{ anyOf: [{ claim: "sdk-test", equals: "true" }], authority: "https://attest.example/" }], version: "1.0.0" });
+  assert.deepEqual(stored, {
+    anyOf: [{ anyOf: [{ claim: "sdk-test", equals: "true" }], authority: "https://attest.example/" }],
+    version: "1.0.0",
+  });
   const change = await call("PATCH", "/keys/rel", { release_policy });
   assert.equal(change.status, 400);
   assert.match(change.json.error.message, /Immutable Key Release/);
@@ -425,34 +561,51 @@ test("release: exportable rules, policy normalisation, immutability, and a real 
   const wrong = await call("POST", "/keys/rel/release", { target: attestationToken(publicKey, { "sdk-test": false }) });
   assert.equal(wrong.status, 403);
   assert.equal(wrong.json.error.code, "Forbidden");
-  const otherIssuer = await call("POST", "/keys/rel/release", { target: attestationToken(publicKey, { "sdk-test": true, iss: "https://evil.example" }) });
+  const otherIssuer = await call("POST", "/keys/rel/release", {
+    target: attestationToken(publicKey, { "sdk-test": true, iss: "https://evil.example" }),
+  });
   assert.equal(otherIssuer.status, 403);
   const garbage = await call("POST", "/keys/rel/release", { target: "not-a-jwt" });
   assert.equal(garbage.status, 400);
-  const badEnc = await call("POST", "/keys/rel/release", { target: attestationToken(publicKey, { "sdk-test": true }), enc: "XOR" });
+  const badEnc = await call("POST", "/keys/rel/release", {
+    target: attestationToken(publicKey, { "sdk-test": true }),
+    enc: "XOR",
+  });
   assert.equal(badEnc.status, 400);
 
-  const rel = await call("POST", "/keys/rel/release", { target: attestationToken(publicKey, { "sdk-test": true }), nonce: "n1", enc: "RSA_AES_KEY_WRAP_256" });
+  const rel = await call("POST", "/keys/rel/release", {
+    target: attestationToken(publicKey, { "sdk-test": true }),
+    nonce: "n1",
+    enc: "RSA_AES_KEY_WRAP_256",
+  });
   assert.equal(rel.status, 200, rel.text);
   const [hd, pl, sg] = rel.json.value.split(".");
   const header = JSON.parse(Buffer.from(hd, "base64url").toString());
   assert.equal(header.alg, "RS256");
   const signer = createPublicKey({ key: header.jwk, format: "jwk" });
-  assert.ok(nodeVerify("sha256", Buffer.from(`${hd}.${pl}`), signer, Buffer.from(sg, "base64url")), "the JWS verifies with the key in its header");
+  assert.ok(
+    nodeVerify("sha256", Buffer.from(`${hd}.${pl}`), signer, Buffer.from(sg, "base64url")),
+    "the JWS verifies with the key in its header",
+  );
   const payload = JSON.parse(Buffer.from(pl, "base64url").toString());
   assert.equal(payload.request.nonce, "n1");
   assert.equal(payload.request.enc, "RSA_AES_KEY_WRAP_256");
   assert.equal(payload.response.key.key.kid, imported.json.key.kid);
   const keyHsm = JSON.parse(Buffer.from(payload.response.key.key.key_hsm, "base64url").toString());
   const ct = Buffer.from(keyHsm.ciphertext, "base64url");
-  const aesKey = privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, ct.subarray(0, 256));
+  const aesKey = privateDecrypt(
+    { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
+    ct.subarray(0, 256),
+  );
   const d = createDecipheriv("id-aes256-wrap-pad", aesKey, Buffer.from("a65959a6", "hex"));
   const released = Buffer.concat([d.update(ct.subarray(256)), d.final()]);
   assert.deepEqual(new Uint8Array(released), k, "the released key is the imported key");
 
   const notExp = (await call("POST", "/keys/plain/create", { kty: "oct-HSM" })).json;
   assert.ok(notExp.key.kid);
-  const refused = await call("POST", "/keys/plain/release", { target: attestationToken(publicKey, { "sdk-test": true }) });
+  const refused = await call("POST", "/keys/plain/release", {
+    target: attestationToken(publicKey, { "sdk-test": true }),
+  });
   assert.equal(refused.status, 400);
   assert.match(refused.json.error.message, /not exportable/);
 });
@@ -460,7 +613,11 @@ test("release: exportable rules, policy normalisation, immutability, and a real 
 test("import: RSA with private parts, public parts only are refused, key_ops from the JWK", async () => {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const jwk = privateKey.export({ format: "jwk" });
-  const r = await call("PUT", "/keys/imp", { Hsm: true, key: { ...jwk, kty: "RSA", key_ops: ["sign", "verify"] }, tags: { t: "1" } });
+  const r = await call("PUT", "/keys/imp", {
+    Hsm: true,
+    key: { ...jwk, kty: "RSA", key_ops: ["sign", "verify"] },
+    tags: { t: "1" },
+  });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.key.kty, "RSA-HSM");
   assert.equal(r.json.key.n, jwk.n);
@@ -489,17 +646,26 @@ test("attestation (7.6+): only on /attestation, with private (and public) key at
 test("forgetHsmData (for the control plane's purge): the name starts empty, with a fresh key-encryption key", async () => {
   seedHsm(h, "forget");
   await grant(h, "forget", h.endpoints.principalObjectId, ROLE.cryptoUser);
-  assert.equal((await hsmCall(h, "forget", "POST", `/keys/f1/create?${API}`, { body: { kty: "oct-HSM" } })).status, 200);
-  const before = h.store.db.prepare("SELECT sealed_kek FROM hsm_instances WHERE hsm = 'forget'").get() as { sealed_kek: Buffer };
+  assert.equal(
+    (await hsmCall(h, "forget", "POST", `/keys/f1/create?${API}`, { body: { kty: "oct-HSM" } })).status,
+    200,
+  );
+  const before = h.store.db.prepare("SELECT sealed_kek FROM hsm_instances WHERE hsm = 'forget'").get() as {
+    sealed_kek: Buffer;
+  };
   forgetHsmData(h.store, "FORGET");
   assert.equal((await hsmCall(h, "forget", "GET", `/keys/f1?${API}`)).status, 403, "role assignments are gone too");
   await grant(h, "forget", h.endpoints.principalObjectId, ROLE.cryptoUser);
   assert.equal((await hsmCall(h, "forget", "GET", `/keys/f1?${API}`)).status, 404);
   const again = await hsmCall(h, "forget", "POST", `/keys/f1/create?${API}`, { body: { kty: "oct-HSM" } });
   assert.equal(again.status, 200);
-  const wrap = await hsmCall(h, "forget", "POST", `/keys/f1/wrapkey?${API}`, { body: { alg: "A256KW", value: Buffer.alloc(16).toString("base64url") } });
+  const wrap = await hsmCall(h, "forget", "POST", `/keys/f1/wrapkey?${API}`, {
+    body: { alg: "A256KW", value: Buffer.alloc(16).toString("base64url") },
+  });
   assert.equal(wrap.status, 200);
-  const after = h.store.db.prepare("SELECT sealed_kek FROM hsm_instances WHERE hsm = 'forget'").get() as { sealed_kek: Buffer };
+  const after = h.store.db.prepare("SELECT sealed_kek FROM hsm_instances WHERE hsm = 'forget'").get() as {
+    sealed_kek: Buffer;
+  };
   assert.ok(!after.sealed_kek.equals(before.sealed_kek));
 });
 

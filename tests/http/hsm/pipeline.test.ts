@@ -10,7 +10,8 @@ import type { Exchange } from "../../../src/kernel/exchange.js";
 import { API, grant, hsmCall, hsmToken, ROLE, seedHsm } from "./support.js";
 
 let h: TestHsmlink;
-const CHALLENGE = (tid: string) => `Bearer authorization="https://login.microsoftonline.com/${tid}", resource="https://managedhsm.azure.net"`;
+const CHALLENGE = (tid: string) =>
+  `Bearer authorization="https://login.microsoftonline.com/${tid}", resource="https://managedhsm.azure.net"`;
 
 before(async () => {
   h = await startTestHsmlink();
@@ -23,14 +24,33 @@ before(async () => {
 after(async () => h?.dispose());
 
 test("an unknown HSM name gets a Key Vault-envelope 404 before any authentication (the handler itself; the gateway already refuses such hosts)", async () => {
-  const dp = createDataPlane({ store: h.store, identity: h.identity, clock: systemClock, config: h.config, network: { snapshot: () => snapshotFromStore(h.store), internetClientAddress: h.config.internetClientAddress }, poolSize: 1 });
+  const dp = createDataPlane({
+    store: h.store,
+    identity: h.identity,
+    clock: systemClock,
+    config: h.config,
+    network: { snapshot: () => snapshotFromStore(h.store), internetClientAddress: h.config.internetClientAddress },
+    poolSize: 1,
+  });
   try {
-    const ex: Exchange = { method: "GET", path: "/keys", query: { "api-version": "7.4" }, headers: {}, body: undefined, conn: { listener: "gateway", hostName: "nosuchhsm.managedhsm.azure.net", port: 443 }, requestId: "5f0c7d0e-0000-4000-8000-000000000001", receivedAt: Date.now() };
+    const ex: Exchange = {
+      method: "GET",
+      path: "/keys",
+      query: { "api-version": "7.4" },
+      headers: {},
+      body: undefined,
+      conn: { listener: "gateway", hostName: "nosuchhsm.managedhsm.azure.net", port: 443 },
+      requestId: "5f0c7d0e-0000-4000-8000-000000000001",
+      receivedAt: Date.now(),
+    };
     const r = await dp(ex);
     assert.equal(r.status, 404);
     const body = r.body as { error: { code: string; message: string } };
     assert.equal(body.error.code, "NotFound");
-    assert.match(body.error.message, /no managed HSM named 'nosuchhsm'.*\(Activity ID: 5f0c7d0e-0000-4000-8000-000000000001\)$/);
+    assert.match(
+      body.error.message,
+      /no managed HSM named 'nosuchhsm'.*\(Activity ID: 5f0c7d0e-0000-4000-8000-000000000001\)$/,
+    );
     assert.equal(r.headers?.["www-authenticate"], undefined);
     assert.equal(r.headers?.["x-ms-keyvault-region"], h.config.location);
   } finally {
@@ -59,7 +79,10 @@ test("no bearer token: 401 with the exact challenge and an empty body, before bo
 });
 
 test("a Basic Authorization header is not a bearer token: challenge", async () => {
-  const r = await hsmCall(h, "pipe1", "GET", `/keys?${API}`, { token: false, headers: { authorization: "Basic dXNlcjpwYXNz" } });
+  const r = await hsmCall(h, "pipe1", "GET", `/keys?${API}`, {
+    token: false,
+    headers: { authorization: "Basic dXNlcjpwYXNz" },
+  });
   assert.equal(r.status, 401);
   assert.equal(r.headers["www-authenticate"], CHALLENGE(h.endpoints.tenantId));
 });
@@ -69,7 +92,10 @@ test("a token for another audience: 401 Unauthorized naming both audiences, with
   const r = await hsmCall(h, "pipe1", "GET", `/keys?${API}`, { token });
   assert.equal(r.status, 401);
   assert.equal(r.json.error.code, "Unauthorized");
-  assert.match(r.json.error.message, /^Found token with aud=https:\/\/vault\.azure\.net, but expected aud=https:\/\/managedhsm\.azure\.net \(Activity ID/);
+  assert.match(
+    r.json.error.message,
+    /^Found token with aud=https:\/\/vault\.azure\.net, but expected aud=https:\/\/managedhsm\.azure\.net \(Activity ID/,
+  );
   assert.equal(r.headers["www-authenticate"], CHALLENGE(h.endpoints.tenantId));
 });
 
@@ -108,17 +134,26 @@ test("an HSM that is not activated answers 403 Forbidden / HsmNotActivated after
 test("RBAC runs before api-version and body validation", async () => {
   const { principal } = h.identity.createServicePrincipal("pipe-norole");
   const token = await hsmToken(h, principal);
-  const r = await hsmCall(h, "pipe1", "POST", `/keys/k1/create?api-version=1999-01-01`, { token, rawBody: "{not json" });
+  const r = await hsmCall(h, "pipe1", "POST", `/keys/k1/create?api-version=1999-01-01`, {
+    token,
+    rawBody: "{not json",
+  });
   assert.equal(r.status, 403);
   assert.equal(r.json.error.code, "AccessDenied");
-  assert.match(r.json.error.message, /^Not authorized to access Microsoft\.KeyVault\/managedHsm\/keys\/create on \/keys\/k1/);
+  assert.match(
+    r.json.error.message,
+    /^Not authorized to access Microsoft\.KeyVault\/managedHsm\/keys\/create on \/keys\/k1/,
+  );
 });
 
 test("an unknown api-version: 400 BadParameter with the latest version named; before body validation", async () => {
   const r = await hsmCall(h, "pipe1", "POST", `/keys/k1/create?api-version=1999-01-01`, { rawBody: "{not json" });
   assert.equal(r.status, 400);
   assert.equal(r.json.error.code, "BadParameter");
-  assert.match(r.json.error.message, /^The specified version \(1999-01-01\) is not recognized\. Consider using the latest supported version \(2025-07-01\)\. \(Activity ID/);
+  assert.match(
+    r.json.error.message,
+    /^The specified version \(1999-01-01\) is not recognized\. Consider using the latest supported version \(2025-07-01\)\. \(Activity ID/,
+  );
   const missing = await hsmCall(h, "pipe1", "GET", `/keys`);
   assert.equal(missing.status, 400);
   assert.equal(missing.json.error.code, "BadParameter");
@@ -152,12 +187,19 @@ test("every response carries the Managed HSM headers, errors and the 401 include
     await hsmCall(h, "pipe1", "GET", `/keys?${API}`, { token: false }),
     await hsmCall(h, "pipe1", "GET", `/keys/missing?${API}`),
   ];
-  assert.deepEqual(rs.map((r) => r.status), [200, 401, 404]);
+  assert.deepEqual(
+    rs.map((r) => r.status),
+    [200, 401, 404],
+  );
   for (const r of rs) {
     assert.match(String(r.headers["x-ms-request-id"]), /^[0-9a-f-]{36}$/);
     assert.equal(r.headers["x-ms-keyvault-region"], "northeurope");
     // Recorded: the 200 carries the network info, the 401 challenge and the 404 KeyNotFound do not (ManagedHsmLiveTests).
-    if (r.status === 200) assert.equal(r.headers["x-ms-keyvault-network-info"], `conn_type=Ipv4;addr=${h.config.internetClientAddress};act_addr_fam=Ipv4;`);
+    if (r.status === 200)
+      assert.equal(
+        r.headers["x-ms-keyvault-network-info"],
+        `conn_type=Ipv4;addr=${h.config.internetClientAddress};act_addr_fam=Ipv4;`,
+      );
     else assert.equal(r.headers["x-ms-keyvault-network-info"], undefined, String(r.status));
     assert.match(String(r.headers["x-ms-server-latency"]), /^\d+$/);
     assert.ok(r.headers["x-ms-keyvault-service-version"]);

@@ -9,7 +9,13 @@ import { startTestHsmlink, type TestHsmlink } from "../../support/hsmlink.js";
 import { seedHsm, hsmCall, grant, ROLE, API } from "./support.js";
 import { DOMAIN_TAG } from "../../../src/hsm/security-domain/service.js";
 import { certificateThumbprint, type SecurityDomainFile } from "../../../src/hsm/security-domain/format.js";
-import { jwkOf, openFile as openWith, restoreBlob as blobWith, wrappingKeys, type WrappingKey } from "./security-domain-support.js";
+import {
+  jwkOf,
+  openFile as openWith,
+  restoreBlob as blobWith,
+  wrappingKeys,
+  type WrappingKey,
+} from "./security-domain-support.js";
 
 let h: TestHsmlink;
 let wrapping: WrappingKey[];
@@ -20,9 +26,12 @@ before(async () => {
 });
 after(async () => h?.dispose());
 
-const armHsm = (name: string) => h.store.resources.list<any>("Microsoft.KeyVault/managedHSMs").find((r) => r.name === name)!.body.properties.securityDomainProperties;
+const armHsm = (name: string) =>
+  h.store.resources.list<any>("Microsoft.KeyVault/managedHSMs").find((r) => r.name === name)!.body.properties
+    .securityDomainProperties;
 const openFile = (file: SecurityDomainFile, which: number[]) => openWith(file, wrapping, which);
-const restoreBlob = (file: SecurityDomainFile, which: number[], exchangeCertDer: Buffer) => blobWith(file, wrapping, which, exchangeCertDer);
+const restoreBlob = (file: SecurityDomainFile, which: number[], exchangeCertDer: Buffer) =>
+  blobWith(file, wrapping, which, exchangeCertDer);
 
 test("a new HSM refuses key operations until activated; role management works before", async () => {
   seedHsm(h, "sd1", { activationStatus: "NotActivated" });
@@ -32,8 +41,14 @@ test("a new HSM refuses key operations until activated; role management works be
   assert.equal(create.json.error.innererror.code, "HsmNotActivated");
   assert.match(create.json.error.message, /not activated.*security domain/);
   // The decision pipeline's activation step decided it, and the trace (hsmlink log) says so.
-  const trace = h.traces.recent(0, 500).filter((t) => t.url.includes("/keys/k1/create")).pop()!;
-  assert.deepEqual(trace.steps.filter((s) => s.step === "activation").map((s) => s.rule), ["not-activated"]);
+  const trace = h.traces
+    .recent(0, 500)
+    .filter((t) => t.url.includes("/keys/k1/create"))
+    .pop()!;
+  assert.deepEqual(
+    trace.steps.filter((s) => s.step === "activation").map((s) => s.rule),
+    ["not-activated"],
+  );
   // Role assignment before activation (the quickstart assigns roles, then downloads the security domain).
   await grant(h, "sd1", h.endpoints.principalObjectId, ROLE.cryptoUser);
   const list = await hsmCall(h, "sd1", "GET", `/providers/Microsoft.Authorization/roleAssignments?${API}`);
@@ -56,10 +71,19 @@ test("download input is checked and a refused download changes nothing", async (
   await bad({ certificates: certs.slice(0, 3), required: 4 }, /cannot exceed the number of certificates/);
   await bad({ certificates: [certs[0], certs[0], certs[1]], required: 2 }, /distinct/);
   const small = generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ format: "jwk" });
-  await bad({ certificates: [...certs.slice(0, 2), { kty: "RSA", n: small.n, e: small.e, "x5t#S256": "abc" }], required: 2 }, /2048 bits or more.*RSA 1024/);
+  await bad(
+    { certificates: [...certs.slice(0, 2), { kty: "RSA", n: small.n, e: small.e, "x5t#S256": "abc" }], required: 2 },
+    /2048 bits or more.*RSA 1024/,
+  );
   const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" });
-  await bad({ certificates: [...certs.slice(0, 2), { ...ec, "x5t#S256": "abc" }], required: 2 }, /no x5c certificate and no RSA/);
-  await bad({ certificates: [...certs.slice(0, 2), { kty: "RSA", x5c: ["bm90IGEgY2VydA=="] }], required: 2 }, /not an X\.509 certificate/);
+  await bad(
+    { certificates: [...certs.slice(0, 2), { ...ec, "x5t#S256": "abc" }], required: 2 },
+    /no x5c certificate and no RSA/,
+  );
+  await bad(
+    { certificates: [...certs.slice(0, 2), { kty: "RSA", x5c: ["bm90IGEgY2VydA=="] }], required: 2 },
+    /not an X\.509 certificate/,
+  );
   assert.equal(armHsm("sd1").activationStatus, "NotActivated");
   assert.equal((await hsmCall(h, "sd1", "POST", `/keys/k1/create?${API}`, { body: { kty: "RSA-HSM" } })).status, 403);
 });
@@ -67,14 +91,22 @@ test("download input is checked and a refused download changes nothing", async (
 let sdFile: SecurityDomainFile;
 
 test("download with 3 certificates and quorum 2: 202 + the file, pending Success, the HSM is Active; 2 of 3 keys open the file", async () => {
-  const r = await hsmCall(h, "sd1", "POST", `/securitydomain/download?api-version=7.2`, { body: { certificates: wrapping.slice(0, 3).map((w) => jwkOf(w.certDer)), required: 2 } });
+  const r = await hsmCall(h, "sd1", "POST", `/securitydomain/download?api-version=7.2`, {
+    body: { certificates: wrapping.slice(0, 3).map((w) => jwkOf(w.certDer)), required: 2 },
+  });
   assert.equal(r.status, 202, r.text);
-  assert.match(String(r.headers["azure-asyncoperation"]), /^https:\/\/sd1\.managedhsm\.azure\.net\/securitydomain\/download\/pending\?api-version=7\.2$/);
+  assert.match(
+    String(r.headers["azure-asyncoperation"]),
+    /^https:\/\/sd1\.managedhsm\.azure\.net\/securitydomain\/download\/pending\?api-version=7\.2$/,
+  );
   sdFile = JSON.parse(r.json.value);
   assert.equal(sdFile.EncData.kdf, "sp108_kdf");
   assert.equal(sdFile.SharedKeys.key_algorithm, "shamir_share");
   assert.equal(sdFile.SharedKeys.required, 2);
-  assert.deepEqual(sdFile.SharedKeys.enc_shares.map((s) => s.x5t_256), wrapping.slice(0, 3).map((w) => certificateThumbprint(w.certDer)));
+  assert.deepEqual(
+    sdFile.SharedKeys.enc_shares.map((s) => s.x5t_256),
+    wrapping.slice(0, 3).map((w) => certificateThumbprint(w.certDer)),
+  );
   for (const p of ["download", "upload"]) {
     const pending = await hsmCall(h, "sd1", "GET", `/securitydomain/${p}/pending?api-version=7.2`);
     assert.equal(pending.status, 200);
@@ -88,12 +120,17 @@ test("download with 3 certificates and quorum 2: 202 + the file, pending Success
   assert.equal(sdFile.EncData.data[0].tag, DOMAIN_TAG);
   assert.match(JSON.parse(a.toString()).domainId, /^[0-9a-f-]{36}$/);
   // A key not among the wrapping certificates has no share.
-  assert.equal(sdFile.SharedKeys.enc_shares.some((s) => s.x5t_256 === certificateThumbprint(wrapping[3].certDer)), false);
+  assert.equal(
+    sdFile.SharedKeys.enc_shares.some((s) => s.x5t_256 === certificateThumbprint(wrapping[3].certDer)),
+    false,
+  );
   // Keys work now.
   const key = await hsmCall(h, "sd1", "POST", `/keys/k1/create?${API}`, { body: { kty: "EC-HSM", crv: "P-256" } });
   assert.equal(key.status, 200, key.text);
   // A second download is refused (hsmlink's choice) and the domain stays.
-  const again = await hsmCall(h, "sd1", "POST", `/securitydomain/download?api-version=7.2`, { body: { certificates: wrapping.slice(0, 3).map((w) => jwkOf(w.certDer)), required: 2 } });
+  const again = await hsmCall(h, "sd1", "POST", `/securitydomain/download?api-version=7.2`, {
+    body: { certificates: wrapping.slice(0, 3).map((w) => jwkOf(w.certDer)), required: 2 },
+  });
   assert.equal(again.status, 409);
   assert.deepEqual(await openFile(sdFile, [1, 2]), a);
 });
@@ -109,7 +146,12 @@ test("recovery: exchange key, restore blob from 2 of 3 keys, upload; the second 
   assert.equal(jwk.kty, "RSA");
   const exchangeDer = Buffer.from(jwk.x5c[0], "base64");
   assert.equal(jwk["x5t#S256"], certificateThumbprint(exchangeDer));
-  assert.equal(createPublicKey({ key: { kty: "RSA", n: jwk.n, e: jwk.e }, format: "jwk" }).equals(new X509Certificate(exchangeDer).publicKey), true);
+  assert.equal(
+    createPublicKey({ key: { kty: "RSA", n: jwk.n, e: jwk.e }, format: "jwk" }).equals(
+      new X509Certificate(exchangeDer).publicKey,
+    ),
+    true,
+  );
   const tk75 = await hsmCall(h, "sd2", "GET", `/securitydomain/upload?api-version=7.5`);
   assert.deepEqual(tk75.json.transfer_key, jwk);
 
@@ -121,9 +163,13 @@ test("recovery: exchange key, restore blob from 2 of 3 keys, upload; the second 
   assert.match(foreign.json.error.message, /another exchange key/);
   const parsed = JSON.parse(blob);
   const parts = parsed.EncData.data[0].compact_jwe.split(".");
-  parts[3] = Buffer.from(Buffer.from(parts[3], "base64url").map((x: number, i: number) => (i === 0 ? x ^ 1 : x))).toString("base64url");
+  parts[3] = Buffer.from(
+    Buffer.from(parts[3], "base64url").map((x: number, i: number) => (i === 0 ? x ^ 1 : x)),
+  ).toString("base64url");
   parsed.EncData.data[0].compact_jwe = parts.join(".");
-  const tampered = await hsmCall(h, "sd2", "POST", `/securitydomain/upload?api-version=7.2`, { body: { value: JSON.stringify(parsed) } });
+  const tampered = await hsmCall(h, "sd2", "POST", `/securitydomain/upload?api-version=7.2`, {
+    body: { value: JSON.stringify(parsed) },
+  });
   assert.equal(tampered.status, 400);
   assert.match(tampered.json.error.message, /corrupt or was tampered with/);
   for (const value of ["{", "{}", 42]) {
@@ -140,7 +186,9 @@ test("recovery: exchange key, restore blob from 2 of 3 keys, upload; the second 
   const pending = await hsmCall(h, "sd2", "GET", `/securitydomain/upload/pending?api-version=7.2`);
   assert.equal(pending.json.status, "Success");
   assert.equal(armHsm("sd2").activationStatus, "Active");
-  const domainId = (hsm: string) => (h.store.db.prepare("SELECT domain_id FROM hsm_security_domains WHERE hsm = ?").get(hsm) as { domain_id: string }).domain_id;
+  const domainId = (hsm: string) =>
+    (h.store.db.prepare("SELECT domain_id FROM hsm_security_domains WHERE hsm = ?").get(hsm) as { domain_id: string })
+      .domain_id;
   assert.equal(domainId("sd2"), domainId("sd1"));
   // The used exchange key is gone: the blob cannot be replayed, and the HSM now holds a domain.
   const replay = await hsmCall(h, "sd2", "POST", `/securitydomain/upload?api-version=7.2`, { body: { value: blob } });
@@ -149,7 +197,9 @@ test("recovery: exchange key, restore blob from 2 of 3 keys, upload; the second 
 
 test("security-domain routes need the Administrator's data actions", async () => {
   seedHsm(h, "sd4", { activationStatus: "NotActivated", admins: ["00000000-0000-0000-0000-000000000001"] });
-  const r = await hsmCall(h, "sd4", "POST", `/securitydomain/download?api-version=7.2`, { body: { certificates: wrapping.slice(0, 3).map((w) => jwkOf(w.certDer)), required: 2 } });
+  const r = await hsmCall(h, "sd4", "POST", `/securitydomain/download?api-version=7.2`, {
+    body: { certificates: wrapping.slice(0, 3).map((w) => jwkOf(w.certDer)), required: 2 },
+  });
   assert.equal(r.status, 403);
   assert.equal(r.json.error.code, "AccessDenied");
   assert.match(r.json.error.message, /securitydomain\/download\/action/);

@@ -76,7 +76,11 @@ export interface HsmResponse {
 }
 
 /** A token for the managed HSM audience (default: the default managed identity). */
-export async function hsmToken(h: TestHsmlink, principal: Principal = h.identity.defaultIdentity(), audience = MHSM_AUDIENCE): Promise<string> {
+export async function hsmToken(
+  h: TestHsmlink,
+  principal: Principal = h.identity.defaultIdentity(),
+  audience = MHSM_AUDIENCE,
+): Promise<string> {
   return (await h.identity.issue(principal, audience)).token;
 }
 
@@ -96,13 +100,26 @@ export async function hsmCall(
   const host = `${hsm}.managedhsm.azure.net`;
   const gw = new URL(h.endpoints.gatewayUrl);
   const socket = await new Promise<import("node:net").Socket>((resolve, reject) => {
-    const req = httpRequest({ host: gw.hostname, port: Number(gw.port), method: "CONNECT", path: `${host}:443`, headers: { host: `${host}:443` } });
-    req.on("connect", (res, s) => (res.statusCode === 200 ? resolve(s) : reject(new Error(`CONNECT ${host}: ${res.statusCode}`))));
+    const req = httpRequest({
+      host: gw.hostname,
+      port: Number(gw.port),
+      method: "CONNECT",
+      path: `${host}:443`,
+      headers: { host: `${host}:443` },
+    });
+    req.on("connect", (res, s) =>
+      res.statusCode === 200 ? resolve(s) : reject(new Error(`CONNECT ${host}: ${res.statusCode}`)),
+    );
     req.on("error", reject);
     req.end();
   });
   const tls = tlsConnect({ socket, servername: host, ca: h.ca.certPem });
-  const payload = opts.rawBody !== undefined ? Buffer.from(opts.rawBody) : opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
+  const payload =
+    opts.rawBody !== undefined
+      ? Buffer.from(opts.rawBody)
+      : opts.body !== undefined
+        ? Buffer.from(JSON.stringify(opts.body))
+        : undefined;
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       {
@@ -144,12 +161,24 @@ export async function hsmCall(
 }
 
 /** Assigns `roleGuid` to `principalId` at `scope` with the default identity (an initial administrator). Returns the assignment name. */
-export async function grant(h: TestHsmlink, hsm: string, principalId: string, roleGuid: string, scope = "/"): Promise<string> {
+export async function grant(
+  h: TestHsmlink,
+  hsm: string,
+  principalId: string,
+  roleGuid: string,
+  scope = "/",
+): Promise<string> {
   const name = randomUUID();
   const prefix = scope === "/" ? "" : scope;
-  const r = await hsmCall(h, hsm, "PUT", `${prefix}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=7.4`, {
-    body: { properties: { roleDefinitionId: roleId(roleGuid), principalId } },
-  });
+  const r = await hsmCall(
+    h,
+    hsm,
+    "PUT",
+    `${prefix}/providers/Microsoft.Authorization/roleAssignments/${name}?api-version=7.4`,
+    {
+      body: { properties: { roleDefinitionId: roleId(roleGuid), principalId } },
+    },
+  );
   if (r.status !== 201) throw new Error(`grant failed: ${r.status} ${r.text}`);
   return name;
 }

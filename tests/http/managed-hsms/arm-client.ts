@@ -28,10 +28,19 @@ export class ArmClient {
   }
 
   /** Sends one request. `path` may carry its own query; `api-version` is added unless `apiVersion` is null. */
-  async call(method: string, pathOrUrl: string, opts: { body?: unknown; rawBody?: string; apiVersion?: string | null; headers?: Record<string, string> } = {}): Promise<ArmResponse> {
+  async call(
+    method: string,
+    pathOrUrl: string,
+    opts: { body?: unknown; rawBody?: string; apiVersion?: string | null; headers?: Record<string, string> } = {},
+  ): Promise<ArmResponse> {
     const url = new URL(pathOrUrl, this.h.endpoints.httpsUrl);
-    if (opts.apiVersion !== null && !url.searchParams.has("api-version")) url.searchParams.set("api-version", opts.apiVersion ?? API);
-    const r = await armCall(this.h, method, url.toString(), { body: opts.body, rawBody: opts.rawBody, headers: opts.headers });
+    if (opts.apiVersion !== null && !url.searchParams.has("api-version"))
+      url.searchParams.set("api-version", opts.apiVersion ?? API);
+    const r = await armCall(this.h, method, url.toString(), {
+      body: opts.body,
+      rawBody: opts.rawBody,
+      headers: opts.headers,
+    });
     return { status: r.status, headers: r.headers, body: r.json, text: r.text };
   }
 
@@ -45,7 +54,15 @@ export class ArmClient {
   }
 
   /** The body az sends for `az keyvault create --hsm-name … --administrators <oid> --retention-days N` (control-plane.md §2.1). */
-  createBody(overrides: { location?: string; retention?: number; properties?: Record<string, unknown>; sku?: unknown; tags?: Record<string, string> } = {}): Record<string, unknown> {
+  createBody(
+    overrides: {
+      location?: string;
+      retention?: number;
+      properties?: Record<string, unknown>;
+      sku?: unknown;
+      tags?: Record<string, string>;
+    } = {},
+  ): Record<string, unknown> {
     return {
       location: overrides.location ?? "westeurope",
       sku: overrides.sku ?? { family: "B", name: "Standard_B1" },
@@ -63,7 +80,10 @@ export class ArmClient {
 
   /** Creates a resource group (synchronous PUT). */
   async group(rg: string, location = "westeurope"): Promise<void> {
-    const r = await this.call("PUT", `/subscriptions/${this.sub}/resourcegroups/${rg}`, { body: { location }, apiVersion: "2021-04-01" });
+    const r = await this.call("PUT", `/subscriptions/${this.sub}/resourcegroups/${rg}`, {
+      body: { location },
+      apiVersion: "2021-04-01",
+    });
     if (r.status !== 200 && r.status !== 201) throw new Error(`group create ${rg}: ${r.status} ${r.text}`);
   }
 

@@ -18,7 +18,8 @@ before(async () => {
 });
 after(async () => h?.dispose());
 
-const explain = (method: string, url: string, vm?: string) => adminRequest<RequestTrace>(h.endpoints, "POST", "/_hsmlink/explain", { method, url, ...(vm ? { vm } : {}) });
+const explain = (method: string, url: string, vm?: string) =>
+  adminRequest<RequestTrace>(h.endpoints, "POST", "/_hsmlink/explain", { method, url, ...(vm ? { vm } : {}) });
 
 /** The status line the real gateway answers a CONNECT (https) or absolute-form GET (http) with. */
 function realGatewayStatus(url: string, vm?: string): Promise<number> {
@@ -56,7 +57,10 @@ test("explain of ARM through the gateway: the network allows it, Azure RBAC is e
   assert.equal(t.outcome, undefined);
   assert.ok(t.steps.some((s) => s.step === "gateway" && s.rule === "emulated-host"));
   assert.ok(!t.steps.some((s) => s.step === "dns" || s.rule === "connect-refused"), "no NXDOMAIN for ARM");
-  assert.ok(t.steps.some((s) => s.step === "rbac" && s.rule === "unchecked"), "listing subscriptions needs no action");
+  assert.ok(
+    t.steps.some((s) => s.step === "rbac" && s.rule === "unchecked"),
+    "listing subscriptions needs no action",
+  );
   const text = renderTrace(t);
   assert.match(text.split("\n")[0], /→ Azure RBAC allows; the operation not evaluated$/);
   assert.doesNotMatch(text, /→ 200/);
@@ -102,7 +106,10 @@ test("explain agrees with the real gateway on every kind of target", async () =>
 });
 
 test("explain from an unknown VM is a 404, an allowed HSM request claims no 200", async () => {
-  await assert.rejects(explain("GET", "https://hsm1.managedhsm.azure.net/keys", "nosuchvm"), (e: AdminError) => e.status === 404);
+  await assert.rejects(
+    explain("GET", "https://hsm1.managedhsm.azure.net/keys", "nosuchvm"),
+    (e: AdminError) => e.status === 404,
+  );
   const ok = await explain("GET", "https://hsm1.managedhsm.azure.net/keys", "vm1");
   assert.equal(ok.verdict, "network-allows");
   assert.equal(ok.outcome, undefined);
@@ -111,7 +118,14 @@ test("explain from an unknown VM is a 404, an allowed HSM request claims no 200"
 });
 
 test("explain validates the method and the scheme", async () => {
-  await assert.rejects(explain("FOO", "https://hsm1.managedhsm.azure.net/keys"), (e: AdminError) => e.status === 400 && /'FOO' is not a method.*GET, PUT, POST, PATCH, DELETE, HEAD/.test(e.message));
-  await assert.rejects(explain("GET", "ftp://hsm1.managedhsm.azure.net/keys"), (e: AdminError) => e.status === 400 && /only http and https/.test(e.message));
-  for (const m of ["get", "PUT", "POST", "PATCH", "DELETE", "HEAD"]) assert.equal((await explain(m, "https://management.azure.com/")).method, m.toUpperCase());
+  await assert.rejects(
+    explain("FOO", "https://hsm1.managedhsm.azure.net/keys"),
+    (e: AdminError) => e.status === 400 && /'FOO' is not a method.*GET, PUT, POST, PATCH, DELETE, HEAD/.test(e.message),
+  );
+  await assert.rejects(
+    explain("GET", "ftp://hsm1.managedhsm.azure.net/keys"),
+    (e: AdminError) => e.status === 400 && /only http and https/.test(e.message),
+  );
+  for (const m of ["get", "PUT", "POST", "PATCH", "DELETE", "HEAD"])
+    assert.equal((await explain(m, "https://management.azure.com/")).method, m.toUpperCase());
 });

@@ -23,7 +23,13 @@ test("VM DNS listeners come back after a restart", needs("dig"), async () => {
     const shown = await adminRequest<VmView>(h2.endpoints, "GET", "/_hsmlink/vms/vm1");
     assert.equal(shown.privateIpAddress, vm.privateIpAddress);
     assert.ok(shown.dns.port > 0);
-    const { stdout } = await run("dig", ["@" + shown.dns.host, "-p", String(shown.dns.port), "hsm1.managedhsm.azure.net", "+short"]);
+    const { stdout } = await run("dig", [
+      "@" + shown.dns.host,
+      "-p",
+      String(shown.dns.port),
+      "hsm1.managedhsm.azure.net",
+      "+short",
+    ]);
     assert.equal(stdout.trim().split("\n").pop(), "10.0.1.4");
   } finally {
     await h2.close();

@@ -23,10 +23,25 @@ export function ids(h: TestHsmlink, rg = "rg1") {
 }
 
 function put(h: TestHsmlink, id: string, type: string, body: unknown, parentId?: string): void {
-  h.store.resources.put({ id, type, name: id.split("/").pop()!, subscriptionId: h.config.subscriptionId, resourceGroup: "rg1", parentId, body }, Date.now());
+  h.store.resources.put(
+    {
+      id,
+      type,
+      name: id.split("/").pop()!,
+      subscriptionId: h.config.subscriptionId,
+      resourceGroup: "rg1",
+      parentId,
+      body,
+    },
+    Date.now(),
+  );
 }
 
-export function putHsm(h: TestHsmlink, name: string, p: { pna?: string; defaultAction?: string; bypass?: string; connections?: { pe: string; status: string }[] }): void {
+export function putHsm(
+  h: TestHsmlink,
+  name: string,
+  p: { pna?: string; defaultAction?: string; bypass?: string; connections?: { pe: string; status: string }[] },
+): void {
   const id = ids(h).hsm(name);
   put(h, id, "Microsoft.KeyVault/managedHSMs", {
     id,
@@ -41,12 +56,21 @@ export function putHsm(h: TestHsmlink, name: string, p: { pna?: string; defaultA
       securityDomainProperties: { activationStatus: "Active" },
       hsmUri: `https://${name}.managedhsm.azure.net/`,
       publicNetworkAccess: p.pna ?? "Enabled",
-      networkAcls: { bypass: p.bypass ?? "AzureServices", defaultAction: p.defaultAction ?? "Deny", ipRules: [], virtualNetworkRules: [] },
+      networkAcls: {
+        bypass: p.bypass ?? "AzureServices",
+        defaultAction: p.defaultAction ?? "Deny",
+        ipRules: [],
+        virtualNetworkRules: [],
+      },
       ...(p.connections?.length
         ? {
             privateEndpointConnections: p.connections.map((c) => ({
               id: `${id}/privateEndpointConnections/${c.pe}`,
-              properties: { provisioningState: "Succeeded", privateEndpoint: { id: ids(h).pe(c.pe) }, privateLinkServiceConnectionState: { status: c.status, description: "", actionsRequired: "None" } },
+              properties: {
+                provisioningState: "Succeeded",
+                privateEndpoint: { id: ids(h).pe(c.pe) },
+                privateLinkServiceConnectionState: { status: c.status, description: "", actionsRequired: "None" },
+              },
             })),
           }
         : {}),
@@ -55,12 +79,22 @@ export function putHsm(h: TestHsmlink, name: string, p: { pna?: string; defaultA
   });
 }
 
-export function putPrivateEndpoint(h: TestHsmlink, name: string, hsm: string, ip: string, o: { manual?: boolean; status?: string } = {}): void {
+export function putPrivateEndpoint(
+  h: TestHsmlink,
+  name: string,
+  hsm: string,
+  ip: string,
+  o: { manual?: boolean; status?: string } = {},
+): void {
   const i = ids(h);
   const nicName = `${name}.nic.0000`;
   const conn = {
     name: `${name}-conn`,
-    properties: { privateLinkServiceId: i.hsm(hsm), groupIds: ["managedhsm"], privateLinkServiceConnectionState: { status: o.status ?? "Approved", description: "", actionsRequired: "None" } },
+    properties: {
+      privateLinkServiceId: i.hsm(hsm),
+      groupIds: ["managedhsm"],
+      privateLinkServiceConnectionState: { status: o.status ?? "Approved", description: "", actionsRequired: "None" },
+    },
   };
   put(h, i.pe(name), "Microsoft.Network/privateEndpoints", {
     id: i.pe(name),
@@ -82,22 +116,52 @@ export function putPrivateEndpoint(h: TestHsmlink, name: string, hsm: string, ip
     location: "westeurope",
     properties: {
       privateEndpoint: { id: i.pe(name) },
-      ipConfigurations: [{ name: "privateEndpointIpConfig.0000", properties: { privateIPAddress: ip, privateIPAllocationMethod: "Dynamic", subnet: { id: i.subnet("vnet1", "sn1") }, primary: true } }],
+      ipConfigurations: [
+        {
+          name: "privateEndpointIpConfig.0000",
+          properties: {
+            privateIPAddress: ip,
+            privateIPAllocationMethod: "Dynamic",
+            subnet: { id: i.subnet("vnet1", "sn1") },
+            primary: true,
+          },
+        },
+      ],
     },
   });
 }
 
 export function putARecord(h: TestHsmlink, name: string, ip: string): void {
   const id = `${ids(h).zone}/A/${name}`;
-  put(h, id, "Microsoft.Network/privateDnsZones/A", { id, name, type: "Microsoft.Network/privateDnsZones/A", properties: { ttl: 10, fqdn: `${name}.${ZONE}.`, aRecords: [{ ipv4Address: ip }] } }, ids(h).zone);
+  put(
+    h,
+    id,
+    "Microsoft.Network/privateDnsZones/A",
+    {
+      id,
+      name,
+      type: "Microsoft.Network/privateDnsZones/A",
+      properties: { ttl: 10, fqdn: `${name}.${ZONE}.`, aRecords: [{ ipv4Address: ip }] },
+    },
+    ids(h).zone,
+  );
 }
 
 /** RG, HSM hsm1 (Deny + AzureServices), vnet1 (linked to the zone) and vnet2 (unlinked), PE pe1 at 10.0.1.4, A record. */
 export function seedHowTo(h: TestHsmlink): void {
   const i = ids(h);
-  put(h, i.rg, "Microsoft.Resources/resourceGroups", { id: i.rg, name: "rg1", type: "Microsoft.Resources/resourceGroups", location: "westeurope", properties: { provisioningState: "Succeeded" } });
+  put(h, i.rg, "Microsoft.Resources/resourceGroups", {
+    id: i.rg,
+    name: "rg1",
+    type: "Microsoft.Resources/resourceGroups",
+    location: "westeurope",
+    properties: { provisioningState: "Succeeded" },
+  });
   putHsm(h, "hsm1", { connections: [{ pe: "pe1", status: "Approved" }] });
-  for (const [v, prefix, sn] of [["vnet1", "10.0.0.0/16", "10.0.1.0/24"], ["vnet2", "10.1.0.0/16", "10.1.1.0/24"]] as const) {
+  for (const [v, prefix, sn] of [
+    ["vnet1", "10.0.0.0/16", "10.0.1.0/24"],
+    ["vnet2", "10.1.0.0/16", "10.1.1.0/24"],
+  ] as const) {
     put(h, i.vnet(v), "Microsoft.Network/virtualNetworks", {
       id: i.vnet(v),
       name: v,
@@ -106,15 +170,39 @@ export function seedHowTo(h: TestHsmlink): void {
       properties: {
         provisioningState: "Succeeded",
         addressSpace: { addressPrefixes: [prefix] },
-        subnets: [{ id: i.subnet(v, "sn1"), name: "sn1", properties: { addressPrefix: sn, privateEndpointNetworkPolicies: "Disabled" } }],
+        subnets: [
+          {
+            id: i.subnet(v, "sn1"),
+            name: "sn1",
+            properties: { addressPrefix: sn, privateEndpointNetworkPolicies: "Disabled" },
+          },
+        ],
         virtualNetworkPeerings: [],
       },
     });
   }
   putPrivateEndpoint(h, "pe1", "hsm1", "10.0.1.4");
-  put(h, i.zone, "Microsoft.Network/privateDnsZones", { id: i.zone, name: ZONE, type: "Microsoft.Network/privateDnsZones", location: "global", properties: { provisioningState: "Succeeded" } });
+  put(h, i.zone, "Microsoft.Network/privateDnsZones", {
+    id: i.zone,
+    name: ZONE,
+    type: "Microsoft.Network/privateDnsZones",
+    location: "global",
+    properties: { provisioningState: "Succeeded" },
+  });
   const linkId = `${i.zone}/virtualNetworkLinks/link1`;
-  put(h, linkId, "Microsoft.Network/privateDnsZones/virtualNetworkLinks", { id: linkId, name: "link1", type: "Microsoft.Network/privateDnsZones/virtualNetworkLinks", location: "global", properties: { virtualNetwork: { id: i.vnet("vnet1") }, registrationEnabled: false } }, i.zone);
+  put(
+    h,
+    linkId,
+    "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+    {
+      id: linkId,
+      name: "link1",
+      type: "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+      location: "global",
+      properties: { virtualNetwork: { id: i.vnet("vnet1") }, registrationEnabled: false },
+    },
+    i.zone,
+  );
   putARecord(h, "hsm1", "10.0.1.4");
 }
 
@@ -127,7 +215,13 @@ export interface VmView {
   proxy: string;
 }
 
-export function createVm(h: TestHsmlink, name: string, vnet: string, subnet = "sn1", resourceGroup = "rg1"): Promise<VmView> {
+export function createVm(
+  h: TestHsmlink,
+  name: string,
+  vnet: string,
+  subnet = "sn1",
+  resourceGroup = "rg1",
+): Promise<VmView> {
   return adminRequest<VmView>(h.endpoints, "POST", "/_hsmlink/vms", { name, resourceGroup, vnet, subnet });
 }
 
@@ -138,7 +232,10 @@ export async function viaGateway(
   o: { vm?: string; method?: string; path?: string; token?: string | false } = {},
 ): Promise<{ connectStatus: number; connectHead: string; status?: number; headers?: string; body?: string }> {
   // The service authenticates before it applies network rules (data-plane.md §0.11), so send a valid token.
-  const token = o.token === undefined ? (await h.identity.issue(h.identity.defaultIdentity(), "https://managedhsm.azure.net")).token : o.token;
+  const token =
+    o.token === undefined
+      ? (await h.identity.issue(h.identity.defaultIdentity(), "https://managedhsm.azure.net")).token
+      : o.token;
   const bearer = token ? `Authorization: Bearer ${token}\r\n` : "";
   const gw = new URL(h.endpoints.gatewayUrl);
   const auth = o.vm ? `Proxy-Authorization: Basic ${Buffer.from(`${o.vm}:x`).toString("base64")}\r\n` : "";
@@ -167,7 +264,9 @@ export async function viaGateway(
     tls.once("secureConnect", () => resolve());
     tls.once("error", reject);
   });
-  tls.write(`${o.method ?? "GET"} ${o.path ?? "/providers/Microsoft.Authorization/roleAssignments?api-version=7.4"} HTTP/1.1\r\nHost: ${host}\r\n${bearer}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+  tls.write(
+    `${o.method ?? "GET"} ${o.path ?? "/providers/Microsoft.Authorization/roleAssignments?api-version=7.4"} HTTP/1.1\r\nHost: ${host}\r\n${bearer}Connection: close\r\nContent-Length: 0\r\n\r\n`,
+  );
   const raw = await new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
     tls.on("data", (c: Buffer) => chunks.push(c));
@@ -176,5 +275,11 @@ export async function viaGateway(
   });
   tls.destroy();
   const end = raw.indexOf("\r\n\r\n");
-  return { connectStatus, connectHead: head, status: Number(raw.split(" ")[1]), headers: raw.slice(0, end), body: raw.slice(end + 4) };
+  return {
+    connectStatus,
+    connectHead: head,
+    status: Number(raw.split(" ")[1]),
+    headers: raw.slice(0, end),
+    body: raw.slice(end + 4),
+  };
 }

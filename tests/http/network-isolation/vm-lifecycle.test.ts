@@ -34,12 +34,35 @@ function dnsAnswers(port: number): Promise<boolean> {
 test("deleting a resource group removes its VMs, their NICs and DNS listeners", async () => {
   const sub = h.endpoints.subscriptionId;
   const base = `/subscriptions/${sub}/resourceGroups/rg-vm`;
-  assert.equal((await armCall(h, "PUT", `/subscriptions/${sub}/resourcegroups/rg-vm?api-version=2021-04-01`, { body: { location: "westeurope" } })).status, 201);
-  const vnet = await armCall(h, "PUT", `${base}/providers/Microsoft.Network/virtualNetworks/v1?api-version=2022-01-01`, {
-    body: { location: "westeurope", properties: { addressSpace: { addressPrefixes: ["10.9.0.0/16"] }, subnets: [{ name: "s1", properties: { addressPrefix: "10.9.1.0/24" } }] } },
-  });
+  assert.equal(
+    (
+      await armCall(h, "PUT", `/subscriptions/${sub}/resourcegroups/rg-vm?api-version=2021-04-01`, {
+        body: { location: "westeurope" },
+      })
+    ).status,
+    201,
+  );
+  const vnet = await armCall(
+    h,
+    "PUT",
+    `${base}/providers/Microsoft.Network/virtualNetworks/v1?api-version=2022-01-01`,
+    {
+      body: {
+        location: "westeurope",
+        properties: {
+          addressSpace: { addressPrefixes: ["10.9.0.0/16"] },
+          subnets: [{ name: "s1", properties: { addressPrefix: "10.9.1.0/24" } }],
+        },
+      },
+    },
+  );
   assert.equal(vnet.status, 201, vnet.text);
-  const vm = await adminRequest<{ name: string; privateIpAddress: string; dns: { port: number }; nicId: string }>(h.endpoints, "POST", "/_hsmlink/vms", { name: "vmx", resourceGroup: "rg-vm", vnet: "v1", subnet: "s1" });
+  const vm = await adminRequest<{ name: string; privateIpAddress: string; dns: { port: number }; nicId: string }>(
+    h.endpoints,
+    "POST",
+    "/_hsmlink/vms",
+    { name: "vmx", resourceGroup: "rg-vm", vnet: "v1", subnet: "s1" },
+  );
   assert.equal(vm.privateIpAddress, "10.9.1.4");
   assert.equal(await dnsAnswers(vm.dns.port), true);
   assert.equal((await armCall(h, "GET", `${vm.nicId}?api-version=2022-07-01`)).status, 200);

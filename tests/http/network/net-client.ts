@@ -45,9 +45,14 @@ export class NetClient {
   }
 
   /** Sends one request; `api-version` defaults to {@link NET_API} unless the path or `apiVersion` says otherwise. */
-  async call(method: string, pathOrUrl: string, opts: { body?: unknown; rawBody?: string; apiVersion?: string | null } = {}): Promise<ArmResponse> {
+  async call(
+    method: string,
+    pathOrUrl: string,
+    opts: { body?: unknown; rawBody?: string; apiVersion?: string | null } = {},
+  ): Promise<ArmResponse> {
     const url = new URL(pathOrUrl, this.h.endpoints.httpsUrl);
-    if (opts.apiVersion !== null && !url.searchParams.has("api-version")) url.searchParams.set("api-version", opts.apiVersion ?? NET_API);
+    if (opts.apiVersion !== null && !url.searchParams.has("api-version"))
+      url.searchParams.set("api-version", opts.apiVersion ?? NET_API);
     const r = await armCall(this.h, method, url.toString(), { body: opts.body, rawBody: opts.rawBody });
     return { status: r.status, headers: r.headers, body: r.json, text: r.text };
   }
@@ -66,26 +71,38 @@ export class NetClient {
   }
 
   /** PUT that must fail; returns the error envelope's `error`. */
-  async putError(path: string, body: unknown, status = 400, apiVersion?: string): Promise<{ code: string; message: string; details?: any[] }> {
+  async putError(
+    path: string,
+    body: unknown,
+    status = 400,
+    apiVersion?: string,
+  ): Promise<{ code: string; message: string; details?: any[] }> {
     const r = await this.call("PUT", path, { body, apiVersion });
     assert.equal(r.status, status, `PUT ${path}: expected ${status}, got ${r.status} ${r.text}`);
     return r.body.error;
   }
 
   async group(rg: string, location = "westeurope"): Promise<void> {
-    const r = await this.call("PUT", `/subscriptions/${this.sub}/resourcegroups/${rg}`, { body: { location }, apiVersion: "2021-04-01" });
+    const r = await this.call("PUT", `/subscriptions/${this.sub}/resourcegroups/${rg}`, {
+      body: { location },
+      apiVersion: "2021-04-01",
+    });
     assert.ok(r.status === 200 || r.status === 201, `group ${rg}: ${r.status} ${r.text}`);
   }
 
   /** `az network vnet create` body. */
-  vnetBody(o: { location?: string; prefixes?: string[]; subnets?: { name: string; prefix: string }[] } = {}): Record<string, unknown> {
+  vnetBody(
+    o: { location?: string; prefixes?: string[]; subnets?: { name: string; prefix: string }[] } = {},
+  ): Record<string, unknown> {
     return {
       location: o.location ?? "westeurope",
       properties: {
         addressSpace: { addressPrefixes: o.prefixes ?? ["10.0.0.0/16"] },
         enableDdosProtection: false,
         enableVmProtection: false,
-        ...(o.subnets ? { subnets: o.subnets.map((s) => ({ name: s.name, properties: { addressPrefix: s.prefix } })) } : {}),
+        ...(o.subnets
+          ? { subnets: o.subnets.map((s) => ({ name: s.name, properties: { addressPrefix: s.prefix } })) }
+          : {}),
       },
     };
   }
@@ -95,16 +112,39 @@ export class NetClient {
   }
 
   /** `az network vnet subnet create` (+ optional explicit policies). */
-  async subnet(rg: string, vnet: string, name: string, prefix: string, policies?: string, apiVersion?: string): Promise<any> {
-    const body = { name, properties: { addressPrefix: prefix, ...(policies ? { privateEndpointNetworkPolicies: policies } : {}) } };
+  async subnet(
+    rg: string,
+    vnet: string,
+    name: string,
+    prefix: string,
+    policies?: string,
+    apiVersion?: string,
+  ): Promise<any> {
+    const body = {
+      name,
+      properties: { addressPrefix: prefix, ...(policies ? { privateEndpointNetworkPolicies: policies } : {}) },
+    };
     return (await this.put(this.subnetPath(rg, vnet, name), body, apiVersion)).body;
   }
 
   /** `az network private-endpoint create … --group-id managedhsm --connection-name C` body. */
-  peBody(o: { subnetId: string; hsmId: string; conn?: string; location?: string; manual?: boolean; requestMessage?: string; groupIds?: string[]; extra?: Record<string, unknown> }): Record<string, unknown> {
+  peBody(o: {
+    subnetId: string;
+    hsmId: string;
+    conn?: string;
+    location?: string;
+    manual?: boolean;
+    requestMessage?: string;
+    groupIds?: string[];
+    extra?: Record<string, unknown>;
+  }): Record<string, unknown> {
     const conn = {
       name: o.conn ?? "conn1",
-      properties: { groupIds: o.groupIds ?? ["managedhsm"], privateLinkServiceId: o.hsmId, ...(o.requestMessage !== undefined ? { requestMessage: o.requestMessage } : {}) },
+      properties: {
+        groupIds: o.groupIds ?? ["managedhsm"],
+        privateLinkServiceId: o.hsmId,
+        ...(o.requestMessage !== undefined ? { requestMessage: o.requestMessage } : {}),
+      },
     };
     return {
       location: o.location ?? "westeurope",
@@ -131,7 +171,8 @@ export class NetClient {
     };
     let r = await this.call("PUT", this.hsmId(rg, name), { body, apiVersion: "2022-07-01" });
     assert.equal(r.status, 202, `hsm ${name}: ${r.status} ${r.text}`);
-    for (let i = 0; i < 10 && r.status === 202 && typeof r.headers.location === "string"; i++) r = await this.call("GET", r.headers.location, { apiVersion: null });
+    for (let i = 0; i < 10 && r.status === 202 && typeof r.headers.location === "string"; i++)
+      r = await this.call("GET", r.headers.location, { apiVersion: null });
     assert.equal(r.status, 200, `hsm ${name} poll: ${r.status} ${r.text}`);
     return this.hsmId(rg, name);
   }

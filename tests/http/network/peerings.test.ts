@@ -21,7 +21,14 @@ after(async () => h?.dispose());
 
 const peeringPath = (vnet: string, name: string) => `${c.vnetPath(rg, vnet)}/virtualNetworkPeerings/${name}`;
 const peerBody = (remote: string, extra: Record<string, unknown> = {}) => ({
-  properties: { remoteVirtualNetwork: { id: c.vnetPath(rg, remote) }, allowVirtualNetworkAccess: true, allowForwardedTraffic: false, allowGatewayTransit: false, useRemoteGateways: false, ...extra },
+  properties: {
+    remoteVirtualNetwork: { id: c.vnetPath(rg, remote) },
+    allowVirtualNetworkAccess: true,
+    allowForwardedTraffic: false,
+    allowGatewayTransit: false,
+    useRemoteGateways: false,
+    ...extra,
+  },
 });
 
 test("one side is Initiated; creating the reverse makes both Connected; VNet GETs embed them", async () => {
@@ -42,13 +49,19 @@ test("one side is Initiated; creating the reverse makes both Connected; VNet GET
   const hub = await c.get(c.vnetPath(rg, "hub"));
   assert.deepEqual(hub.properties.virtualNetworkPeerings, [hs]);
   const list = await c.get(`${c.vnetPath(rg, "hub")}/virtualNetworkPeerings`);
-  assert.deepEqual(list.value.map((p: any) => p.name), ["hub-to-spoke"]);
+  assert.deepEqual(
+    list.value.map((p: any) => p.name),
+    ["hub-to-spoke"],
+  );
 });
 
 test("overlapping address spaces, self-peering, a second peering to the same remote and a missing remote are refused", async () => {
   let e = await c.putError(peeringPath("hub", "hub-to-clash"), peerBody("clash"));
   assert.equal(e.code, "VnetAddressSpacesOverlap");
-  assert.match(e.message, /cannot be peered because their address spaces overlap\. Overlapping address prefixes: 10\.0\.0\.0\/16, 10\.0\.128\.0\/17$/);
+  assert.match(
+    e.message,
+    /cannot be peered because their address spaces overlap\. Overlapping address prefixes: 10\.0\.0\.0\/16, 10\.0\.128\.0\/17$/,
+  );
   e = await c.putError(peeringPath("hub", "self"), peerBody("hub"));
   assert.equal(e.code, "CannotPeerVirtualNetworkWithItself");
   e = await c.putError(peeringPath("hub", "again"), peerBody("spoke"));
@@ -60,7 +73,10 @@ test("overlapping address spaces, self-peering, a second peering to the same rem
   e = await c.putError(peeringPath("hub", "gw"), peerBody("clash", { useRemoteGateways: true }));
   assert.equal(e.code, "RemoteVnetHasNoGateways");
   const list = await c.get(`${c.vnetPath(rg, "hub")}/virtualNetworkPeerings`);
-  assert.deepEqual(list.value.map((p: any) => p.name), ["hub-to-spoke"]);
+  assert.deepEqual(
+    list.value.map((p: any) => p.name),
+    ["hub-to-spoke"],
+  );
 });
 
 test("deleting one side leaves the other Disconnected; re-creating needs the remote updated first", async () => {
@@ -74,7 +90,10 @@ test("deleting one side leaves the other Disconnected; re-creating needs the rem
 
   const e = await c.putError(peeringPath("a", "a-b"), peerBody("b"));
   assert.equal(e.code, "RemotePeeringIsDisconnected");
-  assert.match(e.message, /because remote peering .*\/virtualNetworks\/b\/virtualNetworkPeerings\/b-a referencing parent virtual network .*\/virtualNetworks\/a is in Disconnected state/);
+  assert.match(
+    e.message,
+    /because remote peering .*\/virtualNetworks\/b\/virtualNetworkPeerings\/b-a referencing parent virtual network .*\/virtualNetworks\/a is in Disconnected state/,
+  );
 
   await c.put(peeringPath("b", "b-a"), peerBody("a"));
   assert.equal((await c.get(peeringPath("b", "b-a"))).properties.peeringState, "Initiated");
@@ -93,7 +112,10 @@ test("deleting a VNet disconnects the peerings that point at it; growing an addr
   assert.equal(e.code, "VnetAddressSpacesOverlap");
 
   await c.vnet(rg, "c", { prefixes: ["10.20.0.0/16", "10.22.0.0/16"] });
-  assert.deepEqual((await c.get(peeringPath("d", "d-c"))).properties.remoteAddressSpace.addressPrefixes, ["10.20.0.0/16", "10.22.0.0/16"]);
+  assert.deepEqual((await c.get(peeringPath("d", "d-c"))).properties.remoteAddressSpace.addressPrefixes, [
+    "10.20.0.0/16",
+    "10.22.0.0/16",
+  ]);
   assert.equal((await c.get(peeringPath("c", "c-d"))).properties.peeringState, "Connected");
 
   assert.equal((await c.call("DELETE", c.vnetPath(rg, "c"))).status, 202);

@@ -41,9 +41,14 @@ test("automatic private endpoint: 201, NIC with x.x.x.4, customDnsConfigs, subne
   assert.equal(conn.properties.privateLinkServiceConnectionState.status, "Approved");
   assert.deepEqual(pe.properties.manualPrivateLinkServiceConnections, []);
   assert.equal(pe.properties.subnet.id, subnetId);
-  assert.deepEqual(pe.properties.customDnsConfigs, [{ fqdn: "hsm-pe.managedhsm.azure.net", ipAddresses: ["10.0.1.4"] }]);
+  assert.deepEqual(pe.properties.customDnsConfigs, [
+    { fqdn: "hsm-pe.managedhsm.azure.net", ipAddresses: ["10.0.1.4"] },
+  ]);
   const nicId: string = pe.properties.networkInterfaces[0].id;
-  assert.match(nicId, /\/resourceGroups\/rg-pe\/providers\/Microsoft\.Network\/networkInterfaces\/pe1\.nic\.[0-9a-f-]{36}$/);
+  assert.match(
+    nicId,
+    /\/resourceGroups\/rg-pe\/providers\/Microsoft\.Network\/networkInterfaces\/pe1\.nic\.[0-9a-f-]{36}$/,
+  );
 
   const nic = await c.get(nicId, "2022-07-01");
   assert.equal(nic.type, "Microsoft.Network/networkInterfaces");
@@ -55,13 +60,19 @@ test("automatic private endpoint: 201, NIC with x.x.x.4, customDnsConfigs, subne
   assert.equal(ipc.properties.privateIPAddress, "10.0.1.4");
   assert.equal(ipc.properties.privateIPAllocationMethod, "Dynamic");
   assert.deepEqual(ipc.properties.subnet, { id: subnetId });
-  assert.deepEqual(ipc.properties.privateLinkConnectionProperties, { groupId: "managedhsm", requiredMemberName: "default", fqdns: ["hsm-pe.managedhsm.azure.net"] });
+  assert.deepEqual(ipc.properties.privateLinkConnectionProperties, {
+    groupId: "managedhsm",
+    requiredMemberName: "default",
+    fqdns: ["hsm-pe.managedhsm.azure.net"],
+  });
 
   const subnet = await c.get(subnetId);
   assert.deepEqual(subnet.properties.privateEndpoints, [{ id: pe.id }]);
   assert.deepEqual(subnet.properties.ipConfigurations, [{ id: ipc.id }]);
   const vnet = await c.get(c.vnetPath(rg, "vnet1"));
-  assert.deepEqual(vnet.properties.subnets.find((s: any) => s.name === "pe-subnet").properties.privateEndpoints, [{ id: pe.id }]);
+  assert.deepEqual(vnet.properties.subnets.find((s: any) => s.name === "pe-subnet").properties.privateEndpoints, [
+    { id: pe.id },
+  ]);
 
   const hsmConn = await c.get(`${hsmId}/privateEndpointConnections/conn1`, "2022-07-01");
   assert.equal(hsmConn.properties.privateEndpoint.id, pe.id);
@@ -69,7 +80,10 @@ test("automatic private endpoint: 201, NIC with x.x.x.4, customDnsConfigs, subne
 });
 
 test("the second private endpoint gets .5; manual requests are Pending with the request message", async () => {
-  await c.put(c.pePath(rg, "pe2"), c.peBody({ subnetId, hsmId, conn: "conn2", manual: true, requestMessage: "please approve" }));
+  await c.put(
+    c.pePath(rg, "pe2"),
+    c.peBody({ subnetId, hsmId, conn: "conn2", manual: true, requestMessage: "please approve" }),
+  );
   const pe = await c.get(c.pePath(rg, "pe2"));
   assert.deepEqual(pe.properties.privateLinkServiceConnections, []);
   const m = pe.properties.manualPrivateLinkServiceConnections[0];
@@ -99,7 +113,10 @@ test("region mismatch and a missing subnet answer InvalidResourceReference with 
   assert.deepEqual(e2.details, [{ code: "NotFound", message: `Resource ${missing} not found.` }]);
   const e3 = await c.putError(c.pePath(rg, "pe-miss"), c.peBody({ subnetId: "not-an-id", hsmId }));
   assert.equal(e3.code, "LinkedInvalidPropertyId");
-  const e4 = await c.putError(c.pePath(rg, "pe-miss"), { location: "westeurope", properties: { privateLinkServiceConnections: [] } });
+  const e4 = await c.putError(c.pePath(rg, "pe-miss"), {
+    location: "westeurope",
+    properties: { privateLinkServiceConnections: [] },
+  });
   assert.equal(e4.code, "MissingJsonReferenceId");
   assert.equal((await c.call("GET", c.pePath(rg, "pe-miss"))).status, 404);
 });
@@ -113,7 +130,9 @@ test("every privateEndpointNetworkPolicies value allows private endpoints, and t
     assert.equal((await c.get(sn)).properties.privateEndpointNetworkPolicies, policy);
   }
   const s = await c.get((await c.get(c.pePath(rg, "pe-pol-3"))).properties.subnet.id);
-  const on = await c.call("PUT", s.id, { body: { ...s, properties: { ...s.properties, privateEndpointNetworkPolicies: "Enabled" } } });
+  const on = await c.call("PUT", s.id, {
+    body: { ...s, properties: { ...s.properties, privateEndpointNetworkPolicies: "Enabled" } },
+  });
   assert.ok(on.status === 200 || on.status === 201, on.text);
   assert.equal(on.body.properties.privateEndpointNetworkPolicies, "Enabled");
   assert.equal(on.body.properties.privateEndpoints.length, 1);
@@ -126,26 +145,44 @@ test("target errors: wrong group id, missing HSM, too long request message, two 
   assert.match(e.message, /group id/i);
   e = await c.putError(c.pePath(rg, "pe-bad"), c.peBody({ subnetId, hsmId: c.hsmId(rg, "no-such-hsm") }));
   assert.equal(e.code, "InvalidResourceReference");
-  assert.match(e.message, /^Resource \/subscriptions\/.+\/managedHSMs\/no-such-hsm referenced by resource .+\/privateEndpoints\/pe-bad was not found\./);
-  e = await c.putError(c.pePath(rg, "pe-bad"), c.peBody({ subnetId, hsmId, manual: true, requestMessage: "x".repeat(141) }));
+  assert.match(
+    e.message,
+    /^Resource \/subscriptions\/.+\/managedHSMs\/no-such-hsm referenced by resource .+\/privateEndpoints\/pe-bad was not found\./,
+  );
+  e = await c.putError(
+    c.pePath(rg, "pe-bad"),
+    c.peBody({ subnetId, hsmId, manual: true, requestMessage: "x".repeat(141) }),
+  );
   assert.equal(e.code, "RequestMessageTooLong");
   const two = c.peBody({ subnetId, hsmId });
-  (two.properties as any).manualPrivateLinkServiceConnections = [{ name: "x", properties: { privateLinkServiceId: hsmId, groupIds: ["managedhsm"] } }];
+  (two.properties as any).manualPrivateLinkServiceConnections = [
+    { name: "x", properties: { privateLinkServiceId: hsmId, groupIds: ["managedhsm"] } },
+  ];
   e = await c.putError(c.pePath(rg, "pe-bad"), two);
   assert.equal(e.code, "InvalidPrivateLinkServiceConnectionCount");
   assert.equal((await c.call("GET", c.pePath(rg, "pe-bad"))).status, 404);
   assert.deepEqual(await c.get(subnetId), before);
-  const nics = await c.get(`/subscriptions/${c.sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkInterfaces`);
+  const nics = await c.get(
+    `/subscriptions/${c.sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkInterfaces`,
+  );
   assert.ok(!nics.value.some((n: any) => n.name.startsWith("pe-bad.")));
 });
 
 test("static ip configurations: honoured when valid, refused when reserved, taken, outside or for the wrong member", async () => {
   await c.subnet(rg, "vnet1", "static", "10.0.4.0/24");
   const sid = c.subnetPath(rg, "vnet1", "static");
-  const ipc = (ip: string, member = "default", group = "managedhsm") => ({ extra: { ipConfigurations: [{ name: "ipc", properties: { groupId: group, memberName: member, privateIPAddress: ip } }], customNetworkInterfaceName: "pe-static-nic" } });
+  const ipc = (ip: string, member = "default", group = "managedhsm") => ({
+    extra: {
+      ipConfigurations: [{ name: "ipc", properties: { groupId: group, memberName: member, privateIPAddress: ip } }],
+      customNetworkInterfaceName: "pe-static-nic",
+    },
+  });
   await c.put(c.pePath(rg, "pe-static"), c.peBody({ subnetId: sid, hsmId, conn: "c-static", ...ipc("10.0.4.10") }));
   const pe = await c.get(c.pePath(rg, "pe-static"));
-  assert.equal(pe.properties.networkInterfaces[0].id, `/subscriptions/${c.sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkInterfaces/pe-static-nic`);
+  assert.equal(
+    pe.properties.networkInterfaces[0].id,
+    `/subscriptions/${c.sub}/resourceGroups/${rg}/providers/Microsoft.Network/networkInterfaces/pe-static-nic`,
+  );
   assert.equal(pe.properties.customNetworkInterfaceName, "pe-static-nic");
   assert.equal(pe.properties.ipConfigurations[0].properties.privateIPAddress, "10.0.4.10");
   const nic = await c.get(pe.properties.networkInterfaces[0].id);
@@ -153,18 +190,39 @@ test("static ip configurations: honoured when valid, refused when reserved, take
   assert.equal(nic.properties.ipConfigurations[0].properties.privateIPAllocationMethod, "Static");
 
   const noNic = (x: ReturnType<typeof ipc>) => ({ extra: { ipConfigurations: x.extra.ipConfigurations } });
-  let e = await c.putError(c.pePath(rg, "pe-s2"), c.peBody({ subnetId: sid, hsmId, conn: "c-s2", ...noNic(ipc("10.0.4.10")) }));
+  let e = await c.putError(
+    c.pePath(rg, "pe-s2"),
+    c.peBody({ subnetId: sid, hsmId, conn: "c-s2", ...noNic(ipc("10.0.4.10")) }),
+  );
   assert.equal(e.code, "PrivateIPAddressInUse");
-  e = await c.putError(c.pePath(rg, "pe-s2"), c.peBody({ subnetId: sid, hsmId, conn: "c-s2", ...noNic(ipc("10.0.4.1")) }));
+  e = await c.putError(
+    c.pePath(rg, "pe-s2"),
+    c.peBody({ subnetId: sid, hsmId, conn: "c-s2", ...noNic(ipc("10.0.4.1")) }),
+  );
   assert.equal(e.code, "PrivateIPAddressInReservedRange");
-  e = await c.putError(c.pePath(rg, "pe-s2"), c.peBody({ subnetId: sid, hsmId, conn: "c-s2", ...noNic(ipc("10.0.4.255")) }));
+  e = await c.putError(
+    c.pePath(rg, "pe-s2"),
+    c.peBody({ subnetId: sid, hsmId, conn: "c-s2", ...noNic(ipc("10.0.4.255")) }),
+  );
   assert.equal(e.code, "PrivateIPAddressInReservedRange");
-  e = await c.putError(c.pePath(rg, "pe-s2"), c.peBody({ subnetId: sid, hsmId, conn: "c-s2", ...noNic(ipc("10.0.5.9")) }));
+  e = await c.putError(
+    c.pePath(rg, "pe-s2"),
+    c.peBody({ subnetId: sid, hsmId, conn: "c-s2", ...noNic(ipc("10.0.5.9")) }),
+  );
   assert.equal(e.code, "PrivateIPAddressNotInSubnet");
-  e = await c.putError(c.pePath(rg, "pe-s2"), c.peBody({ subnetId: sid, hsmId, conn: "c-s2", ...noNic(ipc("10.0.4.11", "managedhsm")) }));
+  e = await c.putError(
+    c.pePath(rg, "pe-s2"),
+    c.peBody({ subnetId: sid, hsmId, conn: "c-s2", ...noNic(ipc("10.0.4.11", "managedhsm")) }),
+  );
   assert.equal(e.code, "PrivateEndpointStaticIpConfigurationMissingMemberNames");
-  assert.match(e.message, /contains static ipconfigurations: \[PrivateIPAddress: 10\.0\.4\.11, GroupId: managedhsm, MemberName: managedhsm\] and its missing these membernames\/groupids requested by Private Link service \[GroupId: managedhsm, MemberName: default\]/);
-  assert.equal((await c.call("GET", `${hsmId}/privateEndpointConnections/c-s2`, { apiVersion: "2022-07-01" })).status, 404);
+  assert.match(
+    e.message,
+    /contains static ipconfigurations: \[PrivateIPAddress: 10\.0\.4\.11, GroupId: managedhsm, MemberName: managedhsm\] and its missing these membernames\/groupids requested by Private Link service \[GroupId: managedhsm, MemberName: default\]/,
+  );
+  assert.equal(
+    (await c.call("GET", `${hsmId}/privateEndpointConnections/c-s2`, { apiVersion: "2022-07-01" })).status,
+    404,
+  );
 
   // The next dynamic address skips the static one's neighbours only where taken.
   await c.put(c.pePath(rg, "pe-s3"), c.peBody({ subnetId: sid, hsmId, conn: "c-s3" }));
@@ -178,7 +236,12 @@ test("az-style GET + full PUT of a subnet holding private endpoints keeps the st
     id: s.id,
     name: s.name,
     type: s.type,
-    properties: { addressPrefix: s.properties.addressPrefix, privateEndpointNetworkPolicies: "Disabled", privateEndpoints: [], ipConfigurations: [{ id: `${s.id}/fake` }] },
+    properties: {
+      addressPrefix: s.properties.addressPrefix,
+      privateEndpointNetworkPolicies: "Disabled",
+      privateEndpoints: [],
+      ipConfigurations: [{ id: `${s.id}/fake` }],
+    },
   };
   const r = await c.put(subnetId, forged);
   assert.equal(r.status, 200);
@@ -200,7 +263,10 @@ test("PUT again keeps the NIC and the address; the subnet cannot change", async 
   assert.deepEqual(after1.properties.customDnsConfigs, before.properties.customDnsConfigs);
   assert.equal(after1.properties.resourceGuid, before.properties.resourceGuid);
   assert.deepEqual(after1.tags, { env: "test" });
-  assert.equal(after1.properties.privateLinkServiceConnections[0].properties.privateLinkServiceConnectionState.status, "Approved");
+  assert.equal(
+    after1.properties.privateLinkServiceConnections[0].properties.privateLinkServiceConnectionState.status,
+    "Approved",
+  );
   const other = (await c.subnet(rg, "vnet1", "other", "10.0.9.0/24")).id;
   const e = await c.putError(c.pePath(rg, "pe1"), c.peBody({ subnetId: other, hsmId, conn: "conn1" }));
   assert.equal(e.code, "PrivateEndpointSubnetCannotBeChanged");
@@ -216,7 +282,9 @@ test("the NIC of a private endpoint is read-only; a subnet or VNet in use cannot
   assert.match(r.body.error.message, /It can not be modified by user\.$/);
   r = await c.call("PUT", nicId, { body: { location: "westeurope", properties: nic.properties } });
   assert.equal(r.body.error.code, "CannotModifyNicAttachedToPrivateEndpoint");
-  r = await c.call("PUT", c.net(rg, "networkInterfaces", "my-own-nic"), { body: { location: "westeurope", properties: {} } });
+  r = await c.call("PUT", c.net(rg, "networkInterfaces", "my-own-nic"), {
+    body: { location: "westeurope", properties: {} },
+  });
   assert.equal(r.status, 400);
   assert.equal(r.body.error.code, "NetworkInterfaceCreationNotSupported");
 
@@ -228,7 +296,10 @@ test("the NIC of a private endpoint is read-only; a subnet or VNet in use cannot
   r = await c.call("DELETE", subnetId);
   assert.equal(r.status, 400);
   assert.equal(r.body.error.code, "InUseSubnetCannotBeDeleted");
-  assert.match(r.body.error.message, /^Subnet pe-subnet is in use by \/subscriptions\/.+\/networkInterfaces\/pe1\.nic\.[0-9a-f-]+\/ipConfigurations\/privateEndpointIpConfig\.[0-9a-f-]+ and cannot be deleted\. In order to delete the subnet, delete all the resources within the subnet\. See aka\.ms\/deletesubnet\.$/);
+  assert.match(
+    r.body.error.message,
+    /^Subnet pe-subnet is in use by \/subscriptions\/.+\/networkInterfaces\/pe1\.nic\.[0-9a-f-]+\/ipConfigurations\/privateEndpointIpConfig\.[0-9a-f-]+ and cannot be deleted\. In order to delete the subnet, delete all the resources within the subnet\. See aka\.ms\/deletesubnet\.$/,
+  );
   r = await c.call("DELETE", c.vnetPath(rg, "vnet1"));
   assert.equal(r.body.error.code, "InUseSubnetCannotBeDeleted");
   const dropping = c.vnetBody({ prefixes: ["10.0.0.0/16"] });
@@ -245,7 +316,10 @@ test("DELETE removes the NIC, the back-references and the HSM-side connection, a
   assert.ok(del.headers["azure-asyncoperation"]);
   assert.equal((await c.call("GET", c.pePath(rg, "pe1"))).status, 404);
   assert.equal((await c.call("GET", nicId)).status, 404);
-  assert.equal((await c.call("GET", `${hsmId}/privateEndpointConnections/conn1`, { apiVersion: "2022-07-01" })).status, 404);
+  assert.equal(
+    (await c.call("GET", `${hsmId}/privateEndpointConnections/conn1`, { apiVersion: "2022-07-01" })).status,
+    404,
+  );
   const s = await c.get(subnetId);
   assert.ok(!s.properties.privateEndpoints.some((p: any) => p.id === pe.id));
   assert.equal(s.properties.ipConfigurations.length, 1);
@@ -259,20 +333,32 @@ test("HSM-side approval is mirrored into the private endpoint", async () => {
   const conn = await c.get(`${hsmId}/privateEndpointConnections/conn2`, "2022-07-01");
   const r = await c.call("PUT", `${hsmId}/privateEndpointConnections/conn2`, {
     apiVersion: "2022-07-01",
-    body: { etag: conn.etag, properties: { privateEndpoint: {}, privateLinkServiceConnectionState: { status: "Approved", description: "ok" } } },
+    body: {
+      etag: conn.etag,
+      properties: { privateEndpoint: {}, privateLinkServiceConnectionState: { status: "Approved", description: "ok" } },
+    },
   });
   assert.equal(r.status, 200, r.text);
   const pe = await c.get(c.pePath(rg, "pe2"));
-  assert.equal(pe.properties.manualPrivateLinkServiceConnections[0].properties.privateLinkServiceConnectionState.status, "Approved");
+  assert.equal(
+    pe.properties.manualPrivateLinkServiceConnections[0].properties.privateLinkServiceConnectionState.status,
+    "Approved",
+  );
 });
 
 test("deleting the resource group removes private endpoints, their NICs and the VNet", async () => {
   await c.group("rg-gone");
   await c.vnet("rg-gone", "v", { prefixes: ["10.9.0.0/16"], subnets: [{ name: "s", prefix: "10.9.0.0/24" }] });
-  await c.put(c.pePath("rg-gone", "pe"), c.peBody({ subnetId: c.subnetPath("rg-gone", "v", "s"), hsmId, conn: "c-gone" }));
+  await c.put(
+    c.pePath("rg-gone", "pe"),
+    c.peBody({ subnetId: c.subnetPath("rg-gone", "v", "s"), hsmId, conn: "c-gone" }),
+  );
   const r = await c.call("DELETE", `/subscriptions/${c.sub}/resourcegroups/rg-gone`, { apiVersion: "2021-04-01" });
   assert.equal(r.status, 202, r.text);
-  assert.equal((await c.call("GET", `${hsmId}/privateEndpointConnections/c-gone`, { apiVersion: "2022-07-01" })).status, 404);
+  assert.equal(
+    (await c.call("GET", `${hsmId}/privateEndpointConnections/c-gone`, { apiVersion: "2022-07-01" })).status,
+    404,
+  );
   const all = await c.get(`/subscriptions/${c.sub}/providers/Microsoft.Network/networkInterfaces`);
   assert.ok(!all.value.some((n: any) => n.id.toLowerCase().includes("/resourcegroups/rg-gone/")));
 });
@@ -292,6 +378,9 @@ test("deleting a private endpoint withdraws the A record its private DNS zone gr
 
   assert.equal((await c.call("DELETE", c.pePath(rg, "pe-dns"))).status, 202);
   const after1 = await c.call("GET", `${zone}/A/hsm-pe`, { apiVersion: "2020-06-01" });
-  assert.ok(after1.status === 404 || !after1.body.properties.aRecords.some((a: any) => a.ipv4Address === ip), after1.text);
+  assert.ok(
+    after1.status === 404 || !after1.body.properties.aRecords.some((a: any) => a.ipv4Address === ip),
+    after1.text,
+  );
   assert.equal((await c.call("GET", `${c.pePath(rg, "pe-dns")}/privateDnsZoneGroups/default`)).status, 404);
 });

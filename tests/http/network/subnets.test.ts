@@ -24,7 +24,10 @@ test("subnet create is 201 with the network LRO, update 200; the VNet embeds the
   assert.equal(r.body.properties.provisioningState, "Updating");
   assert.ok(r.headers["azure-asyncoperation"]);
   const s = await c.get(path);
-  assert.equal(s.id, `/subscriptions/${c.sub}/resourceGroups/rg-sn/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/subnet1`);
+  assert.equal(
+    s.id,
+    `/subscriptions/${c.sub}/resourceGroups/rg-sn/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/subnet1`,
+  );
   assert.equal(s.properties.provisioningState, "Succeeded");
   assert.deepEqual(s.properties.delegations, []);
   assert.equal(s.properties.ipConfigurations, undefined);
@@ -32,12 +35,16 @@ test("subnet create is 201 with the network LRO, update 200; the VNet embeds the
   const v = await c.get(c.vnetPath("rg-sn", "vnet1"));
   assert.deepEqual(v.properties.subnets, [s]);
 
-  const up = await c.call("PUT", path, { body: { ...s, properties: { ...s.properties, privateEndpointNetworkPolicies: "Disabled" } } });
+  const up = await c.call("PUT", path, {
+    body: { ...s, properties: { ...s.properties, privateEndpointNetworkPolicies: "Disabled" } },
+  });
   assert.equal(up.status, 200);
 });
 
 test("addressPrefixes (several) is stored as a list", async () => {
-  await c.put(c.subnetPath("rg-sn", "vnet1", "multi"), { properties: { addressPrefixes: ["10.0.10.0/24", "10.0.11.0/24"] } });
+  await c.put(c.subnetPath("rg-sn", "vnet1", "multi"), {
+    properties: { addressPrefixes: ["10.0.10.0/24", "10.0.11.0/24"] },
+  });
   const s = await c.get(c.subnetPath("rg-sn", "vnet1", "multi"));
   assert.deepEqual(s.properties.addressPrefixes, ["10.0.10.0/24", "10.0.11.0/24"]);
   assert.equal(s.properties.addressPrefix, undefined);
@@ -47,25 +54,38 @@ test("prefix errors: outside the VNet, overlapping a sibling, malformed, host bi
   const p = (n: string) => c.subnetPath("rg-sn", "vnet1", n);
   let e = await c.putError(p("out"), { properties: { addressPrefix: "10.1.0.0/24" } });
   assert.equal(e.code, "NetcfgSubnetRangeOutsideVnet");
-  assert.equal(e.message, "Subnet 'out' is not valid because its IP address range is outside the IP address range of virtual network 'vnet1'.");
+  assert.equal(
+    e.message,
+    "Subnet 'out' is not valid because its IP address range is outside the IP address range of virtual network 'vnet1'.",
+  );
   await c.subnet("rg-sn", "vnet1", "base", "10.0.20.0/24");
   e = await c.putError(p("over"), { properties: { addressPrefix: "10.0.20.128/25" } });
   assert.equal(e.code, "NetcfgSubnetRangesOverlap");
-  assert.equal(e.message, "Subnet 'over' is not valid because its IP address range overlaps with that of an existing subnet in virtual network 'vnet1'.");
+  assert.equal(
+    e.message,
+    "Subnet 'over' is not valid because its IP address range overlaps with that of an existing subnet in virtual network 'vnet1'.",
+  );
   e = await c.putError(p("bad"), { properties: { addressPrefix: "10.0.30.0" } });
   assert.equal(e.code, "InvalidAddressPrefixFormat");
   e = await c.putError(p("bad"), { properties: { addressPrefix: "10.0.30.7/24" } });
   assert.equal(e.code, "InvalidCIDRNotation");
-  assert.equal(e.message, "The address prefix 10.0.30.7/24 has an invalid CIDR notation. For the given prefix length, the address prefix should be 10.0.30.0/24.");
+  assert.equal(
+    e.message,
+    "The address prefix 10.0.30.7/24 has an invalid CIDR notation. For the given prefix length, the address prefix should be 10.0.30.0/24.",
+  );
   e = await c.putError(p("bad"), { properties: { addressPrefix: "10.0.30.0/30" } });
   assert.equal(e.code, "NetcfgInvalidSubnet");
   e = await c.putError(p("bad"), { properties: {} });
   assert.equal(e.code, "NetcfgInvalidSubnet");
-  e = await c.putError(p("bad"), { properties: { addressPrefix: "10.0.30.0/24", privateEndpointNetworkPolicies: "Sometimes" } });
+  e = await c.putError(p("bad"), {
+    properties: { addressPrefix: "10.0.30.0/24", privateEndpointNetworkPolicies: "Sometimes" },
+  });
   assert.equal(e.code, "InvalidRequestFormat");
   assert.equal(e.details![0].code, "InvalidJson");
   assert.equal((await c.call("GET", p("bad"))).status, 404);
-  const missingVnet = await c.call("PUT", c.subnetPath("rg-sn", "nope", "s"), { body: { properties: { addressPrefix: "10.0.0.0/24" } } });
+  const missingVnet = await c.call("PUT", c.subnetPath("rg-sn", "nope", "s"), {
+    body: { properties: { addressPrefix: "10.0.0.0/24" } },
+  });
   assert.equal(missingVnet.status, 404);
   assert.equal(missingVnet.body.error.code, "ResourceNotFound");
 });
@@ -86,7 +106,14 @@ test("privateEndpointNetworkPolicies defaults per api-version: Enabled before 20
 test("GET + full PUT (az subnet update) keeps server-side back-references and ignores the client's", async () => {
   await c.subnet("rg-sn", "vnet1", "upd", "10.0.50.0/24", "Enabled");
   const s = await c.get(c.subnetPath("rg-sn", "vnet1", "upd"));
-  const forged = { ...s, properties: { ...s.properties, privateEndpointNetworkPolicies: "Disabled", privateEndpoints: [{ id: "/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/privateEndpoints/fake" }] } };
+  const forged = {
+    ...s,
+    properties: {
+      ...s.properties,
+      privateEndpointNetworkPolicies: "Disabled",
+      privateEndpoints: [{ id: "/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/privateEndpoints/fake" }],
+    },
+  };
   await c.put(c.subnetPath("rg-sn", "vnet1", "upd"), forged);
   const after1 = await c.get(c.subnetPath("rg-sn", "vnet1", "upd"));
   assert.equal(after1.properties.privateEndpointNetworkPolicies, "Disabled");
@@ -109,7 +136,10 @@ test("list subnets; DELETE 202, then 204; GET of a missing subnet is NotFound wi
 });
 
 test("shrinking the VNet address space under a subnet is refused and leaves the VNet as it was", async () => {
-  await c.vnet("rg-sn", "vnet-shrink", { prefixes: ["10.5.0.0/16", "10.6.0.0/16"], subnets: [{ name: "a", prefix: "10.6.1.0/24" }] });
+  await c.vnet("rg-sn", "vnet-shrink", {
+    prefixes: ["10.5.0.0/16", "10.6.0.0/16"],
+    subnets: [{ name: "a", prefix: "10.6.1.0/24" }],
+  });
   const before = await c.get(c.vnetPath("rg-sn", "vnet-shrink"));
   const body = c.vnetBody({ prefixes: ["10.5.0.0/16"] });
   (body.properties as any).subnets = before.properties.subnets;

@@ -23,12 +23,18 @@ test("PUT creates with 201 + Azure-AsyncOperation, updates with 200; the poll sa
   assert.equal(created.body.properties.provisioningState, "Updating");
   assert.equal(created.headers["retry-after"], "1");
   const op = created.headers["azure-asyncoperation"] as string;
-  assert.match(op, /\/providers\/Microsoft\.Network\/locations\/westeurope\/operations\/[0-9a-f-]+\?api-version=2022-01-01$/);
+  assert.match(
+    op,
+    /\/providers\/Microsoft\.Network\/locations\/westeurope\/operations\/[0-9a-f-]+\?api-version=2022-01-01$/,
+  );
   const status = await c.call("GET", op, { apiVersion: null });
   assert.equal(status.body.status, "Succeeded");
 
   const v = await c.get(path);
-  assert.equal(v.id, `/subscriptions/${c.sub}/resourceGroups/rg-vnet/providers/Microsoft.Network/virtualNetworks/vnet1`);
+  assert.equal(
+    v.id,
+    `/subscriptions/${c.sub}/resourceGroups/rg-vnet/providers/Microsoft.Network/virtualNetworks/vnet1`,
+  );
   assert.equal(v.type, "Microsoft.Network/virtualNetworks");
   assert.equal(v.location, "westeurope");
   assert.match(v.etag, /^W\/"[0-9a-f-]{36}"$/);
@@ -46,7 +52,10 @@ test("PUT creates with 201 + Azure-AsyncOperation, updates with 200; the poll sa
 });
 
 test("inline subnets become child resources and the VNet GET embeds full subnet objects", async () => {
-  await c.vnet("rg-vnet", "vnet-inline", { prefixes: ["10.1.0.0/16"], subnets: [{ name: "default", prefix: "10.1.0.0/24" }] });
+  await c.vnet("rg-vnet", "vnet-inline", {
+    prefixes: ["10.1.0.0/16"],
+    subnets: [{ name: "default", prefix: "10.1.0.0/24" }],
+  });
   const sn = await c.get(c.subnetPath("rg-vnet", "vnet-inline", "default"));
   assert.equal(sn.name, "default");
   assert.equal(sn.type, "Microsoft.Network/virtualNetworks/subnets");
@@ -58,18 +67,27 @@ test("inline subnets become child resources and the VNet GET embeds full subnet 
   assert.equal(sn.etag, v.etag);
 
   // A PUT states the whole VNet: a subnet it leaves out is deleted.
-  await c.vnet("rg-vnet", "vnet-inline", { prefixes: ["10.1.0.0/16"], subnets: [{ name: "other", prefix: "10.1.1.0/24" }] });
+  await c.vnet("rg-vnet", "vnet-inline", {
+    prefixes: ["10.1.0.0/16"],
+    subnets: [{ name: "other", prefix: "10.1.1.0/24" }],
+  });
   const gone = await c.call("GET", c.subnetPath("rg-vnet", "vnet-inline", "default"));
   assert.equal(gone.status, 404);
   assert.equal(gone.body.error.code, "NotFound");
-  assert.deepEqual((await c.get(c.vnetPath("rg-vnet", "vnet-inline"))).properties.subnets.map((s: any) => s.name), ["other"]);
+  assert.deepEqual(
+    (await c.get(c.vnetPath("rg-vnet", "vnet-inline"))).properties.subnets.map((s: any) => s.name),
+    ["other"],
+  );
 });
 
 test("address space, subnet and DNS validation answer the network RP's errors and write nothing", async () => {
   const path = c.vnetPath("rg-vnet", "vnet-bad");
   let e = await c.putError(path, c.vnetBody({ prefixes: ["10.0.0/16"] }));
   assert.equal(e.code, "InvalidAddressPrefixFormat");
-  assert.match(e.message, /^Address prefix 10\.0\.0\/16 of resource \/subscriptions\/.+\/virtualNetworks\/vnet-bad is not formatted correctly\. It should follow CIDR notation, for example 10\.0\.0\.0\/24\.$/);
+  assert.match(
+    e.message,
+    /^Address prefix 10\.0\.0\/16 of resource \/subscriptions\/.+\/virtualNetworks\/vnet-bad is not formatted correctly\. It should follow CIDR notation, for example 10\.0\.0\.0\/24\.$/,
+  );
   e = await c.putError(path, c.vnetBody({ prefixes: ["10.0.0.1/16"] }));
   assert.equal(e.code, "InvalidCIDRNotation");
   assert.match(e.message, /should be 10\.0\.0\.0\/16/);
@@ -77,12 +95,34 @@ test("address space, subnet and DNS validation answer the network RP's errors an
   assert.equal(e.code, "AddressSpaceHasNoPrefixes");
   e = await c.putError(path, c.vnetBody({ prefixes: ["10.0.0.0/16", "10.0.128.0/17"] }));
   assert.equal(e.code, "NetcfgDuplicateAddressPrefix");
-  e = await c.putError(path, c.vnetBody({ prefixes: ["10.0.0.0/16"], subnets: [{ name: "s", prefix: "10.9.0.0/24" }] }));
+  e = await c.putError(
+    path,
+    c.vnetBody({ prefixes: ["10.0.0.0/16"], subnets: [{ name: "s", prefix: "10.9.0.0/24" }] }),
+  );
   assert.equal(e.code, "NetcfgSubnetRangeOutsideVnet");
-  assert.equal(e.message, "Subnet 's' is not valid because its IP address range is outside the IP address range of virtual network 'vnet-bad'.");
-  e = await c.putError(path, c.vnetBody({ subnets: [{ name: "a", prefix: "10.0.0.0/24" }, { name: "b", prefix: "10.0.0.128/25" }] }));
+  assert.equal(
+    e.message,
+    "Subnet 's' is not valid because its IP address range is outside the IP address range of virtual network 'vnet-bad'.",
+  );
+  e = await c.putError(
+    path,
+    c.vnetBody({
+      subnets: [
+        { name: "a", prefix: "10.0.0.0/24" },
+        { name: "b", prefix: "10.0.0.128/25" },
+      ],
+    }),
+  );
   assert.equal(e.code, "NetcfgSubnetRangesOverlap");
-  e = await c.putError(path, c.vnetBody({ subnets: [{ name: "a", prefix: "10.0.0.0/24" }, { name: "A", prefix: "10.0.1.0/24" }] }));
+  e = await c.putError(
+    path,
+    c.vnetBody({
+      subnets: [
+        { name: "a", prefix: "10.0.0.0/24" },
+        { name: "A", prefix: "10.0.1.0/24" },
+      ],
+    }),
+  );
   assert.equal(e.code, "DuplicateResourceName");
   const dns = c.vnetBody();
   (dns.properties as any).dhcpOptions = { dnsServers: ["10.0.0.300"] };
@@ -110,7 +150,9 @@ test("location must be a real region and cannot change; names follow the network
   assert.equal(e.code, "LocationNotAvailableForResourceType");
   e = await c.putError(c.vnetPath("rg-vnet", "vnet-loc"), c.vnetBody({ location: "atlantis" }));
   assert.equal(e.code, "LocationNotAvailableForResourceType");
-  e = await c.putError(c.vnetPath("rg-vnet", "vnet-loc"), { properties: { addressSpace: { addressPrefixes: ["10.0.0.0/16"] } } });
+  e = await c.putError(c.vnetPath("rg-vnet", "vnet-loc"), {
+    properties: { addressSpace: { addressPrefixes: ["10.0.0.0/16"] } },
+  });
   assert.equal(e.code, "LocationRequired");
   await c.vnet("rg-vnet", "vnet-loc", { location: "West Europe" });
   assert.equal((await c.get(c.vnetPath("rg-vnet", "vnet-loc"))).location, "westeurope");
@@ -124,11 +166,19 @@ test("GET of a missing VNet is ResourceNotFound; lists by resource group and sub
   const missing = await c.call("GET", c.vnetPath("rg-vnet", "nope"));
   assert.equal(missing.status, 404);
   assert.equal(missing.body.error.code, "ResourceNotFound");
-  assert.match(missing.body.error.message, /^The Resource 'Microsoft\.Network\/virtualNetworks\/nope' under resource group 'rg-vnet' was not found\./);
+  assert.match(
+    missing.body.error.message,
+    /^The Resource 'Microsoft\.Network\/virtualNetworks\/nope' under resource group 'rg-vnet' was not found\./,
+  );
 
   await c.vnet("rg-vnet2", "vnet-list", { location: "northeurope", prefixes: ["10.50.0.0/16"] });
-  const inRg = await c.get(`/subscriptions/${c.sub}/resourceGroups/rg-vnet2/providers/Microsoft.Network/virtualNetworks`);
-  assert.deepEqual(inRg.value.map((v: any) => v.name), ["vnet-list"]);
+  const inRg = await c.get(
+    `/subscriptions/${c.sub}/resourceGroups/rg-vnet2/providers/Microsoft.Network/virtualNetworks`,
+  );
+  assert.deepEqual(
+    inRg.value.map((v: any) => v.name),
+    ["vnet-list"],
+  );
   const inSub = await c.get(`/subscriptions/${c.sub}/providers/Microsoft.Network/virtualNetworks`);
   assert.ok(inSub.value.some((v: any) => v.name === "vnet-list"));
   assert.ok(inSub.value.some((v: any) => v.name === "vnet1"));
@@ -143,7 +193,12 @@ test("GET of a missing VNet is ResourceNotFound; lists by resource group and sub
 
 test("paths are case-insensitive and ids keep the creator's casing", async () => {
   await c.vnet("rg-vnet", "VNet-Case", { prefixes: ["10.3.0.0/16"] });
-  const v = await c.get(`/subscriptions/${c.sub}/resourcegroups/RG-VNET/providers/microsoft.network/virtualnetworks/vnet-case`);
+  const v = await c.get(
+    `/subscriptions/${c.sub}/resourcegroups/RG-VNET/providers/microsoft.network/virtualnetworks/vnet-case`,
+  );
   assert.equal(v.name, "VNet-Case");
-  assert.equal(v.id, `/subscriptions/${c.sub}/resourceGroups/rg-vnet/providers/Microsoft.Network/virtualNetworks/VNet-Case`);
+  assert.equal(
+    v.id,
+    `/subscriptions/${c.sub}/resourceGroups/rg-vnet/providers/Microsoft.Network/virtualNetworks/VNet-Case`,
+  );
 });

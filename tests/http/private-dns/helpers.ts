@@ -36,13 +36,21 @@ export class Dns {
   }
 
   /** One call; `api-version` is added unless the path carries one. */
-  call(method: string, path: string, opts: { body?: unknown; rawBody?: string; headers?: Record<string, string>; apiVersion?: string } = {}): Promise<RawResponse> {
-    const withApi = /[?&]api-version=/.test(path) ? path : `${path}${path.includes("?") ? "&" : "?"}api-version=${opts.apiVersion ?? API}`;
+  call(
+    method: string,
+    path: string,
+    opts: { body?: unknown; rawBody?: string; headers?: Record<string, string>; apiVersion?: string } = {},
+  ): Promise<RawResponse> {
+    const withApi = /[?&]api-version=/.test(path)
+      ? path
+      : `${path}${path.includes("?") ? "&" : "?"}api-version=${opts.apiVersion ?? API}`;
     return armCall(this.h, method, withApi, opts);
   }
 
   async group(rg: string, location = "westeurope"): Promise<void> {
-    const r = await armCall(this.h, "PUT", `/subscriptions/${this.sub}/resourcegroups/${rg}?api-version=2021-04-01`, { body: { location } });
+    const r = await armCall(this.h, "PUT", `/subscriptions/${this.sub}/resourcegroups/${rg}?api-version=2021-04-01`, {
+      body: { location },
+    });
     assert.ok(r.status === 200 || r.status === 201, r.text);
   }
 
@@ -59,7 +67,12 @@ export class Dns {
   }
 
   /** PUT through the private DNS LRO; returns the terminal status document. */
-  async lro(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ first: RawResponse; status: string; error?: { code: string; message: string } }> {
+  async lro(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ first: RawResponse; status: string; error?: { code: string; message: string } }> {
     const first = await this.call(method, path, { body, headers });
     assert.equal(first.status, 202, first.text);
     return { first, ...(await this.status(first)) };
@@ -72,8 +85,20 @@ export class Dns {
   }
 
   /** Creates a virtual network link and returns the terminal status document. */
-  link(rg: string, zone: string, link: string, vnetId: string, registrationEnabled = false, extra: Record<string, unknown> = {}) {
-    return this.lro("PUT", `${this.zonePath(rg, zone)}/virtualNetworkLinks/${link}`, { location: "global", properties: { virtualNetwork: { id: vnetId }, registrationEnabled, ...extra } }, { "If-None-Match": "*" });
+  link(
+    rg: string,
+    zone: string,
+    link: string,
+    vnetId: string,
+    registrationEnabled = false,
+    extra: Record<string, unknown> = {},
+  ) {
+    return this.lro(
+      "PUT",
+      `${this.zonePath(rg, zone)}/virtualNetworkLinks/${link}`,
+      { location: "global", properties: { virtualNetwork: { id: vnetId }, registrationEnabled, ...extra } },
+      { "If-None-Match": "*" },
+    );
   }
 
   /** Writes a virtual network straight into the store (§4.1 shape). */
@@ -96,12 +121,19 @@ export class Dns {
         enableDdosProtection: false,
       },
     };
-    this.h.store.resources.put({ id, type: body.type, name, subscriptionId: this.sub, resourceGroup: rg, body }, Date.now());
+    this.h.store.resources.put(
+      { id, type: body.type, name, subscriptionId: this.sub, resourceGroup: rg, body },
+      Date.now(),
+    );
     return id;
   }
 
   /** Writes a private endpoint to managed HSM `hsm` straight into the store (§4.3 shape). */
-  seedPe(rg: string, name: string, o: { hsm: string; ips: string[]; status?: string; location?: string; fqdn?: string }): string {
+  seedPe(
+    rg: string,
+    name: string,
+    o: { hsm: string; ips: string[]; status?: string; location?: string; fqdn?: string },
+  ): string {
     const id = this.peId(rg, name);
     const body = {
       name,
@@ -120,7 +152,11 @@ export class Dns {
               provisioningState: "Succeeded",
               privateLinkServiceId: `${this.rgPath(rg)}/providers/Microsoft.KeyVault/managedHSMs/${o.hsm}`,
               groupIds: ["managedhsm"],
-              privateLinkServiceConnectionState: { status: o.status ?? "Approved", description: "", actionsRequired: "None" },
+              privateLinkServiceConnectionState: {
+                status: o.status ?? "Approved",
+                description: "",
+                actionsRequired: "None",
+              },
             },
           },
         ],
@@ -130,7 +166,10 @@ export class Dns {
         customDnsConfigs: [{ fqdn: o.fqdn ?? `${o.hsm}.managedhsm.azure.net`, ipAddresses: o.ips }],
       },
     };
-    this.h.store.resources.put({ id, type: body.type, name, subscriptionId: this.sub, resourceGroup: rg, body }, Date.now());
+    this.h.store.resources.put(
+      { id, type: body.type, name, subscriptionId: this.sub, resourceGroup: rg, body },
+      Date.now(),
+    );
     return id;
   }
 }

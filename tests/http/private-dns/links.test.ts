@@ -31,12 +31,20 @@ test("a link is created through the LRO with Azure's shape and counted on the zo
   assert.equal(l.json.type, "Microsoft.Network/privateDnsZones/virtualNetworkLinks");
   assert.equal(l.json.location, "global");
   assert.match(l.json.etag, /^[0-9a-f-]{36}$/);
-  assert.deepEqual(l.json.properties, { virtualNetwork: { id: vnet1 }, registrationEnabled: true, virtualNetworkLinkState: "Completed", provisioningState: "Succeeded" });
+  assert.deepEqual(l.json.properties, {
+    virtualNetwork: { id: vnet1 },
+    registrationEnabled: true,
+    virtualNetworkLinkState: "Completed",
+    provisioningState: "Succeeded",
+  });
   const z = await d.call("GET", d.zonePath("rg-l", ZONE));
   assert.equal(z.json.properties.numberOfVirtualNetworkLinks, 1);
   assert.equal(z.json.properties.numberOfVirtualNetworkLinksWithRegistration, 1);
   const list = await d.call("GET", `${d.zonePath("rg-l", ZONE)}/virtualNetworkLinks`);
-  assert.deepEqual(list.json.value.map((x: { name: string }) => x.name), ["link1"]);
+  assert.deepEqual(
+    list.json.value.map((x: { name: string }) => x.name),
+    ["link1"],
+  );
 });
 
 test("If-None-Match: * on an existing link ends Failed with PreconditionFailed", async () => {
@@ -90,17 +98,28 @@ test("two zones with the same name can't both be linked to one VNet; one zone ca
 
 test("malformed links get a synchronous 400: registrationEnabled not boolean, no VNet, bad resolutionPolicy, bad location, bad name", async () => {
   const path = linkPath("rg-l", ZONE, "bad");
-  const reg = await d.call("PUT", path, { body: { location: "global", properties: { virtualNetwork: { id: vnet1 }, registrationEnabled: "yes" } } });
+  const reg = await d.call("PUT", path, {
+    body: { location: "global", properties: { virtualNetwork: { id: vnet1 }, registrationEnabled: "yes" } },
+  });
   assert.equal(reg.status, 400);
-  assert.deepEqual(reg.json.error, { code: "BadRequest", message: "The specified virtual network link registration setting is invalid." });
+  assert.deepEqual(reg.json.error, {
+    code: "BadRequest",
+    message: "The specified virtual network link registration setting is invalid.",
+  });
   const novnet = await d.call("PUT", path, { body: { location: "global", properties: {} } });
   assert.equal(novnet.status, 400);
-  const policy = await d.call("PUT", path, { body: { location: "global", properties: { virtualNetwork: { id: vnet1 }, resolutionPolicy: "Sometimes" } } });
+  const policy = await d.call("PUT", path, {
+    body: { location: "global", properties: { virtualNetwork: { id: vnet1 }, resolutionPolicy: "Sometimes" } },
+  });
   assert.equal(policy.status, 400);
   assert.match(policy.json.error.message, /NxDomainRedirect/);
-  const loc = await d.call("PUT", path, { body: { location: "westeurope", properties: { virtualNetwork: { id: vnet1 } } } });
+  const loc = await d.call("PUT", path, {
+    body: { location: "westeurope", properties: { virtualNetwork: { id: vnet1 } } },
+  });
   assert.equal(loc.json.error.code, "LocationNotAvailableForResourceType");
-  const name = await d.call("PUT", linkPath("rg-l", ZONE, "-bad"), { body: { location: "global", properties: { virtualNetwork: { id: vnet1 } } } });
+  const name = await d.call("PUT", linkPath("rg-l", ZONE, "-bad"), {
+    body: { location: "global", properties: { virtualNetwork: { id: vnet1 } } },
+  });
   assert.equal(name.status, 400);
   assert.equal((await d.call("GET", path)).status, 404);
 });
@@ -108,10 +127,16 @@ test("malformed links get a synchronous 400: registrationEnabled not boolean, no
 test("links under a missing zone: ParentResourceNotFound", async () => {
   const r = await d.call("GET", linkPath("rg-l", "missing.example.com", "x"));
   assert.equal(r.status, 404);
-  assert.deepEqual(r.json.error, { code: "ParentResourceNotFound", message: "Can not perform requested operation on nested resource. Parent resource 'missing.example.com' not found." });
+  assert.deepEqual(r.json.error, {
+    code: "ParentResourceNotFound",
+    message: "Can not perform requested operation on nested resource. Parent resource 'missing.example.com' not found.",
+  });
   const missingLink = await d.call("GET", linkPath("rg-l", ZONE, "nope"));
   assert.equal(missingLink.json.error.code, "ResourceNotFound");
-  assert.match(missingLink.json.error.message, /'Microsoft.Network\/privateDnsZones\/privatelink.managedhsm.azure.net\/virtualNetworkLinks\/nope' under resource group 'rg-l'/);
+  assert.match(
+    missingLink.json.error.message,
+    /'Microsoft.Network\/privateDnsZones\/privatelink.managedhsm.azure.net\/virtualNetworkLinks\/nope' under resource group 'rg-l'/,
+  );
 });
 
 test("resolutionPolicy NxDomainRedirect is stored; PATCH toggles registration and keeps the VNet; changing the VNet fails", async () => {
@@ -121,17 +146,26 @@ test("resolutionPolicy NxDomainRedirect is stored; PATCH toggles registration an
   assert.equal(r.status, "Succeeded");
   const l = await d.call("GET", linkPath("rg-l", "policy.example.com", "pl"));
   assert.equal(l.json.properties.resolutionPolicy, "NxDomainRedirect");
-  const p = await d.lro("PATCH", linkPath("rg-l", "policy.example.com", "pl"), { properties: { registrationEnabled: true }, tags: { a: "b" } });
+  const p = await d.lro("PATCH", linkPath("rg-l", "policy.example.com", "pl"), {
+    properties: { registrationEnabled: true },
+    tags: { a: "b" },
+  });
   assert.equal(p.status, "Succeeded");
   const after = await d.call("GET", linkPath("rg-l", "policy.example.com", "pl"));
   assert.equal(after.json.properties.registrationEnabled, true);
   assert.equal(after.json.properties.virtualNetwork.id, vnet3);
   assert.deepEqual(after.json.tags, { a: "b" });
   const vnet4 = d.seedVnet("rg-l", "vnet4");
-  const move = await d.lro("PUT", linkPath("rg-l", "policy.example.com", "pl"), { location: "global", properties: { virtualNetwork: { id: vnet4 } } });
+  const move = await d.lro("PUT", linkPath("rg-l", "policy.example.com", "pl"), {
+    location: "global",
+    properties: { virtualNetwork: { id: vnet4 } },
+  });
   assert.equal(move.status, "Failed");
   assert.equal(move.error?.code, "BadRequest");
-  assert.equal((await d.call("GET", linkPath("rg-l", "policy.example.com", "pl"))).json.properties.virtualNetwork.id, vnet3);
+  assert.equal(
+    (await d.call("GET", linkPath("rg-l", "policy.example.com", "pl"))).json.properties.virtualNetwork.id,
+    vnet3,
+  );
 });
 
 test("limits: the 1001st link and the 101st registration link of a zone end Failed with QuotaExceeded", async () => {
@@ -148,9 +182,25 @@ test("limits: the 1001st link and the 101st registration link of a zone end Fail
         type: "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
         etag: "e",
         location: "global",
-        properties: { virtualNetwork: { id: d.vnetId("rg-lim", `seed-vnet${i}`) }, registrationEnabled: i < 100, virtualNetworkLinkState: "Completed", provisioningState: "Succeeded" },
+        properties: {
+          virtualNetwork: { id: d.vnetId("rg-lim", `seed-vnet${i}`) },
+          registrationEnabled: i < 100,
+          virtualNetworkLinkState: "Completed",
+          provisioningState: "Succeeded",
+        },
       };
-      h.store.resources.put({ id, type: body.type, name: body.name, parentId: zoneId, subscriptionId: d.sub, resourceGroup: "rg-lim", body }, now);
+      h.store.resources.put(
+        {
+          id,
+          type: body.type,
+          name: body.name,
+          parentId: zoneId,
+          subscriptionId: d.sub,
+          resourceGroup: "rg-lim",
+          body,
+        },
+        now,
+      );
     }
   });
   const v = d.seedVnet("rg-lim", "extra");
@@ -171,7 +221,9 @@ test("DELETE removes the link (LRO), updates the counters, and a second DELETE a
   await d.zone("rg-l", "gone.example.com");
   const v = d.seedVnet("rg-l", "vnet-gone");
   assert.equal((await d.link("rg-l", "gone.example.com", "bye", v, true)).status, "Succeeded");
-  const stale = await d.call("DELETE", linkPath("rg-l", "gone.example.com", "bye"), { headers: { "If-Match": "stale" } });
+  const stale = await d.call("DELETE", linkPath("rg-l", "gone.example.com", "bye"), {
+    headers: { "If-Match": "stale" },
+  });
   assert.equal(stale.status, 412);
   const del = await d.lro("DELETE", linkPath("rg-l", "gone.example.com", "bye"));
   assert.equal(del.status, "Succeeded");

@@ -9,14 +9,31 @@ test("same question, no write: one resolution; after a write: resolved again; na
   let calls = 0;
   const cached = cacheAnswersByStoreVersion(store, (qname) => {
     calls++;
-    return { rcode: "NOERROR", answers: [{ name: qname, type: "A", ttl: 60, data: `10.0.0.${calls}` }], authority: [], trace: [] };
+    return {
+      rcode: "NOERROR",
+      answers: [{ name: qname, type: "A", ttl: 60, data: `10.0.0.${calls}` }],
+      authority: [],
+      trace: [],
+    };
   });
   assert.equal(cached("h.managedhsm.azure.net", "A").answers[0].data, "10.0.0.1");
   assert.equal(cached("H.ManagedHSM.azure.net", "A").answers[0].data, "10.0.0.1");
   assert.equal(calls, 1);
   cached("h.managedhsm.azure.net", "AAAA");
   assert.equal(calls, 2);
-  store.tx(() => store.resources.put({ id: "/subscriptions/s/resourceGroups/rg", type: "Microsoft.Resources/resourceGroups", name: "rg", subscriptionId: "s", resourceGroup: "rg", body: {} }, 0));
+  store.tx(() =>
+    store.resources.put(
+      {
+        id: "/subscriptions/s/resourceGroups/rg",
+        type: "Microsoft.Resources/resourceGroups",
+        name: "rg",
+        subscriptionId: "s",
+        resourceGroup: "rg",
+        body: {},
+      },
+      0,
+    ),
+  );
   assert.equal(cached("h.managedhsm.azure.net", "A").answers[0].data, "10.0.0.3");
   store.close();
 });

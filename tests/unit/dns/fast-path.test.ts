@@ -10,7 +10,12 @@ import { Store } from "../../../src/store/db.js";
 import { parsePlainQuery, startDnsServer, type DnsAnswerFn, type DnsListener } from "../../../src/dns/server.js";
 import type { DnsAnswer, DnsRecord } from "../../../src/network/dns-view.js";
 
-const ZONE_SOA = (zone: string): DnsRecord => ({ name: zone, type: "SOA", ttl: 3600, data: `ns1-01.azure-dns.com. azuredns-hostmaster.microsoft.com. 1 3600 300 2419200 300` });
+const ZONE_SOA = (zone: string): DnsRecord => ({
+  name: zone,
+  type: "SOA",
+  ttl: 3600,
+  data: `ns1-01.azure-dns.com. azuredns-hostmaster.microsoft.com. 1 3600 300 2419200 300`,
+});
 let generation = 1;
 
 /** Two views in the style of dns-view.ts: the internet (public A) and a VM (privatelink CNAME chain to a private A). */
@@ -20,23 +25,54 @@ function view(kind: "internet" | "vm"): DnsAnswerFn {
     const m = /^([a-z0-9-]+)\.managedhsm\.azure\.net$/.exec(name);
     if (name.startsWith("servfail.")) throw new Error("model failure");
     if (!m) {
-      if (name.endsWith("azure.net")) return { rcode: "NXDOMAIN", answers: [], authority: [ZONE_SOA("azure.net")], trace: [] };
+      if (name.endsWith("azure.net"))
+        return { rcode: "NXDOMAIN", answers: [], authority: [ZONE_SOA("azure.net")], trace: [] };
       return { rcode: "NXDOMAIN", answers: [], authority: [], trace: [] };
     }
     const hsm = m[1]!;
     const chain: DnsRecord[] = [{ name, type: "CNAME", ttl: 60, data: `${hsm}.privatelink.managedhsm.azure.net` }];
-    const target = kind === "vm" ? `${hsm}.privatelink.managedhsm.azure.net` : `${hsm}.privatelink.managedhsm.azure.net`;
-    if (kind === "internet") chain.push({ name: target, type: "CNAME", ttl: 60, data: `mhsm-westeurope.managedhsm.azure.net` });
+    const target =
+      kind === "vm" ? `${hsm}.privatelink.managedhsm.azure.net` : `${hsm}.privatelink.managedhsm.azure.net`;
+    if (kind === "internet")
+      chain.push({ name: target, type: "CNAME", ttl: 60, data: `mhsm-westeurope.managedhsm.azure.net` });
     const last = chain[chain.length - 1]!.data;
-    if (qtype === "A") return { rcode: "NOERROR", answers: [...chain, { name: last, type: "A", ttl: 10, data: kind === "vm" ? `10.0.1.${generation}` : `20.61.0.${generation}` }], authority: [], trace: [] };
-    if (qtype === "TXT") return { rcode: "NOERROR", answers: [{ name, type: "TXT", ttl: 60, data: `"v=${generation}" "x"` }], authority: [], trace: [] };
-    return { rcode: "NOERROR", answers: chain, authority: [ZONE_SOA("managedhsm.azure.net")], trace: [] } satisfies DnsAnswer;
+    if (qtype === "A")
+      return {
+        rcode: "NOERROR",
+        answers: [
+          ...chain,
+          { name: last, type: "A", ttl: 10, data: kind === "vm" ? `10.0.1.${generation}` : `20.61.0.${generation}` },
+        ],
+        authority: [],
+        trace: [],
+      };
+    if (qtype === "TXT")
+      return {
+        rcode: "NOERROR",
+        answers: [{ name, type: "TXT", ttl: 60, data: `"v=${generation}" "x"` }],
+        authority: [],
+        trace: [],
+      };
+    return {
+      rcode: "NOERROR",
+      answers: chain,
+      authority: [ZONE_SOA("managedhsm.azure.net")],
+      trace: [],
+    } satisfies DnsAnswer;
   };
 }
 
 /** A DNS query message (RFC 1035 §4.1) with an optional EDNS OPT record (RFC 6891 §6.1.2). */
-function query(id: number, name: string, qtype: number, opts: { rd?: boolean; qclass?: number; edns?: { size: number; options?: Buffer } } = {}): Buffer {
-  const labels = name.split(".").filter(Boolean).map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, "latin1")]));
+function query(
+  id: number,
+  name: string,
+  qtype: number,
+  opts: { rd?: boolean; qclass?: number; edns?: { size: number; options?: Buffer } } = {},
+): Buffer {
+  const labels = name
+    .split(".")
+    .filter(Boolean)
+    .map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, "latin1")]));
   const header = Buffer.alloc(12);
   header.writeUInt16BE(id, 0);
   header[2] = opts.rd === false ? 0 : 1;
@@ -73,7 +109,12 @@ before(async () => {
   store = Store.open(":memory:");
   for (const kind of ["internet", "vm"] as const) {
     const answer = view(kind);
-    const fast = await startDnsServer({ host: "127.0.0.1", port: 0, answer: (n, t) => (calls.fast++, answer(n, t)), version: () => store.version() });
+    const fast = await startDnsServer({
+      host: "127.0.0.1",
+      port: 0,
+      answer: (n, t) => (calls.fast++, answer(n, t)),
+      version: () => store.version(),
+    });
     const slow = await startDnsServer({ host: "127.0.0.1", port: 0, answer: (n, t) => (calls.slow++, answer(n, t)) });
     listeners.push(fast, slow);
     pairs.push({ fast, slow, name: kind });
@@ -106,7 +147,16 @@ function ask(port: number, msg: Buffer): Promise<Buffer | undefined> {
   });
 }
 
-const NAMES = ["benchhsm.managedhsm.azure.net", "contoso-hsm-01.managedhsm.azure.net", "a.managedhsm.azure.net", "unknown.vault.azure.net", "nothing.example", "deep.sub.managedhsm.azure.net", "servfail.managedhsm.azure.net", "x_y.managedhsm.azure.net"];
+const NAMES = [
+  "benchhsm.managedhsm.azure.net",
+  "contoso-hsm-01.managedhsm.azure.net",
+  "a.managedhsm.azure.net",
+  "unknown.vault.azure.net",
+  "nothing.example",
+  "deep.sub.managedhsm.azure.net",
+  "servfail.managedhsm.azure.net",
+  "x_y.managedhsm.azure.net",
+];
 const SHAPES: { qtype: number; rd?: boolean; qclass?: number; edns?: { size: number; options?: Buffer } }[] = [
   { qtype: 1 },
   { qtype: 1, rd: false },
@@ -151,7 +201,19 @@ test("a store write is seen by the next query on the hot path", async () => {
   const before1 = await ask(fast.port, msg(100));
   assert.deepEqual(before1, await ask(fast.port, msg(100)));
   generation++; // the model now answers differently; the store write below is what announces it
-  store.tx(() => store.resources.put({ id: "/subscriptions/s/resourceGroups/rg", type: "Microsoft.Resources/resourceGroups", name: "rg", subscriptionId: "s", resourceGroup: "rg", body: {} }, 0));
+  store.tx(() =>
+    store.resources.put(
+      {
+        id: "/subscriptions/s/resourceGroups/rg",
+        type: "Microsoft.Resources/resourceGroups",
+        name: "rg",
+        subscriptionId: "s",
+        resourceGroup: "rg",
+        body: {},
+      },
+      0,
+    ),
+  );
   const after1 = await ask(fast.port, msg(101));
   assert.deepEqual(after1, await ask(slow.port, msg(101)));
   assert.notDeepEqual(after1!.subarray(2), before1!.subarray(2));

@@ -9,7 +9,12 @@ import { openRestoreBlob, SecurityDomainFormatError } from "../../../src/hsm/sec
 
 test("any `required` of the shares recover the secret; words are (x << 9) | v, little-endian", () => {
   const secret = randomBytes(32);
-  for (const [n, m] of [[3, 2], [5, 3], [10, 10], [10, 2]] as const) {
+  for (const [n, m] of [
+    [3, 2],
+    [5, 3],
+    [10, 10],
+    [10, 2],
+  ] as const) {
     const shares = splitSecret(secret, n, m);
     assert.equal(shares.length, n);
     shares.forEach((s, i) => {
@@ -20,7 +25,10 @@ test("any `required` of the shares recover the secret; words are (x << 9) | v, l
         assert.ok((w & 0x1ff) <= 256);
       }
     });
-    const pick = [...shares.keys()].sort(() => Math.random() - 0.5).slice(0, m).map((i) => shares[i]);
+    const pick = [...shares.keys()]
+      .sort(() => Math.random() - 0.5)
+      .slice(0, m)
+      .map((i) => shares[i]);
     assert.deepEqual(combineShares(pick, m), secret);
   }
   // Fewer than `required` shares do not (2 of a 3-quorum interpolate a different, wrong polynomial).
@@ -54,10 +62,26 @@ test("dir JWE round trip; a wrong key or flipped bit is refused", async () => {
 
 test("a restore blob that is not JSON, lacks parts, or names another exchange key is refused", async () => {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const reject = (blob: string, pattern: RegExp) => assert.rejects(openRestoreBlob(blob, privateKey, "thumb"), (e: Error) => e instanceof SecurityDomainFormatError && pattern.test(e.message));
+  const reject = (blob: string, pattern: RegExp) =>
+    assert.rejects(
+      openRestoreBlob(blob, privateKey, "thumb"),
+      (e: Error) => e instanceof SecurityDomainFormatError && pattern.test(e.message),
+    );
   await reject("nope", /not valid JSON/);
   await reject("{}", /EncData and WrappedKey/);
   await reject(JSON.stringify({ EncData: { kdf: "other", data: [] }, WrappedKey: {} }), /Unsupported EncData\.kdf/);
-  await reject(JSON.stringify({ EncData: { kdf: "sp108_kdf", data: [{ tag: "t", compact_jwe: "a.b.c.d.e" }] }, WrappedKey: { enc_key: "x", x5t_256: "other" } }), /another exchange key/);
-  await reject(JSON.stringify({ EncData: { kdf: "sp108_kdf", data: [{ tag: "t", compact_jwe: "a.b.c.d.e" }] }, WrappedKey: { enc_key: "x", x5t_256: "thumb" } }), /enc_key not a compact JWE/);
+  await reject(
+    JSON.stringify({
+      EncData: { kdf: "sp108_kdf", data: [{ tag: "t", compact_jwe: "a.b.c.d.e" }] },
+      WrappedKey: { enc_key: "x", x5t_256: "other" },
+    }),
+    /another exchange key/,
+  );
+  await reject(
+    JSON.stringify({
+      EncData: { kdf: "sp108_kdf", data: [{ tag: "t", compact_jwe: "a.b.c.d.e" }] },
+      WrappedKey: { enc_key: "x", x5t_256: "thumb" },
+    }),
+    /enc_key not a compact JWE/,
+  );
 });

@@ -23,13 +23,22 @@ test("literals win over parameters; an optional segment matches with and without
 });
 
 test("a literal branch that does not serve the method falls back to the parameter branch", () => {
-  assert.deepEqual(table().match("PATCH", "/keys/k1/rotationpolicy"), { value: "update", params: { name: "k1", version: "rotationpolicy" } });
+  assert.deepEqual(table().match("PATCH", "/keys/k1/rotationpolicy"), {
+    value: "update",
+    params: { name: "k1", version: "rotationpolicy" },
+  });
 });
 
 test("a catch-all takes any number of leading segments, also none", () => {
   const t = table();
-  assert.deepEqual(t.match("GET", "/providers/Microsoft.Authorization/roleAssignments/a1"), { value: "assignment", params: { scope: "", name: "a1" } });
-  assert.deepEqual(t.match("GET", "/keys/k1/providers/microsoft.authorization/roleassignments/a1"), { value: "assignment", params: { scope: "/keys/k1", name: "a1" } });
+  assert.deepEqual(t.match("GET", "/providers/Microsoft.Authorization/roleAssignments/a1"), {
+    value: "assignment",
+    params: { scope: "", name: "a1" },
+  });
+  assert.deepEqual(t.match("GET", "/keys/k1/providers/microsoft.authorization/roleassignments/a1"), {
+    value: "assignment",
+    params: { scope: "/keys/k1", name: "a1" },
+  });
 });
 
 test("no match: undefined; a path served only for other methods: 'method'; empty segments never match a parameter", () => {

@@ -9,10 +9,10 @@ import type {
   VirtualNetwork,
   VirtualNetworkLink,
   Vm,
-} from '../../../src/network/index.js';
-import { EMPTY_SNAPSHOT } from '../../../src/network/index.js';
+} from "../../../src/network/index.js";
+import { EMPTY_SNAPSHOT } from "../../../src/network/index.js";
 
-export const RG = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1';
+export const RG = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg1";
 const NET = `${RG}/providers/Microsoft.Network`;
 
 export const ids = {
@@ -30,28 +30,33 @@ export function vnet(
   name: string,
   prefix: string,
   subnets: Record<string, string>,
-  options: { dnsServers?: string[]; peerings?: { remote: string; state?: string; allowVirtualNetworkAccess?: boolean }[] } = {},
+  options: {
+    dnsServers?: string[];
+    peerings?: { remote: string; state?: string; allowVirtualNetworkAccess?: boolean }[];
+  } = {},
 ): VirtualNetwork {
   return {
     id: ids.vnet(name),
     name,
-    type: 'Microsoft.Network/virtualNetworks',
-    location: 'eastus',
+    type: "Microsoft.Network/virtualNetworks",
+    location: "eastus",
     properties: {
-      provisioningState: 'Succeeded',
+      provisioningState: "Succeeded",
       addressSpace: { addressPrefixes: [prefix] },
       dhcpOptions: { dnsServers: options.dnsServers ?? [] },
       subnets: Object.entries(subnets).map(([subnet, addressPrefix]) => ({
         id: ids.subnet(name, subnet),
         name: subnet,
-        properties: { addressPrefix, privateEndpointNetworkPolicies: 'Disabled' },
+        properties: { addressPrefix, privateEndpointNetworkPolicies: "Disabled" },
       })),
       virtualNetworkPeerings: (options.peerings ?? []).map((p) => ({
         name: `${name}-to-${p.remote}`,
         properties: {
           remoteVirtualNetwork: { id: ids.vnet(p.remote) },
-          peeringState: p.state ?? 'Connected',
-          ...(p.allowVirtualNetworkAccess === undefined ? {} : { allowVirtualNetworkAccess: p.allowVirtualNetworkAccess }),
+          peeringState: p.state ?? "Connected",
+          ...(p.allowVirtualNetworkAccess === undefined
+            ? {}
+            : { allowVirtualNetworkAccess: p.allowVirtualNetworkAccess }),
         },
       })),
     },
@@ -72,14 +77,18 @@ export function privateEndpoint(
     name: `${name}-conn`,
     properties: {
       privateLinkServiceId: ids.hsm(hsmName),
-      groupIds: ['managedhsm'],
-      privateLinkServiceConnectionState: { status: options.status ?? 'Approved', description: '', actionsRequired: 'None' },
+      groupIds: ["managedhsm"],
+      privateLinkServiceConnectionState: {
+        status: options.status ?? "Approved",
+        description: "",
+        actionsRequired: "None",
+      },
     },
   };
   const pe: PrivateEndpoint = {
     id: ids.pe(name),
     name,
-    location: 'eastus',
+    location: "eastus",
     properties: {
       subnet: { id: ids.subnet(vnetName, subnetName) },
       privateLinkServiceConnections: options.manual ? [] : [connection],
@@ -95,13 +104,17 @@ export function privateEndpoint(
       privateEndpoint: { id: ids.pe(name) },
       ipConfigurations: [
         {
-          name: 'privateEndpointIpConfig.0000',
+          name: "privateEndpointIpConfig.0000",
           properties: {
             privateIPAddress: ip,
-            privateIPAllocationMethod: 'Dynamic',
+            privateIPAllocationMethod: "Dynamic",
             subnet: { id: ids.subnet(vnetName, subnetName) },
             primary: true,
-            privateLinkConnectionProperties: { groupId: 'managedhsm', requiredMemberName: 'default', fqdns: [`${hsmName}.managedhsm.azure.net`] },
+            privateLinkConnectionProperties: {
+              groupId: "managedhsm",
+              requiredMemberName: "default",
+              fqdns: [`${hsmName}.managedhsm.azure.net`],
+            },
           },
         },
       ],
@@ -111,7 +124,7 @@ export function privateEndpoint(
 }
 
 export function zone(name: string, rg = RG): PrivateDnsZone {
-  return { id: ids.zone(name, rg), name, type: 'Microsoft.Network/privateDnsZones', location: 'global' };
+  return { id: ids.zone(name, rg), name, type: "Microsoft.Network/privateDnsZones", location: "global" };
 }
 
 export function link(
@@ -123,7 +136,7 @@ export function link(
   return {
     id: ids.link(zoneName, linkName, options.rg),
     name: linkName,
-    location: 'global',
+    location: "global",
     properties: {
       virtualNetwork: { id: ids.vnet(vnetName) },
       registrationEnabled: options.registrationEnabled ?? false,
@@ -134,34 +147,34 @@ export function link(
 
 export function aRecord(zoneName: string, name: string, addresses: string[], ttl = 3600, rg = RG): RecordSet {
   return {
-    id: ids.recordSet(zoneName, 'A', name, rg),
+    id: ids.recordSet(zoneName, "A", name, rg),
     name,
-    type: 'Microsoft.Network/privateDnsZones/A',
+    type: "Microsoft.Network/privateDnsZones/A",
     properties: { ttl, fqdn: `${name}.${zoneName}.`, aRecords: addresses.map((ipv4Address) => ({ ipv4Address })) },
   };
 }
 
 export function cnameRecord(zoneName: string, name: string, cname: string, ttl = 300): RecordSet {
   return {
-    id: ids.recordSet(zoneName, 'CNAME', name),
+    id: ids.recordSet(zoneName, "CNAME", name),
     name,
-    type: 'Microsoft.Network/privateDnsZones/CNAME',
+    type: "Microsoft.Network/privateDnsZones/CNAME",
     properties: { ttl, cnameRecord: { cname } },
   };
 }
 
 export function soaRecord(zoneName: string): RecordSet {
   return {
-    id: ids.recordSet(zoneName, 'SOA', '@'),
-    name: '@',
-    type: 'Microsoft.Network/privateDnsZones/SOA',
+    id: ids.recordSet(zoneName, "SOA", "@"),
+    name: "@",
+    type: "Microsoft.Network/privateDnsZones/SOA",
     properties: {
       ttl: 3600,
       fqdn: `${zoneName}.`,
       soaRecord: {
-        email: 'azureprivatedns-host.microsoft.com',
+        email: "azureprivatedns-host.microsoft.com",
         expireTime: 2419200,
-        host: 'internal.cloudapp.net',
+        host: "internal.cloudapp.net",
         minimumTtl: 300,
         refreshTime: 3600,
         retryTime: 300,
@@ -176,20 +189,20 @@ export function hsm(name: string, connections: { pe: string; status?: string }[]
   return {
     id: ids.hsm(name),
     name,
-    type: 'Microsoft.KeyVault/managedHSMs',
-    location: 'eastus',
+    type: "Microsoft.KeyVault/managedHSMs",
+    location: "eastus",
     properties: {
       hsmUri: `https://${name}.managedhsm.azure.net/`,
-      publicNetworkAccess: 'Enabled',
-      networkAcls: { bypass: 'AzureServices', defaultAction: 'Deny', ipRules: [], virtualNetworkRules: [] },
+      publicNetworkAccess: "Enabled",
+      networkAcls: { bypass: "AzureServices", defaultAction: "Deny", ipRules: [], virtualNetworkRules: [] },
       ...(connections.length > 0
         ? {
             privateEndpointConnections: connections.map((c) => ({
               id: `${ids.hsm(name)}/privateEndpointConnections/${c.pe}-conn`,
               properties: {
                 privateEndpoint: { id: ids.pe(c.pe) },
-                privateLinkServiceConnectionState: { status: c.status ?? 'Approved', actionsRequired: 'None' },
-                provisioningState: 'Succeeded',
+                privateLinkServiceConnectionState: { status: c.status ?? "Approved", actionsRequired: "None" },
+                provisioningState: "Succeeded",
               },
             })),
           }
@@ -212,7 +225,7 @@ export function snapshot(parts: Partial<NetworkSnapshot>): NetworkSnapshot {
   return { ...EMPTY_SNAPSHOT, ...parts };
 }
 
-export const ZONE = 'privatelink.managedhsm.azure.net';
+export const ZONE = "privatelink.managedhsm.azure.net";
 
 /**
  * The field-cases BASE: myhsm; vnet1 10.0.0.0/16 with subnet1 10.0.1.0/24; pe1 → myhsm at 10.0.1.4;
@@ -220,15 +233,15 @@ export const ZONE = 'privatelink.managedhsm.azure.net';
  * vm1 in vnet1 (10.0.1.5, public 192.0.2.10).
  */
 export function base(): NetworkSnapshot {
-  const { pe, nic } = privateEndpoint('pe1', 'vnet1', 'subnet1', 'myhsm', '10.0.1.4');
+  const { pe, nic } = privateEndpoint("pe1", "vnet1", "subnet1", "myhsm", "10.0.1.4");
   return snapshot({
-    virtualNetworks: [vnet('vnet1', '10.0.0.0/16', { subnet1: '10.0.1.0/24' })],
+    virtualNetworks: [vnet("vnet1", "10.0.0.0/16", { subnet1: "10.0.1.0/24" })],
     privateEndpoints: [pe],
     networkInterfaces: [nic],
     privateDnsZones: [zone(ZONE)],
-    virtualNetworkLinks: [link(ZONE, 'link1', 'vnet1')],
-    recordSets: [soaRecord(ZONE), aRecord(ZONE, 'myhsm', ['10.0.1.4'])],
-    managedHsms: [hsm('myhsm', [{ pe: 'pe1' }])],
-    vms: [vm('vm1', 'vnet1', 'subnet1', '10.0.1.5', { publicIpAddress: '192.0.2.10' })],
+    virtualNetworkLinks: [link(ZONE, "link1", "vnet1")],
+    recordSets: [soaRecord(ZONE), aRecord(ZONE, "myhsm", ["10.0.1.4"])],
+    managedHsms: [hsm("myhsm", [{ pe: "pe1" }])],
+    vms: [vm("vm1", "vnet1", "subnet1", "10.0.1.5", { publicIpAddress: "192.0.2.10" })],
   });
 }

@@ -19,9 +19,18 @@ test("known namespaces are accepted in any casing and stored canonically; others
   // Not in the Key Vault table (the last round guessed them).
   assert.equal(trustedServiceNamespace("Microsoft.DocumentDB"), undefined);
   assert.equal(trustedServiceNamespace("Microsoft.Kusto"), undefined);
-  assert.throws(() => h.identity.createServicePrincipal("cosmos", "Microsoft.DocumentDB"), /'Microsoft\.DocumentDB' is not a trusted Microsoft service/);
+  assert.throws(
+    () => h.identity.createServicePrincipal("cosmos", "Microsoft.DocumentDB"),
+    /'Microsoft\.DocumentDB' is not a trusted Microsoft service/,
+  );
   const { principal } = h.identity.createServicePrincipal("cmk-storage", "microsoft.storage");
   assert.equal(principal.trustedService, "Microsoft.Storage");
-  assert.throws(() => h.identity.createServicePrincipal("bad", "Microsoft.Foo"), /'Microsoft\.Foo' is not a trusted Microsoft service for Managed HSM \(the Key Vault trusted-services table\); use one of: Microsoft\.Storage/);
-  assert.equal(h.identity.list().some((p) => p.displayName === "bad"), false);
+  assert.throws(
+    () => h.identity.createServicePrincipal("bad", "Microsoft.Foo"),
+    /'Microsoft\.Foo' is not a trusted Microsoft service for Managed HSM \(the Key Vault trusted-services table\); use one of: Microsoft\.Storage/,
+  );
+  assert.equal(
+    h.identity.list().some((p) => p.displayName === "bad"),
+    false,
+  );
 });

@@ -16,7 +16,10 @@ const step = (name: SyncPipelineStep<State>["name"], verdict: "pass" | "refuse" 
   run(s) {
     s.seen.push(name);
     if (verdict === "pass") return pass(`${name}-ok`, `${name} passed`);
-    if (verdict === "refuse") return refuse({ status: 403, code: "AccessDenied", message: "Not authorized" }, `${name}-no`, `${name} refused`, { scope: "/keys" });
+    if (verdict === "refuse")
+      return refuse({ status: 403, code: "AccessDenied", message: "Not authorized" }, `${name}-no`, `${name} refused`, {
+        scope: "/keys",
+      });
     return { verdict: "drop", lines: [{ rule: `${name}-drop`, detail: `${name} dropped the connection` }] };
   },
 });
@@ -27,7 +30,10 @@ test("every step runs in order and writes its lines under its own name", async (
   const r = await runPipeline([step("tls", "pass"), step("authentication", "pass"), step("network", "pass")], s, trace);
   assert.deepEqual(r, { verdict: "pass" });
   assert.deepEqual(s.seen, ["tls", "authentication", "network"]);
-  assert.deepEqual(trace.map((t) => `${t.step}:${t.rule}`), ["tls:tls-ok", "authentication:authentication-ok", "network:network-ok"]);
+  assert.deepEqual(
+    trace.map((t) => `${t.step}:${t.rule}`),
+    ["tls:tls-ok", "authentication:authentication-ok", "network:network-ok"],
+  );
 });
 
 test("a refusal ends the run at its step, with its refusal and refs in the trace", async () => {
@@ -39,7 +45,10 @@ test("a refusal ends the run at its step, with its refusal and refs in the trace
   assert.deepEqual(s.seen, ["tls", "rbac"]);
   assert.deepEqual(trace.at(-1), { step: "rbac", rule: "rbac-no", detail: "rbac refused", refs: { scope: "/keys" } });
   const rendered = renderKeyVault(r.verdict === "refuse" ? r.refusal : assert.fail(), "req-1");
-  assert.deepEqual(rendered, { status: 403, body: { error: { code: "AccessDenied", message: "Not authorized (Activity ID: req-1)" } } });
+  assert.deepEqual(rendered, {
+    status: 403,
+    body: { error: { code: "AccessDenied", message: "Not authorized (Activity ID: req-1)" } },
+  });
 });
 
 test("a drop ends the run without a refusal (the surface closes the connection)", () => {

@@ -26,8 +26,20 @@ function runFixture(env: Record<string, string>): { status: number; out: string 
 test("without az and dig on PATH a client suite is skipped, with one line per client naming its package", () => {
   const r = runFixture({});
   assert.equal(r.status, 0, r.out);
-  assert.equal(r.out.match(/\*\*\* SKIPPING the az client tests: az is not installed \(Debian package azure-cli: apt-get install azure-cli\)/g)?.length, 1, r.out);
-  assert.equal(r.out.match(/\*\*\* SKIPPING the dig client tests: dig is not installed \(Debian package dnsutils: apt-get install dnsutils\)/g)?.length, 1, r.out);
+  assert.equal(
+    r.out.match(
+      /\*\*\* SKIPPING the az client tests: az is not installed \(Debian package azure-cli: apt-get install azure-cli\)/g,
+    )?.length,
+    1,
+    r.out,
+  );
+  assert.equal(
+    r.out.match(
+      /\*\*\* SKIPPING the dig client tests: dig is not installed \(Debian package dnsutils: apt-get install dnsutils\)/g,
+    )?.length,
+    1,
+    r.out,
+  );
   assert.match(r.out, /skipped 2/);
   assert.doesNotMatch(r.out, /ran although|before hook ran/);
 });
@@ -35,5 +47,8 @@ test("without az and dig on PATH a client suite is skipped, with one line per cl
 test("with HSMLINK_REQUIRE_CLIENTS=1 the same suite fails, naming the missing clients and their packages", () => {
   const r = runFixture({ HSMLINK_REQUIRE_CLIENTS: "1" });
   assert.notEqual(r.status, 0, r.out);
-  assert.match(r.out, /HSMLINK_REQUIRE_CLIENTS=1 and a real client is missing: az is not installed \(Debian package azure-cli[^;]*; dig is not installed \(Debian package dnsutils/);
+  assert.match(
+    r.out,
+    /HSMLINK_REQUIRE_CLIENTS=1 and a real client is missing: az is not installed \(Debian package azure-cli[^;]*; dig is not installed \(Debian package dnsutils/,
+  );
 });

@@ -58,7 +58,13 @@ function deletedInStateMessage(): string {
 }
 
 function accepted(req: ArmRequest, ctx: ArmContext, location: string, resourceId?: string): ArmResult {
-  return keyVaultAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.subscriptionId, location, apiVersion: req.apiVersion, resourceId });
+  return keyVaultAccepted(ctx.operations, {
+    baseUrl: req.baseUrl,
+    subscriptionId: ctx.subscriptionId,
+    location,
+    apiVersion: req.apiVersion,
+    resourceId,
+  });
 }
 
 /** `$top` of the list operations: a positive integer, else everything. */
@@ -66,7 +72,8 @@ function top<T>(req: ArmRequest, items: T[]): T[] {
   const raw = req.query["$top"];
   if (raw === undefined) return items;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw armErrors.BadRequest(`Invalid value '${raw}' for query parameter '$top': a positive integer is expected.`);
+  if (!Number.isInteger(n) || n < 1)
+    throw armErrors.BadRequest(`Invalid value '${raw}' for query parameter '$top': a positive integer is expected.`);
   return items.slice(0, n);
 }
 
@@ -101,7 +108,10 @@ export function softDeleteManagedHsm(ctx: ArmContext, hsmId: string): void {
     "x-hsmlink-original": original,
   };
   ctx.store.resources.delete(id);
-  ctx.store.resources.put({ id, type: DELETED_MHSM_TYPE, name: fresh.name, subscriptionId: ctx.subscriptionId, body }, now);
+  ctx.store.resources.put(
+    { id, type: DELETED_MHSM_TYPE, name: fresh.name, subscriptionId: ctx.subscriptionId, body },
+    now,
+  );
   ctx.store.resources.delete(fresh.id);
 }
 
@@ -128,11 +138,21 @@ async function putManagedHsm(req: ArmRequest, ctx: ArmContext): Promise<ArmResul
     if (!current) {
       const elsewhere = findManagedHsmByName(ctx.store, name, ctx.subscriptionId);
       if (elsewhere) {
-        throw armErrors.ConflictError(`The managed HSM name '${name}' is already in use. Managed HSM names are globally unique, so it is possible that the name is already taken.`);
+        throw armErrors.ConflictError(
+          `The managed HSM name '${name}' is already in use. Managed HSM names are globally unique, so it is possible that the name is already taken.`,
+        );
       }
       if (findDeletedByName(ctx, name)) throw armErrors.ConflictError(deletedInStateMessage());
     }
-    const next = buildHsmBody({ ctx, id: current?.id ?? id, name: current?.name ?? name, body, principal: req.principal, current: current?.body, patch: false });
+    const next = buildHsmBody({
+      ctx,
+      id: current?.id ?? id,
+      name: current?.name ?? name,
+      body,
+      principal: req.principal,
+      current: current?.body,
+      patch: false,
+    });
     putHsm(ctx, { id: next.id, name: next.name, subscriptionId: ctx.subscriptionId, resourceGroup: rg }, next);
     location = next.location;
     resourceId = next.id;
@@ -146,30 +166,55 @@ async function putManagedHsm(req: ArmRequest, ctx: ArmContext): Promise<ArmResul
  * `createMode: recover`: brings back the deleted HSM's original properties, sku and tags (the recover body carries
  * only location, a default sku and tenantId), without its private endpoint connections (FC-30).
  */
-function recover(ctx: ArmContext, req: ArmRequest, body: Record<string, unknown>, rg: string, name: string): ManagedHsmBody {
+function recover(
+  ctx: ArmContext,
+  req: ArmRequest,
+  body: Record<string, unknown>,
+  rg: string,
+  name: string,
+): ManagedHsmBody {
   const props = (body.properties ?? {}) as Record<string, unknown>;
   checkTenant(ctx, props.tenantId, false);
   const deleted = findDeletedByName(ctx, name);
   if (!deleted) {
-    if (findManagedHsmByName(ctx.store, name, ctx.subscriptionId)) throw armErrors.ConflictError(`The managed HSM '${name}' is not deleted; there is nothing to recover.`);
+    if (findManagedHsmByName(ctx.store, name, ctx.subscriptionId))
+      throw armErrors.ConflictError(`The managed HSM '${name}' is not deleted; there is nothing to recover.`);
     throw armErrors.ConflictError(`There is no deleted managed HSM named '${name}' to recover.`);
   }
   const original = deleted.body["x-hsmlink-original"];
   if (!original) throw armErrors.ConflictError(`The deleted managed HSM '${name}' cannot be recovered.`);
   const originalRg = original.id.split("/")[4] ?? "";
   if (originalRg.toLowerCase() !== rg.toLowerCase()) {
-    throw armErrors.ConflictError(`The deleted managed HSM '${name}' belonged to resource group '${originalRg}'; recover it into that resource group.`);
+    throw armErrors.ConflictError(
+      `The deleted managed HSM '${name}' belonged to resource group '${originalRg}'; recover it into that resource group.`,
+    );
   }
-  if (body.location !== undefined && body.location !== null && body.location !== "" && locationOf(body.location) !== original.location) {
-    throw armErrors.ConflictError(`The deleted managed HSM '${name}' is in location '${original.location}'; recover it with that location.`);
+  if (
+    body.location !== undefined &&
+    body.location !== null &&
+    body.location !== "" &&
+    locationOf(body.location) !== original.location
+  ) {
+    throw armErrors.ConflictError(
+      `The deleted managed HSM '${name}' is in location '${original.location}'; recover it with that location.`,
+    );
   }
   const actor = actorOf(req.principal);
   const restored: ManagedHsmBody = {
     ...original,
     id: managedHsmId(ctx.subscriptionId, rg, original.name),
-    systemData: { ...original.systemData, lastModifiedBy: actor.by, lastModifiedByType: actor.byType, lastModifiedAt: isoNow(ctx.clock) },
+    systemData: {
+      ...original.systemData,
+      lastModifiedBy: actor.by,
+      lastModifiedByType: actor.byType,
+      lastModifiedAt: isoNow(ctx.clock),
+    },
   };
-  putHsm(ctx, { id: restored.id, name: restored.name, subscriptionId: ctx.subscriptionId, resourceGroup: rg }, restored);
+  putHsm(
+    ctx,
+    { id: restored.id, name: restored.name, subscriptionId: ctx.subscriptionId, resourceGroup: rg },
+    restored,
+  );
   ctx.store.resources.delete(deleted.id);
   return restored;
 }
@@ -186,7 +231,15 @@ export function registerManagedHsms(router: ArmRouter, deleters: CascadeDeleter[
     let resourceId = "";
     ctx.store.tx(() => {
       const current = requireManagedHsm(ctx, req.params.resourceGroupName, req.params.name);
-      const next = buildHsmBody({ ctx, id: current.id, name: current.name, body, principal: req.principal, current: current.body, patch: true });
+      const next = buildHsmBody({
+        ctx,
+        id: current.id,
+        name: current.name,
+        body,
+        principal: req.principal,
+        current: current.body,
+        patch: true,
+      });
       putHsm(ctx, current, next);
       location = next.location;
       resourceId = next.id;
@@ -194,10 +247,16 @@ export function registerManagedHsms(router: ArmRouter, deleters: CascadeDeleter[
     return accepted(req, ctx, location, resourceId);
   });
 
-  router.add("GET", hsmPath, (req, ctx) => ({ status: 200, body: requireManagedHsm(ctx, req.params.resourceGroupName, req.params.name).body }));
+  router.add("GET", hsmPath, (req, ctx) => ({
+    status: 200,
+    body: requireManagedHsm(ctx, req.params.resourceGroupName, req.params.name).body,
+  }));
 
   router.add("DELETE", hsmPath, (req, ctx) => {
-    const hsm = getManagedHsm(ctx.store, managedHsmId(ctx.subscriptionId, req.params.resourceGroupName, req.params.name));
+    const hsm = getManagedHsm(
+      ctx.store,
+      managedHsmId(ctx.subscriptionId, req.params.resourceGroupName, req.params.name),
+    );
     if (!hsm) return { status: 204 };
     ctx.store.tx(() => softDeleteManagedHsm(ctx, hsm.id));
     return accepted(req, ctx, hsm.body.location);
@@ -205,26 +264,52 @@ export function registerManagedHsms(router: ArmRouter, deleters: CascadeDeleter[
 
   router.add("GET", `${KV}/managedHSMs`, (req, ctx) => ({
     status: 200,
-    body: { value: top(req, ctx.store.resources.list<ManagedHsmBody>(MHSM_TYPE, { subscriptionId: ctx.subscriptionId, resourceGroup: req.params.resourceGroupName }).map((r) => r.body)) },
+    body: {
+      value: top(
+        req,
+        ctx.store.resources
+          .list<ManagedHsmBody>(MHSM_TYPE, {
+            subscriptionId: ctx.subscriptionId,
+            resourceGroup: req.params.resourceGroupName,
+          })
+          .map((r) => r.body),
+      ),
+    },
   }));
 
   router.add("GET", `${SUB_KV}/managedHSMs`, (req, ctx) => ({
     status: 200,
-    body: { value: top(req, ctx.store.resources.list<ManagedHsmBody>(MHSM_TYPE, { subscriptionId: ctx.subscriptionId }).map((r) => r.body)) },
+    body: {
+      value: top(
+        req,
+        ctx.store.resources.list<ManagedHsmBody>(MHSM_TYPE, { subscriptionId: ctx.subscriptionId }).map((r) => r.body),
+      ),
+    },
   }));
 
   router.add("GET", `${SUB_KV}/deletedManagedHSMs`, (_req, ctx) => {
     purgeExpired(ctx);
-    return { status: 200, body: { value: ctx.store.resources.list<DeletedManagedHsmBody>(DELETED_MHSM_TYPE, { subscriptionId: ctx.subscriptionId }).map(deletedView) } };
+    return {
+      status: 200,
+      body: {
+        value: ctx.store.resources
+          .list<DeletedManagedHsmBody>(DELETED_MHSM_TYPE, { subscriptionId: ctx.subscriptionId })
+          .map(deletedView),
+      },
+    };
   });
 
   const deletedPath = `${SUB_KV}/locations/{location}/deletedManagedHSMs/{name}`;
   const requireDeleted = (req: ArmRequest, ctx: ArmContext): StoredResource<DeletedManagedHsmBody> => {
     purgeExpired(ctx);
     const loc = normalizeLocation(req.params.location) ?? req.params.location;
-    const d = ctx.store.resources.get<DeletedManagedHsmBody>(deletedManagedHsmId(ctx.subscriptionId, loc, req.params.name));
+    const d = ctx.store.resources.get<DeletedManagedHsmBody>(
+      deletedManagedHsmId(ctx.subscriptionId, loc, req.params.name),
+    );
     if (!d || d.type.toLowerCase() !== DELETED_MHSM_TYPE.toLowerCase()) {
-      throw armErrors.NotFound(`The deleted managed HSM '${req.params.name}' was not found in location '${req.params.location}'.`);
+      throw armErrors.NotFound(
+        `The deleted managed HSM '${req.params.name}' was not found in location '${req.params.location}'.`,
+      );
     }
     return d;
   };
@@ -250,9 +335,13 @@ export function registerManagedHsms(router: ArmRouter, deleters: CascadeDeleter[
     const problem = nameProblem(name);
     if (problem) return { status: 200, body: { nameAvailable: false, reason: "AccountNameInvalid", message: problem } };
     if (findManagedHsmByName(ctx.store, name, ctx.subscriptionId)) {
-      return { status: 200, body: { nameAvailable: false, reason: "AlreadyExists", message: `The name '${name}' is already in use.` } };
+      return {
+        status: 200,
+        body: { nameAvailable: false, reason: "AlreadyExists", message: `The name '${name}' is already in use.` },
+      };
     }
-    if (findDeletedByName(ctx, name)) return { status: 200, body: { nameAvailable: false, reason: "AlreadyExists", message: deletedInStateMessage() } };
+    if (findDeletedByName(ctx, name))
+      return { status: 200, body: { nameAvailable: false, reason: "AlreadyExists", message: deletedInStateMessage() } };
     return { status: 200, body: { nameAvailable: true } };
   });
 

@@ -160,7 +160,13 @@ export function deletedManagedHsmId(subscriptionId: string, location: string, na
 /** True when `id` names a managed HSM (`…/providers/Microsoft.KeyVault/managedHSMs/{name}`, any casing). */
 export function isManagedHsmId(id: string): boolean {
   const p = parseResourceId(id);
-  return !!p && !!p.resourceGroup && p.namespace?.toLowerCase() === "microsoft.keyvault" && p.segments.length === 1 && p.segments[0].type.toLowerCase() === "managedhsms";
+  return (
+    !!p &&
+    !!p.resourceGroup &&
+    p.namespace?.toLowerCase() === "microsoft.keyvault" &&
+    p.segments.length === 1 &&
+    p.segments[0].type.toLowerCase() === "managedhsms"
+  );
 }
 
 /** The live managed HSM with this id (any casing), or undefined. */
@@ -173,13 +179,23 @@ export function getManagedHsm(store: Store, id: string): StoredResource<ManagedH
  * The live managed HSM with this name in the subscription, in any resource group (names are global DNS labels, so at
  * most one exists). The data plane maps `{name}.managedhsm.azure.net` to its HSM with this.
  */
-export function findManagedHsmByName(store: Store, name: string, subscriptionId?: string): StoredResource<ManagedHsmBody> | undefined {
+export function findManagedHsmByName(
+  store: Store,
+  name: string,
+  subscriptionId?: string,
+): StoredResource<ManagedHsmBody> | undefined {
   const key = name.toLowerCase();
-  return store.resources.list<ManagedHsmBody>(MHSM_TYPE, subscriptionId ? { subscriptionId } : {}).find((r) => r.name.toLowerCase() === key);
+  return store.resources
+    .list<ManagedHsmBody>(MHSM_TYPE, subscriptionId ? { subscriptionId } : {})
+    .find((r) => r.name.toLowerCase() === key);
 }
 
 /** The HSM at `…/resourceGroups/{rg}/…/managedHSMs/{name}` of the emulated subscription, or throws 404 `ResourceNotFound`. */
-export function requireManagedHsm(ctx: ArmContext, resourceGroup: string, name: string): StoredResource<ManagedHsmBody> {
+export function requireManagedHsm(
+  ctx: ArmContext,
+  resourceGroup: string,
+  name: string,
+): StoredResource<ManagedHsmBody> {
   const hsm = getManagedHsm(ctx.store, managedHsmId(ctx.subscriptionId, resourceGroup, name));
   if (!hsm) throw armErrors.ResourceNotFound(`${MHSM_TYPE}/${name}`, resourceGroup);
   return hsm;
@@ -225,7 +241,9 @@ export function purgeDeletedHsm(ctx: ArmContext, d: StoredResource<DeletedManage
 }
 
 /** The deleted-HSM wire JSON (drops the internal copy of the original HSM). */
-export function deletedView(d: StoredResource<DeletedManagedHsmBody>): Omit<DeletedManagedHsmBody, "x-hsmlink-original"> {
+export function deletedView(
+  d: StoredResource<DeletedManagedHsmBody>,
+): Omit<DeletedManagedHsmBody, "x-hsmlink-original"> {
   const { "x-hsmlink-original": _original, ...wire } = d.body;
   void _original;
   return wire;
@@ -256,8 +274,22 @@ export function syncHsmConnections(ctx: ArmContext, hsmId: string): void {
 }
 
 /** Stores an HSM body on its existing row. */
-export function putHsm(ctx: ArmContext, row: { id: string; name: string; subscriptionId: string; resourceGroup?: string }, body: ManagedHsmBody): void {
-  ctx.store.resources.put({ id: row.id, type: MHSM_TYPE, name: row.name, subscriptionId: row.subscriptionId, resourceGroup: row.resourceGroup, body }, ctx.clock.now());
+export function putHsm(
+  ctx: ArmContext,
+  row: { id: string; name: string; subscriptionId: string; resourceGroup?: string },
+  body: ManagedHsmBody,
+): void {
+  ctx.store.resources.put(
+    {
+      id: row.id,
+      type: MHSM_TYPE,
+      name: row.name,
+      subscriptionId: row.subscriptionId,
+      resourceGroup: row.resourceGroup,
+      body,
+    },
+    ctx.clock.now(),
+  );
 }
 
 /** Properties in the service's order (the SDK models do not care; humans reading `az` output do). */
@@ -279,7 +311,13 @@ export function orderProperties(p: ManagedHsmProperties): ManagedHsmProperties {
   if (p.privateEndpointConnections?.length) {
     // Between networkAcls and publicNetworkAccess, as in the real GET.
     const { publicNetworkAccess, regions, securityDomainProperties, ...head } = out;
-    return { ...head, privateEndpointConnections: p.privateEndpointConnections, publicNetworkAccess, regions, securityDomainProperties };
+    return {
+      ...head,
+      privateEndpointConnections: p.privateEndpointConnections,
+      publicNetworkAccess,
+      regions,
+      securityDomainProperties,
+    };
   }
   return out;
 }
@@ -292,7 +330,11 @@ export function privateLinkResources(hsm: StoredResource<ManagedHsmBody>): { val
         id: `${hsm.id}/privateLinkResources/${MHSM_GROUP_ID}`,
         name: MHSM_GROUP_ID,
         type: MHSM_PRIVATE_LINK_TYPE,
-        properties: { groupId: MHSM_GROUP_ID, requiredMembers: ["default"], requiredZoneNames: [MHSM_PRIVATE_DNS_ZONE] },
+        properties: {
+          groupId: MHSM_GROUP_ID,
+          requiredMembers: ["default"],
+          requiredZoneNames: [MHSM_PRIVATE_DNS_ZONE],
+        },
       },
     ],
   };

@@ -14,7 +14,14 @@ import { armErrors } from "../../errors.js";
 import { canonicalPath } from "../../lro.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { deleteConnection, setConnectionState } from "./private-link.js";
-import { connectionItem, listConnectionRows, MHSM_PEC_WIRE_TYPE, MHSM_TYPE, requireManagedHsm, type PrivateEndpointConnectionBody } from "./model.js";
+import {
+  connectionItem,
+  listConnectionRows,
+  MHSM_PEC_WIRE_TYPE,
+  MHSM_TYPE,
+  requireManagedHsm,
+  type PrivateEndpointConnectionBody,
+} from "./model.js";
 
 const DELETE_OPERATION = Buffer.from(JSON.stringify({ code: "DeletePrivateEndpointConnection" })).toString("base64");
 /** The `kv-operation` of an approve/reject's Azure-AsyncOperation URL (hsmlink's encoding; the real value is opaque). */
@@ -22,9 +29,14 @@ const UPDATE_OPERATION = Buffer.from(JSON.stringify({ code: "UpdatePrivateEndpoi
 
 function requireConnection(req: ArmRequest, ctx: ArmContext): StoredResource<PrivateEndpointConnectionBody> {
   const hsm = requireManagedHsm(ctx, req.params.resourceGroupName, req.params.name);
-  const c = ctx.store.resources.get<PrivateEndpointConnectionBody>(`${hsm.id}/privateEndpointConnections/${req.params.privateEndpointConnectionName}`);
+  const c = ctx.store.resources.get<PrivateEndpointConnectionBody>(
+    `${hsm.id}/privateEndpointConnections/${req.params.privateEndpointConnectionName}`,
+  );
   if (!c || c.type.toLowerCase() !== MHSM_PEC_WIRE_TYPE.toLowerCase()) {
-    throw armErrors.ResourceNotFound(`${MHSM_TYPE}/${hsm.name}/privateEndpointConnections/${req.params.privateEndpointConnectionName}`, req.params.resourceGroupName);
+    throw armErrors.ResourceNotFound(
+      `${MHSM_TYPE}/${hsm.name}/privateEndpointConnections/${req.params.privateEndpointConnectionName}`,
+      req.params.resourceGroupName,
+    );
   }
   return c;
 }
@@ -53,7 +65,8 @@ export function registerPrivateEndpointConnectionRoutes(router: ArmRouter, hsmPa
   router.add("PUT", pecPath, (req, ctx) => {
     const body = requireObjectBody(req);
     const props = body.properties;
-    if (props === undefined || props === null || typeof props !== "object" || Array.isArray(props)) throw armErrors.BadRequest("Property properties is required.");
+    if (props === undefined || props === null || typeof props !== "object" || Array.isArray(props))
+      throw armErrors.BadRequest("Property properties is required.");
     const state = (props as Record<string, unknown>).privateLinkServiceConnectionState;
     if (state === undefined || state === null || typeof state !== "object" || Array.isArray(state)) {
       throw armErrors.BadRequest("Property properties.privateLinkServiceConnectionState is required.");
@@ -63,7 +76,9 @@ export function registerPrivateEndpointConnectionRoutes(router: ArmRouter, hsmPa
       const c = requireConnection(req, ctx);
       const ifMatch = req.headers["if-match"];
       if (ifMatch && ifMatch !== "*" && ifMatch.replace(/^W\//, "").replace(/"/g, "") !== (c.body.etag ?? "")) {
-        throw armErrors.PreconditionFailed(`The etag '${ifMatch}' does not match the current etag of private endpoint connection '${c.name}'.`);
+        throw armErrors.PreconditionFailed(
+          `The etag '${ifMatch}' does not match the current etag of private endpoint connection '${c.name}'.`,
+        );
       }
       // Client-sent provisioningState and privateEndpoint are read-only: ignored (control-plane.md §2.1).
       updated = setConnectionState(ctx, c, state as Record<string, unknown>);
@@ -75,7 +90,9 @@ export function registerPrivateEndpointConnectionRoutes(router: ArmRouter, hsmPa
 
   router.add("DELETE", pecPath, (req, ctx) => {
     const hsm = requireManagedHsm(ctx, req.params.resourceGroupName, req.params.name);
-    const c = ctx.store.resources.get<PrivateEndpointConnectionBody>(`${hsm.id}/privateEndpointConnections/${req.params.privateEndpointConnectionName}`);
+    const c = ctx.store.resources.get<PrivateEndpointConnectionBody>(
+      `${hsm.id}/privateEndpointConnections/${req.params.privateEndpointConnectionName}`,
+    );
     if (!c) return { status: 204 };
     ctx.store.tx(() => deleteConnection(ctx, c));
     const url = `${req.baseUrl}${canonicalPath(req.path)}?api-version=${encodeURIComponent(req.apiVersion)}&kv-operation=${encodeURIComponent(DELETE_OPERATION)}`;

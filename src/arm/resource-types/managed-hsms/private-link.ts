@@ -71,7 +71,10 @@ interface PeConnectionEntry {
 
 interface PeBody {
   etag?: string;
-  properties?: { privateLinkServiceConnections?: PeConnectionEntry[]; manualPrivateLinkServiceConnections?: PeConnectionEntry[] };
+  properties?: {
+    privateLinkServiceConnections?: PeConnectionEntry[];
+    manualPrivateLinkServiceConnections?: PeConnectionEntry[];
+  };
 }
 
 function lastName(id: string): string {
@@ -80,8 +83,14 @@ function lastName(id: string): string {
 }
 
 /** The HSM-side connection row that belongs to this PE on this HSM, if any. */
-export function connectionForPrivateEndpoint(ctx: Pick<ArmContext, "store">, hsmId: string, privateEndpointId: string): StoredResource<PrivateEndpointConnectionBody> | undefined {
-  return listConnectionRows(ctx.store, hsmId).find((r) => sameId(r.body.properties.privateEndpoint.id, privateEndpointId));
+export function connectionForPrivateEndpoint(
+  ctx: Pick<ArmContext, "store">,
+  hsmId: string,
+  privateEndpointId: string,
+): StoredResource<PrivateEndpointConnectionBody> | undefined {
+  return listConnectionRows(ctx.store, hsmId).find((r) =>
+    sameId(r.body.properties.privateEndpoint.id, privateEndpointId),
+  );
 }
 
 /**
@@ -105,15 +114,28 @@ export function connectionForPrivateEndpoint(ctx: Pick<ArmContext, "store">, hsm
 export function connectPrivateEndpoint(
   ctx: ArmContext,
   req: PrivateLinkRequest,
-): { connectionId: string; state: { status: string; description: string; actionsRequired: string }; hsmName: string; hsmFqdn: string } {
+): {
+  connectionId: string;
+  state: { status: string; description: string; actionsRequired: string };
+  hsmName: string;
+  hsmFqdn: string;
+} {
   const connectionName = typeof req.connectionName === "string" ? req.connectionName.trim() : "";
-  if (!connectionName) throw armErrors.BadRequest(`Private link service connection of ${req.privateEndpointId} must have a name.`);
+  if (!connectionName)
+    throw armErrors.BadRequest(`Private link service connection of ${req.privateEndpointId} must have a name.`);
   const groupIds = Array.isArray(req.groupIds) ? req.groupIds : [];
-  if (groupIds.length === 0) throw armErrors.MissingParameterOnPrivateLinkServiceConnection(`${req.privateEndpointId}/privateLinkServiceConnections/${connectionName}`);
+  if (groupIds.length === 0)
+    throw armErrors.MissingParameterOnPrivateLinkServiceConnection(
+      `${req.privateEndpointId}/privateLinkServiceConnections/${connectionName}`,
+    );
   const hsm = isManagedHsmId(req.hsmId) ? getManagedHsm(ctx.store, req.hsmId) : undefined;
   if (!hsm) throw armErrors.PrivateLinkTargetNotFound(req.hsmId, req.privateEndpointId);
   if (groupIds.length > 1) {
-    throw armErrors.OnlyOneGroupIdPermitted(`${req.privateEndpointId}/privateLinkServiceConnections/${connectionName}`, groupIds.map(String), hsm.id);
+    throw armErrors.OnlyOneGroupIdPermitted(
+      `${req.privateEndpointId}/privateLinkServiceConnections/${connectionName}`,
+      groupIds.map(String),
+      hsm.id,
+    );
   }
   if (typeof groupIds[0] !== "string" || groupIds[0].toLowerCase() !== MHSM_GROUP_ID) {
     throw armErrors.BadRequest(
@@ -123,7 +145,12 @@ export function connectPrivateEndpoint(
 
   const existing = connectionForPrivateEndpoint(ctx, hsm.id, req.privateEndpointId);
   if (existing) {
-    return { connectionId: existing.id, state: peSideState(existing.body.properties.privateLinkServiceConnectionState), hsmName: hsm.name, hsmFqdn: hsmFqdnOf(hsm.name) };
+    return {
+      connectionId: existing.id,
+      state: peSideState(existing.body.properties.privateLinkServiceConnectionState),
+      hsmName: hsm.name,
+      hsmFqdn: hsmFqdnOf(hsm.name),
+    };
   }
 
   const rows = listConnectionRows(ctx.store, hsm.id);
@@ -152,16 +179,33 @@ export function connectPrivateEndpoint(
     for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${connectionName}-${peName}-${n}`;
   }
 
-  const state: ConnectionState = req.manual ? { status: "Pending", description: req.requestMessage ?? "", actionsRequired: "None" } : { ...AUTO_APPROVED_HSM_SIDE };
+  const state: ConnectionState = req.manual
+    ? { status: "Pending", description: req.requestMessage ?? "", actionsRequired: "None" }
+    : { ...AUTO_APPROVED_HSM_SIDE };
   const id = `${hsm.id}/privateEndpointConnections/${name}`;
   const body: PrivateEndpointConnectionBody = {
     id,
     name,
     type: MHSM_PEC_WIRE_TYPE,
     location: hsm.body.location,
-    properties: { provisioningState: "Succeeded", privateEndpoint: { id: req.privateEndpointId }, privateLinkServiceConnectionState: state },
+    properties: {
+      provisioningState: "Succeeded",
+      privateEndpoint: { id: req.privateEndpointId },
+      privateLinkServiceConnectionState: state,
+    },
   };
-  ctx.store.resources.put({ id, type: MHSM_PEC_TYPE, name, parentId: hsm.id, subscriptionId: hsm.subscriptionId, resourceGroup: hsm.resourceGroup, body }, ctx.clock.now());
+  ctx.store.resources.put(
+    {
+      id,
+      type: MHSM_PEC_TYPE,
+      name,
+      parentId: hsm.id,
+      subscriptionId: hsm.subscriptionId,
+      resourceGroup: hsm.resourceGroup,
+      body,
+    },
+    ctx.clock.now(),
+  );
   syncHsmConnections(ctx, hsm.id);
   return { connectionId: id, state: peSideState(state), hsmName: hsm.name, hsmFqdn: hsmFqdnOf(hsm.name) };
 }
@@ -208,23 +252,36 @@ export function setConnectionState(
         : `Invalid private endpoint connection status '${String(raw)}'. Allowed values are 'Pending', 'Approved' and 'Rejected'.`,
     );
   }
-  if (requested.description !== undefined && requested.description !== null && typeof requested.description !== "string") {
-    throw armErrors.InvalidRequestContent("The request content was invalid and could not be deserialized: 'privateLinkServiceConnectionState.description must be a string.'.");
+  if (
+    requested.description !== undefined &&
+    requested.description !== null &&
+    typeof requested.description !== "string"
+  ) {
+    throw armErrors.InvalidRequestContent(
+      "The request content was invalid and could not be deserialized: 'privateLinkServiceConnectionState.description must be a string.'.",
+    );
   }
   const current = connection.body.properties.privateLinkServiceConnectionState.status as ConnectionStatus;
   if (status === "Disconnected") {
-    throw armErrors.BadRequest("A private endpoint connection cannot be set to 'Disconnected'. Delete the private endpoint connection instead.");
+    throw armErrors.BadRequest(
+      "A private endpoint connection cannot be set to 'Disconnected'. Delete the private endpoint connection instead.",
+    );
   }
-  if (current === "Rejected" && status === "Approved") throw armErrors.BadRequest("Approving rejected private endpoint connections is not supported.");
+  if (current === "Rejected" && status === "Approved")
+    throw armErrors.BadRequest("Approving rejected private endpoint connections is not supported.");
   if (current === "Rejected" && status === "Pending") {
-    throw armErrors.BadRequest("A rejected private endpoint connection cannot be moved back to 'Pending'. Delete it and re-create the private endpoint.");
+    throw armErrors.BadRequest(
+      "A rejected private endpoint connection cannot be moved back to 'Pending'. Delete it and re-create the private endpoint.",
+    );
   }
-  if (current === "Approved" && status === "Pending") throw armErrors.BadRequest("An approved private endpoint connection cannot be moved back to 'Pending'.");
+  if (current === "Approved" && status === "Pending")
+    throw armErrors.BadRequest("An approved private endpoint connection cannot be moved back to 'Pending'.");
 
   const state: ConnectionState = {
     status,
     description: typeof requested.description === "string" ? requested.description : "",
-    actionsRequired: typeof requested.actionsRequired === "string" && requested.actionsRequired ? requested.actionsRequired : "None",
+    actionsRequired:
+      typeof requested.actionsRequired === "string" && requested.actionsRequired ? requested.actionsRequired : "None",
   };
   const b = connection.body;
   const body: PrivateEndpointConnectionBody = {
@@ -233,7 +290,11 @@ export function setConnectionState(
     type: b.type,
     location: b.location,
     etag: randomHex(16),
-    properties: { provisioningState: "Succeeded", privateEndpoint: { id: b.properties.privateEndpoint.id }, privateLinkServiceConnectionState: state },
+    properties: {
+      provisioningState: "Succeeded",
+      privateEndpoint: { id: b.properties.privateEndpoint.id },
+      privateLinkServiceConnectionState: state,
+    },
   };
   putConnection(ctx, connection, body);
   const hsmId = hsmIdOfConnection(connection);
@@ -280,20 +341,43 @@ function hsmIdOfConnection(c: StoredResource<PrivateEndpointConnectionBody>): st
   return c.id.replace(/\/privateEndpointConnections\/[^/]+$/i, "");
 }
 
-function putConnection(ctx: ArmContext, row: StoredResource<PrivateEndpointConnectionBody>, body: PrivateEndpointConnectionBody): void {
-  ctx.store.resources.put({ id: row.id, type: MHSM_PEC_TYPE, name: row.name, parentId: row.parentId, subscriptionId: row.subscriptionId, resourceGroup: row.resourceGroup, body }, ctx.clock.now());
+function putConnection(
+  ctx: ArmContext,
+  row: StoredResource<PrivateEndpointConnectionBody>,
+  body: PrivateEndpointConnectionBody,
+): void {
+  ctx.store.resources.put(
+    {
+      id: row.id,
+      type: MHSM_PEC_TYPE,
+      name: row.name,
+      parentId: row.parentId,
+      subscriptionId: row.subscriptionId,
+      resourceGroup: row.resourceGroup,
+      body,
+    },
+    ctx.clock.now(),
+  );
 }
 
 /**
  * Writes `state` onto the PE's connection entries that target `hsmId` (both arrays; a manual connection stays in the
  * manual array), with a new `W/"guid"` etag on the entry and on the PE. A PE that no longer exists is left alone.
  */
-function mirrorToPrivateEndpoint(ctx: ArmContext, privateEndpointId: string, hsmId: string, state: ConnectionState): void {
+function mirrorToPrivateEndpoint(
+  ctx: ArmContext,
+  privateEndpointId: string,
+  hsmId: string,
+  state: ConnectionState,
+): void {
   const pe = ctx.store.resources.get<PeBody>(privateEndpointId);
   if (!pe || pe.type.toLowerCase() !== PRIVATE_ENDPOINT_TYPE.toLowerCase()) return;
   const body = structuredClone(pe.body);
   let changed = false;
-  for (const list of [body.properties?.privateLinkServiceConnections, body.properties?.manualPrivateLinkServiceConnections]) {
+  for (const list of [
+    body.properties?.privateLinkServiceConnections,
+    body.properties?.manualPrivateLinkServiceConnections,
+  ]) {
     for (const entry of list ?? []) {
       if (!entry.properties || !sameId(entry.properties.privateLinkServiceId, hsmId)) continue;
       entry.properties.privateLinkServiceConnectionState = peSideState(state);
@@ -304,7 +388,18 @@ function mirrorToPrivateEndpoint(ctx: ArmContext, privateEndpointId: string, hsm
   if (!changed) return;
   if (typeof body.etag === "string") body.etag = `W/"${newGuid()}"`;
   const p = parseResourceId(pe.id);
-  ctx.store.resources.put({ id: pe.id, type: PRIVATE_ENDPOINT_TYPE, name: pe.name, parentId: pe.parentId, subscriptionId: p?.subscriptionId ?? pe.subscriptionId, resourceGroup: p?.resourceGroup ?? pe.resourceGroup, body }, ctx.clock.now());
+  ctx.store.resources.put(
+    {
+      id: pe.id,
+      type: PRIVATE_ENDPOINT_TYPE,
+      name: pe.name,
+      parentId: pe.parentId,
+      subscriptionId: p?.subscriptionId ?? pe.subscriptionId,
+      resourceGroup: p?.resourceGroup ?? pe.resourceGroup,
+      body,
+    },
+    ctx.clock.now(),
+  );
   // Zone groups write records only for usable connections, so a state change moves the A records with it.
   refreshZoneGroupRecords(ctx, pe.id);
 }

@@ -31,7 +31,12 @@ export const DEFAULT_RETENTION_DAYS = 90;
  * Network ACLs of an HSM created without any: the spec defaults (`bypass` AzureServices, `defaultAction` Allow). The one
  * place the server fills in an omitted `bypass` (FC-17).
  */
-export const DEFAULT_NETWORK_ACLS: NetworkAcls = { bypass: "AzureServices", defaultAction: "Allow", ipRules: [], virtualNetworkRules: [] };
+export const DEFAULT_NETWORK_ACLS: NetworkAcls = {
+  bypass: "AzureServices",
+  defaultAction: "Allow",
+  ipRules: [],
+  virtualNetworkRules: [],
+};
 
 /**
  * Why a managed HSM name is invalid, or undefined when it is valid: 3–24 characters, a letter first, a letter or digit
@@ -43,7 +48,9 @@ export function nameProblem(name: string): string | undefined {
 }
 
 function badType(path: string, expected: string): never {
-  throw armErrors.InvalidRequestContent(`The request content was invalid and could not be deserialized: 'Property '${path}' must be ${expected}.'.`);
+  throw armErrors.InvalidRequestContent(
+    `The request content was invalid and could not be deserialized: 'Property '${path}' must be ${expected}.'.`,
+  );
 }
 
 function optObject(v: unknown, path: string): Record<string, unknown> | undefined {
@@ -61,7 +68,10 @@ function optBool(v: unknown, path: string): boolean | undefined {
 function optEnum<T extends string>(v: unknown, path: string, allowed: readonly T[]): T | undefined {
   if (v === undefined || v === null) return undefined;
   const hit = typeof v === "string" ? allowed.find((a) => a.toLowerCase() === v.toLowerCase()) : undefined;
-  if (!hit) throw armErrors.BadRequest(`Invalid value '${String(v)}' for property '${path}'. Allowed values are ${allowed.map((a) => `'${a}'`).join(", ")}.`);
+  if (!hit)
+    throw armErrors.BadRequest(
+      `Invalid value '${String(v)}' for property '${path}'. Allowed values are ${allowed.map((a) => `'${a}'`).join(", ")}.`,
+    );
   return hit;
 }
 
@@ -72,7 +82,10 @@ function optEnum<T extends string>(v: unknown, path: string, allowed: readonly T
  */
 function bypassOf(v: unknown): "AzureServices" | "None" | undefined {
   if (v === undefined || v === null) return undefined;
-  const hit = typeof v === "string" ? (["AzureServices", "None"] as const).find((a) => a.toLowerCase() === v.toLowerCase()) : undefined;
+  const hit =
+    typeof v === "string"
+      ? (["AzureServices", "None"] as const).find((a) => a.toLowerCase() === v.toLowerCase())
+      : undefined;
   if (!hit) throw armErrors.BadRequest("ByPass property is invalid. Supported values are : None, AzureServices");
   return hit;
 }
@@ -82,8 +95,12 @@ function tagsOf(v: unknown): Record<string, string> | undefined {
   if (!o) return undefined;
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(o)) {
-    if (typeof val !== "string" && typeof val !== "number" && typeof val !== "boolean") badType(`tags.${k}`, "a string");
-    if (k.length > 512 || String(val).length > 256) throw armErrors.BadRequest(`The tag name '${k.slice(0, 40)}' or its value exceeds the maximum length (512 and 256 characters).`);
+    if (typeof val !== "string" && typeof val !== "number" && typeof val !== "boolean")
+      badType(`tags.${k}`, "a string");
+    if (k.length > 512 || String(val).length > 256)
+      throw armErrors.BadRequest(
+        `The tag name '${k.slice(0, 40)}' or its value exceeds the maximum length (512 and 256 characters).`,
+      );
     out[k] = String(val);
   }
   if (Object.keys(out).length > 50) throw armErrors.BadRequest("The number of tags exceeds the maximum of 50.");
@@ -131,12 +148,17 @@ function networkAclsOf(v: unknown, current: NetworkAcls | undefined, patch: bool
     if (rules === undefined || rules === null) continue;
     if (!Array.isArray(rules)) badType(`properties.networkAcls.${label}`, "an array");
     // The how-to: "Managed HSM does not support IP rules or Virtual Network Service Endpoints"; empty arrays are fine.
-    if (rules.length > 0) throw armErrors.BadRequest(`Property properties.networkAcls.${label} is not supported currently and must be set to null.`);
+    if (rules.length > 0)
+      throw armErrors.BadRequest(
+        `Property properties.networkAcls.${label} is not supported currently and must be set to null.`,
+      );
   }
   const base = patch && current ? current : DEFAULT_NETWORK_ACLS;
   return {
     bypass: bypassOf(o.bypass) ?? base.bypass,
-    defaultAction: optEnum(o.defaultAction, "properties.networkAcls.defaultAction", ["Allow", "Deny"] as const) ?? base.defaultAction,
+    defaultAction:
+      optEnum(o.defaultAction, "properties.networkAcls.defaultAction", ["Allow", "Deny"] as const) ??
+      base.defaultAction,
     ipRules: [],
     virtualNetworkRules: [],
   };
@@ -171,7 +193,13 @@ export function buildHsmBody(w: WriteInput): ManagedHsmBody {
     if (!patch) throw armErrors.LocationRequired();
   } else {
     const loc = locationOf(body.location);
-    if (current && loc !== current.location) throw armErrors.InvalidResourceLocation(w.name, current.location, w.id.split("/")[4] ?? "", String(body.location));
+    if (current && loc !== current.location)
+      throw armErrors.InvalidResourceLocation(
+        w.name,
+        current.location,
+        w.id.split("/")[4] ?? "",
+        String(body.location),
+      );
     location = loc;
   }
 
@@ -181,37 +209,55 @@ export function buildHsmBody(w: WriteInput): ManagedHsmBody {
     const name = optEnum(skuIn.name, "sku.name", SKU_NAMES) ?? sku.name;
     // az sends family B for every sku name (create_hsm hard-codes it), so the family is not checked against the name.
     const family = optEnum(skuIn.family, "sku.family", ["B", "C"] as const) ?? sku.family;
-    if (current && name !== current.sku.name) throw armErrors.BadRequest(`The SKU of managed HSM '${w.name}' cannot be changed from '${current.sku.name}' to '${name}'.`);
+    if (current && name !== current.sku.name)
+      throw armErrors.BadRequest(
+        `The SKU of managed HSM '${w.name}' cannot be changed from '${current.sku.name}' to '${name}'.`,
+      );
     sku = { family, name };
   }
 
   const tags = tagsOf(body.tags) ?? current?.tags ?? {};
 
   const props = optObject(body.properties, "properties") ?? {};
-  if (!current && !optObject(body.properties, "properties")) throw armErrors.BadRequest("Property properties is required.");
+  if (!current && !optObject(body.properties, "properties"))
+    throw armErrors.BadRequest("Property properties is required.");
   checkTenant(ctx, props.tenantId, !current);
 
   let admins = current?.properties.initialAdminObjectIds;
   if (props.initialAdminObjectIds !== undefined && props.initialAdminObjectIds !== null) {
-    if (!Array.isArray(props.initialAdminObjectIds)) badType("properties.initialAdminObjectIds", "an array of GUID strings");
+    if (!Array.isArray(props.initialAdminObjectIds))
+      badType("properties.initialAdminObjectIds", "an array of GUID strings");
     for (const a of props.initialAdminObjectIds) {
-      if (typeof a !== "string" || !GUID.test(a.trim())) throw armErrors.BadRequest(`Invalid object id '${String(a)}' in properties.initialAdminObjectIds: object ids are GUIDs.`);
+      if (typeof a !== "string" || !GUID.test(a.trim()))
+        throw armErrors.BadRequest(
+          `Invalid object id '${String(a)}' in properties.initialAdminObjectIds: object ids are GUIDs.`,
+        );
     }
     admins = (props.initialAdminObjectIds as string[]).map((a) => a.trim().toLowerCase());
   }
-  if (!admins || admins.length === 0) throw armErrors.BadRequest("Property properties.initialAdminObjectIds is required and must contain at least one object id.");
+  if (!admins || admins.length === 0)
+    throw armErrors.BadRequest(
+      "Property properties.initialAdminObjectIds is required and must contain at least one object id.",
+    );
 
   if (optBool(props.enableSoftDelete, "properties.enableSoftDelete") === false) {
-    throw armErrors.BadRequest("Soft delete is always enabled for a managed HSM; properties.enableSoftDelete cannot be false.");
+    throw armErrors.BadRequest(
+      "Soft delete is always enabled for a managed HSM; properties.enableSoftDelete cannot be false.",
+    );
   }
 
   let retention = current?.properties.softDeleteRetentionInDays ?? DEFAULT_RETENTION_DAYS;
   const r = props.softDeleteRetentionInDays;
   if (r !== undefined && r !== null) {
     if (typeof r !== "number" || !Number.isInteger(r)) badType("properties.softDeleteRetentionInDays", "an integer");
-    if (r < 7 || r > 90) throw armErrors.BadRequest(`Invalid value '${r}' for property 'properties.softDeleteRetentionInDays'. It accepts >=7 and <=90.`);
+    if (r < 7 || r > 90)
+      throw armErrors.BadRequest(
+        `Invalid value '${r}' for property 'properties.softDeleteRetentionInDays'. It accepts >=7 and <=90.`,
+      );
     if (current && r !== current.properties.softDeleteRetentionInDays) {
-      throw armErrors.BadRequest(`Property properties.softDeleteRetentionInDays cannot be changed after the managed HSM is created (it is ${current.properties.softDeleteRetentionInDays}).`);
+      throw armErrors.BadRequest(
+        `Property properties.softDeleteRetentionInDays cannot be changed after the managed HSM is created (it is ${current.properties.softDeleteRetentionInDays}).`,
+      );
     }
     retention = r;
   }
@@ -220,17 +266,28 @@ export function buildHsmBody(w: WriteInput): ManagedHsmBody {
   const pp = optBool(props.enablePurgeProtection, "properties.enablePurgeProtection");
   if (pp !== undefined) {
     if (current?.properties.enablePurgeProtection && !pp) {
-      throw armErrors.BadRequest('The property "enablePurgeProtection" cannot be set to false. Enabling the purge protection for a managed HSM is an irreversible action.');
+      throw armErrors.BadRequest(
+        'The property "enablePurgeProtection" cannot be set to false. Enabling the purge protection for a managed HSM is an irreversible action.',
+      );
     }
     purgeProtection = pp;
   }
 
-  const networkAcls = networkAclsOf(props.networkAcls, current?.properties.networkAcls, patch) ?? current?.properties.networkAcls ?? DEFAULT_NETWORK_ACLS;
-  const publicNetworkAccess = optEnum(props.publicNetworkAccess, "properties.publicNetworkAccess", ["Enabled", "Disabled"] as const) ?? current?.properties.publicNetworkAccess ?? "Enabled";
+  const networkAcls =
+    networkAclsOf(props.networkAcls, current?.properties.networkAcls, patch) ??
+    current?.properties.networkAcls ??
+    DEFAULT_NETWORK_ACLS;
+  const publicNetworkAccess =
+    optEnum(props.publicNetworkAccess, "properties.publicNetworkAccess", ["Enabled", "Disabled"] as const) ??
+    current?.properties.publicNetworkAccess ??
+    "Enabled";
 
   if (props.regions !== undefined && props.regions !== null) {
     if (!Array.isArray(props.regions)) badType("properties.regions", "an array");
-    if (props.regions.length > 0) throw armErrors.BadRequest("Property properties.regions (multi-region replication) is not supported by hsmlink and must be empty or null.");
+    if (props.regions.length > 0)
+      throw armErrors.BadRequest(
+        "Property properties.regions (multi-region replication) is not supported by hsmlink and must be empty or null.",
+      );
   }
 
   const properties = orderProperties({
@@ -243,7 +300,9 @@ export function buildHsmBody(w: WriteInput): ManagedHsmBody {
     provisioningState: "Succeeded",
     statusMessage: STATUS_PROVISIONED,
     networkAcls,
-    ...(current?.properties.privateEndpointConnections?.length ? { privateEndpointConnections: current.properties.privateEndpointConnections } : {}),
+    ...(current?.properties.privateEndpointConnections?.length
+      ? { privateEndpointConnections: current.properties.privateEndpointConnections }
+      : {}),
     publicNetworkAccess,
     regions: [],
     // The security domain (src/hsm/security-domain) activates the HSM; ARM never changes the status itself.

@@ -10,9 +10,23 @@ import { armErrors } from "../../errors.js";
 import { parentIdOf, parseResourceId, resourceId, sameId } from "../../../kernel/resource-ids.js";
 import type { StoredResource } from "../../../store/resources.js";
 import { isAzureReservedAddress, ipInCidr, nextFreeAddress, tryParseIpv4 } from "../../../network/cidr.js";
-import { NETWORK_NS, NIC_TYPE, PE_TYPE, newEtag, okWithEtag, networkDeleteResult, type SubResource } from "../virtual-networks/common.js";
+import {
+  NETWORK_NS,
+  NIC_TYPE,
+  PE_TYPE,
+  newEtag,
+  okWithEtag,
+  networkDeleteResult,
+  type SubResource,
+} from "../virtual-networks/common.js";
 import { networkErrors } from "../virtual-networks/errors.js";
-import { allocatedAddresses, getSubnet, subnetPrefixes, updateSubnetBackReferences, type SubnetBody } from "../virtual-networks/model.js";
+import {
+  allocatedAddresses,
+  getSubnet,
+  subnetPrefixes,
+  updateSubnetBackReferences,
+  type SubnetBody,
+} from "../virtual-networks/model.js";
 import { newGuid } from "../../../kernel/ids.js";
 import { RESOURCE_TYPES } from "../../../kernel/azure-names.js";
 
@@ -79,13 +93,20 @@ export function getNic(ctx: ArmContext, id: string): StoredResource<NicBody> | u
  * @returns the address and its allocation method
  * @throws AzureError PrivateIPAddressNotInSubnet, PrivateIPAddressInReservedRange, PrivateIPAddressInUse, SubnetIsFull
  */
-export function allocateAddress(ctx: ArmContext, subnet: StoredResource<SubnetBody>, ipConfigId: string, requested?: string): { ip: string; method: "Dynamic" | "Static" } {
+export function allocateAddress(
+  ctx: ArmContext,
+  subnet: StoredResource<SubnetBody>,
+  ipConfigId: string,
+  requested?: string,
+): { ip: string; method: "Dynamic" | "Static" } {
   const prefixes = subnetPrefixes(subnet.body);
   const used = allocatedAddresses(ctx, subnet);
   if (requested !== undefined) {
     const prefix = prefixes.find((p) => ipInCidr(requested, p));
-    if (tryParseIpv4(requested) === undefined || !prefix) throw networkErrors.PrivateIPAddressNotInSubnet(requested, prefixes.join(", "));
-    if (isAzureReservedAddress(prefix, requested)) throw networkErrors.PrivateIPAddressInReservedRange(requested, prefix);
+    if (tryParseIpv4(requested) === undefined || !prefix)
+      throw networkErrors.PrivateIPAddressNotInSubnet(requested, prefixes.join(", "));
+    if (isAzureReservedAddress(prefix, requested))
+      throw networkErrors.PrivateIPAddressInReservedRange(requested, prefix);
     const holder = used.get(requested);
     if (holder) throw networkErrors.PrivateIPAddressInUse(ipConfigId, requested, holder);
     return { ip: requested, method: "Static" };
@@ -140,7 +161,11 @@ export function createPrivateEndpointNic(
           subnet: { id: o.subnetId },
           primary: i === 0,
           privateIPAddressVersion: "IPv4",
-          privateLinkConnectionProperties: { groupId: c.groupId, requiredMemberName: c.memberName, fqdns: [...o.fqdns] },
+          privateLinkConnectionProperties: {
+            groupId: c.groupId,
+            requiredMemberName: c.memberName,
+            fqdns: [...o.fqdns],
+          },
         },
       })),
       dnsSettings: { dnsServers: [], appliedDnsServers: [] },
@@ -155,14 +180,26 @@ export function createPrivateEndpointNic(
     },
   };
   putNic(ctx, body);
-  updateSubnetBackReferences(ctx, o.subnetId, { add: { ipConfigurations: body.properties.ipConfigurations.map((c) => c.id) } });
+  updateSubnetBackReferences(ctx, o.subnetId, {
+    add: { ipConfigurations: body.properties.ipConfigurations.map((c) => c.id) },
+  });
   return body;
 }
 
 /** Writes a NIC row. */
 export function putNic(ctx: ArmContext, body: NicBody): void {
   const p = parseResourceId(body.id)!;
-  ctx.store.resources.put({ id: body.id, type: NIC_TYPE, name: body.name, subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, body }, ctx.clock.now());
+  ctx.store.resources.put(
+    {
+      id: body.id,
+      type: NIC_TYPE,
+      name: body.name,
+      subscriptionId: p.subscriptionId,
+      resourceGroup: p.resourceGroup,
+      body,
+    },
+    ctx.clock.now(),
+  );
 }
 
 /** Deletes a NIC and removes its ip configurations from their subnets' back-references. Runs inside the caller's transaction. */
@@ -177,7 +214,8 @@ export function removeNic(ctx: ArmContext, nicId: string): void {
     bySubnet.set(key, [...(bySubnet.get(key) ?? []), c.id]);
   }
   ctx.store.resources.delete(nic.id);
-  for (const [subnetId, ids] of bySubnet) if (getSubnet(ctx, subnetId)) updateSubnetBackReferences(ctx, subnetId, { remove: { ipConfigurations: ids } });
+  for (const [subnetId, ids] of bySubnet)
+    if (getSubnet(ctx, subnetId)) updateSubnetBackReferences(ctx, subnetId, { remove: { ipConfigurations: ids } });
 }
 
 function requireNic(ctx: ArmContext, rg: string, name: string): StoredResource<NicBody> {
@@ -188,18 +226,26 @@ function requireNic(ctx: ArmContext, rg: string, name: string): StoredResource<N
 
 /** Registers the NIC routes and the cascade deleter that removes NICs whose private endpoint is already gone. */
 export function registerNetworkInterfaces(router: ArmRouter, deleters: CascadeDeleter[]): void {
-  const rgBase = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/networkInterfaces";
+  const rgBase =
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/networkInterfaces";
   const nicPath = `${rgBase}/{networkInterfaceName}`;
 
-  router.add("GET", nicPath, (req, ctx) => okWithEtag(requireNic(ctx, req.params.resourceGroupName, req.params.networkInterfaceName).body));
+  router.add("GET", nicPath, (req, ctx) =>
+    okWithEtag(requireNic(ctx, req.params.resourceGroupName, req.params.networkInterfaceName).body),
+  );
   addListRoutes(router, NIC_TYPE);
   router.add("GET", `${nicPath}/ipConfigurations`, (req, ctx) => ({
     status: 200,
-    body: { value: requireNic(ctx, req.params.resourceGroupName, req.params.networkInterfaceName).body.properties.ipConfigurations },
+    body: {
+      value: requireNic(ctx, req.params.resourceGroupName, req.params.networkInterfaceName).body.properties
+        .ipConfigurations,
+    },
   }));
   router.add("GET", `${nicPath}/ipConfigurations/{ipConfigurationName}`, (req, ctx) => {
     const nic = requireNic(ctx, req.params.resourceGroupName, req.params.networkInterfaceName);
-    const c = nic.body.properties.ipConfigurations.find((x) => x.name.toLowerCase() === req.params.ipConfigurationName.toLowerCase());
+    const c = nic.body.properties.ipConfigurations.find(
+      (x) => x.name.toLowerCase() === req.params.ipConfigurationName.toLowerCase(),
+    );
     if (!c) throw networkErrors.NotFound(`${nic.id}/ipConfigurations/${req.params.ipConfigurationName}`);
     return okWithEtag(c);
   });
@@ -208,19 +254,22 @@ export function registerNetworkInterfaces(router: ArmRouter, deleters: CascadeDe
     const id = nicIdOf(ctx.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName);
     const nic = getNic(ctx, id);
     if (!nic) throw networkErrors.NetworkInterfaceCreationNotSupported(id);
-    if (nic.body.properties.privateEndpoint) throw networkErrors.CannotModifyNicAttachedToPrivateEndpoint(nic.id, nic.body.properties.privateEndpoint.id);
+    if (nic.body.properties.privateEndpoint)
+      throw networkErrors.CannotModifyNicAttachedToPrivateEndpoint(nic.id, nic.body.properties.privateEndpoint.id);
     throw networkErrors.NetworkInterfaceCreationNotSupported(nic.id);
   };
   router.add("PUT", nicPath, (req, ctx) => refuseWrite(req, ctx));
   router.add("PATCH", nicPath, (req, ctx) => {
     const nic = getNic(ctx, nicIdOf(ctx.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName));
-    if (!nic) throw armErrors.ResourceNotFound(`${NIC_TYPE}/${req.params.networkInterfaceName}`, req.params.resourceGroupName);
+    if (!nic)
+      throw armErrors.ResourceNotFound(`${NIC_TYPE}/${req.params.networkInterfaceName}`, req.params.resourceGroupName);
     return refuseWrite(req, ctx);
   });
   router.add("DELETE", nicPath, (req, ctx) => {
     const nic = getNic(ctx, nicIdOf(ctx.subscriptionId, req.params.resourceGroupName, req.params.networkInterfaceName));
     if (!nic) return { status: 204 };
-    if (nic.body.properties.privateEndpoint) throw networkErrors.CannotModifyNicAttachedToPrivateEndpoint(nic.id, nic.body.properties.privateEndpoint.id);
+    if (nic.body.properties.privateEndpoint)
+      throw networkErrors.CannotModifyNicAttachedToPrivateEndpoint(nic.id, nic.body.properties.privateEndpoint.id);
     if (nic.body.properties.virtualMachine) throw networkErrors.NicInUse(nic.id, nic.body.properties.virtualMachine.id);
     ctx.store.tx(() => removeNic(ctx, nic.id));
     return networkDeleteResult(req, ctx, nic.body.location);
@@ -233,7 +282,13 @@ export function registerNetworkInterfaces(router: ArmRouter, deleters: CascadeDe
       const nic = getNic(ctx, id);
       const pe = nic?.body.properties.privateEndpoint?.id;
       // A NIC whose private endpoint still exists goes with that endpoint (order 10); only orphans are removed here.
-      if (nic && (!pe || !ctx.store.resources.get(pe) || ctx.store.resources.get(pe)!.type.toLowerCase() !== PE_TYPE.toLowerCase())) removeNic(ctx, id);
+      if (
+        nic &&
+        (!pe ||
+          !ctx.store.resources.get(pe) ||
+          ctx.store.resources.get(pe)!.type.toLowerCase() !== PE_TYPE.toLowerCase())
+      )
+        removeNic(ctx, id);
     },
   });
 }

@@ -138,7 +138,9 @@ export function zoneId(subscriptionId: string, rg: string, zone: string): string
 
 /** The stored resource-group name (canonical casing) of a request path; http.ts has already answered a missing group. */
 export function rgName(ctx: ArmContext, req: ArmRequest): string {
-  const rg = ctx.store.resources.get<{ name: string }>(`/subscriptions/${ctx.subscriptionId}/resourceGroups/${req.params.resourceGroupName}`);
+  const rg = ctx.store.resources.get<{ name: string }>(
+    `/subscriptions/${ctx.subscriptionId}/resourceGroups/${req.params.resourceGroupName}`,
+  );
   return rg?.body.name ?? req.params.resourceGroupName;
 }
 
@@ -177,34 +179,67 @@ export const AUTO_REGISTERED_TTL = 10;
  * address, `isAutoRegistered: true`, removed when the VM goes). Derived from the stored VMs and links, never stored:
  * a VM's record appears and disappears with it. A record set of the same name that a user created wins.
  */
-export function autoRegisteredRecordSetsOf(ctx: ArmContext, zone: { id: string; name: string; subscriptionId: string; resourceGroup?: string }): StoredResource<RecordSetBody>[] {
-  const registering = linksOf(ctx, zone.id).filter((l) => l.body.properties.registrationEnabled).map((l) => l.body.properties.virtualNetwork.id.toLowerCase());
+export function autoRegisteredRecordSetsOf(
+  ctx: ArmContext,
+  zone: { id: string; name: string; subscriptionId: string; resourceGroup?: string },
+): StoredResource<RecordSetBody>[] {
+  const registering = linksOf(ctx, zone.id)
+    .filter((l) => l.body.properties.registrationEnabled)
+    .map((l) => l.body.properties.virtualNetwork.id.toLowerCase());
   if (registering.length === 0) return [];
-  const taken = new Set(recordSetsOf(ctx, zone.id).filter((r) => r.type.endsWith("/A")).map((r) => r.name.toLowerCase()));
+  const taken = new Set(
+    recordSetsOf(ctx, zone.id)
+      .filter((r) => r.type.endsWith("/A"))
+      .map((r) => r.name.toLowerCase()),
+  );
   const out: StoredResource<RecordSetBody>[] = [];
-  for (const vm of ctx.store.resources.list<{ name: string; properties?: { hsmlink?: { vnetId?: string; privateIpAddress?: string } } }>("Microsoft.Compute/virtualMachines")) {
+  for (const vm of ctx.store.resources.list<{
+    name: string;
+    properties?: { hsmlink?: { vnetId?: string; privateIpAddress?: string } };
+  }>("Microsoft.Compute/virtualMachines")) {
     const facts = vm.body.properties?.hsmlink;
     if (!facts?.vnetId || !facts.privateIpAddress || !registering.includes(facts.vnetId.toLowerCase())) continue;
     const name = vm.name.toLowerCase();
     if (taken.has(name)) continue;
     taken.add(name);
     const id = `${zone.id}/A/${name}`;
-    const etag = createHash("sha1").update(`${id}|${facts.privateIpAddress}`).digest("hex").slice(0, 32).replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5");
+    const etag = createHash("sha1")
+      .update(`${id}|${facts.privateIpAddress}`)
+      .digest("hex")
+      .slice(0, 32)
+      .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5");
     const body: RecordSetBody = {
       id,
       name,
       type: "Microsoft.Network/privateDnsZones/A",
       etag,
-      properties: { ttl: AUTO_REGISTERED_TTL, fqdn: `${name}.${zone.name}.`, isAutoRegistered: true, aRecords: [{ ipv4Address: facts.privateIpAddress }] },
+      properties: {
+        ttl: AUTO_REGISTERED_TTL,
+        fqdn: `${name}.${zone.name}.`,
+        isAutoRegistered: true,
+        aRecords: [{ ipv4Address: facts.privateIpAddress }],
+      },
     };
-    out.push({ id, type: body.type, name, parentId: zone.id, subscriptionId: zone.subscriptionId, resourceGroup: zone.resourceGroup, body, createdAt: vm.createdAt, updatedAt: vm.updatedAt });
+    out.push({
+      id,
+      type: body.type,
+      name,
+      parentId: zone.id,
+      subscriptionId: zone.subscriptionId,
+      resourceGroup: zone.resourceGroup,
+      body,
+      createdAt: vm.createdAt,
+      updatedAt: vm.updatedAt,
+    });
   }
   return out;
 }
 
 /** Virtual network links of a zone, in creation order. */
 export function linksOf(ctx: ArmContext, zoneId: string): StoredResource<LinkBody>[] {
-  return ctx.store.resources.children(zoneId).filter((r) => r.type.toLowerCase() === LINK_TYPE.toLowerCase()) as unknown as StoredResource<LinkBody>[];
+  return ctx.store.resources
+    .children(zoneId)
+    .filter((r) => r.type.toLowerCase() === LINK_TYPE.toLowerCase()) as unknown as StoredResource<LinkBody>[];
 }
 
 /**
@@ -224,7 +259,10 @@ export function refreshZoneCounters(ctx: ArmContext, zoneIdValue: string): void 
       numberOfVirtualNetworkLinksWithRegistration: links.filter((l) => l.body.properties.registrationEnabled).length,
     },
   };
-  ctx.store.resources.put({ id: z.id, type: ZONE_TYPE, name: z.name, subscriptionId: z.subscriptionId, resourceGroup: z.resourceGroup, body }, ctx.clock.now());
+  ctx.store.resources.put(
+    { id: z.id, type: ZONE_TYPE, name: z.name, subscriptionId: z.subscriptionId, resourceGroup: z.resourceGroup, body },
+    ctx.clock.now(),
+  );
 }
 
 /** Whether an `If-Match` header value matches `etag` (`*` matches anything; quotes and `W/` are ignored). */
@@ -242,7 +280,12 @@ export function header(req: ArmRequest, name: string): string | undefined {
 }
 
 /** The private DNS LRO answer (202 `{}` + status/result URLs); `error` makes the operation end Failed with it. */
-export function dnsAccepted(ctx: ArmContext, req: ArmRequest, rg: string, o: { resourceId?: string; error?: AzureError } = {}): ArmResult {
+export function dnsAccepted(
+  ctx: ArmContext,
+  req: ArmRequest,
+  rg: string,
+  o: { resourceId?: string; error?: AzureError } = {},
+): ArmResult {
   return privateDnsAccepted(ctx.operations, {
     baseUrl: req.baseUrl,
     subscriptionId: ctx.subscriptionId,
@@ -256,13 +299,21 @@ export function dnsAccepted(ctx: ArmContext, req: ArmRequest, rg: string, o: { r
 /** Tags as ARM accepts them: an object of strings (numbers/booleans are stringified), ≤ 50 entries. */
 export function parseTags(tags: unknown): Record<string, string> | undefined {
   if (tags === undefined || tags === null) return undefined;
-  if (typeof tags !== "object" || Array.isArray(tags)) throw armErrors.InvalidRequestContent("The request content was invalid and could not be deserialized: 'tags must be an object of strings.'.");
+  if (typeof tags !== "object" || Array.isArray(tags))
+    throw armErrors.InvalidRequestContent(
+      "The request content was invalid and could not be deserialized: 'tags must be an object of strings.'.",
+    );
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(tags as Record<string, unknown>)) {
     if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
-      throw armErrors.InvalidRequestContent(`The request content was invalid and could not be deserialized: 'tag '${k}' must be a string.'.`);
+      throw armErrors.InvalidRequestContent(
+        `The request content was invalid and could not be deserialized: 'tag '${k}' must be a string.'.`,
+      );
     }
-    if (k.length > 512 || String(v).length > 256) throw armErrors.BadRequest(`The tag name '${k.slice(0, 40)}' or its value exceeds the maximum length (512 and 256 characters).`);
+    if (k.length > 512 || String(v).length > 256)
+      throw armErrors.BadRequest(
+        `The tag name '${k.slice(0, 40)}' or its value exceeds the maximum length (512 and 256 characters).`,
+      );
     out[k] = String(v);
   }
   if (Object.keys(out).length > 50) throw armErrors.BadRequest("The number of tags exceeds the maximum of 50.");
@@ -272,14 +323,18 @@ export function parseTags(tags: unknown): Record<string, string> | undefined {
 /** `location` of a private DNS resource: required, and `global` is the only region offered. */
 export function requireGlobalLocation(body: Record<string, unknown>, type: string): void {
   if (body.location === undefined || body.location === null || body.location === "") throw armErrors.LocationRequired();
-  if (typeof body.location !== "string" || body.location.replace(/\s+/g, "").toLowerCase() !== "global") throw armErrors.GlobalLocationOnly(String(body.location), type);
+  if (typeof body.location !== "string" || body.location.replace(/\s+/g, "").toLowerCase() !== "global")
+    throw armErrors.GlobalLocationOnly(String(body.location), type);
 }
 
 /** `properties` of a body: an object, or `{}` when absent. */
 export function propertiesOf(body: Record<string, unknown>): Record<string, unknown> {
   const p = body.properties;
   if (p === undefined || p === null) return {};
-  if (typeof p !== "object" || Array.isArray(p)) throw armErrors.InvalidRequestContent("The request content was invalid and could not be deserialized: 'properties must be an object.'.");
+  if (typeof p !== "object" || Array.isArray(p))
+    throw armErrors.InvalidRequestContent(
+      "The request content was invalid and could not be deserialized: 'properties must be an object.'.",
+    );
   return p as Record<string, unknown>;
 }
 
@@ -311,7 +366,10 @@ export function pagedList<T>(req: ArmRequest, items: T[]): { value: T[]; nextLin
   const skipRaw = req.query["$skiptoken"];
   const skip = skipRaw !== undefined && /^\d+$/.test(skipRaw) ? Number(skipRaw) : 0;
   if (topRaw === undefined) return { value: items.slice(skip) };
-  if (!/^\d+$/.test(topRaw) || Number(topRaw) < 1) throw armErrors.BadRequest(`The value '${topRaw}' of query parameter '$top' is invalid; it must be a positive integer.`);
+  if (!/^\d+$/.test(topRaw) || Number(topRaw) < 1)
+    throw armErrors.BadRequest(
+      `The value '${topRaw}' of query parameter '$top' is invalid; it must be a positive integer.`,
+    );
   const top = Number(topRaw);
   const page = items.slice(skip, skip + top);
   if (skip + top >= items.length) return { value: page };

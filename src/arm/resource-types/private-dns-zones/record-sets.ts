@@ -52,7 +52,12 @@ const bad = (message: string) => armErrors.BadRequest(message);
 
 function requireType(req: ArmRequest): RecordType {
   const t = recordTypeOf(req.params.recordType);
-  if (!t) throw armErrors.InvalidResourceType(`privateDnsZones/${req.params.recordType}`, "Microsoft.Network", req.apiVersion);
+  if (!t)
+    throw armErrors.InvalidResourceType(
+      `privateDnsZones/${req.params.recordType}`,
+      "Microsoft.Network",
+      req.apiVersion,
+    );
   return t;
 }
 
@@ -68,14 +73,32 @@ export function soaRecordSet(zone: StoredResource<ZoneBody> | { id: string; name
     name: "@",
     type: recordSetResourceType("SOA"),
     etag: newDnsEtag(),
-    properties: { fqdn: fqdnOf("@", zone.name), ttl: DEFAULT_TTL, isAutoRegistered: false, soaRecord: { ...DEFAULT_SOA } },
+    properties: {
+      fqdn: fqdnOf("@", zone.name),
+      ttl: DEFAULT_TTL,
+      isAutoRegistered: false,
+      soaRecord: { ...DEFAULT_SOA },
+    },
   };
 }
 
 /** Stores a record set body under its zone and refreshes the zone's counters. Call inside a transaction. */
-export function storeRecordSet(ctx: ArmContext, zone: StoredResource<ZoneBody>, type: RecordType, body: RecordSetBody): void {
+export function storeRecordSet(
+  ctx: ArmContext,
+  zone: StoredResource<ZoneBody>,
+  type: RecordType,
+  body: RecordSetBody,
+): void {
   ctx.store.resources.put(
-    { id: body.id, type: recordSetResourceType(type), name: body.name, parentId: zone.id, subscriptionId: zone.subscriptionId, resourceGroup: zone.resourceGroup, body },
+    {
+      id: body.id,
+      type: recordSetResourceType(type),
+      name: body.name,
+      parentId: zone.id,
+      subscriptionId: zone.subscriptionId,
+      resourceGroup: zone.resourceGroup,
+      body,
+    },
     ctx.clock.now(),
   );
   refreshZoneCounters(ctx, zone.id);
@@ -88,14 +111,17 @@ export function deleteRecordSet(ctx: ArmContext, zone: StoredResource<ZoneBody>,
 }
 
 function int(v: unknown, path: string, min: number, max: number): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw bad(`The value '${String(v)}' of ${path} is invalid; it must be an integer from ${min} to ${max}.`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+    throw bad(`The value '${String(v)}' of ${path} is invalid; it must be an integer from ${min} to ${max}.`);
   return v;
 }
 
 function domainName(v: unknown, path: string): string {
-  if (typeof v !== "string" || v.length === 0 || v.length > 254) throw bad(`The value '${String(v)}' of ${path} is not a valid domain name.`);
+  if (typeof v !== "string" || v.length === 0 || v.length > 254)
+    throw bad(`The value '${String(v)}' of ${path} is not a valid domain name.`);
   const name = v.endsWith(".") ? v.slice(0, -1) : v;
-  if (name === "" || !name.split(".").every((l) => /^[a-z0-9_*](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i.test(l))) throw bad(`The value '${v}' of ${path} is not a valid domain name.`);
+  if (name === "" || !name.split(".").every((l) => /^[a-z0-9_*](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i.test(l)))
+    throw bad(`The value '${v}' of ${path} is not a valid domain name.`);
   return v;
 }
 
@@ -107,7 +133,10 @@ function obj(v: unknown, path: string): Record<string, unknown> {
 function list(v: unknown, field: string): unknown[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v)) throw bad(`The value of properties.${field} must be an array.`);
-  if (v.length > MAX_RECORDS_PER_SET) throw bad(`The record set has ${v.length} records in properties.${field}; a record set can hold at most ${MAX_RECORDS_PER_SET} records.`);
+  if (v.length > MAX_RECORDS_PER_SET)
+    throw bad(
+      `The record set has ${v.length} records in properties.${field}; a record set can hold at most ${MAX_RECORDS_PER_SET} records.`,
+    );
   return v;
 }
 
@@ -116,68 +145,116 @@ function list(v: unknown, field: string): unknown[] | undefined {
  * request names none (the set keeps what it had on PATCH, or is empty on PUT).
  * @throws AzureError BadRequest for a malformed record (IPv4 for A, IPv6 for AAAA, one CNAME, …)
  */
-export function parseRecords(type: RecordType, p: Record<string, unknown>, existingSoa?: SoaRecord): Partial<RecordSetProperties> | undefined {
+export function parseRecords(
+  type: RecordType,
+  p: Record<string, unknown>,
+  existingSoa?: SoaRecord,
+): Partial<RecordSetProperties> | undefined {
   const field = RECORD_FIELD[type];
   for (const [t, f] of Object.entries(RECORD_FIELD)) {
     if (t === type) continue;
     const v = p[f];
-    if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) throw bad(`A record set of type '${type}' cannot contain properties.${f} (records of type '${t}').`);
+    if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0))
+      throw bad(`A record set of type '${type}' cannot contain properties.${f} (records of type '${t}').`);
   }
   const v = p[field];
   switch (type) {
     case "A": {
       const l = list(v, field);
-      return l && { aRecords: l.map((r, i) => {
-        const a = obj(r, `properties.aRecords[${i}]`).ipv4Address;
-        if (typeof a !== "string" || !isIPv4(a)) throw bad(`The value '${String(a)}' of properties.aRecords[${i}].ipv4Address is not a valid IPv4 address.`);
-        return { ipv4Address: a };
-      }) };
+      return (
+        l && {
+          aRecords: l.map((r, i) => {
+            const a = obj(r, `properties.aRecords[${i}]`).ipv4Address;
+            if (typeof a !== "string" || !isIPv4(a))
+              throw bad(
+                `The value '${String(a)}' of properties.aRecords[${i}].ipv4Address is not a valid IPv4 address.`,
+              );
+            return { ipv4Address: a };
+          }),
+        }
+      );
     }
     case "AAAA": {
       const l = list(v, field);
-      return l && { aaaaRecords: l.map((r, i) => {
-        const a = obj(r, `properties.aaaaRecords[${i}]`).ipv6Address;
-        if (typeof a !== "string" || !isIPv6(a)) throw bad(`The value '${String(a)}' of properties.aaaaRecords[${i}].ipv6Address is not a valid IPv6 address.`);
-        return { ipv6Address: a };
-      }) };
+      return (
+        l && {
+          aaaaRecords: l.map((r, i) => {
+            const a = obj(r, `properties.aaaaRecords[${i}]`).ipv6Address;
+            if (typeof a !== "string" || !isIPv6(a))
+              throw bad(
+                `The value '${String(a)}' of properties.aaaaRecords[${i}].ipv6Address is not a valid IPv6 address.`,
+              );
+            return { ipv6Address: a };
+          }),
+        }
+      );
     }
     case "CNAME": {
       if (v === undefined || v === null) return undefined;
-      if (Array.isArray(v)) throw bad("A CNAME record set can contain only one record: properties.cnameRecord must be a single object.");
-      return { cnameRecord: { cname: domainName(obj(v, "properties.cnameRecord").cname, "properties.cnameRecord.cname") } };
+      if (Array.isArray(v))
+        throw bad("A CNAME record set can contain only one record: properties.cnameRecord must be a single object.");
+      return {
+        cnameRecord: { cname: domainName(obj(v, "properties.cnameRecord").cname, "properties.cnameRecord.cname") },
+      };
     }
     case "MX": {
       const l = list(v, field);
-      return l && { mxRecords: l.map((r, i) => {
-        const o = obj(r, `properties.mxRecords[${i}]`);
-        return { preference: int(o.preference, `properties.mxRecords[${i}].preference`, 0, 65535), exchange: domainName(o.exchange, `properties.mxRecords[${i}].exchange`) };
-      }) };
+      return (
+        l && {
+          mxRecords: l.map((r, i) => {
+            const o = obj(r, `properties.mxRecords[${i}]`);
+            return {
+              preference: int(o.preference, `properties.mxRecords[${i}].preference`, 0, 65535),
+              exchange: domainName(o.exchange, `properties.mxRecords[${i}].exchange`),
+            };
+          }),
+        }
+      );
     }
     case "PTR": {
       const l = list(v, field);
-      return l && { ptrRecords: l.map((r, i) => ({ ptrdname: domainName(obj(r, `properties.ptrRecords[${i}]`).ptrdname, `properties.ptrRecords[${i}].ptrdname`) })) };
+      return (
+        l && {
+          ptrRecords: l.map((r, i) => ({
+            ptrdname: domainName(
+              obj(r, `properties.ptrRecords[${i}]`).ptrdname,
+              `properties.ptrRecords[${i}].ptrdname`,
+            ),
+          })),
+        }
+      );
     }
     case "SRV": {
       const l = list(v, field);
-      return l && { srvRecords: l.map((r, i) => {
-        const o = obj(r, `properties.srvRecords[${i}]`);
-        const at = `properties.srvRecords[${i}]`;
-        return {
-          priority: int(o.priority, `${at}.priority`, 0, 65535),
-          weight: int(o.weight, `${at}.weight`, 0, 65535),
-          port: int(o.port, `${at}.port`, 0, 65535),
-          target: o.target === "." ? "." : domainName(o.target, `${at}.target`),
-        };
-      }) };
+      return (
+        l && {
+          srvRecords: l.map((r, i) => {
+            const o = obj(r, `properties.srvRecords[${i}]`);
+            const at = `properties.srvRecords[${i}]`;
+            return {
+              priority: int(o.priority, `${at}.priority`, 0, 65535),
+              weight: int(o.weight, `${at}.weight`, 0, 65535),
+              port: int(o.port, `${at}.port`, 0, 65535),
+              target: o.target === "." ? "." : domainName(o.target, `${at}.target`),
+            };
+          }),
+        }
+      );
     }
     case "TXT": {
       const l = list(v, field);
-      return l && { txtRecords: l.map((r, i) => {
-        const val = obj(r, `properties.txtRecords[${i}]`).value;
-        if (!Array.isArray(val) || val.length === 0 || !val.every((s) => typeof s === "string")) throw bad(`The value of properties.txtRecords[${i}].value must be a non-empty array of strings.`);
-        if ((val as string[]).join("").length > 1024) throw bad(`The TXT record properties.txtRecords[${i}] is longer than 1024 characters.`);
-        return { value: [...(val as string[])] };
-      }) };
+      return (
+        l && {
+          txtRecords: l.map((r, i) => {
+            const val = obj(r, `properties.txtRecords[${i}]`).value;
+            if (!Array.isArray(val) || val.length === 0 || !val.every((s) => typeof s === "string"))
+              throw bad(`The value of properties.txtRecords[${i}].value must be a non-empty array of strings.`);
+            if ((val as string[]).join("").length > 1024)
+              throw bad(`The TXT record properties.txtRecords[${i}] is longer than 1024 characters.`);
+            return { value: [...(val as string[])] };
+          }),
+        }
+      );
     }
     case "SOA": {
       if (v === undefined || v === null) return undefined;
@@ -189,7 +266,17 @@ export function parseRecords(type: RecordType, p: Record<string, unknown>, exist
       };
       const num = (k: "serialNumber" | "refreshTime" | "retryTime" | "expireTime" | "minimumTtl"): number =>
         o[k] === undefined || o[k] === null ? base[k] : int(o[k], `properties.soaRecord.${k}`, 0, 4294967295);
-      return { soaRecord: { email: str("email"), expireTime: num("expireTime"), host: str("host"), minimumTtl: num("minimumTtl"), refreshTime: num("refreshTime"), retryTime: num("retryTime"), serialNumber: num("serialNumber") } };
+      return {
+        soaRecord: {
+          email: str("email"),
+          expireTime: num("expireTime"),
+          host: str("host"),
+          minimumTtl: num("minimumTtl"),
+          refreshTime: num("refreshTime"),
+          retryTime: num("retryTime"),
+          serialNumber: num("serialNumber"),
+        },
+      };
     }
   }
 }
@@ -211,7 +298,17 @@ function parseMetadata(v: unknown): Record<string, string> | undefined {
 }
 
 /** Builds the stored properties in Azure's field order: metadata, ttl, fqdn, isAutoRegistered, records. */
-function assemble(type: RecordType, relativeName: string, zoneName: string, o: { metadata?: Record<string, string>; ttl: number; isAutoRegistered: boolean; records?: Partial<RecordSetProperties> }): RecordSetProperties {
+function assemble(
+  type: RecordType,
+  relativeName: string,
+  zoneName: string,
+  o: {
+    metadata?: Record<string, string>;
+    ttl: number;
+    isAutoRegistered: boolean;
+    records?: Partial<RecordSetProperties>;
+  },
+): RecordSetProperties {
   const props: RecordSetProperties = {
     ...(o.metadata && Object.keys(o.metadata).length > 0 ? { metadata: o.metadata } : {}),
     ttl: o.ttl,
@@ -226,7 +323,9 @@ function assemble(type: RecordType, relativeName: string, zoneName: string, o: {
 }
 
 function notFound(ctx: ArmContext, rg: string, name: string) {
-  return armErrors.NotFound(`The resource record '${name}' does not exist in resource group '${rg}' of subscription '${ctx.subscriptionId}'.`);
+  return armErrors.NotFound(
+    `The resource record '${name}' does not exist in resource group '${rg}' of subscription '${ctx.subscriptionId}'.`,
+  );
 }
 
 function checkPreconditions(req: ArmRequest, existing: StoredResource<RecordSetBody> | undefined, name: string): void {
@@ -237,21 +336,31 @@ function checkPreconditions(req: ArmRequest, existing: StoredResource<RecordSetB
   }
   if (ifMatch !== undefined) {
     if (!existing) throw armErrors.PreconditionFailed(`The Record set ${name} does not exist.`);
-    if (!etagMatches(ifMatch, existing.body.etag)) throw armErrors.PreconditionFailed(`The Record set ${name} has been modified (etag mismatch).`);
+    if (!etagMatches(ifMatch, existing.body.etag))
+      throw armErrors.PreconditionFailed(`The Record set ${name} has been modified (etag mismatch).`);
   }
 }
 
 /** CNAME excludes every other type at the same name (RFC 1034 §3.6.2), and a CNAME can't join other types. */
 function checkCnameExclusivity(ctx: ArmContext, zone: StoredResource<ZoneBody>, type: RecordType, name: string): void {
-  const others = recordSetsOf(ctx, zone.id).filter((s) => s.body.name.toLowerCase() === name.toLowerCase() && !s.type.endsWith(`/${type}`));
+  const others = recordSetsOf(ctx, zone.id).filter(
+    (s) => s.body.name.toLowerCase() === name.toLowerCase() && !s.type.endsWith(`/${type}`),
+  );
   if (others.length === 0) return;
-  if (type === "CNAME") throw bad(`The CNAME record set '${name}' cannot be created because a record set of type '${others[0].type.split("/").pop()}' with the same name exists; a CNAME record set cannot coexist with other record sets of the same name.`);
-  if (others.some((s) => s.type.endsWith("/CNAME"))) throw bad(`The ${type} record set '${name}' cannot be created because a CNAME record set with the same name exists; a CNAME record set cannot coexist with other record sets of the same name.`);
+  if (type === "CNAME")
+    throw bad(
+      `The CNAME record set '${name}' cannot be created because a record set of type '${others[0].type.split("/").pop()}' with the same name exists; a CNAME record set cannot coexist with other record sets of the same name.`,
+    );
+  if (others.some((s) => s.type.endsWith("/CNAME")))
+    throw bad(
+      `The ${type} record set '${name}' cannot be created because a CNAME record set with the same name exists; a CNAME record set cannot coexist with other record sets of the same name.`,
+    );
 }
 
 /** Registers the record set routes: PUT/PATCH/GET/DELETE of one set, lists per type and across types (`ALL`, `recordsets`). */
 export function registerRecordSets(router: ArmRouter): void {
-  const zonePath = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateDnsZones/{privateZoneName}";
+  const zonePath =
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateDnsZones/{privateZoneName}";
   const setPath = `${zonePath}/{recordType}/{relativeRecordSetName}`;
 
   router.add("PUT", setPath, (req, ctx) => {
@@ -271,7 +380,9 @@ export function registerRecordSets(router: ArmRouter): void {
     if (type === "SOA" && !records) throw bad("The SOA record set must contain properties.soaRecord.");
     checkCnameExclusivity(ctx, zone, type, name);
     if (!existing && recordSetsOf(ctx, zone.id).length >= ZONE_LIMITS.recordSets) {
-      throw armErrors.QuotaExceeded(`The maximum number of record sets (${ZONE_LIMITS.recordSets}) in private DNS zone '${zone.name}' has been reached.`);
+      throw armErrors.QuotaExceeded(
+        `The maximum number of record sets (${ZONE_LIMITS.recordSets}) in private DNS zone '${zone.name}' has been reached.`,
+      );
     }
     const body: RecordSetBody = {
       id: existing?.id ?? id,
@@ -321,7 +432,10 @@ export function registerRecordSets(router: ArmRouter): void {
     const type = requireType(req);
     const existing = ctx.store.resources.get<RecordSetBody>(recordSetId(zone, type, req.params.relativeRecordSetName));
     if (!existing) {
-      const auto = type === "A" ? autoRegisteredRecordSetsOf(ctx, zone).find((r) => r.name === req.params.relativeRecordSetName.toLowerCase()) : undefined;
+      const auto =
+        type === "A"
+          ? autoRegisteredRecordSetsOf(ctx, zone).find((r) => r.name === req.params.relativeRecordSetName.toLowerCase())
+          : undefined;
       if (auto) return { status: 200, body: auto.body };
       throw notFound(ctx, rg, req.params.relativeRecordSetName);
     }
@@ -336,10 +450,12 @@ export function registerRecordSets(router: ArmRouter): void {
     const existing = ctx.store.resources.get<RecordSetBody>(recordSetId(zone, type, req.params.relativeRecordSetName));
     const ifMatch = header(req, "if-match");
     if (!existing) {
-      if (ifMatch !== undefined) throw armErrors.PreconditionFailed(`The Record set ${req.params.relativeRecordSetName} does not exist.`);
+      if (ifMatch !== undefined)
+        throw armErrors.PreconditionFailed(`The Record set ${req.params.relativeRecordSetName} does not exist.`);
       return { status: 204 };
     }
-    if (ifMatch !== undefined && !etagMatches(ifMatch, existing.body.etag)) throw armErrors.PreconditionFailed(`The Record set ${existing.body.name} has been modified (etag mismatch).`);
+    if (ifMatch !== undefined && !etagMatches(ifMatch, existing.body.etag))
+      throw armErrors.PreconditionFailed(`The Record set ${existing.body.name} has been modified (etag mismatch).`);
     ctx.store.tx(() => deleteRecordSet(ctx, zone, existing.id));
     return { status: 200 };
   });
@@ -348,7 +464,13 @@ export function registerRecordSets(router: ArmRouter): void {
     const rg = rgName(ctx, req);
     const zone = requireParentZone(ctx, rg, req.params.privateZoneName);
     const sets = [...recordSetsOf(ctx, zone.id), ...autoRegisteredRecordSetsOf(ctx, zone)];
-    return { status: 200, body: pagedList(req, bySuffix(req, sets).map((s) => s.body)) };
+    return {
+      status: 200,
+      body: pagedList(
+        req,
+        bySuffix(req, sets).map((s) => s.body),
+      ),
+    };
   };
   router.add("GET", `${zonePath}/ALL`, listAll);
   router.add("GET", `${zonePath}/recordsets`, listAll);
@@ -357,8 +479,16 @@ export function registerRecordSets(router: ArmRouter): void {
     const rg = rgName(ctx, req);
     const zone = requireParentZone(ctx, rg, req.params.privateZoneName);
     const type = requireType(req);
-    const sets = [...recordSetsOf(ctx, zone.id), ...autoRegisteredRecordSetsOf(ctx, zone)].filter((s) => s.type.endsWith(`/${type}`));
-    return { status: 200, body: pagedList(req, bySuffix(req, sets).map((s) => s.body)) };
+    const sets = [...recordSetsOf(ctx, zone.id), ...autoRegisteredRecordSetsOf(ctx, zone)].filter((s) =>
+      s.type.endsWith(`/${type}`),
+    );
+    return {
+      status: 200,
+      body: pagedList(
+        req,
+        bySuffix(req, sets).map((s) => s.body),
+      ),
+    };
   });
 }
 

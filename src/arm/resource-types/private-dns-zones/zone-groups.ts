@@ -21,7 +21,19 @@ import { parseResourceId, resourceTypeOf, sameId } from "../../../kernel/resourc
 import { networkDeleteAccepted, networkPutAccepted } from "../../lro.js";
 import { AzureError } from "../../../kernel/errors.js";
 import type { StoredResource } from "../../../store/resources.js";
-import { PE_TYPE, ZONE_GROUP_TYPE, ZONE_TYPE, fqdnOf, newDnsEtag, newNetworkEtag, propertiesOf, recordSetResourceType, rgName, type RecordSetBody, type ZoneBody } from "./model.js";
+import {
+  PE_TYPE,
+  ZONE_GROUP_TYPE,
+  ZONE_TYPE,
+  fqdnOf,
+  newDnsEtag,
+  newNetworkEtag,
+  propertiesOf,
+  recordSetResourceType,
+  rgName,
+  type RecordSetBody,
+  type ZoneBody,
+} from "./model.js";
 import { deleteRecordSet, recordSetId, storeRecordSet } from "./record-sets.js";
 
 /** TTL Azure gives the A records a zone group writes, seconds (FC-04). */
@@ -60,17 +72,26 @@ interface PrivateEndpointBody {
     resourceGuid?: string;
     customDnsConfigs?: { fqdn?: string; ipAddresses?: string[] }[];
     privateLinkServiceConnections?: { properties?: { privateLinkServiceConnectionState?: { status?: string } } }[];
-    manualPrivateLinkServiceConnections?: { properties?: { privateLinkServiceConnectionState?: { status?: string } } }[];
+    manualPrivateLinkServiceConnections?: {
+      properties?: { privateLinkServiceConnectionState?: { status?: string } };
+    }[];
   };
 }
 
 function groupsOf(ctx: ArmContext, peId: string): StoredResource<ZoneGroupBody>[] {
-  return ctx.store.resources.children(peId).filter((r) => r.type.toLowerCase() === ZONE_GROUP_TYPE.toLowerCase()) as unknown as StoredResource<ZoneGroupBody>[];
+  return ctx.store.resources
+    .children(peId)
+    .filter(
+      (r) => r.type.toLowerCase() === ZONE_GROUP_TYPE.toLowerCase(),
+    ) as unknown as StoredResource<ZoneGroupBody>[];
 }
 
 /** A private endpoint whose every connection is Rejected or Disconnected gets no records (FC-04: rejecting removes them). */
 function withdrawn(pe: PrivateEndpointBody): boolean {
-  const conns = [...(pe.properties?.privateLinkServiceConnections ?? []), ...(pe.properties?.manualPrivateLinkServiceConnections ?? [])];
+  const conns = [
+    ...(pe.properties?.privateLinkServiceConnections ?? []),
+    ...(pe.properties?.manualPrivateLinkServiceConnections ?? []),
+  ];
   if (conns.length === 0) return false;
   return conns.every((c) => {
     const s = c.properties?.privateLinkServiceConnectionState?.status?.toLowerCase();
@@ -100,7 +121,13 @@ function creatorOf(pe: PrivateEndpointBody): string {
 }
 
 /** Adds addresses to the A set `name` of a zone (creating it, TTL 10), leaving it untouched when nothing changes. */
-function addAddresses(ctx: ArmContext, zone: StoredResource<ZoneBody>, name: string, ips: string[], pe: PrivateEndpointBody): void {
+function addAddresses(
+  ctx: ArmContext,
+  zone: StoredResource<ZoneBody>,
+  name: string,
+  ips: string[],
+  pe: PrivateEndpointBody,
+): void {
   const id = recordSetId(zone, "A", name);
   const existing = ctx.store.resources.get<RecordSetBody>(id);
   const creator = creatorOf(pe);
@@ -134,7 +161,11 @@ function removeAddresses(ctx: ArmContext, zone: StoredResource<ZoneBody>, name: 
     deleteRecordSet(ctx, zone, existing.id);
     return;
   }
-  storeRecordSet(ctx, zone, "A", { ...existing.body, etag: newDnsEtag(), properties: { ...existing.body.properties, aRecords: left } });
+  storeRecordSet(ctx, zone, "A", {
+    ...existing.body,
+    etag: newDnsEtag(),
+    properties: { ...existing.body.properties, aRecords: left },
+  });
 }
 
 function zoneOf(ctx: ArmContext, zoneIdValue: string): StoredResource<ZoneBody> | undefined {
@@ -147,7 +178,12 @@ function zoneOf(ctx: ArmContext, zoneIdValue: string): StoredResource<ZoneBody> 
  * `[]` withdraws everything), returning the configs with the `recordSets` now owned. Only addresses this group
  * wrote before (its stored `recordSets`) are withdrawn, so other writers of a shared set keep theirs.
  */
-function syncGroup(ctx: ArmContext, pe: PrivateEndpointBody | undefined, old: ZoneGroupConfig[], configs: { name: string; privateDnsZoneId: string }[]): ZoneGroupConfig[] {
+function syncGroup(
+  ctx: ArmContext,
+  pe: PrivateEndpointBody | undefined,
+  old: ZoneGroupConfig[],
+  configs: { name: string; privateDnsZoneId: string }[],
+): ZoneGroupConfig[] {
   const next: ZoneGroupConfig[] = configs.map((c) => {
     const zone = zoneOf(ctx, c.privateDnsZoneId);
     const wanted = zone && pe ? desiredRecords(pe, zone.name) : [];
@@ -167,13 +203,24 @@ function syncGroup(ctx: ArmContext, pe: PrivateEndpointBody | undefined, old: Zo
     };
   });
   const keep = (zoneId: string, name: string) =>
-    next.filter((c) => sameId(c.properties.privateDnsZoneId, zoneId)).flatMap((c) => c.properties.recordSets.filter((r) => r.recordSetName.toLowerCase() === name.toLowerCase()).flatMap((r) => r.ipAddresses));
+    next
+      .filter((c) => sameId(c.properties.privateDnsZoneId, zoneId))
+      .flatMap((c) =>
+        c.properties.recordSets
+          .filter((r) => r.recordSetName.toLowerCase() === name.toLowerCase())
+          .flatMap((r) => r.ipAddresses),
+      );
   for (const c of old) {
     const zone = zoneOf(ctx, c.properties.privateDnsZoneId);
     if (!zone) continue;
     for (const r of c.properties.recordSets) {
       const still = keep(zone.id, r.recordSetName);
-      removeAddresses(ctx, zone, r.recordSetName, r.ipAddresses.filter((ip) => !still.includes(ip)));
+      removeAddresses(
+        ctx,
+        zone,
+        r.recordSetName,
+        r.ipAddresses.filter((ip) => !still.includes(ip)),
+      );
     }
   }
   for (const c of next) {
@@ -184,8 +231,23 @@ function syncGroup(ctx: ArmContext, pe: PrivateEndpointBody | undefined, old: Zo
   return next;
 }
 
-function storeGroup(ctx: ArmContext, pe: { id: string; subscriptionId: string; resourceGroup?: string }, body: ZoneGroupBody): void {
-  ctx.store.resources.put({ id: body.id, type: ZONE_GROUP_TYPE, name: body.name, parentId: pe.id, subscriptionId: pe.subscriptionId, resourceGroup: pe.resourceGroup, body }, ctx.clock.now());
+function storeGroup(
+  ctx: ArmContext,
+  pe: { id: string; subscriptionId: string; resourceGroup?: string },
+  body: ZoneGroupBody,
+): void {
+  ctx.store.resources.put(
+    {
+      id: body.id,
+      type: ZONE_GROUP_TYPE,
+      name: body.name,
+      parentId: pe.id,
+      subscriptionId: pe.subscriptionId,
+      resourceGroup: pe.resourceGroup,
+      body,
+    },
+    ctx.clock.now(),
+  );
 }
 
 /**
@@ -204,9 +266,18 @@ export function refreshZoneGroupRecords(ctx: ArmContext, privateEndpointId: stri
   ctx.store.tx(() => {
     for (const g of groupsOf(ctx, pe.id)) {
       const configs = g.body.properties.privateDnsZoneConfigs;
-      const next = syncGroup(ctx, pe.body, configs, configs.map((c) => ({ name: c.name, privateDnsZoneId: c.properties.privateDnsZoneId })));
+      const next = syncGroup(
+        ctx,
+        pe.body,
+        configs,
+        configs.map((c) => ({ name: c.name, privateDnsZoneId: c.properties.privateDnsZoneId })),
+      );
       if (JSON.stringify(next) === JSON.stringify(configs)) continue;
-      storeGroup(ctx, pe, { ...g.body, etag: newNetworkEtag(), properties: { ...g.body.properties, privateDnsZoneConfigs: next } });
+      storeGroup(ctx, pe, {
+        ...g.body,
+        etag: newNetworkEtag(),
+        properties: { ...g.body.properties, privateDnsZoneConfigs: next },
+      });
     }
   });
 }
@@ -232,19 +303,31 @@ export function deleteZoneGroup(ctx: ArmContext, id: string): void {
 }
 
 /** Validates `properties.privateDnsZoneConfigs` of a zone group PUT. */
-function parseConfigs(ctx: ArmContext, body: Record<string, unknown>, groupId: string): { name: string; privateDnsZoneId: string }[] {
+function parseConfigs(
+  ctx: ArmContext,
+  body: Record<string, unknown>,
+  groupId: string,
+): { name: string; privateDnsZoneId: string }[] {
   const raw = propertiesOf(body).privateDnsZoneConfigs;
   if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw armErrors.InvalidRequestContent("The request content was invalid and could not be deserialized: 'properties.privateDnsZoneConfigs must be an array.'.");
+  if (!Array.isArray(raw))
+    throw armErrors.InvalidRequestContent(
+      "The request content was invalid and could not be deserialized: 'properties.privateDnsZoneConfigs must be an array.'.",
+    );
   const out = raw.map((c, i) => {
-    if (typeof c !== "object" || c === null || Array.isArray(c)) throw armErrors.InvalidRequestContent(`The request content was invalid and could not be deserialized: 'properties.privateDnsZoneConfigs[${i}] must be an object.'.`);
+    if (typeof c !== "object" || c === null || Array.isArray(c))
+      throw armErrors.InvalidRequestContent(
+        `The request content was invalid and could not be deserialized: 'properties.privateDnsZoneConfigs[${i}] must be an object.'.`,
+      );
     const cfg = c as { name?: unknown; properties?: { privateDnsZoneId?: unknown } };
-    const zoneIdValue = cfg.properties && typeof cfg.properties === "object" ? cfg.properties.privateDnsZoneId : undefined;
+    const zoneIdValue =
+      cfg.properties && typeof cfg.properties === "object" ? cfg.properties.privateDnsZoneId : undefined;
     if (typeof zoneIdValue !== "string") throw armErrors.InvalidPrivateDnsZoneIds(groupId);
     const parsed = parseResourceId(zoneIdValue);
     const zoneName = parsed?.segments[0]?.name;
     // A config without a name takes the portal's convention: the zone name with dashes for dots.
-    const name = typeof cfg.name === "string" && cfg.name !== "" ? cfg.name : (zoneName ?? `config${i}`).replace(/\./g, "-");
+    const name =
+      typeof cfg.name === "string" && cfg.name !== "" ? cfg.name : (zoneName ?? `config${i}`).replace(/\./g, "-");
     return { name, privateDnsZoneId: zoneIdValue, parsed };
   });
   const seen = new Set<string>();
@@ -253,14 +336,26 @@ function parseConfigs(ctx: ArmContext, body: Record<string, unknown>, groupId: s
     if (seen.has(k)) {
       throw new AzureError(400, "InvalidRequestFormat", "Cannot parse the request.", {
         surface: "arm",
-        details: [{ code: "DuplicateResourceName", message: `Resource ${groupId} has two child resources with the same name (${c.name}).` }],
+        details: [
+          {
+            code: "DuplicateResourceName",
+            message: `Resource ${groupId} has two child resources with the same name (${c.name}).`,
+          },
+        ],
       });
     }
     seen.add(k);
   }
-  if (out.length > MAX_ZONES_PER_GROUP) throw armErrors.BadRequest(`Private Dns Zone group ${groupId} has ${out.length} private dns zone configs; a private dns zone group supports at most ${MAX_ZONES_PER_GROUP} private dns zones.`);
+  if (out.length > MAX_ZONES_PER_GROUP)
+    throw armErrors.BadRequest(
+      `Private Dns Zone group ${groupId} has ${out.length} private dns zone configs; a private dns zone group supports at most ${MAX_ZONES_PER_GROUP} private dns zones.`,
+    );
   for (const c of out) {
-    const ok = c.parsed && c.parsed.segments.length === 1 && resourceTypeOf(c.parsed)?.toLowerCase() === ZONE_TYPE.toLowerCase() && zoneOf(ctx, c.privateDnsZoneId);
+    const ok =
+      c.parsed &&
+      c.parsed.segments.length === 1 &&
+      resourceTypeOf(c.parsed)?.toLowerCase() === ZONE_TYPE.toLowerCase() &&
+      zoneOf(ctx, c.privateDnsZoneId);
     if (!ok) throw armErrors.InvalidPrivateDnsZoneIds(groupId);
   }
   return out.map((c) => ({ name: c.name, privateDnsZoneId: zoneOf(ctx, c.privateDnsZoneId)!.id }));
@@ -269,13 +364,15 @@ function parseConfigs(ctx: ArmContext, body: Record<string, unknown>, groupId: s
 function requirePe(ctx: ArmContext, req: ArmRequest, rg: string): StoredResource<PrivateEndpointBody> {
   const id = `/subscriptions/${ctx.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.Network/privateEndpoints/${req.params.privateEndpointName}`;
   const pe = ctx.store.resources.get<PrivateEndpointBody>(id);
-  if (!pe || pe.type.toLowerCase() !== PE_TYPE.toLowerCase()) throw armErrors.ResourceNotFound(`${PE_TYPE}/${req.params.privateEndpointName}`, rg);
+  if (!pe || pe.type.toLowerCase() !== PE_TYPE.toLowerCase())
+    throw armErrors.ResourceNotFound(`${PE_TYPE}/${req.params.privateEndpointName}`, rg);
   return pe;
 }
 
 /** Registers the private DNS zone group routes of private endpoints: PUT/GET/DELETE of one group and the list. */
 export function registerZoneGroups(router: ArmRouter): void {
-  const groupsPath = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups";
+  const groupsPath =
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups";
   const groupPath = `${groupsPath}/{privateDnsZoneGroupName}`;
 
   router.add("PUT", groupPath, (req, ctx) => {
@@ -285,9 +382,17 @@ export function registerZoneGroups(router: ArmRouter): void {
     const existing = ctx.store.resources.get<ZoneGroupBody>(id);
     const body = requireObjectBody(req);
     const configs = parseConfigs(ctx, body, existing?.id ?? id);
-    for (const c of configs) req.decisions.linked("Microsoft.Network/privateEndpoints/privateDnsZoneGroups/write", ZONE_JOIN_ACTION, c.privateDnsZoneId);
+    for (const c of configs)
+      req.decisions.linked(
+        "Microsoft.Network/privateEndpoints/privateDnsZoneGroups/write",
+        ZONE_JOIN_ACTION,
+        c.privateDnsZoneId,
+      );
     const other = groupsOf(ctx, pe.id).find((g) => !sameId(g.id, id));
-    if (other) throw armErrors.BadRequest(`Cannot create more than one private dns zone groups in the private endpoint ${pe.name}.`);
+    if (other)
+      throw armErrors.BadRequest(
+        `Cannot create more than one private dns zone groups in the private endpoint ${pe.name}.`,
+      );
     let stored!: ZoneGroupBody;
     ctx.store.tx(() => {
       const next = syncGroup(ctx, pe.body, existing?.body.properties.privateDnsZoneConfigs ?? [], configs);
@@ -313,18 +418,30 @@ export function registerZoneGroups(router: ArmRouter): void {
   router.add("GET", groupPath, (req, ctx) => {
     const rg = rgName(ctx, req);
     const pe = requirePe(ctx, req, rg);
-    const g = ctx.store.resources.get<ZoneGroupBody>(`${pe.id}/privateDnsZoneGroups/${req.params.privateDnsZoneGroupName}`);
-    if (!g) throw armErrors.NotFound(`Resource ${pe.id}/privateDnsZoneGroups/${req.params.privateDnsZoneGroupName} not found.`);
+    const g = ctx.store.resources.get<ZoneGroupBody>(
+      `${pe.id}/privateDnsZoneGroups/${req.params.privateDnsZoneGroupName}`,
+    );
+    if (!g)
+      throw armErrors.NotFound(
+        `Resource ${pe.id}/privateDnsZoneGroups/${req.params.privateDnsZoneGroupName} not found.`,
+      );
     return { status: 200, body: g.body };
   });
 
   router.add("DELETE", groupPath, (req, ctx) => {
     const rg = rgName(ctx, req);
     const pe = requirePe(ctx, req, rg);
-    const g = ctx.store.resources.get<ZoneGroupBody>(`${pe.id}/privateDnsZoneGroups/${req.params.privateDnsZoneGroupName}`);
+    const g = ctx.store.resources.get<ZoneGroupBody>(
+      `${pe.id}/privateDnsZoneGroups/${req.params.privateDnsZoneGroupName}`,
+    );
     if (!g) return { status: 204 };
     ctx.store.tx(() => deleteZoneGroup(ctx, g.id));
-    return networkDeleteAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.subscriptionId, location: pe.body.location ?? ctx.config.location, apiVersion: req.apiVersion });
+    return networkDeleteAccepted(ctx.operations, {
+      baseUrl: req.baseUrl,
+      subscriptionId: ctx.subscriptionId,
+      location: pe.body.location ?? ctx.config.location,
+      apiVersion: req.apiVersion,
+    });
   });
 
   router.add("GET", groupsPath, (req, ctx) => {

@@ -33,7 +33,11 @@ import { soaRecordSet, storeRecordSet } from "./record-sets.js";
 import type { ZoneGroupBody } from "./zone-groups.js";
 
 /** The conditional-request outcome for a zone write, as the async operation's error (undefined = go ahead). */
-function zonePrecondition(req: ArmRequest, existing: StoredResource<ZoneBody> | undefined, zone: string): AzureError | undefined {
+function zonePrecondition(
+  req: ArmRequest,
+  existing: StoredResource<ZoneBody> | undefined,
+  zone: string,
+): AzureError | undefined {
   const ifNoneMatch = header(req, "if-none-match");
   const ifMatch = header(req, "if-match");
   if (ifNoneMatch !== undefined && existing && etagMatches(ifNoneMatch, existing.body.etag)) {
@@ -41,13 +45,17 @@ function zonePrecondition(req: ArmRequest, existing: StoredResource<ZoneBody> | 
   }
   if (ifMatch !== undefined) {
     if (!existing) return armErrors.PreconditionFailed(`The Zone ${zone} does not exist.`);
-    if (!etagMatches(ifMatch, existing.body.etag)) return armErrors.PreconditionFailed(`The Zone ${zone} has been modified (etag mismatch).`);
+    if (!etagMatches(ifMatch, existing.body.etag))
+      return armErrors.PreconditionFailed(`The Zone ${zone} has been modified (etag mismatch).`);
   }
   return undefined;
 }
 
 function storeZone(ctx: ArmContext, rg: string, body: ZoneBody): void {
-  ctx.store.resources.put({ id: body.id, type: ZONE_TYPE, name: body.name, subscriptionId: ctx.subscriptionId, resourceGroup: rg, body }, ctx.clock.now());
+  ctx.store.resources.put(
+    { id: body.id, type: ZONE_TYPE, name: body.name, subscriptionId: ctx.subscriptionId, resourceGroup: rg, body },
+    ctx.clock.now(),
+  );
 }
 
 /**
@@ -61,28 +69,47 @@ export function deleteZone(ctx: ArmContext, id: string): void {
   ctx.store.resources.delete(zone.id);
   for (const g of ctx.store.resources.list<ZoneGroupBody>(ZONE_GROUP_TYPE)) {
     const configs = g.body.properties.privateDnsZoneConfigs;
-    if (!configs.some((c) => sameId(c.properties.privateDnsZoneId, zone.id) && c.properties.recordSets.length > 0)) continue;
+    if (!configs.some((c) => sameId(c.properties.privateDnsZoneId, zone.id) && c.properties.recordSets.length > 0))
+      continue;
     const body: ZoneGroupBody = {
       ...g.body,
       properties: {
         ...g.body.properties,
-        privateDnsZoneConfigs: configs.map((c) => (sameId(c.properties.privateDnsZoneId, zone.id) ? { ...c, properties: { ...c.properties, recordSets: [] } } : c)),
+        privateDnsZoneConfigs: configs.map((c) =>
+          sameId(c.properties.privateDnsZoneId, zone.id)
+            ? { ...c, properties: { ...c.properties, recordSets: [] } }
+            : c,
+        ),
       },
     };
-    ctx.store.resources.put({ id: g.id, type: ZONE_GROUP_TYPE, name: g.name, parentId: g.parentId, subscriptionId: g.subscriptionId, resourceGroup: g.resourceGroup, body }, ctx.clock.now());
+    ctx.store.resources.put(
+      {
+        id: g.id,
+        type: ZONE_GROUP_TYPE,
+        name: g.name,
+        parentId: g.parentId,
+        subscriptionId: g.subscriptionId,
+        resourceGroup: g.resourceGroup,
+        body,
+      },
+      ctx.clock.now(),
+    );
   }
 }
 
 /** Registers the zone routes: PUT/PATCH/GET/DELETE of one zone, lists by resource group and subscription. */
 export function registerZones(router: ArmRouter): void {
-  const rgZones = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateDnsZones";
+  const rgZones =
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateDnsZones";
   const zonePath = `${rgZones}/{privateZoneName}`;
 
   router.add("PUT", zonePath, (req, ctx) => {
     const rg = rgName(ctx, req);
     const requested = req.params.privateZoneName;
     if (!validZoneName(requested)) {
-      throw armErrors.BadRequest(`The zone name '${requested}' is invalid. A private DNS zone name must be a valid DNS name with at least two labels, each of 1 to 63 letters, digits or inner hyphens.`);
+      throw armErrors.BadRequest(
+        `The zone name '${requested}' is invalid. A private DNS zone name must be a valid DNS name with at least two labels, each of 1 to 63 letters, digits or inner hyphens.`,
+      );
     }
     const body = requireObjectBody(req);
     requireGlobalLocation(body, ZONE_TYPE);
@@ -136,30 +163,49 @@ export function registerZones(router: ArmRouter): void {
     return dnsAccepted(ctx, req, rg, { resourceId: zone.id });
   });
 
-  router.add("GET", zonePath, (req, ctx) => ({ status: 200, body: requireZone(ctx, rgName(ctx, req), req.params.privateZoneName).body }));
+  router.add("GET", zonePath, (req, ctx) => ({
+    status: 200,
+    body: requireZone(ctx, rgName(ctx, req), req.params.privateZoneName).body,
+  }));
 
   router.add("DELETE", zonePath, (req, ctx) => {
     const rg = rgName(ctx, req);
     const zone = ctx.store.resources.get<ZoneBody>(zoneId(ctx.subscriptionId, rg, req.params.privateZoneName));
     const ifMatch = header(req, "if-match");
     if (!zone) {
-      if (ifMatch !== undefined) throw armErrors.PreconditionFailed(`The Zone ${req.params.privateZoneName} does not exist.`);
+      if (ifMatch !== undefined)
+        throw armErrors.PreconditionFailed(`The Zone ${req.params.privateZoneName} does not exist.`);
       return { status: 204 };
     }
-    if (ifMatch !== undefined && !etagMatches(ifMatch, zone.body.etag)) throw armErrors.PreconditionFailed(`The Zone ${zone.name} has been modified (etag mismatch).`);
+    if (ifMatch !== undefined && !etagMatches(ifMatch, zone.body.etag))
+      throw armErrors.PreconditionFailed(`The Zone ${zone.name} has been modified (etag mismatch).`);
     const links = linksOf(ctx, zone.id);
-    if (links.length > 0) throw armErrors.CannotDeleteResource(links.slice(0, 5).map((l) => `${ZONE_TYPE}/${zone.name}/virtualNetworkLinks/${l.name}`));
+    if (links.length > 0)
+      throw armErrors.CannotDeleteResource(
+        links.slice(0, 5).map((l) => `${ZONE_TYPE}/${zone.name}/virtualNetworkLinks/${l.name}`),
+      );
     ctx.store.tx(() => deleteZone(ctx, zone.id));
     return dnsAccepted(ctx, req, rg);
   });
 
   router.add("GET", rgZones, (req, ctx) => {
     const rg = rgName(ctx, req);
-    return { status: 200, body: pagedList(req, ctx.store.resources.list<ZoneBody>(ZONE_TYPE, { subscriptionId: ctx.subscriptionId, resourceGroup: rg }).map((z) => z.body)) };
+    return {
+      status: 200,
+      body: pagedList(
+        req,
+        ctx.store.resources
+          .list<ZoneBody>(ZONE_TYPE, { subscriptionId: ctx.subscriptionId, resourceGroup: rg })
+          .map((z) => z.body),
+      ),
+    };
   });
 
   router.add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Network/privateDnsZones", (req, ctx) => ({
     status: 200,
-    body: pagedList(req, ctx.store.resources.list<ZoneBody>(ZONE_TYPE, { subscriptionId: ctx.subscriptionId }).map((z) => z.body)),
+    body: pagedList(
+      req,
+      ctx.store.resources.list<ZoneBody>(ZONE_TYPE, { subscriptionId: ctx.subscriptionId }).map((z) => z.body),
+    ),
   }));
 }

@@ -44,7 +44,14 @@ import {
 import { networkErrors } from "../virtual-networks/errors.js";
 import { getSubnet, getVnet, updateSubnetBackReferences, type SubnetBody } from "../virtual-networks/model.js";
 import { MHSM_APPROVAL_ACTION, SUBNET_JOIN_ACTION } from "../../../kernel/azure-roles.js";
-import { allocateAddress, createPrivateEndpointNic, getNic, nicIdOf, putNic, removeNic } from "../network-interfaces/index.js";
+import {
+  allocateAddress,
+  createPrivateEndpointNic,
+  getNic,
+  nicIdOf,
+  putNic,
+  removeNic,
+} from "../network-interfaces/index.js";
 
 /** The member name every managed HSM private link resource requires (control-plane.md §3.5 `requiredMembers`). */
 const MHSM_REQUIRED_MEMBER = "default";
@@ -111,45 +118,71 @@ export function getPrivateEndpoint(ctx: ArmContext, id: string): StoredResource<
 
 function readConnection(props: Record<string, unknown>, peId: string): ConnectionInput {
   const auto = readArray(props, "privateLinkServiceConnections", "properties.privateLinkServiceConnections");
-  const manual = readArray(props, "manualPrivateLinkServiceConnections", "properties.manualPrivateLinkServiceConnections");
+  const manual = readArray(
+    props,
+    "manualPrivateLinkServiceConnections",
+    "properties.manualPrivateLinkServiceConnections",
+  );
   if (auto.length + manual.length !== 1) throw networkErrors.InvalidPrivateLinkServiceConnectionCount(peId);
   const isManual = manual.length === 1;
   const arrayName = isManual ? "manualPrivateLinkServiceConnections" : "privateLinkServiceConnections";
   const path = `properties.${arrayName}[0]`;
   const raw = (isManual ? manual[0] : auto[0]) as unknown;
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw networkErrors.InvalidRequestFormat(path, "Expected a JSON object.");
+  if (!raw || typeof raw !== "object" || Array.isArray(raw))
+    throw networkErrors.InvalidRequestFormat(path, "Expected a JSON object.");
   const c = raw as Record<string, unknown>;
   const name = c.name;
-  if (typeof name !== "string" || !name) throw networkErrors.InvalidRequestFormat(`${path}.name`, "A private link service connection must have a name.");
+  if (typeof name !== "string" || !name)
+    throw networkErrors.InvalidRequestFormat(`${path}.name`, "A private link service connection must have a name.");
   validateNetworkName(name);
   const cp = readProperties(c, `${path}.properties`);
   const target = cp.privateLinkServiceId;
-  if (typeof target !== "string" || !target) throw networkErrors.MissingJsonReferenceId(`${path}.properties.privateLinkServiceId`);
-  if (!parseResourceId(target)) throw armErrors.LinkedInvalidPropertyId(target, `${path}.properties.privateLinkServiceId`);
+  if (typeof target !== "string" || !target)
+    throw networkErrors.MissingJsonReferenceId(`${path}.properties.privateLinkServiceId`);
+  if (!parseResourceId(target))
+    throw armErrors.LinkedInvalidPropertyId(target, `${path}.properties.privateLinkServiceId`);
   const groupIds = readArray(cp, "groupIds", `${path}.properties.groupIds`);
-  if (groupIds.some((g) => typeof g !== "string")) throw networkErrors.InvalidRequestFormat(`${path}.properties.groupIds`, "Expected an array of strings.");
+  if (groupIds.some((g) => typeof g !== "string"))
+    throw networkErrors.InvalidRequestFormat(`${path}.properties.groupIds`, "Expected an array of strings.");
   const msg = cp.requestMessage;
-  if (msg !== undefined && msg !== null && typeof msg !== "string") throw networkErrors.InvalidRequestFormat(`${path}.properties.requestMessage`, "Expected a string.");
-  if (typeof msg === "string" && msg.length > MAX_REQUEST_MESSAGE) throw networkErrors.RequestMessageTooLong(`${peId}/${arrayName}/${name}`, msg.length);
-  return { name, manual: isManual, privateLinkServiceId: target, groupIds: groupIds as string[], ...(typeof msg === "string" ? { requestMessage: msg } : {}) };
+  if (msg !== undefined && msg !== null && typeof msg !== "string")
+    throw networkErrors.InvalidRequestFormat(`${path}.properties.requestMessage`, "Expected a string.");
+  if (typeof msg === "string" && msg.length > MAX_REQUEST_MESSAGE)
+    throw networkErrors.RequestMessageTooLong(`${peId}/${arrayName}/${name}`, msg.length);
+  return {
+    name,
+    manual: isManual,
+    privateLinkServiceId: target,
+    groupIds: groupIds as string[],
+    ...(typeof msg === "string" ? { requestMessage: msg } : {}),
+  };
 }
 
 /** Static ip configurations of a PUT body: `[{name, properties: {groupId, memberName, privateIPAddress}}]`. */
-function readStaticIpConfigurations(props: Record<string, unknown>): { name: string; groupId: string; memberName: string; ip: string }[] {
+function readStaticIpConfigurations(
+  props: Record<string, unknown>,
+): { name: string; groupId: string; memberName: string; ip: string }[] {
   return readArray(props, "ipConfigurations", "properties.ipConfigurations").map((raw, i) => {
     const path = `properties.ipConfigurations[${i}]`;
-    if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw networkErrors.InvalidRequestFormat(path, "Expected a JSON object.");
+    if (!raw || typeof raw !== "object" || Array.isArray(raw))
+      throw networkErrors.InvalidRequestFormat(path, "Expected a JSON object.");
     const r = raw as Record<string, unknown>;
-    if (typeof r.name !== "string" || !r.name) throw networkErrors.InvalidRequestFormat(`${path}.name`, "An ip configuration must have a name.");
+    if (typeof r.name !== "string" || !r.name)
+      throw networkErrors.InvalidRequestFormat(`${path}.name`, "An ip configuration must have a name.");
     validateNetworkName(r.name);
     const p = readProperties(r, `${path}.properties`);
     const str = (k: string) => {
       const v = p[k];
-      if (typeof v !== "string" || !v) throw networkErrors.InvalidRequestFormat(`${path}.properties.${k}`, `Property '${k}' is required.`);
+      if (typeof v !== "string" || !v)
+        throw networkErrors.InvalidRequestFormat(`${path}.properties.${k}`, `Property '${k}' is required.`);
       return v;
     };
     const ip = str("privateIPAddress");
-    if (!isIpv4(ip)) throw networkErrors.InvalidRequestFormat(`${path}.properties.privateIPAddress`, `'${ip}' is not a valid IPv4 address.`);
+    if (!isIpv4(ip))
+      throw networkErrors.InvalidRequestFormat(
+        `${path}.properties.privateIPAddress`,
+        `'${ip}' is not a valid IPv4 address.`,
+      );
     return { name: r.name, groupId: str("groupId"), memberName: str("memberName"), ip };
   });
 }
@@ -178,12 +211,23 @@ export function removePrivateEndpoint(ctx: ArmContext, id: string): void {
   for (const child of ctx.store.resources.children(pe.id)) ctx.store.resources.delete(child.id);
   for (const nic of pe.body.properties.networkInterfaces ?? []) removeNic(ctx, nic.id);
   ctx.store.resources.delete(pe.id);
-  if (getSubnet(ctx, pe.body.properties.subnet.id)) updateSubnetBackReferences(ctx, pe.body.properties.subnet.id, { remove: { privateEndpoints: [pe.id] } });
+  if (getSubnet(ctx, pe.body.properties.subnet.id))
+    updateSubnetBackReferences(ctx, pe.body.properties.subnet.id, { remove: { privateEndpoints: [pe.id] } });
 }
 
 function putPrivateEndpoint(ctx: ArmContext, body: PrivateEndpointBody): void {
   const p = parseResourceId(body.id)!;
-  ctx.store.resources.put({ id: body.id, type: PE_TYPE, name: body.name, subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, body }, ctx.clock.now());
+  ctx.store.resources.put(
+    {
+      id: body.id,
+      type: PE_TYPE,
+      name: body.name,
+      subscriptionId: p.subscriptionId,
+      resourceGroup: p.resourceGroup,
+      body,
+    },
+    ctx.clock.now(),
+  );
 }
 
 /** A validated PUT of a private endpoint: what the body asks for and what already exists. */
@@ -211,7 +255,10 @@ function readPutRequest(req: ArmRequest, ctx: ArmContext): PutRequest {
   validateNetworkName(name);
   const rg = requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName);
   const location = requireRegion(body.location, PE_TYPE);
-  const existing = getPrivateEndpoint(ctx, resourceId(ctx.subscriptionId, rg.name, NETWORK_NS, "privateEndpoints", name));
+  const existing = getPrivateEndpoint(
+    ctx,
+    resourceId(ctx.subscriptionId, rg.name, NETWORK_NS, "privateEndpoints", name),
+  );
   requireSameLocation(existing && { name: existing.name, location: existing.body.location }, rg.name, location);
   const peId = existing?.id ?? resourceId(ctx.subscriptionId, rg.name, NETWORK_NS, "privateEndpoints", name);
   const tags = readTags(body.tags);
@@ -230,30 +277,43 @@ function readPutRequest(req: ArmRequest, ctx: ArmContext): PutRequest {
   // connection is approved on creation only when the creator may approve it on the target; otherwise Azure refuses
   // the request (LinkedAuthorizationFailed) and the creator must ask with a manual connection instead.
   req.decisions.linked("Microsoft.Network/privateEndpoints/write", SUBNET_JOIN_ACTION, subnetIdIn);
-  const keepsConnection = existing && [...existing.body.properties.privateLinkServiceConnections, ...existing.body.properties.manualPrivateLinkServiceConnections].some((c) => sameConnection(c, connection.manual, connection));
+  const keepsConnection =
+    existing &&
+    [
+      ...existing.body.properties.privateLinkServiceConnections,
+      ...existing.body.properties.manualPrivateLinkServiceConnections,
+    ].some((c) => sameConnection(c, connection.manual, connection));
   if (!connection.manual && !keepsConnection) {
-    req.decisions.linked("Microsoft.Network/privateEndpoints/write", MHSM_APPROVAL_ACTION, connection.privateLinkServiceId);
+    req.decisions.linked(
+      "Microsoft.Network/privateEndpoints/write",
+      MHSM_APPROVAL_ACTION,
+      connection.privateLinkServiceId,
+    );
   }
   const customNic = props.customNetworkInterfaceName;
   if (customNic !== undefined && customNic !== null && customNic !== "") {
-    if (typeof customNic !== "string") throw networkErrors.InvalidRequestFormat("properties.customNetworkInterfaceName", "Expected a string.");
+    if (typeof customNic !== "string")
+      throw networkErrors.InvalidRequestFormat("properties.customNetworkInterfaceName", "Expected a string.");
     validateNetworkName(customNic);
   }
 
   // The network RP looks the subnet up in the private endpoint's region: another region reads as "not found".
   const vnetIdIn = parentIdOf(subnetIdIn);
   const vnet = getVnet(ctx, vnetIdIn);
-  if (!vnet || vnet.body.location !== location) throw networkErrors.InvalidResourceReference(vnet?.id ?? vnetIdIn, peId);
+  if (!vnet || vnet.body.location !== location)
+    throw networkErrors.InvalidResourceReference(vnet?.id ?? vnetIdIn, peId);
   const subnet = getSubnet(ctx, subnetIdIn);
   if (!subnet) throw networkErrors.InvalidResourceReference(subnetIdIn, peId);
-  if (existing && !sameId(existing.body.properties.subnet.id, subnet.id)) throw networkErrors.PrivateEndpointSubnetCannotBeChanged(peId, existing.body.properties.subnet.id, subnet.id);
+  if (existing && !sameId(existing.body.properties.subnet.id, subnet.id))
+    throw networkErrors.PrivateEndpointSubnetCannotBeChanged(peId, existing.body.properties.subnet.id, subnet.id);
   // Any privateEndpointNetworkPolicies value allows an endpoint: since NSG/UDR support for private endpoints (GA 2022)
   // the policies decide whether NSGs and route tables apply, not whether endpoints may exist
   // (articles/private-link/disable-private-endpoint-network-policy.md). The troubleshooter notes subnets with them on.
   if (existing && statics.length) {
     const had = existing.body.properties.ipConfigurations.map((c) => c.properties.privateIPAddress).sort();
     const want = statics.map((s) => s.ip).sort();
-    if (had.length !== want.length || had.some((ip, i) => ip !== want[i])) throw networkErrors.PrivateEndpointIpConfigurationsCannotBeChanged(peId);
+    if (had.length !== want.length || had.some((ip, i) => ip !== want[i]))
+      throw networkErrors.PrivateEndpointIpConfigurationsCannotBeChanged(peId);
   }
   return {
     name,
@@ -280,9 +340,18 @@ interface LinkOutcome {
 /** Keeps the stored connection when the PUT names the same one, else disconnects it and connects the new target (writes the HSM side). */
 function linkConnection(ctx: ArmContext, put: PutRequest): LinkOutcome {
   const { existing, connection, peId } = put;
-  const storedConn = existing && [...existing.body.properties.privateLinkServiceConnections, ...existing.body.properties.manualPrivateLinkServiceConnections][0];
+  const storedConn =
+    existing &&
+    [
+      ...existing.body.properties.privateLinkServiceConnections,
+      ...existing.body.properties.manualPrivateLinkServiceConnections,
+    ][0];
   if (existing && storedConn && sameConnection(storedConn, connection.manual, connection)) {
-    return { kept: storedConn, state: storedConn.properties.privateLinkServiceConnectionState, hsmFqdn: existing.body.properties.customDnsConfigs[0]?.fqdn ?? "" };
+    return {
+      kept: storedConn,
+      state: storedConn.properties.privateLinkServiceConnectionState,
+      hsmFqdn: existing.body.properties.customDnsConfigs[0]?.fqdn ?? "",
+    };
   }
   if (existing) disconnectPrivateEndpoint(ctx, peId);
   const linked = connectPrivateEndpoint(ctx, {
@@ -302,17 +371,30 @@ function linkConnection(ctx: ArmContext, put: PutRequest): LinkOutcome {
  * subnet and a subnet back-reference; an existing one keeps its NIC, whose private link properties follow a new
  * target HSM. @returns the NIC id and the private address
  */
-function placeNetworkInterface(ctx: ArmContext, put: PutRequest, link: LinkOutcome, groupId: string): { nicId: string; ip: string } {
+function placeNetworkInterface(
+  ctx: ArmContext,
+  put: PutRequest,
+  link: LinkOutcome,
+  groupId: string,
+): { nicId: string; ip: string } {
   const { existing, statics, subnet, peId } = put;
   if (existing) {
     const nicId = existing.body.properties.networkInterfaces[0]?.id ?? "";
     const nic = nicId ? getNic(ctx, nicId) : undefined;
-    const ip = nic?.body.properties.ipConfigurations[0]?.properties.privateIPAddress ?? existing.body.properties.customDnsConfigs[0]?.ipAddresses[0] ?? "";
+    const ip =
+      nic?.body.properties.ipConfigurations[0]?.properties.privateIPAddress ??
+      existing.body.properties.customDnsConfigs[0]?.ipAddresses[0] ??
+      "";
     if (nic && !link.kept) {
       // A new target: the NIC's private link properties name the new HSM's FQDN.
       const updated = structuredClone(nic.body);
       for (const c of updated.properties.ipConfigurations) {
-        if (c.properties.privateLinkConnectionProperties) c.properties.privateLinkConnectionProperties = { groupId, requiredMemberName: MHSM_REQUIRED_MEMBER, fqdns: [link.hsmFqdn] };
+        if (c.properties.privateLinkConnectionProperties)
+          c.properties.privateLinkConnectionProperties = {
+            groupId,
+            requiredMemberName: MHSM_REQUIRED_MEMBER,
+            fqdns: [link.hsmFqdn],
+          };
       }
       updated.etag = newEtag();
       putNic(ctx, updated);
@@ -321,7 +403,11 @@ function placeNetworkInterface(ctx: ArmContext, put: PutRequest, link: LinkOutco
   }
   const nicName = put.customNic ?? `${put.name}.nic.${newGuid()}`;
   const nicId = nicIdOf(ctx.subscriptionId, put.resourceGroup, nicName);
-  if (ctx.store.resources.get(nicId)) throw armErrors.Conflict("NetworkInterfaceAlreadyExists", `Network interface ${nicId} already exists; choose another customNetworkInterfaceName.`);
+  if (ctx.store.resources.get(nicId))
+    throw armErrors.Conflict(
+      "NetworkInterfaceAlreadyExists",
+      `Network interface ${nicId} already exists; choose another customNetworkInterfaceName.`,
+    );
   const ipcName = statics[0]?.name ?? `privateEndpointIpConfig.${newGuid()}`;
   const allocation = allocateAddress(ctx, subnet, `${nicId}/ipConfigurations/${ipcName}`, statics[0]?.ip);
   createPrivateEndpointNic(ctx, {
@@ -331,14 +417,20 @@ function placeNetworkInterface(ctx: ArmContext, put: PutRequest, link: LinkOutco
     privateEndpointId: peId,
     subnetId: subnet.id,
     fqdns: [link.hsmFqdn],
-    ipConfigurations: [{ name: ipcName, ip: allocation.ip, method: allocation.method, groupId, memberName: MHSM_REQUIRED_MEMBER }],
+    ipConfigurations: [
+      { name: ipcName, ip: allocation.ip, method: allocation.method, groupId, memberName: MHSM_REQUIRED_MEMBER },
+    ],
   });
   updateSubnetBackReferences(ctx, subnet.id, { add: { privateEndpoints: [peId] } });
   return { nicId, ip: allocation.ip };
 }
 
 /** The stored body of the private endpoint after a PUT. Pure. */
-function privateEndpointBody(put: PutRequest, link: LinkOutcome, nic: { nicId: string; ip: string }): PrivateEndpointBody {
+function privateEndpointBody(
+  put: PutRequest,
+  link: LinkOutcome,
+  nic: { nicId: string; ip: string },
+): PrivateEndpointBody {
   const { existing, connection, peId, statics } = put;
   const etag = newEtag();
   const arrayName = connection.manual ? "manualPrivateLinkServiceConnections" : "privateLinkServiceConnections";
@@ -377,7 +469,9 @@ function privateEndpointBody(put: PutRequest, link: LinkOutcome, nic: { nicId: s
       resourceGuid: existing?.body.properties.resourceGuid ?? newGuid(),
       privateLinkServiceConnections: connection.manual ? [] : [connBody],
       manualPrivateLinkServiceConnections: connection.manual ? [connBody] : [],
-      customNetworkInterfaceName: existing ? existing.body.properties.customNetworkInterfaceName : (put.customNic ?? ""),
+      customNetworkInterfaceName: existing
+        ? existing.body.properties.customNetworkInterfaceName
+        : (put.customNic ?? ""),
       subnet: { id: put.subnet.id },
       ipConfigurations: staticsStored,
       applicationSecurityGroups: existing?.body.properties.applicationSecurityGroups ?? [],
@@ -399,7 +493,10 @@ function handlePut(req: ArmRequest, ctx: ArmContext) {
     // FC-34: static ip configurations must cover exactly the members the private link resource requires.
     if (!put.existing && put.statics.length) {
       const s = put.statics;
-      const ok = s.length === 1 && s[0].groupId.toLowerCase() === MHSM_GROUP_ID && s[0].memberName.toLowerCase() === MHSM_REQUIRED_MEMBER;
+      const ok =
+        s.length === 1 &&
+        s[0].groupId.toLowerCase() === MHSM_GROUP_ID &&
+        s[0].memberName.toLowerCase() === MHSM_REQUIRED_MEMBER;
       if (!ok) throw networkErrors.PrivateEndpointStaticIpConfigurationMissingMemberNames(put.peId, s, MHSM_GROUP_ID);
     }
     const nic = placeNetworkInterface(ctx, put, link, groupId);
@@ -414,15 +511,18 @@ function handlePut(req: ArmRequest, ctx: ArmContext) {
 
 /** Registers the private endpoint routes and the cascade deleter (order 10: before NICs and virtual networks). */
 export function registerPrivateEndpoints(router: ArmRouter, deleters: CascadeDeleter[]): void {
-  const rgBase = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateEndpoints";
+  const rgBase =
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateEndpoints";
   const one = `${rgBase}/{privateEndpointName}`;
-  const idOf = (ctx: ArmContext, rg: string, name: string) => resourceId(ctx.subscriptionId, rg, NETWORK_NS, "privateEndpoints", name);
+  const idOf = (ctx: ArmContext, rg: string, name: string) =>
+    resourceId(ctx.subscriptionId, rg, NETWORK_NS, "privateEndpoints", name);
 
   router.add("PUT", one, handlePut);
 
   router.add("GET", one, (req, ctx) => {
     const pe = getPrivateEndpoint(ctx, idOf(ctx, req.params.resourceGroupName, req.params.privateEndpointName));
-    if (!pe) throw armErrors.ResourceNotFound(`${PE_TYPE}/${req.params.privateEndpointName}`, req.params.resourceGroupName);
+    if (!pe)
+      throw armErrors.ResourceNotFound(`${PE_TYPE}/${req.params.privateEndpointName}`, req.params.resourceGroupName);
     return okWithEtag(pe.body);
   });
 

@@ -31,11 +31,20 @@ export function validResourceGroupName(name: string): boolean {
 
 function validateTags(tags: unknown): Record<string, string> | undefined {
   if (tags === undefined || tags === null) return undefined;
-  if (typeof tags !== "object" || Array.isArray(tags)) throw armErrors.InvalidRequestContent("The request content was invalid and could not be deserialized: 'tags must be an object of strings.'.");
+  if (typeof tags !== "object" || Array.isArray(tags))
+    throw armErrors.InvalidRequestContent(
+      "The request content was invalid and could not be deserialized: 'tags must be an object of strings.'.",
+    );
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(tags as Record<string, unknown>)) {
-    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") throw armErrors.InvalidRequestContent(`The request content was invalid and could not be deserialized: 'tag '${k}' must be a string.'.`);
-    if (k.length > 512 || String(v).length > 256) throw armErrors.BadRequest(`The tag name '${k.slice(0, 40)}' or its value exceeds the maximum length (512 and 256 characters).`);
+    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean")
+      throw armErrors.InvalidRequestContent(
+        `The request content was invalid and could not be deserialized: 'tag '${k}' must be a string.'.`,
+      );
+    if (k.length > 512 || String(v).length > 256)
+      throw armErrors.BadRequest(
+        `The tag name '${k.slice(0, 40)}' or its value exceeds the maximum length (512 and 256 characters).`,
+      );
     out[k] = String(v);
   }
   if (Object.keys(out).length > 50) throw armErrors.BadRequest("The number of tags exceeds the maximum of 50.");
@@ -43,7 +52,11 @@ function validateTags(tags: unknown): Record<string, string> | undefined {
 }
 
 /** The stored resource group, or throws ResourceGroupNotFound. */
-export function requireResourceGroup(ctx: ArmContext, subscriptionId: string, name: string): StoredResource<ResourceGroupBody> {
+export function requireResourceGroup(
+  ctx: ArmContext,
+  subscriptionId: string,
+  name: string,
+): StoredResource<ResourceGroupBody> {
   const rg = ctx.store.resources.get<ResourceGroupBody>(resourceGroupId(subscriptionId, name));
   if (!rg) throw armErrors.ResourceGroupNotFound(name);
   return rg;
@@ -82,13 +95,15 @@ export function registerResourceGroups(router: ArmRouter): void {
     if (name.length > 90) throw armErrors.ResourceGroupNameTooLong(name);
     if (!validResourceGroupName(name)) throw armErrors.InvalidResourceGroupName(name);
     const body = requireObjectBody(req);
-    if (body.location === undefined || body.location === null || body.location === "") throw armErrors.LocationRequired();
+    if (body.location === undefined || body.location === null || body.location === "")
+      throw armErrors.LocationRequired();
     const location = normalizeLocation(body.location);
     if (!location || location === "global") throw armErrors.InvalidLocation(String(body.location));
     const tags = validateTags(body.tags);
     const id = resourceGroupId(ctx.subscriptionId, name);
     const existing = ctx.store.resources.get<ResourceGroupBody>(id);
-    if (existing && existing.body.location !== location) throw armErrors.InvalidResourceGroupLocation(existing.name, existing.body.location, location);
+    if (existing && existing.body.location !== location)
+      throw armErrors.InvalidResourceGroupLocation(existing.name, existing.body.location, location);
     const rg: ResourceGroupBody = {
       id: existing?.id ?? id,
       name: existing?.name ?? name,
@@ -99,13 +114,30 @@ export function registerResourceGroups(router: ArmRouter): void {
       properties: { provisioningState: "Succeeded" },
     };
     if (tags) rg.tags = tags;
-    ctx.store.tx(() => ctx.store.resources.put({ id: rg.id, type: RG_TYPE, name: rg.name, subscriptionId: ctx.subscriptionId, resourceGroup: rg.name, body: rg }, ctx.clock.now()));
+    ctx.store.tx(() =>
+      ctx.store.resources.put(
+        {
+          id: rg.id,
+          type: RG_TYPE,
+          name: rg.name,
+          subscriptionId: ctx.subscriptionId,
+          resourceGroup: rg.name,
+          body: rg,
+        },
+        ctx.clock.now(),
+      ),
+    );
     return { status: existing ? 200 : 201, body: rg };
   });
 
-  router.add("GET", rgPath, (req, ctx) => ({ status: 200, body: rgResponse(requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName)) }));
+  router.add("GET", rgPath, (req, ctx) => ({
+    status: 200,
+    body: rgResponse(requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName)),
+  }));
 
-  router.add("HEAD", rgPath, (req, ctx) => ({ status: ctx.store.resources.get(resourceGroupId(ctx.subscriptionId, req.params.resourceGroupName)) ? 204 : 404 }));
+  router.add("HEAD", rgPath, (req, ctx) => ({
+    status: ctx.store.resources.get(resourceGroupId(ctx.subscriptionId, req.params.resourceGroupName)) ? 204 : 404,
+  }));
 
   router.add("PATCH", rgPath, (req, ctx) => {
     const rg = requireResourceGroup(ctx, ctx.subscriptionId, req.params.resourceGroupName);
@@ -115,7 +147,19 @@ export function registerResourceGroups(router: ArmRouter): void {
     }
     const tags = validateTags(body.tags);
     const next = { ...rg.body, ...(tags ? { tags } : {}) };
-    ctx.store.tx(() => ctx.store.resources.put({ id: rg.id, type: RG_TYPE, name: rg.name, subscriptionId: rg.subscriptionId, resourceGroup: rg.name, body: next }, ctx.clock.now()));
+    ctx.store.tx(() =>
+      ctx.store.resources.put(
+        {
+          id: rg.id,
+          type: RG_TYPE,
+          name: rg.name,
+          subscriptionId: rg.subscriptionId,
+          resourceGroup: rg.name,
+          body: next,
+        },
+        ctx.clock.now(),
+      ),
+    );
     return { status: 200, body: next };
   });
 
@@ -127,12 +171,20 @@ export function registerResourceGroups(router: ArmRouter): void {
       // Role assignments scoped to the group or inside it go with it.
       deleteAssignmentsUnder(ctx.store.db, rg.id);
     });
-    return resourceGroupDeleteAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.subscriptionId, apiVersion: req.apiVersion });
+    return resourceGroupDeleteAccepted(ctx.operations, {
+      baseUrl: req.baseUrl,
+      subscriptionId: ctx.subscriptionId,
+      apiVersion: req.apiVersion,
+    });
   });
 
   router.add("GET", "/subscriptions/{subscriptionId}/resourcegroups", (_req, ctx) => ({
     status: 200,
-    body: { value: ctx.store.resources.list<ResourceGroupBody>(RG_TYPE, { subscriptionId: ctx.subscriptionId }).map(rgResponse) },
+    body: {
+      value: ctx.store.resources
+        .list<ResourceGroupBody>(RG_TYPE, { subscriptionId: ctx.subscriptionId })
+        .map(rgResponse),
+    },
   }));
 
   router.add("GET", "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/resources", (req, ctx) => {

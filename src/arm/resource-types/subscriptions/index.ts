@@ -10,7 +10,12 @@ import { AzureError } from "../../../kernel/errors.js";
 import { KNOWN_LOCATIONS } from "../../../kernel/azure-names.js";
 import { getSubscription, listSubscriptions, type Subscription } from "../../subscriptions.js";
 import { hasAnyRoleIn } from "../../../store/role-assignments.js";
-import { MANAGED_HSM_API_VERSIONS, NETWORK_API_VERSIONS, PRIVATE_DNS_API_VERSIONS, RESOURCES_API_VERSIONS } from "../../api-versions.js";
+import {
+  MANAGED_HSM_API_VERSIONS,
+  NETWORK_API_VERSIONS,
+  PRIVATE_DNS_API_VERSIONS,
+  RESOURCES_API_VERSIONS,
+} from "../../api-versions.js";
 
 /** Newest first, as ARM lists them; the same tables the api-version check uses (src/arm/api-versions.ts). */
 const newestFirst = (versions: readonly string[]): string[] => [...versions].reverse();
@@ -18,7 +23,10 @@ const MHSM = newestFirst(MANAGED_HSM_API_VERSIONS);
 const NET = newestFirst(NETWORK_API_VERSIONS);
 const DNS = newestFirst(PRIVATE_DNS_API_VERSIONS);
 
-const PROVIDERS: Record<string, { namespace: string; resourceTypes: { resourceType: string; locations: string[]; apiVersions: string[] }[] }> = {
+const PROVIDERS: Record<
+  string,
+  { namespace: string; resourceTypes: { resourceType: string; locations: string[]; apiVersions: string[] }[] }
+> = {
   "microsoft.keyvault": {
     namespace: "Microsoft.KeyVault",
     resourceTypes: [
@@ -38,8 +46,16 @@ const PROVIDERS: Record<string, { namespace: string; resourceTypes: { resourceTy
       { resourceType: "privateDnsZones/virtualNetworkLinks", locations: ["global"], apiVersions: DNS },
     ],
   },
-  "microsoft.resources": { namespace: "Microsoft.Resources", resourceTypes: [{ resourceType: "resourceGroups", locations: [], apiVersions: newestFirst(RESOURCES_API_VERSIONS) }] },
-  "microsoft.authorization": { namespace: "Microsoft.Authorization", resourceTypes: [{ resourceType: "roleAssignments", locations: [], apiVersions: ["2022-04-01"] }] },
+  "microsoft.resources": {
+    namespace: "Microsoft.Resources",
+    resourceTypes: [
+      { resourceType: "resourceGroups", locations: [], apiVersions: newestFirst(RESOURCES_API_VERSIONS) },
+    ],
+  },
+  "microsoft.authorization": {
+    namespace: "Microsoft.Authorization",
+    resourceTypes: [{ resourceType: "roleAssignments", locations: [], apiVersions: ["2022-04-01"] }],
+  },
 };
 
 function subscriptionBody(ctx: ArmContext, sub: Subscription) {
@@ -52,7 +68,11 @@ function subscriptionBody(ctx: ArmContext, sub: Subscription) {
     tenantId: ctx.config.tenantId,
     displayName: sub.displayName,
     state: "Enabled",
-    subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
+    subscriptionPolicies: {
+      locationPlacementId: "Public_2014-09-01",
+      quotaId: "PayAsYouGo_2014-09-01",
+      spendingLimit: "Off",
+    },
   };
 }
 
@@ -66,12 +86,17 @@ function providerBody(ctx: ArmContext, nsKey: string) {
     namespace,
     registrationState: row?.registrationState ?? "NotRegistered",
     registrationPolicy: "RegistrationRequired",
-    resourceTypes: (known?.resourceTypes ?? []).map((t) => ({ ...t, locations: t.locations.length ? t.locations : KNOWN_LOCATIONS.slice(0, 10) })),
+    resourceTypes: (known?.resourceTypes ?? []).map((t) => ({
+      ...t,
+      locations: t.locations.length ? t.locations : KNOWN_LOCATIONS.slice(0, 10),
+    })),
   };
 }
 
 function providerNotFound(ns: string) {
-  return new AzureError(404, "InvalidResourceNamespace", `The resource namespace '${ns}' is invalid.`, { surface: "arm" });
+  return new AzureError(404, "InvalidResourceNamespace", `The resource namespace '${ns}' is invalid.`, {
+    surface: "arm",
+  });
 }
 
 export function registerSubscriptions(router: ArmRouter): void {
@@ -82,10 +107,25 @@ export function registerSubscriptions(router: ArmRouter): void {
       .map((s) => subscriptionBody(ctx, s));
     return { status: 200, body: { value, count: { type: "Total", value: value.length } } };
   });
-  router.add("GET", "/subscriptions/{subscriptionId}", (_req, ctx) => ({ status: 200, body: subscriptionBody(ctx, getSubscription(ctx.store, ctx.subscriptionId)!) }));
+  router.add("GET", "/subscriptions/{subscriptionId}", (_req, ctx) => ({
+    status: 200,
+    body: subscriptionBody(ctx, getSubscription(ctx.store, ctx.subscriptionId)!),
+  }));
   router.add("GET", "/tenants", (_req, ctx) => ({
     status: 200,
-    body: { value: [{ id: `/tenants/${ctx.config.tenantId}`, tenantId: ctx.config.tenantId, tenantCategory: "Home", displayName: "hsmlink", defaultDomain: "hsmlink.onmicrosoft.com", domains: ["hsmlink.onmicrosoft.com"], tenantType: "AAD" }] },
+    body: {
+      value: [
+        {
+          id: `/tenants/${ctx.config.tenantId}`,
+          tenantId: ctx.config.tenantId,
+          tenantCategory: "Home",
+          displayName: "hsmlink",
+          defaultDomain: "hsmlink.onmicrosoft.com",
+          domains: ["hsmlink.onmicrosoft.com"],
+          tenantType: "AAD",
+        },
+      ],
+    },
   }));
   router.add("GET", "/subscriptions/{subscriptionId}/locations", (_req, ctx) => ({
     status: 200,
@@ -109,13 +149,20 @@ export function registerSubscriptions(router: ArmRouter): void {
     if (!body) throw providerNotFound(req.params.resourceProviderNamespace);
     return { status: 200, body };
   });
-  for (const [action, state] of [["register", "Registered"], ["unregister", "Unregistered"]] as const) {
-    router.add("POST", `/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}/${action}`, (req, ctx) => {
-      const nsKey = req.params.resourceProviderNamespace.toLowerCase();
-      const namespace = PROVIDERS[nsKey]?.namespace;
-      if (!namespace) throw providerNotFound(req.params.resourceProviderNamespace);
-      ctx.store.tx(() => ctx.store.providers.set(nsKey, namespace, state));
-      return { status: 200, body: providerBody(ctx, nsKey) };
-    });
+  for (const [action, state] of [
+    ["register", "Registered"],
+    ["unregister", "Unregistered"],
+  ] as const) {
+    router.add(
+      "POST",
+      `/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}/${action}`,
+      (req, ctx) => {
+        const nsKey = req.params.resourceProviderNamespace.toLowerCase();
+        const namespace = PROVIDERS[nsKey]?.namespace;
+        if (!namespace) throw providerNotFound(req.params.resourceProviderNamespace);
+        ctx.store.tx(() => ctx.store.providers.set(nsKey, namespace, state));
+        return { status: 200, body: providerBody(ctx, nsKey) };
+      },
+    );
   }
 }

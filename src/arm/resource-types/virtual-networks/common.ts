@@ -48,8 +48,13 @@ export function requireRegion(value: unknown, type: string): string {
 }
 
 /** Throws ARM's InvalidResourceLocation when an existing resource is PUT with another region. */
-export function requireSameLocation(existing: { name: string; location: string } | undefined, rg: string, requested: string): void {
-  if (existing && existing.location !== requested) throw armErrors.InvalidResourceLocation(existing.name, existing.location, rg, requested);
+export function requireSameLocation(
+  existing: { name: string; location: string } | undefined,
+  rg: string,
+  requested: string,
+): void {
+  if (existing && existing.location !== requested)
+    throw armErrors.InvalidResourceLocation(existing.name, existing.location, rg, requested);
 }
 
 /**
@@ -59,11 +64,16 @@ export function requireSameLocation(existing: { name: string; location: string }
  */
 export function readTags(tags: unknown): Record<string, string> | undefined {
   if (tags === undefined || tags === null) return undefined;
-  if (typeof tags !== "object" || Array.isArray(tags)) throw networkErrors.InvalidRequestFormat("tags", "Tags must be a JSON object of strings.");
+  if (typeof tags !== "object" || Array.isArray(tags))
+    throw networkErrors.InvalidRequestFormat("tags", "Tags must be a JSON object of strings.");
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(tags as Record<string, unknown>)) {
-    if (typeof v !== "string") throw networkErrors.InvalidRequestFormat(`tags.${k}`, `Error converting value to type 'System.String'.`);
-    if (k.length > 512 || v.length > 256) throw armErrors.BadRequest(`The tag name '${k.slice(0, 40)}' or its value exceeds the maximum length (512 and 256 characters).`);
+    if (typeof v !== "string")
+      throw networkErrors.InvalidRequestFormat(`tags.${k}`, `Error converting value to type 'System.String'.`);
+    if (k.length > 512 || v.length > 256)
+      throw armErrors.BadRequest(
+        `The tag name '${k.slice(0, 40)}' or its value exceeds the maximum length (512 and 256 characters).`,
+      );
     out[k] = v;
   }
   if (Object.keys(out).length > 50) throw armErrors.BadRequest("The number of tags exceeds the maximum of 50.");
@@ -74,7 +84,8 @@ export function readTags(tags: unknown): Record<string, string> | undefined {
 export function readProperties(body: Record<string, unknown>, path = "properties"): Record<string, unknown> {
   const p = body.properties;
   if (p === undefined || p === null) return {};
-  if (typeof p !== "object" || Array.isArray(p)) throw networkErrors.InvalidRequestFormat(path, "Expected a JSON object.");
+  if (typeof p !== "object" || Array.isArray(p))
+    throw networkErrors.InvalidRequestFormat(path, "Expected a JSON object.");
   return p as Record<string, unknown>;
 }
 
@@ -82,7 +93,11 @@ export function readProperties(body: Record<string, unknown>, path = "properties
 export function readBoolean(obj: Record<string, unknown>, key: string, path: string, fallback: boolean): boolean {
   const v = obj[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== "boolean") throw networkErrors.InvalidRequestFormat(path, `Error converting value ${JSON.stringify(v)} to type 'System.Boolean'.`);
+  if (typeof v !== "boolean")
+    throw networkErrors.InvalidRequestFormat(
+      path,
+      `Error converting value ${JSON.stringify(v)} to type 'System.Boolean'.`,
+    );
   return v;
 }
 
@@ -95,10 +110,15 @@ export function readArray(obj: Record<string, unknown>, key: string, path: strin
 }
 
 /** An optional object property; undefined when absent. @throws AzureError InvalidRequestFormat */
-export function readObject(obj: Record<string, unknown>, key: string, path: string): Record<string, unknown> | undefined {
+export function readObject(
+  obj: Record<string, unknown>,
+  key: string,
+  path: string,
+): Record<string, unknown> | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "object" || Array.isArray(v)) throw networkErrors.InvalidRequestFormat(path, "Expected a JSON object.");
+  if (typeof v !== "object" || Array.isArray(v))
+    throw networkErrors.InvalidRequestFormat(path, "Expected a JSON object.");
   return v as Record<string, unknown>;
 }
 
@@ -106,11 +126,20 @@ export function readObject(obj: Record<string, unknown>, key: string, path: stri
  * Reads an enum property case-insensitively (the RP's JSON parser is) and returns Azure's canonical casing.
  * @throws AzureError InvalidRequestFormat for a value outside `allowed`
  */
-export function readEnum<T extends string>(obj: Record<string, unknown>, key: string, path: string, allowed: readonly T[]): T | undefined {
+export function readEnum<T extends string>(
+  obj: Record<string, unknown>,
+  key: string,
+  path: string,
+  allowed: readonly T[],
+): T | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
   const hit = typeof v === "string" ? allowed.find((a) => a.toLowerCase() === v.toLowerCase()) : undefined;
-  if (!hit) throw networkErrors.InvalidRequestFormat(path, `Error converting value ${JSON.stringify(v)}: expected one of ${allowed.join(", ")}.`);
+  if (!hit)
+    throw networkErrors.InvalidRequestFormat(
+      path,
+      `Error converting value ${JSON.stringify(v)}: expected one of ${allowed.join(", ")}.`,
+    );
   return hit;
 }
 
@@ -125,7 +154,11 @@ export function asUpdating<T>(body: T): T {
  * The network LRO answer of a PUT (control-plane.md §0.2, §4.1): 201 new / 200 update, body with
  * `provisioningState: "Updating"`, `Azure-AsyncOperation` (already Succeeded) and the resource's etag.
  */
-export function networkPutResult(req: ArmRequest, ctx: ArmContext, o: { created: boolean; body: { id: string; etag?: string }; location: string }): ArmResult {
+export function networkPutResult(
+  req: ArmRequest,
+  ctx: ArmContext,
+  o: { created: boolean; body: { id: string; etag?: string }; location: string },
+): ArmResult {
   const result = networkPutAccepted(ctx.operations, {
     baseUrl: req.baseUrl,
     subscriptionId: ctx.subscriptionId,
@@ -141,7 +174,12 @@ export function networkPutResult(req: ArmRequest, ctx: ArmContext, o: { created:
 
 /** The network LRO answer of a DELETE: 202 with `Azure-AsyncOperation` and `Location` (control-plane.md §4.3). */
 export function networkDeleteResult(req: ArmRequest, ctx: ArmContext, location: string): ArmResult {
-  return networkDeleteAccepted(ctx.operations, { baseUrl: req.baseUrl, subscriptionId: ctx.subscriptionId, location, apiVersion: req.apiVersion });
+  return networkDeleteAccepted(ctx.operations, {
+    baseUrl: req.baseUrl,
+    subscriptionId: ctx.subscriptionId,
+    location,
+    apiVersion: req.apiVersion,
+  });
 }
 
 /** A GET answer with the network etag also in the `ETag` header. */

@@ -32,7 +32,20 @@ import {
   type SubResource,
 } from "./common.js";
 import { networkErrors } from "./errors.js";
-import { getVnet, peeringsOf, peeringsPointingAt, putVnetChild, putVnetRow, requireVnet, subnetUser, subnetsOf, syncVirtualNetwork, vnetId, type SubnetBody, type VnetBody } from "./model.js";
+import {
+  getVnet,
+  peeringsOf,
+  peeringsPointingAt,
+  putVnetChild,
+  putVnetRow,
+  requireVnet,
+  subnetUser,
+  subnetsOf,
+  syncVirtualNetwork,
+  vnetId,
+  type SubnetBody,
+  type VnetBody,
+} from "./model.js";
 import { disconnectPeersOf, overlappingPrefixes, refreshPeersOf, registerPeerings } from "./peerings.js";
 import { buildSubnet, parsePrefix, registerSubnets } from "./subnets.js";
 
@@ -56,7 +69,8 @@ export function removeVirtualNetwork(ctx: ArmContext, id: string): void {
 }
 
 function registerVirtualNetworks(router: ArmRouter, deleters: CascadeDeleter[]): void {
-  const rgBase = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks";
+  const rgBase =
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks";
   const one = `${rgBase}/{virtualNetworkName}`;
 
   router.add("PUT", one, (req, ctx) => {
@@ -77,28 +91,44 @@ function registerVirtualNetworks(router: ArmRouter, deleters: CascadeDeleter[]):
     const cidrs = prefixTexts.map((t) => parsePrefix(t, id));
     for (let i = 0; i < cidrs.length; i++) {
       for (let j = i + 1; j < cidrs.length; j++) {
-        if (overlaps(cidrs[i], cidrs[j])) throw networkErrors.NetcfgDuplicateAddressPrefix(id, String(prefixTexts[i]), String(prefixTexts[j]));
+        if (overlaps(cidrs[i], cidrs[j]))
+          throw networkErrors.NetcfgDuplicateAddressPrefix(id, String(prefixTexts[i]), String(prefixTexts[j]));
       }
     }
     const dhcp = readObject(props, "dhcpOptions", "properties.dhcpOptions") ?? {};
     const dnsServers = readArray(dhcp, "dnsServers", "properties.dhcpOptions.dnsServers");
-    for (const d of dnsServers) if (typeof d !== "string" || !isIpv4(d)) throw networkErrors.InvalidDnsServerIpAddress(String(d), id);
+    for (const d of dnsServers)
+      if (typeof d !== "string" || !isIpv4(d)) throw networkErrors.InvalidDnsServerIpAddress(String(d), id);
     const enableDdosProtection = readBoolean(props, "enableDdosProtection", "properties.enableDdosProtection", false);
-    const enableVmProtection = props.enableVmProtection === undefined ? undefined : readBoolean(props, "enableVmProtection", "properties.enableVmProtection", false);
+    const enableVmProtection =
+      props.enableVmProtection === undefined
+        ? undefined
+        : readBoolean(props, "enableVmProtection", "properties.enableVmProtection", false);
     const plan = readObject(props, "ddosProtectionPlan", "properties.ddosProtectionPlan");
-    if (plan && typeof plan.id !== "string") throw networkErrors.MissingJsonReferenceId("properties.ddosProtectionPlan");
+    if (plan && typeof plan.id !== "string")
+      throw networkErrors.MissingJsonReferenceId("properties.ddosProtectionPlan");
 
     const stored = existing ? subnetsOf(ctx, id) : [];
     const inputs = readArray(props, "subnets", "properties.subnets");
     const built: SubnetBody[] = [];
     inputs.forEach((raw, i) => {
-      if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw networkErrors.InvalidRequestFormat(`properties.subnets[${i}]`, "Expected a JSON object.");
+      if (!raw || typeof raw !== "object" || Array.isArray(raw))
+        throw networkErrors.InvalidRequestFormat(`properties.subnets[${i}]`, "Expected a JSON object.");
       const sn = (raw as Record<string, unknown>).name;
-      if (typeof sn !== "string" || !sn) throw networkErrors.InvalidRequestFormat(`properties.subnets[${i}].name`, "A subnet must have a name.");
-      if (built.some((b) => b.name.toLowerCase() === sn.toLowerCase())) throw networkErrors.DuplicateResourceName(id, sn);
+      if (typeof sn !== "string" || !sn)
+        throw networkErrors.InvalidRequestFormat(`properties.subnets[${i}].name`, "A subnet must have a name.");
+      if (built.some((b) => b.name.toLowerCase() === sn.toLowerCase()))
+        throw networkErrors.DuplicateResourceName(id, sn);
       const ex = stored.find((s) => s.name.toLowerCase() === sn.toLowerCase());
       built.push(
-        buildSubnet(ctx, { vnetId: id, vnetName: name, vnetPrefixes: cidrs, siblings: built, apiVersion: req.apiVersion }, sn, raw as Record<string, unknown>, ex, `properties.subnets[${i}].properties`),
+        buildSubnet(
+          ctx,
+          { vnetId: id, vnetName: name, vnetPrefixes: cidrs, siblings: built, apiVersion: req.apiVersion },
+          sn,
+          raw as Record<string, unknown>,
+          ex,
+          `properties.subnets[${i}].properties`,
+        ),
       );
     });
     const removed = stored.filter((s) => !built.some((b) => b.id.toLowerCase() === s.id.toLowerCase()));
@@ -149,7 +179,9 @@ function registerVirtualNetworks(router: ArmRouter, deleters: CascadeDeleter[]):
     return networkPutResult(req, ctx, { created: !existing, body: result, location });
   });
 
-  router.add("GET", one, (req, ctx) => okWithEtag(requireVnet(ctx, req.params.resourceGroupName, req.params.virtualNetworkName).body));
+  router.add("GET", one, (req, ctx) =>
+    okWithEtag(requireVnet(ctx, req.params.resourceGroupName, req.params.virtualNetworkName).body),
+  );
 
   addListRoutes(router, VNET_TYPE);
 

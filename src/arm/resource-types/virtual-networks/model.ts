@@ -138,7 +138,15 @@ export function subnetUser(s: SubnetBody): string | undefined {
 export function putVnetChild(ctx: ArmContext, body: SubnetBody | PeeringBody): void {
   const p = parseResourceId(body.id)!;
   ctx.store.resources.put(
-    { id: body.id, type: body.type, name: body.name, parentId: parentIdOf(body.id), subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, body },
+    {
+      id: body.id,
+      type: body.type,
+      name: body.name,
+      parentId: parentIdOf(body.id),
+      subscriptionId: p.subscriptionId,
+      resourceGroup: p.resourceGroup,
+      body,
+    },
     ctx.clock.now(),
   );
 }
@@ -146,7 +154,17 @@ export function putVnetChild(ctx: ArmContext, body: SubnetBody | PeeringBody): v
 /** Writes a VNet row (without re-deriving its embedded children; use {@link syncVirtualNetwork} for that). */
 export function putVnetRow(ctx: ArmContext, body: VnetBody): void {
   const p = parseResourceId(body.id)!;
-  ctx.store.resources.put({ id: body.id, type: VNET_TYPE, name: body.name, subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, body }, ctx.clock.now());
+  ctx.store.resources.put(
+    {
+      id: body.id,
+      type: VNET_TYPE,
+      name: body.name,
+      subscriptionId: p.subscriptionId,
+      resourceGroup: p.resourceGroup,
+      body,
+    },
+    ctx.clock.now(),
+  );
 }
 
 /**
@@ -161,7 +179,11 @@ export function syncVirtualNetwork(ctx: ArmContext, id: string): VnetBody | unde
   const subnets = subnetsOf(ctx, vnet.id).map((s) => ({ ...s.body, etag }));
   const peerings = peeringsOf(ctx, vnet.id).map((p) => ({ ...p.body, etag }));
   for (const c of [...subnets, ...peerings]) putVnetChild(ctx, c);
-  const body: VnetBody = { ...vnet.body, etag, properties: { ...vnet.body.properties, subnets, virtualNetworkPeerings: peerings } };
+  const body: VnetBody = {
+    ...vnet.body,
+    etag,
+    properties: { ...vnet.body.properties, subnets, virtualNetworkPeerings: peerings },
+  };
   putVnetRow(ctx, body);
   return body;
 }
@@ -171,10 +193,21 @@ export function syncVirtualNetwork(ctx: ArmContext, id: string): VnetBody | unde
  * re-syncs its VNet. Used by private endpoints and NICs; runs inside the caller's transaction. A subnet that no
  * longer exists is left alone.
  */
-export function updateSubnetBackReferences(ctx: ArmContext, subnetId: string, change: { add?: { ipConfigurations?: string[]; privateEndpoints?: string[] }; remove?: { ipConfigurations?: string[]; privateEndpoints?: string[] } }): void {
+export function updateSubnetBackReferences(
+  ctx: ArmContext,
+  subnetId: string,
+  change: {
+    add?: { ipConfigurations?: string[]; privateEndpoints?: string[] };
+    remove?: { ipConfigurations?: string[]; privateEndpoints?: string[] };
+  },
+): void {
   const s = getSubnet(ctx, subnetId);
   if (!s) return;
-  const edit = (current: SubResource[] | undefined, add: string[] = [], remove: string[] = []): SubResource[] | undefined => {
+  const edit = (
+    current: SubResource[] | undefined,
+    add: string[] = [],
+    remove: string[] = [],
+  ): SubResource[] | undefined => {
     const kept = (current ?? []).filter((r) => !remove.some((x) => sameId(x, r.id)));
     for (const a of add) if (!kept.some((r) => sameId(r.id, a))) kept.push({ id: a });
     return kept.length ? kept : undefined;
@@ -196,7 +229,11 @@ export function subnetIdOf(vnet: string, name: string): string {
 }
 
 /** The subnet row or the network RP's 404 `NotFound` for a child resource. */
-export function requireSubnet(ctx: ArmContext, vnet: StoredResource<VnetBody>, name: string): StoredResource<SubnetBody> {
+export function requireSubnet(
+  ctx: ArmContext,
+  vnet: StoredResource<VnetBody>,
+  name: string,
+): StoredResource<SubnetBody> {
   const id = subnetIdOf(vnet.id, name);
   const s = getSubnet(ctx, id);
   if (!s) throw networkErrors.NotFound(id);
@@ -208,5 +245,10 @@ export function requireSubnet(ctx: ArmContext, vnet: StoredResource<VnetBody>, n
  * (network/allocation.ts {@link takenAddresses}, with the subnet's back-references).
  */
 export function allocatedAddresses(ctx: ArmContext, subnet: StoredResource<SubnetBody>): Map<string, string> {
-  return takenAddresses(ctx.store, ctx.subscriptionId, subnet.id, (subnet.body.properties.ipConfigurations ?? []).map((r) => r.id));
+  return takenAddresses(
+    ctx.store,
+    ctx.subscriptionId,
+    subnet.id,
+    (subnet.body.properties.ipConfigurations ?? []).map((r) => r.id),
+  );
 }

@@ -14,9 +14,29 @@ import { parseResourceId, resourceTypeOf, sameId } from "../../../kernel/resourc
 import type { StoredResource } from "../../../store/resources.js";
 import { overlaps } from "../../../network/cidr.js";
 import { newGuid } from "../../../kernel/ids.js";
-import { PEERING_TYPE, VNET_TYPE, networkDeleteResult, networkPutResult, okWithEtag, readBoolean, readObject, readProperties, validateNetworkName } from "./common.js";
+import {
+  PEERING_TYPE,
+  VNET_TYPE,
+  networkDeleteResult,
+  networkPutResult,
+  okWithEtag,
+  readBoolean,
+  readObject,
+  readProperties,
+  validateNetworkName,
+} from "./common.js";
 import { networkErrors } from "./errors.js";
-import { getPeering, getVnet, peeringsOf, peeringsPointingAt, putVnetChild, requireVnet, syncVirtualNetwork, type PeeringBody, type VnetBody } from "./model.js";
+import {
+  getPeering,
+  getVnet,
+  peeringsOf,
+  peeringsPointingAt,
+  putVnetChild,
+  requireVnet,
+  syncVirtualNetwork,
+  type PeeringBody,
+  type VnetBody,
+} from "./model.js";
 
 /** The overlapping prefix pairs of two address spaces, flattened `[a1, b1, a2, b2, …]` (the RP's message lists both sides). */
 export function overlappingPrefixes(a: string[], b: string[]): string[] {
@@ -31,8 +51,15 @@ function peeringTo(ctx: ArmContext, vnet: string, remoteVnetId: string): StoredR
 }
 
 /** Writes a peering with a new state and the remote's current address space. */
-function writePeering(ctx: ArmContext, p: PeeringBody, state: PeeringBody["properties"]["peeringState"], remote: VnetBody | undefined): void {
-  const space = remote ? [...remote.properties.addressSpace.addressPrefixes] : p.properties.remoteAddressSpace.addressPrefixes;
+function writePeering(
+  ctx: ArmContext,
+  p: PeeringBody,
+  state: PeeringBody["properties"]["peeringState"],
+  remote: VnetBody | undefined,
+): void {
+  const space = remote
+    ? [...remote.properties.addressSpace.addressPrefixes]
+    : p.properties.remoteAddressSpace.addressPrefixes;
   putVnetChild(ctx, {
     ...p,
     properties: {
@@ -51,7 +78,9 @@ function writePeering(ctx: ArmContext, p: PeeringBody, state: PeeringBody["prope
  * @param onlyFrom when given, only the peering in that VNet is disconnected (a single peering was deleted)
  */
 export function disconnectPeersOf(ctx: ArmContext, vnet: string, onlyFrom?: string): void {
-  const backs = onlyFrom ? [peeringTo(ctx, onlyFrom, vnet)].filter((b): b is StoredResource<PeeringBody> => !!b) : peeringsPointingAt(ctx, vnet);
+  const backs = onlyFrom
+    ? [peeringTo(ctx, onlyFrom, vnet)].filter((b): b is StoredResource<PeeringBody> => !!b)
+    : peeringsPointingAt(ctx, vnet);
   for (const back of backs) {
     writePeering(ctx, back.body, "Disconnected", undefined);
     syncVirtualNetwork(ctx, back.parentId!);
@@ -71,7 +100,8 @@ export function refreshPeersOf(ctx: ArmContext, vnet: VnetBody): void {
 
 /** Registers the peering routes. */
 export function registerPeerings(router: ArmRouter): void {
-  const base = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks/{virtualNetworkName}/virtualNetworkPeerings";
+  const base =
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks/{virtualNetworkName}/virtualNetworkPeerings";
   const one = `${base}/{virtualNetworkPeeringName}`;
 
   router.add("PUT", one, (req, ctx) => {
@@ -84,7 +114,8 @@ export function registerPeerings(router: ArmRouter): void {
     const props = readProperties(body);
     const remoteRef = readObject(props, "remoteVirtualNetwork", "properties.remoteVirtualNetwork");
     const remoteId = remoteRef?.id;
-    if (typeof remoteId !== "string" || !remoteId) throw networkErrors.MissingJsonReferenceId("properties.remoteVirtualNetwork");
+    if (typeof remoteId !== "string" || !remoteId)
+      throw networkErrors.MissingJsonReferenceId("properties.remoteVirtualNetwork");
     const parsed = parseResourceId(remoteId);
     if (!parsed || !parsed.resourceGroup || resourceTypeOf(parsed)?.toLowerCase() !== VNET_TYPE.toLowerCase()) {
       throw armErrors.LinkedInvalidPropertyId(remoteId, "properties.remoteVirtualNetwork.id");
@@ -93,20 +124,42 @@ export function registerPeerings(router: ArmRouter): void {
     if (!remote) throw networkErrors.InvalidResourceReference(remoteId, id);
     if (sameId(remote.id, vnet.id)) throw networkErrors.CannotPeerVirtualNetworkWithItself(id);
     const other = peeringTo(ctx, vnet.id, remote.id);
-    if (other && !sameId(other.id, id)) throw networkErrors.AnotherPeeringAlreadyReferencesRemoteVnet(id, other.id, remote.id);
+    if (other && !sameId(other.id, id))
+      throw networkErrors.AnotherPeeringAlreadyReferencesRemoteVnet(id, other.id, remote.id);
     if (existing && !sameId(existing.body.properties.remoteVirtualNetwork.id, remote.id)) {
-      throw armErrors.BadRequest(`Cannot change remote virtual network of peering ${id} from ${existing.body.properties.remoteVirtualNetwork.id} to ${remote.id}. Delete and re-create the peering.`);
+      throw armErrors.BadRequest(
+        `Cannot change remote virtual network of peering ${id} from ${existing.body.properties.remoteVirtualNetwork.id} to ${remote.id}. Delete and re-create the peering.`,
+      );
     }
-    const allowVirtualNetworkAccess = readBoolean(props, "allowVirtualNetworkAccess", "properties.allowVirtualNetworkAccess", true);
-    const allowForwardedTraffic = readBoolean(props, "allowForwardedTraffic", "properties.allowForwardedTraffic", false);
+    const allowVirtualNetworkAccess = readBoolean(
+      props,
+      "allowVirtualNetworkAccess",
+      "properties.allowVirtualNetworkAccess",
+      true,
+    );
+    const allowForwardedTraffic = readBoolean(
+      props,
+      "allowForwardedTraffic",
+      "properties.allowForwardedTraffic",
+      false,
+    );
     const allowGatewayTransit = readBoolean(props, "allowGatewayTransit", "properties.allowGatewayTransit", false);
     const useRemoteGateways = readBoolean(props, "useRemoteGateways", "properties.useRemoteGateways", false);
-    const doNotVerifyRemoteGateways = readBoolean(props, "doNotVerifyRemoteGateways", "properties.doNotVerifyRemoteGateways", false);
+    const doNotVerifyRemoteGateways = readBoolean(
+      props,
+      "doNotVerifyRemoteGateways",
+      "properties.doNotVerifyRemoteGateways",
+      false,
+    );
     if (useRemoteGateways) throw networkErrors.RemoteVnetHasNoGateways(id, remote.id);
-    const clash = overlappingPrefixes(vnet.body.properties.addressSpace.addressPrefixes, remote.body.properties.addressSpace.addressPrefixes);
+    const clash = overlappingPrefixes(
+      vnet.body.properties.addressSpace.addressPrefixes,
+      remote.body.properties.addressSpace.addressPrefixes,
+    );
     if (clash.length) throw networkErrors.VnetAddressSpacesOverlap(id, vnet.id, remote.id, clash);
     const reverse = peeringTo(ctx, remote.id, vnet.id);
-    if (reverse && reverse.body.properties.peeringState === "Disconnected") throw networkErrors.RemotePeeringIsDisconnected(id, reverse.id, vnet.id);
+    if (reverse && reverse.body.properties.peeringState === "Disconnected")
+      throw networkErrors.RemotePeeringIsDisconnected(id, reverse.id, vnet.id);
 
     const state = reverse ? "Connected" : "Initiated";
     const space = [...remote.body.properties.addressSpace.addressPrefixes];

@@ -12,7 +12,12 @@
  * `NetworkSecurityGroupEnabled` / `RouteTableEnabled` one of them (articles/private-link/disable-private-endpoint-network-policy.md).
  */
 
-export const PRIVATE_ENDPOINT_NETWORK_POLICIES = ["Enabled", "Disabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled"] as const;
+export const PRIVATE_ENDPOINT_NETWORK_POLICIES = [
+  "Enabled",
+  "Disabled",
+  "NetworkSecurityGroupEnabled",
+  "RouteTableEnabled",
+] as const;
 export type PrivateEndpointNetworkPolicies = (typeof PRIVATE_ENDPOINT_NETWORK_POLICIES)[number];
 
 export const PRIVATE_LINK_SERVICE_NETWORK_POLICIES = ["Enabled", "Disabled"] as const;

@@ -7,10 +7,39 @@
 import type { ArmContext, ArmRouter } from "../../engine.js";
 import { requireObjectBody } from "../../engine.js";
 import type { StoredResource } from "../../../store/resources.js";
-import { CidrError, contains, ipInCidr, overlaps, parseCidr, validateSubnetPrefix, type Cidr } from "../../../network/cidr.js";
-import { SUBNET_TYPE, networkDeleteResult, networkPutResult, okWithEtag, readArray, readEnum, readProperties, validateNetworkName } from "./common.js";
+import {
+  CidrError,
+  contains,
+  ipInCidr,
+  overlaps,
+  parseCidr,
+  validateSubnetPrefix,
+  type Cidr,
+} from "../../../network/cidr.js";
+import {
+  SUBNET_TYPE,
+  networkDeleteResult,
+  networkPutResult,
+  okWithEtag,
+  readArray,
+  readEnum,
+  readProperties,
+  validateNetworkName,
+} from "./common.js";
 import { networkErrors } from "./errors.js";
-import { allocatedAddresses, getSubnet, putVnetChild, requireSubnet, requireVnet, subnetIdOf, subnetPrefixes, subnetUser, subnetsOf, syncVirtualNetwork, type SubnetBody } from "./model.js";
+import {
+  allocatedAddresses,
+  getSubnet,
+  putVnetChild,
+  requireSubnet,
+  requireVnet,
+  subnetIdOf,
+  subnetPrefixes,
+  subnetUser,
+  subnetsOf,
+  syncVirtualNetwork,
+  type SubnetBody,
+} from "./model.js";
 import {
   PRIVATE_ENDPOINT_NETWORK_POLICIES,
   PRIVATE_LINK_SERVICE_NETWORK_POLICIES,
@@ -24,7 +53,8 @@ import {
  * @throws AzureError InvalidAddressPrefixFormat (not a.b.c.d/n), InvalidCIDRNotation (host bits set)
  */
 export function parsePrefix(text: unknown, resourceIdForMessage: string): Cidr {
-  if (typeof text !== "string") throw networkErrors.InvalidAddressPrefixFormat(JSON.stringify(text), resourceIdForMessage);
+  if (typeof text !== "string")
+    throw networkErrors.InvalidAddressPrefixFormat(JSON.stringify(text), resourceIdForMessage);
   try {
     return parseCidr(text);
   } catch (e) {
@@ -55,7 +85,14 @@ export interface SubnetContext {
  *   InvalidCIDRNotation, NetcfgSubnetRangeOutsideVnet, NetcfgSubnetRangesOverlap,
  *   InUseSubnetCannotBeUpdated
  */
-export function buildSubnet(ctx: ArmContext, sc: SubnetContext, name: string, input: Record<string, unknown>, existing: StoredResource<SubnetBody> | undefined, path = "properties"): SubnetBody {
+export function buildSubnet(
+  ctx: ArmContext,
+  sc: SubnetContext,
+  name: string,
+  input: Record<string, unknown>,
+  existing: StoredResource<SubnetBody> | undefined,
+  path = "properties",
+): SubnetBody {
   validateNetworkName(name);
   const id = existing?.id ?? subnetIdOf(sc.vnetId, name);
   const props = readProperties(input, path);
@@ -81,7 +118,8 @@ export function buildSubnet(ctx: ArmContext, sc: SubnetContext, name: string, in
       if (e instanceof CidrError) throw networkErrors.NetcfgInvalidSubnet(name, sc.vnetName);
       throw e;
     }
-    if (!sc.vnetPrefixes.some((v) => contains(v, c))) throw networkErrors.NetcfgSubnetRangeOutsideVnet(name, sc.vnetName);
+    if (!sc.vnetPrefixes.some((v) => contains(v, c)))
+      throw networkErrors.NetcfgSubnetRangeOutsideVnet(name, sc.vnetName);
     if (cidrs.some((o) => overlaps(o, c))) throw networkErrors.NetcfgSubnetRangesOverlap(name, sc.vnetName);
     cidrs.push(c);
   }
@@ -92,10 +130,22 @@ export function buildSubnet(ctx: ArmContext, sc: SubnetContext, name: string, in
   }
 
   const pePolicies =
-    readEnum(props, "privateEndpointNetworkPolicies", `${path}.privateEndpointNetworkPolicies`, PRIVATE_ENDPOINT_NETWORK_POLICIES) ?? defaultPrivateEndpointNetworkPolicies(sc.apiVersion);
-  const plsPolicies = readEnum(props, "privateLinkServiceNetworkPolicies", `${path}.privateLinkServiceNetworkPolicies`, PRIVATE_LINK_SERVICE_NETWORK_POLICIES) ?? PRIVATE_LINK_SERVICE_POLICIES_DEFAULT;
+    readEnum(
+      props,
+      "privateEndpointNetworkPolicies",
+      `${path}.privateEndpointNetworkPolicies`,
+      PRIVATE_ENDPOINT_NETWORK_POLICIES,
+    ) ?? defaultPrivateEndpointNetworkPolicies(sc.apiVersion);
+  const plsPolicies =
+    readEnum(
+      props,
+      "privateLinkServiceNetworkPolicies",
+      `${path}.privateLinkServiceNetworkPolicies`,
+      PRIVATE_LINK_SERVICE_NETWORK_POLICIES,
+    ) ?? PRIVATE_LINK_SERVICE_POLICIES_DEFAULT;
   const delegations = readArray(props, "delegations", `${path}.delegations`);
-  const serviceEndpoints = props.serviceEndpoints === undefined ? undefined : readArray(props, "serviceEndpoints", `${path}.serviceEndpoints`);
+  const serviceEndpoints =
+    props.serviceEndpoints === undefined ? undefined : readArray(props, "serviceEndpoints", `${path}.serviceEndpoints`);
 
   const ipConfigurations = existing?.body.properties.ipConfigurations;
   const privateEndpoints = existing?.body.properties.privateEndpoints;
@@ -103,7 +153,8 @@ export function buildSubnet(ctx: ArmContext, sc: SubnetContext, name: string, in
     // Turning the policies on under private endpoints is allowed: they make NSGs and route tables apply
     // (disable-private-endpoint-network-policy.md), the pre-2022 refusal is gone.
     for (const [ip, holder] of allocatedAddresses(ctx, existing)) {
-      if (!cidrs.some((c) => ipInCidr(ip, c))) throw networkErrors.InUseSubnetCannotBeUpdated(existing.name, holder, ip);
+      if (!cidrs.some((c) => ipInCidr(ip, c)))
+        throw networkErrors.InUseSubnetCannotBeUpdated(existing.name, holder, ip);
     }
   }
 
@@ -127,7 +178,8 @@ export function vnetCidrs(prefixes: string[]): Cidr[] {
 
 /** Registers the subnet routes. */
 export function registerSubnets(router: ArmRouter): void {
-  const base = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets";
+  const base =
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets";
   const one = `${base}/{subnetName}`;
 
   router.add("PUT", one, (req, ctx) => {
@@ -141,7 +193,13 @@ export function registerSubnets(router: ArmRouter): void {
       .map((s) => s.body);
     const subnet = buildSubnet(
       ctx,
-      { vnetId: vnet.id, vnetName: vnet.name, vnetPrefixes: vnetCidrs(vnet.body.properties.addressSpace.addressPrefixes), siblings, apiVersion: req.apiVersion },
+      {
+        vnetId: vnet.id,
+        vnetName: vnet.name,
+        vnetPrefixes: vnetCidrs(vnet.body.properties.addressSpace.addressPrefixes),
+        siblings,
+        apiVersion: req.apiVersion,
+      },
       name,
       body,
       existing,
