@@ -201,7 +201,9 @@ export interface ApiVersionTable {
  */
 export function apiVersionTableFor(path: string): ApiVersionTable | undefined {
   const parts = path.split("/").filter(Boolean);
-  const p = parts.findIndex((s) => s.toLowerCase() === "providers");
+  // The last `providers` segment names the governing provider: an extension resource such as
+  // `{hsm id}/providers/Microsoft.Authorization/roleAssignments/{guid}` is served (and versioned) by its own provider.
+  const p = parts.map((s) => s.toLowerCase()).lastIndexOf("providers");
   if (p < 0) {
     // /subscriptions, /subscriptions/{s}, /subscriptions/{s}/resourcegroups[/{rg}[/resources]], /tenants, …
     return {

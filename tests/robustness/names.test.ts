@@ -135,7 +135,8 @@ for (const [n, rg] of GROUPS.entries()) {
       undefined,
       [200],
     );
-    const pecName: string = pecs.json.value[0].name;
+    // List items carry no `name`, as recorded from the service (issue 11): the name is the id's last segment.
+    const pecName: string = (pecs.json.value[0].id as string).split("/").pop()!;
     await step(
       "private endpoint connection PUT (approve)",
       "PUT",

@@ -114,7 +114,7 @@ test("HSMs with private endpoints per subscription: counted in the HSM's subscri
 
 test("approving, rejecting and deleting a connection need rights on the HSM: Reader is refused, Managed HSM contributor may", async () => {
   const conns = (await a.call("GET", `${a.hsmPath("rg", "quota-a1")}/privateEndpointConnections`)).body.value;
-  const connPath = `${a.hsmPath("rg", "quota-a1")}/privateEndpointConnections/${conns[0].name}?api-version=2023-07-01`;
+  const connPath = `${a.hsmPath("rg", "quota-a1")}/privateEndpointConnections/${(conns[0].id as string).split("/").pop()}?api-version=2023-07-01`; // list items carry no name (recorded shape)
   const reader = h.identity.createServicePrincipal("pec-reader").principal;
   const sec = h.identity.createServicePrincipal("pec-security").principal;
   await grantArmRole(h, reader.objectId, READER, `/subscriptions/${a.sub}`);
