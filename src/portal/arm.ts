@@ -5,7 +5,7 @@
  * reject, delete a private endpoint connection) goes through this client, so the ARM engine's validation, role
  * checks and state rules apply as they do to az.
  */
-import { request as httpsRequest } from "node:https";
+import { httpsJson } from "../client/https-json.js";
 import { readFileSync } from "node:fs";
 import type { Endpoints } from "../client/endpoints.js";
 import { hsmlinkToken } from "../troubleshoot/sources.js";
@@ -48,42 +48,18 @@ export class PortalArmClient {
    */
   async call(method: string, pathOrUrl: string, body?: unknown): Promise<ArmAnswer> {
     const url = new URL(pathOrUrl, this.endpoints().httpsUrl);
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const token = await this.bearer();
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        url,
-        {
-          method,
-          ca: this.ca,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: "application/json",
-            ...(payload ? { "content-type": "application/json", "content-length": String(payload.length) } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let json: unknown;
-            try {
-              json = text ? JSON.parse(text) : undefined;
-            } catch {
-              json = undefined;
-            }
-            const headers: Record<string, string | undefined> = {};
-            for (const [k, v] of Object.entries(res.headers))
-              headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
-            resolve({ status: res.statusCode ?? 0, json, headers });
-          });
-        },
-      );
-      req.on("error", (e) => reject(new Error(`cannot reach hsmlink's ARM API at ${url.origin}: ${e.message}`)));
-      if (payload) req.write(payload);
-      req.end();
-    });
+    try {
+      const r = await httpsJson(url, {
+        method,
+        ca: this.ca,
+        headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+        body,
+      });
+      return { status: r.status, json: r.json, headers: r.headers };
+    } catch (e) {
+      throw new Error(`cannot reach hsmlink's ARM API at ${url.origin}: ${(e as Error).message}`);
+    }
   }
 
   /**

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { RESOURCE_TYPES } from "../kernel/azure-names.js";
-import { request as httpsRequest } from "node:https";
+import { httpsJson } from "../client/https-json.js";
 
 import type { VmView } from "../vms/vms.js";
 import { adminRequest } from "../client/admin-client.js";
@@ -49,32 +49,16 @@ export function httpsArmReader(baseUrl: string, token: () => Promise<string>, ca
     async get(pathAndQuery) {
       const url = new URL(pathAndQuery, baseUrl);
       const bearer = await token();
-      return new Promise((resolve, reject) => {
-        const req = httpsRequest(
-          url,
-          {
-            method: "GET",
-            ...(ca ? { ca } : {}),
-            headers: { authorization: `Bearer ${bearer}`, accept: "application/json" },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c) => chunks.push(c));
-            res.on("end", () => {
-              const text = Buffer.concat(chunks).toString("utf8");
-              let json: unknown;
-              try {
-                json = text ? JSON.parse(text) : undefined;
-              } catch {
-                json = undefined;
-              }
-              resolve({ status: res.statusCode ?? 0, json });
-            });
-          },
-        );
-        req.on("error", (e) => reject(new Error(`cannot reach ${url.origin}: ${e.message}`)));
-        req.end();
-      });
+      try {
+        const r = await httpsJson(url, {
+          method: "GET",
+          ca,
+          headers: { authorization: `Bearer ${bearer}`, accept: "application/json" },
+        });
+        return { status: r.status, json: r.json };
+      } catch (e) {
+        throw new Error(`cannot reach ${url.origin}: ${(e as Error).message}`);
+      }
     },
   };
 }
