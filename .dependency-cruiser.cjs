@@ -65,6 +65,14 @@ module.exports = {
       to: { path: "^src/", pathNot: `^src/(${[folder, ...layers[folder]].join("|")})/` },
     })),
     {
+      name: "sql-only-in-store",
+      comment:
+        "SQL lives only in src/store/ (its repositories); nothing else imports better-sqlite3 (tests/unit/store/sql-only-in-store.test.ts also finds direct SQL calls).",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/store/" },
+      to: { path: "(^|/)node_modules/(@types/)?better-sqlite3/" },
+    },
+    {
       name: "arm-engine-below-resource-types",
       comment: "The generic ARM engine does not know the resource types; only resource-types/index.ts registers them.",
       severity: "error",

@@ -11,6 +11,7 @@ import type { Store } from "../store/db.js";
 import { newGuid } from "../kernel/ids.js";
 import { OWNER } from "../kernel/azure-roles.js";
 import { insertRoleAssignment } from "../store/role-assignments.js";
+import { insertSubscription, subscriptionRow, subscriptionRows, type Subscription } from "../store/subscriptions.js";
 
 /** Why a subscription could not be created: a bad name or id (`invalid`), or one that is taken (`conflict`). */
 export class SubscriptionError extends Error {
@@ -22,37 +23,16 @@ export class SubscriptionError extends Error {
   }
 }
 
-export interface Subscription {
-  subscriptionId: string;
-  displayName: string;
-  createdAt: number;
-}
-
-interface Row {
-  subscription_id: string;
-  display_name: string;
-  created_at: number;
-}
-
-const toSubscription = (r: Row): Subscription => ({
-  subscriptionId: r.subscription_id,
-  displayName: r.display_name,
-  createdAt: r.created_at,
-});
+export type { Subscription };
 
 /** Every subscription, oldest first. */
 export function listSubscriptions(store: Store): Subscription[] {
-  return (store.db.prepare("SELECT * FROM subscriptions ORDER BY created_at, rowid").all() as Row[]).map(
-    toSubscription,
-  );
+  return subscriptionRows(store);
 }
 
 /** The subscription with this id (any casing), or undefined. */
 export function getSubscription(store: Store, subscriptionId: string): Subscription | undefined {
-  const r = store.db
-    .prepare("SELECT * FROM subscriptions WHERE subscription_key = ?")
-    .get(subscriptionId.toLowerCase()) as Row | undefined;
-  return r ? toSubscription(r) : undefined;
+  return subscriptionRow(store, subscriptionId);
 }
 
 /**
@@ -75,11 +55,7 @@ export function createSubscription(
     if (getSubscription(store, id)) throw new SubscriptionError("conflict", `subscription ${id} already exists`);
     if (listSubscriptions(store).some((s) => s.displayName.toLowerCase() === name.toLowerCase()))
       throw new SubscriptionError("conflict", `a subscription named '${name}' already exists`);
-    store.db
-      .prepare(
-        "INSERT INTO subscriptions (subscription_key, subscription_id, display_name, created_at) VALUES (?, ?, ?, ?)",
-      )
-      .run(id, id, name, opts.now);
+    insertSubscription(store, { subscriptionId: id, displayName: name, createdAt: opts.now });
     insertRoleAssignment(store.db, {
       scope: `/subscriptions/${id}`,
       name: newGuid(),

@@ -50,6 +50,11 @@ export class PrincipalRepository {
       PrincipalRow | undefined;
   }
 
+  /** Whether a principal with this object id (any casing) exists. */
+  exists(objectId: string): boolean {
+    return !!this.db.prepare("SELECT 1 FROM principals WHERE lower(object_id) = ?").get(objectId.toLowerCase());
+  }
+
   /** The service principal with client id `appId`. */
   servicePrincipalByAppId(appId: string): PrincipalRow | undefined {
     return this.db

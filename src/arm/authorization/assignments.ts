@@ -9,7 +9,6 @@
  * recording test_role_assignment_no_graph.yaml (PUT 201 body, `$filter=principalId eq '…'`, `$filter=atScope()`).
  * Assignments inherit down the scope: one at `/subscriptions/{s}` covers every resource group and resource in it.
  */
-import type { Store } from "../../store/db.js";
 import type { ArmRouter, ArmRequest, ArmContext } from "../engine.js";
 import { requireObjectBody } from "../engine.js";
 import { AzureError } from "../../kernel/errors.js";
@@ -118,10 +117,6 @@ function requireScope(ctx: ArmContext, scope: string): void {
   }
 }
 
-function principalExists(store: Store, objectId: string): boolean {
-  return !!store.db.prepare("SELECT 1 FROM principals WHERE lower(object_id) = ?").get(objectId.toLowerCase());
-}
-
 /** Parses `roleDefinitionId` (a full id or a bare GUID) to a known role. */
 function resolveRoleDefinition(value: unknown): BuiltInRole {
   if (typeof value !== "string" || !value) throw authorizationErrors.InvalidRoleDefinitionId(String(value ?? ""));
@@ -199,7 +194,7 @@ function putAssignment(req: ArmRequest, ctx: ArmContext) {
       "The request content was invalid and could not be deserialized: 'description must be a string.'.",
     );
   requireScope(ctx, scope);
-  if (!principalExists(ctx.store, principalId))
+  if (!ctx.store.principals.exists(principalId))
     throw authorizationErrors.PrincipalNotFound(principalId, ctx.config.tenantId);
 
   return ctx.store.tx(() => {

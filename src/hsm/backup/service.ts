@@ -14,6 +14,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
 import type { Store } from "../../store/db.js";
+import { BackupJobRepository, type BackupJobRow } from "../../store/hsm-backup-jobs.js";
 import type {
   HsmStore,
   NewKeyVersion,
@@ -34,16 +35,7 @@ type Kind = "backup" | "restore" | "selectiveKeyRestore" | "preBackup" | "preRes
 /** Jobs whose status is read at `/backup/{jobId}/pending` (the others at `/restore/{jobId}/pending`). */
 const BACKUP_KINDS: readonly Kind[] = ["backup", "preBackup"];
 
-interface JobRow {
-  job_id: string;
-  hsm: string;
-  kind: Kind;
-  status: "InProgress" | "Succeeded" | "Failed";
-  status_details: string | null;
-  start_time: number;
-  end_time: number | null;
-  container_uri: string | null;
-}
+type JobRow = BackupJobRow<Kind>;
 
 /** The `error` of a finished operation as the service shows it (keyvault-admin recordings: null, or all-null fields). */
 const NO_ERROR = null;
@@ -95,26 +87,22 @@ export function backupFolderName(hsm: string, nowMs: number): string {
 }
 
 export class BackupService {
+  private readonly jobs: BackupJobRepository<Kind>;
+
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly hsmStore: HsmStore,
     private readonly securityDomain: SecurityDomainService,
     private readonly blobs: BlobStorage,
     private readonly now: () => number,
   ) {
+    this.jobs = new BackupJobRepository<Kind>(store);
     // A job that was running when hsmlink stopped never finishes: say so instead of blocking the HSM forever.
-    this.store.tx(() =>
-      this.store.db
-        .prepare(
-          "UPDATE hsm_backup_jobs SET status = 'Failed', status_details = ?, end_time = ? WHERE status = 'InProgress'",
-        )
-        .run("hsmlink stopped while the operation ran.", Math.floor(this.now() / 1000)),
-    );
+    this.jobs.failRunning("hsmlink stopped while the operation ran.", Math.floor(this.now() / 1000));
   }
 
   private job(jobId: string): JobRow | undefined {
-    return this.store.db.prepare("SELECT * FROM hsm_backup_jobs WHERE job_id = ?").get(jobId.toLowerCase()) as
-      JobRow | undefined;
+    return this.jobs.job(jobId);
   }
 
   private target(value: unknown, where: string): StorageTarget {
@@ -165,40 +153,25 @@ export class BackupService {
       end_time: null,
       container_uri: null,
     };
-    this.store.tx(() => {
-      const running = this.store.db
-        .prepare("SELECT job_id, kind FROM hsm_backup_jobs WHERE hsm = ? AND status = 'InProgress'")
-        .get(hsm.name) as { job_id: string; kind: string } | undefined;
-      if (running) {
-        // hsmlink's choice of status and code: one backup or restore at a time per HSM (Microsoft Learn).
-        throw kvError(
-          409,
-          "Conflict",
-          `A ${BACKUP_KINDS.includes(running.kind as Kind) ? "backup" : "restore"} operation (job ${running.job_id}) is already in progress on the managed HSM '${hsm.name}'; one backup or restore runs at a time.`,
-        );
-      }
-      this.store.db
-        .prepare(
-          "INSERT INTO hsm_backup_jobs (job_id, hsm, kind, status, start_time) VALUES (?, ?, ?, 'InProgress', ?)",
-        )
-        .run(row.job_id, row.hsm, row.kind, row.start_time);
-    });
+    const running = this.jobs.startUnlessRunning(row);
+    if (running) {
+      // hsmlink's choice of status and code: one backup or restore at a time per HSM (Microsoft Learn).
+      throw kvError(
+        409,
+        "Conflict",
+        `A ${BACKUP_KINDS.includes(running.kind) ? "backup" : "restore"} operation (job ${running.job_id}) is already in progress on the managed HSM '${hsm.name}'; one backup or restore runs at a time.`,
+      );
+    }
     return row;
   }
 
   private finish(jobId: string, outcome: { ok: true; containerUri?: string } | { ok: false; details: string }): void {
-    this.store.tx(() =>
-      this.store.db
-        .prepare(
-          "UPDATE hsm_backup_jobs SET status = ?, status_details = ?, end_time = ?, container_uri = ? WHERE job_id = ?",
-        )
-        .run(
-          outcome.ok ? "Succeeded" : "Failed",
-          outcome.ok ? null : outcome.details,
-          Math.floor(this.now() / 1000),
-          outcome.ok ? (outcome.containerUri ?? null) : null,
-          jobId,
-        ),
+    this.jobs.finish(
+      jobId,
+      outcome.ok ? "Succeeded" : "Failed",
+      outcome.ok ? null : outcome.details,
+      Math.floor(this.now() / 1000),
+      outcome.ok ? (outcome.containerUri ?? null) : null,
     );
   }
 
@@ -474,8 +447,7 @@ export class BackupService {
 
   /** Waits until no job of the HSM is running (tests and shutdown). */
   async idle(hsm: string): Promise<void> {
-    while (this.store.db.prepare("SELECT 1 FROM hsm_backup_jobs WHERE hsm = ? AND status = 'InProgress'").get(hsm))
-      await new Promise((r) => setTimeout(r, 20));
+    while (this.jobs.running(hsm)) await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -16,6 +16,11 @@ import { createPrivateKey, randomBytes, randomUUID, webcrypto, X509Certificate, 
 import { mkdirSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import type { Store } from "../../store/db.js";
+import {
+  SecurityDomainRepository,
+  type SecurityDomainFields,
+  type SecurityDomainRow,
+} from "../../store/hsm-security-domains.js";
 import type { MasterKey } from "../master-key.js";
 import { openWithKey, sealWithKey } from "../crypto/index.js";
 import { badParameter, kvError } from "../errors.js";
@@ -48,19 +53,6 @@ export interface OperationStatus {
 export interface SecurityDomain {
   domainId: string;
   domainKey: Buffer;
-}
-
-interface Row {
-  hsm: string;
-  domain_id: string | null;
-  sealed_domain_key: Buffer | null;
-  required: number | null;
-  certificates: string | null;
-  exchange_key: Buffer | null;
-  exchange_cert: string | null;
-  operation: string | null;
-  operation_status: string | null;
-  operation_details: string | null;
 }
 
 /** Files `hsmlink hsm activate` wrote. */
@@ -124,6 +116,7 @@ const pem = (label: string, der: Buffer) =>
 
 export class SecurityDomainService {
   private readonly sealKey: Buffer;
+  private readonly rows: SecurityDomainRepository;
 
   constructor(
     private readonly store: Store,
@@ -131,23 +124,15 @@ export class SecurityDomainService {
     private readonly now: () => number,
   ) {
     this.sealKey = master.derive("security-domain");
+    this.rows = new SecurityDomainRepository(store);
   }
 
-  private row(hsm: string): Row | undefined {
-    return this.store.db.prepare("SELECT * FROM hsm_security_domains WHERE hsm = ?").get(hsm) as Row | undefined;
+  private row(hsm: string): SecurityDomainRow | undefined {
+    return this.rows.row(hsm);
   }
 
-  private upsert(hsm: string, fields: Partial<Omit<Row, "hsm">>): void {
-    const cols = Object.keys(fields);
-    const sets = cols
-      .map((c) => `${c} = excluded.${c}`)
-      .concat("updated_at = excluded.updated_at")
-      .join(", ");
-    this.store.db
-      .prepare(
-        `INSERT INTO hsm_security_domains (hsm, ${cols.join(", ")}, updated_at) VALUES (?, ${cols.map(() => "?").join(", ")}, ?) ON CONFLICT (hsm) DO UPDATE SET ${sets}`,
-      )
-      .run(hsm, ...cols.map((c) => (fields as Record<string, unknown>)[c]), this.now());
+  private upsert(hsm: string, fields: SecurityDomainFields): void {
+    this.rows.upsert(hsm, fields, this.now());
   }
 
   /** The domain the HSM holds, or undefined while it is not activated. */

@@ -5,6 +5,7 @@
  * effect (ARM key management of a managed HSM) is not emulated, so it is stored and reported only.
  */
 import type { Store } from "../../store/db.js";
+import { HsmSettingsRepository } from "../../store/hsm-settings.js";
 import { badParameter, kvError } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
 
@@ -20,7 +21,11 @@ const KNOWN: readonly { name: string; type: "boolean"; default: string }[] = [
 ];
 
 export class SettingsService {
-  constructor(private readonly store: Store) {}
+  private readonly settings: HsmSettingsRepository;
+
+  constructor(store: Store) {
+    this.settings = new HsmSettingsRepository(store);
+  }
 
   private known(name: string) {
     const k = KNOWN.find((s) => s.name.toLowerCase() === name.toLowerCase());
@@ -35,9 +40,7 @@ export class SettingsService {
   }
 
   private value(hsm: HsmInfo, name: string, fallback: string): string {
-    const r = this.store.db.prepare("SELECT value FROM hsm_settings WHERE hsm = ? AND name = ?").get(hsm.name, name) as
-      { value: string } | undefined;
-    return r?.value ?? fallback;
+    return this.settings.value(hsm.name, name) ?? fallback;
   }
 
   /** `SettingsListResult`: `{settings: Setting[]}`. */
@@ -64,13 +67,7 @@ export class SettingsService {
       throw badParameter(
         `The value of the setting '${k.name}' must be "true" or "false"; the request body is {"value": "true"}.`,
       );
-    this.store.tx(() =>
-      this.store.db
-        .prepare(
-          "INSERT INTO hsm_settings (hsm, name, value) VALUES (?, ?, ?) ON CONFLICT (hsm, name) DO UPDATE SET value = excluded.value",
-        )
-        .run(hsm.name, k.name, value),
-    );
+    this.settings.put(hsm.name, k.name, value);
     return { name: k.name, value, type: k.type };
   }
 }
