@@ -8,6 +8,7 @@ import type { Clock } from "../kernel/clock.js";
 import type { HsmlinkConfig } from "../config/settings.js";
 import type { Principal } from "../entra/identity.js";
 import { armErrors } from "./errors.js";
+import { RouteTable } from "../kernel/route-table.js";
 import type { Operations } from "./lro.js";
 
 export interface ArmRequest {
@@ -81,66 +82,72 @@ export interface CascadeDeleter {
 
 export type ArmHandler = (req: ArmRequest, ctx: ArmContext) => ArmResult | Promise<ArmResult>;
 
+/** A route's handler and the REST spec's names of its `{…}` segments, by position in the template. */
 interface Route {
-  method: string;
-  template: string;
-  segments: { literal?: string; param?: string }[];
-  literalCount: number;
   handler: ArmHandler;
+  /** `names[i]`: the spec's name of the template's i-th segment, when it is a parameter. */
+  names: (string | undefined)[];
 }
 
-function compile(method: string, template: string, handler: ArmHandler): Route {
-  const segments = template
-    .split("/")
-    .filter(Boolean)
-    .map((s) => (s.startsWith("{") && s.endsWith("}") ? { param: s.slice(1, -1) } : { literal: s.toLowerCase() }));
-  return {
-    method: method.toUpperCase(),
-    template,
-    segments,
-    literalCount: segments.filter((s) => s.literal).length,
-    handler,
-  };
-}
-
-/** Route table; the most specific template (most literal segments) wins. */
+/**
+ * The ARM route table: the kernel's {@link RouteTable} (a trie; literals matched case-insensitively, literals before
+ * `{name}` segment by segment, `"method"` for a path that exists for other methods). Templates of different resource
+ * types name the same position differently (`{resourceGroupName}`, `{virtualNetworkName}` …), so the trie holds
+ * positional parameters and each route maps them back to its spec's names.
+ */
 export class ArmRouter {
-  private readonly routes: Route[] = [];
+  private readonly table = new RouteTable<Route>();
+  /** Every template's segments (literals lower case, parameters undefined), for {@link refuseMalformedParams}. */
+  private readonly shapes: (string | undefined)[][] = [];
 
-  /** Adds a route. `template` uses the REST spec's `{name}` placeholders, e.g. `/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}`. */
+  /**
+   * Adds a route. `template` uses the REST spec's `{name}` placeholders, e.g.
+   * `/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}`.
+   * @throws Error when the method and template (up to parameter names) are already taken
+   */
   add(method: string, template: string, handler: ArmHandler): this {
-    this.routes.push(compile(method, template, handler));
-    this.routes.sort((a, b) => b.literalCount - a.literalCount);
+    const segments = template.split("/").filter(Boolean);
+    const names = segments.map((s) => (s.startsWith("{") && s.endsWith("}") ? s.slice(1, -1) : undefined));
+    const positional = segments.map((s, i) => (names[i] !== undefined ? `{p${i}}` : s)).join("/");
+    this.table.add(method, `/${positional}`, { handler, names });
+    this.shapes.push(segments.map((s, i) => (names[i] === undefined ? s.toLowerCase() : undefined)));
     return this;
   }
 
   /**
-   * Finds the handler for a request.
-   * @returns the handler and params, `"method"` when the path exists for other methods, or undefined.
+   * Finds the handler for a request (repeated and trailing slashes in `path` are ignored).
+   * @returns the handler and its params (percent-decoded, by the template's names), `"method"` when the path exists
+   *   for other methods, or undefined.
+   * @throws AzureError 400 InvalidRequestFormat when a parameter segment is not valid percent-encoding
    */
   match(method: string, path: string): { handler: ArmHandler; params: Record<string, string> } | "method" | undefined {
     const parts = path.split("/").filter(Boolean);
-    let pathExists = false;
-    for (const r of this.routes) {
-      if (r.segments.length !== parts.length) continue;
-      const params: Record<string, string> = {};
-      let ok = true;
-      for (let i = 0; i < parts.length; i++) {
-        const seg = r.segments[i];
-        if (seg.literal !== undefined) {
-          if (seg.literal !== parts[i].toLowerCase()) {
-            ok = false;
-            break;
-          }
-        } else {
-          params[seg.param!] = decodePathSegment(parts[i]);
-        }
-      }
-      if (!ok) continue;
-      if (r.method === method.toUpperCase()) return { handler: r.handler, params };
-      pathExists = true;
+    const found = this.table.match(method, `/${parts.join("/")}`);
+    if (found === undefined || found === "method") {
+      this.refuseMalformedParams(parts);
+      return found;
     }
-    return pathExists ? "method" : undefined;
+    const params: Record<string, string> = {};
+    found.value.names.forEach((name, i) => {
+      if (name !== undefined) params[name] = decodePathSegment(parts[i]);
+    });
+    return { handler: found.value.handler, params };
+  }
+
+  /**
+   * For a path no route serves: a segment that is not valid percent-encoding where some template (its literals
+   * before it matching) takes a parameter is a malformed request, not an unknown path.
+   * @throws AzureError 400 InvalidRequestFormat
+   */
+  private refuseMalformedParams(parts: string[]): void {
+    for (const shape of this.shapes) {
+      if (shape.length !== parts.length) continue;
+      for (let i = 0; i < parts.length; i++) {
+        const literal = shape[i];
+        if (literal === undefined) decodePathSegment(parts[i]);
+        else if (literal !== parts[i].toLowerCase()) break;
+      }
+    }
   }
 }
 
