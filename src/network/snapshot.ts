@@ -11,20 +11,9 @@
 import type { Store } from "../store/db.js";
 import { perStore } from "../store/version-cache.js";
 import { RESOURCE_TYPES } from "../kernel/azure-names.js";
-import type {
-  DeletedManagedHsm,
-  ManagedHsm,
-  NetworkInterface,
-  NetworkSnapshot,
-  PrivateDnsZone,
-  PrivateEndpoint,
-  RecordSet,
-  Subnet,
-  VirtualNetwork,
-  VirtualNetworkLink,
-  Vm,
-} from "./topology.js";
+import type { DeletedManagedHsm, NetworkSnapshot, RecordSet, Subnet, VirtualNetwork, Vm } from "./topology.js";
 import { resourceIdKey } from "./topology.js";
+import type * as Wire from "../kernel/arm-wire.js";
 
 /** Store types (ARM `type`, compared case-insensitively by the repository). */
 export const NETWORK_TYPES = {
@@ -103,6 +92,10 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * Reads the stored bodies as their wire types (src/kernel/arm-wire.ts, what src/arm/ writes) and hands them on as the
+ * network model's views of the same types: the compiler checks here that every stored body reads as its view.
+ */
 function readSnapshot(store: Store): NetworkSnapshot {
   const bodies = <T>(type: string): T[] =>
     store.resources
@@ -110,7 +103,7 @@ function readSnapshot(store: Store): NetworkSnapshot {
       .map((r) => r.body)
       .filter((b) => b && typeof b === "object" && (b as { properties?: unknown }).properties !== undefined);
 
-  const subnetRows = bodies<Subnet>(NETWORK_TYPES.subnet);
+  const subnetRows = bodies<Wire.Subnet>(NETWORK_TYPES.subnet);
   // Subnet rows by the key of their VNet (`…/virtualnetworks/{v}`), so merging is linear in VNets + subnets.
   const subnetsByVnet = new Map<string, Subnet[]>();
   for (const s of subnetRows) {
@@ -122,11 +115,11 @@ function readSnapshot(store: Store): NetworkSnapshot {
     if (list) list.push(s);
     else subnetsByVnet.set(vnetKey, [s]);
   }
-  const virtualNetworks = bodies<VirtualNetwork>(NETWORK_TYPES.virtualNetwork).map((vnet) =>
+  const virtualNetworks = bodies<Wire.VirtualNetwork>(NETWORK_TYPES.virtualNetwork).map((vnet) =>
     mergeSubnets(vnet, subnetsByVnet.get(resourceIdKey(vnet.id)) ?? []),
   );
   const recordSets: RecordSet[] = [];
-  for (const t of RECORD_SET_STORE_TYPES) recordSets.push(...bodies<RecordSet>(t));
+  for (const t of RECORD_SET_STORE_TYPES) recordSets.push(...bodies<Wire.RecordSet>(t));
   const vms: Vm[] = [];
   for (const body of bodies<StoredVmBody>(NETWORK_TYPES.virtualMachine)) {
     const vm = vmOfBody(body);
@@ -134,12 +127,12 @@ function readSnapshot(store: Store): NetworkSnapshot {
   }
   return {
     virtualNetworks,
-    privateEndpoints: bodies<PrivateEndpoint>(NETWORK_TYPES.privateEndpoint),
-    networkInterfaces: bodies<NetworkInterface>(NETWORK_TYPES.networkInterface),
-    privateDnsZones: store.resources.list<PrivateDnsZone>(NETWORK_TYPES.privateDnsZone).map((r) => r.body),
-    virtualNetworkLinks: bodies<VirtualNetworkLink>(NETWORK_TYPES.virtualNetworkLink),
+    privateEndpoints: bodies<Wire.PrivateEndpoint>(NETWORK_TYPES.privateEndpoint),
+    networkInterfaces: bodies<Wire.NetworkInterface>(NETWORK_TYPES.networkInterface),
+    privateDnsZones: store.resources.list<Wire.PrivateDnsZone>(NETWORK_TYPES.privateDnsZone).map((r) => r.body),
+    virtualNetworkLinks: bodies<Wire.VirtualNetworkLink>(NETWORK_TYPES.virtualNetworkLink),
     recordSets,
-    managedHsms: bodies<ManagedHsm>(NETWORK_TYPES.managedHsm),
+    managedHsms: bodies<Wire.ManagedHsm>(NETWORK_TYPES.managedHsm),
     deletedManagedHsms: bodies<DeletedManagedHsm>(NETWORK_TYPES.deletedManagedHsm),
     vms,
   };

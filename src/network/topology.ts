@@ -1,254 +1,149 @@
 /**
- * Typed read model of the emulated network: the ARM JSON of each resource as stored (wire shapes
- * of reference/control-plane.md §3–§5), plus the emulator's simulated VMs (vantage points).
+ * Typed read model of the emulated network: the ARM JSON of each resource (the wire types of
+ * src/kernel/arm-wire.ts, declared once and also used by src/arm/), plus the emulator's simulated VMs
+ * (vantage points).
  *
- * Only the fields the network model reads are typed as required; everything else Azure returns is
- * optional so stored bodies fit without copying. ARM resource ids are compared case-insensitively
+ * The network model reads a {@link ReadView} of each wire type: read-only, only the fields it relies on
+ * required, so stored bodies, Azure's own JSON (a user's report) and hand-made fixtures all fit. ARM resource ids are compared case-insensitively
  * everywhere (ARM ids are case-insensitive; az sends `/resourcegroups/` and `/resourceGroups/`).
  */
 
 import { tryParseIpv4 } from "./cidr.js";
+import type * as Wire from "../kernel/arm-wire.js";
+import type { AsDeclared, Frozen, Override, ReadView } from "../kernel/arm-wire.js";
 
 // ---------------------------------------------------------------------------------------------
 // Wire shapes (ARM JSON)
 // ---------------------------------------------------------------------------------------------
 
 /** `{ "id": "…" }` reference to another resource. */
-export interface SubResource {
-  readonly id: string;
-}
+export type SubResource = Frozen<Wire.SubResource>;
 
-/** Fields every tracked ARM resource carries. */
-export interface ArmResource {
-  readonly id: string;
-  readonly name: string;
-  readonly type?: string;
-  readonly location?: string;
-  readonly etag?: string;
-  readonly tags?: Readonly<Record<string, string>>;
-}
+/** Fields every tracked ARM resource carries (`id` and `name` always). */
+export type ArmResource = ReadView<
+  Pick<Wire.VirtualNetwork, "id" | "name" | "type" | "location" | "etag" | "tags">,
+  "id" | "name"
+>;
 
 /** `Microsoft.Network/virtualNetworks/subnets` (control-plane.md §4.2). */
-export interface Subnet {
-  readonly id: string;
-  readonly name: string;
-  readonly type?: string;
-  readonly etag?: string;
-  readonly properties: {
-    readonly addressPrefix?: string;
-    readonly addressPrefixes?: readonly string[];
-    readonly provisioningState?: string;
-    readonly privateEndpointNetworkPolicies?: string;
-    readonly privateLinkServiceNetworkPolicies?: string;
-    readonly delegations?: readonly unknown[];
-    readonly ipConfigurations?: readonly SubResource[];
-    readonly privateEndpoints?: readonly SubResource[];
-  };
-}
+export type Subnet = ReadView<Wire.Subnet, "id" | "name" | "properties">;
 
 /** An entry of `properties.virtualNetworkPeerings` (`Microsoft.Network/virtualNetworks/virtualNetworkPeerings`). */
-export interface VirtualNetworkPeering {
-  readonly id?: string;
-  readonly name?: string;
-  readonly properties: {
-    readonly remoteVirtualNetwork: SubResource;
-    /** `Initiated` (only one side exists), `Connected`, `Disconnected`. */
-    readonly peeringState?: string;
-    readonly allowVirtualNetworkAccess?: boolean;
-    readonly allowForwardedTraffic?: boolean;
-    readonly allowGatewayTransit?: boolean;
-    readonly useRemoteGateways?: boolean;
-    readonly provisioningState?: string;
-  };
-}
+export type VirtualNetworkPeering = Override<
+  ReadView<Wire.VirtualNetworkPeering>,
+  { readonly properties: ReadView<Wire.VirtualNetworkPeering["properties"], "remoteVirtualNetwork"> }
+>;
 
-/** `Microsoft.Network/virtualNetworks` (control-plane.md §4.1). */
-export interface VirtualNetwork extends ArmResource {
-  readonly properties: {
-    readonly addressSpace: { readonly addressPrefixes: readonly string[] };
-    /** Custom DNS servers; empty or absent = Azure-provided DNS (168.63.129.16). */
-    readonly dhcpOptions?: { readonly dnsServers?: readonly string[] };
-    readonly subnets?: readonly Subnet[];
-    readonly virtualNetworkPeerings?: readonly VirtualNetworkPeering[];
-    readonly provisioningState?: string;
-    readonly resourceGuid?: string;
-    readonly enableDdosProtection?: boolean;
-    readonly enableVmProtection?: boolean;
-  };
-}
+/** `Microsoft.Network/virtualNetworks` (control-plane.md §4.1); absent `dhcpOptions.dnsServers` = Azure-provided DNS. */
+export type VirtualNetwork = Override<
+  ReadView<Wire.VirtualNetwork, "id" | "name">,
+  {
+    readonly properties: Override<
+      ReadView<Wire.VirtualNetwork["properties"]>,
+      {
+        readonly addressSpace: ReadView<Wire.VirtualNetwork["properties"]["addressSpace"], "addressPrefixes">;
+        readonly subnets?: readonly Subnet[];
+        readonly virtualNetworkPeerings?: readonly VirtualNetworkPeering[];
+      }
+    >;
+  }
+>;
 
 /** `privateLinkServiceConnectionState` on both the PE side and the HSM side. */
-export interface PrivateLinkServiceConnectionState {
-  /** `Pending` | `Approved` | `Rejected` | `Disconnected`. */
-  readonly status: string;
-  readonly description?: string;
-  readonly actionsRequired?: string;
-}
+export type PrivateLinkServiceConnectionState = ReadView<Wire.PrivateLinkServiceConnectionState, "status">;
 
 /** An entry of a private endpoint's `privateLinkServiceConnections` / `manualPrivateLinkServiceConnections`. */
-export interface PrivateLinkServiceConnection {
-  readonly id?: string;
-  readonly name: string;
-  readonly type?: string;
-  readonly etag?: string;
-  readonly properties: {
-    readonly privateLinkServiceId: string;
-    readonly groupIds?: readonly string[];
-    readonly requestMessage?: string;
-    readonly privateLinkServiceConnectionState?: PrivateLinkServiceConnectionState;
-    readonly provisioningState?: string;
-  };
-}
+export type PrivateLinkServiceConnection = Override<
+  ReadView<Wire.PrivateLinkServiceConnection, "name">,
+  {
+    readonly properties: Override<
+      ReadView<Wire.PrivateLinkServiceConnection["properties"], "privateLinkServiceId">,
+      { readonly privateLinkServiceConnectionState?: PrivateLinkServiceConnectionState }
+    >;
+  }
+>;
 
 /** `Microsoft.Network/privateEndpoints` (control-plane.md §4.3). */
-export interface PrivateEndpoint extends ArmResource {
-  readonly properties: {
-    readonly subnet: SubResource;
-    readonly privateLinkServiceConnections?: readonly PrivateLinkServiceConnection[];
-    readonly manualPrivateLinkServiceConnections?: readonly PrivateLinkServiceConnection[];
-    readonly networkInterfaces?: readonly SubResource[];
-    readonly customDnsConfigs?: readonly { readonly fqdn?: string; readonly ipAddresses?: readonly string[] }[];
-    readonly customNetworkInterfaceName?: string;
-    readonly provisioningState?: string;
-    readonly resourceGuid?: string;
-  };
-}
+export type PrivateEndpoint = Override<
+  ReadView<Wire.PrivateEndpoint, "id" | "name">,
+  {
+    readonly properties: Override<
+      ReadView<Wire.PrivateEndpoint["properties"], "subnet">,
+      {
+        readonly privateLinkServiceConnections?: readonly PrivateLinkServiceConnection[];
+        readonly manualPrivateLinkServiceConnections?: readonly PrivateLinkServiceConnection[];
+      }
+    >;
+  }
+>;
 
-/** An entry of a NIC's `ipConfigurations` (control-plane.md §4.4). */
-export interface NetworkInterfaceIpConfiguration {
-  readonly id?: string;
-  readonly name: string;
-  readonly type?: string;
-  readonly etag?: string;
-  readonly properties: {
-    /** Wire spelling is `privateIPAddress` (az prints `privateIpAddress`). */
-    readonly privateIPAddress?: string;
-    readonly privateIPAllocationMethod?: string;
-    readonly privateIPAddressVersion?: string;
-    readonly subnet?: SubResource;
-    readonly primary?: boolean;
-    readonly provisioningState?: string;
-    readonly privateLinkConnectionProperties?: {
-      readonly groupId?: string;
-      readonly requiredMemberName?: string;
-      readonly fqdns?: readonly string[];
-    };
-  };
-}
+/** An entry of a NIC's `ipConfigurations` (control-plane.md §4.4); the wire spells `privateIPAddress`. */
+export type NetworkInterfaceIpConfiguration = ReadView<Wire.NetworkInterfaceIPConfiguration, "name" | "properties">;
 
 /** `Microsoft.Network/networkInterfaces` (control-plane.md §4.4). */
-export interface NetworkInterface extends ArmResource {
-  readonly kind?: string;
-  readonly properties: {
-    readonly ipConfigurations: readonly NetworkInterfaceIpConfiguration[];
-    /** Back-reference set on a private endpoint's NIC. */
-    readonly privateEndpoint?: SubResource;
-    readonly dnsSettings?: { readonly dnsServers?: readonly string[]; readonly appliedDnsServers?: readonly string[] };
-    readonly provisioningState?: string;
-    readonly resourceGuid?: string;
-    readonly nicType?: string;
-  };
-}
+export type NetworkInterface = Override<
+  ReadView<Wire.NetworkInterface, "id" | "name">,
+  {
+    readonly properties: Override<
+      ReadView<Wire.NetworkInterface["properties"]>,
+      { readonly ipConfigurations: readonly NetworkInterfaceIpConfiguration[] }
+    >;
+  }
+>;
 
 /** `Microsoft.Network/privateDnsZones` (control-plane.md §5). The zone's DNS name is its `name`. */
-export interface PrivateDnsZone extends ArmResource {
-  readonly properties?: {
-    readonly maxNumberOfRecordSets?: number;
-    readonly maxNumberOfVirtualNetworkLinks?: number;
-    readonly maxNumberOfVirtualNetworkLinksWithRegistration?: number;
-    readonly numberOfRecordSets?: number;
-    readonly numberOfVirtualNetworkLinks?: number;
-    readonly numberOfVirtualNetworkLinksWithRegistration?: number;
-    readonly provisioningState?: string;
-    readonly internalId?: string;
-  };
-}
+export type PrivateDnsZone = ReadView<Wire.PrivateDnsZone, "id" | "name">;
 
 /** `Microsoft.Network/privateDnsZones/virtualNetworkLinks`; its zone is the parent of its `id`. */
-export interface VirtualNetworkLink extends ArmResource {
-  readonly properties: {
-    readonly virtualNetwork: SubResource;
-    readonly registrationEnabled: boolean;
-    /** `Default` (absent) or `NxDomainRedirect` ("fallback to internet"). */
-    readonly resolutionPolicy?: string;
-    readonly virtualNetworkLinkState?: string;
-    readonly provisioningState?: string;
-  };
-}
+export type VirtualNetworkLink = Override<
+  ReadView<Wire.VirtualNetworkLink, "id" | "name">,
+  { readonly properties: ReadView<Wire.VirtualNetworkLink["properties"], "virtualNetwork" | "registrationEnabled"> }
+>;
 
 /** Record set types of Azure Private DNS (`…/privateDnsZones/{zone}/{type}/{name}`). */
 export type RecordSetType = "A" | "AAAA" | "CNAME" | "MX" | "PTR" | "SOA" | "SRV" | "TXT";
 
 /** `Microsoft.Network/privateDnsZones/{type}` record set; its zone is the grandparent of its `id`, its type the parent segment. */
-export interface RecordSet {
-  readonly id: string;
-  /** Relative name inside the zone, `@` for the apex. */
-  readonly name: string;
-  /** `Microsoft.Network/privateDnsZones/A` etc. */
-  readonly type?: string;
-  readonly etag?: string;
-  readonly properties: {
-    /** Seconds. Azure's default for new sets is 3600. */
-    readonly ttl?: number;
-    readonly fqdn?: string;
-    readonly isAutoRegistered?: boolean;
-    readonly metadata?: Readonly<Record<string, string>>;
-    readonly aRecords?: readonly { readonly ipv4Address: string }[];
-    readonly aaaaRecords?: readonly { readonly ipv6Address: string }[];
-    readonly cnameRecord?: { readonly cname: string };
-    readonly mxRecords?: readonly { readonly preference: number; readonly exchange: string }[];
-    readonly ptrRecords?: readonly { readonly ptrdname: string }[];
-    readonly srvRecords?: readonly {
-      readonly priority: number;
-      readonly weight: number;
-      readonly port: number;
-      readonly target: string;
-    }[];
-    readonly txtRecords?: readonly { readonly value: readonly string[] }[];
-    readonly soaRecord?: {
-      readonly host?: string;
-      readonly email?: string;
-      readonly serialNumber?: number;
-      readonly refreshTime?: number;
-      readonly retryTime?: number;
-      readonly expireTime?: number;
-      readonly minimumTtl?: number;
-    };
-  };
-}
+export type RecordSet = Override<
+  ReadView<Wire.RecordSet, "id" | "name">,
+  {
+    readonly properties: Override<
+      ReadView<Wire.RecordSetProperties>,
+      AsDeclared<
+        Wire.RecordSetProperties,
+        "aRecords" | "aaaaRecords" | "cnameRecord" | "mxRecords" | "ptrRecords" | "srvRecords" | "txtRecords"
+      >
+    >;
+  }
+>;
 
 /** HSM-side private endpoint connection item (`properties.privateEndpointConnections[]`). */
-export interface ManagedHsmPrivateEndpointConnection {
-  readonly id?: string;
-  readonly etag?: string;
-  readonly properties: {
-    readonly privateEndpoint?: { readonly id?: string };
-    readonly privateLinkServiceConnectionState?: PrivateLinkServiceConnectionState;
-    readonly provisioningState?: string;
-  };
-}
+export type ManagedHsmPrivateEndpointConnection = Override<
+  ReadView<Wire.PrivateEndpointConnectionItem>,
+  {
+    readonly properties: Override<
+      ReadView<Wire.PrivateEndpointConnectionItem["properties"]>,
+      { readonly privateLinkServiceConnectionState?: PrivateLinkServiceConnectionState }
+    >;
+  }
+>;
 
 /** `Microsoft.KeyVault/managedHSMs` (control-plane.md §3.2). */
-export interface ManagedHsm extends ArmResource {
-  readonly sku?: { readonly family?: string; readonly name?: string };
-  readonly properties: {
-    readonly tenantId?: string;
-    readonly hsmUri?: string;
-    /** `Enabled` | `Disabled`. */
-    readonly publicNetworkAccess?: string;
-    readonly networkAcls?: {
-      /** `AzureServices` | `None`. */
-      readonly bypass?: string;
-      /** `Allow` | `Deny`. */
-      readonly defaultAction?: string;
-      readonly ipRules?: readonly { readonly value: string }[];
-      readonly virtualNetworkRules?: readonly { readonly id: string }[];
-    };
-    readonly privateEndpointConnections?: readonly ManagedHsmPrivateEndpointConnection[];
-    readonly provisioningState?: string;
-    readonly statusMessage?: string;
-  };
-}
+export type ManagedHsm = Override<
+  ReadView<Wire.ManagedHsm, "id" | "name">,
+  {
+    readonly properties: Override<
+      ReadView<Wire.ManagedHsmProperties>,
+      {
+        readonly networkAcls?: Override<
+          ReadView<Wire.NetworkAcls>,
+          AsDeclared<Wire.NetworkAcls, "ipRules" | "virtualNetworkRules">
+        >;
+        readonly privateEndpointConnections?: readonly ManagedHsmPrivateEndpointConnection[];
+      }
+    >;
+  }
+>;
 
 /**
  * A simulated VM: the vantage point a proxy user name or a DNS client names. Not an ARM resource.

@@ -12,6 +12,23 @@ import type { Principal } from "../../../entra/identity.js";
 import { parseResourceId, resourceId } from "../../../kernel/resource-ids.js";
 import { armErrors } from "../../errors.js";
 import { RESOURCE_TYPES } from "../../../kernel/azure-names.js";
+import type {
+  ManagedHsm,
+  ManagedHsmProperties,
+  PrivateEndpointConnectionItem,
+  PrivateLinkServiceConnectionState,
+} from "../../../kernel/arm-wire.js";
+
+export type {
+  ManagedHsmProperties,
+  NetworkAcls,
+  PrivateEndpointConnectionItem,
+  SystemData,
+} from "../../../kernel/arm-wire.js";
+/** The HSM side's connection state: the wire type (src/kernel/arm-wire.ts). */
+export type ConnectionState = PrivateLinkServiceConnectionState;
+/** The ManagedHsm resource as GET returns it: the wire type. */
+export type ManagedHsmBody = ManagedHsm;
 
 export const MHSM_TYPE = RESOURCE_TYPES.managedHsm;
 /** Store type of the HSM-side private endpoint connections (children of the HSM row). */
@@ -36,75 +53,11 @@ export const SKU_NAMES = ["Standard_B1", "Custom_B32", "Custom_B6", "Custom_C42"
 
 export const STATUS_PROVISIONED = "The Managed HSM is provisioned and ready to use.";
 
-export interface NetworkAcls {
-  bypass: "AzureServices" | "None";
-  defaultAction: "Allow" | "Deny";
-  /** `IPRule` of the 2023-07-01 spec: an address or CIDR range. */
-  ipRules: { value: string }[];
-  /** `VirtualNetworkRule` of the spec: a subnet id. */
-  virtualNetworkRules: { id: string }[];
-}
-
-export interface ConnectionState {
-  status: string;
-  /** Absent on the HSM side of an automatically approved connection (recorded). */
-  description?: string;
-  actionsRequired: string;
-}
-
-/** `MHSMPrivateEndpointConnectionItem`: what the HSM's `properties.privateEndpointConnections` and the list route carry. */
-export interface PrivateEndpointConnectionItem {
-  id: string;
-  etag?: string;
-  properties: {
-    provisioningState: string;
-    privateEndpoint: { id: string };
-    privateLinkServiceConnectionState: ConnectionState;
-  };
-}
-
 /** `MHSMPrivateEndpointConnection`: the GET/PUT shape of one HSM-side connection. */
 export interface PrivateEndpointConnectionBody extends PrivateEndpointConnectionItem {
   name: string;
   type: string;
   location: string;
-}
-
-export interface SystemData {
-  createdBy: string;
-  createdByType: string;
-  createdAt: string;
-  lastModifiedBy: string;
-  lastModifiedByType: string;
-  lastModifiedAt: string;
-}
-
-export interface ManagedHsmProperties {
-  tenantId: string;
-  hsmUri: string;
-  initialAdminObjectIds: string[];
-  enableSoftDelete: true;
-  softDeleteRetentionInDays: number;
-  enablePurgeProtection: boolean;
-  provisioningState: string;
-  statusMessage: string;
-  networkAcls: NetworkAcls;
-  privateEndpointConnections?: PrivateEndpointConnectionItem[];
-  publicNetworkAccess: "Enabled" | "Disabled";
-  regions: unknown[];
-  securityDomainProperties: { activationStatus: string; activationStatusMessage: string };
-}
-
-/** The ManagedHsm resource as GET returns it. */
-export interface ManagedHsmBody {
-  sku: { family: string; name: string };
-  id: string;
-  name: string;
-  type: string;
-  location: string;
-  tags: Record<string, string>;
-  systemData: SystemData;
-  properties: ManagedHsmProperties;
 }
 
 /** The DeletedManagedHsm resource (§3.3). `deletionDate`/`scheduledPurgeDate` are ISO-8601 UTC without milliseconds. */

@@ -29,49 +29,12 @@ import {
 } from "../virtual-networks/model.js";
 import { newGuid } from "../../../kernel/ids.js";
 import { RESOURCE_TYPES } from "../../../kernel/azure-names.js";
+import type { NetworkInterface, NetworkInterfaceIPConfiguration } from "../../../kernel/arm-wire.js";
 
-export interface NicIpConfigurationBody {
-  name: string;
-  id: string;
-  etag: string;
-  type: string;
-  properties: {
-    provisioningState: string;
-    privateIPAddress: string;
-    privateIPAllocationMethod: "Dynamic" | "Static";
-    subnet: SubResource;
-    primary: boolean;
-    privateIPAddressVersion: "IPv4";
-    privateLinkConnectionProperties?: { groupId: string; requiredMemberName: string; fqdns: string[] };
-  };
-}
-
-export interface NicBody {
-  name: string;
-  id: string;
-  etag: string;
-  type: string;
-  location: string;
-  kind: string;
-  tags?: Record<string, string>;
-  properties: {
-    provisioningState: string;
-    resourceGuid: string;
-    ipConfigurations: NicIpConfigurationBody[];
-    dnsSettings: { dnsServers: string[]; appliedDnsServers: string[] };
-    enableAcceleratedNetworking: boolean;
-    vnetEncryptionSupported: boolean;
-    enableIPForwarding: boolean;
-    disableTcpStateTracking: boolean;
-    hostedWorkloads: unknown[];
-    tapConfigurations: unknown[];
-    /** Back-reference to the owning private endpoint (the NIC is then read-only for users). */
-    privateEndpoint?: SubResource;
-    /** Back-reference to a VM (NICs of simulated VMs). */
-    virtualMachine?: SubResource;
-    nicType: string;
-  };
-}
+/** A stored NIC ip configuration: the wire type (src/kernel/arm-wire.ts). */
+export type NicIpConfigurationBody = NetworkInterfaceIPConfiguration;
+/** A stored NIC: the wire type. */
+export type NicBody = NetworkInterface;
 
 export const NIC_IPCONFIG_TYPE = RESOURCE_TYPES.networkInterfaceIpConfiguration;
 

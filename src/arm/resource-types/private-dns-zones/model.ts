@@ -12,6 +12,15 @@ import type { StoredResource } from "../../../store/resources.js";
 import type { AzureError } from "../../../kernel/errors.js";
 import { newGuid } from "../../../kernel/ids.js";
 import { NAMESPACES, RESOURCE_TYPES } from "../../../kernel/azure-names.js";
+import type { PrivateDnsZone, RecordSet, SoaRecord, VirtualNetworkLink } from "../../../kernel/arm-wire.js";
+
+export type { RecordSetProperties, SoaRecord } from "../../../kernel/arm-wire.js";
+/** A stored private DNS zone: the wire type (src/kernel/arm-wire.ts). */
+export type ZoneBody = PrivateDnsZone;
+/** A stored virtual network link: the wire type. */
+export type LinkBody = VirtualNetworkLink;
+/** A stored record set: the wire type. */
+export type RecordSetBody = RecordSet;
 
 export const NETWORK = NAMESPACES.network;
 export const ZONE_TYPE = RESOURCE_TYPES.privateDnsZone;
@@ -30,74 +39,6 @@ export const ZONE_LIMITS = { recordSets: 25000, links: 1000, registrationLinks: 
 export const MAX_RECORDS_PER_SET = 20;
 /** TTL Azure gives records a new record set has when the request names none, seconds (az's default too). */
 export const DEFAULT_TTL = 3600;
-
-export interface ZoneBody {
-  id: string;
-  name: string;
-  type: string;
-  etag: string;
-  location: "global";
-  tags?: Record<string, string>;
-  properties: {
-    maxNumberOfRecordSets: number;
-    maxNumberOfVirtualNetworkLinks: number;
-    maxNumberOfVirtualNetworkLinksWithRegistration: number;
-    numberOfRecordSets: number;
-    numberOfVirtualNetworkLinks: number;
-    numberOfVirtualNetworkLinksWithRegistration: number;
-    provisioningState: "Succeeded";
-  };
-}
-
-export interface LinkBody {
-  id: string;
-  name: string;
-  type: string;
-  etag: string;
-  location: "global";
-  tags?: Record<string, string>;
-  properties: {
-    virtualNetwork: { id: string };
-    registrationEnabled: boolean;
-    /** `Default` | `NxDomainRedirect` (api-versions newer than 2020-06-01); stored only when a client set it. */
-    resolutionPolicy?: string;
-    virtualNetworkLinkState: "Completed";
-    provisioningState: "Succeeded";
-  };
-}
-
-export interface SoaRecord {
-  host: string;
-  email: string;
-  serialNumber: number;
-  refreshTime: number;
-  retryTime: number;
-  expireTime: number;
-  minimumTtl: number;
-}
-
-export interface RecordSetProperties {
-  metadata?: Record<string, string>;
-  ttl: number;
-  fqdn: string;
-  isAutoRegistered: boolean;
-  aRecords?: { ipv4Address: string }[];
-  aaaaRecords?: { ipv6Address: string }[];
-  cnameRecord?: { cname: string };
-  mxRecords?: { preference: number; exchange: string }[];
-  ptrRecords?: { ptrdname: string }[];
-  srvRecords?: { priority: number; weight: number; port: number; target: string }[];
-  txtRecords?: { value: string[] }[];
-  soaRecord?: SoaRecord;
-}
-
-export interface RecordSetBody {
-  id: string;
-  name: string;
-  type: string;
-  etag: string;
-  properties: RecordSetProperties;
-}
 
 /** The SOA every new zone gets (real values, control-plane.md §5). */
 export const DEFAULT_SOA: SoaRecord = {

@@ -44,6 +44,11 @@ import {
 import { networkErrors } from "../virtual-networks/errors.js";
 import { getSubnet, getVnet, updateSubnetBackReferences, type SubnetBody } from "../virtual-networks/model.js";
 import { MHSM_APPROVAL_ACTION, SUBNET_JOIN_ACTION } from "../../../kernel/azure-roles.js";
+import type {
+  PrivateEndpoint,
+  PrivateEndpointIPConfiguration,
+  PrivateLinkServiceConnection,
+} from "../../../kernel/arm-wire.js";
 import {
   allocateAddress,
   createPrivateEndpointNic,
@@ -58,48 +63,12 @@ const MHSM_REQUIRED_MEMBER = "default";
 /** Longest `requestMessage` (az help text, control-plane.md §8). */
 const MAX_REQUEST_MESSAGE = 140;
 
-export interface PeConnectionBody {
-  name: string;
-  id: string;
-  etag: string;
-  type: string;
-  properties: {
-    provisioningState: string;
-    privateLinkServiceId: string;
-    groupIds: string[];
-    requestMessage?: string;
-    privateLinkServiceConnectionState: { status: string; description: string; actionsRequired: string };
-  };
-}
-
-export interface PeIpConfigurationBody {
-  name: string;
-  id: string;
-  etag: string;
-  type: string;
-  properties: { groupId: string; memberName: string; privateIPAddress: string };
-}
-
-export interface PrivateEndpointBody {
-  name: string;
-  id: string;
-  etag: string;
-  type: string;
-  location: string;
-  tags?: Record<string, string>;
-  properties: {
-    provisioningState: string;
-    resourceGuid: string;
-    privateLinkServiceConnections: PeConnectionBody[];
-    manualPrivateLinkServiceConnections: PeConnectionBody[];
-    customNetworkInterfaceName: string;
-    subnet: SubResource;
-    ipConfigurations: PeIpConfigurationBody[];
-    applicationSecurityGroups: unknown[];
-    networkInterfaces: SubResource[];
-    customDnsConfigs: { fqdn: string; ipAddresses: string[] }[];
-  };
-}
+/** A stored private endpoint connection (PE side): the wire type (src/kernel/arm-wire.ts). */
+export type PeConnectionBody = PrivateLinkServiceConnection;
+/** A stored private endpoint ip configuration: the wire type. */
+export type PeIpConfigurationBody = PrivateEndpointIPConfiguration;
+/** A stored private endpoint: the wire type. */
+export type PrivateEndpointBody = PrivateEndpoint;
 
 /** The parsed connection of a PUT body (exactly one, automatic or manual). */
 interface ConnectionInput {

@@ -12,14 +12,11 @@ import { NAMESPACES, RESOURCE_TYPES, normalizeLocation } from "../../../kernel/a
 export const NETWORK_NS = NAMESPACES.network;
 export const VNET_TYPE = RESOURCE_TYPES.virtualNetwork;
 export const SUBNET_TYPE = RESOURCE_TYPES.subnet;
+export type { SubResource } from "../../../kernel/arm-wire.js";
+
 export const PEERING_TYPE = RESOURCE_TYPES.virtualNetworkPeering;
 export const PE_TYPE = RESOURCE_TYPES.privateEndpoint;
 export const NIC_TYPE = RESOURCE_TYPES.networkInterface;
-
-/** `{ "id": … }` reference as the network RP writes it. */
-export interface SubResource {
-  id: string;
-}
 
 /**
  * Microsoft.Network name rule: 1–80 characters, starts with a letter/digit/underscore, ends with one of those,

@@ -14,68 +14,14 @@ import type { StoredResource } from "../../../store/resources.js";
 import { takenAddresses } from "../../../network/allocation.js";
 import { NETWORK_NS, PEERING_TYPE, SUBNET_TYPE, VNET_TYPE, newEtag, type SubResource } from "./common.js";
 import { networkErrors } from "./errors.js";
+import type { Subnet, VirtualNetwork, VirtualNetworkPeering } from "../../../kernel/arm-wire.js";
 
-export interface SubnetBody {
-  id: string;
-  name: string;
-  etag: string;
-  type: string;
-  properties: {
-    provisioningState: string;
-    addressPrefix?: string;
-    addressPrefixes?: string[];
-    delegations: unknown[];
-    serviceEndpoints?: unknown[];
-    privateEndpointNetworkPolicies: string;
-    privateLinkServiceNetworkPolicies: string;
-    /** Read-only back-references: NIC ip configurations in this subnet (present only when non-empty). */
-    ipConfigurations?: SubResource[];
-    /** Read-only back-references: private endpoints in this subnet (present only when non-empty). */
-    privateEndpoints?: SubResource[];
-  };
-}
-
-export interface PeeringBody {
-  id: string;
-  name: string;
-  etag: string;
-  type: string;
-  properties: {
-    provisioningState: string;
-    resourceGuid: string;
-    remoteVirtualNetwork: SubResource;
-    allowVirtualNetworkAccess: boolean;
-    allowForwardedTraffic: boolean;
-    allowGatewayTransit: boolean;
-    useRemoteGateways: boolean;
-    doNotVerifyRemoteGateways: boolean;
-    /** `Initiated` (the reverse peering does not exist), `Connected`, `Disconnected` (the reverse was deleted). */
-    peeringState: "Initiated" | "Connected" | "Disconnected";
-    peeringSyncLevel: string;
-    remoteAddressSpace: { addressPrefixes: string[] };
-    remoteVirtualNetworkAddressSpace: { addressPrefixes: string[] };
-  };
-}
-
-export interface VnetBody {
-  id: string;
-  name: string;
-  etag: string;
-  type: string;
-  location: string;
-  tags?: Record<string, string>;
-  properties: {
-    provisioningState: string;
-    resourceGuid: string;
-    addressSpace: { addressPrefixes: string[] };
-    dhcpOptions: { dnsServers: string[] };
-    subnets: SubnetBody[];
-    virtualNetworkPeerings: PeeringBody[];
-    enableDdosProtection: boolean;
-    enableVmProtection?: boolean;
-    ddosProtectionPlan?: SubResource;
-  };
-}
+/** A stored subnet: the wire type (src/kernel/arm-wire.ts). */
+export type SubnetBody = Subnet;
+/** A stored virtual network peering: the wire type. */
+export type PeeringBody = VirtualNetworkPeering;
+/** A stored virtual network (embedding its subnets and peerings): the wire type. */
+export type VnetBody = VirtualNetwork;
 
 /** Canonical id of a virtual network. */
 export function vnetId(subscriptionId: string, rg: string, name: string): string {
