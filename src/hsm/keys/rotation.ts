@@ -74,10 +74,20 @@ export function parseRotationPolicy(
 }
 
 /**
- * The wire KeyRotationPolicy. A key without a policy shows an empty one (no lifetime actions): Managed HSM has
- * no Notify default as Key Vault does.
+ * The wire KeyRotationPolicy as a real managed HSM answers PUT and GET: `id` is the relative
+ * `keys/{name}/rotationpolicy` (not Key Vault's full URL) and the action type is lower-case (`rotate` for a
+ * request's `Rotate`) — recorded in Azure/azure-sdk-assets python/sdk/keyvault/azure-keyvault-keys/tests/recordings/
+ * test_key_client.pyTestKeyClienttest_key_rotation_policy[7.5_mhsm].json (2026). A key without a policy shows an
+ * empty one with the same id (hsmlink's choice: no recording of that GET on a managed HSM; Managed HSM has no Notify
+ * default as Key Vault does).
+ * @param name the key's name
  */
-export function renderRotationPolicy(keyUrl: string, p: StoredRotationPolicy | undefined): Record<string, unknown> {
-  if (!p) return { id: `${keyUrl}/rotationpolicy`, lifetimeActions: [], attributes: {} };
-  return { id: `${keyUrl}/rotationpolicy`, lifetimeActions: p.lifetimeActions, attributes: p.attributes };
+export function renderRotationPolicy(name: string, p: StoredRotationPolicy | undefined): Record<string, unknown> {
+  const id = `keys/${name}/rotationpolicy`;
+  if (!p) return { id, lifetimeActions: [], attributes: {} };
+  const lifetimeActions = p.lifetimeActions.map((a) => ({
+    trigger: a.trigger,
+    action: { type: a.action.type.toLowerCase() },
+  }));
+  return { id, lifetimeActions, attributes: p.attributes };
 }

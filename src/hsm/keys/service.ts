@@ -600,7 +600,7 @@ export class KeyService {
   /** GET /keys/{name}/rotationpolicy → KeyRotationPolicy (an empty policy when none is set). */
   getRotationPolicy(ctx: KeyContext, name: string): Record<string, unknown> {
     const { rec } = this.live(ctx, name);
-    return renderRotationPolicy(keyId(ctx, rec.name), rec.rotationPolicy);
+    return renderRotationPolicy(rec.name, rec.rotationPolicy);
   }
 
   /** PUT /keys/{name}/rotationpolicy → the stored KeyRotationPolicy. */
@@ -609,7 +609,7 @@ export class KeyService {
     const { rec } = this.live(ctx, name);
     const policy = parseRotationPolicy(body, rec.rotationPolicy, ctx.nowS);
     this.store.setRotationPolicy(ctx.hsm.name, rec.nameKey, policy);
-    return renderRotationPolicy(keyId(ctx, rec.name), policy);
+    return renderRotationPolicy(rec.name, policy);
   }
 
   // ---- release ----
