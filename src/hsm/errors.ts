@@ -168,9 +168,11 @@ export const kvErrors = {
     badParameter(
       `A key release policy can only be set on an exportable key: set attributes.exportable=true${onUpdate ? " when creating it" : ""}.`,
     ),
-  /** 400: `exportable` changed after creation (hsmlink's wording). */
-  exportableImmutable: () =>
-    badParameter("The attribute 'exportable' is set when a key is created and cannot be changed."),
+  /**
+   * 400: PATCH changing `exportable` after creation — message recorded (Azure/azure-sdk-assets net/sdk/keyvault/
+   * Azure.Security.KeyVault.Keys/tests/SessionRecords/ManagedHsmLiveTests/ReleaseUpdatedKey.json, 2026).
+   */
+  exportableImmutable: () => badParameter("Cannot modify the exportable state of a key"),
   /** 400: a new policy on a key whose policy is immutable (hsmlink's wording). */
   releasePolicyImmutable: (name: string) =>
     badParameter(`Key ${name} has an Immutable Key Release Policy; it cannot be changed.`),
