@@ -46,9 +46,23 @@ test("built-in role definitions have the service's exact shape", async () => {
     "Managed HSM Policy Administrator",
     "Managed HSM Crypto Auditor",
     "Managed HSM Crypto Service Encryption User",
-    "Managed HSM Backup",
+    "Managed HSM Backup User",
   ])
     assert.ok(names.includes(n), n);
+  // The list as a real managed HSM returns it, in order (azure-sdk-assets python
+  // …test_access_control.pyTestAccessControltest_role_assignment[2025-07-01].json).
+  assert.deepEqual(names, [
+    "Managed HSM EKM Administrator",
+    "Managed HSM Restore User",
+    "Managed HSM Backup User",
+    "Managed HSM Crypto Service Encryption User",
+    "Managed HSM Crypto Service Release User",
+    "Managed HSM Crypto Auditor",
+    "Managed HSM Policy Administrator",
+    "Managed HSM Crypto User",
+    "Managed HSM Crypto Officer",
+    "Managed HSM Administrator",
+  ]);
   const filtered = await admin(
     "GET",
     "/providers/Microsoft.Authorization/roleDefinitions?$filter=roleName eq 'Managed HSM Crypto Officer'",
