@@ -647,6 +647,15 @@ test("attestation (7.6+): only on /attestation, with private (and public) key at
   assert.ok(att.json.attributes.attestation.privateKeyAttestation);
   assert.ok(att.json.attributes.attestation.publicKeyAttestation);
   assert.ok(att.json.attributes.attestation.certificatePemFile);
+  // The .NET SDK's request for a missing key (empty version segment) and the service's answer, as recorded in
+  // azure-sdk-assets net/…/ManagedHsmLiveTests/GetKeyAttestationNonExisting.json.
+  const missing = await hsmCall(h, HSM, "GET", "/keys/no-such-att//attestation?api-version=2026-03-01-preview");
+  assert.equal(missing.status, 404, missing.text);
+  assert.equal(missing.json.error.code, "KeyNotFound");
+  assert.match(
+    missing.json.error.message,
+    new RegExp(`^Key not found: https://${HSM}\\.managedhsm\\.azure\\.net/keys/no-such-att \\(Activity ID: `),
+  );
 });
 
 test("forgetHsmData (for the control plane's purge): the name starts empty, with a fresh key-encryption key", async () => {
