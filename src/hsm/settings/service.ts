@@ -6,7 +6,7 @@
  */
 import type { Store } from "../../store/db.js";
 import { HsmSettingsRepository } from "../../store/hsm-settings.js";
-import { badParameter, kvError } from "../errors.js";
+import { kvErrors } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
 
 /** `Setting`: values are strings on the wire, typed by `type`. */
@@ -31,10 +31,9 @@ export class SettingsService {
     const k = KNOWN.find((s) => s.name.toLowerCase() === name.toLowerCase());
     // hsmlink's choice of status and code for a name the service does not have.
     if (!k)
-      throw kvError(
-        404,
-        "NotFound",
-        `The setting '${name}' does not exist; managed HSM settings: ${KNOWN.map((s) => s.name).join(", ")}.`,
+      throw kvErrors.settingNotFound(
+        name,
+        KNOWN.map((s) => s.name),
       );
     return k;
   }
@@ -63,10 +62,7 @@ export class SettingsService {
     const raw = (body as { value?: unknown } | undefined)?.value;
     const value =
       typeof raw === "boolean" ? String(raw) : typeof raw === "string" ? raw.trim().toLowerCase() : undefined;
-    if (value !== "true" && value !== "false")
-      throw badParameter(
-        `The value of the setting '${k.name}' must be "true" or "false"; the request body is {"value": "true"}.`,
-      );
+    if (value !== "true" && value !== "false") throw kvErrors.settingValueNotBoolean(k.name);
     this.settings.put(hsm.name, k.name, value);
     return { name: k.name, value, type: k.type };
   }
