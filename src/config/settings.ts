@@ -249,7 +249,7 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Seconds the gateway holds a CONNECT through a non-approved private endpoint before failing it (Azure drops that traffic)",
     default: () => 5,
   },
-  // Limits on what one client can hold (issue 17): every listener and every CONNECT tunnel.
+  // Limits on what one client can hold: every listener and every CONNECT tunnel.
   {
     key: "tlsHandshakeTimeoutMs",
     type: "integer",

@@ -1,5 +1,5 @@
 /**
- * The names of a private instance's secret (issue 17): the file that holds it in the data dir, the header the
+ * The names of a private instance's secret: the file that holds it in the data dir, the header the
  * hsmlink CLI sends it in to the admin API, the proxy user name that means the internet, and the comparison.
  * Creating and reading the file is the server's (src/server/instance.ts) and the client's (src/client/) business.
  */

@@ -100,7 +100,7 @@ export function decideProxy(
 ): ProxyDecision {
   const steps: TraceStep[] = [];
   // The instance secret as proxy password: for the managed identity endpoint (IMDS) always, for everything when
-  // hsmlink is exposed (--expose). 407 asks for proxy credentials (RFC 9110 §15.5.8). hsmlink's choice (issue 17).
+  // hsmlink is exposed (--expose). 407 asks for proxy credentials (RFC 9110 §15.5.8). hsmlink's choice.
   if (
     ctx.secretMatches &&
     (ctx.secretEverywhere || (target.kind === "absolute" && target.hostName === IMDS_HOST)) &&

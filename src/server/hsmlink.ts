@@ -111,7 +111,7 @@ export async function startHsmlink(
   config: HsmlinkConfig,
   opts: { clock?: Clock; quiet?: boolean } = {},
 ): Promise<Hsmlink> {
-  // A private instance (issue 17): the data dir is its owner's alone; files in it are 0600.
+  // A private instance: the data dir is its owner's alone; files in it are 0600.
   const tightenedFrom = securePrivateDir(config.dataDir);
   const releaseLock = acquireLock(config.dataDir);
   const cleanups: (() => void | Promise<void>)[] = [releaseLock];

@@ -1,5 +1,5 @@
 /**
- * Rights (issue 14): may the setup's principal have its private endpoint approved on creation? Azure approves an
+ * Rights: may the setup's principal have its private endpoint approved on creation? Azure approves an
  * automatic connection only when the creator holds `Microsoft.KeyVault/managedHSMs/privateEndpointConnectionsApproval/action`
  * on the HSM (private-link/rbac-permissions.md); without it the create is refused with LinkedAuthorizationFailed and
  * only a manual request (Pending until the HSM's owner approves) works. Warn, not fail: the manual path remains.

@@ -1,5 +1,5 @@
 /**
- * Rights (issue 14): may the setup's principal write the HSM's A record into the private DNS zone the client's VNet
+ * Rights: may the setup's principal write the HSM's A record into the private DNS zone the client's VNet
  * uses? A private DNS zone group needs `Microsoft.Network/privateDnsZones/join/action` on the zone, a record set by
  * hand `Microsoft.Network/privateDnsZones/A/write` (Private DNS Zone Contributor has both). Without them the private
  * endpoint gets no record and the client keeps resolving the public address.
