@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az, type AzResult } from "../support/az.js";
+import { AzTopology } from "../support/az-topology.js";
 import { adminRequest } from "../../src/client/admin-client.js";
 import { publicAddressOfHsm } from "../../src/network/index.js";
 
@@ -27,6 +28,7 @@ interface Vm {
 
 let h: TestHsmlink;
 let az: Az;
+let topology: AzTopology;
 let vm1: Vm;
 
 const hsmId = (name: string) =>
@@ -92,33 +94,8 @@ function assertDropped(r: AzResult, state: string): void {
 }
 
 async function createHsm(name: string, deny: boolean): Promise<void> {
-  await az.ok([
-    "keyvault",
-    "create",
-    "--hsm-name",
-    name,
-    "-g",
-    RG,
-    "-l",
-    LOC,
-    "--administrators",
-    h.endpoints.principalObjectId,
-    "--retention-days",
-    "7",
-  ]);
-  if (deny)
-    await az.ok([
-      "keyvault",
-      "update-hsm",
-      "--hsm-name",
-      name,
-      "-g",
-      RG,
-      "--default-action",
-      "deny",
-      "--bypass",
-      "AzureServices",
-    ]);
+  await topology.managedHsm(name, h.endpoints.principalObjectId);
+  if (deny) await topology.hsmFirewall(name, "deny", "AzureServices");
 }
 
 /** A private endpoint to `hsm` in vnet/subnet; returns the PE as az prints it and its NIC's private address. */
@@ -129,30 +106,13 @@ async function createPe(
   subnet: string,
   manual = false,
 ): Promise<{ pe: any; ip: string }> {
-  const pe = await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    name,
-    "-l",
-    LOC,
-    "--vnet-name",
+  return topology.privateEndpoint(name, {
     vnet,
-    "--subnet",
     subnet,
-    "--private-connection-resource-id",
-    hsmId(hsm),
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    `${name}-conn`,
-    ...(manual ? ["--manual-request"] : []),
-  ]);
-  const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
-  return { pe, ip: nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress };
+    hsmId: hsmId(hsm),
+    connection: `${name}-conn`,
+    manualRequest: manual,
+  });
 }
 
 async function peStatus(name: string): Promise<string> {
@@ -167,41 +127,12 @@ const addRecord = (hsm: string, ip: string) =>
 before(async () => {
   h = await startTestHsmlink();
   az = new Az(h.clientEnv());
+  topology = new AzTopology(az, RG);
   await az.ok(["login", "--identity"]);
   await az.ok(["group", "create", "-n", RG, "-l", LOC]);
-  await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "vnet1",
-    "--address-prefixes",
-    "10.0.0.0/16",
-    "--subnet-name",
-    "snet1",
-    "--subnet-prefixes",
-    "10.0.1.0/24",
-  ]);
+  await topology.vnet("vnet1", "10.0.0.0/16", { name: "snet1", prefix: "10.0.1.0/24" });
   await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", ZONE]);
-  await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    ZONE,
-    "-n",
-    "link1",
-    "-v",
-    "vnet1",
-    "-e",
-    "false",
-  ]);
+  await topology.zoneLink("link1", "vnet1");
   vm1 = await createVm("vm1", "vnet1", "snet1");
 });
 after(async () => h?.dispose());
@@ -244,21 +175,7 @@ test("a Pending manual private endpoint leaves the name public (the VM meets the
 
   // A second, auto-approved endpoint elsewhere keeps the alias, so vm1 still reaches the rejected endpoint's address.
   await createHsm("azreject", false);
-  await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "vnet-other",
-    "--address-prefixes",
-    "10.30.0.0/16",
-    "--subnet-name",
-    "snet-other",
-    "--subnet-prefixes",
-    "10.30.1.0/24",
-  ]);
+  await topology.vnet("vnet-other", "10.30.0.0/16", { name: "snet-other", prefix: "10.30.1.0/24" });
   await createPe("pe-keep", "azreject", "vnet-other", "snet-other");
   const rej = await createPe("pe-reject", "azreject", "vnet1", "snet1", true);
   await addRecord("azreject", rej.ip);
@@ -387,36 +304,8 @@ test("a soft-deleted HSM still resolves; after purge its name is NXDOMAIN", asyn
 
 test("hub and spoke: a spoke VM without custom DNS hits the firewall; the hub's DNS forwarder as custom DNS, or a zone link to the spoke, gives the private path", async () => {
   await createHsm("azhub", true);
-  await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "vnet-hub",
-    "--address-prefixes",
-    "10.10.0.0/16",
-    "--subnet-name",
-    "snet-hub",
-    "--subnet-prefixes",
-    "10.10.1.0/24",
-  ]);
-  await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "vnet-spoke",
-    "--address-prefixes",
-    "10.20.0.0/16",
-    "--subnet-name",
-    "snet-spoke",
-    "--subnet-prefixes",
-    "10.20.1.0/24",
-  ]);
+  await topology.vnet("vnet-hub", "10.10.0.0/16", { name: "snet-hub", prefix: "10.10.1.0/24" });
+  await topology.vnet("vnet-spoke", "10.20.0.0/16", { name: "snet-spoke", prefix: "10.20.1.0/24" });
   await az.ok([
     "network",
     "vnet",
@@ -450,23 +339,7 @@ test("hub and spoke: a spoke VM without custom DNS hits the firewall; the hub's 
   assert.equal(back.peeringState, "Connected");
   const { ip } = await createPe("pe-hub", "azhub", "vnet-hub", "snet-hub");
   await addRecord("azhub", ip);
-  await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    ZONE,
-    "-n",
-    "link-hub",
-    "-v",
-    "vnet-hub",
-    "-e",
-    "false",
-  ]);
+  await topology.zoneLink("link-hub", "vnet-hub");
   const fwd = await createVm("fwd1", "vnet-hub", "snet-hub", true);
   const spokeVm = await createVm("spoke1", "vnet-spoke", "snet-spoke");
   const publicIp = publicAddressOfHsm("azhub");
@@ -508,23 +381,7 @@ test("hub and spoke: a spoke VM without custom DNS hits the firewall; the hub's 
   assert.deepEqual(cleared.dhcpOptions?.dnsServers ?? [], []);
   assert.equal(await digFrom(spokeVm, "azhub"), publicIp);
   assertFirewall(await requestFrom(spokeVm, "azhub"), spokeVm.publicIpAddress);
-  await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    ZONE,
-    "-n",
-    "link-spoke",
-    "-v",
-    "vnet-spoke",
-    "-e",
-    "false",
-  ]);
+  await topology.zoneLink("link-spoke", "vnet-spoke");
   assert.equal(await digFrom(spokeVm, "azhub"), ip);
   assertAllowed(await requestFrom(spokeVm, "azhub"));
 });

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { runNodeClient } from "../support/node-client.js";
 import { Az } from "../support/az.js";
+import { buildHowto, type AzTopology } from "../support/az-topology.js";
 import { adminRequest } from "../../src/client/admin-client.js";
 
 const { test, before, after } = clientSuite("az");
@@ -16,12 +17,12 @@ const { test, before, after } = clientSuite("az");
 const SCRIPT = fileURLToPath(new URL("./sdk/isolation-keys.ts", import.meta.url));
 const RG = "rg-iso-sdk";
 const HSM = "sdkiso";
-const ZONE = "privatelink.managedhsm.azure.net";
 const CRYPTO_USER =
   "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
 
 let h: TestHsmlink;
 let az: Az;
+let topology: AzTopology;
 let peIp: string;
 let vm: { name: string; privateIpAddress: string; publicIpAddress: string };
 
@@ -69,90 +70,7 @@ before(async () => {
   h = await startTestHsmlink();
   az = new Az(h.clientEnv());
   await az.ok(["login", "--identity"]);
-  await az.ok(["group", "create", "-n", RG, "-l", "westeurope"]);
-  const hsm = await az.ok([
-    "keyvault",
-    "create",
-    "--hsm-name",
-    HSM,
-    "-g",
-    RG,
-    "-l",
-    "westeurope",
-    "--administrators",
-    h.endpoints.principalObjectId,
-    "--retention-days",
-    "7",
-  ]);
-  await az.ok([
-    "keyvault",
-    "update-hsm",
-    "--hsm-name",
-    HSM,
-    "-g",
-    RG,
-    "--default-action",
-    "deny",
-    "--bypass",
-    "AzureServices",
-  ]);
-  await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "vnet1",
-    "--address-prefixes",
-    "10.0.0.0/16",
-    "--subnet-name",
-    "snet1",
-    "--subnet-prefixes",
-    "10.0.1.0/24",
-  ]);
-  const pe = await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "pe1",
-    "-l",
-    "westeurope",
-    "--vnet-name",
-    "vnet1",
-    "--subnet",
-    "snet1",
-    "--private-connection-resource-id",
-    hsm.id,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn1",
-  ]);
-  const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
-  peIp = nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress;
-  await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", ZONE]);
-  await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    ZONE,
-    "-n",
-    "link1",
-    "-v",
-    "vnet1",
-    "-e",
-    "false",
-  ]);
-  await az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", HSM, "-a", peIp]);
+  ({ topology, peIp } = await buildHowto(az, { rg: RG, hsm: HSM, administrator: h.endpoints.principalObjectId }));
   vm = await adminRequest(h.endpoints, "POST", "/_hsmlink/vms", {
     name: "vm1",
     resourceGroup: RG,
@@ -250,57 +168,16 @@ test("bypass AzureServices: a trusted-service SP passes the firewall but needs a
 
 test("connection states from the VM: a Pending-only endpoint leaves the public address (the SDK meets the firewall); approved → private; rejected behind a second, approved endpoint → dropped, a connection failure and not a 403", async () => {
   const HSM2 = "sdkiso2";
-  const hsm2 = await az.ok([
-    "keyvault",
-    "create",
-    "--hsm-name",
-    HSM2,
-    "-g",
-    RG,
-    "-l",
-    "westeurope",
-    "--administrators",
-    h.endpoints.principalObjectId,
-    "--retention-days",
-    "7",
-  ]);
-  await az.ok([
-    "keyvault",
-    "update-hsm",
-    "--hsm-name",
-    HSM2,
-    "-g",
-    RG,
-    "--default-action",
-    "deny",
-    "--bypass",
-    "AzureServices",
-  ]);
-  const pe = await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "pe-m",
-    "-l",
-    "westeurope",
-    "--vnet-name",
-    "vnet1",
-    "--subnet",
-    "snet1",
-    "--private-connection-resource-id",
-    hsm2.id,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn-m",
-    "--manual-request",
-  ]);
-  const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
-  const ip = nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress;
-  await az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", HSM2, "-a", ip]);
+  const hsm2 = await topology.managedHsm(HSM2, h.endpoints.principalObjectId);
+  await topology.hsmFirewall(HSM2, "deny", "AzureServices");
+  const { ip } = await topology.privateEndpoint("pe-m", {
+    vnet: "vnet1",
+    subnet: "snet1",
+    hsmId: hsm2.id,
+    connection: "conn-m",
+    manualRequest: true,
+  });
+  await topology.aRecord(HSM2, ip);
 
   // Pending only: no privatelink alias (private-link-diagnostics.md §5), so the VM goes public and meets the firewall.
   const pending = await client(h.clientEnv("vm1"), "pending-key", undefined, HSM2);
@@ -312,42 +189,13 @@ test("connection states from the VM: a Pending-only endpoint leaves the public a
   assert.equal(approved.ok, true, JSON.stringify(approved));
 
   // A second, automatically approved endpoint in another VNet keeps the alias; vm1 still reaches pe-m's address.
-  await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "vnet-keep",
-    "--address-prefixes",
-    "10.40.0.0/16",
-    "--subnet-name",
-    "snet-keep",
-    "--subnet-prefixes",
-    "10.40.1.0/24",
-  ]);
-  await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "pe-keep",
-    "-l",
-    "westeurope",
-    "--vnet-name",
-    "vnet-keep",
-    "--subnet",
-    "snet-keep",
-    "--private-connection-resource-id",
-    hsm2.id,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn-keep",
-  ]);
+  await topology.vnet("vnet-keep", "10.40.0.0/16", { name: "snet-keep", prefix: "10.40.1.0/24" });
+  await topology.privateEndpoint("pe-keep", {
+    vnet: "vnet-keep",
+    subnet: "snet-keep",
+    hsmId: hsm2.id,
+    connection: "conn-keep",
+  });
   await az.ok(["keyvault", "private-endpoint-connection", "reject", "-g", RG, "--hsm-name", HSM2, "-n", "conn-m"]);
   const rejected = await client(h.clientEnv("vm1"), "rejected-key", undefined, HSM2);
   assert.equal(rejected.ok, false, JSON.stringify(rejected));

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
+import { AzTopology } from "../support/az-topology.js";
 import { runNodeClient } from "../support/node-client.js";
 import { connectPrivateEndpoint } from "../../src/arm/resource-types/managed-hsms/private-link.js";
 
@@ -14,6 +15,7 @@ const { test, before, after } = clientSuite("az");
 
 let h: TestHsmlink;
 let az: Az;
+let topology: AzTopology;
 let hsmId: string;
 const RG = "rg-azhsm";
 const HSM = "azhsm1";
@@ -21,26 +23,14 @@ const HSM = "azhsm1";
 before(async () => {
   h = await startTestHsmlink();
   az = new Az(h.clientEnv());
+  topology = new AzTopology(az, RG);
   await az.ok(["login", "--identity"]);
   await az.ok(["group", "create", "-n", RG, "-l", "westeurope"]);
 });
 after(async () => h?.dispose());
 
 test("az keyvault create --hsm-name, show (without -g), list --resource-type hsm", async () => {
-  const created = await az.ok([
-    "keyvault",
-    "create",
-    "--hsm-name",
-    HSM,
-    "-g",
-    RG,
-    "-l",
-    "westeurope",
-    "--administrators",
-    h.endpoints.principalObjectId,
-    "--retention-days",
-    "7",
-  ]);
+  const created = await topology.managedHsm(HSM, h.endpoints.principalObjectId);
   hsmId = `/subscriptions/${h.endpoints.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/managedHSMs/${HSM}`;
   assert.equal(created.id, hsmId);
   assert.equal(created.properties.hsmUri, `https://${HSM}.managedhsm.azure.net/`);
@@ -60,33 +50,11 @@ test("az keyvault create --hsm-name, show (without -g), list --resource-type hsm
 });
 
 test("az keyvault update-hsm --default-action deny keeps the bypass it found; --bypass changes it (FC-17)", async () => {
-  const none = await az.ok([
-    "keyvault",
-    "update-hsm",
-    "--hsm-name",
-    HSM,
-    "-g",
-    RG,
-    "--default-action",
-    "Deny",
-    "--bypass",
-    "None",
-  ]);
+  const none = await topology.hsmFirewall(HSM, "Deny", "None");
   assert.deepEqual([none.properties.networkAcls.defaultAction, none.properties.networkAcls.bypass], ["Deny", "None"]);
   const alone = await az.ok(["keyvault", "update-hsm", "--hsm-name", HSM, "-g", RG, "--default-action", "deny"]);
   assert.deepEqual([alone.properties.networkAcls.defaultAction, alone.properties.networkAcls.bypass], ["Deny", "None"]);
-  const trusted = await az.ok([
-    "keyvault",
-    "update-hsm",
-    "--hsm-name",
-    HSM,
-    "-g",
-    RG,
-    "--default-action",
-    "deny",
-    "--bypass",
-    "AzureServices",
-  ]);
+  const trusted = await topology.hsmFirewall(HSM, "deny", "AzureServices");
   assert.deepEqual(
     [trusted.properties.networkAcls.defaultAction, trusted.properties.networkAcls.bypass],
     ["Deny", "AzureServices"],

@@ -5,33 +5,23 @@ import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
+import { AzTopology } from "../support/az-topology.js";
 
 const { test, before, after } = clientSuite("az");
 
 let h: TestHsmlink;
 let az: Az;
+let topology: AzTopology;
 const rg = "rg-aznet";
 let hsmId: string;
 
 before(async () => {
   h = await startTestHsmlink();
   az = new Az(h.clientEnv());
+  topology = new AzTopology(az, rg);
   await az.ok(["login", "--identity"]);
   await az.ok(["group", "create", "-n", rg, "-l", "westeurope"]);
-  const hsm = await az.ok([
-    "keyvault",
-    "create",
-    "--hsm-name",
-    "hsmaznet",
-    "-g",
-    rg,
-    "-l",
-    "westeurope",
-    "--administrators",
-    h.endpoints.principalObjectId,
-    "--retention-days",
-    "7",
-  ]);
+  const hsm = await topology.managedHsm("hsmaznet", h.endpoints.principalObjectId);
   hsmId = hsm.id;
 });
 after(async () => h?.dispose());
@@ -42,23 +32,7 @@ test("az network vnet create, with and without --subnet-name/--subnet-prefixes",
   assert.equal(plain.newVNet.provisioningState, "Succeeded");
   assert.deepEqual(plain.newVNet.subnets, []);
 
-  const withSubnet = await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    rg,
-    "-n",
-    "vnet2",
-    "-l",
-    "westeurope",
-    "--address-prefixes",
-    "10.1.0.0/16",
-    "--subnet-name",
-    "default",
-    "--subnet-prefixes",
-    "10.1.0.0/24",
-  ]);
+  const withSubnet = await topology.vnet("vnet2", "10.1.0.0/16", { name: "default", prefix: "10.1.0.0/24" });
   assert.equal(withSubnet.newVNet.subnets[0].name, "default");
   assert.equal(withSubnet.newVNet.subnets[0].addressPrefix, "10.1.0.0/24");
   const shown = await az.ok(["network", "vnet", "subnet", "show", "-g", rg, "--vnet-name", "vnet2", "-n", "default"]);
@@ -66,51 +40,12 @@ test("az network vnet create, with and without --subnet-name/--subnet-prefixes",
 });
 
 test("az network vnet subnet create, then update --disable-private-endpoint-network-policies true (GET + full PUT)", async () => {
-  const sn = await az.ok([
-    "network",
-    "vnet",
-    "subnet",
-    "create",
-    "-g",
-    rg,
-    "--vnet-name",
-    "vnet1",
-    "-n",
-    "subnet1",
-    "--address-prefixes",
-    "10.0.0.0/24",
-  ]);
+  const sn = await topology.subnet("vnet1", "subnet1", "10.0.0.0/24");
   assert.equal(sn.addressPrefix, "10.0.0.0/24");
   assert.equal(sn.provisioningState, "Succeeded");
-  const on = await az.ok([
-    "network",
-    "vnet",
-    "subnet",
-    "update",
-    "-g",
-    rg,
-    "--vnet-name",
-    "vnet1",
-    "-n",
-    "subnet1",
-    "--disable-private-endpoint-network-policies",
-    "false",
-  ]);
+  const on = await topology.subnetPolicies("vnet1", "subnet1", false);
   assert.equal(on.privateEndpointNetworkPolicies, "Enabled");
-  const off = await az.ok([
-    "network",
-    "vnet",
-    "subnet",
-    "update",
-    "-g",
-    rg,
-    "--vnet-name",
-    "vnet1",
-    "-n",
-    "subnet1",
-    "--disable-private-endpoint-network-policies",
-    "true",
-  ]);
+  const off = await topology.subnetPolicies("vnet1", "subnet1", true);
   assert.equal(off.privateEndpointNetworkPolicies, "Disabled");
   const outside = await az.run([
     "network",
@@ -171,27 +106,12 @@ test("az network vnet peering create both ways: Initiated, then Connected", asyn
 });
 
 test("az network private-endpoint create (automatic, then manual), private-endpoint show, nic show --ids", async () => {
-  const pe = await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    rg,
-    "--vnet-name",
-    "vnet1",
-    "--subnet",
-    "subnet1",
-    "-n",
-    "pe1",
-    "--private-connection-resource-id",
+  const { pe } = await topology.privateEndpoint("pe1", {
+    vnet: "vnet1",
+    subnet: "subnet1",
     hsmId,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn1",
-    "-l",
-    "westeurope",
-  ]);
+    connection: "conn1",
+  });
   assert.equal(pe.provisioningState, "Succeeded");
   assert.equal(pe.privateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Approved");
 
@@ -201,30 +121,13 @@ test("az network private-endpoint create (automatic, then manual), private-endpo
   assert.equal(nic.ipConfigurations[0].privateIpAddress, "10.0.0.4");
   assert.deepEqual(nic.ipConfigurations[0].privateLinkConnectionProperties.fqdns, ["hsmaznet.managedhsm.azure.net"]);
 
-  const manual = await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    rg,
-    "--vnet-name",
-    "vnet1",
-    "--subnet",
-    "subnet1",
-    "-n",
-    "pe2",
-    "--private-connection-resource-id",
+  const { pe: manual } = await topology.privateEndpoint("pe2", {
+    vnet: "vnet1",
+    subnet: "subnet1",
     hsmId,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn2",
-    "-l",
-    "westeurope",
-    "--manual-request",
-    "--request-message",
-    "Please approve",
-  ]);
+    connection: "conn2",
+    manualRequest: "Please approve",
+  });
   const m = manual.manualPrivateLinkServiceConnections[0];
   assert.equal(m.privateLinkServiceConnectionState.status, "Pending");
   assert.equal(m.requestMessage, "Please approve");
@@ -263,57 +166,16 @@ test("az network private-endpoint create: region mismatch, wrong group id and a 
     /\(InvalidResourceReference\) Resource \/subscriptions\/.+\/virtualNetworks\/vnet1 referenced by resource .+\/privateEndpoints\/pe-ne was not found\. Please make sure that the referenced resource exists, and that both resources are in the same region\./,
   );
 
-  await az.ok([
-    "network",
-    "vnet",
-    "subnet",
-    "create",
-    "-g",
-    rg,
-    "--vnet-name",
-    "vnet1",
-    "-n",
-    "locked",
-    "--address-prefixes",
-    "10.0.1.0/24",
-  ]);
-  await az.ok([
-    "network",
-    "vnet",
-    "subnet",
-    "update",
-    "-g",
-    rg,
-    "--vnet-name",
-    "vnet1",
-    "-n",
-    "locked",
-    "--disable-private-endpoint-network-policies",
-    "false",
-  ]);
+  await topology.subnet("vnet1", "locked", "10.0.1.0/24");
+  await topology.subnetPolicies("vnet1", "locked", false);
   // Since NSG/UDR support for private endpoints (GA 2022) Enabled policies no longer refuse an endpoint; they make the
   // subnet's NSGs and route tables apply to it (disable-private-endpoint-network-policy.md).
-  const policed = await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    rg,
-    "--vnet-name",
-    "vnet1",
-    "--subnet",
-    "locked",
-    "-n",
-    "pe-policed",
-    "--connection-name",
-    "cy",
-    "--private-connection-resource-id",
+  const { pe: policed } = await topology.privateEndpoint("pe-policed", {
+    vnet: "vnet1",
+    subnet: "locked",
     hsmId,
-    "--group-id",
-    "managedhsm",
-    "-l",
-    "westeurope",
-  ]);
+    connection: "cy",
+  });
   assert.equal(policed.provisioningState, "Succeeded");
   assert.match(policed.subnet.id, /\/subnets\/locked$/);
   const lockedSubnet = await az.ok([

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
+import { buildHowto } from "../support/az-topology.js";
 import { runNodeClient } from "../support/node-client.js";
 import { clientSuite } from "../support/clients.js";
 import { adminRequest } from "../../src/client/admin-client.js";
@@ -46,126 +47,20 @@ before(async () => {
   az = new Az(h.clientEnv());
   // The how-to's commands, as examples/walkthrough.ts runs them.
   await az.ok(["login", "--identity"]);
-  await az.ok(["group", "create", "-n", RG, "-l", "westeurope"]);
-  const hsm = await az.ok([
-    "keyvault",
-    "create",
-    "--hsm-name",
-    HSM,
-    "-g",
-    RG,
-    "-l",
-    "westeurope",
-    "--administrators",
-    h.endpoints.principalObjectId,
-    "--retention-days",
-    "7",
-  ]);
-  await az.ok([
-    "keyvault",
-    "update-hsm",
-    "--hsm-name",
-    HSM,
-    "-g",
-    RG,
-    "--default-action",
-    "deny",
-    "--bypass",
-    "AzureServices",
-  ]);
-  await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "vnet1",
-    "--address-prefixes",
-    "10.0.0.0/16",
-    "--subnet-name",
-    "snet1",
-    "--subnet-prefixes",
-    "10.0.1.0/24",
-  ]);
-  await az.ok([
-    "network",
-    "vnet",
-    "subnet",
-    "update",
-    "-g",
-    RG,
-    "--vnet-name",
-    "vnet1",
-    "-n",
-    "snet1",
-    "--disable-private-endpoint-network-policies",
-    "true",
-  ]);
-  await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", ZONE]);
-  await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    ZONE,
-    "-n",
-    "link1",
-    "-v",
-    "vnet1",
-    "-e",
-    "false",
-  ]);
-  const pe = await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "pe1",
-    "-l",
-    "westeurope",
-    "--vnet-name",
-    "vnet1",
-    "--subnet",
-    "snet1",
-    "--private-connection-resource-id",
-    hsm.id,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn1",
-  ]);
-  await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "pe-manual",
-    "-l",
-    "westeurope",
-    "--vnet-name",
-    "vnet1",
-    "--subnet",
-    "snet1",
-    "--private-connection-resource-id",
-    hsm.id,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn-manual",
-    "--manual-request",
-  ]);
-  const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
-  peIp = nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress;
-  await az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", HSM, "-a", peIp]);
+  const howto = await buildHowto(az, {
+    rg: RG,
+    hsm: HSM,
+    administrator: h.endpoints.principalObjectId,
+    subnetPoliciesDisabled: true,
+  });
+  peIp = howto.peIp;
+  await howto.topology.privateEndpoint("pe-manual", {
+    vnet: "vnet1",
+    subnet: "snet1",
+    hsmId: howto.hsm.id,
+    connection: "conn-manual",
+    manualRequest: true,
+  });
   await adminRequest(h.endpoints, "POST", "/_hsmlink/vms", {
     name: "vm1",
     resourceGroup: RG,

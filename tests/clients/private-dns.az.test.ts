@@ -7,6 +7,7 @@ import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
+import { AzTopology } from "../support/az-topology.js";
 import { Dns } from "../http/private-dns/helpers.js";
 import { adminRequest } from "../../src/client/admin-client.js";
 
@@ -16,11 +17,13 @@ const ZONE = "privatelink.managedhsm.azure.net";
 const RG = "rg-dns-az";
 let h: TestHsmlink;
 let az: Az;
+let topology: AzTopology;
 let d: Dns;
 
 before(async () => {
   h = await startTestHsmlink();
   az = new Az(h.clientEnv());
+  topology = new AzTopology(az, RG);
   d = new Dns(h);
   await az.ok(["login", "--identity"]);
   await az.ok(["group", "create", "-n", RG, "-l", "westeurope"]);
@@ -60,23 +63,7 @@ test("link vnet create with --registration-enabled true and false; a second regi
   const vnet = await az.ok(["network", "vnet", "create", "-g", RG, "-n", "vnet1", "-l", "westeurope"]);
   const vnetId = vnet.newVNet.id;
   assert.equal(vnetId, d.vnetId(RG, "vnet1"));
-  const l = await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    ZONE,
-    "-n",
-    "link1",
-    "-v",
-    "vnet1",
-    "-e",
-    "true",
-  ]);
+  const l = await topology.zoneLink("link1", "vnet1", { registration: true });
   assert.equal(l.name, "link1");
   assert.equal(l.registrationEnabled, true);
   assert.equal(l.virtualNetwork.id, vnetId);
@@ -102,23 +89,7 @@ test("link vnet create with --registration-enabled true and false; a second regi
   assert.notEqual(conflict.code, 0);
   assert.match(conflict.stderr, /Conflict/);
   assert.match(conflict.stderr, /can only be linked to 1 Private DNS zone\(s\) with auto-registration enabled/);
-  const plain = await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    "corp.example.com",
-    "-n",
-    "link2",
-    "-v",
-    vnetId,
-    "-e",
-    "false",
-  ]);
+  const plain = await topology.zoneLink("link2", vnetId, { zone: "corp.example.com" });
   assert.equal(plain.registrationEnabled, false);
   const links = await az.ok(["network", "private-dns", "link", "vnet", "list", "-g", RG, "-z", ZONE]);
   assert.deepEqual(
@@ -130,20 +101,7 @@ test("link vnet create with --registration-enabled true and false; a second regi
 });
 
 test("a VM created in a VNet linked with registration enabled gets its A record (isAutoRegistered); record-set list shows it; it goes with the VM", async () => {
-  await az.ok([
-    "network",
-    "vnet",
-    "subnet",
-    "create",
-    "-g",
-    RG,
-    "--vnet-name",
-    "vnet1",
-    "-n",
-    "snet-vm",
-    "--address-prefixes",
-    "10.0.5.0/24",
-  ]);
+  await topology.subnet("vnet1", "snet-vm", "10.0.5.0/24");
   const vm = await adminRequest<{ privateIpAddress: string }>(h.endpoints, "POST", "/_hsmlink/vms", {
     name: "appvm1",
     resourceGroup: RG,
@@ -275,22 +233,7 @@ test("record-set a add-record (create-if-missing), show, list, record-set list, 
 test("private-endpoint dns-zone-group create/show/list/delete keeps the A record of the private endpoint", async () => {
   d.seedPe(RG, "pe1", { hsm: "hsm-az", ips: ["10.0.0.6"] });
   const zoneId = d.zoneId(RG, ZONE);
-  const g = await az.ok([
-    "network",
-    "private-endpoint",
-    "dns-zone-group",
-    "create",
-    "-g",
-    RG,
-    "--endpoint-name",
-    "pe1",
-    "-n",
-    "default",
-    "--private-dns-zone",
-    zoneId,
-    "--zone-name",
-    "hsm",
-  ]);
+  const g = await topology.zoneGroup("pe1", zoneId);
   assert.equal(g.name, "default");
   assert.equal(g.provisioningState, "Succeeded");
   assert.deepEqual(g.privateDnsZoneConfigs[0].recordSets[0].ipAddresses, ["10.0.0.6"]);

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
+import { buildHowto, type AzTopology } from "../support/az-topology.js";
 import { runHsmlinkCli } from "../support/hsmlink-cli.js";
 import type { Finding } from "../../src/troubleshoot/types.js";
 import { armCall } from "../support/arm-client.js";
@@ -27,6 +28,7 @@ const KV_API = "api-version=2022-07-01";
 
 let h: TestHsmlink;
 let az: Az;
+let topology: AzTopology;
 let tmp: string;
 let env: NodeJS.ProcessEnv;
 let rgId: string;
@@ -119,92 +121,19 @@ before(async () => {
   az = new Az(h.clientEnv());
   tmp = mkdtempSync(join(tmpdir(), "hsmlink-tsc-"));
   await az.ok(["login", "--identity"]);
-  rgId = (await az.ok(["group", "create", "-n", RG, "-l", "westeurope"])).id;
-  hsmId = (
-    await az.ok([
-      "keyvault",
-      "create",
-      "--hsm-name",
-      HSM,
-      "-g",
-      RG,
-      "-l",
-      "westeurope",
-      "--administrators",
-      h.endpoints.principalObjectId,
-      "--retention-days",
-      "7",
-    ])
-  ).id;
-  await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    VNET,
-    "--address-prefixes",
-    "10.0.0.0/16",
-    "--subnet-name",
-    "default",
-    "--subnet-prefixes",
-    "10.0.1.0/24",
-  ]);
-  const pe = await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "pe-sc",
-    "-l",
-    "westeurope",
-    "--vnet-name",
-    VNET,
-    "--subnet",
-    "default",
-    "--private-connection-resource-id",
-    hsmId,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn-sc",
-  ]);
-  const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
-  peIp = nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress;
-  await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", ZONE]);
-  await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    ZONE,
-    "-n",
-    "link-sc",
-    "-v",
-    VNET,
-    "-e",
-    "false",
-  ]);
-  await az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", HSM, "-a", peIp]);
-  await az.ok([
-    "keyvault",
-    "update-hsm",
-    "--hsm-name",
-    HSM,
-    "-g",
-    RG,
-    "--default-action",
-    "Deny",
-    "--bypass",
-    "AzureServices",
-  ]);
+  const howto = await buildHowto(az, {
+    rg: RG,
+    hsm: HSM,
+    administrator: h.endpoints.principalObjectId,
+    vnet: VNET,
+    subnet: "default",
+    pe: "pe-sc",
+    connection: "conn-sc",
+    link: "link-sc",
+  });
+  ({ peIp, topology } = howto);
+  rgId = howto.group.id;
+  hsmId = howto.hsm.id;
 });
 
 after(async () => {
@@ -276,39 +205,8 @@ test("FC-13: PE Succeeded but its record never written (no zone group, no A reco
 test("FC-01 / FC-14: zone group on a near-miss zone → ZONE_GROUP_WRONG_ZONE; a typo in the zone id is refused; the zone deleted under the group → ZONE_GROUP_ZONE_NOT_FOUND", async () => {
   const near = "privatelink.managedhsm.azure.com";
   await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", near]);
-  await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    near,
-    "-n",
-    "link-near",
-    "-v",
-    VNET,
-    "-e",
-    "false",
-  ]);
-  await az.ok([
-    "network",
-    "private-endpoint",
-    "dns-zone-group",
-    "create",
-    "-g",
-    RG,
-    "--endpoint-name",
-    "pe-sc",
-    "-n",
-    "default",
-    "--private-dns-zone",
-    zoneId(near),
-    "--zone-name",
-    "hsm",
-  ]);
+  await topology.zoneLink("link-near", VNET, { zone: near });
+  await topology.zoneGroup("pe-sc", zoneId(near));
   const wrong = await troubleshoot();
   assert.equal(sc(wrong, "private-dns-zone-group"), "fail:ZONE_GROUP_WRONG_ZONE");
   assert.equal(sc(wrong, "zone-name-near-miss"), "fail:DNS_ZONE_NAME_MISMATCH");
@@ -349,41 +247,8 @@ test("FC-01 / FC-14: zone group on a near-miss zone → ZONE_GROUP_WRONG_ZONE; a
 });
 
 test("FC-04: a second private endpoint to the HSM → multiple-private-endpoints warns X_MULTI_PE", async () => {
-  await az.ok([
-    "network",
-    "vnet",
-    "subnet",
-    "create",
-    "-g",
-    RG,
-    "--vnet-name",
-    VNET,
-    "-n",
-    "second",
-    "--address-prefixes",
-    "10.0.2.0/24",
-  ]);
-  await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "pe-sc2",
-    "-l",
-    "westeurope",
-    "--vnet-name",
-    VNET,
-    "--subnet",
-    "second",
-    "--private-connection-resource-id",
-    hsmId,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn-sc2",
-  ]);
+  await topology.subnet(VNET, "second", "10.0.2.0/24");
+  await topology.privateEndpoint("pe-sc2", { vnet: VNET, subnet: "second", hsmId, connection: "conn-sc2" });
   const findings = await troubleshoot();
   assert.equal(sc(findings, "multiple-private-endpoints"), "warn:X_MULTI_PE");
   assert.match(get(findings, "multiple-private-endpoints").message, /points at pe-sc\b/);
@@ -406,58 +271,14 @@ test("FC-06: the client VNet uses a custom DNS server that reaches nothing → c
 });
 
 test("FC-07: an HSM with a private endpoint elsewhere resolves NXDOMAIN in the linked zone; resolutionPolicy NxDomainRedirect falls back to the internet", async () => {
-  const extId = (
-    await az.ok([
-      "keyvault",
-      "create",
-      "--hsm-name",
-      "schsm-ext",
-      "-g",
-      RG,
-      "-l",
-      "westeurope",
-      "--administrators",
-      h.endpoints.principalObjectId,
-      "--retention-days",
-      "7",
-    ])
-  ).id;
-  await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "vnet-ext",
-    "--address-prefixes",
-    "10.9.0.0/16",
-    "--subnet-name",
-    "default",
-    "--subnet-prefixes",
-    "10.9.1.0/24",
-  ]);
-  await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "pe-ext",
-    "-l",
-    "westeurope",
-    "--vnet-name",
-    "vnet-ext",
-    "--subnet",
-    "default",
-    "--private-connection-resource-id",
-    extId,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn-ext",
-  ]);
+  const extId = (await topology.managedHsm("schsm-ext", h.endpoints.principalObjectId)).id;
+  await topology.vnet("vnet-ext", "10.9.0.0/16", { name: "default", prefix: "10.9.1.0/24" });
+  await topology.privateEndpoint("pe-ext", {
+    vnet: "vnet-ext",
+    subnet: "default",
+    hsmId: extId,
+    connection: "conn-ext",
+  });
   const before = await troubleshoot({ hsm: "schsm-ext" });
   const f = get(before, "dns-fallback");
   assert.equal(`${f.status}:${f.code}`, "warn:X_FALLBACK");
@@ -480,44 +301,14 @@ test("FC-07: an HSM with a private endpoint elsewhere resolves NXDOMAIN in the l
 });
 
 test("FC-26 / FC-24 / FC-29: a manual request from another VNet is Pending, then Rejected (cannot be re-approved), then Disconnected", async () => {
-  await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "vnet-man",
-    "--address-prefixes",
-    "10.5.0.0/16",
-    "--subnet-name",
-    "default",
-    "--subnet-prefixes",
-    "10.5.1.0/24",
-  ]);
-  await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "pe-man",
-    "-l",
-    "westeurope",
-    "--vnet-name",
-    "vnet-man",
-    "--subnet",
-    "default",
-    "--private-connection-resource-id",
+  await topology.vnet("vnet-man", "10.5.0.0/16", { name: "default", prefix: "10.5.1.0/24" });
+  await topology.privateEndpoint("pe-man", {
+    vnet: "vnet-man",
+    subnet: "default",
     hsmId,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn-man",
-    "--manual-request",
-    "true",
-  ]);
+    connection: "conn-man",
+    manualRequest: true,
+  });
   const pending = await troubleshoot({ vnet: "vnet-man" });
   assert.equal(sc(pending, "connection-approved"), "fail:CONNECTION_PENDING");
 
@@ -556,20 +347,7 @@ test("FC-26 / FC-24 / FC-29: a manual request from another VNet is Pending, then
 test("FC-30: the HSM deleted, purged and recreated with the same name → the old private endpoint is orphaned", async () => {
   await az.ok(["keyvault", "delete", "--hsm-name", HSM, "-g", RG]);
   await az.ok(["keyvault", "purge", "--hsm-name", HSM, "-l", "westeurope"]);
-  await az.ok([
-    "keyvault",
-    "create",
-    "--hsm-name",
-    HSM,
-    "-g",
-    RG,
-    "-l",
-    "westeurope",
-    "--administrators",
-    h.endpoints.principalObjectId,
-    "--retention-days",
-    "7",
-  ]);
+  await topology.managedHsm(HSM, h.endpoints.principalObjectId);
   const findings = await troubleshoot();
   assert.equal(sc(findings, "connection-disconnected"), "fail:CONNECTION_DISCONNECTED");
   // The recreated HSM has no Approved connection, so public DNS has no privatelink alias: the client resolves the

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
+import { buildHowto, type AzTopology } from "../support/az-topology.js";
 import { adminRequest } from "../../src/client/admin-client.js";
 import type { VmView } from "../../src/vms/vms.js";
 
@@ -24,6 +25,7 @@ const VNET = "vnet-ur";
 
 let h: TestHsmlink;
 let az: Az;
+let topology: AzTopology;
 let tmp: string;
 let env: NodeJS.ProcessEnv;
 let hsmId: string;
@@ -94,92 +96,18 @@ before(async () => {
   az = new Az(h.clientEnv());
   tmp = mkdtempSync(join(tmpdir(), "hsmlink-tsur-"));
   await az.ok(["login", "--identity"]);
-  await az.ok(["group", "create", "-n", RG, "-l", "westeurope"]);
-  hsmId = (
-    await az.ok([
-      "keyvault",
-      "create",
-      "--hsm-name",
-      HSM,
-      "-g",
-      RG,
-      "-l",
-      "westeurope",
-      "--administrators",
-      h.endpoints.principalObjectId,
-      "--retention-days",
-      "7",
-    ])
-  ).id;
-  await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    VNET,
-    "--address-prefixes",
-    "10.0.0.0/16",
-    "--subnet-name",
-    "default",
-    "--subnet-prefixes",
-    "10.0.1.0/24",
-  ]);
-  const pe = await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    RG,
-    "-n",
-    "pe-ur",
-    "-l",
-    "westeurope",
-    "--vnet-name",
-    VNET,
-    "--subnet",
-    "default",
-    "--private-connection-resource-id",
-    hsmId,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn-ur",
-  ]);
-  const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
-  const peIp = nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress;
-  await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", ZONE]);
-  await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    ZONE,
-    "-n",
-    "link-ur",
-    "-v",
-    VNET,
-    "-e",
-    "false",
-  ]);
-  await az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", HSM, "-a", peIp]);
-  await az.ok([
-    "keyvault",
-    "update-hsm",
-    "--hsm-name",
-    HSM,
-    "-g",
-    RG,
-    "--default-action",
-    "Deny",
-    "--bypass",
-    "AzureServices",
-  ]);
+  const howto = await buildHowto(az, {
+    rg: RG,
+    hsm: HSM,
+    administrator: h.endpoints.principalObjectId,
+    vnet: VNET,
+    subnet: "default",
+    pe: "pe-ur",
+    connection: "conn-ur",
+    link: "link-ur",
+  });
+  hsmId = howto.hsm.id;
+  topology = howto.topology;
   vm = await adminRequest<VmView>(h.endpoints, "POST", "/_hsmlink/vms", {
     name: "vm1",
     resourceGroup: RG,
@@ -243,21 +171,7 @@ test("--from with `az resource list` output (properties: null): exit 2 naming th
 });
 
 test("a wrong A record: the printed fix (record-set a update --set JSON) runs with az and mends it", async () => {
-  await az.ok([
-    "network",
-    "private-dns",
-    "record-set",
-    "a",
-    "add-record",
-    "-g",
-    RG,
-    "-z",
-    ZONE,
-    "-n",
-    HSM,
-    "-a",
-    "10.0.1.99",
-  ]);
+  await topology.aRecord(HSM, "10.0.1.99");
   const rs = await az.ok(["network", "private-dns", "record-set", "a", "show", "-g", RG, "-z", ZONE, "-n", HSM]);
   const good = rs.aRecords.map((a: { ipv4Address: string }) => a.ipv4Address).find((ip: string) => ip !== "10.0.1.99");
   await az.ok([
@@ -297,57 +211,14 @@ test("--vm takes the public path from its real public address; the printed way t
   f = get(await findings(["--vm", "vm1"]), "public-path-firewall");
   assert.equal(`${f.status}:${f.code}`, "warn:PUBLIC_PATH_ALLOWED", f.message);
   // Back to BASE.
-  await az.ok([
-    "keyvault",
-    "update-hsm",
-    "--hsm-name",
-    HSM,
-    "-g",
-    RG,
-    "--default-action",
-    "Deny",
-    "--bypass",
-    "AzureServices",
-  ]);
-  await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    ZONE,
-    "-n",
-    "link-ur",
-    "-v",
-    VNET,
-    "-e",
-    "false",
-  ]);
+  await topology.hsmFirewall(HSM, "Deny", "AzureServices");
+  await topology.zoneLink("link-ur", VNET);
   assert.deepEqual(notPassing(await findings()), []);
 });
 
 test("near-miss zone linked next to the right one, then instead of it: the printed sequences run with az and mend it", async () => {
   await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", WRONG]);
-  await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    WRONG,
-    "-n",
-    "wrong-link",
-    "-v",
-    VNET,
-    "-e",
-    "false",
-  ]);
+  await topology.zoneLink("wrong-link", VNET, { zone: WRONG });
   let f = get(await findings(), "zone-name-near-miss");
   assert.equal(f.status, "fail");
   await runFix(f.fix!);
@@ -357,23 +228,7 @@ test("near-miss zone linked next to the right one, then instead of it: the print
   await az.ok(["network", "private-dns", "link", "vnet", "delete", "-g", RG, "-z", ZONE, "-n", "link-ur", "--yes"]);
   await az.ok(["network", "private-dns", "zone", "delete", "-g", RG, "-n", ZONE, "--yes"]);
   await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", WRONG]);
-  await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    RG,
-    "-z",
-    WRONG,
-    "-n",
-    "wrong-link",
-    "-v",
-    VNET,
-    "-e",
-    "false",
-  ]);
+  await topology.zoneLink("wrong-link", VNET, { zone: WRONG });
   f = get(await findings(), "zone-name-near-miss");
   assert.equal(f.status, "fail");
   await runFix(f.fix!);

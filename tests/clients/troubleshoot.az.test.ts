@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az } from "../support/az.js";
+import { buildHowto } from "../support/az-topology.js";
 
 const { test, before, after } = clientSuite("az");
 
@@ -31,104 +32,16 @@ before(async () => {
   az = new Az(h.clientEnv());
   tmp = mkdtempSync(join(tmpdir(), "hsmlink-ts-"));
   await az.ok(["login", "--identity"]);
-  await az.ok(["group", "create", "-n", "rg-ts", "-l", "westeurope"]);
-  const hsm = await az.ok([
-    "keyvault",
-    "create",
-    "--hsm-name",
-    "tshsm",
-    "-g",
-    "rg-ts",
-    "-l",
-    "westeurope",
-    "--administrators",
-    h.endpoints.principalObjectId,
-    "--retention-days",
-    "7",
-  ]);
-  await az.ok([
-    "network",
-    "vnet",
-    "create",
-    "-g",
-    "rg-ts",
-    "-n",
-    "vnet-ts",
-    "--address-prefixes",
-    "10.0.0.0/16",
-    "--subnet-name",
-    "default",
-    "--subnet-prefixes",
-    "10.0.1.0/24",
-  ]);
-  const pe = await az.ok([
-    "network",
-    "private-endpoint",
-    "create",
-    "-g",
-    "rg-ts",
-    "-n",
-    "pe-ts",
-    "-l",
-    "westeurope",
-    "--vnet-name",
-    "vnet-ts",
-    "--subnet",
-    "default",
-    "--private-connection-resource-id",
-    hsm.id,
-    "--group-id",
-    "managedhsm",
-    "--connection-name",
-    "conn-ts",
-  ]);
-  const nic = await az.ok(["network", "nic", "show", "--ids", pe.networkInterfaces[0].id]);
-  peIp = nic.ipConfigurations[0].privateIPAddress ?? nic.ipConfigurations[0].privateIpAddress;
-  await az.ok(["network", "private-dns", "zone", "create", "-g", "rg-ts", "-n", ZONE]);
-  await az.ok([
-    "network",
-    "private-dns",
-    "link",
-    "vnet",
-    "create",
-    "-g",
-    "rg-ts",
-    "-z",
-    ZONE,
-    "-n",
-    "link-ts",
-    "-v",
-    "vnet-ts",
-    "-e",
-    "false",
-  ]);
-  await az.ok([
-    "network",
-    "private-dns",
-    "record-set",
-    "a",
-    "add-record",
-    "-g",
-    "rg-ts",
-    "-z",
-    ZONE,
-    "-n",
-    "tshsm",
-    "-a",
-    peIp,
-  ]);
-  await az.ok([
-    "keyvault",
-    "update-hsm",
-    "--hsm-name",
-    "tshsm",
-    "-g",
-    "rg-ts",
-    "--default-action",
-    "Deny",
-    "--bypass",
-    "AzureServices",
-  ]);
+  ({ peIp } = await buildHowto(az, {
+    rg: "rg-ts",
+    hsm: "tshsm",
+    administrator: h.endpoints.principalObjectId,
+    vnet: "vnet-ts",
+    subnet: "default",
+    pe: "pe-ts",
+    connection: "conn-ts",
+    link: "link-ts",
+  }));
 });
 
 after(async () => {
