@@ -14,6 +14,7 @@ import type { Clock } from "../kernel/clock.js";
 import { MANAGED_HSM_TRUSTED_SERVICES, trustedServiceNamespace } from "../network/trusted-services.js";
 import { WELL_KNOWN } from "../config/settings.js";
 import { newGuid } from "../kernel/ids.js";
+import { StoreVersionCache } from "../store/version-cache.js";
 
 export interface Principal {
   objectId: string;
@@ -61,6 +62,11 @@ export class IdentityService {
   private jwks: ReturnType<typeof createLocalJWKSet> | undefined;
   /** Payloads of tokens whose signature verified, by compact token (bounded). */
   private readonly verified = new Map<string, TokenClaims>();
+  /**
+   * Principals by object id, dropped at the store's next write: every data-plane request looks its caller up, and
+   * a principal created or removed is seen by the next request.
+   */
+  private readonly principals: StoreVersionCache<Principal | undefined>;
 
   private constructor(
     private readonly store: Store,
@@ -69,7 +75,9 @@ export class IdentityService {
     private readonly privateKey: CryptoKey,
     readonly jwk: JWK,
     private readonly kid: string,
-  ) {}
+  ) {
+    this.principals = new StoreVersionCache<Principal | undefined>(store, 10_000);
+  }
 
   /**
    * Loads (or creates, mode 0600) the token signing key in `dataDir` and makes sure the default managed identity exists.
@@ -111,9 +119,12 @@ export class IdentityService {
     return this.byObjectId(WELL_KNOWN.principalObjectId)!;
   }
 
+  /** The principal with object id `oid` (any case), or undefined; the returned object is frozen (it may be shared). */
   byObjectId(oid: string): Principal | undefined {
-    const row = this.store.principals.byObjectId(oid);
-    return row ? this.toPrincipal(row) : undefined;
+    return this.principals.get(oid, () => {
+      const row = this.store.principals.byObjectId(oid);
+      return row ? Object.freeze(this.toPrincipal(row)) : undefined;
+    });
   }
 
   byAppId(appId: string): Principal | undefined {
