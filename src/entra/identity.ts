@@ -295,7 +295,8 @@ export class IdentityService {
       }
     const aud = String(payload.aud);
     const norm = (s: string) => s.replace(/\/+$/, "").toLowerCase();
-    if (!audiences.some((a) => norm(a) === norm(aud)))
+    const wanted = norm(aud);
+    if (!audiences.some((a) => norm(a) === wanted))
       throw new TokenError("audience", `wrong audience ${aud}`, { aud });
     if (String(payload.tid).toLowerCase() !== this.tenantId.toLowerCase())
       throw new TokenError("tenant", `token issued for tenant ${payload.tid}`);

@@ -35,7 +35,9 @@ function splitUrl(url: string): { path: string; query: Record<string, string> } 
   if (q >= 0) {
     for (const [k, v] of new URLSearchParams(url.slice(q + 1))) query[k.toLowerCase()] = v;
   }
-  const path = ("/" + rawPath.split("/").filter(Boolean).join("/")).replace(/\/+$/, "") || "/";
+  // A path that starts with one slash, has no empty segment and no trailing slash is already in that form.
+  const plain = rawPath.length > 1 && rawPath[0] === "/" && !rawPath.includes("//") && !rawPath.endsWith("/");
+  const path = plain ? rawPath : ("/" + rawPath.split("/").filter(Boolean).join("/")).replace(/\/+$/, "") || "/";
   return { path, query };
 }
 
@@ -322,7 +324,10 @@ export function buildHttpApp(opts: {
   ): Promise<ExchangeResult> => {
     const { path, query } = splitUrl(url);
     const headers: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries(rawHeaders)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+    for (const k in rawHeaders) {
+      const v = rawHeaders[k];
+      headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+    }
     const ex: Exchange = { method, path, query, headers, body, conn, requestId, receivedAt: Date.now() };
     try {
       return await opts.dispatch(ex);

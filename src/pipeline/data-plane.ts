@@ -289,20 +289,19 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     // The recordings of a real managed HSM carry x-ms-keyvault-network-info on 2xx and 403 answers but not on the
     // 401 challenge nor on 404 KeyNotFound (Azure/azure-sdk-assets ManagedHsmLiveTests/GetKeyNonExisting.json, 2026;
     // azure-sdk-for-js keyvault-admin challenge recordings, 2021).
-    const networkInfo: Record<string, string> =
-      result.status === 401 || result.status === 404
-        ? {}
-        : { "x-ms-keyvault-network-info": networkInfoHeader(state.sourceAddress, state.privateEndpointId) };
-    result.headers = {
-      ...SECURITY_HEADERS,
-      "x-ms-request-id": ex.requestId,
-      "x-ms-keyvault-region": state.hsm?.location || opts.config.location,
-      ...networkInfo,
-      "x-ms-server-latency": String(latency),
-      "x-ms-keyvault-service-version": SERVICE_VERSION,
-      "x-ms-build-version": SERVICE_VERSION,
-      ...(result.headers ?? {}),
-    };
+    // Built key by key in the order the spread of SECURITY_HEADERS, the common headers and the result's own would
+    // give (a later key keeps the earlier position); one object per response.
+    const headers: Record<string, string> = {};
+    for (const k in SECURITY_HEADERS) headers[k] = SECURITY_HEADERS[k]!;
+    headers["x-ms-request-id"] = ex.requestId;
+    headers["x-ms-keyvault-region"] = state.hsm?.location || opts.config.location;
+    if (result.status !== 401 && result.status !== 404)
+      headers["x-ms-keyvault-network-info"] = networkInfoHeader(state.sourceAddress, state.privateEndpointId);
+    headers["x-ms-server-latency"] = String(latency);
+    headers["x-ms-keyvault-service-version"] = SERVICE_VERSION;
+    headers["x-ms-build-version"] = SERVICE_VERSION;
+    if (result.headers) for (const k in result.headers) headers[k] = result.headers[k]!;
+    result.headers = headers;
     return result;
   };
 
