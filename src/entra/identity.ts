@@ -296,8 +296,7 @@ export class IdentityService {
     const aud = String(payload.aud);
     const norm = (s: string) => s.replace(/\/+$/, "").toLowerCase();
     const wanted = norm(aud);
-    if (!audiences.some((a) => norm(a) === wanted))
-      throw new TokenError("audience", `wrong audience ${aud}`, { aud });
+    if (!audiences.some((a) => norm(a) === wanted)) throw new TokenError("audience", `wrong audience ${aud}`, { aud });
     if (String(payload.tid).toLowerCase() !== this.tenantId.toLowerCase())
       throw new TokenError("tenant", `token issued for tenant ${payload.tid}`);
     const principal = this.byObjectId(String(payload.oid));

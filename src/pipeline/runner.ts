@@ -53,7 +53,9 @@ function appendLines(trace: TraceStep[], name: PipelineStepName, v: StepVerdict)
   }
   for (const l of v.lines)
     trace.push(
-      l.refs ? { step: name, rule: l.rule, detail: l.detail, refs: l.refs } : { step: name, rule: l.rule, detail: l.detail },
+      l.refs
+        ? { step: name, rule: l.rule, detail: l.detail, refs: l.refs }
+        : { step: name, rule: l.rule, detail: l.detail },
     );
 }
 
