@@ -33,7 +33,17 @@ function splitUrl(url: string): { path: string; query: Record<string, string> } 
   const rawPath = q >= 0 ? url.slice(0, q) : url;
   const query: Record<string, string> = {};
   if (q >= 0) {
-    for (const [k, v] of new URLSearchParams(url.slice(q + 1))) query[k.toLowerCase()] = v;
+    const search = url.slice(q + 1);
+    if (/[%+?]/.test(search)) {
+      for (const [k, v] of new URLSearchParams(search)) query[k.toLowerCase()] = v;
+    } else {
+      // Without escapes, "+" or "?" URLSearchParams decodes nothing: the same pairs, split here (the common case).
+      for (const pair of search.split("&")) {
+        if (pair === "") continue;
+        const eq = pair.indexOf("=");
+        query[(eq >= 0 ? pair.slice(0, eq) : pair).toLowerCase()] = eq >= 0 ? pair.slice(eq + 1) : "";
+      }
+    }
   }
   // A path that starts with one slash, has no empty segment and no trailing slash is already in that form.
   const plain = rawPath.length > 1 && rawPath[0] === "/" && !rawPath.includes("//") && !rawPath.endsWith("/");

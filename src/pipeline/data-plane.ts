@@ -16,7 +16,7 @@ import { AzureError } from "../kernel/errors.js";
 import type { Exchange, ExchangeResult, SurfaceHandler } from "../kernel/exchange.js";
 import { MHSM_RESOURCE, managedHsmNameOfHost } from "../kernel/azure-names.js";
 import type { RouteParams } from "../kernel/route-table.js";
-import { TokenError, type IdentityService, type Principal } from "../entra/identity.js";
+import { TokenError, type IdentityService, type Principal, type TokenClaims } from "../entra/identity.js";
 import { evaluateConnect, networkInfoHeader } from "../network/decision.js";
 import { findManagedHsmByName, type NetworkSnapshot } from "../network/topology.js";
 import { checkApiVersion } from "../hsm/api-versions.js";
@@ -36,7 +36,7 @@ import {
   type HsmOperations,
 } from "../hsm/surface.js";
 import type { KeyContext } from "../hsm/keys/wire.js";
-import { pass, refuse, runPipeline, type PipelineStep } from "./runner.js";
+import { pass, refuse, runPipeline, type PipelineStep, type StepVerdict } from "./runner.js";
 import { activationStep, networkStep, rbacStep, tlsStep } from "./steps.js";
 import { refusalOf, renderKeyVault, type Refusal } from "./render.js";
 import { TraceLog } from "./trace-log.js";
@@ -128,7 +128,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     },
     {
       name: "authentication",
-      async run(s) {
+      run(s) {
         const hsm = s.hsm!;
         const ex = s.ex;
         const token = bearerToken(ex);
@@ -147,8 +147,8 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
           );
         }
         const resource = challengeResource(ex);
-        try {
-          const v = await identity.verify(token, [MHSM_RESOURCE, `${MHSM_RESOURCE}/`, resource, `${resource}/`]);
+        const audiences = [MHSM_RESOURCE, `${MHSM_RESOURCE}/`, resource, `${resource}/`];
+        const accepted = (v: { claims: TokenClaims; principal: Principal }): StepVerdict => {
           const tid = String(v.claims.tid);
           if (tid.toLowerCase() !== hsm.tenantId.toLowerCase()) {
             return refuse(
@@ -168,7 +168,8 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
             `caller appid=${p.appId};oid=${p.objectId}${p.trustedService ? ` (trusted service ${p.trustedService})` : ""}`,
             { objectId: p.objectId },
           );
-        } catch (e) {
+        };
+        const refused = (e: unknown): StepVerdict => {
           if (!(e instanceof TokenError)) throw e;
           const msg =
             e.reason === "audience"
@@ -179,7 +180,16 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
                   ? `AKV10032: Invalid issuer. The token was not issued by the tenant of this managed HSM (${hsm.tenantId}).`
                   : `AKV10000: The bearer token is invalid: ${e.message}`;
           return refuse(unauthorized(hsm, ex, msg), `token-${e.reason}`, msg);
+        };
+        // A token seen before is decided without waiting (the same checks); a new one goes through verify.
+        let known: { claims: TokenClaims; principal: Principal } | undefined;
+        try {
+          known = identity.verifyKnown(token, audiences);
+        } catch (e) {
+          return refused(e);
         }
+        if (known) return accepted(known);
+        return identity.verify(token, audiences).then(accepted, refused);
       },
     },
     {

@@ -214,3 +214,22 @@ test("plain requests skip Fastify on the direct path; the others still go throug
   await exchangeRaw(viaFastify.port, CASES["GET json"]);
   assert.equal(viaFastify.fastifyRequests, viaBefore + 1);
 });
+
+test("query parameters are read as URLSearchParams reads them, names lower-cased, the last of a name winning", async () => {
+  const [direct] = sides;
+  const searches = [
+    "api-version=7.4",
+    "api-version=7.4&maxresults=25&$skiptoken=abc",
+    "A=1&a=2&&empty&=v&x==y&Z",
+    "api%2Dversion=7.4&q=a+b&r=%E2%82%AC",
+    "?lead=1&x=%zz",
+  ];
+  for (const search of searches) {
+    const raw = await exchangeRaw(direct.port, req(`GET /echo?${search}`));
+    const text = Buffer.from(raw.slice(raw.indexOf("\r\n\r\n") + 4), "latin1").toString("utf8");
+    const body = JSON.parse(text) as { query: Record<string, string> };
+    const expected: Record<string, string> = {};
+    for (const [k, v] of new URLSearchParams(search)) expected[k.toLowerCase()] = v;
+    assert.deepEqual(body.query, expected, search);
+  }
+});
