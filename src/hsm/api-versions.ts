@@ -3,7 +3,7 @@
  * 4.10.2 (2025-07-01 by default), az 2.45 (7.4-preview.1, 7.0, 7.2, 7.2-preview) and the Debian Python SDKs
  * (7.2, 7.3, 7.4-preview.1) send, plus the stable and preview versions between them.
  */
-import { kvError } from "./errors.js";
+import { kvErrors } from "./errors.js";
 
 export const KNOWN_API_VERSIONS: readonly string[] = Object.freeze([
   "7.0",
@@ -55,11 +55,7 @@ const noted = new Set<string>();
 export function checkApiVersion(value: string | undefined, lenient: boolean): void {
   if (lenient) return;
   if (value === undefined || value === "") {
-    throw kvError(
-      400,
-      "BadParameter",
-      `The api-version query parameter is missing. Consider using the latest supported version (${LATEST_API_VERSION}).`,
-    );
+    throw kvErrors.apiVersionMissing(LATEST_API_VERSION);
   }
   if (KNOWN_API_VERSIONS.includes(value)) return;
   const key = versionKey(value);
@@ -73,9 +69,5 @@ export function checkApiVersion(value: string | undefined, lenient: boolean): vo
     return;
   }
   const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-  throw kvError(
-    400,
-    "BadParameter",
-    `The specified version (${shown}) is not recognized. Consider using the latest supported version (${LATEST_API_VERSION}).`,
-  );
+  throw kvErrors.apiVersionNotRecognized(shown, LATEST_API_VERSION);
 }

@@ -6,7 +6,7 @@ import type { Exchange, ExchangeResult } from "../kernel/exchange.js";
 import type { RouteParams } from "../kernel/route-table.js";
 import type { HsmInfo } from "./hsm.js";
 import type { KeyContext } from "./keys/wire.js";
-import { badParameter } from "./errors.js";
+import { kvErrors } from "./errors.js";
 
 /** What a feature route's handler reads of an admitted request. */
 export interface FeatureRequest {
@@ -35,6 +35,6 @@ export function decodeParam(value: string, what: string): string {
   try {
     return decodeURIComponent(value);
   } catch {
-    throw badParameter(`The ${what} '${value}' in the request path is not valid percent-encoding.`);
+    throw kvErrors.pathNotPercentEncoded(what, value);
   }
 }

@@ -98,7 +98,11 @@ test("CRUD, paging, versions, soft delete/recover, purge, backup/restore, rotati
   assert.equal(j.restoreConflict.statusCode, 409);
   assert.equal(j.rotationPolicy.same, true);
   assert.equal(j.rotationPolicy.expiresIn, "P90D");
+  // hsmlink answers the lower-case action type a real managed HSM sends (azure-sdk-assets python
+  // …test_key_rotation_policy[7.5_mhsm].json); the SDK normalizes it (transformations getNormalizedActionType)
+  // and passes the relative policy id through.
   assert.deepEqual(j.rotationPolicy.actions, [{ action: "Rotate", timeBeforeExpiry: "P30D" }]);
+  assert.equal(j.rotationPolicy.id, "keys/crud-rot/rotationpolicy");
   assert.equal(j.badPolicy.statusCode, 400);
   assert.deepEqual(j.rotated, { newVersion: true, newN: true, expires: true });
   assert.equal(j.policyOfMissing.statusCode, 404);

@@ -1,7 +1,7 @@
 /**
  * The full backup / restore routes of the data plane (stable/7.4 backuprestore.json): 202 + `Azure-AsyncOperation`
  * to the job's pending status (`Retry-After: 10` as recorded). Local RBAC at `/`: backup/start, backup/status,
- * restore/start, restore/status (Managed HSM Administrator, Managed HSM Backup).
+ * restore/start, restore/status (Managed HSM Administrator, Managed HSM Backup User / Restore User).
  */
 import { decodeParam, type FeatureRoute as DataPlaneRoute } from "../route.js";
 import { action } from "../rbac/roles.js";

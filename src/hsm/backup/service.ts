@@ -23,7 +23,7 @@ import type {
   StoredReleasePolicy,
 } from "../store.js";
 import { deserializeMaterial, type KeyType, type PublicJwkFields } from "../crypto/index.js";
-import { badParameter, kvError } from "../errors.js";
+import { kvErrors } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
 import type { SecurityDomainService } from "../security-domain/service.js";
 import type { BlobStorage } from "./blob-storage.js";
@@ -119,33 +119,24 @@ export class BackupService {
 
   private target(value: unknown, where: string): StorageTarget {
     const p = value as { storageResourceUri?: unknown; token?: unknown; useManagedIdentity?: unknown } | undefined;
-    if (!p || typeof p !== "object")
-      throw badParameter(`${where} must be an object with storageResourceUri and token.`);
-    if (typeof p.storageResourceUri !== "string")
-      throw badParameter(
-        `${where}.storageResourceUri is required: https://{account}.blob.core.windows.net/{container}.`,
-      );
+    if (!p || typeof p !== "object") throw kvErrors.storageTargetNotObject(where);
+    if (typeof p.storageResourceUri !== "string") throw kvErrors.storageUriRequired(where);
     let url: URL;
     try {
       url = new URL(p.storageResourceUri);
     } catch {
-      throw badParameter(`${where}.storageResourceUri '${p.storageResourceUri}' is not a URI.`);
+      throw kvErrors.storageUriNotUri(where, p.storageResourceUri);
     }
     const account = /^([a-z0-9]{3,24})\.blob\.core\.windows\.net$/.exec(url.hostname)?.[1];
     const container = url.pathname.replace(/^\/+|\/+$/g, "");
     if (url.protocol !== "https:" || !account || !/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?$/.test(container)) {
-      throw badParameter(
-        `${where}.storageResourceUri must be a blob container URI, https://{account}.blob.core.windows.net/{container}; got '${p.storageResourceUri}'.`,
-      );
+      throw kvErrors.storageUriNotContainer(where, p.storageResourceUri);
     }
     if (p.useManagedIdentity === true) {
       // hsmlink's choice: no managed identity for the HSM towards storage is emulated (Azurite has no Entra ID).
-      throw badParameter(
-        "useManagedIdentity is not supported by hsmlink; pass a SAS token for the container in 'token'.",
-      );
+      throw kvErrors.managedIdentityNotSupported();
     }
-    if (typeof p.token !== "string" || p.token.trim() === "")
-      throw badParameter(`${where}.token is required: a SAS token for the container (or useManagedIdentity).`);
+    if (typeof p.token !== "string" || p.token.trim() === "") throw kvErrors.sasTokenRequired(where);
     return {
       uri: `https://${account}.blob.core.windows.net/${container}`,
       account,
@@ -171,10 +162,10 @@ export class BackupService {
         .get(hsm.name) as { job_id: string; kind: string } | undefined;
       if (running) {
         // hsmlink's choice of status and code: one backup or restore at a time per HSM (Microsoft Learn).
-        throw kvError(
-          409,
-          "Conflict",
-          `A ${BACKUP_KINDS.includes(running.kind as Kind) ? "backup" : "restore"} operation (job ${running.job_id}) is already in progress on the managed HSM '${hsm.name}'; one backup or restore runs at a time.`,
+        throw kvErrors.backupOperationRunning(
+          BACKUP_KINDS.includes(running.kind as Kind) ? "backup" : "restore",
+          running.job_id,
+          hsm.name,
         );
       }
       this.store.db
@@ -253,7 +244,7 @@ export class BackupService {
 
   private domainKey(hsm: HsmInfo): { fingerprint: Buffer; key: Buffer } {
     const domain = this.securityDomain.activeDomain(hsm);
-    if (!domain) throw kvError(403, "Forbidden", `The managed HSM '${hsm.name}' is not activated.`, "HsmNotActivated");
+    if (!domain) throw kvErrors.backupNeedsActivation(hsm.name);
     return {
       fingerprint: createHash("sha256").update(`hsmlink security domain ${domain.domainId}`).digest().subarray(0, 16),
       key: Buffer.from(
@@ -382,8 +373,7 @@ export class BackupService {
   }
 
   private folderOf(value: unknown, field: string): string {
-    if (typeof value !== "string" || !/^[A-Za-z0-9._-]{1,200}$/.test(value))
-      throw badParameter(`'${field}' is required: the backup folder name (mhsm-{name}-{timestamp}).`);
+    if (typeof value !== "string" || !/^[A-Za-z0-9._-]{1,200}$/.test(value)) throw kvErrors.backupFolderRequired(field);
     return value;
   }
 
@@ -463,11 +453,7 @@ export class BackupService {
   status(hsm: HsmInfo, kind: "backup" | "restore", jobId: string): Record<string, unknown> {
     const row = this.job(jobId);
     if (!row || row.hsm !== hsm.name || (kind === "backup") !== BACKUP_KINDS.includes(row.kind)) {
-      throw kvError(
-        404,
-        "NotFound",
-        `There is no ${kind} operation with job id '${jobId}' on the managed HSM '${hsm.name}'.`,
-      );
+      throw kvErrors.jobNotFound(kind, jobId, hsm.name);
     }
     return this.pending(row);
   }
@@ -488,10 +474,7 @@ function requirePreChecks(apiVersion: string): void {
   const ok =
     /^\d{4}-\d{2}-\d{2}/.test(apiVersion) ||
     (m !== null && (Number(m[1]) > 7 || (Number(m[1]) === 7 && Number(m[2]) >= 5)));
-  if (!ok)
-    throw badParameter(
-      `Pre-backup and pre-restore checks need api-version 7.5 or later; this request has api-version ${apiVersion || "(none)"}.`,
-    );
+  if (!ok) throw kvErrors.preChecksNeedApiVersion(apiVersion);
 }
 
 /** `statusDetails` for a storage error: the recorded `ResourceNotFound` for a missing container or blob, else code + message. */

@@ -4,7 +4,7 @@
 // `alg` parameters are only used in error messages.
 import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from "node:crypto";
 
-import { badParameter } from "./errors.js";
+import { cryptoErrors } from "./errors.js";
 
 const KW_IV = Buffer.from("a6a6a6a6a6a6a6a6", "hex"); // RFC 3394 §2.2.3.1 default initial value
 const KWP_IV = Buffer.from("a65959a6", "hex"); // RFC 5649 §3 alternative initial value (AIV) constant
@@ -23,11 +23,7 @@ function gcmCipherName(key: Buffer): CipherGCMTypes {
 /** Wraps `plaintext` (RFC 3394: a multiple of 8 bytes, at least 16; RFC 5649: at least 1 byte). */
 export function aesKeyWrap(alg: string, key: Buffer, plaintext: Buffer, padded: boolean): Buffer {
   if (padded ? plaintext.length < 1 : plaintext.length < 16 || plaintext.length % 8 !== 0) {
-    throw badParameter(
-      padded
-        ? `${alg} needs a non-empty value.`
-        : `${alg} needs a value whose length is a multiple of 8 bytes and at least 16 bytes, got ${plaintext.length}.`,
-    );
+    throw cryptoErrors.aesKwValueLength(alg, padded, plaintext.length);
   }
   const cipher = createCipheriv(`id-aes${bits(key)}-wrap${padded ? "-pad" : ""}`, key, padded ? KWP_IV : KW_IV);
   return Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -36,15 +32,13 @@ export function aesKeyWrap(alg: string, key: Buffer, plaintext: Buffer, padded: 
 /** Unwraps and checks integrity; throws KeyCryptoError BadParameter if the wrapped key is not authentic. */
 export function aesKeyUnwrap(alg: string, key: Buffer, wrapped: Buffer, padded: boolean): Buffer {
   if (wrapped.length % 8 !== 0 || wrapped.length < (padded ? 16 : 24)) {
-    throw badParameter(
-      `${alg} cannot unwrap a value of ${wrapped.length} bytes: it must be a multiple of 8 and at least ${padded ? 16 : 24}.`,
-    );
+    throw cryptoErrors.aesKwWrappedLength(alg, padded, wrapped.length);
   }
   const decipher = createDecipheriv(`id-aes${bits(key)}-wrap${padded ? "-pad" : ""}`, key, padded ? KWP_IV : KW_IV);
   try {
     return Buffer.concat([decipher.update(wrapped), decipher.final()]);
   } catch {
-    throw badParameter(`${alg} unwrap failed: integrity check of the wrapped key failed.`);
+    throw cryptoErrors.aesKwUnwrapFailed(alg);
   }
 }
 
@@ -71,14 +65,10 @@ export function aesGcmDecrypt(
   aad?: Buffer,
 ): Buffer {
   if (!iv || iv.length !== GCM_IV_BYTES) {
-    throw badParameter(
-      `${alg} decryption needs the ${GCM_IV_BYTES}-byte iv returned by encrypt${iv ? `, got ${iv.length} bytes` : ""}.`,
-    );
+    throw cryptoErrors.gcmIvRequired(alg, GCM_IV_BYTES, iv?.length);
   }
   if (!tag || tag.length !== GCM_TAG_BYTES) {
-    throw badParameter(
-      `${alg} decryption needs the ${GCM_TAG_BYTES}-byte authentication tag${tag ? `, got ${tag.length} bytes` : ""}.`,
-    );
+    throw cryptoErrors.gcmTagRequired(alg, GCM_TAG_BYTES, tag?.length);
   }
   const decipher = createDecipheriv(gcmCipherName(key), key, iv, { authTagLength: GCM_TAG_BYTES });
   decipher.setAuthTag(tag);
@@ -86,13 +76,13 @@ export function aesGcmDecrypt(
   try {
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   } catch {
-    throw badParameter(`${alg} decryption failed: the ciphertext, iv, aad or tag is not authentic.`);
+    throw cryptoErrors.gcmNotAuthentic(alg);
   }
 }
 
 function checkCbcIv(alg: string, iv: Buffer | undefined): Buffer {
   if (!iv || iv.length !== CBC_IV_BYTES) {
-    throw badParameter(`${alg} needs a ${CBC_IV_BYTES}-byte iv${iv ? `, got ${iv.length} bytes` : ""}.`);
+    throw cryptoErrors.cbcIvRequired(alg, CBC_IV_BYTES, iv?.length);
   }
   return iv;
 }
@@ -101,9 +91,7 @@ function checkCbcIv(alg: string, iv: Buffer | undefined): Buffer {
 export function aesCbcEncrypt(alg: string, key: Buffer, plaintext: Buffer, iv: Buffer, padded: boolean): Buffer {
   checkCbcIv(alg, iv);
   if (!padded && plaintext.length % 16 !== 0) {
-    throw badParameter(
-      `${alg} needs a value whose length is a multiple of 16 bytes, got ${plaintext.length}; use ${alg}PAD for other lengths.`,
-    );
+    throw cryptoErrors.cbcValueLength(alg, plaintext.length);
   }
   const cipher = createCipheriv(`aes-${bits(key)}-cbc`, key, iv).setAutoPadding(padded);
   return Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -119,14 +107,12 @@ export function aesCbcDecrypt(
 ): Buffer {
   const checkedIv = checkCbcIv(alg, iv);
   if (ciphertext.length % 16 !== 0 || (padded && ciphertext.length === 0)) {
-    throw badParameter(
-      `${alg} ciphertext length must be a ${padded ? "non-zero " : ""}multiple of 16 bytes, got ${ciphertext.length}.`,
-    );
+    throw cryptoErrors.cbcCiphertextLength(alg, padded, ciphertext.length);
   }
   const decipher = createDecipheriv(`aes-${bits(key)}-cbc`, key, checkedIv).setAutoPadding(padded);
   try {
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   } catch {
-    throw badParameter(`${alg} decryption failed: bad padding (wrong key, iv or ciphertext).`);
+    throw cryptoErrors.cbcBadPadding(alg);
   }
 }

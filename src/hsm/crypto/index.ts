@@ -1,7 +1,7 @@
 // Public API of the HSM crypto module: key material (keys.ts), key operations (operations.ts),
 // at-rest sealing (at-rest.ts) and the error type (errors.ts). Pure functions on node:crypto; no
 // HTTP, no storage. rsa.ts, ecdsa.ts, aes.ts, curves.ts and bigint.ts are internal.
-export { KeyCryptoError, badParameter, isKeyCryptoError, type KeyCryptoErrorCode } from "./errors.js";
+export { KeyCryptoError, cryptoErrors, isKeyCryptoError, type KeyCryptoErrorCode } from "./errors.js";
 export {
   AES_KEY_SIZES,
   EC_CURVE_NAMES,

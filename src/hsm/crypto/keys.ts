@@ -14,7 +14,7 @@ import { promisify } from "node:util";
 
 import { bitLength, mod, os2ip } from "./bigint.js";
 import { CURVES, curveByName, curveByOpensslName, type CurveInfo, type CurveName } from "./curves.js";
-import { badParameter, KeyCryptoError } from "./errors.js";
+import { cryptoErrors, KeyCryptoError } from "./errors.js";
 
 export type { CurveName } from "./curves.js";
 
@@ -110,9 +110,7 @@ const KTY_ALIASES: Readonly<Record<string, KeyType>> = Object.freeze({
  */
 export function normalizeKty(kty: unknown): KeyType {
   if (typeof kty === "string" && Object.hasOwn(KTY_ALIASES, kty)) return KTY_ALIASES[kty]!;
-  throw badParameter(
-    `Invalid key type (kty) ${describe(kty)}. Supported: RSA-HSM, EC-HSM, oct-HSM (or RSA, EC, oct, AES).`,
-  );
+  throw cryptoErrors.invalidKty(describe(kty));
 }
 
 /**
@@ -144,7 +142,7 @@ export async function generateKeyMaterial(options: GenerateKeyOptions): Promise<
     case "RSA-HSM": {
       const keySize = options.keySize ?? 2048;
       if (!RSA_KEY_SIZES.includes(keySize)) {
-        throw badParameter(`RSA key size ${describe(keySize)} is not supported; use 2048, 3072 or 4096.`);
+        throw cryptoErrors.rsaKeySize(describe(keySize));
       }
       const publicExponent = options.publicExponent ?? 65537;
       if (
@@ -153,9 +151,7 @@ export async function generateKeyMaterial(options: GenerateKeyOptions): Promise<
         publicExponent > 0xffffffff ||
         publicExponent % 2 === 0
       ) {
-        throw badParameter(
-          `RSA public exponent ${describe(publicExponent)} is invalid; use an odd integer such as 65537.`,
-        );
+        throw cryptoErrors.rsaPublicExponent(describe(publicExponent));
       }
       const { privateKey } = await generateKeyPairAsync("rsa", { modulusLength: keySize, publicExponent });
       return remember({ kty, keySize, pkcs8: exportPkcs8(privateKey) }, privateKey);
@@ -163,7 +159,7 @@ export async function generateKeyMaterial(options: GenerateKeyOptions): Promise<
     case "EC-HSM": {
       const curve = options.crv === undefined ? CURVES["P-256"] : curveByName(options.crv);
       if (!curve) {
-        throw badParameter(`Curve ${describe(options.crv)} is not supported; use P-256, P-256K, P-384 or P-521.`);
+        throw cryptoErrors.curveNotSupported(describe(options.crv));
       }
       const { privateKey } = await generateKeyPairAsync("ec", { namedCurve: curve.opensslName });
       return remember({ kty, crv: curve.name, pkcs8: exportPkcs8(privateKey) }, privateKey);
@@ -171,7 +167,7 @@ export async function generateKeyMaterial(options: GenerateKeyOptions): Promise<
     case "oct-HSM": {
       const keySize = options.keySize ?? 256;
       if (!AES_KEY_SIZES.includes(keySize)) {
-        throw badParameter(`AES key size ${describe(keySize)} is not supported; use 128, 192 or 256.`);
+        throw cryptoErrors.aesKeySize(describe(keySize));
       }
       return { kty, keySize, k: randomBytes(keySize / 8) };
     }
@@ -187,9 +183,9 @@ export async function generateKeyMaterial(options: GenerateKeyOptions): Promise<
  * inconsistent parameters, or `key_hsm` (BYOK transfer blobs are not emulated).
  */
 export function importKeyMaterial(jwk: JsonWebKeyInput): KeyMaterial {
-  if (jwk === null || typeof jwk !== "object") throw badParameter("The key to import must be a JSON Web Key object.");
+  if (jwk === null || typeof jwk !== "object") throw cryptoErrors.importNotJwk();
   if (jwk.key_hsm !== undefined) {
-    throw badParameter("Importing a key_hsm (BYOK) blob is not supported by this emulator; import the plain JWK.");
+    throw cryptoErrors.byokNotSupported();
   }
   const kty = normalizeKty(jwk.kty);
   switch (kty) {
@@ -200,7 +196,7 @@ export function importKeyMaterial(jwk: JsonWebKeyInput): KeyMaterial {
     case "oct-HSM": {
       const k = b64urlField(jwk, "k");
       if (!AES_KEY_SIZES.includes(k.length * 8)) {
-        throw badParameter(`AES key size ${k.length * 8} is not supported; use 128, 192 or 256.`);
+        throw cryptoErrors.aesKeySize(String(k.length * 8));
       }
       return { kty, keySize: k.length * 8, k };
     }
@@ -225,7 +221,7 @@ function importRsa(jwk: JsonWebKeyInput): RsaKeyMaterial {
   ];
   const keySize = bitLength(n);
   if (!RSA_KEY_SIZES.includes(keySize)) {
-    throw badParameter(`RSA key size ${keySize} is not supported; use 2048, 3072 or 4096.`);
+    throw cryptoErrors.rsaKeySize(String(keySize));
   }
   // OpenSSL accepts mismatched CRT parts and silently falls back to d, so a wrong-but-working key
   // would be stored; check the RFC 8017 §3.2 relations ourselves.
@@ -239,7 +235,7 @@ function importRsa(jwk: JsonWebKeyInput): RsaKeyMaterial {
     mod(e * dp, p - 1n) === 1n &&
     mod(e * dq, q - 1n) === 1n &&
     mod(qi * q, p) === 1n;
-  if (!consistent) throw badParameter("The RSA key parameters are inconsistent (n, e, d, p, q, dp, dq, qi).");
+  if (!consistent) throw cryptoErrors.rsaInconsistent();
   const nodeJwk: NodeJsonWebKey = { kty: "RSA" };
   for (const name of names) nodeJwk[name] = parts[name].toString("base64url");
   const privateKey = parsePrivateJwk(nodeJwk, "RSA");
@@ -248,13 +244,13 @@ function importRsa(jwk: JsonWebKeyInput): RsaKeyMaterial {
 
 function importEc(jwk: JsonWebKeyInput): EcKeyMaterial {
   const curve = typeof jwk.crv === "string" ? curveByName(jwk.crv) : undefined;
-  if (!curve) throw badParameter(`Curve ${describe(jwk.crv)} is not supported; use P-256, P-256K, P-384 or P-521.`);
+  if (!curve) throw cryptoErrors.curveNotSupported(describe(jwk.crv));
   const x = b64urlField(jwk, "x");
   const y = b64urlField(jwk, "y");
   const d = b64urlField(jwk, "d");
   // RFC 7518 §6.2.1.2/§6.2.2.1: coordinates and d are full-length octet strings.
   if (x.length !== curve.byteLength || y.length !== curve.byteLength || d.length !== curve.byteLength) {
-    throw badParameter(`EC key fields x, y and d must each be ${curve.byteLength} bytes for ${curve.name}.`);
+    throw cryptoErrors.ecFieldLength(curve.byteLength, curve.name);
   }
   const privateKey = parsePrivateJwk(
     {
@@ -268,7 +264,7 @@ function importEc(jwk: JsonWebKeyInput): EcKeyMaterial {
   );
   // Node checks that (x, y) is on the curve but not that it equals d·G.
   if (!publicPointOf(curve, d).equals(Buffer.concat([Buffer.from([0x04]), x, y]))) {
-    throw badParameter("The EC key parameters are inconsistent: (x, y) is not the public key of d.");
+    throw cryptoErrors.ecInconsistent();
   }
   return remember({ kty: "EC-HSM", crv: curve.name, pkcs8: exportPkcs8(privateKey) }, privateKey);
 }
@@ -280,7 +276,7 @@ function publicPointOf(curve: CurveInfo, d: Buffer): Buffer {
     ecdh.setPrivateKey(d);
     return ecdh.getPublicKey();
   } catch {
-    throw badParameter(`The EC private key is out of range for ${curve.name}.`);
+    throw cryptoErrors.ecPrivateOutOfRange(curve.name);
   }
 }
 
@@ -405,7 +401,7 @@ function parsePrivateJwk(jwk: NodeJsonWebKey, label: "RSA" | "EC"): KeyObject {
   try {
     return createPrivateKey({ key: jwk, format: "jwk" });
   } catch {
-    throw badParameter(`The ${label} key could not be imported: the JWK parameters are invalid.`);
+    throw cryptoErrors.jwkInvalid(label);
   }
 }
 
@@ -414,9 +410,9 @@ const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 /** Decodes a required base64url JWK field; Buffer.from would silently skip invalid characters. */
 function b64urlField(jwk: JsonWebKeyInput, name: keyof JsonWebKeyInput): Buffer {
   const value = jwk[name];
-  if (value === undefined || value === null || value === "") throw badParameter(`JWK field '${name}' is required.`);
+  if (value === undefined || value === null || value === "") throw cryptoErrors.jwkFieldRequired(name);
   if (typeof value !== "string" || !BASE64URL.test(value) || value.replace(/=+$/, "").length % 4 === 1) {
-    throw badParameter(`JWK field '${name}' must be a base64url string.`);
+    throw cryptoErrors.jwkFieldNotBase64Url(name);
   }
   return Buffer.from(value, "base64url");
 }

@@ -14,7 +14,7 @@ import {
   CBC_IV_BYTES,
 } from "./aes.js";
 import { ecdsaSignDigest, ecdsaVerifyDigest } from "./ecdsa.js";
-import { badParameter } from "./errors.js";
+import { cryptoErrors } from "./errors.js";
 import type { CryptoOperation, CurveName, KeyMaterial, KeyType } from "./keys.js";
 import { rsaDecrypt, rsaEncrypt, rsaSignDigest, rsaVerifyDigest, type SignatureHash } from "./rsa.js";
 
@@ -169,22 +169,20 @@ export function isAlgorithm(alg: unknown): alg is Algorithm {
 export function checkAlgorithm(material: KeyMaterial, alg: unknown, operation: CryptoOperation): AlgorithmInfo {
   if (!isAlgorithm(alg)) {
     const shown = typeof alg === "string" ? `'${alg.slice(0, 40)}'` : String(alg);
-    throw badParameter(`Algorithm ${shown} is not supported.`);
+    throw cryptoErrors.algorithmNotSupported(shown);
   }
   const info = ALGORITHMS[alg];
   if (info.kty !== material.kty) {
-    throw badParameter(`Algorithm ${alg} cannot be used with a key of type ${material.kty}.`);
+    throw cryptoErrors.algorithmWrongKeyType(alg, material.kty);
   }
   if (!info.operations.includes(operation)) {
-    throw badParameter(`Algorithm ${alg} cannot be used for ${operation}.`);
+    throw cryptoErrors.algorithmWrongOperation(alg, operation);
   }
   if (info.crv && material.kty === "EC-HSM" && material.crv !== info.crv) {
-    throw badParameter(`Algorithm ${alg} requires a ${info.crv} key; this key uses ${material.crv}.`);
+    throw cryptoErrors.algorithmWrongCurve(alg, info.crv, material.crv);
   }
   if (info.aesKeySize && material.kty === "oct-HSM" && material.keySize !== info.aesKeySize) {
-    throw badParameter(
-      `Algorithm ${alg} requires a ${info.aesKeySize}-bit AES key; this key is ${material.keySize}-bit (key size incorrect).`,
-    );
+    throw cryptoErrors.algorithmWrongAesKeySize(alg, info.aesKeySize, material.keySize);
   }
   return info;
 }
@@ -236,16 +234,14 @@ function forward(
   if (material.kty === "RSA-HSM") {
     return { value: rsaEncrypt(material, alg as "RSA1_5" | "RSA-OAEP" | "RSA-OAEP-256", request.value) };
   }
-  if (material.kty !== "oct-HSM") throw badParameter(`Algorithm ${alg} cannot be used for ${operation}.`);
+  if (material.kty !== "oct-HSM") throw cryptoErrors.algorithmWrongOperation(alg, operation);
   switch (info.family) {
     case "aes-key-wrap":
     case "aes-key-wrap-pad":
       return { value: aesKeyWrap(alg, material.k, request.value, info.family === "aes-key-wrap-pad") };
     case "aes-gcm": {
       if (request.iv !== undefined) {
-        throw badParameter(
-          `${alg} encryption does not take an iv: the service generates a unique 12-byte iv and returns it.`,
-        );
+        throw cryptoErrors.gcmIvNotAccepted(alg);
       }
       const result = aesGcmEncrypt(material.k, request.value, request.aad);
       return request.aad ? { ...result, aad: request.aad } : result;
@@ -256,7 +252,7 @@ function forward(
       return { value: aesCbcEncrypt(alg, material.k, request.value, iv, info.family === "aes-cbc-pad"), iv };
     }
     default:
-      throw badParameter(`Algorithm ${alg} cannot be used for ${operation}.`);
+      throw cryptoErrors.algorithmWrongOperation(alg, operation);
   }
 }
 
@@ -270,7 +266,7 @@ function backward(
   if (material.kty === "RSA-HSM") {
     return { value: rsaDecrypt(material, alg as "RSA1_5" | "RSA-OAEP" | "RSA-OAEP-256", request.value) };
   }
-  if (material.kty !== "oct-HSM") throw badParameter(`Algorithm ${alg} cannot be used for ${operation}.`);
+  if (material.kty !== "oct-HSM") throw cryptoErrors.algorithmWrongOperation(alg, operation);
   switch (info.family) {
     case "aes-key-wrap":
     case "aes-key-wrap-pad":
@@ -283,16 +279,14 @@ function backward(
       return { value, iv: request.iv! };
     }
     default:
-      throw badParameter(`Algorithm ${alg} cannot be used for ${operation}.`);
+      throw cryptoErrors.algorithmWrongOperation(alg, operation);
   }
 }
 
 function checkDigest(alg: string, info: AlgorithmInfo, digest: Buffer | undefined): Buffer {
-  if (!digest) throw badParameter(`${alg} needs a digest.`);
+  if (!digest) throw cryptoErrors.digestRequired(alg);
   if (digest.length !== info.digestLength) {
-    throw badParameter(
-      `The digest for ${alg} must be ${info.digestLength} bytes (${info.hash}), got ${digest.length}.`,
-    );
+    throw cryptoErrors.digestLength(alg, info.digestLength, info.hash, digest.length);
   }
   return digest;
 }
@@ -312,7 +306,7 @@ export function sign(material: KeyMaterial, request: KeyOperationRequest): KeyOp
     return { value: rsaSignDigest(material, scheme, info.hash as SignatureHash, digest) };
   }
   if (material.kty === "EC-HSM") return { value: ecdsaSignDigest(material, digest) };
-  throw badParameter(`Algorithm ${alg} cannot be used for sign.`);
+  throw cryptoErrors.algorithmWrongOperation(alg, "sign");
 }
 
 /**
@@ -329,5 +323,5 @@ export function verify(material: KeyMaterial, request: KeyOperationRequest): boo
     return rsaVerifyDigest(material, scheme, info.hash as SignatureHash, digest, request.value);
   }
   if (material.kty === "EC-HSM") return ecdsaVerifyDigest(material, digest, request.value);
-  throw badParameter(`Algorithm ${alg} cannot be used for verify.`);
+  throw cryptoErrors.algorithmWrongOperation(alg, "verify");
 }

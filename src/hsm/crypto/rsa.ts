@@ -18,7 +18,7 @@ import {
   timingSafeEqual,
 } from "node:crypto";
 
-import { badParameter } from "./errors.js";
+import { cryptoErrors } from "./errors.js";
 import { privateKeyObject, type RsaKeyMaterial } from "./keys.js";
 
 export type RsaEncryptionScheme = "RSA1_5" | "RSA-OAEP" | "RSA-OAEP-256";
@@ -48,7 +48,7 @@ export function rsaEncrypt(material: RsaKeyMaterial, scheme: RsaEncryptionScheme
   const k = modulusBytes(material);
   const max = scheme === "RSA1_5" ? k - 11 : k - 2 * HASH_LENGTH[OAEP_HASH[scheme]] - 2;
   if (plaintext.length > max) {
-    throw badParameter(`The value is too long for ${scheme} with a ${material.keySize}-bit key: at most ${max} bytes.`);
+    throw cryptoErrors.rsaValueTooLong(scheme, material.keySize, max);
   }
   const key = privateKeyObject(material);
   return scheme === "RSA1_5"
@@ -63,12 +63,10 @@ export function rsaEncrypt(material: RsaKeyMaterial, scheme: RsaEncryptionScheme
 export function rsaDecrypt(material: RsaKeyMaterial, scheme: RsaEncryptionScheme, ciphertext: Buffer): Buffer {
   const k = modulusBytes(material);
   if (ciphertext.length !== k) {
-    throw badParameter(
-      `The ciphertext for ${scheme} with a ${material.keySize}-bit key must be ${k} bytes, got ${ciphertext.length}.`,
-    );
+    throw cryptoErrors.rsaCiphertextLength(scheme, material.keySize, k, ciphertext.length);
   }
   const key = privateKeyObject(material);
-  const failed = () => badParameter(`${scheme} decryption failed: the ciphertext is not valid for this key.`);
+  const failed = () => cryptoErrors.rsaDecryptFailed(scheme);
   if (scheme !== "RSA1_5") {
     try {
       return privateDecrypt(

@@ -21,7 +21,7 @@ import {
   sign as nodeSign,
   type KeyObject,
 } from "node:crypto";
-import { badParameter, kvError, kvErrors } from "../errors.js";
+import { kvErrors } from "../errors.js";
 
 export const RELEASE_ENCRYPTIONS = ["CKM_RSA_AES_KEY_WRAP", "RSA_AES_KEY_WRAP_256", "RSA_AES_KEY_WRAP_384"] as const;
 export type ReleaseEncryption = (typeof RELEASE_ENCRYPTIONS)[number];
@@ -42,20 +42,19 @@ export function parseAttestationToken(target: unknown, nowS: number): Attestatio
   if (typeof target !== "string" || target.length === 0)
     throw kvErrors.parameterRequired("target", "the attestation token of the release target");
   const parts = target.split(".");
-  if (parts.length !== 3) throw badParameter("The release target is not a JWT (expected header.payload.signature).");
+  if (parts.length !== 3) throw kvErrors.releaseTargetNotJwt("expected header.payload.signature");
   let header: unknown;
   let claims: unknown;
   try {
     header = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"));
     claims = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
   } catch {
-    throw badParameter("The release target is not a JWT: its header or payload is not base64url JSON.");
+    throw kvErrors.releaseTargetNotJwt("its header or payload is not base64url JSON");
   }
   if (!header || typeof header !== "object" || !claims || typeof claims !== "object")
-    throw badParameter("The release target is not a JWT.");
+    throw kvErrors.releaseTargetNotJwt();
   const c = claims as Record<string, unknown>;
-  if (typeof c.exp === "number" && c.exp <= nowS)
-    throw badParameter("The release target attestation token has expired.");
+  if (typeof c.exp === "number" && c.exp <= nowS) throw kvErrors.releaseTargetExpired();
   return { header: header as Record<string, unknown>, claims: c };
 }
 
@@ -116,11 +115,11 @@ export function targetKey(token: AttestationToken): { key: KeyObject; kid?: stri
           ...(typeof k.kid === "string" ? { kid: k.kid } : {}),
         };
       } catch {
-        throw badParameter("The RSA key in the attestation token's x-ms-runtime.keys is invalid.");
+        throw kvErrors.releaseTargetKeyInvalid();
       }
     }
   }
-  throw badParameter("The attestation token has no RSA key in x-ms-runtime.keys to wrap the released key to.");
+  throw kvErrors.releaseTargetNoKey();
 }
 
 /** Parses `enc`. @throws 400 BadParameter for an unknown value */
@@ -128,8 +127,9 @@ export function releaseEncryption(enc: unknown): ReleaseEncryption {
   if (enc === undefined || enc === null) return "CKM_RSA_AES_KEY_WRAP";
   if (typeof enc === "string" && (RELEASE_ENCRYPTIONS as readonly string[]).includes(enc))
     return enc as ReleaseEncryption;
-  throw badParameter(
-    `The key export encryption algorithm ${typeof enc === "string" ? `'${enc.slice(0, 40)}'` : String(enc)} is not supported; use ${RELEASE_ENCRYPTIONS.join(", ")}.`,
+  throw kvErrors.releaseEncryptionNotSupported(
+    typeof enc === "string" ? `'${enc.slice(0, 40)}'` : String(enc),
+    RELEASE_ENCRYPTIONS,
   );
 }
 
@@ -148,12 +148,7 @@ export function wrapForRelease(target: KeyObject, enc: ReleaseEncryption, keyByt
 
 /** 403 when the token does not satisfy the policy. */
 export function policyNotSatisfied(): never {
-  throw kvError(
-    403,
-    "Forbidden",
-    "Target environment attestation statement does not conform to the Secure Key Release policy for the key.",
-    "ReleasePolicyNotSatisfied",
-  );
+  throw kvErrors.releasePolicyNotSatisfied();
 }
 
 /** A compact JWS (RS256) of `payload` with the signer's public JWK in the header. */

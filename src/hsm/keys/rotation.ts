@@ -3,7 +3,7 @@
  * ISO-8601 durations, validation (expiryTime ≥ P28D, timeAfterCreate ≥ P28D, timeBeforeExpiry ≥ P7D and shorter
  * than expiryTime, one trigger per action, action Rotate|Notify case-insensitive) and the wire shape.
  */
-import { badParameter } from "../errors.js";
+import { kvErrors } from "../errors.js";
 import type { StoredRotationPolicy } from "../store.js";
 
 const DAY = 86400;
@@ -21,15 +21,10 @@ export function durationSeconds(d: string): number | undefined {
 }
 
 function duration(field: string, v: unknown, minDays: number): string {
-  if (typeof v !== "string")
-    throw badParameter(`The rotation policy field '${field}' must be an ISO 8601 duration such as P90D.`);
+  if (typeof v !== "string") throw kvErrors.rotationDurationNotString(field);
   const secs = durationSeconds(v);
-  if (secs === undefined)
-    throw badParameter(
-      `The rotation policy field '${field}' ('${v.slice(0, 40)}') is not an ISO 8601 duration such as P90D.`,
-    );
-  if (secs < minDays * DAY)
-    throw badParameter(`The rotation policy field '${field}' must be at least P${minDays}D; got ${v}.`);
+  if (secs === undefined) throw kvErrors.rotationDurationInvalid(field, v);
+  if (secs < minDays * DAY) throw kvErrors.rotationDurationTooShort(field, minDays, v);
   return v;
 }
 
@@ -44,42 +39,34 @@ export function parseRotationPolicy(
   nowS: number,
 ): StoredRotationPolicy {
   const rawActions = body.lifetimeActions ?? [];
-  if (!Array.isArray(rawActions)) throw badParameter("The rotation policy 'lifetimeActions' must be an array.");
-  if (rawActions.length > 2)
-    throw badParameter("A rotation policy has at most two lifetime actions (one Rotate, one Notify).");
+  if (!Array.isArray(rawActions)) throw kvErrors.rotationActionsNotArray();
+  if (rawActions.length > 2) throw kvErrors.rotationTooManyActions();
   const attrs = body.attributes ?? {};
-  if (attrs === null || typeof attrs !== "object" || Array.isArray(attrs))
-    throw badParameter("The rotation policy 'attributes' must be an object.");
+  if (attrs === null || typeof attrs !== "object" || Array.isArray(attrs)) throw kvErrors.rotationAttributesNotObject();
   const expiryRaw = (attrs as Record<string, unknown>).expiryTime;
   const expiryTime =
     expiryRaw === undefined || expiryRaw === null ? undefined : duration("attributes.expiryTime", expiryRaw, 28);
   const lifetimeActions = rawActions.map((a: unknown, i: number) => {
-    if (a === null || typeof a !== "object")
-      throw badParameter(`lifetimeActions[${i}] must be an object with 'trigger' and 'action'.`);
+    if (a === null || typeof a !== "object") throw kvErrors.rotationActionNotObject(i);
     const { trigger, action } = a as { trigger?: Record<string, unknown>; action?: { type?: unknown } };
     const type = typeof action?.type === "string" ? action.type.toLowerCase() : undefined;
-    if (type !== "rotate" && type !== "notify")
-      throw badParameter(`lifetimeActions[${i}].action.type must be Rotate or Notify.`);
-    if (!trigger || typeof trigger !== "object") throw badParameter(`lifetimeActions[${i}].trigger is required.`);
+    if (type !== "rotate" && type !== "notify") throw kvErrors.rotationActionType(i);
+    if (!trigger || typeof trigger !== "object") throw kvErrors.rotationTriggerRequired(i);
     const hasAfter = trigger.timeAfterCreate !== undefined && trigger.timeAfterCreate !== null;
     const hasBefore = trigger.timeBeforeExpiry !== undefined && trigger.timeBeforeExpiry !== null;
-    if (hasAfter === hasBefore)
-      throw badParameter(`lifetimeActions[${i}].trigger must have exactly one of timeAfterCreate or timeBeforeExpiry.`);
+    if (hasAfter === hasBefore) throw kvErrors.rotationTriggerExactlyOne(i);
     const t: { timeAfterCreate?: string; timeBeforeExpiry?: string } = {};
     if (hasAfter)
       t.timeAfterCreate = duration(`lifetimeActions[${i}].trigger.timeAfterCreate`, trigger.timeAfterCreate, 28);
     if (hasBefore) {
       t.timeBeforeExpiry = duration(`lifetimeActions[${i}].trigger.timeBeforeExpiry`, trigger.timeBeforeExpiry, 7);
       if (expiryTime && durationSeconds(t.timeBeforeExpiry)! >= durationSeconds(expiryTime)!) {
-        throw badParameter(
-          `lifetimeActions[${i}].trigger.timeBeforeExpiry (${t.timeBeforeExpiry}) must be shorter than attributes.expiryTime (${expiryTime}).`,
-        );
+        throw kvErrors.rotationBeforeExpiryTooLong(i, t.timeBeforeExpiry, expiryTime);
       }
     }
     return { trigger: t, action: { type: type === "rotate" ? "Rotate" : "Notify" } };
   });
-  if (lifetimeActions.filter((a) => a.action.type === "Rotate").length > 1)
-    throw badParameter("A rotation policy has at most one Rotate action.");
+  if (lifetimeActions.filter((a) => a.action.type === "Rotate").length > 1) throw kvErrors.rotationTooManyRotate();
   return {
     lifetimeActions,
     attributes: { ...(expiryTime ? { expiryTime } : {}), created: existing?.attributes.created ?? nowS, updated: nowS },
@@ -87,10 +74,20 @@ export function parseRotationPolicy(
 }
 
 /**
- * The wire KeyRotationPolicy. A key without a policy shows an empty one (no lifetime actions): Managed HSM has
- * no Notify default as Key Vault does.
+ * The wire KeyRotationPolicy as a real managed HSM answers PUT and GET: `id` is the relative
+ * `keys/{name}/rotationpolicy` (not Key Vault's full URL) and the action type is lower-case (`rotate` for a
+ * request's `Rotate`) — recorded in Azure/azure-sdk-assets python/sdk/keyvault/azure-keyvault-keys/tests/recordings/
+ * test_key_client.pyTestKeyClienttest_key_rotation_policy[7.5_mhsm].json (2026). A key without a policy shows an
+ * empty one with the same id (hsmlink's choice: no recording of that GET on a managed HSM; Managed HSM has no Notify
+ * default as Key Vault does).
+ * @param name the key's name
  */
-export function renderRotationPolicy(keyUrl: string, p: StoredRotationPolicy | undefined): Record<string, unknown> {
-  if (!p) return { id: `${keyUrl}/rotationpolicy`, lifetimeActions: [], attributes: {} };
-  return { id: `${keyUrl}/rotationpolicy`, lifetimeActions: p.lifetimeActions, attributes: p.attributes };
+export function renderRotationPolicy(name: string, p: StoredRotationPolicy | undefined): Record<string, unknown> {
+  const id = `keys/${name}/rotationpolicy`;
+  if (!p) return { id, lifetimeActions: [], attributes: {} };
+  const lifetimeActions = p.lifetimeActions.map((a) => ({
+    trigger: a.trigger,
+    action: { type: a.action.type.toLowerCase() },
+  }));
+  return { id, lifetimeActions, attributes: p.attributes };
 }

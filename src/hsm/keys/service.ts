@@ -30,16 +30,7 @@ import {
 } from "../crypto/index.js";
 import { randomHex } from "../../kernel/ids.js";
 import { LATEST_API_VERSION } from "../api-versions.js";
-import {
-  badParameter,
-  deletedButRecoverable,
-  deletedKeyNotFound,
-  fromCryptoError,
-  keyForbidden,
-  keyNotFound,
-  kvError,
-  kvErrors,
-} from "../errors.js";
+import { deletedButRecoverable, deletedKeyNotFound, fromCryptoError, keyNotFound, kvErrors } from "../errors.js";
 import type { CryptoPool } from "../crypto-pool.js";
 import type { MasterKey } from "../master-key.js";
 import type {
@@ -125,13 +116,13 @@ function paging(query: Record<string, string>): { max: number; skip: number } {
   if (rawMax !== undefined && rawMax !== "") {
     max = Number(rawMax);
     if (!Number.isInteger(max) || max < 1 || max > MAX_PAGE)
-      throw badParameter(`The value of maxresults (${rawMax.slice(0, 20)}) must be between 1 and ${MAX_PAGE}.`);
+      throw kvErrors.maxResultsOutOfRange(rawMax.slice(0, 20), MAX_PAGE);
   }
   const rawSkip = query["$skiptoken"];
   let skip = 0;
   if (rawSkip !== undefined && rawSkip !== "") {
     skip = Number(rawSkip);
-    if (!Number.isInteger(skip) || skip < 0) throw badParameter("The $skiptoken is invalid.");
+    if (!Number.isInteger(skip) || skip < 0) throw kvErrors.skipTokenInvalid();
   }
   return { max, skip };
 }
@@ -148,7 +139,7 @@ function keyCursorFrom(token: string | undefined): string {
   if (token === undefined || token === "") return "";
   const text = /^[A-Za-z0-9_-]{1,400}$/.test(token) ? Buffer.from(token, "base64url").toString("utf8") : "";
   const nameKey = text.startsWith(KEY_CURSOR_PREFIX) ? text.slice(KEY_CURSOR_PREFIX.length) : "";
-  if (!/^[0-9a-z-]{1,256}$/.test(nameKey)) throw badParameter("The $skiptoken is invalid.");
+  if (!/^[0-9a-z-]{1,256}$/.test(nameKey)) throw kvErrors.skipTokenInvalid();
   return nameKey;
 }
 
@@ -218,22 +209,10 @@ export class KeyService {
    */
   private usable(ctx: KeyContext, name: string, v: KeyVersionRecord, op: string, checkOps = true): void {
     const a = v.attributes;
-    if (!a.enabled) throw keyForbidden(`Operation ${op} is not allowed on a disabled key (${name}).`, "KeyDisabled");
-    if (a.nbf !== undefined && ctx.nowS < a.nbf)
-      throw keyForbidden(
-        `Operation ${op} is not allowed before the key's activation time (nbf ${new Date(a.nbf * 1000).toISOString()}).`,
-        "KeyNotYetValid",
-      );
-    if (a.exp !== undefined && ctx.nowS >= a.exp)
-      throw keyForbidden(
-        `Operation ${op} is not allowed on an expired key (exp ${new Date(a.exp * 1000).toISOString()}).`,
-        "KeyExpired",
-      );
-    if (checkOps && !v.keyOps.includes(op))
-      throw keyForbidden(
-        `Operation ${op} is not allowed by the key's key_ops (${v.keyOps.join(", ") || "none"}).`,
-        "KeyOperationForbidden",
-      );
+    if (!a.enabled) throw kvErrors.keyDisabled(op, name);
+    if (a.nbf !== undefined && ctx.nowS < a.nbf) throw kvErrors.keyNotYetValid(op, a.nbf);
+    if (a.exp !== undefined && ctx.nowS >= a.exp) throw kvErrors.keyExpired(op, a.exp);
+    if (checkOps && !v.keyOps.includes(op)) throw kvErrors.keyOperationForbidden(op, v.keyOps);
   }
 
   // ---- material ----
@@ -285,12 +264,8 @@ export class KeyService {
   }
 
   private exportableRules(exportable: boolean, policy: StoredReleasePolicy | undefined): void {
-    if (exportable && !policy)
-      throw badParameter(
-        "Exportable keys must have a release policy: set release_policy together with attributes.exportable=true.",
-      );
-    if (!exportable && policy)
-      throw badParameter("A key release policy can only be set on an exportable key: set attributes.exportable=true.");
+    if (exportable && !policy) throw kvErrors.exportableNeedsPolicy();
+    if (!exportable && policy) throw kvErrors.policyNeedsExportable(false);
   }
 
   private freshAttributes(ctx: KeyContext, a: ReturnType<typeof parseAttributes>): StoredKeyAttributes {
@@ -319,13 +294,13 @@ export class KeyService {
     }
     const keySize = body.key_size ?? undefined;
     if (keySize !== undefined && keySize !== null && (typeof keySize !== "number" || !Number.isInteger(keySize)))
-      throw badParameter("The parameter 'key_size' must be an integer.");
+      throw kvErrors.parameterType("key_size", "an integer");
     const exponent = body.public_exponent ?? undefined;
     if (exponent !== undefined && exponent !== null && (typeof exponent !== "number" || !Number.isInteger(exponent)))
-      throw badParameter("The parameter 'public_exponent' must be an integer.");
+      throw kvErrors.parameterType("public_exponent", "an integer");
     const crv = body.crv ?? undefined;
     if (crv !== undefined && crv !== null && typeof crv !== "string")
-      throw badParameter("The parameter 'crv' must be a curve name.");
+      throw kvErrors.parameterType("crv", "a curve name");
     const keyOps = parseKeyOps(body.key_ops);
     const attrs = parseAttributes(body.attributes);
     const tags = parseTags(body.tags);
@@ -353,11 +328,10 @@ export class KeyService {
     checkKeyName(name);
     const body = objectBody(raw, "KeyImportParameters");
     if (body.Hsm !== undefined && body.Hsm !== null && typeof body.Hsm !== "boolean")
-      throw badParameter("The parameter 'Hsm' must be true or false.");
+      throw kvErrors.parameterType("Hsm", "true or false");
     const jwk = body.key;
     if (jwk === undefined || jwk === null) throw kvErrors.parameterRequired("key", "the JSON Web Key to import");
-    if (typeof jwk !== "object" || Array.isArray(jwk))
-      throw badParameter("The parameter 'key' must be a JSON Web Key object.");
+    if (typeof jwk !== "object" || Array.isArray(jwk)) throw kvErrors.parameterType("key", "a JSON Web Key object");
     const keyOps = parseKeyOps((jwk as Record<string, unknown>).key_ops);
     const attrs = parseAttributes(body.attributes);
     const tags = parseTags(body.tags);
@@ -417,14 +391,10 @@ export class KeyService {
     const policy = parseReleasePolicy(body.release_policy);
     const { rec, v } = this.live(ctx, name, version);
     if (attrs.exportable !== undefined && attrs.exportable !== v.attributes.exportable)
-      throw badParameter("The attribute 'exportable' is set when a key is created and cannot be changed.");
+      throw kvErrors.exportableImmutable();
     if (policy) {
-      if (v.releasePolicy?.immutable)
-        throw badParameter(`Key ${rec.name} has an Immutable Key Release Policy; it cannot be changed.`);
-      if (!v.attributes.exportable)
-        throw badParameter(
-          "A key release policy can only be set on an exportable key: set attributes.exportable=true when creating it.",
-        );
+      if (v.releasePolicy?.immutable) throw kvErrors.releasePolicyImmutable(rec.name);
+      if (!v.attributes.exportable) throw kvErrors.policyNeedsExportable(true);
     }
     const a = { ...v.attributes };
     if (attrs.enabled !== undefined) a.enabled = attrs.enabled;
@@ -436,8 +406,7 @@ export class KeyService {
       if (attrs.exp === null) delete a.exp;
       else a.exp = attrs.exp;
     }
-    if (a.nbf !== undefined && a.exp !== undefined && a.nbf >= a.exp)
-      throw badParameter("The key's 'nbf' (not before) must be earlier than its 'exp' (expiry).");
+    if (a.nbf !== undefined && a.exp !== undefined && a.nbf >= a.exp) throw kvErrors.nbfNotBeforeExp();
     a.updated = ctx.nowS;
     const updated: KeyVersionRecord = {
       ...v,
@@ -524,12 +493,7 @@ export class KeyService {
   purge(ctx: KeyContext, name: string): void {
     const { rec } = this.deleted(ctx, name);
     if (ctx.hsm.purgeProtection) {
-      throw kvError(
-        403,
-        "Forbidden",
-        `Operation "purge" is not allowed because purge protection is enabled for this managed HSM. The key ${rec.name} will be purged automatically after the retention period (${ctx.hsm.retentionDays} days).`,
-        "PurgeProtectionEnabled",
-      );
+      throw kvErrors.purgeProtected(rec.name, ctx.hsm.retentionDays);
     }
     this.store.purge(ctx.hsm.name, rec.nameKey);
   }
@@ -568,8 +532,7 @@ export class KeyService {
   restore(ctx: KeyContext, raw: unknown): Record<string, unknown> {
     const body = objectBody(raw, "KeyRestoreParameters");
     const blob = b64urlField("value", body.value, { required: true })!;
-    const invalid = () =>
-      badParameter("The backup blob is invalid or corrupt, or was not made by an hsmlink managed HSM.");
+    const invalid = () => kvErrors.keyBackupInvalid();
     if (blob.length <= BACKUP_MAGIC.length || !blob.subarray(0, BACKUP_MAGIC.length).equals(BACKUP_MAGIC))
       throw invalid();
     let doc: BackupDocument;
@@ -600,12 +563,7 @@ export class KeyService {
     this.store.purgeExpired(ctx.hsm.name, ctx.nowS);
     const existing = this.store.keyName(ctx.hsm.name, doc.name.toLowerCase());
     if (existing?.deletedDate !== undefined) throw deletedButRecoverable(existing.name);
-    if (existing)
-      throw kvError(
-        409,
-        "Conflict",
-        `There was a conflict restoring the key '${keyId(ctx, existing.name)}': a key with that name already exists. Delete and purge it, or restore into another managed HSM.`,
-      );
+    if (existing) throw kvErrors.keyRestoreConflict(keyId(ctx, existing.name));
     this.store.restoreKey(ctx.hsm.name, doc.name, versions, doc.rotationPolicy, ctx.nowS);
     const rec = this.store.keyName(ctx.hsm.name, doc.name.toLowerCase())!;
     return renderBundle(ctx, rec, this.store.latest(ctx.hsm.name, rec.nameKey)!);
@@ -642,7 +600,7 @@ export class KeyService {
   /** GET /keys/{name}/rotationpolicy → KeyRotationPolicy (an empty policy when none is set). */
   getRotationPolicy(ctx: KeyContext, name: string): Record<string, unknown> {
     const { rec } = this.live(ctx, name);
-    return renderRotationPolicy(keyId(ctx, rec.name), rec.rotationPolicy);
+    return renderRotationPolicy(rec.name, rec.rotationPolicy);
   }
 
   /** PUT /keys/{name}/rotationpolicy → the stored KeyRotationPolicy. */
@@ -651,7 +609,7 @@ export class KeyService {
     const { rec } = this.live(ctx, name);
     const policy = parseRotationPolicy(body, rec.rotationPolicy, ctx.nowS);
     this.store.setRotationPolicy(ctx.hsm.name, rec.nameKey, policy);
-    return renderRotationPolicy(keyId(ctx, rec.name), policy);
+    return renderRotationPolicy(rec.name, policy);
   }
 
   // ---- release ----
@@ -686,14 +644,11 @@ export class KeyService {
     const body = objectBody(raw, "KeyReleaseParameters");
     const enc = releaseEncryption(body.enc);
     if (body.nonce !== undefined && body.nonce !== null && typeof body.nonce !== "string")
-      throw badParameter("The parameter 'nonce' must be a string.");
+      throw kvErrors.parameterType("nonce", "a string");
     const token = parseAttestationToken(body.target, ctx.nowS);
     const { rec, v } = this.live(ctx, name, version);
     this.usable(ctx, rec.name, v, "release", false);
-    if (!v.attributes.exportable || !v.releasePolicy)
-      throw badParameter(
-        `Key ${rec.name} is not exportable: only keys created with attributes.exportable=true and a release policy can be released.`,
-      );
+    if (!v.attributes.exportable || !v.releasePolicy) throw kvErrors.keyNotExportable(rec.name);
     if (!policyAllows(releasePolicyJson(v.releasePolicy), token)) policyNotSatisfied();
     const target = targetKey(token);
     const material = this.store.material(v);
@@ -738,7 +693,7 @@ export class KeyService {
       op === "sign" ? "KeySignParameters" : op === "verify" ? "KeyVerifyParameters" : "KeyOperationsParameters",
     );
     if (body.alg === undefined || body.alg === null) throw kvErrors.parameterRequired("alg");
-    if (typeof body.alg !== "string") throw badParameter("The parameter 'alg' must be an algorithm name.");
+    if (typeof body.alg !== "string") throw kvErrors.algorithmNotString();
     const value = b64urlField("value", body.value, { required: true })!;
     const iv = b64urlField("iv", body.iv);
     const aad = b64urlField("aad", body.aad);

@@ -4,7 +4,7 @@
  * DeletedKeyItem. Binary fields are base64url without padding; times are epoch seconds. Never renders private
  * key material.
  */
-import { badParameter, kvErrors } from "../errors.js";
+import { kvErrors } from "../errors.js";
 import { recoveryLevel, type HsmInfo } from "../hsm.js";
 import type { KeyNameRecord, KeyVersionRecord, StoredKeyAttributes, StoredReleasePolicy } from "../store.js";
 
@@ -78,8 +78,7 @@ export function objectBody(body: unknown, what: string): Record<string, unknown>
 
 function optionalTime(name: string, v: unknown): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
-    throw badParameter(`The attribute '${name}' must be a whole number of seconds since 1970-01-01T00:00:00Z.`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw kvErrors.attributeNotEpochSeconds(name);
   return v;
 }
 
@@ -94,40 +93,35 @@ export interface RequestedAttributes {
 /** Parses `attributes`. @throws 400 BadParameter for wrong types or nbf ≥ exp */
 export function parseAttributes(raw: unknown): RequestedAttributes {
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== "object" || Array.isArray(raw))
-    throw badParameter("The parameter 'attributes' must be an object.");
+  if (typeof raw !== "object" || Array.isArray(raw)) throw kvErrors.attributesNotObject();
   const a = raw as Record<string, unknown>;
   const out: RequestedAttributes = {};
   if (a.enabled !== undefined && a.enabled !== null) {
-    if (typeof a.enabled !== "boolean") throw badParameter("The attribute 'enabled' must be true or false.");
+    if (typeof a.enabled !== "boolean") throw kvErrors.attributeNotBoolean("enabled");
     out.enabled = a.enabled;
   }
   if ("nbf" in a) out.nbf = optionalTime("nbf", a.nbf) ?? null;
   if ("exp" in a) out.exp = optionalTime("exp", a.exp) ?? null;
   if (a.exportable !== undefined && a.exportable !== null) {
-    if (typeof a.exportable !== "boolean") throw badParameter("The attribute 'exportable' must be true or false.");
+    if (typeof a.exportable !== "boolean") throw kvErrors.attributeNotBoolean("exportable");
     out.exportable = a.exportable;
   }
   if (typeof out.nbf === "number" && typeof out.exp === "number" && out.nbf >= out.exp)
-    throw badParameter("The key's 'nbf' (not before) must be earlier than its 'exp' (expiry).");
+    throw kvErrors.nbfNotBeforeExp();
   return out;
 }
 
 /** Parses `tags`: string → string, at most 15, names and values at most 256 characters. @throws 400 BadParameter */
 export function parseTags(raw: unknown): Record<string, string> | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== "object" || Array.isArray(raw))
-    throw badParameter("The parameter 'tags' must be an object of string values.");
+  if (typeof raw !== "object" || Array.isArray(raw)) throw kvErrors.tagsNotObject();
   const entries = Object.entries(raw as Record<string, unknown>);
-  if (entries.length > MAX_TAGS)
-    throw badParameter(`Too many tags: ${entries.length}. A key can have at most ${MAX_TAGS} tags.`);
+  if (entries.length > MAX_TAGS) throw kvErrors.tooManyTags(entries.length, MAX_TAGS);
   const out: Record<string, string> = {};
   for (const [k, v] of entries) {
-    if (typeof v !== "string") throw badParameter(`The value of tag '${k.slice(0, 64)}' must be a string.`);
-    if (k.length === 0 || k.length > MAX_TAG_LENGTH)
-      throw badParameter(`Tag names must be 1-${MAX_TAG_LENGTH} characters long.`);
-    if (v.length > MAX_TAG_LENGTH)
-      throw badParameter(`The value of tag '${k.slice(0, 64)}' is longer than ${MAX_TAG_LENGTH} characters.`);
+    if (typeof v !== "string") throw kvErrors.tagValueNotString(k);
+    if (k.length === 0 || k.length > MAX_TAG_LENGTH) throw kvErrors.tagNameLength(MAX_TAG_LENGTH);
+    if (v.length > MAX_TAG_LENGTH) throw kvErrors.tagValueLength(k, MAX_TAG_LENGTH);
     out[k] = v;
   }
   return out;
@@ -136,13 +130,11 @@ export function parseTags(raw: unknown): Record<string, string> | undefined {
 /** Parses `key_ops`. @throws 400 BadParameter for a non-array or an unknown operation */
 export function parseKeyOps(raw: unknown): string[] | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (!Array.isArray(raw)) throw badParameter("The parameter 'key_ops' must be an array of key operations.");
+  if (!Array.isArray(raw)) throw kvErrors.keyOpsNotArray();
   const out: string[] = [];
   for (const op of raw) {
     if (typeof op !== "string" || !KEY_OPERATIONS.includes(op)) {
-      throw badParameter(
-        `Invalid key operation ${typeof op === "string" ? `'${op.slice(0, 40)}'` : String(op)} in 'key_ops'. Supported: ${KEY_OPERATIONS.join(", ")}.`,
-      );
+      throw kvErrors.keyOpInvalid(typeof op === "string" ? `'${op.slice(0, 40)}'` : String(op), KEY_OPERATIONS);
     }
     if (!out.includes(op)) out.push(op);
   }
@@ -153,7 +145,7 @@ type PolicyNode = Record<string, unknown>;
 
 /** Normalises one release-policy node the way the service stores it (data-plane.md §2.3). */
 function normaliseNode(node: unknown, depth: number): unknown {
-  if (depth > 16) throw badParameter("The key release policy is nested too deeply.");
+  if (depth > 16) throw kvErrors.releasePolicyTooDeep();
   if (Array.isArray(node)) return node.map((n) => normaliseNode(n, depth + 1));
   if (node === null || typeof node !== "object") return node;
   const n = node as PolicyNode;
@@ -176,30 +168,28 @@ function normaliseNode(node: unknown, depth: number): unknown {
  */
 export function parseReleasePolicy(raw: unknown): StoredReleasePolicy | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== "object" || Array.isArray(raw))
-    throw badParameter("The parameter 'release_policy' must be an object.");
+  if (typeof raw !== "object" || Array.isArray(raw)) throw kvErrors.releasePolicyNotObject();
   const r = raw as Record<string, unknown>;
   if (
     r.contentType !== undefined &&
     r.contentType !== null &&
     (typeof r.contentType !== "string" || !/^application\/json/i.test(r.contentType))
   ) {
-    throw badParameter("The key release policy content type must be application/json; charset=utf-8.");
+    throw kvErrors.releasePolicyContentType();
   }
   if (r.immutable !== undefined && r.immutable !== null && typeof r.immutable !== "boolean")
-    throw badParameter("The key release policy 'immutable' must be true or false.");
+    throw kvErrors.releasePolicyImmutableNotBoolean();
   const data = b64urlField("release_policy.data", r.data, { required: true })!;
   let policy: unknown;
   try {
     policy = JSON.parse(data.toString("utf8"));
   } catch {
-    throw badParameter("The key release policy is not valid JSON.");
+    throw kvErrors.releasePolicyNotJson();
   }
   if (policy === null || typeof policy !== "object" || Array.isArray(policy))
-    throw badParameter("The key release policy must be a JSON object.");
+    throw kvErrors.releasePolicyNotJsonObject();
   const p = normaliseNode(policy, 0) as PolicyNode;
-  if (!Array.isArray(p.anyOf) && !Array.isArray(p.allOf))
-    throw badParameter("The key release policy must have an 'anyOf' or 'allOf' array.");
+  if (!Array.isArray(p.anyOf) && !Array.isArray(p.allOf)) throw kvErrors.releasePolicyNoClauses();
   if (p.version === undefined || p.version === "1.0") p.version = "1.0.0";
   return {
     contentType: RELEASE_POLICY_CONTENT_TYPE,

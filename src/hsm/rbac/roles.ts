@@ -65,13 +65,82 @@ export const ROLE_IDS = {
   serviceReleaseUser: "21dbd100-6940-42c2-9190-5d6cb909625c",
   backup: "7b127d3c-77bd-4e3e-bbe0-dbb8971fa7f8",
   restore: "6efe6056-5259-49d2-8b3d-d3d73544b20b",
+  ekmAdministrator: "abdd7ec4-a273-4265-bf38-e001014e2d8e",
 } as const;
 
 /**
- * The built-in roles. Note that the Administrator has no key permissions (as on the real service): key use
- * needs Crypto User, key lifecycle (purge, recover) Crypto Officer.
+ * The built-in roles, in the order, with the names and data actions a real managed HSM lists them
+ * (`GET /providers/Microsoft.Authorization/roleDefinitions`, Azure/azure-sdk-assets python/sdk/keyvault/
+ * azure-keyvault-administration/tests/recordings/test_access_control.pyTestAccessControltest_role_assignment[2025-07-01].json,
+ * service build 1.0.20260320): "Managed HSM Backup User" / "Managed HSM Restore User", the Administrator's
+ * `settings/read|write/action`, the Crypto User's `keys/derive/action`, the EKM Administrator (EKM itself is not
+ * emulated). The Administrator has no key permissions: key use needs Crypto User, key lifecycle (purge, recover)
+ * Crypto Officer.
  */
 export const BUILT_IN_ROLES: readonly RoleDefinition[] = Object.freeze([
+  builtIn(ROLE_IDS.ekmAdministrator, "Managed HSM EKM Administrator", [
+    "ekm/read/action",
+    "ekm/write/action",
+    "ekm/delete/action",
+  ]),
+  builtIn(ROLE_IDS.restore, "Managed HSM Restore User", [
+    "restore/start/action",
+    "restore/status/action",
+    "keys/restore/action",
+  ]),
+  builtIn(ROLE_IDS.backup, "Managed HSM Backup User", [
+    "backup/start/action",
+    "backup/status/action",
+    "keys/backup/action",
+  ]),
+  builtIn(ROLE_IDS.serviceEncryptionUser, "Managed HSM Crypto Service Encryption User", [
+    "keys/read/action",
+    "keys/wrap/action",
+    "keys/unwrap/action",
+  ]),
+  builtIn(ROLE_IDS.serviceReleaseUser, "Managed HSM Crypto Service Release User", ["keys/release/action"]),
+  builtIn(ROLE_IDS.cryptoAuditor, "Managed HSM Crypto Auditor", [
+    "roleAssignments/read/action",
+    "roleDefinitions/read/action",
+    "keys/read/action",
+    "keys/deletedKeys/read/action",
+  ]),
+  builtIn(ROLE_IDS.policyAdministrator, "Managed HSM Policy Administrator", [
+    "roleDefinitions/read/action",
+    "roleDefinitions/write/action",
+    "roleDefinitions/delete/action",
+    "roleAssignments/read/action",
+    "roleAssignments/write/action",
+    "roleAssignments/delete/action",
+  ]),
+  builtIn(ROLE_IDS.cryptoUser, "Managed HSM Crypto User", [
+    "roleDefinitions/read/action",
+    "roleAssignments/read/action",
+    "keys/read/action",
+    "keys/write/action",
+    "keys/delete",
+    "keys/create",
+    "keys/rotate/action",
+    "keys/import/action",
+    "keys/release/action",
+    "keys/backup/action",
+    "keys/restore/action",
+    "keys/encrypt/action",
+    "keys/decrypt/action",
+    "keys/wrap/action",
+    "keys/unwrap/action",
+    "keys/sign/action",
+    "keys/verify/action",
+    "keys/derive/action",
+    "rng/action",
+  ]),
+  builtIn(ROLE_IDS.cryptoOfficer, "Managed HSM Crypto Officer", [
+    ...RBAC_ADMIN,
+    "keys/deletedKeys/read/action",
+    "keys/deletedKeys/delete",
+    "keys/deletedKeys/recover/action",
+    "keys/export/action",
+  ]),
   builtIn(ROLE_IDS.administrator, "Managed HSM Administrator", [
     ...RBAC_ADMIN,
     "securitydomain/download/action",
@@ -83,59 +152,8 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = Object.freeze([
     "restore/start/action",
     "backup/status/action",
     "restore/status/action",
-  ]),
-  builtIn(ROLE_IDS.cryptoOfficer, "Managed HSM Crypto Officer", [
-    ...RBAC_ADMIN,
-    "keys/deletedKeys/read/action",
-    "keys/deletedKeys/delete",
-    "keys/deletedKeys/recover/action",
-    "keys/export/action",
-  ]),
-  builtIn(ROLE_IDS.cryptoUser, "Managed HSM Crypto User", [
-    "roleDefinitions/read/action",
-    "roleAssignments/read/action",
-    "keys/read/action",
-    "keys/write/action",
-    "keys/delete",
-    "keys/create",
-    "keys/import/action",
-    "keys/release/action",
-    "keys/backup/action",
-    "keys/restore/action",
-    "keys/encrypt/action",
-    "keys/decrypt/action",
-    "keys/wrap/action",
-    "keys/unwrap/action",
-    "keys/sign/action",
-    "keys/verify/action",
-    "keys/rotate/action",
-    "rng/action",
-  ]),
-  builtIn(ROLE_IDS.policyAdministrator, "Managed HSM Policy Administrator", [
-    "roleDefinitions/read/action",
-    "roleDefinitions/write/action",
-    "roleDefinitions/delete/action",
-    "roleAssignments/read/action",
-    "roleAssignments/write/action",
-    "roleAssignments/delete/action",
-  ]),
-  builtIn(ROLE_IDS.cryptoAuditor, "Managed HSM Crypto Auditor", [
-    "roleAssignments/read/action",
-    "roleDefinitions/read/action",
-    "keys/read/action",
-    "keys/deletedKeys/read/action",
-  ]),
-  builtIn(ROLE_IDS.serviceEncryptionUser, "Managed HSM Crypto Service Encryption User", [
-    "keys/read/action",
-    "keys/wrap/action",
-    "keys/unwrap/action",
-  ]),
-  builtIn(ROLE_IDS.serviceReleaseUser, "Managed HSM Crypto Service Release User", ["keys/release/action"]),
-  builtIn(ROLE_IDS.backup, "Managed HSM Backup", ["backup/start/action", "backup/status/action", "keys/backup/action"]),
-  builtIn(ROLE_IDS.restore, "Managed HSM Restore", [
-    "restore/start/action",
-    "restore/status/action",
-    "keys/restore/action",
+    "settings/read/action",
+    "settings/write/action",
   ]),
 ]);
 

@@ -6,7 +6,7 @@
  */
 import { guidFrom } from "../../kernel/ids.js";
 import { StoreVersionCache } from "../../store/version-cache.js";
-import { badParameter, kvError, kvErrors } from "../errors.js";
+import { kvErrors } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
 import type { HsmStore, RoleAssignmentRecord } from "../store.js";
 import {
@@ -129,7 +129,7 @@ export class Rbac {
 
   getAssignment(hsm: HsmInfo, name: string): Record<string, unknown> {
     const a = this.assignments(hsm).find((x) => x.name.toLowerCase() === name.toLowerCase());
-    if (!a) throw kvError(404, "RoleAssignmentNotFound", `Requested role assignment not found (name: ${name}).`);
+    if (!a) throw kvErrors.roleAssignmentNotFound();
     return renderAssignment(a);
   }
 
@@ -138,23 +138,17 @@ export class Rbac {
    * @throws 400 for a bad name, role or principal; 409 RoleAssignmentExists when the same principal already has the role at the scope
    */
   createAssignment(hsm: HsmInfo, scope: string, name: string, body: unknown, now: number): Record<string, unknown> {
-    if (!ASSIGNMENT_NAME_RE.test(name))
-      throw badParameter(`The role assignment name '${name.slice(0, 80)}' is invalid; use a GUID.`);
+    if (!ASSIGNMENT_NAME_RE.test(name)) throw kvErrors.roleAssignmentNameNotGuid(name);
     const props = (body as { properties?: Record<string, unknown> } | undefined)?.properties;
-    if (!props || typeof props !== "object")
-      throw badParameter('The request body must be {"properties":{"roleDefinitionId":…,"principalId":…}}.');
+    if (!props || typeof props !== "object") throw kvErrors.roleAssignmentBody();
     const { roleDefinitionId, principalId } = props as { roleDefinitionId?: unknown; principalId?: unknown };
     if (typeof roleDefinitionId !== "string" || roleDefinitionId === "")
       throw kvErrors.parameterRequired("properties.roleDefinitionId");
-    if (typeof principalId !== "string" || !GUID_RE.test(principalId))
-      throw badParameter("The parameter 'properties.principalId' must be the object id (GUID) of a principal.");
+    if (typeof principalId !== "string" || !GUID_RE.test(principalId)) throw kvErrors.principalIdNotGuid();
     const def = this.definition(hsm, roleDefinitionId);
-    if (!def)
-      throw badParameter(`The role definition '${roleDefinitionId.slice(0, 160)}' does not exist in this managed HSM.`);
+    if (!def) throw kvErrors.roleDefinitionUnknown(roleDefinitionId);
     if (!def.properties.assignableScopes.some((s) => scopeChain(scope).some((c) => sameScope(c, s)))) {
-      throw badParameter(
-        `The role '${def.properties.roleName}' cannot be assigned at scope ${scope}; its assignable scopes are ${def.properties.assignableScopes.join(", ")}.`,
-      );
+      throw kvErrors.scopeNotAssignable(def.properties.roleName, scope, def.properties.assignableScopes);
     }
     const record: RoleAssignmentRecord = {
       name,
@@ -170,12 +164,7 @@ export class Rbac {
         sameScope(same.scope, scope) &&
         same.roleDefinitionId.toLowerCase() === record.roleDefinitionId.toLowerCase() &&
         same.principalId === record.principalId;
-      if (!identical || same.implicit)
-        throw kvError(
-          409,
-          "RoleAssignmentExists",
-          `A role assignment named ${name} already exists with other properties; role assignments cannot be updated.`,
-        );
+      if (!identical || same.implicit) throw kvErrors.roleAssignmentNameTaken(name);
       return renderAssignment(same);
     }
     const dup = all.find(
@@ -184,7 +173,7 @@ export class Rbac {
         a.principalId === record.principalId &&
         a.roleDefinitionId.toLowerCase() === record.roleDefinitionId.toLowerCase(),
     );
-    if (dup) throw kvError(409, "RoleAssignmentExists", `The role assignment already exists (name: ${dup.name}).`);
+    if (dup) throw kvErrors.roleAssignmentExists(dup.name);
     this.store.putRoleAssignment(hsm.name, record);
     return renderAssignment(record);
   }
@@ -192,11 +181,9 @@ export class Rbac {
   /** DELETE …/roleAssignments/{name} → 200 with the deleted RoleAssignment. */
   deleteAssignment(hsm: HsmInfo, name: string): Record<string, unknown> {
     const a = this.assignments(hsm).find((x) => x.name.toLowerCase() === name.toLowerCase());
-    if (!a) throw kvError(404, "RoleAssignmentNotFound", `Requested role assignment not found (name: ${name}).`);
+    if (!a) throw kvErrors.roleAssignmentNotFound();
     if (a.implicit) {
-      throw badParameter(
-        `Role assignment ${a.name} is the initial administrator assignment of principal ${a.principalId}; it follows the HSM's initialAdminObjectIds (change those through Azure Resource Manager).`,
-      );
+      throw kvErrors.roleAssignmentImplicit(a.name, a.principalId);
     }
     this.store.deleteRoleAssignment(hsm.name, a.name);
     return renderAssignment(a);
@@ -215,7 +202,7 @@ export class Rbac {
 
   getDefinition(hsm: HsmInfo, name: string): RoleDefinition {
     const def = this.definition(hsm, name);
-    if (!def) throw kvError(404, "RoleDefinitionNotFound", `Requested role definition not found (name: ${name}).`);
+    if (!def) throw kvErrors.roleDefinitionNotFound();
     return def;
   }
 
@@ -224,11 +211,10 @@ export class Rbac {
    * @throws 400 BadParameter for a built-in name/GUID (exact service message), a non-GUID name, or bad permissions
    */
   putDefinition(hsm: HsmInfo, name: string, body: unknown): RoleDefinition {
-    if (!GUID_RE.test(name)) throw badParameter(`The role definition name '${name.slice(0, 80)}' must be a GUID.`);
+    if (!GUID_RE.test(name)) throw kvErrors.roleDefinitionNameNotGuid();
     const guid = name.toLowerCase();
     const props = (body as { properties?: Record<string, unknown> } | undefined)?.properties;
-    if (!props || typeof props !== "object")
-      throw badParameter('The request body must be {"properties":{"roleName":…,"permissions":[…]}}.');
+    if (!props || typeof props !== "object") throw kvErrors.roleDefinitionBody();
     const roleName = props.roleName;
     if (typeof roleName !== "string" || roleName.trim() === "") throw kvErrors.parameterRequired("properties.roleName");
     if (
@@ -238,7 +224,7 @@ export class Rbac {
       throw kvErrors.builtInRoleReused();
     }
     if (props.type !== undefined && props.type !== null && props.type !== "CustomRole")
-      throw badParameter("The role type of a custom role definition must be CustomRole.");
+      throw kvErrors.roleTypeNotCustom();
     const clash = this.store
       .customRoleDefinitions(hsm.name)
       .find(
@@ -246,21 +232,15 @@ export class Rbac {
           (d as unknown as RoleDefinition).name !== guid &&
           (d as unknown as RoleDefinition).properties.roleName.toLowerCase() === roleName.trim().toLowerCase(),
       );
-    if (clash)
-      throw badParameter(
-        `A custom role named '${roleName}' already exists (${(clash as unknown as RoleDefinition).name}); role names must be unique.`,
-      );
+    if (clash) throw kvErrors.roleNameTaken(roleName, (clash as unknown as RoleDefinition).name);
     const permissions = this.parsePermissions(props.permissions);
     let assignableScopes = ["/"];
     if (props.assignableScopes !== undefined && props.assignableScopes !== null) {
       if (!Array.isArray(props.assignableScopes) || props.assignableScopes.length === 0)
-        throw badParameter("The parameter 'properties.assignableScopes' must be a non-empty array of scopes.");
+        throw kvErrors.assignableScopesInvalid();
       assignableScopes = props.assignableScopes.map((s) => {
         const n = typeof s === "string" ? normaliseScope(s) : undefined;
-        if (!n)
-          throw badParameter(
-            `The assignable scope '${String(s).slice(0, 80)}' is invalid; use /, /keys or /keys/{name}.`,
-          );
+        if (!n) throw kvErrors.assignableScopeInvalid(String(s).slice(0, 80));
         return n;
       });
     }
@@ -277,27 +257,22 @@ export class Rbac {
 
   private parsePermissions(raw: unknown): Permission[] {
     if (raw === undefined || raw === null) return [];
-    if (!Array.isArray(raw)) throw badParameter("The parameter 'properties.permissions' must be an array.");
+    if (!Array.isArray(raw)) throw kvErrors.permissionsNotArray();
     const list = (v: unknown, field: string, data: boolean): string[] => {
       if (v === undefined || v === null) return [];
-      if (!Array.isArray(v) || v.some((x) => typeof x !== "string"))
-        throw badParameter(`The permission field '${field}' must be an array of strings.`);
+      if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw kvErrors.permissionFieldNotStrings(field);
       if (data) {
         for (const a of v as string[]) {
           if (!a.toLowerCase().startsWith(DATA_ACTION_PREFIX.toLowerCase() + "/"))
-            throw badParameter(
-              `The data action '${a.slice(0, 120)}' is invalid; Managed HSM data actions start with ${DATA_ACTION_PREFIX}/.`,
-            );
+            throw kvErrors.dataActionInvalid(a, DATA_ACTION_PREFIX);
         }
       } else if ((v as string[]).length > 0) {
-        throw badParameter(
-          `The permission field '${field}' must be empty: Managed HSM local roles grant data actions only.`,
-        );
+        throw kvErrors.permissionFieldMustBeEmpty(field);
       }
       return v as string[];
     };
     return raw.map((p) => {
-      if (!p || typeof p !== "object") throw badParameter("Each permission must be an object.");
+      if (!p || typeof p !== "object") throw kvErrors.permissionNotObject();
       const q = p as Record<string, unknown>;
       return {
         actions: list(q.actions, "actions", false),
@@ -311,14 +286,10 @@ export class Rbac {
   /** DELETE …/roleDefinitions/{guid} → 200 with the deleted definition. @throws 400 for a built-in role, 404 unknown, 409 while assigned */
   deleteDefinition(hsm: HsmInfo, name: string): RoleDefinition {
     const guid = roleGuidOf(name);
-    if (guid && builtInRole(guid)) throw badParameter("Built-in role definitions cannot be deleted.");
+    if (guid && builtInRole(guid)) throw kvErrors.builtInRoleReused();
     const def = this.getDefinition(hsm, name);
     if (this.assignments(hsm).some((a) => roleGuidOf(a.roleDefinitionId) === def.name)) {
-      throw kvError(
-        409,
-        "RoleDefinitionHasAssignments",
-        `Role definition ${def.name} is still assigned; delete its role assignments first.`,
-      );
+      throw kvErrors.roleDefinitionHasAssignments(def.name);
     }
     this.store.deleteCustomRoleDefinition(hsm.name, def.name);
     return def;

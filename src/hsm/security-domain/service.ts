@@ -18,7 +18,7 @@ import { join } from "node:path";
 import type { Store } from "../../store/db.js";
 import type { MasterKey } from "../master-key.js";
 import { openWithKey, sealWithKey } from "../crypto/index.js";
-import { badParameter, kvError } from "../errors.js";
+import { kvErrors } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
 import type * as X509 from "@peculiar/x509";
 import {
@@ -186,12 +186,7 @@ export class SecurityDomainService {
    */
   status(hsm: HsmInfo): OperationStatus {
     const r = this.row(hsm.name);
-    if (!r?.operation_status)
-      throw kvError(
-        404,
-        "NotFound",
-        `No security domain download or upload has been started on the managed HSM '${hsm.name}'.`,
-      );
+    if (!r?.operation_status) throw kvErrors.sdNoOperation(hsm.name);
     return { status: r.operation_status as OperationStatus["status"], status_details: r.operation_details ?? "" };
   }
 
@@ -199,11 +194,7 @@ export class SecurityDomainService {
     if (hsm.activationStatus === "Active" || this.row(hsm.name)?.domain_id) {
       // hsmlink's choice: a domain is created or restored once per HSM (Azure: "download the security domain right
       // after creating the HSM"; the recovery runbook uploads to a newly created HSM).
-      throw kvError(
-        409,
-        "Conflict",
-        `The managed HSM '${hsm.name}' already holds a security domain; ${what} is only possible on a managed HSM that is not activated.`,
-      );
+      throw kvErrors.sdAlreadyActive(hsm.name, what);
     }
   }
 
@@ -215,32 +206,24 @@ export class SecurityDomainService {
    */
   async download(hsm: HsmInfo, body: unknown): Promise<{ value: string }> {
     const b = body as { certificates?: unknown; required?: unknown } | undefined;
-    if (!b || typeof b !== "object" || Array.isArray(b))
-      throw badParameter('The request body must be a JSON object {"certificates": [...], "required": N}.');
-    if (!Array.isArray(b.certificates))
-      throw badParameter("Property 'certificates' is required: 3 to 10 RSA certificates (JSON web keys with x5c).");
+    if (!b || typeof b !== "object" || Array.isArray(b)) throw kvErrors.sdDownloadBody();
+    if (!Array.isArray(b.certificates)) throw kvErrors.sdCertificatesRequired();
     const n = b.certificates.length;
     if (n < MIN_CERTIFICATES || n > MAX_CERTIFICATES)
-      throw badParameter(
-        `The number of certificates must be between ${MIN_CERTIFICATES} and ${MAX_CERTIFICATES}; got ${n}.`,
-      );
+      throw kvErrors.sdCertificateCount(MIN_CERTIFICATES, MAX_CERTIFICATES, n);
     const required = b.required;
     if (typeof required !== "number" || !Number.isInteger(required) || required < MIN_QUORUM || required > MAX_QUORUM) {
-      throw badParameter(
-        `The quorum 'required' must be a whole number between ${MIN_QUORUM} and ${MAX_QUORUM}; got ${JSON.stringify(required ?? null)}.`,
-      );
+      throw kvErrors.sdQuorumRange(MIN_QUORUM, MAX_QUORUM, JSON.stringify(required ?? null));
     }
-    if (required > n)
-      throw badParameter(`The quorum 'required' (${required}) cannot exceed the number of certificates (${n}).`);
+    if (required > n) throw kvErrors.sdQuorumAboveCount(required, n);
     let certs;
     try {
       certs = b.certificates.map((c, i) => parseWrappingCertificate(c, i));
     } catch (e) {
-      if (e instanceof SecurityDomainFormatError) throw badParameter(e.message);
+      if (e instanceof SecurityDomainFormatError) throw kvErrors.sdFormat(e.message);
       throw e;
     }
-    if (new Set(certs.map((c) => c.x5tS256)).size !== certs.length)
-      throw badParameter("The certificates must be distinct.");
+    if (new Set(certs.map((c) => c.x5tS256)).size !== certs.length) throw kvErrors.sdCertificatesNotDistinct();
     this.refuseWhenActive(hsm, "a download");
     const domainId = randomUUID();
     const domainKey = randomBytes(32);
@@ -321,23 +304,18 @@ export class SecurityDomainService {
    */
   async upload(hsm: HsmInfo, body: unknown): Promise<OperationStatus> {
     const b = body as { value?: unknown } | undefined;
-    if (!b || typeof b !== "object" || typeof b.value !== "string" || b.value === "")
-      throw badParameter('The request body must be {"value": "<security domain restore blob>"}.');
+    if (!b || typeof b !== "object" || typeof b.value !== "string" || b.value === "") throw kvErrors.sdUploadBody();
     this.refuseWhenActive(hsm, "an upload");
     const r = this.row(hsm.name);
     if (!r?.exchange_key || !r.exchange_cert) {
-      throw kvError(
-        409,
-        "Conflict",
-        `The managed HSM '${hsm.name}' has no exchange key yet; get it first ('az keyvault security-domain init-recovery', GET /securitydomain/upload).`,
-      );
+      throw kvErrors.sdNoExchangeKey(hsm.name);
     }
     const { key, certDer } = await this.exchangeKey(hsm);
     let data: Map<string, Buffer>;
     try {
       data = await openRestoreBlob(b.value, key, certificateThumbprint(certDer));
     } catch (e) {
-      if (e instanceof SecurityDomainFormatError) throw badParameter(e.message);
+      if (e instanceof SecurityDomainFormatError) throw kvErrors.sdFormat(e.message);
       throw e;
     }
     const datum = data.get(DOMAIN_TAG);
@@ -349,7 +327,7 @@ export class SecurityDomainService {
     }
     const domainKey = typeof domain?.domainKey === "string" ? Buffer.from(domain.domainKey, "base64") : undefined;
     if (!domain || typeof domain.domainId !== "string" || !domainKey || domainKey.length !== 32) {
-      throw badParameter("The restore blob does not hold a managed HSM security domain.");
+      throw kvErrors.sdRestoreBlobNoDomain();
     }
     const domainId = domain.domainId;
     this.store.tx(() => {

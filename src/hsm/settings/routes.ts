@@ -1,7 +1,8 @@
 /**
- * The settings routes. Local RBAC (hsmlink's choice — the service's data actions for settings are not published):
- * reading needs `roleDefinitions/read/action` (every built-in role), changing needs `roleAssignments/write/action`
- * (Managed HSM Administrator, Crypto Officer), at scope `/`.
+ * The settings routes. Local RBAC at scope `/`: reading needs `settings/read/action`, changing needs
+ * `settings/write/action` — the two data actions a real managed HSM lists in the Managed HSM Administrator role
+ * (and in no other built-in role; recording cited in src/hsm/rbac/roles.ts). Which action guards which route is
+ * hsmlink's reading of their names.
  */
 import { decodeParam, type FeatureRoute as DataPlaneRoute } from "../route.js";
 import { action } from "../rbac/roles.js";
@@ -15,12 +16,12 @@ export function settingsRoutes(settings: SettingsService): DataPlaneRoute[] {
     handle: DataPlaneRoute["handle"],
   ): DataPlaneRoute => ({ method, path, authorize: () => ({ dataAction: action(dataAction), scope: "/" }), handle });
   return [
-    route("GET", "/settings", "roleDefinitions/read/action", (r) => ({ status: 200, body: settings.list(r.hsm) })),
-    route("GET", "/settings/{name}", "roleDefinitions/read/action", (r, p) => ({
+    route("GET", "/settings", "settings/read/action", (r) => ({ status: 200, body: settings.list(r.hsm) })),
+    route("GET", "/settings/{name}", "settings/read/action", (r, p) => ({
       status: 200,
       body: settings.get(r.hsm, decodeParam(p.name, "setting name")),
     })),
-    route("PATCH", "/settings/{name}", "roleAssignments/write/action", (r, p) => ({
+    route("PATCH", "/settings/{name}", "settings/write/action", (r, p) => ({
       status: 200,
       body: settings.update(r.hsm, decodeParam(p.name, "setting name"), r.body()),
     })),

@@ -5,7 +5,7 @@
  * effect (ARM key management of a managed HSM) is not emulated, so it is stored and reported only.
  */
 import type { Store } from "../../store/db.js";
-import { badParameter, kvError } from "../errors.js";
+import { kvErrors } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
 
 /** `Setting`: values are strings on the wire, typed by `type`. */
@@ -26,10 +26,9 @@ export class SettingsService {
     const k = KNOWN.find((s) => s.name.toLowerCase() === name.toLowerCase());
     // hsmlink's choice of status and code for a name the service does not have.
     if (!k)
-      throw kvError(
-        404,
-        "NotFound",
-        `The setting '${name}' does not exist; managed HSM settings: ${KNOWN.map((s) => s.name).join(", ")}.`,
+      throw kvErrors.settingNotFound(
+        name,
+        KNOWN.map((s) => s.name),
       );
     return k;
   }
@@ -60,10 +59,7 @@ export class SettingsService {
     const raw = (body as { value?: unknown } | undefined)?.value;
     const value =
       typeof raw === "boolean" ? String(raw) : typeof raw === "string" ? raw.trim().toLowerCase() : undefined;
-    if (value !== "true" && value !== "false")
-      throw badParameter(
-        `The value of the setting '${k.name}' must be "true" or "false"; the request body is {"value": "true"}.`,
-      );
+    if (value !== "true" && value !== "false") throw kvErrors.settingValueNotBoolean(k.name);
     this.store.tx(() =>
       this.store.db
         .prepare(

@@ -31,18 +31,27 @@ test("KeyVaultSettingsClient: list, get, update AllowKeyManagementOperationsThro
   assert.equal(r.json.updated, "true");
   assert.equal(r.json.after, "true");
   assert.equal(r.json.bad.status, 400);
-  // Reading needs a role; the Crypto User (not an administrator) cannot change it.
+  // settings/read/action and settings/write/action are in the Administrator role only (the role list of a real
+  // managed HSM, cited in src/hsm/rbac/roles.ts): a Crypto User can neither read nor change settings.
   const sp = h.identity.createServicePrincipal("settings-reader");
   await grant(h, "pyset", sp.principal.objectId, ROLE.cryptoUser);
   const { hsmToken } = await import("../../http/hsm/support.js");
   const token = await hsmToken(h, sp.principal);
-  assert.equal((await hsmCall(h, "pyset", "GET", `/settings?${API}`, { token })).status, 200);
+  const readDenied = await hsmCall(h, "pyset", "GET", `/settings?${API}`, { token });
+  assert.equal(readDenied.status, 403);
+  assert.match(
+    readDenied.json.error.message,
+    /^Not authorized to access Microsoft\.KeyVault\/managedHsm\/settings\/read\/action on \//,
+  );
   const denied = await hsmCall(h, "pyset", "PATCH", `/settings/AllowKeyManagementOperationsThroughARM?${API}`, {
     token,
     body: { value: "false" },
   });
   assert.equal(denied.status, 403);
   assert.equal(denied.json.error.code, "AccessDenied");
+  assert.match(denied.json.error.message, /settings\/write\/action/);
+  await grant(h, "pyset", sp.principal.objectId, ROLE.administrator);
+  assert.equal((await hsmCall(h, "pyset", "GET", `/settings?${API}`, { token })).status, 200);
   assert.equal((await hsmCall(h, "pyset", "GET", `/settings/NoSuchSetting?${API}`)).status, 404);
 });
 

@@ -45,7 +45,25 @@ function check(j: any, hsm: string) {
   assert.equal(j.listedGlobal, true);
   assert.equal(j.listedKey, true);
   assert.equal(j.afterDelete, false);
-  assert.equal(j.getDeleted.status, 404);
+  // The recorded wordings of a real managed HSM, as the Python SDK surfaces them (HttpResponseError code/message):
+  // Azure/azure-sdk-assets net/sdk/keyvault/Azure.Security.KeyVault.Administration/tests/SessionRecords/
+  // AccessControlSampleSnippets/RoleAssignmentNotFound.json, AccessControlClientLiveTests/DeleteNonexistentRoleDefinition.json;
+  // azure-sdk-for-js keyvault-admin recordings …deleteroledefinition/recording_errors_when_deleting_a_builtin_role_definition.json,
+  // …setroledefinition/recording_errors_when_name_is_not_a_valid_guid.json.
+  assert.equal(j.getDeleted.code, "RoleAssignmentNotFound");
+  assert.match(j.getDeleted.message, /Requested role assignment not found \(Activity ID: [0-9a-f-]+\)/);
+  assert.equal(j.getMissingDefinition.status, 404, JSON.stringify(j.getMissingDefinition));
+  assert.equal(j.getMissingDefinition.code, "RoleDefinitionNotFound");
+  assert.match(j.getMissingDefinition.message, /Requested role definition not found \(Activity ID: [0-9a-f-]+\)/);
+  assert.equal(j.deleteBuiltInDefinition.status, 400, JSON.stringify(j.deleteBuiltInDefinition));
+  assert.equal(j.deleteBuiltInDefinition.code, "BadParameter");
+  assert.match(
+    j.deleteBuiltInDefinition.message,
+    /Cannot re-use the name\/GUID matching that of a built-in role\. Please use a unique role ID\. \(Activity ID: /,
+  );
+  assert.equal(j.putNonGuidDefinition.status, 400, JSON.stringify(j.putNonGuidDefinition));
+  assert.equal(j.putNonGuidDefinition.code, "BadParameter");
+  assert.match(j.putNonGuidDefinition.message, /Role definition name must be a GUID \(Activity ID: /);
 }
 
 test("azure.keyvault.keys + KeyVaultAccessControlClient with ManagedIdentityCredential (the initial administrator)", async () => {

@@ -58,6 +58,18 @@ def main():
         out["getDeleted"] = None
     except Exception as e:  # noqa: BLE001 - recording the error for the test
         out["getDeleted"] = err(e)
+    # Refusals recorded on a real managed HSM (Azure/azure-sdk-assets Administration SessionRecords and the
+    # keyvault-admin JS recordings): missing definition, built-in definition delete, non-GUID definition name.
+    for key, call in (
+        ("getMissingDefinition", lambda: rbac.get_role_definition(KeyVaultRoleScope.GLOBAL, str(uuid.uuid4()))),
+        ("deleteBuiltInDefinition", lambda: rbac.delete_role_definition(KeyVaultRoleScope.GLOBAL, user.name)),
+        ("putNonGuidDefinition", lambda: rbac.set_role_definition(KeyVaultRoleScope.GLOBAL, name="foo unique value", role_name="foo", permissions=[])),
+    ):
+        try:
+            call()
+            out[key] = None
+        except Exception as e:  # noqa: BLE001 - recording the error for the test
+            out[key] = err(e)
 
 
 try:

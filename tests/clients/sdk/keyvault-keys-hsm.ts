@@ -276,6 +276,7 @@ async function crud(client: KeyClient) {
     same: JSON.stringify(fetched) === JSON.stringify(policy),
     expiresIn: fetched.expiresIn,
     actions: fetched.lifetimeActions,
+    id: fetched.id,
   };
   out.badPolicy = await rejects(() => client.updateKeyRotationPolicy("crud-rot", { expiresIn: "P1D" }));
   const rotated = await client.rotateKey("crud-rot");

@@ -208,9 +208,12 @@ test("update: enabled/nbf/exp/tags/key_ops; exportable is immutable", async () =
   assert.deepEqual(r.json.key.key_ops, ["encrypt", "decrypt"]);
   const byVersion = await call("PATCH", `/keys/upd/${k.key.kid.split("/").pop()}`, { attributes: { enabled: true } });
   assert.equal(byVersion.json.attributes.enabled, true);
+  // No SDK or az sends `exportable` on an update; the recorded request (azure-sdk-assets …/ManagedHsmLiveTests/
+  // ReleaseUpdatedKey.json, .NET raw request) is this PATCH, and the message is the one recorded there.
   const exp = await call("PATCH", "/keys/upd", { attributes: { exportable: true } });
   assert.equal(exp.status, 400);
-  assert.match(exp.json.error.message, /exportable/);
+  assert.equal(exp.json.error.code, "BadParameter");
+  assert.match(exp.json.error.message, /^Cannot modify the exportable state of a key \(Activity ID: [0-9a-f-]+\)$/);
 });
 
 test("key operations are refused on disabled, not-yet-valid and expired keys and outside key_ops (403 Forbidden)", async () => {
@@ -456,7 +459,7 @@ test("rotation policy: validation, get/put, rotate makes a new version with new 
     .json;
   const none = await call("GET", "/keys/rot/rotationpolicy");
   assert.deepEqual(none.json, {
-    id: "https://keys1.managedhsm.azure.net/keys/rot/rotationpolicy",
+    id: "keys/rot/rotationpolicy",
     lifetimeActions: [],
     attributes: {},
   });
@@ -487,7 +490,10 @@ test("rotation policy: validation, get/put, rotate makes a new version with new 
     attributes: { expiryTime: "P90D" },
   });
   assert.equal(put.status, 200, put.text);
-  assert.deepEqual(put.json.lifetimeActions, [{ trigger: { timeAfterCreate: "P2M" }, action: { type: "Rotate" } }]);
+  // As a real managed HSM answers (azure-sdk-assets python …test_key_rotation_policy[7.5_mhsm].json): relative id,
+  // lower-case action type, months accepted.
+  assert.equal(put.json.id, "keys/rot/rotationpolicy");
+  assert.deepEqual(put.json.lifetimeActions, [{ trigger: { timeAfterCreate: "P2M" }, action: { type: "rotate" } }]);
   assert.equal(put.json.attributes.expiryTime, "P90D");
   assert.deepEqual((await call("GET", "/keys/rot/rotationpolicy")).json, put.json);
   const r = await call("POST", "/keys/rot/rotate");
@@ -641,6 +647,15 @@ test("attestation (7.6+): only on /attestation, with private (and public) key at
   assert.ok(att.json.attributes.attestation.privateKeyAttestation);
   assert.ok(att.json.attributes.attestation.publicKeyAttestation);
   assert.ok(att.json.attributes.attestation.certificatePemFile);
+  // The .NET SDK's request for a missing key (empty version segment) and the service's answer, as recorded in
+  // azure-sdk-assets net/…/ManagedHsmLiveTests/GetKeyAttestationNonExisting.json.
+  const missing = await hsmCall(h, HSM, "GET", "/keys/no-such-att//attestation?api-version=2026-03-01-preview");
+  assert.equal(missing.status, 404, missing.text);
+  assert.equal(missing.json.error.code, "KeyNotFound");
+  assert.match(
+    missing.json.error.message,
+    new RegExp(`^Key not found: https://${HSM}\\.managedhsm\\.azure\\.net/keys/no-such-att \\(Activity ID: `),
+  );
 });
 
 test("forgetHsmData (for the control plane's purge): the name starts empty, with a fresh key-encryption key", async () => {

@@ -46,9 +46,23 @@ test("built-in role definitions have the service's exact shape", async () => {
     "Managed HSM Policy Administrator",
     "Managed HSM Crypto Auditor",
     "Managed HSM Crypto Service Encryption User",
-    "Managed HSM Backup",
+    "Managed HSM Backup User",
   ])
     assert.ok(names.includes(n), n);
+  // The list as a real managed HSM returns it, in order (azure-sdk-assets python
+  // …test_access_control.pyTestAccessControltest_role_assignment[2025-07-01].json).
+  assert.deepEqual(names, [
+    "Managed HSM EKM Administrator",
+    "Managed HSM Restore User",
+    "Managed HSM Backup User",
+    "Managed HSM Crypto Service Encryption User",
+    "Managed HSM Crypto Service Release User",
+    "Managed HSM Crypto Auditor",
+    "Managed HSM Policy Administrator",
+    "Managed HSM Crypto User",
+    "Managed HSM Crypto Officer",
+    "Managed HSM Administrator",
+  ]);
   const filtered = await admin(
     "GET",
     "/providers/Microsoft.Authorization/roleDefinitions?$filter=roleName eq 'Managed HSM Crypto Officer'",
@@ -246,4 +260,29 @@ test("custom role definitions: PUT 201, built-in names/GUIDs refused with the se
   assert.equal(inUse.status, 409);
   const builtIn = await admin("DELETE", `/providers/Microsoft.Authorization/roleDefinitions/${ROLE.cryptoUser}`);
   assert.equal(builtIn.status, 400);
+  // keyvault-admin recording …deleteroledefinition/recording_errors_when_deleting_a_builtin_role_definition.json
+  assert.match(
+    builtIn.json.error.message,
+    /^Cannot re-use the name\/GUID matching that of a built-in role\. Please use a unique role ID\. \(Activity ID: /,
+  );
+  // Recorded 404s (azure-sdk-assets …/AccessControlClientLiveTests/DeleteNonexistentRoleAssignment.json,
+  // DeleteNonexistentRoleDefinition.json, AccessControlSampleSnippets/RoleAssignmentNotFound.json): the same body for
+  // GET and DELETE, and for a name that is not a GUID; no network-info header on a 404.
+  for (const [method, path, code, what] of [
+    ["GET", `roleAssignments/${randomUUID()}`, "RoleAssignmentNotFound", "assignment"],
+    ["DELETE", `roleAssignments/${randomUUID()}`, "RoleAssignmentNotFound", "assignment"],
+    ["GET", "roleAssignments/example-name", "RoleAssignmentNotFound", "assignment"],
+    ["GET", `roleDefinitions/${randomUUID()}`, "RoleDefinitionNotFound", "definition"],
+    ["DELETE", `roleDefinitions/${randomUUID()}`, "RoleDefinitionNotFound", "definition"],
+  ] as const) {
+    const r = await admin(method, `/providers/Microsoft.Authorization/${path}`);
+    assert.equal(r.status, 404, `${method} ${path}`);
+    assert.equal(r.json.error.code, code);
+    assert.match(r.json.error.message, new RegExp(`^Requested role ${what} not found \\(Activity ID: [0-9a-f-]+\\)$`));
+  }
+  const nonGuid = await admin("PUT", "/providers/Microsoft.Authorization/roleDefinitions/foo%20unique%20value", body);
+  assert.equal(nonGuid.status, 400);
+  assert.equal(nonGuid.json.error.code, "BadParameter");
+  // keyvault-admin recording …setroledefinition/recording_errors_when_name_is_not_a_valid_guid.json
+  assert.match(nonGuid.json.error.message, /^Role definition name must be a GUID \(Activity ID: /);
 });
