@@ -465,8 +465,13 @@ export function buildHttpApp(opts: {
         else res.destroy();
       }
     };
+    // exchange() renders every error of a surface; should it fail itself, the client gets the 500 envelope
+    // Fastify's error handler would give, never an unhandled rejection.
     const run = (body: Buffer | undefined) =>
-      void exchange(method, req.url!, req.headers, body, conn, requestId, logError).then(respond);
+      void exchange(method, req.url!, req.headers, body, conn, requestId, logError).then(respond, (err: unknown) => {
+        logError(err);
+        respond(errorResult({ message: String(err) }, conn, requestId, () => undefined));
+      });
     if (plan === "none") {
       run(undefined);
       return true;
