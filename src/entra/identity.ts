@@ -62,6 +62,8 @@ export class IdentityService {
   private jwks: ReturnType<typeof createLocalJWKSet> | undefined;
   /** Payloads of tokens whose signature verified, by compact token (bounded). */
   private readonly verified = new Map<string, TokenClaims>();
+  /** The token {@link knownPayload} found last, and its payload. */
+  private lastKnown: { token: string; payload: TokenClaims } | undefined;
   /**
    * Principals by object id, dropped at the store's next write: every data-plane request looks its caller up, and
    * a principal created or removed is seen by the next request.
@@ -306,11 +308,17 @@ export class IdentityService {
    * pass; one that no longer passes them is forgotten and goes through jose again for the exact error.
    */
   private knownPayload(token: string): TokenClaims | undefined {
-    const known = this.verified.get(token);
+    // A client sends the same token request after request: comparing it with the last one found is cheaper than
+    // hashing its thousand characters for the map.
+    const known = token === this.lastKnown?.token ? this.lastKnown.payload : this.verified.get(token);
     if (!known) return undefined;
     const now = Math.floor(this.clock.now() / 1000);
-    if ((known.nbf === undefined || known.nbf <= now) && (known.exp === undefined || known.exp > now)) return known;
+    if ((known.nbf === undefined || known.nbf <= now) && (known.exp === undefined || known.exp > now)) {
+      this.lastKnown = { token, payload: known };
+      return known;
+    }
     this.verified.delete(token);
+    this.lastKnown = undefined;
     return undefined;
   }
 

@@ -333,10 +333,15 @@ export function buildHttpApp(opts: {
     logError: (err: unknown) => void,
   ): Promise<ExchangeResult> => {
     const { path, query } = splitUrl(url);
-    const headers: Record<string, string | undefined> = {};
-    for (const k in rawHeaders) {
-      const v = rawHeaders[k];
-      headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+    // Node's parsed headers have lower-case names and one string per name except Set-Cookie (a list): without it
+    // they are already the exchange's headers; with it the list is joined as one value.
+    let headers = rawHeaders as Record<string, string | undefined>;
+    if (rawHeaders["set-cookie"] !== undefined) {
+      headers = {};
+      for (const k in rawHeaders) {
+        const v = rawHeaders[k];
+        headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+      }
     }
     const ex: Exchange = { method, path, query, headers, body, conn, requestId, receivedAt: Date.now() };
     try {

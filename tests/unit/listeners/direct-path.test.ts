@@ -182,6 +182,7 @@ const CASES: Record<string, string> = {
   "a long path": req(`GET /${"k".repeat(400)}`),
   "method the route does not serve": req("TRACE /echo"),
   "repeated header": req("GET /echo", ["X-A: 1", "X-A: 2", "Cookie: a=1", "Cookie: b=2"]),
+  "Set-Cookie in a request, twice": req("GET /echo", ["Set-Cookie: a=1", "Set-Cookie: b=2", "X-Upper: V"]),
   "Accept-Version header": req("GET /echo", ["Accept-Version: 1.0"]),
   "pipelined requests": `GET /json HTTP/1.1\r\nHost: h\r\n\r\nPOST /echo HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}GET /empty HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`,
 };
@@ -232,4 +233,19 @@ test("query parameters are read as URLSearchParams reads them, names lower-cased
     for (const [k, v] of new URLSearchParams(search)) expected[k.toLowerCase()] = v;
     assert.deepEqual(body.query, expected, search);
   }
+});
+
+test("the exchange's headers: lower-case names, repeated ones joined as Node joins them, Set-Cookie lists with ', '", async () => {
+  const [direct] = sides;
+  const echo = async (raw: string) => {
+    const r = await exchangeRaw(direct.port, raw);
+    return (JSON.parse(r.slice(r.indexOf("\r\n\r\n") + 4)) as { headers: Record<string, string> }).headers;
+  };
+  const plain = await echo(req("GET /echo", ["X-Upper: V", "X-A: 1", "X-A: 2", "Cookie: a=1", "Cookie: b=2"]));
+  assert.equal(plain["x-upper"], "V");
+  assert.equal(plain["x-a"], "1, 2");
+  assert.equal(plain["cookie"], "a=1; b=2");
+  const withSetCookie = await echo(req("GET /echo", ["Set-Cookie: a=1", "Set-Cookie: b=2", "X-Upper: V"]));
+  assert.equal(withSetCookie["set-cookie"], "a=1, b=2");
+  assert.equal(withSetCookie["x-upper"], "V");
 });
