@@ -24,7 +24,7 @@
  * `node --import tsx bench/profile-summary.ts /tmp/prof` summarises the profiles.
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -88,7 +88,10 @@ async function main(): Promise<void> {
   try {
     console.error(`bench: ${QUICK ? "quick" : "full"} run, ${CORES} cores, data dir ${dataDir}`);
     results["hsmlinkVia"] = existsSync(join(ROOT, "dist/cli/main.js"))
-      ? "bin/hsmlink.js (dist)"
+      ? existsSync(join(ROOT, "dist/cli/hsmlink.mjs")) &&
+        statSync(join(ROOT, "dist/cli/hsmlink.mjs")).mtimeMs >= statSync(join(ROOT, "dist/cli/main.js")).mtimeMs
+        ? "bin/hsmlink.js (dist/cli/hsmlink.mjs, the bundle)"
+        : "bin/hsmlink.js (dist modules; the bundle is missing or stale)"
       : "node --import tsx src/cli/main.ts (dist not built; run npm run build)";
     server = (await startChild(dataDir)).child;
     const e = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as Endpoints;
@@ -275,7 +278,7 @@ function printTable(results: Record<string, unknown>): void {
       );
   if (results["startupMs"] !== undefined)
     lines.push(
-      `| startupMs (median of 3) | ${results["startupMs"]} | | | | | | |`,
+      `| startupMs (median of 3) | ${results["startupMs"]} | | | | | | CPU to ready ${results["startupCpuMs"]} ms |`,
       `| idleRssMb | ${results["idleRssMb"]} | | | | | | |`,
     );
   console.log(lines.join("\n"));

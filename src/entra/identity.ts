@@ -14,6 +14,7 @@ import type { Clock } from "../kernel/clock.js";
 import { MANAGED_HSM_TRUSTED_SERVICES, trustedServiceNamespace } from "../network/trusted-services.js";
 import { WELL_KNOWN } from "../config/settings.js";
 import { newGuid } from "../kernel/ids.js";
+import { StoreVersionCache } from "../store/version-cache.js";
 
 export interface Principal {
   objectId: string;
@@ -61,6 +62,13 @@ export class IdentityService {
   private jwks: ReturnType<typeof createLocalJWKSet> | undefined;
   /** Payloads of tokens whose signature verified, by compact token (bounded). */
   private readonly verified = new Map<string, TokenClaims>();
+  /** The token {@link knownPayload} found last, and its payload. */
+  private lastKnown: { token: string; payload: TokenClaims } | undefined;
+  /**
+   * Principals by object id, dropped at the store's next write: every data-plane request looks its caller up, and
+   * a principal created or removed is seen by the next request.
+   */
+  private readonly principals: StoreVersionCache<Principal | undefined>;
 
   private constructor(
     private readonly store: Store,
@@ -69,7 +77,9 @@ export class IdentityService {
     private readonly privateKey: CryptoKey,
     readonly jwk: JWK,
     private readonly kid: string,
-  ) {}
+  ) {
+    this.principals = new StoreVersionCache<Principal | undefined>(store, 10_000);
+  }
 
   /**
    * Loads (or creates, mode 0600) the token signing key in `dataDir` and makes sure the default managed identity exists.
@@ -111,9 +121,12 @@ export class IdentityService {
     return this.byObjectId(WELL_KNOWN.principalObjectId)!;
   }
 
+  /** The principal with object id `oid` (any case), or undefined; the returned object is frozen (it may be shared). */
   byObjectId(oid: string): Principal | undefined {
-    const row = this.store.principals.byObjectId(oid);
-    return row ? this.toPrincipal(row) : undefined;
+    return this.principals.get(oid, () => {
+      const row = this.store.principals.byObjectId(oid);
+      return row ? Object.freeze(this.toPrincipal(row)) : undefined;
+    });
   }
 
   byAppId(appId: string): Principal | undefined {
@@ -226,16 +239,7 @@ export class IdentityService {
     audiences: readonly string[],
   ): Promise<{ claims: TokenClaims; principal: Principal }> {
     if (!token) throw new TokenError("missing", "The request is missing a bearer token.");
-    let payload: TokenClaims | undefined;
-    // A token whose signature verified once is remembered (the signing key never changes); its time claims are
-    // re-checked on every use, and one that no longer passes them goes through jose again for the exact error.
-    const known = this.verified.get(token);
-    if (known) {
-      const now = Math.floor(this.clock.now() / 1000);
-      if ((known.nbf === undefined || known.nbf <= now) && (known.exp === undefined || known.exp > now))
-        payload = known;
-      else this.verified.delete(token);
-    }
+    let payload = this.knownPayload(token);
     if (!payload)
       try {
         this.jwks ??= createLocalJWKSet({ keys: [this.jwk] });
@@ -282,10 +286,48 @@ export class IdentityService {
         }
         throw new TokenError("malformed", "The access token is malformed.");
       }
+    return this.accept(payload, audiences);
+  }
+
+  /**
+   * {@link verify} for a token whose signature already verified and whose time claims still pass, without waiting:
+   * the data plane's hot path. Same checks, same errors.
+   * @returns undefined when the token is not one of those (then call verify, which gives the exact outcome)
+   * @throws TokenError as verify does (audience, tenant, unknown principal)
+   */
+  verifyKnown(
+    token: string | undefined,
+    audiences: readonly string[],
+  ): { claims: TokenClaims; principal: Principal } | undefined {
+    const payload = token ? this.knownPayload(token) : undefined;
+    return payload && this.accept(payload, audiences);
+  }
+
+  /**
+   * The payload of a token whose signature verified once (the signing key never changes), if its time claims still
+   * pass; one that no longer passes them is forgotten and goes through jose again for the exact error.
+   */
+  private knownPayload(token: string): TokenClaims | undefined {
+    // A client sends the same token request after request: comparing it with the last one found is cheaper than
+    // hashing its thousand characters for the map.
+    const known = token === this.lastKnown?.token ? this.lastKnown.payload : this.verified.get(token);
+    if (!known) return undefined;
+    const now = Math.floor(this.clock.now() / 1000);
+    if ((known.nbf === undefined || known.nbf <= now) && (known.exp === undefined || known.exp > now)) {
+      this.lastKnown = { token, payload: known };
+      return known;
+    }
+    this.verified.delete(token);
+    this.lastKnown = undefined;
+    return undefined;
+  }
+
+  /** The audience, tenant and principal checks of a token whose signature and lifetime passed. */
+  private accept(payload: TokenClaims, audiences: readonly string[]): { claims: TokenClaims; principal: Principal } {
     const aud = String(payload.aud);
     const norm = (s: string) => s.replace(/\/+$/, "").toLowerCase();
-    if (!audiences.some((a) => norm(a) === norm(aud)))
-      throw new TokenError("audience", `wrong audience ${aud}`, { aud });
+    const wanted = norm(aud);
+    if (!audiences.some((a) => norm(a) === wanted)) throw new TokenError("audience", `wrong audience ${aud}`, { aud });
     if (String(payload.tid).toLowerCase() !== this.tenantId.toLowerCase())
       throw new TokenError("tenant", `token issued for tenant ${payload.tid}`);
     const principal = this.byObjectId(String(payload.oid));

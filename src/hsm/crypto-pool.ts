@@ -67,7 +67,8 @@ export class CryptoPool {
         { eval: true },
       );
     } else {
-      worker = new Worker(new URL("./crypto-worker.js", here));
+      // "../hsm/": right from dist/hsm/crypto-pool.js and from the start bundle in dist/cli/ (scripts/bundle.mjs).
+      worker = new Worker(new URL("../hsm/crypto-worker.js", here));
     }
     const slot: Slot = { worker, busy: 0, known: new Set() };
     worker.unref();

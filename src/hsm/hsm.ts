@@ -39,15 +39,18 @@ interface MhsmBody {
   };
 }
 
-const byStore = perStore<Map<string, StoredResource<MhsmBody>>>(1);
+const byStore = perStore<Map<string, HsmInfo>>(1);
 
-/** The live HSM resources by lower-case name (the first one of a name wins), re-read only after a store write. */
-function hsmResources(store: Store): Map<string, StoredResource<MhsmBody>> {
+/**
+ * The live HSMs by lower-case name (the first resource of a name wins), read and converted only after a store
+ * write: every data-plane request looks its HSM up. The infos and their resources are frozen (they are shared).
+ */
+function liveHsms(store: Store): Map<string, HsmInfo> {
   return byStore(store).get("", () => {
-    const byName = new Map<string, StoredResource<MhsmBody>>();
+    const byName = new Map<string, HsmInfo>();
     for (const r of store.resources.list<MhsmBody>(MHSM_RESOURCE_TYPE)) {
       const key = r.name.toLowerCase();
-      if (!byName.has(key)) byName.set(key, deepFreeze(r));
+      if (!byName.has(key)) byName.set(key, deepFreeze(hsmInfo(key, r)));
     }
     return byName;
   });
@@ -61,11 +64,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** The live managed HSM named `name` (case-insensitive), or undefined. `resource` is shared and frozen. */
-export function findHsm(store: Store, name: string): HsmInfo | undefined {
-  const key = name.toLowerCase();
-  const r = hsmResources(store).get(key);
-  if (!r) return undefined;
+function hsmInfo(key: string, r: StoredResource<MhsmBody>): HsmInfo {
   const p = r.body.properties ?? {};
   const days = Number(p.softDeleteRetentionInDays ?? 90);
   return {
@@ -82,6 +81,11 @@ export function findHsm(store: Store, name: string): HsmInfo | undefined {
     activationStatus: String(p.securityDomainProperties?.activationStatus ?? "NotActivated"),
     resource: r.body as Record<string, unknown>,
   };
+}
+
+/** The live managed HSM named `name` (case-insensitive), or undefined. Shared and frozen, `resource` included. */
+export function findHsm(store: Store, name: string): HsmInfo | undefined {
+  return liveHsms(store).get(name.toLowerCase());
 }
 
 /** DeletionRecoveryLevel of keys in this HSM (data-plane.md §2.1). */

@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse, Server, ServerOptions } from "nod
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { SecureContext } from "node:tls";
 import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
 import type { Duplex } from "node:stream";
 import type { ConnectionInfo, Exchange, ExchangeResult } from "../kernel/exchange.js";
 import { AzureError } from "../kernel/errors.js";
@@ -32,9 +33,21 @@ function splitUrl(url: string): { path: string; query: Record<string, string> } 
   const rawPath = q >= 0 ? url.slice(0, q) : url;
   const query: Record<string, string> = {};
   if (q >= 0) {
-    for (const [k, v] of new URLSearchParams(url.slice(q + 1))) query[k.toLowerCase()] = v;
+    const search = url.slice(q + 1);
+    if (/[%+?]/.test(search)) {
+      for (const [k, v] of new URLSearchParams(search)) query[k.toLowerCase()] = v;
+    } else {
+      // Without escapes, "+" or "?" URLSearchParams decodes nothing: the same pairs, split here (the common case).
+      for (const pair of search.split("&")) {
+        if (pair === "") continue;
+        const eq = pair.indexOf("=");
+        query[(eq >= 0 ? pair.slice(0, eq) : pair).toLowerCase()] = eq >= 0 ? pair.slice(eq + 1) : "";
+      }
+    }
   }
-  const path = ("/" + rawPath.split("/").filter(Boolean).join("/")).replace(/\/+$/, "") || "/";
+  // A path that starts with one slash, has no empty segment and no trailing slash is already in that form.
+  const plain = rawPath.length > 1 && rawPath[0] === "/" && !rawPath.includes("//") && !rawPath.endsWith("/");
+  const path = plain ? rawPath : ("/" + rawPath.split("/").filter(Boolean).join("/")).replace(/\/+$/, "") || "/";
   return { path, query };
 }
 
@@ -70,6 +83,100 @@ function send(reply: import("fastify").FastifyReply, requestId: string, result: 
     reply.type("application/json; charset=utf-8");
     void reply.send(JSON.stringify(result.body));
   }
+}
+
+/** Fastify's own content-type parser (fastify/lib/content-type.js), so that the direct path judges and writes types as it does. */
+interface FastifyContentType {
+  readonly isEmpty: boolean;
+  readonly isValid: boolean;
+  readonly mediaType: string | undefined;
+  readonly parameters: Map<string, string>;
+  toString(): string;
+}
+let contentTypeClass: { from(value: string | undefined): FastifyContentType } | undefined;
+const contentType = (value: string | undefined): FastifyContentType =>
+  (contentTypeClass ??= createRequire(import.meta.url)("fastify/lib/content-type.js") as {
+    from(value: string | undefined): FastifyContentType;
+  }).from(value);
+
+/** Fastify's FST_ERR_CTP_INVALID_CONTENT_LENGTH message. */
+const CONTENT_LENGTH_MISMATCH = "Request body size did not match Content-Length";
+
+/** The methods the route serves that carry a body Fastify reads (handle-request.js `bodywith`). */
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/**
+ * How the direct path serves a request, from its line and headers alone: `none` (no body to read, as Fastify
+ * reads none: GET and HEAD, or no Content-Type and no length), `read` (a valid Content-Type and a Content-Length
+ * within the limit), or `fastify` for everything else (chunked bodies, percent-encoded paths, lengths over the
+ * limit, invalid media types, other methods, Accept-Version): Fastify then answers exactly as before.
+ */
+function directPlan(req: IncomingMessage, bodyLimit: number): "none" | "read" | "fastify" {
+  const url = req.url;
+  if (url === undefined || url.charCodeAt(0) !== 47 /* "/" */) return "fastify";
+  const q = url.indexOf("?");
+  if ((q >= 0 ? url.lastIndexOf("%", q) : url.indexOf("%")) >= 0) return "fastify";
+  const h = req.headers;
+  if (h["accept-version"] !== undefined) return "fastify";
+  const method = req.method ?? "";
+  if (method === "GET" || method === "HEAD") return "none";
+  if (!BODY_METHODS.has(method) || h["transfer-encoding"] !== undefined) return "fastify";
+  const ct = h["content-type"];
+  const cl = h["content-length"];
+  if (ct === undefined) return cl === undefined || cl === "0" ? "none" : "fastify";
+  if (!contentType(ct).isValid) return "fastify";
+  if (cl === undefined) return "fastify";
+  if (!/^\d{1,10}$/.test(cl) || Number(cl) > bodyLimit) return "fastify";
+  return "read";
+}
+
+/**
+ * Writes an ExchangeResult as {@link send} does through Fastify's reply (reply.js `send`/`onSendEnd`): the same
+ * header names (lower case), order and values, Content-Type and Content-Length rules, and one `end()`.
+ */
+function writeDirect(res: ServerResponse, method: string, requestId: string, result: ExchangeResult): void {
+  const headers: Record<string, string> = {
+    "x-ms-request-id": requestId,
+    "x-ms-correlation-request-id": requestId,
+    "cache-control": "no-cache",
+  };
+  if (result.headers) for (const k in result.headers) headers[k.toLowerCase()] = headerValue(result.headers[k]);
+  const status = result.status;
+  const body = result.body;
+  let payload: string | Buffer;
+  if (body === undefined || body === null) {
+    headers["content-length"] = "0";
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  } else if (Buffer.isBuffer(body)) {
+    const ct = result.contentType ?? "text/plain; charset=utf-8";
+    headers["content-type"] = contentType(ct).isEmpty ? "application/octet-stream" : ct;
+    payload = body;
+  } else if (typeof body === "string") {
+    const ct = contentType(result.contentType ?? "text/plain; charset=utf-8");
+    headers["content-type"] = ct.isEmpty
+      ? "text/plain; charset=utf-8"
+      : ct.mediaType!.indexOf("json") !== -1 && !ct.parameters.has("charset")
+        ? `${ct.toString()}; charset=utf-8`
+        : (result.contentType ?? "text/plain; charset=utf-8");
+    payload = body;
+  } else {
+    headers["content-type"] = "application/json; charset=utf-8";
+    payload = JSON.stringify(body);
+  }
+  if ((status >= 100 && status < 200) || status === 204) {
+    delete headers["content-type"];
+    delete headers["content-length"];
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  const length = Buffer.byteLength(payload);
+  const given = headers["content-length"];
+  if (!given || (method !== "HEAD" && Number(given) !== length)) headers["content-length"] = String(length);
+  res.writeHead(status, headers);
+  res.end(payload);
 }
 
 export interface HttpApp {
@@ -162,6 +269,8 @@ export function buildHttpApp(opts: {
     sniCallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
   };
   limits: ConnectionLimits;
+  /** Serve plain requests without Fastify's per-request machinery (default true; tests compare both paths). */
+  directPath?: boolean;
 }): HttpApp {
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const app = Fastify({
@@ -196,8 +305,9 @@ export function buildHttpApp(opts: {
           ...httpServerLimits(opts.limits),
         },
         (req, res) => {
-          (req as RawWithConn)[CONN] = opts.connOfSocket(req) ?? opts.directConn();
-          h(req, res);
+          const conn = opts.connOfSocket(req) ?? opts.directConn();
+          (req as RawWithConn)[CONN] = conn;
+          if (!serveDirect(req, res, conn)) h(req, res);
         },
       );
       // A client that fails the handshake (no shared cipher, a name hsmlink does not serve, a timeout) is dropped.
@@ -208,6 +318,44 @@ export function buildHttpApp(opts: {
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+
+  /**
+   * Builds the Exchange of a request and dispatches it; errors become the surface's envelope. The same code serves
+   * requests that came through Fastify and through the direct path.
+   */
+  const exchange = async (
+    method: string,
+    url: string,
+    rawHeaders: IncomingMessage["headers"],
+    body: Buffer | undefined,
+    conn: ConnectionInfo,
+    requestId: string,
+    logError: (err: unknown) => void,
+  ): Promise<ExchangeResult> => {
+    const { path, query } = splitUrl(url);
+    // Node's parsed headers have lower-case names and one string per name except Set-Cookie (a list): without it
+    // they are already the exchange's headers; with it the list is joined as one value.
+    let headers = rawHeaders as Record<string, string | undefined>;
+    if (rawHeaders["set-cookie"] !== undefined) {
+      headers = {};
+      for (const k in rawHeaders) {
+        const v = rawHeaders[k];
+        headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+      }
+    }
+    const ex: Exchange = { method, path, query, headers, body, conn, requestId, receivedAt: Date.now() };
+    try {
+      return await opts.dispatch(ex);
+    } catch (e) {
+      if (e instanceof AzureError) return opts.renderError(conn, e, requestId);
+      logError(e);
+      return opts.renderError(
+        conn,
+        new AzureError(500, "InternalServerError", "hsmlink hit an internal error; see its log."),
+        requestId,
+      );
+    }
+  };
 
   app.route({
     method: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
@@ -221,34 +369,15 @@ export function buildHttpApp(opts: {
         });
         return reply;
       }
-      const { path, query } = splitUrl(request.raw.url ?? "/");
-      const headers: Record<string, string | undefined> = {};
-      for (const [k, v] of Object.entries(request.headers))
-        headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
-      const ex: Exchange = {
-        method: request.method,
-        path,
-        query,
-        headers,
-        body: Buffer.isBuffer(request.body) ? request.body : undefined,
+      const result = await exchange(
+        request.method,
+        request.raw.url ?? "/",
+        request.headers,
+        Buffer.isBuffer(request.body) ? request.body : undefined,
         conn,
-        requestId: request.id,
-        receivedAt: Date.now(),
-      };
-      let result: ExchangeResult;
-      try {
-        result = await opts.dispatch(ex);
-      } catch (e) {
-        if (e instanceof AzureError) result = opts.renderError(conn, e, request.id);
-        else {
-          request.log.error({ err: e }, "unhandled error");
-          result = opts.renderError(
-            conn,
-            new AzureError(500, "InternalServerError", "hsmlink hit an internal error; see its log."),
-            request.id,
-          );
-        }
-      }
+        request.id,
+        (e) => request.log.error({ err: e }, "unhandled error"),
+      );
       if (result.dropConnection) {
         reply.hijack();
         request.raw.socket.destroy();
@@ -259,24 +388,19 @@ export function buildHttpApp(opts: {
     },
   });
 
-  const handleError = (
-    err: FastifyError,
-    request: import("fastify").FastifyRequest,
-    reply: import("fastify").FastifyReply,
-  ): void => {
-    const conn = (request.raw as RawWithConn)[CONN] ?? { listener: "https", hostName: "localhost", port: 0 };
-    if (err.code === "FST_ERR_BAD_URL") {
-      send(
-        reply,
-        request.id,
-        opts.renderError(
-          conn,
-          new AzureError(400, "InvalidRequestFormat", "The request path is not valid percent-encoded UTF-8."),
-          request.id,
-        ),
+  /** The status, code and message of an error Fastify or a body read raised, as the surface renders them. */
+  const errorResult = (
+    err: { code?: string; statusCode?: number; message: string },
+    conn: ConnectionInfo,
+    requestId: string,
+    logError: () => void,
+  ): ExchangeResult => {
+    if (err.code === "FST_ERR_BAD_URL")
+      return opts.renderError(
+        conn,
+        new AzureError(400, "InvalidRequestFormat", "The request path is not valid percent-encoded UTF-8."),
+        requestId,
       );
-      return;
-    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     const code =
       status === 413
@@ -292,10 +416,110 @@ export function buildHttpApp(opts: {
         : status === 500
           ? "hsmlink hit an internal error; see its log."
           : err.message;
-    if (status === 500) request.log.error({ err }, "unhandled error");
-    send(reply, request.id, opts.renderError(conn, new AzureError(status, code, message), request.id));
+    if (status === 500) logError();
+    return opts.renderError(conn, new AzureError(status, code, message), requestId);
+  };
+
+  const handleError = (
+    err: FastifyError,
+    request: import("fastify").FastifyRequest,
+    reply: import("fastify").FastifyReply,
+  ): void => {
+    const conn = (request.raw as RawWithConn)[CONN] ?? { listener: "https", hostName: "localhost", port: 0 };
+    send(
+      reply,
+      request.id,
+      errorResult(err, conn, request.id, () => request.log.error({ err }, "unhandled error")),
+    );
   };
   app.setErrorHandler(handleError);
+
+  // The direct path: requests Fastify would hand to the one route unchanged (directPlan) are served without its
+  // per-request machinery (router, request/reply objects, hooks, content-type parser), by the same exchange() and
+  // the same response rules (writeDirect); tests/unit/listeners/direct-path.test.ts compares both byte for byte.
+  // Off when Fastify logs every request (`--log-level debug|trace`) and once the app is closing (Fastify's 503).
+  let closing = false;
+  app.addHook("preClose", (done) => {
+    closing = true;
+    done();
+  });
+  const direct = opts.directPath !== false && !requestLogging(opts.logLevel);
+  const serveDirect = (req: IncomingMessage, res: ServerResponse, conn: ConnectionInfo): boolean => {
+    if (!direct || closing) return false;
+    const plan = directPlan(req, opts.bodyLimit);
+    if (plan === "fastify") return false;
+    const requestId = randomUUID();
+    const method = req.method!;
+    const logError = (err: unknown) => app.log.child({ reqId: requestId }).error({ err }, "unhandled error");
+    const respond = (result: ExchangeResult) => {
+      if (result.dropConnection) {
+        req.socket.destroy();
+        return;
+      }
+      try {
+        writeDirect(res, method, requestId, result);
+      } catch (err) {
+        logError(err);
+        if (!res.headersSent)
+          writeDirect(
+            res,
+            method,
+            requestId,
+            errorResult({ message: String(err) }, conn, requestId, () => undefined),
+          );
+        else res.destroy();
+      }
+    };
+    // exchange() renders every error of a surface; should it fail itself, the client gets the 500 envelope
+    // Fastify's error handler would give, never an unhandled rejection.
+    const run = (body: Buffer | undefined) =>
+      void exchange(method, req.url!, req.headers, body, conn, requestId, logError).then(respond, (err: unknown) => {
+        logError(err);
+        respond(errorResult({ message: String(err) }, conn, requestId, () => undefined));
+      });
+    if (plan === "none") {
+      run(undefined);
+      return true;
+    }
+    // Node's parser delivers exactly Content-Length bytes (within the limit, checked above) or fails the stream.
+    const expected = Number(req.headers["content-length"]);
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (c: Buffer) => {
+      chunks.push(c);
+      received += c.length;
+    };
+    const onEnd = (err?: Error & { statusCode?: number }) => {
+      req.removeListener("data", onData);
+      req.removeListener("end", onEnd);
+      req.removeListener("error", onEnd);
+      if (err != null) {
+        // As Fastify's rawBody: a failed read is a 400 with the stream's message (logged as QuietRequestLog does).
+        if (!(typeof err.statusCode === "number" && err.statusCode >= 400)) err.statusCode = 400;
+        app.log.child({ reqId: requestId }).error({ err }, "request errored");
+        respond(errorResult(err, conn, requestId, () => logError(err)));
+        return;
+      }
+      if (received !== expected) {
+        app.log.child({ reqId: requestId }).error({ err: new Error(CONTENT_LENGTH_MISMATCH) }, "request errored");
+        respond(
+          errorResult(
+            { code: "FST_ERR_CTP_INVALID_CONTENT_LENGTH", statusCode: 400, message: CONTENT_LENGTH_MISMATCH },
+            conn,
+            requestId,
+            () => undefined,
+          ),
+        );
+        return;
+      }
+      run(Buffer.concat(chunks, received));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onEnd);
+    req.resume();
+    return true;
+  };
 
   const tlsServer = app.server as unknown as HttpsServer;
   return {
@@ -307,7 +531,7 @@ export function buildHttpApp(opts: {
     handle(req, res, conn) {
       (req as RawWithConn)[CONN] = conn;
       if (!handler) throw new Error("http app not ready");
-      handler(req, res);
+      if (!serveDirect(req, res, conn)) handler(req, res);
     },
   };
 }

@@ -16,7 +16,7 @@ import { AzureError } from "../kernel/errors.js";
 import type { Exchange, ExchangeResult, SurfaceHandler } from "../kernel/exchange.js";
 import { MHSM_RESOURCE, managedHsmNameOfHost } from "../kernel/azure-names.js";
 import type { RouteParams } from "../kernel/route-table.js";
-import { TokenError, type IdentityService, type Principal } from "../entra/identity.js";
+import { TokenError, type IdentityService, type Principal, type TokenClaims } from "../entra/identity.js";
 import { evaluateConnect, networkInfoHeader } from "../network/decision.js";
 import { findManagedHsmByName, type NetworkSnapshot } from "../network/topology.js";
 import { checkApiVersion } from "../hsm/api-versions.js";
@@ -36,7 +36,7 @@ import {
   type HsmOperations,
 } from "../hsm/surface.js";
 import type { KeyContext } from "../hsm/keys/wire.js";
-import { pass, refuse, runPipeline, type PipelineStep } from "./runner.js";
+import { pass, refuse, runPipeline, type PipelineStep, type StepVerdict } from "./runner.js";
 import { activationStep, networkStep, rbacStep, tlsStep } from "./steps.js";
 import { refusalOf, renderKeyVault, type Refusal } from "./render.js";
 import { TraceLog } from "./trace-log.js";
@@ -128,7 +128,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     },
     {
       name: "authentication",
-      async run(s) {
+      run(s) {
         const hsm = s.hsm!;
         const ex = s.ex;
         const token = bearerToken(ex);
@@ -147,8 +147,8 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
           );
         }
         const resource = challengeResource(ex);
-        try {
-          const v = await identity.verify(token, [MHSM_RESOURCE, `${MHSM_RESOURCE}/`, resource, `${resource}/`]);
+        const audiences = [MHSM_RESOURCE, `${MHSM_RESOURCE}/`, resource, `${resource}/`];
+        const accepted = (v: { claims: TokenClaims; principal: Principal }): StepVerdict => {
           const tid = String(v.claims.tid);
           if (tid.toLowerCase() !== hsm.tenantId.toLowerCase()) {
             return refuse(
@@ -168,7 +168,8 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
             `caller appid=${p.appId};oid=${p.objectId}${p.trustedService ? ` (trusted service ${p.trustedService})` : ""}`,
             { objectId: p.objectId },
           );
-        } catch (e) {
+        };
+        const refused = (e: unknown): StepVerdict => {
           if (!(e instanceof TokenError)) throw e;
           const msg =
             e.reason === "audience"
@@ -179,7 +180,16 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
                   ? `AKV10032: Invalid issuer. The token was not issued by the tenant of this managed HSM (${hsm.tenantId}).`
                   : `AKV10000: The bearer token is invalid: ${e.message}`;
           return refuse(unauthorized(hsm, ex, msg), `token-${e.reason}`, msg);
+        };
+        // A token seen before is decided without waiting (the same checks); a new one goes through verify.
+        let known: { claims: TokenClaims; principal: Principal } | undefined;
+        try {
+          known = identity.verifyKnown(token, audiences);
+        } catch (e) {
+          return refused(e);
         }
+        if (known) return accepted(known);
+        return identity.verify(token, audiences).then(accepted, refused);
       },
     },
     {
@@ -289,20 +299,19 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     // The recordings of a real managed HSM carry x-ms-keyvault-network-info on 2xx and 403 answers but not on the
     // 401 challenge nor on 404 KeyNotFound (Azure/azure-sdk-assets ManagedHsmLiveTests/GetKeyNonExisting.json, 2026;
     // azure-sdk-for-js keyvault-admin challenge recordings, 2021).
-    const networkInfo: Record<string, string> =
-      result.status === 401 || result.status === 404
-        ? {}
-        : { "x-ms-keyvault-network-info": networkInfoHeader(state.sourceAddress, state.privateEndpointId) };
-    result.headers = {
-      ...SECURITY_HEADERS,
-      "x-ms-request-id": ex.requestId,
-      "x-ms-keyvault-region": state.hsm?.location || opts.config.location,
-      ...networkInfo,
-      "x-ms-server-latency": String(latency),
-      "x-ms-keyvault-service-version": SERVICE_VERSION,
-      "x-ms-build-version": SERVICE_VERSION,
-      ...(result.headers ?? {}),
-    };
+    // Built key by key in the order the spread of SECURITY_HEADERS, the common headers and the result's own would
+    // give (a later key keeps the earlier position); one object per response.
+    const headers: Record<string, string> = {};
+    for (const k in SECURITY_HEADERS) headers[k] = SECURITY_HEADERS[k]!;
+    headers["x-ms-request-id"] = ex.requestId;
+    headers["x-ms-keyvault-region"] = state.hsm?.location || opts.config.location;
+    if (result.status !== 401 && result.status !== 404)
+      headers["x-ms-keyvault-network-info"] = networkInfoHeader(state.sourceAddress, state.privateEndpointId);
+    headers["x-ms-server-latency"] = String(latency);
+    headers["x-ms-keyvault-service-version"] = SERVICE_VERSION;
+    headers["x-ms-build-version"] = SERVICE_VERSION;
+    if (result.headers) for (const k in result.headers) headers[k] = result.headers[k]!;
+    result.headers = headers;
     return result;
   };
 

@@ -45,10 +45,18 @@ export function refuse(refusal: Refusal, rule: string, detail: string, refs?: Tr
   return { verdict: "refuse", refusal, lines: [refs ? { rule, detail, refs } : { rule, detail }] };
 }
 
-/** The trace lines of a verdict, as steps named `name`. */
-export function linesOf(name: PipelineStepName, v: StepVerdict): TraceStep[] {
-  const lines = v.lines.length > 0 ? v.lines : [{ rule: v.verdict, detail: "" }];
-  return lines.map((l) => ({ step: name, rule: l.rule, detail: l.detail, ...(l.refs ? { refs: l.refs } : {}) }));
+/** Appends the trace lines of a verdict to `trace`, as steps named `name` (a line `{verdict}` when it has none). */
+function appendLines(trace: TraceStep[], name: PipelineStepName, v: StepVerdict): void {
+  if (v.lines.length === 0) {
+    trace.push({ step: name, rule: v.verdict, detail: "" });
+    return;
+  }
+  for (const l of v.lines)
+    trace.push(
+      l.refs
+        ? { step: name, rule: l.rule, detail: l.detail, refs: l.refs }
+        : { step: name, rule: l.rule, detail: l.detail },
+    );
 }
 
 /**
@@ -61,8 +69,10 @@ export async function runPipeline<S>(
   trace: TraceStep[],
 ): Promise<RunResult> {
   for (const step of steps) {
-    const v = await step.run(state);
-    trace.push(...linesOf(step.name, v));
+    // Awaiting only a promise keeps a synchronous step's verdict off the microtask queue.
+    const r = step.run(state);
+    const v = r instanceof Promise ? await r : r;
+    appendLines(trace, step.name, v);
     if (v.verdict === "refuse") return { verdict: "refuse", step: step.name, refusal: v.refusal };
     if (v.verdict === "drop") return { verdict: "drop", step: step.name };
   }
@@ -78,7 +88,7 @@ export interface SyncPipelineStep<S> extends PipelineStep<S> {
 export function runPipelineSync<S>(steps: readonly SyncPipelineStep<S>[], state: S, trace: TraceStep[]): RunResult {
   for (const step of steps) {
     const v = step.run(state);
-    trace.push(...linesOf(step.name, v));
+    appendLines(trace, step.name, v);
     if (v.verdict === "refuse") return { verdict: "refuse", step: step.name, refusal: v.refusal };
     if (v.verdict === "drop") return { verdict: "drop", step: step.name };
   }

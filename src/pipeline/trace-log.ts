@@ -118,7 +118,7 @@ export class TraceLog {
   /** Adds a finished trace (explain). */
   push(t: RequestTrace): void {
     this.items.push(t);
-    if (this.items.length > this.capacity) this.items.splice(0, this.items.length - this.capacity);
+    while (this.items.length > this.capacity) this.items.shift();
   }
 
   /** Next sequence number (for explain traces). */

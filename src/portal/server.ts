@@ -68,7 +68,8 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
 /** The folder of the browser client's sources (src/portal/web), from src (tsx) or dist (compiled). */
 function webDir(): string {
-  for (const rel of ["./web/", "../../src/portal/web/"]) {
+  // "../portal/": right from src/portal and dist/portal, and from the start bundle in dist/cli/ (scripts/bundle.mjs).
+  for (const rel of ["../portal/web/", "../../src/portal/web/"]) {
     const dir = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(dir + "main.ts")) return dir;
   }
@@ -80,7 +81,7 @@ let bundle: Promise<string> | undefined;
 /** The client bundle: the one `npm run build` wrote next to this module, else esbuild's (once per process). */
 function clientBundle(): Promise<string> {
   bundle ??= (async () => {
-    const prebuilt = fileURLToPath(new URL("./web/app.js", import.meta.url));
+    const prebuilt = fileURLToPath(new URL("../portal/web/app.js", import.meta.url));
     if (existsSync(prebuilt)) return readFileSync(prebuilt, "utf8");
     const esbuild = await import("esbuild");
     const r = await esbuild.build({

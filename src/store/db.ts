@@ -30,7 +30,8 @@ export class Store {
     this.principals = new PrincipalRepository(db);
     this.operations = new OperationRepository(db);
     this.providers = new ProviderRepository(db);
-    this.versionStmt = db.prepare("SELECT total_changes() AS t");
+    // pluck: the value itself, no row object (it is read several times per request).
+    this.versionStmt = db.prepare("SELECT total_changes()").pluck();
   }
 
   /**
@@ -44,7 +45,7 @@ export class Store {
    */
   version(): number | undefined {
     if (this.db.inTransaction) return undefined;
-    return (this.versionStmt.get() as { t: number }).t;
+    return this.versionStmt.get() as number;
   }
 
   /**

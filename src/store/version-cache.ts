@@ -23,7 +23,9 @@ export class StoreVersionCache<V> {
       this.entries.clear();
       this.version = v;
     }
-    if (this.entries.has(key)) return this.entries.get(key) as V;
+    // One lookup for a hit; `has` only tells a cached undefined from a miss.
+    const hit = this.entries.get(key);
+    if (hit !== undefined || this.entries.has(key)) return hit as V;
     const value = compute();
     if (this.entries.size >= this.maxEntries) this.entries.clear();
     this.entries.set(key, value);
