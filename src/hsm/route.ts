@@ -26,6 +26,11 @@ export interface FeatureRoute {
   handle: (r: FeatureRequest, p: RouteParams) => ExchangeResult | Promise<ExchangeResult>;
   /** Served before the security domain activates the HSM. */
   beforeActivation?: boolean;
+  /**
+   * Served without an api-version too (a version sent is still checked): the pending status of a full backup or
+   * restore, whose recorded `Azure-AsyncOperation` URL carries none.
+   */
+  apiVersionOptional?: boolean;
 }
 
 /**

@@ -50,6 +50,11 @@ export interface DataPlaneRoute {
   handle: (r: DataPlaneRequest, p: RouteParams) => ExchangeResult | Promise<ExchangeResult>;
   /** Served before the security domain activates the HSM (security-domain routes). */
   beforeActivation?: boolean;
+  /**
+   * Served without an api-version too (a version sent is still checked): the pending status of a full backup or
+   * restore, whose recorded `Azure-AsyncOperation` URL carries none.
+   */
+  apiVersionOptional?: boolean;
 }
 
 /** What {@link createHsmOperations} needs. */

@@ -6,8 +6,9 @@
  * gateway took for the connection. The runner writes each step into the request's trace; refusals are rendered
  * here, once, as Key Vault envelopes.
  *
- * Every response carries x-ms-request-id, x-ms-keyvault-region, x-ms-keyvault-network-info, x-ms-server-latency,
- * x-ms-keyvault-service-version, x-ms-build-version and the security headers of data-plane.md §1.
+ * Every response carries x-ms-request-id, x-ms-server-latency, x-ms-build-version and the security headers of
+ * data-plane.md §1; all but 400, 401 and 404 answers also x-ms-keyvault-region and x-ms-keyvault-network-info, as
+ * recorded on a real managed HSM.
  */
 import type { HsmlinkConfig } from "../config/settings.js";
 import type { Store } from "../store/db.js";
@@ -241,7 +242,8 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
         try {
           if (!s.op) throw kvErrors.noSuchOperation(ex.method, ex.path);
           const apiVersion = ex.query["api-version"];
-          checkApiVersion(apiVersion, opts.config.loose || opts.config.lenientApiVersions === true);
+          if (apiVersion !== undefined || s.op.route.apiVersionOptional !== true)
+            checkApiVersion(apiVersion, opts.config.loose || opts.config.lenientApiVersions === true);
           let parsed: { value: unknown } | undefined;
           const body = () => (parsed ??= { value: parseRequestBody(ex) }).value;
           const key: KeyContext = {
@@ -296,19 +298,22 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
       throw e;
     }
     const latency = Math.max(0, Date.now() - ex.receivedAt);
-    // The recordings of a real managed HSM carry x-ms-keyvault-network-info on 2xx and 403 answers but not on the
-    // 401 challenge nor on 404 KeyNotFound (Azure/azure-sdk-assets ManagedHsmLiveTests/GetKeyNonExisting.json, 2026;
-    // azure-sdk-for-js keyvault-admin challenge recordings, 2021).
+    // Recorded on a real managed HSM (Azure/azure-sdk-assets, 2026): 2xx and 403 answers carry x-ms-keyvault-region and
+    // x-ms-keyvault-network-info; the 401 challenge and the 400/404 refusals carry neither
+    // (ManagedHsmLiveTests/GetKeyNonExisting.json 401+404, ReleaseUpdatedKey.json 400, Administration
+    // DeleteNonexistentRoleDefinition.json 404). No answer carries x-ms-keyvault-service-version (a vault header);
+    // x-ms-build-version is on every one of them.
     // Built key by key in the order the spread of SECURITY_HEADERS, the common headers and the result's own would
     // give (a later key keeps the earlier position); one object per response.
     const headers: Record<string, string> = {};
     for (const k in SECURITY_HEADERS) headers[k] = SECURITY_HEADERS[k]!;
     headers["x-ms-request-id"] = ex.requestId;
-    headers["x-ms-keyvault-region"] = state.hsm?.location || opts.config.location;
-    if (result.status !== 401 && result.status !== 404)
+    const withoutRegionHeaders = result.status === 400 || result.status === 401 || result.status === 404;
+    if (!withoutRegionHeaders) {
+      headers["x-ms-keyvault-region"] = state.hsm?.location || opts.config.location;
       headers["x-ms-keyvault-network-info"] = networkInfoHeader(state.sourceAddress, state.privateEndpointId);
+    }
     headers["x-ms-server-latency"] = String(latency);
-    headers["x-ms-keyvault-service-version"] = SERVICE_VERSION;
     headers["x-ms-build-version"] = SERVICE_VERSION;
     if (result.headers) for (const k in result.headers) headers[k] = result.headers[k]!;
     result.headers = headers;

@@ -24,11 +24,12 @@ export function backupRoutes(backup: BackupService): DataPlaneRoute[] {
     kind: "backup" | "restore",
     body: Record<string, unknown>,
   ) => {
-    const v = r.ex.query["api-version"];
+    // Recorded (azure-sdk-assets python azure-keyvault-administration test_backup_client
+    // …test_full_backup_and_restore[2025-07-01].json): the URL carries no api-version, and the poll is served without.
     return {
       status: 202,
       headers: {
-        "azure-asyncoperation": `${r.key.baseUrl}/${kind}/${String(body.jobId)}/pending${v ? `?api-version=${encodeURIComponent(v)}` : ""}`,
+        "azure-asyncoperation": `${r.key.baseUrl}/${kind}/${String(body.jobId)}/pending`,
         "retry-after": "10",
       },
       body,
@@ -36,10 +37,13 @@ export function backupRoutes(backup: BackupService): DataPlaneRoute[] {
   };
   return [
     route("POST", "/backup", "backup/start/action", (r) => started(r, "backup", backup.startBackup(r.hsm, r.body()))),
-    route("GET", "/backup/{jobId}/pending", "backup/status/action", (r, p) => ({
-      status: 200,
-      body: backup.status(r.hsm, "backup", p.jobId),
-    })),
+    {
+      ...route("GET", "/backup/{jobId}/pending", "backup/status/action", (r, p) => ({
+        status: 200,
+        body: backup.status(r.hsm, "backup", p.jobId),
+      })),
+      apiVersionOptional: true,
+    },
     route("POST", "/prebackup", "backup/start/action", (r) =>
       started(r, "backup", backup.startPreBackup(r.hsm, r.body(), r.key.apiVersion)),
     ),
@@ -49,10 +53,13 @@ export function backupRoutes(backup: BackupService): DataPlaneRoute[] {
     route("PUT", "/restore", "restore/start/action", (r) =>
       started(r, "restore", backup.startRestore(r.hsm, r.body())),
     ),
-    route("GET", "/restore/{jobId}/pending", "restore/status/action", (r, p) => ({
-      status: 200,
-      body: backup.status(r.hsm, "restore", p.jobId),
-    })),
+    {
+      ...route("GET", "/restore/{jobId}/pending", "restore/status/action", (r, p) => ({
+        status: 200,
+        body: backup.status(r.hsm, "restore", p.jobId),
+      })),
+      apiVersionOptional: true,
+    },
     route("PUT", "/keys/{name}/restore", "restore/start/action", (r, p) =>
       started(r, "restore", backup.startSelectiveRestore(r.hsm, decodeParam(p.name, "key name"), r.body())),
     ),
