@@ -3,7 +3,10 @@
 
 /** OS2IP: big-endian bytes to a non-negative integer; the empty string is 0. */
 export function os2ip(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt("0x" + Buffer.from(bytes).toString("hex"));
+  if (bytes.length === 0) return 0n;
+  // A Buffer is read in place; any other view through a Buffer over the same memory (no copy).
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return BigInt("0x" + b.toString("hex"));
 }
 
 /** I2OSP: a non-negative integer to exactly `length` big-endian bytes; throws RangeError if it does not fit. */
@@ -27,12 +30,18 @@ export function mod(a: bigint, m: bigint): bigint {
 
 /** Inverse of `a` modulo `m` by the extended Euclidean algorithm; throws RangeError if none exists. */
 export function modInverse(a: bigint, m: bigint): bigint {
-  let [oldR, r] = [mod(a, m), m];
-  let [oldS, s] = [1n, 0n];
+  let oldR = mod(a, m);
+  let r = m;
+  let oldS = 1n;
+  let s = 0n;
   while (r !== 0n) {
     const q = oldR / r;
-    [oldR, r] = [r, oldR - q * r];
-    [oldS, s] = [s, oldS - q * s];
+    const nextR = oldR - q * r;
+    oldR = r;
+    r = nextR;
+    const nextS = oldS - q * s;
+    oldS = s;
+    s = nextS;
   }
   if (oldR !== 1n) throw new RangeError("modInverse: not invertible");
   return mod(oldS, m);

@@ -9,7 +9,7 @@
 // one BigInt inversion serves a whole batch (Montgomery's simultaneous inversion, "Speeding the Pollard and elliptic
 // curve methods of factorization", 1987, §10.3.1), because a single extended-Euclid inversion in BigInt costs about
 // twice OpenSSL's k·G. Each nonce is taken from its batch once and dropped: never reused.
-// k is drawn uniformly from [1, n-1] with crypto.randomBytes and rejection sampling (FIPS 186-5 App. A.3.2), so
+// k is drawn uniformly from [1, n-1] with crypto.randomFillSync and rejection sampling (FIPS 186-5 App. A.3.2), so
 // signatures differ per call, as an HSM's do.
 // RFC 6979 deterministic nonces were not chosen: they need an HMAC-DRBG per signature and buy nothing here,
 // since the CSPRNG is trusted. The BigInt arithmetic is not constant-time: hsmlink is an offline emulator
@@ -51,17 +51,42 @@ function calculator(curve: CurveInfo): ECDH {
   return c;
 }
 
-/** A uniformly random scalar in [1, n-1] as `byteLength` big-endian bytes and as a BigInt (rejection sampling). */
-function randomNonce(curve: CurveInfo): { bytes: Buffer; k: bigint } {
-  const bytes = Buffer.allocUnsafe(curve.byteLength);
-  // The top octet keeps only the bits below orderBits (P-521: 1 bit of 8), so a draw is accepted with
-  // probability > 1/2 on every curve (for P-256, P-384 and secp256k1 nearly always).
-  const topMask = 0xff >> (curve.byteLength * 8 - curve.orderBits);
-  for (;;) {
-    randomFillSync(bytes);
-    bytes[0]! &= topMask;
-    const k = os2ip(bytes);
-    if (k !== 0n && k < curve.order) return { bytes, k };
+/**
+ * Uniformly random scalars in [1, n-1] (rejection sampling), as `byteLength` big-endian bytes and as BigInts. The
+ * random octets of a whole batch come from one `randomFillSync` call (Node's per-call cost is several times that of
+ * filling 32 octets); every draw uses its own octets, once.
+ */
+class NonceDraws {
+  private pool: Buffer;
+  private at: number;
+
+  constructor(
+    private readonly curve: CurveInfo,
+    expected: number,
+  ) {
+    // Twice the octets a batch needs without rejections: a refill is rare on every curve (P-521 rejects < 1/2).
+    this.pool = randomFillSync(Buffer.allocUnsafe(2 * expected * curve.byteLength));
+    this.at = 0;
+  }
+
+  /** The next scalar k and its octets (a view into the pool, valid until the next call). */
+  next(): { bytes: Buffer; k: bigint } {
+    const curve = this.curve;
+    const len = curve.byteLength;
+    // The top octet keeps only the bits below orderBits (P-521: 1 bit of 8), so a draw is accepted with
+    // probability > 1/2 on every curve (for P-256, P-384 and secp256k1 nearly always).
+    const topMask = 0xff >> (len * 8 - curve.orderBits);
+    for (;;) {
+      if (this.at + len > this.pool.length) {
+        randomFillSync(this.pool);
+        this.at = 0;
+      }
+      const bytes = this.pool.subarray(this.at, this.at + len);
+      this.at += len;
+      bytes[0]! &= topMask;
+      const k = os2ip(bytes);
+      if (k !== 0n && k < curve.order) return { bytes, k };
+    }
   }
 }
 
@@ -87,8 +112,9 @@ function freshNonces(curve: CurveInfo, count: number): Nonce[] {
   const ecdh = calculator(curve);
   const ks: bigint[] = [];
   const rs: bigint[] = [];
+  const draws = new NonceDraws(curve, count);
   while (ks.length < count) {
-    const { bytes, k } = randomNonce(curve);
+    const { bytes, k } = draws.next();
     ecdh.setPrivateKey(bytes);
     // getPublicKey() is 04 || x || y; x(R) is the first coordinate.
     const r = os2ip(ecdh.getPublicKey().subarray(1, 1 + curve.byteLength)) % n;
