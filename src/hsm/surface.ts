@@ -233,6 +233,9 @@ function builtInRoutes(keys: KeyService, rbac: Rbac, clock: Clock): DataPlaneRou
   ];
 }
 
+/** How many route matches {@link HsmOperations.match} keeps per method. */
+const MATCHES_KEPT = 1024;
+
 /**
  * Builds the data plane's services and route table.
  * @returns the operations, with `close()` to stop the crypto worker pool (call it when hsmlink stops)
@@ -244,6 +247,7 @@ export function createHsmOperations(opts: HsmOperationsOptions): HsmOperations {
   const keys = new KeyService({ store: hsmStore, pool, master });
   const rbac = new Rbac(hsmStore);
   const table = new RouteTable<DataPlaneRoute>();
+  const matches = new Map<string, Map<string, { route: DataPlaneRoute; params: RouteParams } | null>>();
   const securityDomain = new SecurityDomainService(opts.store, master, () => opts.clock.now());
   const blobStorage = new BlobStorage({
     endpoint: opts.blob?.endpoint || undefined,
@@ -267,8 +271,17 @@ export function createHsmOperations(opts: HsmOperationsOptions): HsmOperations {
     backup,
     blobStorage,
     match(method, path) {
+      // The table does not change once built, so a (method, path) matches the same way every time: matches are
+      // kept per method and path (null for none), at most MATCHES_KEPT per method (the set starts over when full).
+      let byPath = matches.get(method);
+      if (byPath === undefined) matches.set(method, (byPath = new Map()));
+      const kept = byPath.get(path);
+      if (kept !== undefined) return kept ?? undefined;
       const found = table.match(method, path);
-      return found && found !== "method" ? { route: found.value, params: found.params } : undefined;
+      const match = found && found !== "method" ? { route: found.value, params: found.params } : undefined;
+      if (byPath.size >= MATCHES_KEPT) byPath.clear();
+      byPath.set(path, match ?? null);
+      return match;
     },
     close: async () => {
       await blobStorage.close();

@@ -70,10 +70,18 @@ export function parseManagedHsmHost(host: string): ManagedHsmHost | undefined {
  * certificate would not match).
  */
 export function managedHsmNameOfHost(host: string): string | undefined {
+  // A pure function of the host, asked several times per data-plane request: answers are kept per host (null for
+  // none), at most HOST_NAMES_KEPT of them (the set starts over when full).
+  const kept = hsmNameOfHost.get(host);
+  if (kept !== undefined) return kept ?? undefined;
   const parsed = parseManagedHsmHost(host);
-  if (!parsed || parsed.privatelink) return undefined;
-  return /^[a-z0-9-]{1,63}$/.test(parsed.hsmName) ? parsed.hsmName : undefined;
+  const name = parsed && !parsed.privatelink && /^[a-z0-9-]{1,63}$/.test(parsed.hsmName) ? parsed.hsmName : undefined;
+  if (hsmNameOfHost.size >= HOST_NAMES_KEPT) hsmNameOfHost.clear();
+  hsmNameOfHost.set(host, name ?? null);
+  return name;
 }
+const HOST_NAMES_KEPT = 1024;
+const hsmNameOfHost = new Map<string, string | null>();
 
 /** Regions the emulated cloud offers (Azure public cloud region names). */
 export const KNOWN_LOCATIONS = [
