@@ -19,7 +19,7 @@ import { MHSM_RESOURCE, managedHsmNameOfHost } from "../kernel/azure-names.js";
 import type { RouteParams } from "../kernel/route-table.js";
 import { TokenError, type IdentityService, type Principal, type TokenClaims } from "../entra/identity.js";
 import { evaluateConnect, networkInfoHeader } from "../network/decision.js";
-import { findManagedHsmByName, type NetworkSnapshot } from "../network/topology.js";
+import { findManagedHsmByName, type ManagedHsm, type NetworkSnapshot } from "../network/topology.js";
 import { checkApiVersion } from "../hsm/api-versions.js";
 import { isKeyCryptoError } from "../hsm/crypto/index.js";
 import { badParameter, kvErrors } from "../hsm/errors.js";
@@ -37,8 +37,8 @@ import {
   type HsmOperations,
 } from "../hsm/surface.js";
 import type { KeyContext } from "../hsm/keys/wire.js";
-import { pass, refuse, runPipeline, type PipelineStep, type StepVerdict } from "./runner.js";
-import { activationStep, networkStep, rbacStep, tlsStep } from "./steps.js";
+import { pass, refuse, reusable, runPipeline, type PipelineStep, type StepVerdict } from "./runner.js";
+import { activationStep, networkStep, rbacStep, tlsStep, type NetworkStepResult } from "./steps.js";
 import { refusalOf, renderKeyVault, type Refusal } from "./render.js";
 import { TraceLog } from "./trace-log.js";
 import { faultStep, type FaultSet } from "./faults.js";
@@ -83,8 +83,37 @@ interface RequestState {
   sourceAddress: string;
   /** The private endpoint the request came through, when it did (x-ms-keyvault-network-info `conn_type=PrivateLink`). */
   privateEndpointId?: string;
-  op?: { route: DataPlaneRoute; params: RouteParams };
+  op?: OperationMatch;
   result?: ExchangeResult;
+}
+
+/** A route match of {@link HsmOperations.match}: one object per method and path while the match is kept. */
+type OperationMatch = { route: DataPlaneRoute; params: RouteParams };
+
+/**
+ * Verdicts a step returns again for the same inputs, built once ({@link reusable}) and kept per input object: the
+ * HSM's info and the caller's principal are one object per store version, a gateway connection's network decision
+ * one per connection, a route match one per method and path. Keyed weakly, so they go with their inputs.
+ */
+interface KeptVerdicts {
+  /** tls: by HSM info, then host. */
+  readonly tls: WeakMap<HsmInfo, Map<string, StepVerdict>>;
+  /** authentication (accepted): by principal. */
+  readonly authenticated: WeakMap<Principal, StepVerdict>;
+  /** network: by the HSM in the network model, the connection's decision, then principal. */
+  readonly network: WeakMap<ManagedHsm, WeakMap<object, WeakMap<Principal, NetworkStepResult>>>;
+  /** activation: by HSM info, served before activation or not. */
+  readonly activation: WeakMap<HsmInfo, { before?: StepVerdict; after?: StepVerdict }>;
+  /** rbac: by route match (its data action and scope), then principal, allowed or not. */
+  readonly rbac: WeakMap<
+    OperationMatch,
+    {
+      readonly authz: { dataAction: string; scope: string };
+      readonly byPrincipal: WeakMap<Principal, { allowed?: StepVerdict; denied?: StepVerdict }>;
+    }
+  >;
+  /** operation (served): by route match, then status. */
+  readonly served: WeakMap<OperationMatch, Map<number, StepVerdict>>;
 }
 
 /**
@@ -110,17 +139,34 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     headers: { "www-authenticate": challengeHeader(hsm.tenantId, challengeResource(ex)) },
   });
 
+  const kept: KeptVerdicts = {
+    tls: new WeakMap(),
+    authenticated: new WeakMap(),
+    network: new WeakMap(),
+    activation: new WeakMap(),
+    rbac: new WeakMap(),
+    served: new WeakMap(),
+  };
+
   const steps: readonly PipelineStep<RequestState>[] = [
     {
       name: "tls",
       run(s) {
-        const name = managedHsmNameOfHost(s.ex.conn.hostName);
-        s.hsm = name ? findHsm(opts.store, name) : undefined;
-        return tlsStep(
-          s.ex.conn.hostName,
-          name,
-          s.hsm && { name: s.hsm.name, id: s.hsm.resourceId, provisioningState: s.hsm.provisioningState },
-        );
+        const host = s.ex.conn.hostName;
+        const name = managedHsmNameOfHost(host);
+        const hsm = (s.hsm = name ? findHsm(opts.store, name) : undefined);
+        if (!hsm) return tlsStep(host, name, undefined);
+        let byHost = kept.tls.get(hsm);
+        if (byHost === undefined) kept.tls.set(hsm, (byHost = new Map()));
+        let v = byHost.get(host);
+        if (v === undefined) {
+          v = reusable(
+            "tls",
+            tlsStep(host, name, { name: hsm.name, id: hsm.resourceId, provisioningState: hsm.provisioningState }),
+          );
+          byHost.set(host, v);
+        }
+        return v;
       },
     },
     {
@@ -162,13 +208,20 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
               `token from tenant ${tid}; the HSM is in tenant ${hsm.tenantId}`,
             );
           }
-          s.principal = v.principal;
-          const p = v.principal;
-          return pass(
-            "authenticated",
-            `caller appid=${p.appId};oid=${p.objectId}${p.trustedService ? ` (trusted service ${p.trustedService})` : ""}`,
-            { objectId: p.objectId },
-          );
+          const p = (s.principal = v.principal);
+          let verdict = kept.authenticated.get(p);
+          if (verdict === undefined) {
+            verdict = reusable(
+              "authentication",
+              pass(
+                "authenticated",
+                `caller appid=${p.appId};oid=${p.objectId}${p.trustedService ? ` (trusted service ${p.trustedService})` : ""}`,
+                { objectId: p.objectId },
+              ),
+            );
+            kept.authenticated.set(p, verdict);
+          }
+          return verdict;
         };
         const refused = (e: unknown): StepVerdict => {
           if (!(e instanceof TokenError)) throw e;
@@ -203,13 +256,28 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
             internetClientAddress: network.internetClientAddress,
           });
         const p = s.principal!;
-        const caller = {
-          appId: p.appId,
-          objectId: p.objectId,
-          issuer: `https://sts.windows.net/${p.tenantId}/`,
-          trustedService: p.trustedService,
-        };
-        const r = networkStep(findManagedHsmByName(snapshot, s.hsm!.name), connect, caller, s.sourceAddress);
+        const hsm = findManagedHsmByName(snapshot, s.hsm!.name);
+        // The decision of a gateway connection is one object per connection; the direct listener's is new per request.
+        const byConnect = hsm && s.ex.conn.network ? kept.network.get(hsm) : undefined;
+        const byPrincipal = byConnect?.get(connect);
+        let r = byPrincipal?.get(p);
+        if (r === undefined) {
+          const caller = {
+            appId: p.appId,
+            objectId: p.objectId,
+            issuer: `https://sts.windows.net/${p.tenantId}/`,
+            trustedService: p.trustedService,
+          };
+          r = networkStep(hsm, connect, caller, s.sourceAddress);
+          if (hsm && s.ex.conn.network) {
+            r = { verdict: reusable("network", r.verdict), sourceAddress: r.sourceAddress };
+            let m1 = kept.network.get(hsm);
+            if (m1 === undefined) kept.network.set(hsm, (m1 = new WeakMap()));
+            let m2 = m1.get(connect);
+            if (m2 === undefined) m1.set(connect, (m2 = new WeakMap()));
+            m2.set(p, r);
+          }
+        }
         s.sourceAddress = r.sourceAddress;
         return r.verdict;
       },
@@ -218,21 +286,32 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
       name: "activation",
       run(s) {
         s.op = ops.match(s.ex.method, s.ex.path);
-        return activationStep(s.hsm!, s.op?.route.beforeActivation === true);
+        const hsm = s.hsm!;
+        const before = s.op?.route.beforeActivation === true;
+        let byHsm = kept.activation.get(hsm);
+        if (byHsm === undefined) kept.activation.set(hsm, (byHsm = {}));
+        return before
+          ? (byHsm.before ??= reusable("activation", activationStep(hsm, true)))
+          : (byHsm.after ??= reusable("activation", activationStep(hsm, false)));
       },
     },
     {
       name: "rbac",
       run(s) {
-        if (!s.op) return pass("no-operation", `${s.ex.method} ${s.ex.path} names no operation; nothing to authorize`);
-        const { dataAction, scope } = s.op.route.authorize(s.op.params);
+        const op = s.op;
+        if (!op) return pass("no-operation", `${s.ex.method} ${s.ex.path} names no operation; nothing to authorize`);
+        let byOp = kept.rbac.get(op);
+        if (byOp === undefined) {
+          byOp = { authz: op.route.authorize(op.params), byPrincipal: new WeakMap() };
+          kept.rbac.set(op, byOp);
+        }
+        const { dataAction, scope } = byOp.authz;
         const p = s.principal!;
-        return rbacStep(
-          ops.rbac.isAllowed(s.hsm!, p.objectId, dataAction, scope),
-          `oid ${p.objectId}`,
-          dataAction,
-          scope,
-        );
+        const allowed = ops.rbac.isAllowed(s.hsm!, p.objectId, dataAction, scope);
+        let byPrincipal = byOp.byPrincipal.get(p);
+        if (byPrincipal === undefined) byOp.byPrincipal.set(p, (byPrincipal = {}));
+        const verdict = () => reusable("rbac", rbacStep(allowed, `oid ${p.objectId}`, dataAction, scope));
+        return allowed ? (byPrincipal.allowed ??= verdict()) : (byPrincipal.denied ??= verdict());
       },
     },
     {
@@ -252,8 +331,19 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
             nowS: Math.floor(clock.now() / 1000),
             apiVersion: apiVersion ?? "",
           };
-          s.result = await s.op.route.handle({ ex, hsm: s.hsm!, principal: s.principal!, key, body }, s.op.params);
-          return pass("served", `${ex.method} ${ex.path} → ${s.result.status}`);
+          const op = s.op;
+          const result = (s.result = await op.route.handle(
+            { ex, hsm: s.hsm!, principal: s.principal!, key, body },
+            op.params,
+          ));
+          let byStatus = kept.served.get(op);
+          if (byStatus === undefined) kept.served.set(op, (byStatus = new Map()));
+          let verdict = byStatus.get(result.status);
+          if (verdict === undefined) {
+            verdict = reusable("operation", pass("served", `${ex.method} ${ex.path} → ${result.status}`));
+            byStatus.set(result.status, verdict);
+          }
+          return verdict;
         } catch (e) {
           let err: AzureError;
           if (e instanceof AzureError) err = e;

@@ -18,10 +18,14 @@ export interface StepLine {
  * connection is closed without an answer, as Azure does for traffic it discards). Every verdict carries the
  * lines the step writes into the trace (at least one).
  */
-export type StepVerdict =
+export type StepVerdict = (
   | { readonly verdict: "pass"; readonly lines: readonly StepLine[] }
   | { readonly verdict: "refuse"; readonly lines: readonly StepLine[]; readonly refusal: Refusal }
-  | { readonly verdict: "drop"; readonly lines: readonly StepLine[] };
+  | { readonly verdict: "drop"; readonly lines: readonly StepLine[] }
+) & {
+  /** The lines as the runner writes them into a trace, when built once ({@link reusable}). */
+  readonly traced?: readonly TraceStep[];
+};
 
 /** A named step of the pipeline over request state `S`. */
 export interface PipelineStep<S> {
@@ -45,8 +49,24 @@ export function refuse(refusal: Refusal, rule: string, detail: string, refs?: Tr
   return { verdict: "refuse", refusal, lines: [refs ? { rule, detail, refs } : { rule, detail }] };
 }
 
+/**
+ * `v` with its trace lines built once, as the runner writes them for step `name`: for a verdict a step keeps and
+ * returns again for the same inputs, so that the traces of many requests share one set of (frozen) lines rather than
+ * each holding a copy (a trace log of recent requests is what the garbage collector has to carry).
+ */
+export function reusable(name: PipelineStepName, v: StepVerdict): StepVerdict {
+  const traced: TraceStep[] = [];
+  appendLines(traced, name, v);
+  for (const l of traced) Object.freeze(l);
+  return { ...v, traced: Object.freeze(traced) };
+}
+
 /** Appends the trace lines of a verdict to `trace`, as steps named `name` (a line `{verdict}` when it has none). */
 function appendLines(trace: TraceStep[], name: PipelineStepName, v: StepVerdict): void {
+  if (v.traced !== undefined && v.traced[0]?.step === name) {
+    for (const l of v.traced) trace.push(l);
+    return;
+  }
   if (v.lines.length === 0) {
     trace.push({ step: name, rule: v.verdict, detail: "" });
     return;

@@ -44,6 +44,9 @@ export interface RequestTrace {
   injectedFault?: string;
 }
 
+/** The outcome and outcome line of a status without a refusal, by status (see {@link TraceLog.finish}). */
+const served = new Map<number, { readonly outcome: RequestTrace["outcome"]; readonly line: TraceStep }>();
+
 /** Bounded, in-memory ring buffer of recent traces. */
 export class TraceLog {
   private readonly items: RequestTrace[] = [];
@@ -70,6 +73,20 @@ export class TraceLog {
 
   /** Records the outcome (status and, for refusals, codes) of a traced request. */
   finish(t: RequestTrace, status: number, refusal?: { code: string; innerCode?: string; message: string }): void {
+    if (!refusal) {
+      // A status without a refusal is written the same way every time: one (frozen) outcome and line per status.
+      let done = served.get(status);
+      if (done === undefined) {
+        done = {
+          outcome: Object.freeze({ status }),
+          line: Object.freeze({ step: "outcome", rule: status < 400 ? "served" : "refused", detail: `${status}` }),
+        };
+        served.set(status, done);
+      }
+      t.outcome = done.outcome;
+      t.steps.push(done.line);
+      return;
+    }
     t.outcome = {
       status,
       ...(refusal
