@@ -8,6 +8,7 @@ import { snapshotFromStore } from "../../../src/network/snapshot.js";
 import { systemClock } from "../../../src/kernel/clock.js";
 import type { Exchange } from "../../../src/kernel/exchange.js";
 import { API, grant, hsmCall, hsmToken, ROLE, seedHsm } from "./support.js";
+import { renderSteps } from "../../../src/pipeline/trace-log.js";
 
 let h: TestHsmlink;
 const CHALLENGE = (tid: string) =>
@@ -216,4 +217,39 @@ test("every response carries the Managed HSM headers, errors and the 401 include
   }
   assert.equal(rs[0].headers["content-type"], "application/json; charset=utf-8");
   assert.match(rs[2].json.error.message, new RegExp(`\\(Activity ID: ${rs[2].headers["x-ms-request-id"]}\\)$`));
+});
+
+test("a repeated request writes the same trace as the first; a change to the HSM is decided afresh", async () => {
+  seedHsm(h, "pipe2");
+  await grant(h, "pipe2", h.endpoints.principalObjectId, ROLE.cryptoUser);
+  const tracesOf = () => h.traces.recent(0, 500).filter((t) => t.host === "pipe2.managedhsm.azure.net");
+  const before = tracesOf().length;
+  const statuses = [];
+  for (let i = 0; i < 3; i++) statuses.push((await hsmCall(h, "pipe2", "GET", `/keys/nokey?${API}`)).status);
+  statuses.push((await hsmCall(h, "pipe2", "GET", `/keys?${API}`)).status);
+  assert.deepEqual(statuses, [404, 404, 404, 200]);
+  const [first, second, third, list] = tracesOf().slice(before);
+  // Steps the pipeline decides once per input (tls, authentication, network, activation, rbac) write the same lines
+  // into every trace, and hsmlink log prints them the same.
+  assert.deepEqual(second.steps, first.steps);
+  assert.deepEqual(third.steps, first.steps);
+  assert.equal(renderSteps(third.steps), renderSteps(first.steps));
+  assert.deepEqual(
+    first.steps.filter((s) => s.step !== "vantage" && s.step !== "dns" && s.step !== "route").map((s) => s.rule),
+    ["managed-hsm", "none", "authenticated", "default-action-allow", "active", "allowed", "failed", "refused"],
+  );
+  assert.equal(list.steps.find((s) => s.step === "operation")?.detail, "GET /keys → 200");
+  assert.deepEqual(list.outcome, { status: 200 });
+  // The HSM changes (not activated): its next request is decided on the new state, then again once it is active.
+  seedHsm(h, "pipe2", { activationStatus: "NotActivated" });
+  assert.equal((await hsmCall(h, "pipe2", "GET", `/keys?${API}`)).status, 403);
+  seedHsm(h, "pipe2");
+  assert.equal((await hsmCall(h, "pipe2", "GET", `/keys?${API}`)).status, 200);
+  const [refused, served] = tracesOf().slice(-2);
+  assert.equal(refused.steps.find((s) => s.step === "activation")?.rule, "not-activated");
+  assert.equal(served.steps.find((s) => s.step === "activation")?.rule, "active");
+  assert.deepEqual(
+    served.steps.filter((s) => s.step !== "outcome"),
+    list.steps.filter((s) => s.step !== "outcome"),
+  );
 });

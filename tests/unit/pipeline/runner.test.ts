@@ -2,7 +2,14 @@
 // ends the run; and a data plane cannot be built without its network step (checked by the type checker).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pass, refuse, runPipeline, runPipelineSync, type SyncPipelineStep } from "../../../src/pipeline/runner.js";
+import {
+  pass,
+  refuse,
+  reusable,
+  runPipeline,
+  runPipelineSync,
+  type SyncPipelineStep,
+} from "../../../src/pipeline/runner.js";
 import { createDataPlane } from "../../../src/pipeline/data-plane.js";
 import { renderKeyVault } from "../../../src/pipeline/render.js";
 import type { TraceStep } from "../../../src/kernel/trace.js";
@@ -66,4 +73,31 @@ test("a data plane without the network step does not type-check", () => {
     // @ts-expect-error `network` is required: there is no data plane that allows every network
     createDataPlane(o);
   assert.equal(typeof build, "function");
+});
+
+test("a reusable verdict writes the same lines as the verdict it was built from, shared and frozen", () => {
+  const verdicts = [
+    pass("ok", "passed", { hsmId: "/x" }),
+    refuse({ status: 403, code: "AccessDenied", message: "no" }, "no", "refused", { scope: "/" }),
+    {
+      verdict: "drop" as const,
+      lines: [
+        { rule: "a", detail: "first" },
+        { rule: "b", detail: "second" },
+      ],
+    },
+    { verdict: "pass" as const, lines: [] },
+  ];
+  for (const v of verdicts) {
+    const plain: TraceStep[] = [];
+    const kept: TraceStep[] = [];
+    const r = reusable("rbac", v);
+    runPipelineSync([{ name: "rbac", run: () => v }], {}, plain);
+    runPipelineSync([{ name: "rbac", run: () => r }], {}, kept);
+    runPipelineSync([{ name: "rbac", run: () => r }], {}, kept);
+    assert.deepEqual(kept, [...plain, ...plain]);
+    assert.equal(kept[0], kept[plain.length]);
+    assert.ok(Object.isFrozen(kept[0]));
+    assert.equal(r.verdict, v.verdict);
+  }
 });
