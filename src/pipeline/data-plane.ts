@@ -148,6 +148,23 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
     served: new WeakMap(),
   };
 
+  /** The audiences a token for the host and port a request addressed may carry; the same four for every request there. */
+  const audiencesByHost = new Map<string, Map<number, readonly string[]>>();
+  const audiencesOf = (ex: Exchange): readonly string[] => {
+    let byPort = audiencesByHost.get(ex.conn.hostName);
+    if (byPort === undefined) {
+      if (audiencesByHost.size >= 1024) audiencesByHost.clear();
+      audiencesByHost.set(ex.conn.hostName, (byPort = new Map()));
+    }
+    let audiences = byPort.get(ex.conn.port);
+    if (audiences === undefined) {
+      const resource = challengeResource(ex);
+      audiences = Object.freeze([MHSM_RESOURCE, `${MHSM_RESOURCE}/`, resource, `${resource}/`]);
+      byPort.set(ex.conn.port, audiences);
+    }
+    return audiences;
+  };
+
   const steps: readonly PipelineStep<RequestState>[] = [
     {
       name: "tls",
@@ -193,8 +210,7 @@ export function createDataPlane(opts: DataPlaneOptions): DataPlane {
             "no bearer token: 401 with the challenge naming the tenant and resource",
           );
         }
-        const resource = challengeResource(ex);
-        const audiences = [MHSM_RESOURCE, `${MHSM_RESOURCE}/`, resource, `${resource}/`];
+        const audiences = audiencesOf(ex);
         const accepted = (v: { claims: TokenClaims; principal: Principal }): StepVerdict => {
           const tid = String(v.claims.tid);
           if (tid.toLowerCase() !== hsm.tenantId.toLowerCase()) {

@@ -44,6 +44,23 @@ export interface RequestTrace {
   injectedFault?: string;
 }
 
+/**
+ * ISO-8601 text of `ms` since the epoch. Requests arrive many to a millisecond under load: the text of the last
+ * millisecond is reused (one string for all of them, instead of a Date and a string each).
+ */
+function isoTime(ms: number): string {
+  if (ms !== lastTime.ms) lastTime = { ms, text: new Date(ms).toISOString() };
+  return lastTime.text;
+}
+let lastTime = { ms: Number.NaN, text: "" };
+
+/** `https://{host}{path}`; the text of the last host and path is reused (clients repeat a request). */
+function requestUrl(host: string, path: string): string {
+  if (host !== lastUrl.host || path !== lastUrl.path) lastUrl = { host, path, text: `https://${host}${path}` };
+  return lastUrl.text;
+}
+let lastUrl = { host: "", path: "", text: "" };
+
 /** The outcome and outcome line of a status without a refusal, by status (see {@link TraceLog.finish}). */
 const served = new Map<number, { readonly outcome: RequestTrace["outcome"]; readonly line: TraceStep }>();
 
@@ -59,9 +76,9 @@ export class TraceLog {
     const t: RequestTrace = {
       seq: ++this.seq,
       requestId: ex.requestId,
-      time: new Date(ex.receivedAt).toISOString(),
+      time: isoTime(ex.receivedAt),
       method: ex.method,
-      url: `https://${ex.conn.hostName}${ex.path}`,
+      url: requestUrl(ex.conn.hostName, ex.path),
       host: ex.conn.hostName,
       vantage: ex.conn.vantage ?? "internet",
       explained: false,
