@@ -165,6 +165,8 @@ export class KeyService {
    * changes; a re-created HSM or key has other blobs), so a key operation neither unseals nor parses PKCS#8 again.
    */
   private readonly opened = new Map<string, { bytes: Buffer; material: KeyMaterial }>();
+  /** The same, by the store's record of the version (one object per version while the store is unchanged). */
+  private readonly openedByRecord = new WeakMap<KeyVersionRecord, { bytes: Buffer; material: KeyMaterial }>();
 
   constructor(private readonly deps: KeyServiceDeps) {}
 
@@ -701,17 +703,23 @@ export class KeyService {
     const digest = op === "verify" ? b64urlField("digest", body.digest, { required: true }) : undefined;
     const { rec, v } = this.live(ctx, name, version);
     this.usable(ctx, rec.name, v, op);
-    const openedKey = `${v.hsm}\n${v.nameKey}\n${v.version}\n${v.sealed.toString("base64")}`;
-    let opened = this.opened.get(openedKey);
+    // The store hands out one (frozen) record per version while it is unchanged: the record finds its opened key
+    // without encoding the sealed bytes for the map below (which keeps it across store writes).
+    let opened = this.openedByRecord.get(v);
     if (!opened) {
-      const bytes = this.store.materialBytes(v);
-      try {
-        opened = { bytes, material: deserializeMaterial(bytes) };
-      } catch (e) {
-        return fromCryptoError(e);
+      const openedKey = `${v.hsm}\n${v.nameKey}\n${v.version}\n${v.sealed.toString("base64")}`;
+      opened = this.opened.get(openedKey);
+      if (!opened) {
+        const bytes = this.store.materialBytes(v);
+        try {
+          opened = { bytes, material: deserializeMaterial(bytes) };
+        } catch (e) {
+          return fromCryptoError(e);
+        }
+        if (this.opened.size >= 1000) this.opened.clear();
+        this.opened.set(openedKey, opened);
       }
-      if (this.opened.size >= 1000) this.opened.clear();
-      this.opened.set(openedKey, opened);
+      this.openedByRecord.set(v, opened);
     }
     const { bytes, material } = opened;
     try {
