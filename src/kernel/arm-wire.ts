@@ -53,6 +53,20 @@ export type Override<T, R> = Omit<T, keyof R> & R;
 // Shared pieces
 // ---------------------------------------------------------------------------------------------
 
+/** The fields every ARM sub-resource (subnet, peering, IP configuration, connection entry) carries. */
+export interface ArmSubResource {
+  id: string;
+  name: string;
+  etag: string;
+  type: string;
+}
+
+/** The fields every tracked ARM resource carries besides its properties (ARM RPC: location and tags). */
+export interface ArmTrackedResource extends ArmSubResource {
+  location: string;
+  tags?: Record<string, string>;
+}
+
 /** `{ "id": … }` reference to another resource (`SubResource`). */
 export interface SubResource {
   id: string;
@@ -72,11 +86,7 @@ export interface PrivateLinkServiceConnectionState {
 // ---------------------------------------------------------------------------------------------
 
 /** `Microsoft.Network/virtualNetworks/subnets`. */
-export interface Subnet {
-  id: string;
-  name: string;
-  etag: string;
-  type: string;
+export interface Subnet extends ArmSubResource {
   properties: {
     provisioningState: string;
     addressPrefix?: string;
@@ -93,11 +103,7 @@ export interface Subnet {
 }
 
 /** `Microsoft.Network/virtualNetworks/virtualNetworkPeerings`. */
-export interface VirtualNetworkPeering {
-  id: string;
-  name: string;
-  etag: string;
-  type: string;
+export interface VirtualNetworkPeering extends ArmSubResource {
   properties: {
     provisioningState: string;
     resourceGuid: string;
@@ -116,13 +122,7 @@ export interface VirtualNetworkPeering {
 }
 
 /** `Microsoft.Network/virtualNetworks`; embeds its subnets and peerings as a GET returns them. */
-export interface VirtualNetwork {
-  id: string;
-  name: string;
-  etag: string;
-  type: string;
-  location: string;
-  tags?: Record<string, string>;
+export interface VirtualNetwork extends ArmTrackedResource {
   properties: {
     provisioningState: string;
     resourceGuid: string;
@@ -142,11 +142,7 @@ export interface VirtualNetwork {
 // ---------------------------------------------------------------------------------------------
 
 /** An entry of a private endpoint's `privateLinkServiceConnections` / `manualPrivateLinkServiceConnections`. */
-export interface PrivateLinkServiceConnection {
-  name: string;
-  id: string;
-  etag: string;
-  type: string;
+export interface PrivateLinkServiceConnection extends ArmSubResource {
   properties: {
     provisioningState: string;
     privateLinkServiceId: string;
@@ -157,22 +153,12 @@ export interface PrivateLinkServiceConnection {
 }
 
 /** An entry of a private endpoint's `ipConfigurations`. */
-export interface PrivateEndpointIPConfiguration {
-  name: string;
-  id: string;
-  etag: string;
-  type: string;
+export interface PrivateEndpointIPConfiguration extends ArmSubResource {
   properties: { groupId: string; memberName: string; privateIPAddress: string };
 }
 
 /** `Microsoft.Network/privateEndpoints`. */
-export interface PrivateEndpoint {
-  name: string;
-  id: string;
-  etag: string;
-  type: string;
-  location: string;
-  tags?: Record<string, string>;
+export interface PrivateEndpoint extends ArmTrackedResource {
   properties: {
     provisioningState: string;
     resourceGuid: string;
@@ -188,11 +174,7 @@ export interface PrivateEndpoint {
 }
 
 /** An entry of a NIC's `ipConfigurations`. */
-export interface NetworkInterfaceIPConfiguration {
-  name: string;
-  id: string;
-  etag: string;
-  type: string;
+export interface NetworkInterfaceIPConfiguration extends ArmSubResource {
   properties: {
     provisioningState: string;
     /** Wire spelling is `privateIPAddress` (az prints `privateIpAddress`). */
@@ -206,11 +188,7 @@ export interface NetworkInterfaceIPConfiguration {
 }
 
 /** `Microsoft.Network/networkInterfaces`. */
-export interface NetworkInterface {
-  name: string;
-  id: string;
-  etag: string;
-  type: string;
+export interface NetworkInterface extends ArmSubResource {
   location: string;
   kind: string;
   tags?: Record<string, string>;
@@ -238,11 +216,7 @@ export interface NetworkInterface {
 // ---------------------------------------------------------------------------------------------
 
 /** `Microsoft.Network/privateDnsZones`; the zone's DNS name is its `name`. */
-export interface PrivateDnsZone {
-  id: string;
-  name: string;
-  type: string;
-  etag: string;
+export interface PrivateDnsZone extends ArmSubResource {
   location: "global";
   tags?: Record<string, string>;
   properties: {
@@ -259,11 +233,7 @@ export interface PrivateDnsZone {
 }
 
 /** `Microsoft.Network/privateDnsZones/virtualNetworkLinks`; its zone is the parent of its `id`. */
-export interface VirtualNetworkLink {
-  id: string;
-  name: string;
-  type: string;
-  etag: string;
+export interface VirtualNetworkLink extends ArmSubResource {
   location: "global";
   tags?: Record<string, string>;
   properties: {
