@@ -8,25 +8,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { createServer, connect, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { request } from "node:https";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
+import { EPHEMERAL_PORTS, runHsmlinkCli, startHsmlinkProcess } from "../support/hsmlink-cli.js";
 import { seedHowTo, createVm } from "../http/network-isolation/topology.js";
 
-const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "hsmlink-cli-usability-"));
-const zeroPorts = [
-  "--gateway-port",
-  "0",
-  "--https-port",
-  "0",
-  "--msi-port",
-  "0",
-  "--dns-port",
-  "0",
-  "--portal-port",
-  "0",
-];
 let h: TestHsmlink;
 
 before(async () => {
@@ -39,18 +26,13 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Runs the CLI asynchronously (hsmlink runs in this process and must keep answering). */
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
-      env: { ...process.env, HSMLINK_HOME: h.config.dataDir, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (status) => resolve({ status: status ?? -1, stdout, stderr }));
-  });
+/** Runs the CLI against this file's hsmlink (asynchronously: hsmlink runs in this process and must keep answering). */
+async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  const r = await runHsmlinkCli(args, { ...process.env, HSMLINK_HOME: h.config.dataDir, ...env });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 test("--version prints the package version", async () => {
@@ -131,7 +113,7 @@ test("start --location with an unknown region exits 2 naming the known regions",
     "--data-dir",
     join(scratch, "loc"),
     "--in-memory",
-    ...zeroPorts,
+    ...EPHEMERAL_PORTS,
     "--location",
     "marsnorth",
   ]);
@@ -149,7 +131,7 @@ test("a taken port: the message names the flag that asked for it", async () => {
       "--data-dir",
       join(scratch, "busy"),
       "--in-memory",
-      ...zeroPorts,
+      ...EPHEMERAL_PORTS,
       "--msi-port",
       String(port),
     ]);
@@ -165,25 +147,11 @@ test("a taken port: the message names the flag that asked for it", async () => {
   }
 });
 
-/** Starts a foreground hsmlink at `level`, sends 5 requests, stops it; returns what it printed. */
+/** Starts a foreground hsmlink at `level`, sends 5 requests, stops it; returns what it printed (stdout and stderr). */
 async function foregroundOutput(level: string): Promise<string> {
   const dir = join(scratch, `log-${level}`);
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", main, "start", "--data-dir", dir, "--in-memory", ...zeroPorts, "--log-level", level],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let out = "";
-  child.stderr.on("data", (d) => (out += d));
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("hsmlink ready:")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-  const e = JSON.parse(readFileSync(join(dir, "endpoints.json"), "utf8")) as { httpsUrl: string; caCertPath: string };
+  const hsmlink = await startHsmlinkProcess(dir, { args: ["--in-memory"], logLevel: level });
+  const e = hsmlink.endpoints;
   for (let i = 0; i < 5; i++) {
     await new Promise<void>((resolve, reject) => {
       request(new URL("/healthz", e.httpsUrl), { ca: readFileSync(e.caCertPath) }, (res) => {
@@ -194,9 +162,8 @@ async function foregroundOutput(level: string): Promise<string> {
         .end();
     });
   }
-  child.kill("SIGTERM");
-  await exited;
-  return out;
+  await hsmlink.stop();
+  return hsmlink.output();
 }
 
 test("the default log level prints no line per request; --log-level debug does", async () => {

@@ -2,53 +2,17 @@
 // page and API answer (the token in its fragment is accepted); once hsmlink stops, `hsmlink portal` says so.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { runHsmlinkCli } from "../support/hsmlink-cli.js";
+import { runHsmlinkCli, startHsmlinkProcess } from "../support/hsmlink-cli.js";
 
-const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-portal-cli-"));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test("hsmlink portal prints a URL that opens the portal of the running hsmlink; none once it stopped", async () => {
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      main,
-      "start",
-      "--data-dir",
-      dataDir,
-      "--in-memory",
-      "--log-level",
-      "warn",
-      "--gateway-port",
-      "0",
-      "--https-port",
-      "0",
-      "--msi-port",
-      "0",
-      "--dns-port",
-      "0",
-      "--portal-port",
-      "0",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const exited = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? -1)));
+  const hsmlink = await startHsmlinkProcess(dataDir, { args: ["--in-memory"] });
   try {
-    await new Promise<void>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (d) => {
-        out += d;
-        if (out.includes("hsmlink ready:")) resolve();
-      });
-      child.once("exit", (code) => reject(new Error(`hsmlink exited ${code} before ready`)));
-    });
     const r = await runHsmlinkCli(["portal", "--data-dir", dataDir], { ...process.env, HSMLINK_HOME: "" });
     assert.equal(r.code, 0, r.stderr);
     const url = new URL(r.stdout.trim());
@@ -70,8 +34,7 @@ test("hsmlink portal prints a URL that opens the portal of the running hsmlink; 
     assert.ok(existsSync(join(dataDir, "instance-secret")));
     assert.equal(existsSync(join(dataDir, "portal-secret")), false);
   } finally {
-    child.kill("SIGTERM");
-    await exited;
+    await hsmlink.stop();
   }
   const gone = await runHsmlinkCli(["portal", "--data-dir", dataDir], process.env);
   assert.notEqual(gone.code, 0);

@@ -5,19 +5,18 @@
 // constraints is replaced.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, execFile, spawn } from "node:child_process";
+import { spawnSync, execFile } from "node:child_process";
 import { X509Certificate, webcrypto, createPrivateKey, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { connect as tlsConnect, createServer as createTlsServer } from "node:tls";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
+import { startHsmlinkProcess } from "../support/hsmlink-cli.js";
 import { tlsTunnel, tlsDirect, exchangeOn, statusLine, hostPort } from "../support/raw-socket.js";
 import { LocalCa, MAX_LEAF_CERTIFICATES, PERMITTED_DNS_NAMES } from "../../src/listeners/ca.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 let h: TestHsmlink;
 
 /** Runs a client process without blocking this process's event loop (hsmlink answers from it). */
@@ -80,40 +79,10 @@ test("300 distinct server names on the direct listener mint no certificate; hsml
 test("6,000 distinct server names keep `hsmlink start`'s resident memory bounded", async (t) => {
   if (!existsSync("/proc/self/status")) return t.skip("no /proc: resident memory cannot be read");
   const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-sni-"));
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(ROOT, "src/cli/main.ts"),
-      "start",
-      "--data-dir",
-      dataDir,
-      "--gateway-port",
-      "0",
-      "--https-port",
-      "0",
-      "--msi-port",
-      "0",
-      "--dns-port",
-      "0",
-      "--log-level",
-      "warn",
-    ],
-    {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NODE_OPTIONS: "" },
-    },
-  );
+  const hsmlink = await startHsmlinkProcess(dataDir);
+  const { child } = hsmlink;
   try {
-    await new Promise<void>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (d) => ((out += d), out.includes("hsmlink ready") && resolve()));
-      child.once("exit", (code) => reject(new Error(`hsmlink exited ${code} before ready`)));
-    });
-    const httpsUrl = (JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as { httpsUrl: string })
-      .httpsUrl;
+    const { httpsUrl } = hsmlink.endpoints;
     const rss = () =>
       Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
     const flood = async (from: number, n: number) => {
@@ -133,8 +102,7 @@ test("6,000 distinct server names keep `hsmlink start`'s resident memory bounded
     assert.ok(growth < 64, `resident memory grew ${growth.toFixed(1)} MB`);
     assert.equal(await handshakeAt(httpsUrl, "localhost"), true, "localhost is no longer served");
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once("exit", r)));
+    await hsmlink.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

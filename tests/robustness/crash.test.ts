@@ -3,71 +3,13 @@
 // restart on the same data dir every acknowledged (2xx) write is there.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import Database from "better-sqlite3";
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
-
-interface Endpoints {
-  httpsUrl: string;
-  msiEndpoint: string;
-  caCertPath: string;
-  subscriptionId: string;
-}
-
-function start(dataDir: string): Promise<{ child: ChildProcess; e: Endpoints }> {
-  const args = [
-    "--import",
-    "tsx",
-    join(ROOT, "src/cli/main.ts"),
-    "start",
-    "--data-dir",
-    dataDir,
-    "--gateway-port",
-    "0",
-    "--https-port",
-    "0",
-    "--msi-port",
-    "0",
-    "--dns-port",
-    "0",
-    "--portal-port",
-    "0",
-    "--log-level",
-    "warn",
-  ];
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NODE_OPTIONS: "" },
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stderr!.on("data", (d) => (err += d));
-    let ready = false;
-    child.stdout!.on("data", (d) => {
-      out += d;
-      // Read endpoints.json once: later output (the stop message) comes after the file is removed.
-      if (!ready && out.includes("hsmlink ready")) {
-        ready = true;
-        resolve({ child, e: JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8")) as Endpoints });
-      }
-    });
-    child.on("exit", (code, sig) => reject(new Error(`hsmlink exited (${code ?? sig}) before ready: ${err}${out}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) =>
-    child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve()),
-  );
-}
+import type { Endpoints } from "../../src/client/endpoints.js";
+import { startHsmlinkProcess, type HsmlinkProcess } from "../support/hsmlink-cli.js";
 
 function put(e: Endpoints, ca: string, token: string, path: string, body?: unknown, method = "PUT"): Promise<number> {
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
@@ -97,11 +39,11 @@ function put(e: Endpoints, ca: string, token: string, path: string, body?: unkno
 
 test("kill -9 during concurrent resource group creates: integrity_check ok, every acknowledged write survives a restart", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "hsmlink-crash-"));
-  let child: ChildProcess | undefined;
+  let hsmlink: HsmlinkProcess | undefined;
   try {
-    const first = await start(dataDir);
-    child = first.child;
-    const e = first.e;
+    hsmlink = await startHsmlinkProcess(dataDir);
+    const { child } = hsmlink;
+    const e = hsmlink.endpoints;
     const ca = readFileSync(e.caCertPath, "utf8");
     const secret = readFileSync(join(dataDir, "instance-secret"), "utf8").trim();
     const tokenRes = await fetch(`${e.msiEndpoint}?resource=${encodeURIComponent("https://management.azure.com/")}`, {
@@ -135,12 +77,12 @@ test("kill -9 during concurrent resource group creates: integrity_check ok, ever
         }
         if (!killed && acked.length >= KILL_AFTER) {
           killed = true;
-          child!.kill("SIGKILL");
+          child.kill("SIGKILL");
         }
       }
     };
     await Promise.all(Array.from({ length: 8 }, lane));
-    await exited(child);
+    await hsmlink.exited;
     assert.equal(child.signalCode, "SIGKILL", "hsmlink was killed, not stopped");
     assert.ok(acked.length >= KILL_AFTER, `acknowledged ${acked.length}`);
     assert.ok(acked.length < TOTAL, "the kill happened before every write was sent");
@@ -162,11 +104,10 @@ test("kill -9 during concurrent resource group creates: integrity_check ok, ever
     }
 
     // Restart on the same data dir: hsmlink starts (stale pid file of a dead process) and serves every acked group.
-    const second = await start(dataDir);
-    child = second.child;
+    hsmlink = await startHsmlinkProcess(dataDir);
     for (const name of acked) {
       const status = await put(
-        second.e,
+        hsmlink.endpoints,
         ca,
         token,
         `/subscriptions/${e.subscriptionId}/resourceGroups/${name}?api-version=2021-04-01`,
@@ -175,13 +116,9 @@ test("kill -9 during concurrent resource group creates: integrity_check ok, ever
       );
       assert.equal(status, 200, `GET ${name} after restart`);
     }
-    child.kill("SIGTERM");
-    await exited(child);
+    await hsmlink.stop();
   } finally {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await exited(child);
-    }
+    await hsmlink?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
