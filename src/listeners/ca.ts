@@ -7,6 +7,7 @@
  * and kept in a bounded cache. X.509 work is done by @peculiar/x509; keys come from Node's WebCrypto.
  */
 import type * as X509 from "@peculiar/x509";
+import { loadX509 } from "../kernel/x509.js";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import {
   Certificate,
@@ -21,19 +22,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, renameSy
 import { join } from "node:path";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { isIP, isIPv4 } from "node:net";
-
-let x509Module: Promise<typeof X509> | undefined;
-
-/** @peculiar/x509 takes ~80 ms to load and only issuing certificates needs it, so it loads on first use. */
-function loadX509(): Promise<typeof X509> {
-  x509Module ??= (async () => {
-    await import("reflect-metadata"); // its dependency tsyringe needs the Reflect polyfill first
-    const m = await import("@peculiar/x509");
-    m.cryptoProvider.set(webcrypto as unknown as Crypto);
-    return m;
-  })();
-  return x509Module;
-}
 
 const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const DAY = 86_400_000;

@@ -25,7 +25,7 @@ import type { MasterKey } from "../master-key.js";
 import { openWithKey, sealWithKey } from "../crypto/index.js";
 import { kvErrors } from "../errors.js";
 import type { HsmInfo } from "../hsm.js";
-import type * as X509 from "@peculiar/x509";
+import { loadX509 } from "../../kernel/x509.js";
 import {
   buildSecurityDomainFile,
   certificateThumbprint,
@@ -64,19 +64,6 @@ export interface GeneratedActivation {
 }
 
 const b64url = (b: Uint8Array) => Buffer.from(b).toString("base64url");
-
-let x509Module: Promise<typeof X509> | undefined;
-
-/** @peculiar/x509 loads on first use (it is slow to load and only certificate generation needs it). */
-function loadX509(): Promise<typeof X509> {
-  x509Module ??= (async () => {
-    await import("reflect-metadata"); // its dependency tsyringe needs the Reflect polyfill first
-    const m = await import("@peculiar/x509");
-    m.cryptoProvider.set(webcrypto as unknown as Crypto);
-    return m;
-  })();
-  return x509Module;
-}
 
 /** A fresh RSA key pair with a self-signed certificate (DER), for exchange keys and generated wrapping keys. */
 export async function generateRsaCertificate(
