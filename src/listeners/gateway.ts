@@ -8,7 +8,7 @@
  * needed. Malformed credentials are a 407, and one vantage point may hold at most its share of open tunnels.
  */
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
-import { TLSSocket } from "node:tls";
+import { TLSSocket, type SecureContext } from "node:tls";
 import type { Duplex } from "node:stream";
 import { connect as netConnect, type Socket } from "node:net";
 import { NameNotServedError, type LocalCa } from "./ca.js";
@@ -93,6 +93,23 @@ export function parseAuthority(authority: string): { hostName: string; port: num
 }
 
 /**
+ * Server-side TLS on a tunnel's raw socket with the certificate for `hostName`. A client naming (SNI) another server
+ * is refused in the handshake, before any certificate for that name is minted.
+ */
+function tunnelTls(socket: Duplex, hostName: string, secureContext: SecureContext): TLSSocket {
+  return new TLSSocket(socket as Socket, {
+    isServer: true,
+    secureContext,
+    SNICallback: (name, cb) => {
+      const sni = name.toLowerCase().replace(/\.$/, "");
+      if (sni !== "" && sni !== hostName)
+        cb(new NameNotServedError(`TLS server name '${name}' differs from the tunnel's host ${hostName}`));
+      else cb(null, secureContext);
+    },
+  });
+}
+
+/**
  * Terminates TLS on a CONNECT tunnel to `tunnelHost` and hands the socket to the HTTP app's HTTPS server once the
  * handshake completes. The client has `handshakeTimeoutMs` from the tunnel's 200 to finish the handshake, and may
  * name (SNI) only `tunnelHost`: no certificate is minted for another name. The raw socket goes when the TLS one does.
@@ -110,16 +127,7 @@ export function terminateTls(
   ca.contextFor(tunnelHost)
     .then((secureContext) => {
       if (socket.destroyed) return;
-      const tls = new TLSSocket(socket as Socket, {
-        isServer: true,
-        secureContext,
-        SNICallback: (name, cb) => {
-          const sni = name.toLowerCase().replace(/\.$/, "");
-          if (sni !== "" && sni !== tunnelHost)
-            cb(new NameNotServedError(`TLS server name '${name}' differs from the tunnel's host ${tunnelHost}`));
-          else cb(null, secureContext);
-        },
-      }) as TLSSocket & TaggedSocket;
+      const tls = tunnelTls(socket, tunnelHost, secureContext) as TLSSocket & TaggedSocket;
       tls[SOCKET_CONN] = conn;
       tls.on("error", () => tls.destroy());
       tls.once("close", () => {
@@ -175,16 +183,7 @@ export function terminateTlsTo(
   Promise.all([ca.contextFor(hostName), backend()])
     .then(([secureContext, target]) => {
       if (socket.destroyed) return;
-      const tls = new TLSSocket(socket as Socket, {
-        isServer: true,
-        secureContext,
-        SNICallback: (name, cb) => {
-          const sni = name.toLowerCase().replace(/\.$/, "");
-          if (sni !== "" && sni !== hostName)
-            cb(new NameNotServedError(`TLS server name '${name}' differs from the tunnel's host ${hostName}`));
-          else cb(null, secureContext);
-        },
-      });
+      const tls = tunnelTls(socket, hostName, secureContext);
       tls.once("secure", () => clearTimeout(timer));
       const upstream = netConnect(target.port, target.host);
       const close = () => {
