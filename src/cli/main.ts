@@ -1,7 +1,6 @@
 /**
  * The `hsmlink` command line. Parsing is commander's; each command is a thin shell over a library function.
  */
-import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { SETTINGS, loadConfig, dataDirFrom, ConfigError, type HsmlinkConfig } from "../config/settings.js";
 import { startHsmlink, DataDirInUseError } from "../server/hsmlink.js";
@@ -19,18 +18,7 @@ import {
 } from "./fixture.js";
 import { readEndpoints, readInstanceSecret } from "../client/endpoints.js";
 import { registerPortalCommand } from "./portal.js";
-
-/** This package's version (package.json sits two levels above both src/cli and dist/cli). */
-function packageVersion(): string {
-  try {
-    return (
-      (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string })
-        .version ?? "unknown"
-    );
-  } catch {
-    return "unknown";
-  }
-}
+import { packageVersion } from "../kernel/package-version.js";
 
 /** The `--…-port` setting(s) that asked for `port`, for an EADDRINUSE message. */
 function portOwners(config: HsmlinkConfig, port: number | undefined): string[] {
