@@ -7,12 +7,12 @@
 // backup. Selective key restore is not in az 2.45; `az rest` does it (PUT /keys/{name}/restore).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
-import { Az } from "../support/az.js";
+import { Az, grantLocalRole } from "../support/az.js";
 import { clientSuite } from "../support/clients.js";
 
 const { test, before, after } = clientSuite("az", "openssl");
@@ -22,8 +22,6 @@ const ACCOUNT = "devstoreaccount1";
 // Azurite's documented well-known development key (not a secret).
 const ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 const CONTAINER_URI = `https://${ACCOUNT}.blob.core.windows.net/mhsmbackups`;
-const CRYPTO_USER =
-  "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
 let h: TestHsmlink;
 let az: Az;
 let dir: string;
@@ -82,9 +80,7 @@ test(
       "7",
     ]);
     assert.equal(await activation("drhsm1"), "NotActivated");
-    await rest("put", "drhsm1", `/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`, {
-      properties: { roleDefinitionId: CRYPTO_USER, principalId: h.endpoints.principalObjectId },
-    });
+    await grantLocalRole(az, "drhsm1", h.endpoints.principalObjectId);
     const refused = await az.run([
       "keyvault",
       "key",

@@ -4,11 +4,10 @@
 // differs. Trusted-service bypass is exercised with ClientSecretCredential service principals.
 import { clientSuite } from "../support/clients.js";
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { runNodeClient } from "../support/node-client.js";
-import { Az } from "../support/az.js";
+import { Az, grantLocalRole } from "../support/az.js";
 import { buildHowto, type AzTopology } from "../support/az-topology.js";
 import { adminRequest } from "../../src/client/admin-client.js";
 
@@ -17,8 +16,6 @@ const { test, before, after } = clientSuite("az");
 const SCRIPT = fileURLToPath(new URL("./sdk/isolation-keys.ts", import.meta.url));
 const RG = "rg-iso-sdk";
 const HSM = "sdkiso";
-const CRYPTO_USER =
-  "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
 
 let h: TestHsmlink;
 let az: Az;
@@ -32,14 +29,9 @@ function vmProxy(name: string): NodeJS.ProcessEnv {
   return { HTTPS_PROXY: e.HTTPS_PROXY, HTTP_PROXY: e.HTTP_PROXY };
 }
 
-/** Role assignment through the data plane (`az rest` PUT), sent from the VM through the private endpoint. */
+/** Crypto User through the data plane, sent from the VM through the private endpoint. */
 async function grantCryptoUser(principalId: string, hsm = HSM): Promise<void> {
-  const body = JSON.stringify({ properties: { roleDefinitionId: CRYPTO_USER, principalId } });
-  const url = `https://${hsm}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=7.4`;
-  const r = await az.ok(
-    ["rest", "--method", "put", "--url", url, "--resource", "https://managedhsm.azure.net", "--body", body],
-    { env: vmProxy(vm.name) },
-  );
+  const r = await grantLocalRole(az, hsm, principalId, { env: vmProxy(vm.name) });
   assert.equal(r.properties.principalId, principalId);
 }
 

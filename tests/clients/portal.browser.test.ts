@@ -9,11 +9,10 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
-import { Az } from "../support/az.js";
+import { Az, grantLocalRole } from "../support/az.js";
 import { buildHowto } from "../support/az-topology.js";
 import { runNodeClient } from "../support/node-client.js";
 import { clientSuite } from "../support/clients.js";
@@ -31,8 +30,6 @@ const SDK_SCRIPT = fileURLToPath(new URL("./sdk/isolation-keys.ts", import.meta.
 const RG = "rg-portal";
 const HSM = "portalhsm";
 const ZONE = "privatelink.managedhsm.azure.net";
-const CRYPTO_USER =
-  "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
 
 let h: TestHsmlink;
 let az: Az;
@@ -197,23 +194,7 @@ test("an SDK request sent from the VM appears in the live log with its decision 
     const e = h.clientEnv("vm1");
     return { HTTPS_PROXY: e.HTTPS_PROXY, HTTP_PROXY: e.HTTP_PROXY };
   };
-  const body = JSON.stringify({
-    properties: { roleDefinitionId: CRYPTO_USER, principalId: h.endpoints.principalObjectId },
-  });
-  await az.ok(
-    [
-      "rest",
-      "--method",
-      "put",
-      "--url",
-      `https://${HSM}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=7.4`,
-      "--resource",
-      "https://managedhsm.azure.net",
-      "--body",
-      body,
-    ],
-    { env: vmProxy() },
-  );
+  await grantLocalRole(az, HSM, h.endpoints.principalObjectId, { env: vmProxy() });
   const r = await runNodeClient(SDK_SCRIPT, h.clientEnv("vm1"), [HSM, "portal-key"]);
   assert.equal(r.json?.ok, true, `SDK client from vm1: ${r.stdout.slice(-500)} ${r.stderr.slice(-1500)}`);
 

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
-import { Az } from "../support/az.js";
+import { Az, grantLocalRole } from "../support/az.js";
 import { clientSuite } from "../support/clients.js";
 
 const { test, before, after } = clientSuite("az", "openssl");
@@ -18,8 +18,6 @@ let h: TestHsmlink;
 let az: Az;
 let dir: string;
 const RG = "rg-sd";
-const CRYPTO_USER =
-  "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
 
 before(async () => {
   h = await startTestHsmlink({ activateNewHsms: false });
@@ -60,18 +58,7 @@ const armActivation = async (name: string) =>
       `https://management.azure.com/subscriptions/${h.endpoints.subscriptionId}/resourceGroups/${RG}/providers/Microsoft.KeyVault/managedHSMs/${name}?api-version=2023-07-01`,
     ])
   ).properties.securityDomainProperties;
-const grantCryptoUser = (hsm: string) =>
-  az.ok([
-    "rest",
-    "--method",
-    "put",
-    "--resource",
-    "https://managedhsm.azure.net",
-    "--url",
-    `https://${hsm}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=7.4`,
-    "--body",
-    JSON.stringify({ properties: { roleDefinitionId: CRYPTO_USER, principalId: h.endpoints.principalObjectId } }),
-  ]);
+const grantCryptoUser = (hsm: string) => grantLocalRole(az, hsm, h.endpoints.principalObjectId);
 
 test("quickstart: NotActivated, key create refused, security-domain download with 3 certificates / quorum 2, Active, keys work", async () => {
   await createHsm("sdaz1");

@@ -3,6 +3,7 @@
  * (./azshim, see its header) on PYTHONPATH, an isolated AZURE_CONFIG_DIR and the environment `hsmlink env` gives.
  */
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -55,4 +56,25 @@ export class Az {
     if (r.code !== 0) throw new Error(`az ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
     return r.json;
   }
+}
+
+/** The role definition id of the built-in local role "Managed HSM Crypto User", as role assignments name it. */
+export const CRYPTO_USER_ROLE =
+  "Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/21dbd100-6940-42c2-9190-5d6cb909625b";
+
+/**
+ * Assigns a local role on `hsm` (scope "/") through the data plane with `az rest` (az 2.45 cannot run
+ * `az keyvault role assignment create`). `env` adds to az's environment, e.g. a VM's proxy variables so the request
+ * goes through that VM's path. Resolves with the role assignment as the HSM answered.
+ */
+export function grantLocalRole(
+  az: Az,
+  hsm: string,
+  principalId: string,
+  o: { roleDefinitionId?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<any> {
+  const properties = { roleDefinitionId: o.roleDefinitionId ?? CRYPTO_USER_ROLE, principalId };
+  const url = `https://${hsm}.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=7.4`;
+  const args = ["rest", "--method", "put", "--resource", "https://managedhsm.azure.net", "--url", url];
+  return az.ok([...args, "--body", JSON.stringify({ properties })], o.env ? { env: o.env } : {});
 }
