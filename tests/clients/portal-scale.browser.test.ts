@@ -4,22 +4,17 @@
 // connection and stay selectable; the draw times (folded and with every subnet) are reported as diagnostics only.
 
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import { launchChromium, type Browser } from "../support/browser.js";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { NetClient } from "../http/network/net-client.js";
 import { portalUrl } from "../../src/cli/portal.js";
 import { clientSuite } from "../support/clients.js";
 
 const { test, before, after } = clientSuite("chromium");
-/** Debian's chromium binary (playwright-core launches it by path). */
-const CHROMIUM =
-  process.env.HSMLINK_CHROMIUM ??
-  ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ??
-  "chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/portal/", import.meta.url));
 const VNETS = 200;
 const PES = 60;
@@ -27,9 +22,8 @@ const RG = "rg-scale";
 const ZONE = "privatelink.managedhsm.azure.net";
 
 let h: TestHsmlink;
-let context: BrowserContext;
+let browser: Browser | undefined;
 let page: Page;
-let userDataDir: string;
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -60,28 +54,12 @@ before(async () => {
         net.peBody({ subnetId: net.subnetPath(RG, `vnet${i}`, "snet1"), hsmId, conn: `conn${i}`, manual: i % 3 === 0 }),
       );
   }
-  userDataDir = mkdtempSync(join(tmpdir(), "hsmlink-chromium-"));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1600, height: 1000 },
-  });
-  page = await context.newPage();
+  browser = await launchChromium();
+  page = browser.page;
 });
 
 after(async () => {
-  await context?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await browser?.close();
   await h?.dispose();
 });
 

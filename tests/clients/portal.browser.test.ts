@@ -6,11 +6,11 @@
 // test-artifacts/portal/ (gitignored). The topology load time is reported as a diagnostic, never asserted.
 import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import { launchChromium, type Browser } from "../support/browser.js";
 import { startTestHsmlink, type TestHsmlink } from "../support/hsmlink.js";
 import { Az, grantLocalRole } from "../support/az.js";
 import { buildHowto } from "../support/az-topology.js";
@@ -20,11 +20,6 @@ import { adminRequest } from "../../src/client/admin-client.js";
 import { portalUrl } from "../../src/cli/portal.js";
 
 const { test, before, after } = clientSuite("az", "chromium");
-/** Debian's chromium binary (playwright-core launches it by path). */
-const CHROMIUM =
-  process.env.HSMLINK_CHROMIUM ??
-  ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p)) ??
-  "chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/portal/", import.meta.url));
 const SDK_SCRIPT = fileURLToPath(new URL("./sdk/isolation-keys.ts", import.meta.url));
 const RG = "rg-portal";
@@ -33,9 +28,8 @@ const ZONE = "privatelink.managedhsm.azure.net";
 
 let h: TestHsmlink;
 let az: Az;
-let context: BrowserContext;
+let browser: Browser | undefined;
 let page: Page;
-let userDataDir: string;
 let peIp: string;
 
 before(async () => {
@@ -65,29 +59,13 @@ before(async () => {
     subnet: "snet1",
   });
 
-  userDataDir = mkdtempSync(join(tmpdir(), "hsmlink-chromium-"));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1600, height: 1000 },
-  });
-  page = await context.newPage();
+  browser = await launchChromium();
+  page = browser.page;
   page.on("pageerror", (e) => process.stderr.write(`portal page error: ${e.message}\n`));
 });
 
 after(async () => {
-  await context?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  await browser?.close();
   await h?.dispose();
 });
 
