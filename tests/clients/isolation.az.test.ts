@@ -121,9 +121,6 @@ async function peStatus(name: string): Promise<string> {
   return conn.privateLinkServiceConnectionState.status;
 }
 
-const addRecord = (hsm: string, ip: string) =>
-  az.ok(["network", "private-dns", "record-set", "a", "add-record", "-g", RG, "-z", ZONE, "-n", hsm, "-a", ip]);
-
 before(async () => {
   h = await startTestHsmlink();
   az = new Az(h.clientEnv());
@@ -131,7 +128,7 @@ before(async () => {
   await az.ok(["login", "--identity"]);
   await az.ok(["group", "create", "-n", RG, "-l", LOC]);
   await topology.vnet("vnet1", "10.0.0.0/16", { name: "snet1", prefix: "10.0.1.0/24" });
-  await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", ZONE]);
+  await topology.privateDnsZone();
   await topology.zoneLink("link1", "vnet1");
   vm1 = await createVm("vm1", "vnet1", "snet1");
 });
@@ -141,7 +138,7 @@ test("a Pending manual private endpoint leaves the name public (the VM meets the
   await createHsm("azmanual", true);
   const { pe, ip } = await createPe("pe-manual", "azmanual", "vnet1", "snet1", true);
   assert.equal(pe.manualPrivateLinkServiceConnections[0].privateLinkServiceConnectionState.status, "Pending");
-  await addRecord("azmanual", ip);
+  await topology.aRecord("azmanual", ip);
   // private-link-diagnostics.md §5: no Approved connection → no privatelink alias, so the linked zone is never asked.
   const { stdout: full } = await execFileP("dig", [
     "@" + vm1.dns.host,
@@ -178,7 +175,7 @@ test("a Pending manual private endpoint leaves the name public (the VM meets the
   await topology.vnet("vnet-other", "10.30.0.0/16", { name: "snet-other", prefix: "10.30.1.0/24" });
   await createPe("pe-keep", "azreject", "vnet-other", "snet-other");
   const rej = await createPe("pe-reject", "azreject", "vnet1", "snet1", true);
-  await addRecord("azreject", rej.ip);
+  await topology.aRecord("azreject", rej.ip);
   const rejected = await az.ok([
     "keyvault",
     "private-endpoint-connection",
@@ -229,7 +226,7 @@ let delIp = "";
 test("deleting the HSM disconnects its private endpoint; after recover the name is public again (firewall); a new private endpoint mends it", async () => {
   await createHsm("azdel", true);
   const first = await createPe("pe-del", "azdel", "vnet1", "snet1");
-  await addRecord("azdel", first.ip);
+  await topology.aRecord("azdel", first.ip);
   assertAllowed(await requestFrom(vm1, "azdel"));
 
   await az.ok(["keyvault", "delete", "--hsm-name", "azdel", "-g", RG]);
@@ -279,7 +276,7 @@ test("deleting the HSM disconnects its private endpoint; after recover the name 
     first.ip,
     "--keep-empty-record-set",
   ]);
-  await addRecord("azdel", second.ip);
+  await topology.aRecord("azdel", second.ip);
   assert.equal(await digFrom(vm1, "azdel"), second.ip);
   assertAllowed(await requestFrom(vm1, "azdel"));
   assert.equal(await peStatus("pe-del"), "Disconnected");
@@ -338,7 +335,7 @@ test("hub and spoke: a spoke VM without custom DNS hits the firewall; the hub's 
   ]);
   assert.equal(back.peeringState, "Connected");
   const { ip } = await createPe("pe-hub", "azhub", "vnet-hub", "snet-hub");
-  await addRecord("azhub", ip);
+  await topology.aRecord("azhub", ip);
   await topology.zoneLink("link-hub", "vnet-hub");
   const fwd = await createVm("fwd1", "vnet-hub", "snet-hub", true);
   const spokeVm = await createVm("spoke1", "vnet-spoke", "snet-spoke");

@@ -68,7 +68,7 @@ test("link vnet create with --registration-enabled true and false; a second regi
   assert.equal(l.registrationEnabled, true);
   assert.equal(l.virtualNetwork.id, vnetId);
   assert.equal(l.virtualNetworkLinkState, "Completed");
-  await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", "corp.example.com"]);
+  await topology.privateDnsZone("corp.example.com");
   const conflict = await az.run([
     "network",
     "private-dns",
@@ -138,40 +138,12 @@ test("a VM created in a VNet linked with registration enabled gets its A record 
 });
 
 test("record-set a add-record (create-if-missing), show, list, record-set list, remove-record", async () => {
-  const first = await az.ok([
-    "network",
-    "private-dns",
-    "record-set",
-    "a",
-    "add-record",
-    "-g",
-    RG,
-    "-z",
-    ZONE,
-    "-n",
-    "myhsm",
-    "-a",
-    "10.0.0.4",
-  ]);
+  const first = await topology.aRecord("myhsm", "10.0.0.4");
   assert.equal(first.name, "myhsm");
   assert.equal(first.ttl, 3600);
   assert.equal(first.fqdn, `myhsm.${ZONE}.`);
   assert.deepEqual(first.aRecords, [{ ipv4Address: "10.0.0.4" }]);
-  const second = await az.ok([
-    "network",
-    "private-dns",
-    "record-set",
-    "a",
-    "add-record",
-    "-g",
-    RG,
-    "-z",
-    ZONE,
-    "-n",
-    "myhsm",
-    "-a",
-    "10.0.0.5",
-  ]);
+  const second = await topology.aRecord("myhsm", "10.0.0.5");
   assert.deepEqual(
     second.aRecords.map((r: { ipv4Address: string }) => r.ipv4Address),
     ["10.0.0.4", "10.0.0.5"],

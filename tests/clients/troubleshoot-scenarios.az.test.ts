@@ -204,7 +204,7 @@ test("FC-13: PE Succeeded but its record never written (no zone group, no A reco
 
 test("FC-01 / FC-14: zone group on a near-miss zone → ZONE_GROUP_WRONG_ZONE; a typo in the zone id is refused; the zone deleted under the group → ZONE_GROUP_ZONE_NOT_FOUND", async () => {
   const near = "privatelink.managedhsm.azure.com";
-  await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", near]);
+  await topology.privateDnsZone(near);
   await topology.zoneLink("link-near", VNET, { zone: near });
   await topology.zoneGroup("pe-sc", zoneId(near));
   const wrong = await troubleshoot();

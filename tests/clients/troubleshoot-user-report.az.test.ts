@@ -217,7 +217,7 @@ test("--vm takes the public path from its real public address; the printed way t
 });
 
 test("near-miss zone linked next to the right one, then instead of it: the printed sequences run with az and mend it", async () => {
-  await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", WRONG]);
+  await topology.privateDnsZone(WRONG);
   await topology.zoneLink("wrong-link", VNET, { zone: WRONG });
   let f = get(await findings(), "zone-name-near-miss");
   assert.equal(f.status, "fail");
@@ -227,7 +227,7 @@ test("near-miss zone linked next to the right one, then instead of it: the print
   // Only the wrong zone: the right one (with its link) is gone.
   await az.ok(["network", "private-dns", "link", "vnet", "delete", "-g", RG, "-z", ZONE, "-n", "link-ur", "--yes"]);
   await az.ok(["network", "private-dns", "zone", "delete", "-g", RG, "-n", ZONE, "--yes"]);
-  await az.ok(["network", "private-dns", "zone", "create", "-g", RG, "-n", WRONG]);
+  await topology.privateDnsZone(WRONG);
   await topology.zoneLink("wrong-link", VNET, { zone: WRONG });
   f = get(await findings(), "zone-name-near-miss");
   assert.equal(f.status, "fail");
